@@ -1,0 +1,76 @@
+// The TypeScript download engine's contract. The engine moves bytes for one job
+// into <finalPath>.part (+ sidecar, see docs/formats.md), verifies, installs by
+// rename. It knows nothing of the status file: it reports through onProgress,
+// and the local target turns reports into status-file entries.
+import type { JobState } from '../../shared/types'
+
+export interface EngineJob {
+  id: string
+  /** The URL to fetch (no secrets in it; auth comes from `auth`). */
+  url: string
+  /** Absolute, already validated and contained final path. */
+  finalPath: string
+  sha256?: string | null
+  /** Connections wanted (1 = no segmenting). */
+  connections: number
+  /** Replace a different existing file at finalPath. */
+  overwrite?: boolean
+}
+
+export interface EngineProgress {
+  state: Extract<JobState, 'starting' | 'downloading' | 'verifying'>
+  fileSize: number | null
+  downloaded: number
+  /** Smoothed bytes/s. */
+  speed: number
+  /** Seconds, null while unknown. */
+  eta: number | null
+  attempts: number
+  /** A .part + sidecar exist and the server gave a strong validator. */
+  resumable: boolean
+  /** The connections actually in use. */
+  connections: number
+}
+
+export type EngineOutcome = 'completed' | 'already-present' | 'paused' | 'cancelled'
+
+export interface EngineResult {
+  outcome: EngineOutcome
+  fileSize: number | null
+  /** Bytes fetched over the network in this run (for the re-fetch budget). */
+  bytesFetched: number
+  sha256: string | null
+  resumable: boolean
+}
+
+/** Why a download failed, as one sentence the user can act on. */
+export class EngineError extends Error {
+  constructor(
+    /** One of the codes in docs/formats.md ("auth", "html", "no-space", …). */
+    readonly code: string,
+    message: string,
+    /** Whether the .part was kept and a resume makes sense. */
+    readonly resumable = false
+  ) {
+    super(message)
+    this.name = 'EngineError'
+  }
+}
+
+export interface EngineOptions {
+  /** abort('pause') keeps the .part; abort('cancel') removes it. */
+  signal: AbortSignal
+  onProgress: (p: EngineProgress) => void
+  /** The Authorization header value for a URL's host, if any (dropped across hosts by the engine). */
+  auth: (url: URL) => string | undefined
+  /** Free bytes at a directory; injectable for tests. */
+  freeSpace?: (dir: string) => Promise<number>
+  /** Milliseconds without a byte before a connection is retried (default 60 000). */
+  stallTimeoutMs?: number
+  /** Attempts before giving up on network errors / 5xx / 429 (default 8). */
+  maxAttempts?: number
+  /** First backoff delay in ms (default 1000, doubled each time, capped at 30 s). */
+  retryBaseMs?: number
+  /** Minimum size in bytes before several connections are used (default 16 MiB). */
+  segmentThreshold?: number
+}

@@ -1,0 +1,54 @@
+// What every target (a local ComfyUI install, a pod over SSH) offers the core.
+// The core maps API calls onto these methods and forwards the events.
+import type { EventEmitter } from 'node:events'
+import type { StartDownloadArgs } from '../../shared/api'
+import type {
+  ConnectionTestResult,
+  DownloadRecord,
+  DownloadsChangedEvent,
+  ModelFile,
+  StartResult,
+  TargetInfo
+} from '../../shared/types'
+
+/** A start request after the core has settled the folder. */
+export type TargetStartRequest = Omit<StartDownloadArgs, 'targetId' | 'folder'> & { folder: string }
+
+export interface TargetEvents {
+  /** Records changed; emitted as they change (the core throttles what reaches the UI). */
+  downloads: [DownloadsChangedEvent]
+  /** Connection state, free space, last seen … changed. */
+  info: [TargetInfo]
+}
+
+export interface Target extends EventEmitter<TargetEvents> {
+  readonly id: string
+  info(): TargetInfo
+  /** Every record this target knows, including ones run by other processes. */
+  downloads(): DownloadRecord[]
+  /** Begin watching / connecting; resumes stale jobs when auto-resume is on. */
+  open(): Promise<void>
+  /** Stop watching. Local: running jobs are paused and left resumable. */
+  close(): Promise<void>
+  start(req: TargetStartRequest): Promise<StartResult>
+  pause(id: string): Promise<void>
+  resume(id: string): Promise<void>
+  cancel(id: string): Promise<void>
+  retry(id: string): Promise<void>
+  /** Drop a finished, failed or cancelled entry. */
+  remove(id: string): Promise<void>
+  clearCompleted(): Promise<number>
+  listModels(): Promise<ModelFile[]>
+  test(): Promise<ConnectionTestResult>
+}
+
+/** An error the user should read as is (bad input, missing token, …). */
+export class UserError extends Error {
+  constructor(
+    readonly code: string,
+    message: string
+  ) {
+    super(message)
+    this.name = 'UserError'
+  }
+}

@@ -1,0 +1,224 @@
+// The one API contract between the UI and main. Every method's argument has a
+// zod schema (validated at run time in main, whatever the transport); results
+// and events are typed here. Electron IPC, the headless WebSocket and the
+// renderer's bridges are all derived from this table.
+import { z } from 'zod'
+import type {
+  ConnectionTestResult,
+  DownloadPreview,
+  DownloadsChangedEvent,
+  ModelFile,
+  Settings,
+  Snapshot,
+  StartResult,
+  TargetInfo,
+  TokenStatus
+} from './types'
+
+const id = z.string().min(1).max(200)
+const name = z.string().trim().min(1, 'name must not be empty').max(100)
+const absPath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p), 'must be an absolute path')
+const httpUrl = z
+  .string()
+  .max(8192)
+  .refine((u) => {
+    try {
+      const p = new URL(u).protocol
+      return p === 'http:' || p === 'https:'
+    } catch {
+      return false
+    }
+  }, 'must be an http(s) URL')
+const sha256 = z
+  .string()
+  .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters')
+  .transform((s) => s.toLowerCase())
+const folderName = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine((f) => !f.split('/').some((p) => p === '..' || p === ''), 'must stay inside models/')
+const fileName = z
+  .string()
+  .min(1)
+  .max(255)
+  .refine((f) => !f.includes('/') && !f.includes('\\') && f !== '.' && f !== '..', 'must be a plain file name')
+
+export const localTargetInput = z.object({
+  kind: z.literal('local'),
+  name,
+  comfyui: absPath,
+  workspace: absPath.optional()
+})
+export const sshTargetInput = z.object({
+  kind: z.literal('ssh'),
+  name,
+  host: z.string().trim().min(1).max(255),
+  port: z.number().int().min(1).max(65535).default(22),
+  user: z.string().trim().min(1).max(64).default('root'),
+  keyPath: absPath.optional(),
+  /** Passphrase for keyPath, or the password when no key is used. Never stored in clear. */
+  secret: z.string().max(1024).optional(),
+  workspace: absPath.default('/workspace'),
+  comfyui: absPath.optional(),
+  /** The fingerprint the user confirmed on first contact. */
+  acceptHostKey: z.string().max(200).optional()
+})
+export const targetInput = z.discriminatedUnion('kind', [localTargetInput, sshTargetInput])
+export type TargetInput = z.input<typeof targetInput>
+
+export const settingsPatch = z
+  .object({
+    concurrency: z.number().int().min(1).max(16),
+    connections: z.number().int().min(1).max(16),
+    retentionHours: z.number().min(1).max(24 * 30),
+    staleMinutes: z.number().min(1).max(24 * 60),
+    autoResume: z.boolean(),
+    notifications: z.boolean()
+  })
+  .partial()
+  .strict()
+
+const jobRef = z.object({ targetId: id, id })
+
+export const startDownloadArgs = z.object({
+  targetId: id,
+  url: httpUrl,
+  folder: folderName.optional(),
+  filename: fileName.optional(),
+  sha256: sha256.optional(),
+  connections: z.number().int().min(1).max(16).optional(),
+  overwrite: z.boolean().optional()
+})
+export type StartDownloadArgs = z.output<typeof startDownloadArgs>
+
+/** Argument schemas, one per method. The keys are the channel names. */
+export const apiArgs = {
+  getSnapshot: z.object({}).strict(),
+  previewDownload: z.object({ url: httpUrl, targetId: id.optional() }),
+  startDownload: startDownloadArgs,
+  pauseDownload: jobRef,
+  resumeDownload: jobRef,
+  cancelDownload: jobRef,
+  retryDownload: jobRef,
+  removeDownload: jobRef,
+  clearCompleted: z.object({ targetId: id.optional() }),
+  openFolder: jobRef,
+  listModels: z.object({ targetId: id }),
+  addTarget: targetInput,
+  updateTarget: z.object({
+    id,
+    patch: z
+      .object({
+        name,
+        comfyui: absPath,
+        workspace: absPath,
+        host: z.string().trim().min(1).max(255),
+        port: z.number().int().min(1).max(65535),
+        user: z.string().trim().min(1).max(64),
+        keyPath: absPath,
+        secret: z.string().max(1024),
+        acceptHostKey: z.string().max(200)
+      })
+      .partial()
+      .strict()
+  }),
+  removeTarget: z.object({ id }),
+  testConnection: z.union([z.object({ id }), targetInput]),
+  findComfyInstalls: z.object({}).strict(),
+  pickFolder: z.object({ title: z.string().max(200).optional() }),
+  getSettings: z.object({}).strict(),
+  setSettings: settingsPatch,
+  getTokenStatus: z.object({}).strict(),
+  setToken: z.object({
+    kind: z.enum(['hf', 'civitai']),
+    value: z.string().trim().min(1).max(4096).nullable()
+  })
+} as const
+
+export type ApiMethod = keyof typeof apiArgs
+export const API_METHODS = Object.keys(apiArgs) as ApiMethod[]
+
+/** What each method resolves to. */
+export interface ApiResults {
+  getSnapshot: Snapshot
+  previewDownload: DownloadPreview
+  startDownload: StartResult
+  pauseDownload: void
+  resumeDownload: void
+  cancelDownload: void
+  retryDownload: void
+  removeDownload: void
+  clearCompleted: { removed: number }
+  openFolder: void
+  listModels: ModelFile[]
+  addTarget: TargetInfo
+  updateTarget: TargetInfo
+  removeTarget: void
+  testConnection: ConnectionTestResult
+  findComfyInstalls: string[]
+  pickFolder: string | null
+  getSettings: Settings
+  setSettings: Settings
+  getTokenStatus: TokenStatus
+  setToken: TokenStatus
+}
+
+/** Argument type of a method as a caller writes it (defaults may be omitted). */
+export type ApiArgs<M extends ApiMethod> = z.input<(typeof apiArgs)[M]>
+/** Argument type of a method as a handler receives it (after validation). */
+export type ApiParsedArgs<M extends ApiMethod> = z.output<(typeof apiArgs)[M]>
+
+/** The renderer-facing API: one async function per method. */
+export type PodPullApi = {
+  [M in ApiMethod]: (args: ApiArgs<M>) => Promise<ApiResults[M]>
+}
+
+/** The handler table main implements once. */
+export type ApiHandlers = {
+  [M in ApiMethod]: (args: ApiParsedArgs<M>) => Promise<ApiResults[M]>
+}
+
+/** Events main pushes to every window / WebSocket client. */
+export interface ApiEvents {
+  downloadsChanged: DownloadsChangedEvent
+  targetsChanged: TargetInfo[]
+  settingsChanged: Settings
+  tokensChanged: TokenStatus
+}
+export type ApiEventName = keyof ApiEvents
+export const API_EVENTS: ApiEventName[] = [
+  'downloadsChanged',
+  'targetsChanged',
+  'settingsChanged',
+  'tokensChanged'
+]
+
+/** `onDownloadsChanged(cb)` etc.; each returns an unsubscribe function. */
+export type PodPullSubscriptions = {
+  [E in ApiEventName as `on${Capitalize<E>}`]: (cb: (payload: ApiEvents[E]) => void) => () => void
+}
+
+export type PodPullBridge = PodPullApi & PodPullSubscriptions
+
+export const ipcChannel = (m: ApiMethod | ApiEventName): string => `podpull:${m}`
+export const subscriptionName = (e: ApiEventName): keyof PodPullSubscriptions =>
+  `on${e[0]!.toUpperCase()}${e.slice(1)}` as keyof PodPullSubscriptions
+
+/** Error shape carried across IPC / WebSocket. `code` lets the UI react without parsing text. */
+export interface ApiErrorShape {
+  code: string
+  message: string
+}
+
+/** Turn a zod failure into one clear line naming the field. */
+export function describeValidationError(method: string, err: z.ZodError): string {
+  const first = err.issues[0]
+  if (!first) return `${method}: invalid arguments`
+  const where = first.path.length ? first.path.join('.') : 'arguments'
+  return `${method}: ${where} ${first.message}`
+}

@@ -1,0 +1,175 @@
+// Plain data types shared by every process. No node or electron imports here.
+
+/** The seed's four states plus PodPull's additions. Readers that know only the
+ *  seed's four still make sense of a status file (see docs/formats.md). */
+export const JOB_STATES = [
+  'queued',
+  'starting',
+  'downloading',
+  'paused',
+  'verifying',
+  'completed',
+  'error',
+  'cancelled'
+] as const
+export type JobState = (typeof JOB_STATES)[number]
+
+/** States in which a job is still moving (or about to). */
+export const ACTIVE_STATES: readonly JobState[] = ['queued', 'starting', 'downloading', 'verifying']
+
+export type SourceKind = 'huggingface' | 'civitai' | 'direct'
+export type TargetKind = 'local' | 'ssh'
+export type TokenKind = 'hf' | 'civitai'
+
+/** One download as the dashboard sees it (camelCase view of a status-file entry). */
+export interface DownloadRecord {
+  id: string
+  targetId: string
+  /** Absolute final path on the target (the status-file key). */
+  path: string
+  /** URL without secrets. */
+  url: string
+  folder: string
+  filename: string
+  state: JobState
+  /** 0..100 */
+  progress: number
+  /** Bytes; null while unknown. */
+  fileSize: number | null
+  downloaded: number
+  /** Bytes per second, smoothed. */
+  speed: number
+  /** Seconds; null while unknown. */
+  eta: number | null
+  error: string | null
+  /** Epoch seconds. */
+  startTime: number
+  /** Epoch seconds of the last update. */
+  timestamp: number
+  sha256: string | null
+  source: SourceKind
+  connections: number
+  attempts: number
+  /** Monotonic revision per record: a store ignores an event older than what it has. */
+  rev: number
+}
+
+export type ConnectionState = 'online' | 'connecting' | 'offline' | 'error'
+
+export interface LocalTargetConfig {
+  kind: 'local'
+  /** The ComfyUI folder (contains models/). */
+  comfyui: string
+  /** State directory; defaults to the parent of comfyui. */
+  workspace: string
+}
+
+export interface SshTargetConfig {
+  kind: 'ssh'
+  host: string
+  port: number
+  user: string
+  /** Private key file; omitted → ssh-agent, then password. */
+  keyPath?: string
+  workspace: string
+  /** ComfyUI folder on the pod; omitted → probed. */
+  comfyui?: string
+}
+
+export type TargetConfig = LocalTargetConfig | SshTargetConfig
+
+export interface TargetInfo {
+  id: string
+  name: string
+  config: TargetConfig
+  connection: ConnectionState
+  /** Epoch ms the target was last reachable; null if never. */
+  lastSeen: number | null
+  freeBytes: number | null
+  /** The ComfyUI folder actually in use (probed for pods). */
+  comfyui: string | null
+  /** Why the target is offline / in error. */
+  message: string | null
+}
+
+export interface Settings {
+  /** Jobs running at once per target. */
+  concurrency: number
+  /** Connections per download (1 disables segmenting). */
+  connections: number
+  retentionHours: number
+  staleMinutes: number
+  autoResume: boolean
+  notifications: boolean
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  concurrency: 3,
+  connections: 8,
+  retentionHours: 24,
+  staleMinutes: 10,
+  autoResume: true,
+  notifications: true
+}
+
+export interface TokenStatus {
+  hf: boolean
+  civitai: boolean
+  /** Whether tokens can be changed from the UI (false in headless mode: use the environment). */
+  editable: boolean
+}
+
+export interface Snapshot {
+  targets: TargetInfo[]
+  downloads: DownloadRecord[]
+  settings: Settings
+  tokens: TokenStatus
+  /** 'electron' or 'headless'; the UI hides native-only actions in headless mode. */
+  host: 'electron' | 'headless'
+}
+
+export interface DownloadsChangedEvent {
+  targetId: string
+  upserts: DownloadRecord[]
+  /** Removed record ids with the revision of their removal. */
+  removed: { id: string; rev: number }[]
+}
+
+export type StartOutcome = 'started' | 'already-present' | 'already-active'
+
+export interface StartResult {
+  id: string
+  outcome: StartOutcome
+  path: string
+}
+
+export interface DownloadPreview {
+  url: string
+  filename: string
+  /** Bytes; null when the server does not say. */
+  size: number | null
+  source: SourceKind
+  suggestedFolder: string
+  sha256: string | null
+  /** Set when a token is needed and missing, etc. */
+  warning: string | null
+}
+
+export interface ConnectionTestResult {
+  ok: boolean
+  message: string
+  /** SHA256 host-key fingerprint (ssh only), e.g. "SHA256:abc…". */
+  fingerprint?: string
+  /** True when the host key is not yet trusted and must be confirmed. */
+  needsHostKeyConfirmation?: boolean
+  comfyui?: string | null
+  freeBytes?: number | null
+}
+
+export interface ModelFile {
+  folder: string
+  name: string
+  size: number
+  /** Epoch seconds. */
+  mtime: number
+}

@@ -63,6 +63,9 @@ export interface EngineOptions {
   onProgress: (p: EngineProgress) => void
   /** The Authorization header value for a URL's host, if any (dropped across hosts by the engine). */
   auth: (url: URL) => string | undefined
+  /** The fix to name when a host answers 401/403 or a login page, e.g.
+   *  "Civitai needs an API token: set CIVITAI_API_TOKEN or add it in Settings". */
+  authHint?: (url: URL) => string | undefined
   /** Free bytes at a directory; injectable for tests. */
   freeSpace?: (dir: string) => Promise<number>
   /** Milliseconds without a byte before a connection is retried (default 60 000). */

@@ -1,0 +1,131 @@
+// The one handler table implementing the API contract. Electron IPC, the
+// headless WebSocket and the CLI all call these (through dispatch.ts, which
+// validates every argument first).
+import { dirname } from 'node:path'
+import type { ApiHandlers } from '../../shared/api'
+import type { LocalTargetConfig, SshTargetConfig, TargetConfig } from '../../shared/types'
+import type { PodPullCore } from '../core/podpullCore'
+import { UserError } from '../targets/target'
+import type { SourceServices } from './sourceServices'
+
+type TargetArgs = Parameters<ApiHandlers['addTarget']>[0]
+
+function configFrom(input: TargetArgs): TargetConfig {
+  if (input.kind === 'local') {
+    const config: LocalTargetConfig = {
+      kind: 'local',
+      comfyui: input.comfyui,
+      workspace: input.workspace ?? dirname(input.comfyui)
+    }
+    return config
+  }
+  const config: SshTargetConfig = {
+    kind: 'ssh',
+    host: input.host,
+    port: input.port,
+    user: input.user,
+    workspace: input.workspace,
+    ...(input.keyPath ? { keyPath: input.keyPath } : {}),
+    ...(input.comfyui ? { comfyui: input.comfyui } : {})
+  }
+  return config
+}
+
+export function createHandlers(core: PodPullCore, sources: SourceServices): ApiHandlers {
+  const checkLocal = async (config: TargetConfig): Promise<void> => {
+    if (config.kind === 'local' && !(await sources.isComfyInstall(config.comfyui))) {
+      throw new UserError(
+        'not-comfyui',
+        `${config.comfyui} does not look like a ComfyUI install: it has no models/ folder.`
+      )
+    }
+  }
+
+  return {
+    getSnapshot: async () => core.snapshot(),
+
+    previewDownload: async ({ url }) => sources.preview(url),
+
+    startDownload: async ({ targetId, folder, ...rest }) => {
+      const target = core.target(targetId)
+      let chosenFolder = folder
+      let filename = rest.filename
+      if (!chosenFolder) {
+        const preview = await sources.preview(rest.url)
+        chosenFolder = preview.suggestedFolder
+        filename ??= preview.filename
+      }
+      return target.start({ ...rest, filename, folder: chosenFolder })
+    },
+    pauseDownload: async ({ targetId, id }) => core.target(targetId).pause(id),
+    resumeDownload: async ({ targetId, id }) => core.target(targetId).resume(id),
+    cancelDownload: async ({ targetId, id }) => core.target(targetId).cancel(id),
+    retryDownload: async ({ targetId, id }) => core.target(targetId).retry(id),
+    removeDownload: async ({ targetId, id }) => core.target(targetId).remove(id),
+    clearCompleted: async ({ targetId }) => {
+      const ids = targetId ? [targetId] : core.targetInfos().map((t) => t.id)
+      let removed = 0
+      for (const id of ids) removed += await core.target(id).clearCompleted()
+      return { removed }
+    },
+    openFolder: async ({ targetId, id }) => {
+      const target = core.target(targetId)
+      const record = target.downloads().find((r) => r.id === id)
+      if (!record) throw new UserError('not-found', 'That download is no longer listed.')
+      if (target.info().config.kind !== 'local') {
+        throw new UserError('unsupported', 'Folders on a pod cannot be opened on this computer.')
+      }
+      if (!core.native) throw new UserError('unsupported', 'Opening folders needs the desktop app.')
+      await core.native.openFolder(record.path)
+    },
+    listModels: async ({ targetId }) => core.target(targetId).listModels(),
+
+    addTarget: async (input) => {
+      const config = configFrom(input)
+      await checkLocal(config)
+      const secret = input.kind === 'ssh' ? input.secret : undefined
+      const acceptHostKey = input.kind === 'ssh' ? input.acceptHostKey : undefined
+      return core.addTarget(input.name, config, { secret, acceptHostKey })
+    },
+    updateTarget: async ({ id, patch }) => {
+      const stored = core.storedTarget(id)
+      const sshOnly = ['host', 'port', 'user', 'keyPath', 'secret', 'acceptHostKey'] as const
+      if (stored.config.kind === 'local' && sshOnly.some((k) => patch[k] !== undefined)) {
+        throw new UserError('bad-request', 'That setting applies to pods only.')
+      }
+      if (stored.config.kind === 'local' && patch.comfyui) {
+        await checkLocal({ ...stored.config, comfyui: patch.comfyui })
+      }
+      return core.updateTarget(id, patch)
+    },
+    removeTarget: async ({ id }) => core.removeTarget(id),
+    testConnection: async (args) => {
+      if ('id' in args) return core.target(args.id).test()
+      const config = configFrom(args)
+      if (config.kind === 'local') {
+        const ok = await sources.isComfyInstall(config.comfyui)
+        return {
+          ok,
+          message: ok ? 'ComfyUI install found.' : `${config.comfyui} has no models/ folder.`,
+          comfyui: ok ? config.comfyui : null
+        }
+      }
+      const secret = args.kind === 'ssh' ? args.secret : undefined
+      const accept = args.kind === 'ssh' ? args.acceptHostKey : undefined
+      const target = core.transientTarget(args.name, config, secret, accept)
+      try {
+        return await target.test()
+      } finally {
+        core.forgetTransient(target)
+        await target.close().catch(() => undefined)
+      }
+    },
+    findComfyInstalls: async () => sources.findComfyInstalls(),
+    pickFolder: async ({ title }) => (core.native ? core.native.pickFolder(title) : null),
+
+    getSettings: async () => core.settings(),
+    setSettings: async (patch) => core.setSettings(patch),
+    getTokenStatus: async () => core.tokenStatus(),
+    setToken: async ({ kind, value }) => core.setToken(kind, value)
+  }
+}

@@ -1,0 +1,76 @@
+// The persisted state of the app (settings, targets, trusted host keys, encrypted
+// secrets, the last snapshot of every pod) and its versioned migrations. Used
+// by electron-store in the app and by `conf` (its base) in the CLI and the
+// headless server, so both read and write the same file.
+import type { Options } from 'conf'
+import { DEFAULT_SETTINGS } from '../../shared/types'
+import type { DownloadRecord, Settings, TargetConfig } from '../../shared/types'
+
+export interface StoredTarget {
+  id: string
+  name: string
+  config: TargetConfig
+}
+
+export interface PodCacheEntry {
+  records: DownloadRecord[]
+  lastSeen: number | null
+  freeBytes: number | null
+  comfyui: string | null
+}
+
+export type StoreShape = {
+  settings: Settings
+  targets: StoredTarget[]
+  /** "host:port" → "SHA256:…" */
+  knownHosts: Record<string, string>
+  /** Encrypted (safeStorage) tokens, base64. Only the Electron app can read them. */
+  tokens: Partial<Record<'hf' | 'civitai', string>>
+  /** Encrypted passphrases / passwords per target id, base64. */
+  secrets: Record<string, string>
+  podCache: Record<string, PodCacheEntry>
+  window: { x?: number; y?: number; width: number; height: number; maximized: boolean }
+}
+
+/** Bump with a migration below whenever StoreShape changes incompatibly. */
+export const STORE_VERSION = '2.0.0'
+
+export const STORE_DEFAULTS: StoreShape = {
+  settings: DEFAULT_SETTINGS,
+  targets: [],
+  knownHosts: {},
+  tokens: {},
+  secrets: {},
+  podCache: {},
+  window: { width: 1200, height: 800, maximized: false }
+}
+
+type Store = { get(key: string): unknown; set(key: string, value: unknown): void; has(key: string): boolean; delete(key: string): void }
+
+export const STORE_MIGRATIONS: Record<string, (store: Store) => void> = {
+  // 1.x kept one flat "maxConcurrent" setting and pods' host keys under "hostKeys".
+  '2.0.0': (store) => {
+    if (store.has('maxConcurrent')) {
+      const settings = { ...DEFAULT_SETTINGS, ...(store.get('settings') as Partial<Settings>) }
+      settings.concurrency = Number(store.get('maxConcurrent')) || settings.concurrency
+      store.set('settings', settings)
+      store.delete('maxConcurrent')
+    }
+    if (store.has('hostKeys')) {
+      store.set('knownHosts', store.get('hostKeys'))
+      store.delete('hostKeys')
+    }
+  }
+}
+
+export function storeOptions(cwd: string): Options<StoreShape> {
+  return {
+    cwd,
+    configName: 'config',
+    projectName: 'podpull',
+    projectVersion: STORE_VERSION,
+    defaults: STORE_DEFAULTS,
+    migrations: STORE_MIGRATIONS as Options<StoreShape>['migrations'],
+    clearInvalidConfig: false
+  }
+}

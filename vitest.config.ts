@@ -9,7 +9,11 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
-          typecheck: { enabled: true, include: ['test/unit/**/*.test-d.ts'], tsconfig: 'tsconfig.node.json' }
+          typecheck: {
+            enabled: true,
+            include: ['test/unit/**/*.test-d.ts'],
+            tsconfig: 'tsconfig.node.json'
+          }
         }
       },
       {

@@ -46,7 +46,10 @@ const fileName = z
   .string()
   .min(1)
   .max(255)
-  .refine((f) => !f.includes('/') && !f.includes('\\') && f !== '.' && f !== '..', 'must be a plain file name')
+  .refine(
+    (f) => !f.includes('/') && !f.includes('\\') && f !== '.' && f !== '..',
+    'must be a plain file name'
+  )
 
 export const localTargetInput = z.object({
   kind: z.literal('local'),
@@ -75,8 +78,14 @@ export const settingsPatch = z
   .object({
     concurrency: z.number().int().min(1).max(16),
     connections: z.number().int().min(1).max(16),
-    retentionHours: z.number().min(1).max(24 * 30),
-    staleMinutes: z.number().min(1).max(24 * 60),
+    retentionHours: z
+      .number()
+      .min(1)
+      .max(24 * 30),
+    staleMinutes: z
+      .number()
+      .min(1)
+      .max(24 * 60),
     autoResume: z.boolean(),
     notifications: z.boolean()
   })

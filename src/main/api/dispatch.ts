@@ -1,7 +1,13 @@
 // Every call from any transport (Electron IPC, the headless WebSocket, the
 // CLI) goes through here: the method must exist, the argument must pass its
 // schema, and whatever goes wrong leaves as one clear {code, message}.
-import { apiArgs, describeValidationError, type ApiErrorShape, type ApiHandlers, type ApiMethod } from '../../shared/api'
+import {
+  apiArgs,
+  describeValidationError,
+  type ApiErrorShape,
+  type ApiHandlers,
+  type ApiMethod
+} from '../../shared/api'
 
 export class ApiError extends Error {
   constructor(
@@ -17,10 +23,16 @@ export function isApiMethod(name: unknown): name is ApiMethod {
   return typeof name === 'string' && Object.hasOwn(apiArgs, name)
 }
 
-export async function invokeMethod(handlers: ApiHandlers, method: unknown, args: unknown): Promise<unknown> {
-  if (!isApiMethod(method)) throw new ApiError('unknown-method', `Unknown method "${String(method)}".`)
+export async function invokeMethod(
+  handlers: ApiHandlers,
+  method: unknown,
+  args: unknown
+): Promise<unknown> {
+  if (!isApiMethod(method))
+    throw new ApiError('unknown-method', `Unknown method "${String(method)}".`)
   const parsed = apiArgs[method].safeParse(args ?? {})
-  if (!parsed.success) throw new ApiError('bad-request', describeValidationError(method, parsed.error))
+  if (!parsed.success)
+    throw new ApiError('bad-request', describeValidationError(method, parsed.error))
   const handler = handlers[method] as (a: unknown) => Promise<unknown>
   return handler(parsed.data)
 }

@@ -69,10 +69,19 @@ export class PodPullCore extends EventEmitter<{ [E in keyof ApiEvents]: [ApiEven
     this.throttle = new DownloadEventThrottle((ev) => this.emit('downloadsChanged', ev))
   }
 
-  /** Builds every stored target and opens them without waiting for pods to connect. */
-  async init(): Promise<void> {
+  /** Builds every stored target; opens them all unless told not to (the CLI
+   *  opens only the one a command names). A pod that is down does not block. */
+  async init(opts: { open?: boolean } = {}): Promise<void> {
     for (const stored of this.store.get('targets')) this.attach(stored)
+    if (opts.open === false) return
     await Promise.all([...this.targets.values()].map((t) => this.openQuietly(t)))
+  }
+
+  /** Opens one target and waits for it (errors surface to the caller). */
+  async openTarget(id: string): Promise<Target> {
+    const t = this.target(id)
+    await t.open()
+    return t
   }
 
   async dispose(): Promise<void> {
@@ -143,7 +152,9 @@ export class PodPullCore extends EventEmitter<{ [E in keyof ApiEvents]: [ApiEven
       throw new UserError(
         'not-found',
         `No target named "${idOrName}".` +
-          (names.length ? ` Known targets: ${names.join(', ')}.` : ' Add one with "podpull targets add-local" or "add-ssh".')
+          (names.length
+            ? ` Known targets: ${names.join(', ')}.`
+            : ' Add one with "podpull targets add-local" or "add-ssh".')
       )
     }
     return this.target(stored.id)
@@ -183,7 +194,9 @@ export class PodPullCore extends EventEmitter<{ [E in keyof ApiEvents]: [ApiEven
 
   async updateTarget(
     id: string,
-    patch: { name?: string; secret?: string; acceptHostKey?: string } & Partial<Record<string, unknown>>
+    patch: { name?: string; secret?: string; acceptHostKey?: string } & Partial<
+      Record<string, unknown>
+    >
   ): Promise<TargetInfo> {
     const stored = this.storedTarget(id)
     const { name, secret, acceptHostKey, ...configPatch } = patch
@@ -227,7 +240,12 @@ export class PodPullCore extends EventEmitter<{ [E in keyof ApiEvents]: [ApiEven
   }
 
   /** Builds a target that is not stored (for "test connection" before saving). */
-  transientTarget(name: string, config: TargetConfig, secret?: string, acceptHostKey?: string): Target {
+  transientTarget(
+    name: string,
+    config: TargetConfig,
+    secret?: string,
+    acceptHostKey?: string
+  ): Target {
     const id = `test-${randomUUID().slice(0, 8)}`
     if (secret) this.memorySecrets.set(id, secret)
     return this.createTarget({ id, name, config }, this.context(acceptHostKey))
@@ -273,7 +291,10 @@ export class PodPullCore extends EventEmitter<{ [E in keyof ApiEvents]: [ApiEven
 
   private saveSecret(id: string, secret: string): void {
     if (this.secretBox) {
-      this.store.set('secrets', { ...this.store.get('secrets'), [id]: this.secretBox.encrypt(secret) })
+      this.store.set('secrets', {
+        ...this.store.get('secrets'),
+        [id]: this.secretBox.encrypt(secret)
+      })
     } else {
       this.memorySecrets.set(id, secret)
     }
@@ -283,7 +304,8 @@ export class PodPullCore extends EventEmitter<{ [E in keyof ApiEvents]: [ApiEven
     const mem = this.memorySecrets.get(id)
     if (mem !== undefined) return mem
     const sealed = this.store.get('secrets')[id]
-    if (!sealed || !this.secretBox) return undefined
+    // Without a keychain (CLI, headless) a pod's passphrase can come from the environment.
+    if (!sealed || !this.secretBox) return process.env.PODPULL_SSH_SECRET || undefined
     try {
       return this.secretBox.decrypt(sealed)
     } catch {

@@ -11,7 +11,10 @@ export interface TokenStore {
 
 const ENV_NAMES: Record<TokenKind, string> = { hf: 'HF_TOKEN', civitai: 'CIVITAI_API_TOKEN' }
 
-export function envToken(kind: TokenKind, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function envToken(
+  kind: TokenKind,
+  env: NodeJS.ProcessEnv = process.env
+): string | undefined {
   const v = env[ENV_NAMES[kind]]?.trim()
   return v ? v : undefined
 }
@@ -54,7 +57,11 @@ export function sealedTokenStore(
   }
   return {
     get,
-    status: () => ({ hf: get('hf') !== undefined, civitai: get('civitai') !== undefined, editable: true }),
+    status: () => ({
+      hf: get('hf') !== undefined,
+      civitai: get('civitai') !== undefined,
+      editable: true
+    }),
     set: (kind, value) => {
       const tokens = { ...read() }
       if (value === null) delete tokens[kind]

@@ -11,6 +11,7 @@ export function appHome(env: NodeJS.ProcessEnv = process.env): string {
   if (process.platform === 'win32') {
     return join(env.APPDATA ?? join(home, 'AppData', 'Roaming'), PRODUCT_NAME)
   }
-  if (process.platform === 'darwin') return join(home, 'Library', 'Application Support', PRODUCT_NAME)
+  if (process.platform === 'darwin')
+    return join(home, 'Library', 'Application Support', PRODUCT_NAME)
   return join(env.XDG_CONFIG_HOME ?? join(home, '.config'), PRODUCT_NAME)
 }

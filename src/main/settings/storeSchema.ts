@@ -45,7 +45,12 @@ export const STORE_DEFAULTS: StoreShape = {
   window: { width: 1200, height: 800, maximized: false }
 }
 
-type Store = { get(key: string): unknown; set(key: string, value: unknown): void; has(key: string): boolean; delete(key: string): void }
+type Store = {
+  get(key: string): unknown
+  set(key: string, value: unknown): void
+  has(key: string): boolean
+  delete(key: string): void
+}
 
 export const STORE_MIGRATIONS: Record<string, (store: Store) => void> = {
   // 1.x kept one flat "maxConcurrent" setting and pods' host keys under "hostKeys".

@@ -40,6 +40,8 @@ export interface Target extends EventEmitter<TargetEvents> {
   clearCompleted(): Promise<number>
   listModels(): Promise<ModelFile[]>
   test(): Promise<ConnectionTestResult>
+  /** The target's status file exactly as stored (`podpull status --json`). */
+  rawStatus?(): Promise<Record<string, unknown>>
 }
 
 /** An error the user should read as is (bad input, missing token, …). */

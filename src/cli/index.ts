@@ -1,0 +1,382 @@
+// `podpull`: the command-line surface (DESIGN.md "CLI"). It runs the same core
+// and handler table as the app, so every argument goes through the same
+// validation. Exit codes: 0 success (including "already present"), 1 a failed
+// download, 2 bad usage — each failure with one clear line on stderr.
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
+import { spawn } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createApp, type PodPullApp } from '../main/app'
+import { invokeMethod } from '../main/api/dispatch'
+import { startHeadlessServer } from '../main/headless/server'
+import { createNodeStore } from '../main/settings/createStore'
+import type { ApiArgs, ApiMethod, ApiResults } from '../shared/api'
+import type { DownloadRecord, TargetInfo } from '../shared/types'
+import { formatAgo, formatBytes } from '../shared/format'
+import { describe, follow } from './follow'
+
+const here = dirname(fileURLToPath(import.meta.url))
+
+/** Exit codes. */
+const OK = 0
+const FAILED = 1
+const USAGE = 2
+
+class CliExit extends Error {
+  constructor(
+    readonly code: number,
+    message: string
+  ) {
+    super(message)
+  }
+}
+
+const BAD_INPUT = new Set([
+  'bad-request',
+  'unknown-method',
+  'not-found',
+  'exists',
+  'unsafe-path',
+  'not-comfyui',
+  'unsupported',
+  'read-only'
+])
+
+let app: PodPullApp | null = null
+
+async function openApp(open = false): Promise<PodPullApp> {
+  app ??= await createApp({ store: createNodeStore(), host: 'headless', open })
+  return app
+}
+
+/** Calls a handler through the validating dispatcher, mapping errors to exit codes. */
+async function call<M extends ApiMethod>(m: M, args: ApiArgs<M>): Promise<ApiResults[M]> {
+  const a = await openApp()
+  try {
+    return (await invokeMethod(a.handlers, m, args)) as ApiResults[M]
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? 'internal'
+    throw new CliExit(BAD_INPUT.has(code) ? USAGE : FAILED, (err as Error).message)
+  }
+}
+
+async function targetByName(name: string): Promise<TargetInfo> {
+  const a = await openApp()
+  try {
+    return a.core.findTarget(name).info()
+  } catch (err) {
+    throw new CliExit(USAGE, (err as Error).message)
+  }
+}
+
+async function openTarget(name: string): Promise<TargetInfo> {
+  const info = await targetByName(name)
+  try {
+    await app!.core.openTarget(info.id)
+  } catch (err) {
+    throw new CliExit(FAILED, (err as Error).message)
+  }
+  return app!.core.target(info.id).info()
+}
+
+const int = (what: string) => (v: string) => {
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`${what} must be a whole number ≥ 1.`)
+  return n
+}
+
+/** Follows a job in the foreground; Ctrl-C pauses it (resumable) and exits 130. */
+async function followJob(targetId: string, id: string): Promise<DownloadRecord> {
+  const a = await openApp()
+  const onSigint = (): void => {
+    process.stderr.write('\nPausing… (run "podpull resume" to continue)\n')
+    void a.handlers
+      .pauseDownload({ targetId, id })
+      .catch(() => undefined)
+      .finally(() => a.dispose().finally(() => process.exit(130)))
+  }
+  process.once('SIGINT', onSigint)
+  process.once('SIGTERM', onSigint)
+  try {
+    return await follow(a.core, id)
+  } finally {
+    process.off('SIGINT', onSigint)
+    process.off('SIGTERM', onSigint)
+  }
+}
+
+function finish(r: DownloadRecord): number {
+  if (r.state === 'completed') {
+    process.stdout.write(`Saved ${r.path}\n`)
+    return OK
+  }
+  if (r.state === 'paused') {
+    process.stderr.write(`Paused at ${r.progress}%: ${r.path}\n`)
+    return OK
+  }
+  process.stderr.write(`Error: ${r.error ?? `the download ended as ${r.state}`}\n`)
+  return FAILED
+}
+
+/** Runs the same command again, detached, without --detach (local targets). */
+function detachSelf(): void {
+  const args = process.argv.slice(1).filter((a) => a !== '--detach')
+  const child = spawn(process.execPath, args, { detached: true, stdio: 'ignore', env: process.env })
+  child.unref()
+}
+
+function buildProgram(): Command {
+  const program = new Command('podpull')
+    .description('Download AI models into ComfyUI, locally or on pods over SSH.')
+    .version(process.env.npm_package_version ?? '0.1.0')
+    .showHelpAfterError('(run "podpull --help" for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+
+  const targets = program.command('targets').description('manage download targets')
+  targets
+    .command('list')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      const a = await openApp()
+      const list = a.core.targetInfos()
+      if (o.json) return void process.stdout.write(`${JSON.stringify(list, null, 2)}\n`)
+      if (!list.length)
+        return void process.stdout.write(
+          'No targets yet. Add one with "podpull targets add-local" or "add-ssh".\n'
+        )
+      for (const t of list) {
+        const where =
+          t.config.kind === 'local'
+            ? t.config.comfyui
+            : `${t.config.user}@${t.config.host}:${t.config.port}`
+        const seen = t.config.kind === 'ssh' ? `  last seen ${formatAgo(t.lastSeen)}` : ''
+        process.stdout.write(`${t.name}\t${t.config.kind}\t${where}${seen}\n`)
+      }
+    })
+  targets
+    .command('add-local <name>')
+    .requiredOption('--comfyui <dir>', 'the ComfyUI folder (contains models/)')
+    .option('--workspace <dir>', 'state folder (default: the parent of --comfyui)')
+    .action(async (name: string, o: { comfyui: string; workspace?: string }) => {
+      const t = await call('addTarget', {
+        kind: 'local',
+        name,
+        comfyui: resolve(o.comfyui),
+        workspace: o.workspace ? resolve(o.workspace) : undefined
+      })
+      process.stdout.write(`Added local target "${t.name}" (${t.id}).\n`)
+    })
+  targets
+    .command('add-ssh <name>')
+    .requiredOption('--host <host>', 'pod address')
+    .option('--port <port>', 'SSH port', int('--port'), 22)
+    .option('--user <user>', 'SSH user', 'root')
+    .option('--key <file>', 'private key file (default: ssh-agent)')
+    .option('--workspace <dir>', 'pod workspace', '/workspace')
+    .option('--comfyui <dir>', 'ComfyUI folder on the pod (default: probed)')
+    .option('--accept-new-host-key', 'trust the host key on first contact')
+    .action(async (name: string, o: Record<string, string | number | boolean | undefined>) => {
+      const input = {
+        kind: 'ssh' as const,
+        name,
+        host: String(o.host),
+        port: Number(o.port),
+        user: String(o.user),
+        keyPath: o.key ? resolve(String(o.key)) : undefined,
+        workspace: String(o.workspace),
+        comfyui: o.comfyui ? String(o.comfyui) : undefined,
+        secret: process.env.PODPULL_SSH_SECRET || undefined
+      }
+      const probe = await call('testConnection', input)
+      let acceptHostKey: string | undefined
+      if (probe.needsHostKeyConfirmation) {
+        if (!o.acceptNewHostKey) {
+          throw new CliExit(
+            USAGE,
+            `The host key of ${input.host}:${input.port} is not trusted yet (${probe.fingerprint}). ` +
+              'Check it, then add --accept-new-host-key.'
+          )
+        }
+        acceptHostKey = probe.fingerprint
+      } else if (!probe.ok) {
+        throw new CliExit(FAILED, probe.message)
+      }
+      const t = await call('addTarget', { ...input, acceptHostKey })
+      process.stdout.write(
+        `Added pod "${t.name}" (${t.id})${t.comfyui ? `, ComfyUI at ${t.comfyui}` : ''}.\n`
+      )
+    })
+  targets.command('remove <name>').action(async (name: string) => {
+    const t = await targetByName(name)
+    await call('removeTarget', { id: t.id })
+    process.stdout.write(`Removed "${name}".\n`)
+  })
+
+  program
+    .command('download <url>')
+    .description('download a model; follows progress until done unless --detach')
+    .requiredOption('--target <name>', 'target name')
+    .option('--folder <folder>', 'models sub-folder (default: suggested from the file)')
+    .option('--filename <name>', 'file name (default: from the server)')
+    .option('--sha256 <hex>', 'expected sha256')
+    .option('--connections <n>', 'parallel connections', int('--connections'))
+    .option('--overwrite', 'replace a different file of the same name')
+    .option('--detach', 'return at once; the download goes on')
+    .action(
+      async (
+        url: string,
+        o: {
+          target: string
+          folder?: string
+          filename?: string
+          sha256?: string
+          connections?: number
+          overwrite?: boolean
+          detach?: boolean
+        }
+      ) => {
+        const info = await targetByName(o.target)
+        if (o.detach && info.config.kind === 'local') {
+          detachSelf()
+          process.stdout.write('Started in the background; see "podpull status".\n')
+          return
+        }
+        await openTarget(o.target)
+        const res = await call('startDownload', {
+          targetId: info.id,
+          url,
+          folder: o.folder,
+          filename: o.filename,
+          sha256: o.sha256,
+          connections: o.connections,
+          overwrite: o.overwrite
+        })
+        if (res.outcome === 'already-present') {
+          process.stdout.write(`Already present: ${res.path}\n`)
+          return
+        }
+        if (res.outcome === 'already-active')
+          process.stderr.write(`Already downloading (${res.id}); following it.\n`)
+        if (o.detach) {
+          process.stdout.write(`${res.id}\n`)
+          return
+        }
+        process.exitCode = finish(await followJob(info.id, res.id))
+      }
+    )
+
+  program
+    .command('status')
+    .option('--target <name>', 'only this target')
+    .option('--json', 'print the status file as it is')
+    .action(async (o: { target?: string; json?: boolean }) => {
+      const a = await openApp()
+      const infos = o.target ? [await targetByName(o.target)] : a.core.targetInfos()
+      if (o.json && o.target) {
+        const info = infos[0]!
+        const t = a.core.target(info.id)
+        if (info.config.kind === 'local') {
+          const file = join(info.config.workspace, '.download_status.json')
+          const text = await readFile(file, 'utf8').catch(() => '{}')
+          process.stdout.write(text.endsWith('\n') ? text : `${text}\n`)
+        } else {
+          await openTarget(o.target)
+          const raw = t.rawStatus ? await t.rawStatus() : t.downloads()
+          process.stdout.write(`${JSON.stringify(raw, null, 2)}\n`)
+        }
+        return
+      }
+      for (const info of infos) await a.core.openTarget(info.id).catch(() => undefined)
+      const records = infos.flatMap((i) => a.core.target(i.id).downloads())
+      if (o.json) return void process.stdout.write(`${JSON.stringify(records, null, 2)}\n`)
+      if (!records.length) return void process.stdout.write('No downloads.\n')
+      for (const r of records) {
+        const tname = infos.find((i) => i.id === r.targetId)?.name ?? r.targetId
+        process.stdout.write(
+          `${r.id}  ${tname}  ${r.folder}/${r.filename}\n    ${describe(r)}${r.error ? `\n    ${r.error}` : ''}\n`
+        )
+      }
+    })
+
+  for (const verb of ['pause', 'resume', 'cancel'] as const) {
+    const cmd = program.command(`${verb} <id>`).requiredOption('--target <name>', 'target name')
+    if (verb === 'resume') cmd.option('--detach', 'return at once')
+    cmd.action(async (id: string, o: { target: string; detach?: boolean }) => {
+      const info = await openTarget(o.target)
+      const method = `${verb}Download` as const
+      await call(method, { targetId: info.id, id })
+      if (verb === 'resume' && !o.detach) {
+        process.exitCode = finish(await followJob(info.id, id))
+        return
+      }
+      process.stdout.write(
+        `${verb === 'cancel' ? 'Cancelled' : verb === 'pause' ? 'Paused' : 'Resumed'} ${id}.\n`
+      )
+    })
+  }
+
+  program
+    .command('clear-completed')
+    .requiredOption('--target <name>', 'target name')
+    .action(async (o: { target: string }) => {
+      const info = await openTarget(o.target)
+      const { removed } = await call('clearCompleted', { targetId: info.id })
+      process.stdout.write(`Cleared ${removed} finished download${removed === 1 ? '' : 's'}.\n`)
+    })
+
+  program
+    .command('serve')
+    .description('serve the dashboard in a browser (same handlers as the app)')
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .addOption(new Option('--port <port>', 'port (default: any free one)').argParser(int('--port')))
+    .action(async (o: { host: string; port?: number }) => {
+      const a = await openApp(true)
+      const server = await startHeadlessServer({
+        handlers: a.handlers,
+        events: a.core,
+        staticDir: join(here, '../renderer'),
+        host: o.host,
+        port: o.port,
+        token: process.env.PODPULL_SERVE_TOKEN || undefined
+      })
+      process.stdout.write(`PodPull dashboard: ${server.pageUrl}\n`)
+      const stop = (): void => {
+        void server
+          .close()
+          .then(() => a.dispose())
+          .finally(() => process.exit(0))
+      }
+      process.once('SIGINT', stop)
+      process.once('SIGTERM', stop)
+      await new Promise(() => undefined)
+    })
+
+  return program
+}
+
+export async function main(argv = process.argv): Promise<number> {
+  const program = buildProgram()
+  try {
+    await program.parseAsync(argv)
+    return typeof process.exitCode === 'number' ? process.exitCode : OK
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help / --version exit 0; anything else commander rejects is usage.
+      return err.exitCode === 0 ? OK : USAGE
+    }
+    const code = err instanceof CliExit ? err.code : FAILED
+    process.stderr.write(`Error: ${(err as Error).message}\n`)
+    return code
+  } finally {
+    await app?.dispose().catch(() => undefined)
+  }
+}
+
+main().then((code) => {
+  process.exitCode = code
+  // Pods keep SSH sockets and watchers open; the command is done.
+  setImmediate(() => process.exit(code))
+})

@@ -1,0 +1,201 @@
+// `podpull serve`: the built renderer over HTTP and the same handler table
+// over a WebSocket. Loopback by default; every WebSocket must carry this run's
+// random token and, when it comes from a browser, our own Origin.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { readFile, stat } from 'node:fs/promises'
+import { extname, join, normalize, resolve, sep } from 'node:path'
+import type { AddressInfo } from 'node:net'
+import { WebSocketServer, type WebSocket } from 'ws'
+import { API_EVENTS, type ApiEvents, type ApiHandlers } from '../../shared/api'
+import { invokeMethod, toApiError } from '../api/dispatch'
+
+export interface EventSource {
+  on<E extends keyof ApiEvents>(event: E, cb: (payload: ApiEvents[E]) => void): unknown
+  off<E extends keyof ApiEvents>(event: E, cb: (payload: ApiEvents[E]) => void): unknown
+}
+
+export interface HeadlessOptions {
+  handlers: ApiHandlers
+  events: EventSource
+  /** The built renderer (out/renderer). */
+  staticDir: string
+  host?: string
+  port?: number
+  /** Fixed token (tests); a random one otherwise. */
+  token?: string
+}
+
+export interface HeadlessServer {
+  url: string
+  /** The URL to open: carries the token. */
+  pageUrl: string
+  token: string
+  port: number
+  close(): Promise<void>
+}
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2'
+}
+
+const SECURITY_HEADERS = {
+  'Content-Security-Policy':
+    "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'Cache-Control': 'no-store'
+}
+
+const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]']
+const isLoopback = (host: string): boolean =>
+  host === 'localhost' || host === '::1' || host.startsWith('127.')
+
+function sameToken(given: string | null, token: string): boolean {
+  if (!given) return false
+  const a = Buffer.from(given)
+  const b = Buffer.from(token)
+  return a.length === b.length && timingSafeEqual(a, b)
+}
+
+async function serveStatic(root: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405).end()
+    return
+  }
+  const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)
+  const rel = pathname === '/' ? 'index.html' : pathname.slice(1)
+  const file = resolve(root, normalize(rel))
+  if (file !== root && !file.startsWith(root + sep)) {
+    res.writeHead(404).end()
+    return
+  }
+  try {
+    const s = await stat(file)
+    if (!s.isFile()) throw new Error('not a file')
+    const body = await readFile(file)
+    res.writeHead(200, {
+      ...SECURITY_HEADERS,
+      'Content-Type': MIME[extname(file)] ?? 'application/octet-stream'
+    })
+    res.end(req.method === 'HEAD' ? undefined : body)
+  } catch {
+    res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not found')
+  }
+}
+
+export async function startHeadlessServer(opts: HeadlessOptions): Promise<HeadlessServer> {
+  const host = opts.host ?? '127.0.0.1'
+  const token = opts.token ?? randomBytes(24).toString('base64url')
+  const root = resolve(opts.staticDir)
+  try {
+    await stat(join(root, 'index.html'))
+  } catch {
+    throw new Error(
+      `The dashboard is not built (${root}/index.html is missing): run "npm run build" first.`
+    )
+  }
+
+  let port = 0
+  // Refuse other Host names (DNS rebinding) unless the user bound a public address.
+  const allowedHost = (h: string | undefined): boolean =>
+    !isLoopback(host) || (h !== undefined && LOOPBACK_NAMES.some((n) => h === `${n}:${port}`))
+  const http: Server = createServer((req, res) => {
+    if (!allowedHost(req.headers.host)) {
+      res.writeHead(403, { 'Content-Type': 'text/plain' }).end('Forbidden host')
+      return
+    }
+    serveStatic(root, req, res).catch(() => res.writeHead(500).end())
+  })
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 })
+
+  http.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://x')
+    const refuse = (status: number, why: string): void => {
+      socket.end(`HTTP/1.1 ${status} ${why}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
+    }
+    if (url.pathname !== '/api') return refuse(404, 'Not Found')
+    if (!allowedHost(req.headers.host)) return refuse(403, 'Forbidden')
+    if (!sameToken(url.searchParams.get('token'), token)) return refuse(401, 'Unauthorized')
+    // A browser always sends Origin; it must be the page we served (same host:port).
+    const origin = req.headers.origin
+    if (origin !== undefined && origin !== `http://${req.headers.host}`)
+      return refuse(403, 'Forbidden')
+    wss.handleUpgrade(req, socket, head, (ws) => attachClient(ws, opts))
+  })
+
+  await new Promise<void>((ok, fail) => {
+    http.once('error', fail)
+    http.listen(opts.port ?? 0, host, () => ok())
+  })
+  port = (http.address() as AddressInfo).port
+  const shownHost = host.includes(':') ? `[${host}]` : host
+  const url = `http://${shownHost}:${port}`
+  return {
+    url,
+    pageUrl: `${url}/?token=${token}`,
+    token,
+    port,
+    close: async () => {
+      for (const c of wss.clients) c.terminate()
+      wss.close()
+      http.closeAllConnections()
+      await new Promise<void>((ok) => http.close(() => ok()))
+    }
+  }
+}
+
+interface CallMessage {
+  t: 'call'
+  id: number
+  m: string
+  a: unknown
+}
+
+function parseCall(data: unknown): CallMessage | null {
+  try {
+    const msg = JSON.parse(String(data)) as Partial<CallMessage>
+    if (msg && msg.t === 'call' && typeof msg.id === 'number' && typeof msg.m === 'string') {
+      return msg as CallMessage
+    }
+  } catch {
+    // fall through
+  }
+  return null
+}
+
+function attachClient(ws: WebSocket, opts: HeadlessOptions): void {
+  const send = (msg: unknown): void => {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg))
+  }
+  const listeners = API_EVENTS.map((name) => {
+    const cb = (p: unknown): void => send({ t: 'ev', n: name, p })
+    opts.events.on(name, cb as (payload: ApiEvents[typeof name]) => void)
+    return () => opts.events.off(name, cb as (payload: ApiEvents[typeof name]) => void)
+  })
+  ws.on('close', () => listeners.forEach((off) => off()))
+  ws.on('message', (data) => {
+    const call = parseCall(data)
+    if (!call) {
+      send({
+        t: 'res',
+        id: -1,
+        ok: false,
+        e: { code: 'bad-request', message: 'Malformed message.' }
+      })
+      return
+    }
+    invokeMethod(opts.handlers, call.m, call.a).then(
+      (v) => send({ t: 'res', id: call.id, ok: true, v: v ?? null }),
+      (err) => send({ t: 'res', id: call.id, ok: false, e: toApiError(err) })
+    )
+  })
+}

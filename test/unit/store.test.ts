@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createNodeStore } from '../../src/main/settings/createStore'
+import { appHome } from '../../src/main/settings/appHome'
+import { STORE_VERSION } from '../../src/main/settings/storeSchema'
+
+describe('the app store', () => {
+  it('PODPULL_HOME moves all state', () => {
+    expect(appHome({ PODPULL_HOME: '/tmp/pp-x' })).toBe('/tmp/pp-x')
+    expect(appHome({ XDG_CONFIG_HOME: '/cfg' })).toMatch(/PodPull$/)
+  })
+
+  it('writes a readable config.json in PODPULL_HOME with defaults', () => {
+    const home = mkdtempSync(join(tmpdir(), 'pp-store-'))
+    const store = createNodeStore(home)
+    store.set('knownHosts', { 'pod:22': 'SHA256:abc' })
+    const file = JSON.parse(readFileSync(join(home, 'config.json'), 'utf8'))
+    expect(file.knownHosts).toEqual({ 'pod:22': 'SHA256:abc' })
+    expect(store.get('settings').concurrency).toBe(3)
+  })
+
+  it('two processes see each other’s writes (the app and the CLI share the file)', () => {
+    const home = mkdtempSync(join(tmpdir(), 'pp-store-'))
+    const a = createNodeStore(home)
+    const b = createNodeStore(home)
+    a.set('targets', [
+      { id: 't1', name: 'ws', config: { kind: 'local', comfyui: '/c', workspace: '/' } }
+    ])
+    expect(b.get('targets').map((t) => t.name)).toEqual(['ws'])
+  })
+
+  it('migrates a 1.x store', () => {
+    const home = mkdtempSync(join(tmpdir(), 'pp-store-'))
+    writeFileSync(
+      join(home, 'config.json'),
+      JSON.stringify({
+        maxConcurrent: 6,
+        hostKeys: { 'p:22': 'SHA256:k' },
+        __internal__: { migrations: { version: '1.0.0' } }
+      })
+    )
+    const store = createNodeStore(home)
+    expect(store.get('settings').concurrency).toBe(6)
+    expect(store.get('knownHosts')).toEqual({ 'p:22': 'SHA256:k' })
+    expect(store.has('maxConcurrent' as never)).toBe(false)
+    const raw = JSON.parse(readFileSync(join(home, 'config.json'), 'utf8'))
+    expect(raw.__internal__.migrations.version).toBe(STORE_VERSION)
+  })
+})

@@ -26,6 +26,16 @@ export default defineConfig({
         }
       },
       {
+        test: {
+          name: 'bench',
+          include: ['bench/**/*.bench.ts'],
+          environment: 'node',
+          testTimeout: 900_000,
+          hookTimeout: 120_000,
+          fileParallelism: false
+        }
+      },
+      {
         plugins: [vue()],
         test: {
           name: 'component',

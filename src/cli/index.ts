@@ -46,7 +46,13 @@ const BAD_INPUT = new Set([
 let app: PodPullApp | null = null
 
 async function openApp(open = false): Promise<PodPullApp> {
-  app ??= await createApp({ store: createNodeStore(), host: 'headless', open })
+  // One-shot commands never auto-resume other jobs: only `serve` (open) does.
+  app ??= await createApp({
+    store: createNodeStore(),
+    host: 'headless',
+    open,
+    settingsOverride: open ? undefined : { autoResume: false }
+  })
   return app
 }
 

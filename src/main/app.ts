@@ -3,7 +3,7 @@
 import type { AppStore } from './settings/createStore'
 import { createHandlers } from './api/handlers'
 import type { ApiHandlers } from '../shared/api'
-import { PodPullCore, type NativeShell } from './core/podpullCore'
+import { PodPullCore, type CoreOptions, type NativeShell } from './core/podpullCore'
 import { envTokenStore, type SecretBox, type TokenStore } from './core/tokenStore'
 import { createSourceServices } from './api/createSourceServices'
 import { createTarget } from './targets/createTarget'
@@ -22,6 +22,7 @@ export interface CreateAppOptions {
   native?: NativeShell
   /** Open every target at once (default true; the CLI opens only what it needs). */
   open?: boolean
+  settingsOverride?: CoreOptions['settingsOverride']
 }
 
 export async function createApp(opts: CreateAppOptions): Promise<PodPullApp> {
@@ -32,6 +33,7 @@ export async function createApp(opts: CreateAppOptions): Promise<PodPullApp> {
     tokens,
     secretBox: opts.secretBox,
     native: opts.native,
+    settingsOverride: opts.settingsOverride,
     createTarget
   })
   await core.init({ open: opts.open })

@@ -45,6 +45,8 @@ export interface CoreOptions {
   /** Seals secrets at rest; without it secrets live in memory for this run only. */
   secretBox?: SecretBox
   native?: NativeShell
+  /** Settings forced for this process (a one-shot CLI command never auto-resumes). */
+  settingsOverride?: Partial<Settings>
 }
 
 export class PodPullCore extends EventEmitter<{ [E in keyof ApiEvents]: [ApiEvents[E]] }> {
@@ -57,6 +59,7 @@ export class PodPullCore extends EventEmitter<{ [E in keyof ApiEvents]: [ApiEven
   private readonly memorySecrets = new Map<string, string>()
   private readonly targets = new Map<string, Target>()
   private readonly throttle: DownloadEventThrottle
+  private readonly settingsOverride: Partial<Settings>
 
   constructor(opts: CoreOptions) {
     super()
@@ -66,6 +69,7 @@ export class PodPullCore extends EventEmitter<{ [E in keyof ApiEvents]: [ApiEven
     this.native = opts.native
     this.createTarget = opts.createTarget
     this.secretBox = opts.secretBox
+    this.settingsOverride = opts.settingsOverride ?? {}
     this.throttle = new DownloadEventThrottle((ev) => this.emit('downloadsChanged', ev))
   }
 
@@ -91,11 +95,11 @@ export class PodPullCore extends EventEmitter<{ [E in keyof ApiEvents]: [ApiEven
   }
 
   settings(): Settings {
-    return { ...DEFAULT_SETTINGS, ...this.store.get('settings') }
+    return { ...DEFAULT_SETTINGS, ...this.store.get('settings'), ...this.settingsOverride }
   }
 
   setSettings(patch: Partial<Settings>): Settings {
-    const next = { ...this.settings(), ...patch }
+    const next = { ...DEFAULT_SETTINGS, ...this.store.get('settings'), ...patch }
     this.store.set('settings', next)
     this.emit('settingsChanged', next)
     return next

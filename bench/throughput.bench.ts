@@ -1,0 +1,417 @@
+// `npm run bench`: PodPull's engine and pod helper against curl and aria2c in
+// one run, on this machine, over loopback. Prints one table and writes
+// bench/results.json. Not a test: nothing here passes or fails on timing,
+// except that every download must produce the right bytes.
+import { afterAll, beforeAll, it } from 'vitest'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import {
+  createReadStream,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  existsSync
+} from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { startModelServer, type ModelServer } from '../test/harness/modelServer'
+import { startSshd, type SshdHarness } from '../test/harness/sshd'
+
+const ROOT = resolve(__dirname, '..')
+const CLI = join(ROOT, 'bin/podpull')
+const HELPER = join(ROOT, 'resources/helper/podpull_helper.py')
+const GiB = 1 << 30
+const MiB = 1 << 20
+const BIG = Number(process.env.BENCH_BIG_GIB ?? 8) * GiB
+const PLAIN = Number(process.env.BENCH_PLAIN_GIB ?? 2) * GiB
+const THROTTLED = Number(process.env.BENCH_THROTTLED_MIB ?? 256) * MiB
+const PER_CONN = Number(process.env.BENCH_PER_CONN_MIB ?? 16) * MiB
+
+interface Row {
+  case: string
+  tool: string
+  seconds: number
+  mbps: number
+  note?: string
+}
+const rows: Row[] = []
+const extra: Record<string, string> = {}
+let srv: ModelServer
+let work: string
+
+beforeAll(async () => {
+  for (const bin of ['curl', 'aria2c']) {
+    if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0)
+      throw new Error(`${bin} is missing: bench/run.sh installs it`)
+  }
+  if (!existsSync(join(ROOT, 'out/main/cli.js'))) throw new Error('Build first: npm run build')
+  srv = await startModelServer()
+  work = mkdtempSync(join(tmpdir(), 'podpull-bench-'))
+})
+
+afterAll(async () => {
+  await srv?.close()
+  if (work) rmSync(work, { recursive: true, force: true })
+  printTable()
+})
+
+function run(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; input?: string } = {}
+): Promise<{ code: number; seconds: number; peakRss: number; out: string }> {
+  const t0 = performance.now()
+  const child = spawn(cmd, args, {
+    env: { ...process.env, ...opts.env },
+    stdio: ['pipe', 'pipe', 'pipe']
+  })
+  let out = ''
+  child.stdout!.on('data', (d) => (out += d))
+  child.stderr!.on('data', (d) => (out += d))
+  if (opts.input !== undefined) child.stdin!.end(opts.input)
+  else child.stdin!.end()
+  let peakRss = 0
+  const poll = setInterval(() => (peakRss = Math.max(peakRss, rssOf(child))), 50)
+  return new Promise((res) => {
+    child.on('exit', (code) => {
+      clearInterval(poll)
+      res({ code: code ?? -1, seconds: (performance.now() - t0) / 1000, peakRss, out })
+    })
+  })
+}
+
+function rssOf(child: ChildProcess): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))
+    return m ? Number(m[1]) * 1024 : 0
+  } catch {
+    return 0
+  }
+}
+
+async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256')
+  for await (const chunk of createReadStream(path, { highWaterMark: 4 * MiB }))
+    h.update(chunk as Buffer)
+  return h.digest('hex')
+}
+
+function freshComfy(name: string): { home: string; comfy: string; models: string } {
+  const base = join(work, name)
+  rmSync(base, { recursive: true, force: true })
+  const comfy = join(base, 'ComfyUI')
+  const models = join(comfy, 'models')
+  mkdirSync(join(models, 'checkpoints'), { recursive: true })
+  const home = join(base, 'home')
+  mkdirSync(home, { recursive: true })
+  return { home, comfy, models }
+}
+
+async function engineDownload(url: string, connections: number, label: string) {
+  const { home, comfy, models } = freshComfy(label)
+  const env = { PODPULL_HOME: home }
+  const add = await run(CLI, ['targets', 'add-local', 'bench', '--comfyui', comfy], { env })
+  if (add.code !== 0) throw new Error(add.out)
+  const r = await run(
+    CLI,
+    [
+      'download',
+      url,
+      '--target',
+      'bench',
+      '--folder',
+      'checkpoints',
+      '--filename',
+      'model.bin',
+      '--connections',
+      String(connections)
+    ],
+    { env }
+  )
+  if (r.code !== 0) throw new Error(`engine failed: ${r.out}`)
+  return { ...r, file: join(models, 'checkpoints', 'model.bin') }
+}
+
+async function curl(url: string) {
+  const file = join(work, 'curl.bin')
+  rmSync(file, { force: true })
+  const r = await run('curl', ['-sS', '-f', '-o', file, url])
+  if (r.code !== 0) throw new Error(r.out)
+  return { ...r, file }
+}
+
+async function aria2c(url: string) {
+  const dir = join(work, 'aria')
+  rmSync(dir, { recursive: true, force: true })
+  mkdirSync(dir)
+  const r = await run('aria2c', [
+    '-q',
+    '-x8',
+    '-s8',
+    '-k1M',
+    '--file-allocation=none',
+    '--allow-overwrite=true',
+    '-d',
+    dir,
+    '-o',
+    'aria.bin',
+    url
+  ])
+  if (r.code !== 0) throw new Error(r.out)
+  return { ...r, file: join(dir, 'aria.bin') }
+}
+
+function record(c: string, tool: string, seconds: number, size: number, note?: string): number {
+  const mbps = size / seconds / 1e6
+  rows.push({ case: c, tool, seconds, mbps, note })
+  return mbps
+}
+
+async function check(file: string, sha: string, who: string): Promise<void> {
+  const got = await sha256File(file)
+  if (got !== sha) throw new Error(`${who} produced wrong bytes`)
+  rmSync(file, { force: true })
+}
+
+it('one connection, loopback: engine vs curl', async () => {
+  const f = srv.addFile('/bench/plain.bin', { size: PLAIN, seed: 'plain' })
+  const c = await curl(f.url)
+  await check(c.file, f.sha256, 'curl')
+  const e = await engineDownload(f.url, 1, 'one')
+  await check(e.file, f.sha256, 'engine')
+  const cm = record(`${PLAIN / GiB} GiB, 1 connection`, 'curl', c.seconds, PLAIN)
+  const em = record(`${PLAIN / GiB} GiB, 1 connection`, 'podpull engine', e.seconds, PLAIN)
+  extra['engine / curl (1 conn, budget ≥ 0.95)'] = (em / cm).toFixed(2)
+}, 600_000)
+
+it('eight connections, per-connection throttle: engine vs aria2c vs curl', async () => {
+  const f = srv.addFile('/bench/throttled.bin', {
+    size: THROTTLED,
+    seed: 'thr',
+    throttleBps: PER_CONN
+  })
+  const label = `${THROTTLED / MiB} MiB at ${PER_CONN / MiB} MiB/s per connection`
+  const c = await curl(f.url)
+  await check(c.file, f.sha256, 'curl')
+  const a = await aria2c(f.url)
+  await check(a.file, f.sha256, 'aria2c')
+  const e = await engineDownload(f.url, 8, 'eight')
+  await check(e.file, f.sha256, 'engine')
+  record(label, 'curl', c.seconds, THROTTLED)
+  const am = record(label, 'aria2c -x8 -s8', a.seconds, THROTTLED)
+  const em = record(label, 'podpull engine -c 8', e.seconds, THROTTLED)
+  extra['engine / aria2c (8 conn, budget ≥ 1.0)'] = (em / am).toFixed(2)
+}, 600_000)
+
+it('memory: peak RSS of the engine process on a big file', async () => {
+  const f = srv.addFile('/bench/big.bin', { size: BIG, seed: 'big' })
+  const small = srv.addFile('/bench/tiny.bin', { size: MiB, seed: 'tiny' })
+  const base = await engineDownload(small.url, 8, 'tiny')
+  const e = await engineDownload(f.url, 8, 'big')
+  rmSync(e.file, { force: true })
+  const growth = (e.peakRss - base.peakRss) / MiB
+  extra[`peak RSS, ${BIG / GiB} GiB download (baseline 1 MiB download)`] =
+    `${(e.peakRss / MiB).toFixed(0)} MiB (baseline ${(base.peakRss / MiB).toFixed(0)} MiB, growth ${growth.toFixed(0)} MiB; budget < 150)`
+  record(`${BIG / GiB} GiB, 8 connections`, 'podpull engine -c 8', e.seconds, BIG)
+}, 900_000)
+
+it('kill -9 at 50 %, then resume: bytes fetched', async () => {
+  const size = 256 * MiB
+  const f = srv.addFile('/bench/kill.bin', { size, seed: 'kill', throttleBps: 32 * MiB })
+  const { home, comfy, models } = freshComfy('kill')
+  const env = { ...process.env, PODPULL_HOME: home }
+  await run(CLI, ['targets', 'add-local', 'bench', '--comfyui', comfy], { env })
+  const args = [
+    'download',
+    f.url,
+    '--target',
+    'bench',
+    '--folder',
+    'checkpoints',
+    '--filename',
+    'kill.bin',
+    '--connections',
+    '4'
+  ]
+  const child = spawn(CLI, args, { env, stdio: 'ignore' })
+  const part = join(models, 'checkpoints', 'kill.bin.part.json')
+  await new Promise<void>((res) => {
+    const t = setInterval(() => {
+      try {
+        const side = JSON.parse(readFileSync(part, 'utf8')) as { segments: { done: number }[] }
+        if (side.segments.reduce((n, s) => n + s.done, 0) >= size / 2) {
+          clearInterval(t)
+          child.kill('SIGKILL')
+          res()
+        }
+      } catch {
+        // not written yet
+      }
+    }, 20)
+  })
+  await new Promise((r) => child.on('exit', r))
+  srv.setFaults('/bench/kill.bin', { throttleBps: undefined })
+  const r = await run(CLI, ['resume', '--target', 'bench', ...(await jobIdOf(home, env))], { env })
+  if (r.code !== 0) throw new Error(r.out)
+  await check(join(models, 'checkpoints', 'kill.bin'), f.sha256, 'engine after kill -9')
+  extra['bytes fetched after kill -9 at 50 % + resume (budget ≤ 1.02)'] =
+    `${(srv.bytesServed('/bench/kill.bin') / size).toFixed(3)}× the size`
+}, 600_000)
+
+async function jobIdOf(home: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const r = await run(CLI, ['status', '--json'], { env: { ...env, PODPULL_HOME: home } })
+  const list = JSON.parse(r.out) as { id: string }[]
+  return [list[0]!.id]
+}
+
+it('pod helper: one connection vs curl, eight vs aria2c, progress latency over sshd', async () => {
+  const plain = srv.addFile('/bench/helper-plain.bin', { size: PLAIN / 2, seed: 'hp' })
+  const thr = srv.addFile('/bench/helper-thr.bin', {
+    size: THROTTLED,
+    seed: 'ht',
+    throttleBps: PER_CONN
+  })
+  const ws = join(work, 'helper-ws')
+  const models = join(ws, 'ComfyUI', 'models')
+  mkdirSync(join(models, 'checkpoints'), { recursive: true })
+  const helper = async (url: string, connections: number, name: string) => {
+    const t0 = performance.now()
+    const req = {
+      workspace: ws,
+      models_dir: models,
+      url,
+      folder: 'checkpoints',
+      filename: name,
+      connections,
+      tokens: {}
+    }
+    const s = await run('python3', [HELPER, 'start'], { input: JSON.stringify(req) })
+    const id = (JSON.parse(s.out.trim().split('\n').pop()!) as { id: string }).id
+    for (;;) {
+      const st = await run('python3', [HELPER, 'status'], {
+        input: JSON.stringify({ workspace: ws })
+      })
+      const entry = Object.values(
+        (
+          JSON.parse(st.out) as {
+            status: Record<string, { id: string; status: string; error: string | null }>
+          }
+        ).status
+      ).find((e) => e.id === id)
+      if (entry?.status === 'completed') break
+      if (entry?.status === 'error') throw new Error(`helper: ${entry.error}`)
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    return { seconds: (performance.now() - t0) / 1000, file: join(models, 'checkpoints', name) }
+  }
+  const c = await curl(plain.url)
+  await check(c.file, plain.sha256, 'curl')
+  const h1 = await helper(plain.url, 1, 'h1.bin')
+  await check(h1.file, plain.sha256, 'helper')
+  const label1 = `${PLAIN / 2 / GiB} GiB, 1 connection`
+  const cm = record(label1, 'curl', c.seconds, PLAIN / 2)
+  const hm = record(label1, 'podpull helper', h1.seconds, PLAIN / 2)
+  extra['helper / curl (1 conn, budget ≥ 0.9)'] = (hm / cm).toFixed(2)
+  const a = await aria2c(thr.url)
+  await check(a.file, thr.sha256, 'aria2c')
+  const h8 = await helper(thr.url, 8, 'h8.bin')
+  await check(h8.file, thr.sha256, 'helper')
+  const label8 = `${THROTTLED / MiB} MiB at ${PER_CONN / MiB} MiB/s per connection`
+  const am = record(label8, 'aria2c -x8 -s8', a.seconds, THROTTLED)
+  const h8m = record(label8, 'podpull helper -c 8', h8.seconds, THROTTLED)
+  extra['helper / aria2c (8 conn, budget ≥ 1.0)'] = (h8m / am).toFixed(2)
+  extra['pod progress latency over sshd (median, budget ≤ 1 s)'] = await podLatency()
+}, 900_000)
+
+/** Median time from a change of `downloaded` in the pod's status file to the
+ *  client seeing it through the helper's watch over a real sshd. */
+async function podLatency(): Promise<string> {
+  const sshd: SshdHarness = await startSshd()
+  try {
+    const ws = join(work, 'latency-ws')
+    mkdirSync(join(ws, '.podpull'), { recursive: true })
+    const file = join(ws, '.download_status.json')
+    const entry = (n: number) => ({
+      [join(ws, 'ComfyUI/models/loras/x.safetensors')]: {
+        status: 'downloading',
+        downloaded: n,
+        progress: 1,
+        id: 'lat',
+        timestamp: Date.now() / 1000,
+        progress_time: Date.now() / 1000,
+        owner: null
+      }
+    })
+    writeFileSync(file, JSON.stringify(entry(0)))
+    const helperPath = join(ws, '.podpull', 'helper.py')
+    writeFileSync(helperPath, readFileSync(HELPER))
+    const ssh = spawn(
+      'ssh',
+      [
+        '-i',
+        sshd.keyPath,
+        '-p',
+        String(sshd.port),
+        '-o',
+        'StrictHostKeyChecking=no',
+        '-o',
+        'UserKnownHostsFile=/dev/null',
+        '-o',
+        'LogLevel=ERROR',
+        `${sshd.user}@127.0.0.1`,
+        `python3 ${helperPath} watch`
+      ],
+      { stdio: ['pipe', 'pipe', 'ignore'] }
+    )
+    ssh.stdin.write(JSON.stringify({ workspace: ws }) + '\n')
+    const seen = new Map<number, number>()
+    let buf = ''
+    ssh.stdout.on('data', (d) => {
+      buf += d
+      let i
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i)
+        buf = buf.slice(i + 1)
+        try {
+          const msg = JSON.parse(line) as {
+            type: string
+            status?: Record<string, { downloaded: number }>
+          }
+          for (const e of Object.values(msg.status ?? {}))
+            if (!seen.has(e.downloaded)) seen.set(e.downloaded, performance.now())
+        } catch {
+          // partial line
+        }
+      }
+    })
+    await new Promise((r) => setTimeout(r, 1500))
+    const lat: number[] = []
+    for (let n = 1; n <= 15; n++) {
+      const t0 = performance.now()
+      writeFileSync(file + '.tmp', JSON.stringify(entry(n * 1000)))
+      spawnSync('mv', [file + '.tmp', file])
+      while (!seen.has(n * 1000) && performance.now() - t0 < 5000)
+        await new Promise((r) => setTimeout(r, 5))
+      lat.push((seen.get(n * 1000) ?? performance.now()) - t0)
+      await new Promise((r) => setTimeout(r, 600))
+    }
+    ssh.kill()
+    lat.sort((x, y) => x - y)
+    return `${(lat[Math.floor(lat.length / 2)]! / 1000).toFixed(2)} s (max ${(lat.at(-1)! / 1000).toFixed(2)} s)`
+  } finally {
+    await sshd.stop()
+  }
+}
+
+function printTable(): void {
+  const lines = ['| case | tool | seconds | MB/s |', '|---|---|---:|---:|']
+  for (const r of rows)
+    lines.push(`| ${r.case} | ${r.tool} | ${r.seconds.toFixed(2)} | ${r.mbps.toFixed(0)} |`)
+  lines.push('', '| measure | value |', '|---|---|')
+  for (const [k, v] of Object.entries(extra)) lines.push(`| ${k} | ${v} |`)
+  const table = lines.join('\n')
+  writeFileSync(join(ROOT, 'bench/results.md'), `${table}\n`)
+  console.log(`\n${table}\n`)
+}

@@ -13,7 +13,7 @@ import { startHeadlessServer } from '../main/headless/server'
 import { createNodeStore } from '../main/settings/createStore'
 import type { ApiArgs, ApiMethod, ApiResults } from '../shared/api'
 import type { DownloadRecord, TargetInfo } from '../shared/types'
-import { formatAgo, formatBytes } from '../shared/format'
+import { formatAgo } from '../shared/format'
 import { describe, follow } from './follow'
 
 const here = dirname(fileURLToPath(import.meta.url))

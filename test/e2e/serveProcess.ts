@@ -1,0 +1,89 @@
+// Starts the real `podpull serve` (the built CLI) as a child process with its
+// own PODPULL_HOME, so a test can stop and restart it like a user would.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
+import { resolve } from 'node:path'
+
+const CLI = resolve(__dirname, '../../bin/podpull')
+
+export interface ServeProcess {
+  url: string
+  pageUrl: string
+  port: number
+  stop(): Promise<void>
+  restart(): Promise<void>
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer()
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port
+      s.close(() => res(port))
+    })
+    s.on('error', rej)
+  })
+}
+
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv
+): Promise<{ code: number; out: string }> {
+  return new Promise((res) => {
+    const p = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } })
+    let out = ''
+    p.stdout.on('data', (d) => (out += d))
+    p.stderr.on('data', (d) => (out += d))
+    p.on('exit', (code) => res({ code: code ?? -1, out }))
+  })
+}
+
+export async function startServe(env: NodeJS.ProcessEnv): Promise<ServeProcess> {
+  const port = await freePort()
+  const token = 'e2e-token-0123456789abcdefghijklmnop'
+  let child: ChildProcess | null = null
+  const launch = (): Promise<void> =>
+    new Promise((res, rej) => {
+      const p = spawn(process.execPath, [CLI, 'serve', '--port', String(port)], {
+        env: { ...process.env, ...env, PODPULL_SERVE_TOKEN: token },
+        stdio: ['ignore', 'pipe', 'pipe']
+      })
+      child = p
+      let out = ''
+      const timer = setTimeout(() => rej(new Error(`serve did not start: ${out}`)), 20_000)
+      const onData = (d: Buffer): void => {
+        out += d
+        if (out.includes('PodPull dashboard:')) {
+          clearTimeout(timer)
+          res()
+        }
+      }
+      p.stdout!.on('data', onData)
+      p.stderr!.on('data', (d: Buffer) => (out += d))
+      p.on('exit', (code) => {
+        clearTimeout(timer)
+        if (!out.includes('PodPull dashboard:')) rej(new Error(`serve exited ${code}: ${out}`))
+      })
+    })
+  const stop = async (): Promise<void> => {
+    const p = child
+    if (!p || p.exitCode !== null) return
+    await new Promise<void>((res) => {
+      p.once('exit', () => res())
+      p.kill('SIGTERM')
+      setTimeout(() => p.kill('SIGKILL'), 5000).unref()
+    })
+  }
+  await launch()
+  const url = `http://127.0.0.1:${port}`
+  return {
+    url,
+    pageUrl: `${url}/?token=${token}`,
+    port,
+    stop,
+    restart: async () => {
+      await stop()
+      await launch()
+    }
+  }
+}

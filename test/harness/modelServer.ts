@@ -187,7 +187,7 @@ export async function startModelServer(
     let range: RangeAnswer = { kind: 'full' }
     if (!f.ignoreRange) {
       h['Accept-Ranges'] = 'bytes'
-      const ifRange = req.headers['if-range']
+      const ifRange = [req.headers['if-range']].flat()[0]
       if (ifRangeMatches(ifRange, etag, lastModified)) range = parseRange(req.headers.range, e.size)
     }
     if (range.kind === 'unsatisfiable') {

@@ -1,0 +1,286 @@
+// A real OpenSSH sshd on 127.0.0.1 for tests: own config, host key, client
+// key and authorized_keys in a temp dir, logging to a file. It can be
+// stopped and started again on the same port with the same keys (a pod
+// going away and coming back), have its live sessions cut, or get a new
+// host key (a pod rebuilt behind the same address).
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer, connect } from 'node:net'
+import { tmpdir, userInfo } from 'node:os'
+import { join } from 'node:path'
+import { descendants } from './procTree'
+import { setPassword, type PasswordRestore } from './systemPassword'
+
+export interface SshdHarness {
+  host: '127.0.0.1'
+  port: number
+  user: string // the current user
+  keyPath: string // private key (ed25519, no passphrase) accepted by authorized_keys
+  publicKey: string
+  hostKeyFingerprint: string // 'SHA256:…' (as `ssh-keygen -lf` prints) of the server's host key
+  dir: string // temp dir with config, keys, logs
+  pid: number | null
+  stop(): Promise<void> // cut sessions, kill the listener by PID, wait until the port is closed
+  start(): Promise<void> // start again on the SAME port with the same keys (pod coming back)
+  killConnections(): Promise<void> // kill the per-connection sshd children (listener stays)
+  regenerateHostKey(): Promise<void> // new host key; restarts sshd if it was running
+  logs(): string
+  close(): Promise<void> // stop and remove the temp dir
+}
+
+export interface SshdOptions {
+  // SetEnv for sessions, e.g. PATH without python3. With PATH set and no HOME,
+  // HOME is <dir>/home so the user's ~/.bashrc can't rewrite PATH.
+  sessionEnv?: Record<string, string>
+  password?: string // also allow password login (root only: sets the account password while up)
+}
+
+const SSHD = '/usr/sbin/sshd'
+const START_TIMEOUT_MS = 10_000
+
+function sh(cmd: string, args: string[]): string {
+  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+}
+
+function newKey(path: string): void {
+  rmSync(path, { force: true })
+  rmSync(`${path}.pub`, { force: true })
+  sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'podpull-test', '-f', path])
+}
+
+function fingerprintOf(pubPath: string): string {
+  // "256 SHA256:abc… comment (ED25519)"
+  const fp = sh('ssh-keygen', ['-lf', pubPath]).split(' ')[1]
+  if (!fp?.startsWith('SHA256:')) throw new Error(`Unexpected ssh-keygen -lf output for ${pubPath}`)
+  return fp
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address()
+      s.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject()))
+    })
+  })
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = connect({ host: '127.0.0.1', port })
+    c.once('connect', () => {
+      c.destroy()
+      resolve(true)
+    })
+    c.once('error', () => resolve(false))
+  })
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+function configText(o: {
+  port: number
+  dir: string
+  hostKey: string
+  password: boolean
+  env: Record<string, string>
+}): string {
+  const lines = [
+    `Port ${o.port}`,
+    'ListenAddress 127.0.0.1',
+    `HostKey ${o.hostKey}`,
+    `PidFile ${join(o.dir, 'sshd.pid')}`,
+    `AuthorizedKeysFile ${join(o.dir, 'authorized_keys')}`,
+    'UsePAM no',
+    'StrictModes no',
+    'PubkeyAuthentication yes',
+    `PasswordAuthentication ${o.password ? 'yes' : 'no'}`,
+    'KbdInteractiveAuthentication no',
+    'PermitRootLogin yes',
+    'PermitEmptyPasswords no',
+    'AllowTcpForwarding yes',
+    'X11Forwarding no',
+    'PrintMotd no',
+    'PrintLastLog no',
+    'UseDNS no',
+    // Many parallel test connections (one per download connection) must not
+    // be turned away by the default 10:30:100 pre-auth throttling.
+    'MaxStartups 100',
+    'MaxSessions 100',
+    'Subsystem sftp internal-sftp',
+    'LogLevel VERBOSE'
+  ]
+  const pairs = Object.entries(o.env).map(([k, v]) => {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || /["\\\n]/.test(v))
+      throw new Error(`sessionEnv ${k}: names are [A-Za-z0-9_], values without quotes or newlines`)
+    return `"${k}=${v}"`
+  })
+  // sshd keeps only the first SetEnv line, so every pair goes on one line.
+  if (pairs.length) lines.push(`SetEnv ${pairs.join(' ')}`)
+  return lines.join('\n') + '\n'
+}
+
+/** A session PATH only sticks if the user's shell rc files don't rewrite it
+ *  (a pyenv or cargo line in ~/.bashrc would bring python3 back), so with
+ *  PATH set, sessions also get an empty HOME of their own (unless given). */
+function sessionEnvWithHome(dir: string, opts: SshdOptions): Record<string, string> {
+  const env = { ...opts.sessionEnv }
+  if (env.PATH !== undefined && env.HOME === undefined) {
+    env.HOME = join(dir, 'home')
+    mkdirSync(env.HOME, { recursive: true })
+  }
+  return env
+}
+
+class Sshd implements SshdHarness {
+  readonly host = '127.0.0.1' as const
+  readonly user = userInfo().username
+  readonly keyPath: string
+  readonly publicKey: string
+  hostKeyFingerprint = ''
+  pid: number | null = null
+  private child: ChildProcess | null = null
+  private restorePassword: PasswordRestore | null = null
+  private readonly hostKey: string
+  private readonly logFile: string
+  private readonly configFile: string
+
+  constructor(
+    readonly dir: string,
+    public port: number,
+    private readonly opts: SshdOptions
+  ) {
+    this.hostKey = join(dir, 'host_ed25519')
+    this.keyPath = join(dir, 'id_ed25519')
+    this.logFile = join(dir, 'sshd.log')
+    this.configFile = join(dir, 'sshd_config')
+    newKey(this.hostKey)
+    newKey(this.keyPath)
+    this.publicKey = readFileSync(`${this.keyPath}.pub`, 'utf8').trim()
+    writeFileSync(join(dir, 'authorized_keys'), this.publicKey + '\n', { mode: 0o600 })
+    this.hostKeyFingerprint = fingerprintOf(`${this.hostKey}.pub`)
+    const cfg = { port, dir, hostKey: this.hostKey, password: opts.password !== undefined }
+    writeFileSync(this.configFile, configText({ ...cfg, env: sessionEnvWithHome(dir, opts) }))
+  }
+
+  async start(): Promise<void> {
+    if (this.child) return
+    if (this.opts.password !== undefined)
+      this.restorePassword = setPassword(this.user, this.opts.password)
+    const child = spawn(SSHD, ['-D', '-f', this.configFile, '-E', this.logFile], {
+      stdio: 'ignore'
+    })
+    this.child = child
+    this.pid = child.pid ?? null
+    let exited: string | null = null
+    child.once('error', (err) => (exited = err.message))
+    child.once('exit', (code, sig) => {
+      exited ??= `exited with ${sig ?? code}`
+      if (this.child === child) {
+        this.child = null
+        this.pid = null
+      }
+    })
+    const deadline = Date.now() + START_TIMEOUT_MS
+    while (!(await portOpen(this.port))) {
+      if (exited !== null || Date.now() > deadline) {
+        child.kill('SIGKILL')
+        throw new Error(
+          `sshd on port ${this.port} did not start (${exited ?? 'timed out'}); log:\n${this.logs()}`
+        )
+      }
+      await sleep(25)
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.killConnections()
+    const child = this.child
+    if (child) {
+      const gone = new Promise((r) => child.once('exit', r))
+      child.kill('SIGTERM')
+      await Promise.race([gone, sleep(3000)])
+      if (this.child === child) child.kill('SIGKILL')
+      this.child = null
+      this.pid = null
+    }
+    while (await portOpen(this.port)) await sleep(25)
+    this.restorePassword?.()
+    this.restorePassword = null
+  }
+
+  async killConnections(): Promise<void> {
+    if (this.pid === null) return
+    // Only the sshd processes serving connections: the user's own processes
+    // (a detached helper, say) live on, as they would after a network drop.
+    const victims = descendants(this.pid).filter((p) => p.comm.startsWith('sshd'))
+    for (const p of victims) {
+      try {
+        process.kill(p.pid, 'SIGKILL')
+      } catch {
+        // already gone
+      }
+    }
+    const deadline = Date.now() + 3000
+    while (victims.some((p) => existsSync(`/proc/${p.pid}`)) && Date.now() < deadline)
+      await sleep(10)
+  }
+
+  async regenerateHostKey(): Promise<void> {
+    const running = this.child !== null
+    if (running) await this.stop()
+    newKey(this.hostKey)
+    this.hostKeyFingerprint = fingerprintOf(`${this.hostKey}.pub`)
+    if (running) await this.start()
+  }
+
+  logs(): string {
+    return existsSync(this.logFile) ? readFileSync(this.logFile, 'utf8') : ''
+  }
+
+  async close(): Promise<void> {
+    await this.stop()
+    rmSync(this.dir, { recursive: true, force: true })
+  }
+
+  /** Last resort when the test process exits without stopping us. */
+  killNow(): void {
+    if (this.pid !== null) {
+      for (const p of descendants(this.pid).filter((d) => d.comm.startsWith('sshd')))
+        try {
+          process.kill(p.pid, 'SIGKILL')
+        } catch {
+          // already gone
+        }
+    }
+    this.child?.kill('SIGKILL')
+    this.restorePassword?.()
+  }
+}
+
+const running = new Set<Sshd>()
+process.once('exit', () => running.forEach((s) => s.killNow()))
+
+export async function startSshd(opts: SshdOptions = {}): Promise<SshdHarness> {
+  if (!existsSync(SSHD))
+    throw new Error(`${SSHD} is missing: install openssh-server (.ci/run does) to run SSH tests`)
+  if (process.getuid?.() === 0) mkdirSync('/run/sshd', { recursive: true })
+  const dir = mkdtempSync(join(tmpdir(), 'podpull-sshd-'))
+  // Another process can grab a free port between our probe and sshd's bind:
+  // try a few ports before giving up.
+  let lastError: unknown
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const sshd = new Sshd(dir, await freePort(), opts)
+    try {
+      await sshd.start()
+      running.add(sshd)
+      return sshd
+    } catch (err) {
+      lastError = err
+      await sshd.stop().catch(() => undefined)
+    }
+  }
+  rmSync(dir, { recursive: true, force: true })
+  throw lastError
+}

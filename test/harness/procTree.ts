@@ -5,6 +5,7 @@ export interface Proc {
   pid: number
   ppid: number
   comm: string
+  state: string // R, S, Z (zombie: dead, waiting to be reaped), …
 }
 
 function readProc(pid: number): Proc | null {
@@ -13,11 +14,17 @@ function readProc(pid: number): Proc | null {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     const close = stat.lastIndexOf(')')
     const comm = stat.slice(stat.indexOf('(') + 1, close)
-    const ppid = Number(stat.slice(close + 2).split(' ')[1])
-    return { pid, ppid, comm }
+    const [state = '?', ppid] = stat.slice(close + 2).split(' ')
+    return { pid, ppid: Number(ppid), comm, state }
   } catch {
     return null // exited while we looked
   }
+}
+
+/** Gone, or dead and only waiting for its parent to reap it. */
+export function isGone(pid: number): boolean {
+  const p = readProc(pid)
+  return p === null || p.state === 'Z' || p.state === 'X'
 }
 
 export function allProcs(): Proc[] {

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createServer, connect } from 'node:net'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
-import { descendants } from './procTree'
+import { descendants, isGone } from './procTree'
 import { setPassword, type PasswordRestore } from './systemPassword'
 
 export interface SshdHarness {
@@ -214,7 +214,7 @@ class Sshd implements SshdHarness {
     if (this.pid === null) return
     // Only the sshd processes serving connections: the user's own processes
     // (a detached helper, say) live on, as they would after a network drop.
-    const victims = descendants(this.pid).filter((p) => p.comm.startsWith('sshd'))
+    const victims = descendants(this.pid).filter((p) => p.comm.startsWith('sshd') && !isGone(p.pid))
     for (const p of victims) {
       try {
         process.kill(p.pid, 'SIGKILL')
@@ -223,8 +223,7 @@ class Sshd implements SshdHarness {
       }
     }
     const deadline = Date.now() + 3000
-    while (victims.some((p) => existsSync(`/proc/${p.pid}`)) && Date.now() < deadline)
-      await sleep(10)
+    while (victims.some((p) => !isGone(p.pid)) && Date.now() < deadline) await sleep(10)
   }
 
   async regenerateHostKey(): Promise<void> {

@@ -20,12 +20,14 @@ export function setPassword(user: string, password: string): PasswordRestore {
     .split('\n')
     .find((l) => l.startsWith(`${user}:`))
   if (!entry) throw new Error(`No /etc/shadow entry for ${user}`)
-  const oldHash = entry.split(':')[1] ?? '*'
+  const [, oldHash = '*', lastChange = ''] = entry.split(':')
   chpasswd(`${user}:${password}`, false)
   let restored = false
   return () => {
     if (restored) return
     restored = true
     chpasswd(`${user}:${oldHash}`, true)
+    // chpasswd stamps today as the last change; put the old date back too.
+    execFileSync('chage', ['-d', lastChange === '' ? '-1' : lastChange, user], { stdio: 'pipe' })
   }
 }

@@ -8,6 +8,7 @@ import { readFileSync, rmSync } from 'node:fs'
 import { get as httpGet, type IncomingMessage } from 'node:http'
 import { connect } from 'node:net'
 import { promisify } from 'node:util'
+import { userInfo } from 'node:os'
 import { Client } from 'ssh2'
 import { contentOf, sha256Of, startModelServer, type ModelServer } from '../harness/modelServer'
 import { startSshd, type SshdHarness } from '../harness/sshd'
@@ -465,5 +466,33 @@ describe('sshd', () => {
     })
     client.end()
     expect(fingerprint).toBe(sshd.hostKeyFingerprint)
+  })
+})
+
+describe('sshd with a password', () => {
+  const shadowEntry = (user: string): string | undefined =>
+    readFileSync('/etc/shadow', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`${user}:`))
+
+  it('accepts the password while up and puts the old one back when stopped', async () => {
+    if (process.getuid?.() !== 0) {
+      // Only root can set an account password for sshd to check.
+      await expect(startSshd({ password: 'pw-Test-123' })).rejects.toThrow(/needs root/)
+      return
+    }
+    const user = userInfo().username
+    const before = shadowEntry(user)
+    const s = await startSshd({ password: 'pw-Test-123' })
+    try {
+      const { client } = await ssh2Connect(s, { password: 'pw-Test-123' })
+      client.end()
+      await expect(ssh2Connect(s, { password: 'wrong' })).rejects.toThrow(/authentication/i)
+      expect(s.logs()).toMatch(/Accepted password for/)
+      expect(s.logs()).not.toContain('pw-Test-123')
+    } finally {
+      await s.close()
+    }
+    expect(shadowEntry(user)).toBe(before)
   })
 })

@@ -102,6 +102,9 @@ function rawHeader(v: string): string {
   return /[\u0100-\u{10ffff}]/u.test(v) ? Buffer.from(v, 'utf8').toString('latin1') : v
 }
 
+/** Logs and files are keyed by path alone: a query string doesn't matter. */
+const pathOnly = (pathOrUrl: string): string => new URL(pathOrUrl, 'http://x').pathname
+
 function listen(server: Server, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject)
@@ -232,7 +235,7 @@ export async function startModelServer(
   }
 
   const handler = (host: Host) => (req: IncomingMessage, res: ServerResponse) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname
+    const path = pathOnly(req.url ?? '/')
     const log: RequestLog = {
       host,
       method: req.method ?? 'GET',
@@ -306,8 +309,8 @@ export async function startModelServer(
       if ('failStatus' in faults || 'failTimes' in faults) e.failsSoFar = 0
       if ('dropAfterBytes' in faults || 'dropTimes' in faults) e.dropsSoFar = 0
     },
-    requestsFor: (path) => requests.filter((r) => r.path === path),
-    bytesServed: (path) => files.get(path)?.bytes ?? 0,
+    requestsFor: (path) => requests.filter((r) => r.path === pathOnly(path)),
+    bytesServed: (path) => files.get(pathOnly(path))?.bytes ?? 0,
     async close() {
       const closing = [primary, second].map((s) => new Promise<void>((r) => s.close(() => r())))
       for (const sock of sockets) sock.destroy()

@@ -133,6 +133,10 @@ function sessionEnvWithHome(dir: string, opts: SshdOptions): Record<string, stri
   return env
 }
 
+// Harnesses not yet closed, killed if the test process exits without closing them.
+const running = new Set<{ killNow(): void }>()
+process.once('exit', () => running.forEach((s) => s.killNow()))
+
 class Sshd implements SshdHarness {
   readonly host = '127.0.0.1' as const
   readonly user = userInfo().username
@@ -240,6 +244,7 @@ class Sshd implements SshdHarness {
 
   async close(): Promise<void> {
     await this.stop()
+    running.delete(this)
     rmSync(this.dir, { recursive: true, force: true })
   }
 
@@ -257,9 +262,6 @@ class Sshd implements SshdHarness {
     this.restorePassword?.()
   }
 }
-
-const running = new Set<Sshd>()
-process.once('exit', () => running.forEach((s) => s.killNow()))
 
 export async function startSshd(opts: SshdOptions = {}): Promise<SshdHarness> {
   if (!existsSync(SSHD))

@@ -77,6 +77,22 @@ function portOpen(port: number): Promise<boolean> {
   })
 }
 
+/** True once an SSH server greets on the port: a mere open port could be
+ *  someone else who took it while our sshd was down. */
+function sshGreets(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = connect({ host: '127.0.0.1', port })
+    const done = (ok: boolean): void => {
+      c.destroy()
+      resolve(ok)
+    }
+    c.setTimeout(2000, () => done(false))
+    c.once('data', (d) => done(d.toString('latin1').startsWith('SSH-')))
+    c.once('error', () => done(false))
+    c.once('close', () => done(false))
+  })
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 function configText(o: {
@@ -187,7 +203,7 @@ class Sshd implements SshdHarness {
       }
     })
     const deadline = Date.now() + START_TIMEOUT_MS
-    while (!(await portOpen(this.port))) {
+    while (!(await sshGreets(this.port))) {
       if (exited !== null || Date.now() > deadline) {
         child.kill('SIGKILL')
         throw new Error(
@@ -209,7 +225,11 @@ class Sshd implements SshdHarness {
       this.child = null
       this.pid = null
     }
-    while (await portOpen(this.port)) await sleep(25)
+    const deadline = Date.now() + 5000
+    while (await portOpen(this.port)) {
+      if (Date.now() > deadline) throw new Error(`Port ${this.port} still open after sshd stopped`)
+      await sleep(25)
+    }
     this.restorePassword?.()
     this.restorePassword = null
   }

@@ -6,6 +6,7 @@ import type { ApiHandlers } from '../../shared/api'
 import type { LocalTargetConfig, SshTargetConfig, TargetConfig } from '../../shared/types'
 import type { PodPullCore } from '../core/podpullCore'
 import { UserError } from '../targets/target'
+import { normalizeDownloadUrl } from '../sources/sourceUrls'
 import type { SourceServices } from './sourceServices'
 
 type TargetArgs = Parameters<ApiHandlers['addTarget']>[0]
@@ -46,16 +47,18 @@ export function createHandlers(core: PodPullCore, sources: SourceServices): ApiH
 
     previewDownload: async ({ url }) => sources.preview(url),
 
-    startDownload: async ({ targetId, folder, ...rest }) => {
+    startDownload: async ({ targetId, folder, url: pasted, ...rest }) => {
       const target = core.target(targetId)
+      // A pasted model page (HF "blob", Civitai model page) means its file.
+      const url = normalizeDownloadUrl(pasted)
       let chosenFolder = folder
       let filename = rest.filename
       if (!chosenFolder) {
-        const preview = await sources.preview(rest.url)
+        const preview = await sources.preview(url)
         chosenFolder = preview.suggestedFolder
         filename ??= preview.filename
       }
-      return target.start({ ...rest, filename, folder: chosenFolder })
+      return target.start({ ...rest, url, filename, folder: chosenFolder })
     },
     pauseDownload: async ({ targetId, id }) => core.target(targetId).pause(id),
     resumeDownload: async ({ targetId, id }) => core.target(targetId).resume(id),

@@ -29,6 +29,8 @@ export default tseslint.config(
       }
     },
     rules: {
+      // TypeScript already checks names (and knows DOM / Node globals); no-undef only misfires.
+      'no-undef': 'off',
       '@typescript-eslint/no-unused-vars': [
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }

@@ -133,12 +133,10 @@ test.describe('local downloads from the dashboard', () => {
         PerformanceNavigationTiming | undefined
       return nav ? nav.domContentLoadedEventEnd : null
     })
-    test
-      .info()
-      .annotations.push({
-        type: 'reload-restore-ms',
-        description: `${restoreMs} (DOMContentLoaded ${restoredTiming})`
-      })
+    test.info().annotations.push({
+      type: 'reload-restore-ms',
+      description: `${restoreMs} (DOMContentLoaded ${restoredTiming})`
+    })
 
     // Restart the server mid-download: restored, and the local downloads resume.
     const moving = (await rowIds(page))[0]!

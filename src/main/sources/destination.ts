@@ -5,11 +5,13 @@ import { isAbsolute, join, relative, sep } from 'node:path'
 import { UserError } from '../targets/target'
 import { sanitizeFilename } from './fileNames'
 
+const hasControlChar = (s: string): boolean => [...s].some((c) => c.charCodeAt(0) < 0x20)
+
 export function checkFolder(folder: string): string[] {
   const parts = folder.split(/[/\\]/)
   if (
     isAbsolute(folder) ||
-    parts.some((p) => p === '' || p === '.' || p === '..' || /[\u0000-\u001f]/.test(p))
+    parts.some((p) => p === '' || p === '.' || p === '..' || hasControlChar(p))
   ) {
     throw new UserError(
       'unsafe-path',

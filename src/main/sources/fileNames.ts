@@ -10,6 +10,7 @@ export function sanitizeFilename(name: string): string {
   // Only the last path component, whichever separator the server used.
   let base = name.split(/[/\\]/).pop() ?? ''
   base = base
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what we strip
     .replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '')
     .replace(/^[\s.]+/, '')
     .replace(/\s+$/, '')

@@ -60,8 +60,9 @@ export async function probeUrl(input: string, opts: ProbeOptions): Promise<Probe
     }).catch((err: Error) => {
       throw new UserError('network', `Could not reach ${current.host}: ${err.message}`)
     })
-    // We only want headers: never read a (possibly multi-GB) body.
-    res.body.destroy()
+    // We only want headers: never read a (possibly multi-GB) body. dump() stops
+    // after the limit and closes the stream without an unhandled error.
+    await res.body.dump({ limit: 64 << 10 }).catch(() => undefined)
     const h = res.headers
     // Hugging Face says the LFS object's sha256 and size before redirecting to its CDN.
     const linked = header(h, 'x-linked-etag')?.replace(/^W\//, '').replace(/"/g, '')

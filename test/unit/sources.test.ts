@@ -1,0 +1,159 @@
+// URL, token and file-name rules: what reaches the disk and the wire.
+import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { authFor, authHint, tokenKindFor } from '../../src/main/sources/tokens'
+import { splitUrlToken, stripSecrets } from '../../src/main/sources/urlSafety'
+import { filenameFrom, sanitizeFilename } from '../../src/main/sources/fileNames'
+import { resolveDestination } from '../../src/main/sources/destination'
+import { suggestFolder } from '../../src/main/sources/folders'
+import { normalizeDownloadUrl, sourceOf } from '../../src/main/sources/sourceUrls'
+
+const tokens = { hf: 'hf_secret', civitai: 'civ_secret' }
+const tokenOf = (k: 'hf' | 'civitai'): string => tokens[k]
+
+describe('tokens go only to their own host', () => {
+  it('picks the token by exact host', () => {
+    expect(authFor(new URL('https://huggingface.co/a/b/resolve/main/x'), tokenOf, {})).toBe(
+      'Bearer hf_secret'
+    )
+    expect(authFor(new URL('https://civitai.com/api/download/models/1'), tokenOf, {})).toBe(
+      'Bearer civ_secret'
+    )
+  })
+  it('sends nothing to a CDN or look-alike host', () => {
+    for (const u of [
+      'https://cdn-lfs.huggingface.co/x',
+      'https://huggingface.co.evil.example/x',
+      'https://example.com/x',
+      'https://b2.civitai.com/file'
+    ]) {
+      expect(authFor(new URL(u), tokenOf, {})).toBeUndefined()
+    }
+  })
+  it('maps extra hosts from the environment, with or without port', () => {
+    const env = { PODPULL_HF_HOSTS: '127.0.0.1:8080, mirror.lan' }
+    expect(tokenKindFor(new URL('http://127.0.0.1:8080/x'), env)).toBe('hf')
+    expect(tokenKindFor(new URL('http://127.0.0.1:9090/x'), env)).toBeUndefined()
+    expect(tokenKindFor(new URL('http://mirror.lan:1/x'), env)).toBe('hf')
+  })
+  it('names the fix for each host', () => {
+    expect(authHint(new URL('https://civitai.com/x'), {})).toMatch(/CIVITAI_API_TOKEN/)
+    expect(authHint(new URL('https://huggingface.co/x'), {})).toMatch(/HF_TOKEN/)
+    expect(authHint(new URL('https://example.com/x'), {})).toBeUndefined()
+  })
+})
+
+describe('URLs are stored without secrets', () => {
+  it('drops credentials and secret query values, keeps the rest', () => {
+    const s = stripSecrets(
+      'https://user:pw@civitai.com/api/download/models/1?type=Model&token=abc&X-Amz-Signature=s'
+    )
+    expect(s).toBe('https://civitai.com/api/download/models/1?type=Model')
+  })
+  it('splits a pasted token out of the URL', () => {
+    expect(splitUrlToken('https://civitai.com/api/download/models/1?token=abc')).toEqual({
+      url: 'https://civitai.com/api/download/models/1',
+      token: 'abc'
+    })
+  })
+})
+
+describe('file names from servers are made safe', () => {
+  it.each([
+    ['../../evil.safetensors', 'evil.safetensors'],
+    ['/etc/passwd', 'passwd'],
+    ['C:\\Windows\\x.ckpt', 'x.ckpt'],
+    ['.hidden.safetensors', 'hidden.safetensors'],
+    ['a\nb\u0000c.gguf', 'abc.gguf'],
+    ['$(touch pwned).safetensors', '$(touch pwned).safetensors']
+  ])('%j → %j', (input, out) => expect(sanitizeFilename(input)).toBe(out))
+  it('refuses names with nothing left', () => {
+    expect(() => sanitizeFilename('../..')).toThrow(/not a usable file name/)
+    expect(() => sanitizeFilename('...')).toThrow(/not a usable file name/)
+  })
+  it('prefers Content-Disposition, then the URL', () => {
+    expect(
+      filenameFrom('attachment; filename="../../evil.safetensors"', 'https://x.test/a.bin')
+    ).toBe('evil.safetensors')
+    expect(
+      filenameFrom(
+        "attachment; filename*=UTF-8''m%C3%BCller%20v2.safetensors",
+        'https://x.test/a.bin'
+      )
+    ).toBe('müller v2.safetensors')
+    expect(filenameFrom(null, 'https://x.test/dir/flux%201.safetensors?download=true')).toBe(
+      'flux 1.safetensors'
+    )
+  })
+})
+
+describe('destinations stay inside models/', () => {
+  const models = (): string => {
+    const base = mkdtempSync(join(tmpdir(), 'podpull-dest-'))
+    mkdirSync(join(base, 'models'))
+    return join(base, 'models')
+  }
+  it('creates the folder and returns the final path', async () => {
+    const m = models()
+    await expect(resolveDestination(m, 'loras/flux', 'a.safetensors')).resolves.toBe(
+      join(m, 'loras', 'flux', 'a.safetensors')
+    )
+  })
+  it.each(['..', '../x', '/abs', 'a//b', 'a/../../b'])('refuses folder %j', async (folder) => {
+    await expect(resolveDestination(models(), folder, 'a.safetensors')).rejects.toThrow(
+      /sub-folder of models/
+    )
+  })
+  it('refuses a symlinked folder that points outside', async () => {
+    const m = models()
+    symlinkSync(tmpdir(), join(m, 'loras'))
+    await expect(resolveDestination(m, 'loras', 'a.safetensors')).rejects.toThrow(
+      /outside the models folder/
+    )
+  })
+  it('refuses a file name with a path in it', async () => {
+    await expect(resolveDestination(models(), 'loras', '../a.safetensors')).rejects.toThrow(
+      /plain file name/
+    )
+  })
+})
+
+describe('pasted pages become download URLs', () => {
+  it('Hugging Face blob → resolve', () => {
+    expect(
+      normalizeDownloadUrl('https://huggingface.co/org/repo/blob/main/sub/x.safetensors')
+    ).toBe('https://huggingface.co/org/repo/resolve/main/sub/x.safetensors')
+  })
+  it('Civitai model page with a version → API download', () => {
+    expect(normalizeDownloadUrl('https://civitai.com/models/123/foo?modelVersionId=456')).toBe(
+      'https://civitai.com/api/download/models/456'
+    )
+  })
+  it('knows the source', () => {
+    expect(sourceOf('https://huggingface.co/x')).toBe('huggingface')
+    expect(sourceOf('https://civitai.com/x')).toBe('civitai')
+    expect(sourceOf('https://example.com/x')).toBe('direct')
+  })
+})
+
+describe('folder suggestions', () => {
+  it.each([
+    ['flux1-dev.safetensors', 'diffusion_models'],
+    ['ae.safetensors', 'vae'],
+    ['sdxl_vae.safetensors', 'vae'],
+    ['t5xxl_fp16.safetensors', 'text_encoders'],
+    ['clip_l.safetensors', 'text_encoders'],
+    ['4x-UltraSharp.pth', 'upscale_models'],
+    ['my_style_lora_v1.safetensors', 'loras'],
+    ['control_v11p_sd15_canny.pth', 'controlnet'],
+    ['clip_vision_g.safetensors', 'clip_vision'],
+    ['juggernautXL_v9.safetensors', 'checkpoints'],
+    ['flux1-dev-Q4_K_S.gguf', 'diffusion_models']
+  ])('%s → %s', (name, folder) => expect(suggestFolder(name)).toBe(folder))
+  it("uses Civitai's model type when known", () => {
+    expect(suggestFolder('x.safetensors', { civitaiType: 'LORA' })).toBe('loras')
+    expect(suggestFolder('x.pt', { civitaiType: 'TextualInversion' })).toBe('embeddings')
+  })
+})

@@ -27,6 +27,9 @@ export default defineConfig({
   },
   renderer: {
     root: resolve(__dirname, 'src/renderer'),
+    // Relative asset URLs: the same build is loaded from file:// by Electron and
+    // served at / by `podpull serve`.
+    base: './',
     build: {
       rolldownOptions: { input: { index: resolve(__dirname, 'src/renderer/index.html') } }
     },

@@ -1,0 +1,83 @@
+// Talks to the helper on a pod: `python3 '<helper>' <command>` with the request
+// as one JSON object on stdin and one JSON line back (docs/formats.md, "Helper
+// protocol"). Only the helper path (built by us, checked and quoted) and a fixed
+// command word go on the command line; URLs, paths and tokens stay on stdin.
+import { UserError } from '../targets/target'
+import { shellQuote } from './remotePath'
+import type { LineStream, SshConnection } from './sshConnection'
+
+export const HELPER_COMMANDS = [
+  'probe',
+  'start',
+  'resume',
+  'pause',
+  'cancel',
+  'remove',
+  'clear-completed',
+  'status',
+  'models'
+] as const
+export type HelperCommand = (typeof HELPER_COMMANDS)[number]
+
+export const NO_PYTHON =
+  'python3 was not found on the pod; install it or use an image with Python 3.8+'
+
+export interface WatchMessage {
+  type: 'status' | 'heartbeat'
+  status?: Record<string, unknown>
+  t?: number
+}
+
+export class HelperClient {
+  constructor(
+    private readonly conn: SshConnection,
+    /** <workspace>/.podpull/helper-<version>.py, from helperRemotePath(). */
+    private readonly helperPath: string
+  ) {}
+
+  private commandLine(word: HelperCommand | 'watch'): string {
+    return `python3 ${shellQuote(this.helperPath)} ${word}`
+  }
+
+  /** Runs one command; resolves the answer without `ok`, or throws UserError(code, error). */
+  async call<T extends object = Record<string, unknown>>(
+    command: HelperCommand,
+    request: object
+  ): Promise<T> {
+    const r = await this.conn.exec(this.commandLine(command), JSON.stringify(request) + '\n')
+    if (r.code === 127) throw new UserError('no-python', NO_PYTHON)
+    const line = r.stdout.trim().split('\n').pop() ?? ''
+    let answer: unknown
+    try {
+      answer = JSON.parse(line)
+    } catch {
+      throw new UserError('internal', `The pod helper failed (${command}): ${lastLine(r.stderr)}`)
+    }
+    const a = answer as { ok?: unknown; error?: unknown; code?: unknown }
+    if (a.ok === true) return answer as T
+    throw new UserError(
+      typeof a.code === 'string' ? a.code : 'internal',
+      typeof a.error === 'string' ? a.error : `The pod helper refused "${command}".`
+    )
+  }
+
+  /** The long-lived `watch` stream; non-JSON lines are ignored. */
+  async watch(
+    request: { workspace: string; interval?: number },
+    onMessage: (m: WatchMessage) => void
+  ): Promise<LineStream> {
+    return this.conn.lines(this.commandLine('watch'), JSON.stringify(request) + '\n', (line) => {
+      try {
+        const m = JSON.parse(line) as WatchMessage
+        if (m && (m.type === 'status' || m.type === 'heartbeat')) onMessage(m)
+      } catch {
+        // a stray print is not a status line
+      }
+    })
+  }
+}
+
+function lastLine(text: string): string {
+  const lines = text.trim().split('\n')
+  return lines[lines.length - 1]?.trim() || 'no output'
+}

@@ -1,0 +1,111 @@
+// Puts the Python helper on the pod once per version, at
+// <workspace>/.podpull/helper-<version>.py. Everything goes through SFTP (no
+// path on a command line): upload to a temp name, read it back and compare the
+// sha256, then rename into place, so a half-written helper never runs.
+import { createHash, randomBytes } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { SFTPWrapper, Stats } from 'ssh2'
+import { UserError } from '../targets/target'
+import { checkWorkspace, helperRemotePath, podpullDir } from './remotePath'
+import type { SshConnection } from './sshConnection'
+
+export interface HelperFile {
+  path: string
+  version: string
+  content: Buffer
+  sha256: string
+}
+
+const HELPER_REL = join('resources', 'helper', 'podpull_helper.py')
+
+/** Where the helper lives: beside the built bundle (out/main → ../../resources),
+ *  in the source tree (src/main/ssh → ../../../resources), or in a packaged app. */
+export function helperCandidates(here = dirname(fileURLToPath(import.meta.url))): string[] {
+  const list = [
+    process.env.PODPULL_HELPER,
+    join(here, '..', '..', HELPER_REL),
+    join(here, '..', '..', '..', HELPER_REL),
+    (process as { resourcesPath?: string }).resourcesPath &&
+      join((process as { resourcesPath?: string }).resourcesPath!, 'helper', 'podpull_helper.py'),
+    join(process.cwd(), HELPER_REL)
+  ]
+  return list.filter((p): p is string => typeof p === 'string' && p.length > 0)
+}
+
+export function loadHelper(path = helperCandidates().find((p) => existsSync(p))): HelperFile {
+  if (!path) throw new Error(`The pod helper ${HELPER_REL} is missing from this installation.`)
+  const content = readFileSync(path)
+  const version = /^HELPER_VERSION\s*=\s*["']([0-9A-Za-z._-]+)["']/m.exec(
+    content.toString('utf8')
+  )?.[1]
+  if (!version) throw new Error(`${path} has no HELPER_VERSION = "x.y.z" line.`)
+  return { path, version, content, sha256: sha256(content) }
+}
+
+const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex')
+
+export interface UploadResult {
+  remotePath: string
+  uploaded: boolean
+}
+
+/** Makes sure the pod has this helper version; uploads it only when missing or different. */
+export async function ensureHelper(
+  conn: SshConnection,
+  workspace: string,
+  helper: HelperFile
+): Promise<UploadResult> {
+  const ws = checkWorkspace(workspace)
+  const remotePath = helperRemotePath(ws, helper.version)
+  const sftp = await conn.sftp()
+  try {
+    if (await sameFile(sftp, remotePath, helper)) return { remotePath, uploaded: false }
+    await ensureDir(sftp, ws, podpullDir(ws))
+    const tmp = `${remotePath}.tmp-${randomBytes(4).toString('hex')}`
+    try {
+      await call<void>((cb) => sftp.writeFile(tmp, helper.content, { mode: 0o644 }, cb))
+      if (!(await sameFile(sftp, tmp, helper)))
+        throw new UserError('ssh', `The helper uploaded to ${conn.where} did not read back intact.`)
+      await call<void>((cb) => sftp.ext_openssh_rename(tmp, remotePath, cb))
+    } catch (err) {
+      await call<void>((cb) => sftp.unlink(tmp, cb)).catch(() => undefined)
+      throw unwritable(err, ws)
+    }
+    return { remotePath, uploaded: true }
+  } finally {
+    sftp.end()
+  }
+}
+
+async function sameFile(sftp: SFTPWrapper, path: string, helper: HelperFile): Promise<boolean> {
+  const st = await call<Stats>((cb) => sftp.stat(path, cb)).catch(() => null)
+  if (!st || st.size !== helper.content.length) return false
+  const data = await call<Buffer>((cb) => sftp.readFile(path, cb))
+  return sha256(data) === helper.sha256
+}
+
+async function ensureDir(sftp: SFTPWrapper, ws: string, dir: string): Promise<void> {
+  const st = await call<Stats>((cb) => sftp.stat(ws, cb)).catch(() => null)
+  if (!st) throw new UserError('unwritable', `The workspace ${ws} does not exist on the pod.`)
+  if (!st.isDirectory()) throw new UserError('unwritable', `The workspace ${ws} is not a folder.`)
+  const existing = await call<Stats>((cb) => sftp.stat(dir, cb)).catch(() => null)
+  if (existing?.isDirectory()) return
+  await call<void>((cb) => sftp.mkdir(dir, { mode: 0o755 }, cb)).catch((err: unknown) => {
+    throw unwritable(err, ws)
+  })
+}
+
+function unwritable(err: unknown, ws: string): unknown {
+  if (err instanceof UserError) return err
+  // SFTP status 3 is "permission denied"; 4 "failure" is what read-only / immutable gives.
+  const code = (err as { code?: number }).code
+  if (code === 3 || code === 4)
+    return new UserError('unwritable', `The workspace ${ws} is not writable on the pod.`)
+  return new UserError('ssh', `Uploading the helper to ${ws} failed: ${String(err)}`)
+}
+
+function call<T>(fn: (cb: (err: Error | null | undefined, v?: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v as T))))
+}

@@ -1,0 +1,76 @@
+// Retention and staleness rules of docs/formats.md, applied to a raw status
+// object on every write (and to what is shown after every read).
+import { parseEntry, type StatusEntry } from './statusEntry'
+import type { RawStatus } from './statusFile'
+
+export interface SettleRules {
+  /** Epoch seconds now. */
+  now: number
+  retentionHours: number
+  staleMinutes: number
+  host: string
+  isPidAlive: (pid: number) => boolean
+  /** Paths this process is running right now: never stale, whatever their progress_time. */
+  running: ReadonlySet<string>
+}
+
+const RUNNING_STATES = new Set(['starting', 'downloading', 'verifying'])
+const FINISHED_STATES = new Set(['completed', 'cancelled'])
+
+export const STOPPED_REASON = 'the download process stopped'
+
+export function isPidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+function staleReason(e: StatusEntry, path: string, r: SettleRules): string | undefined {
+  if (!RUNNING_STATES.has(e.status) || r.running.has(path)) return undefined
+  const o = e.owner
+  if (o && o.host === r.host && !r.isPidAlive(o.pid)) return STOPPED_REASON
+  if (r.now - e.progress_time > r.staleMinutes * 60)
+    return `the download made no progress for ${r.staleMinutes} minutes`
+  return undefined
+}
+
+/** The settled form of a stale entry: paused when it can resume, else error with the reason. */
+function settleStale(raw: Record<string, unknown>, e: StatusEntry, reason: string, now: number) {
+  return {
+    ...raw,
+    status: e.resumable ? 'paused' : 'error',
+    error: e.resumable ? null : `Stopped: ${reason}.`,
+    speed: 0,
+    speed_mb: 0,
+    eta: null,
+    eta_minutes: null,
+    owner: null,
+    timestamp: now,
+    rev: e.rev + 1
+  }
+}
+
+/** Applies retention and staleness to `raw` in place; returns whether anything changed.
+ *  Malformed entries are left exactly as they are. */
+export function settleStatus(raw: RawStatus, r: SettleRules): boolean {
+  let changed = false
+  for (const [path, value] of Object.entries(raw)) {
+    const e = parseEntry(path, value)
+    if (!e) continue
+    if (FINISHED_STATES.has(e.status) && r.now - e.timestamp > r.retentionHours * 3600) {
+      delete raw[path]
+      changed = true
+      continue
+    }
+    const reason = staleReason(e, path, r)
+    if (reason !== undefined) {
+      raw[path] = settleStale(value as Record<string, unknown>, e, reason, r.now)
+      changed = true
+    }
+  }
+  return changed
+}

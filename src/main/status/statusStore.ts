@@ -1,0 +1,289 @@
+// One workspace's status file as this process sees it: the entries it runs
+// (written read-modify-write under the lock, batched to about one write a
+// second) merged with everyone else's (read on every change another process
+// makes). Emits `change` with what changed so targets can turn it into events.
+import { EventEmitter } from 'node:events'
+import { hostname } from 'node:os'
+import { isPidAlive, settleStatus, type SettleRules } from './settle'
+import { parseEntry, type StatusEntry, type StatusOwner } from './statusEntry'
+import {
+  moveAsideCorrupt,
+  parseStatusText,
+  readStatusText,
+  statusFilePath,
+  withStatusLock,
+  writeStatusAtomic,
+  type RawStatus
+} from './statusFile'
+import { StatusWatch } from './statusWatch'
+
+export interface StatusStoreOptions {
+  workspace: string
+  retentionHours: () => number
+  staleMinutes: () => number
+  /** Epoch milliseconds; injectable so tests can move time. */
+  clock?: () => number
+  host?: string
+  pid?: number
+  isPidAlive?: (pid: number) => boolean
+  /** Minimum gap between two batched writes (default 1000 ms). */
+  flushIntervalMs?: number
+  /** Fallback poll for other processes' changes (default 2000 ms). */
+  pollMs?: number
+}
+
+export interface StatusChange {
+  upserts: [path: string, entry: StatusEntry][]
+  /** Paths gone from the file, with the entry last seen (for its rev). */
+  removed: [path: string, entry: StatusEntry][]
+}
+
+export interface PutOptions {
+  /** A state change: write now rather than within the next second. */
+  urgent?: boolean
+  /** This process is moving the job: never stale, stays ours after the write. */
+  running?: boolean
+}
+
+export class StatusStore extends EventEmitter<{ change: [StatusChange]; error: [Error] }> {
+  readonly file: string
+  private readonly clock: () => number
+  private readonly host: string
+  private readonly pid: number
+  private readonly pidAlive: (pid: number) => boolean
+  private readonly interval: number
+  /** Entries this process holds: running jobs and changes not yet written. */
+  private readonly own = new Map<string, StatusEntry>()
+  private readonly dirty = new Set<string>()
+  private readonly deletions = new Set<string>()
+  private readonly running = new Set<string>()
+  /** Every path this process has written: restored if the file turns out corrupt. */
+  private readonly written = new Set<string>()
+  private disk: RawStatus = {}
+  private view = new Map<string, StatusEntry>()
+  private needsWrite = false
+  private timer: NodeJS.Timeout | null = null
+  private writing: Promise<void> | null = null
+  private lastWriteAt = 0
+  private readonly watch: StatusWatch
+  private closed = false
+
+  constructor(private readonly opts: StatusStoreOptions) {
+    super()
+    this.file = statusFilePath(opts.workspace)
+    this.clock = opts.clock ?? Date.now
+    this.host = opts.host ?? hostname()
+    this.pid = opts.pid ?? process.pid
+    this.pidAlive = opts.isPidAlive ?? isPidAlive
+    this.interval = opts.flushIntervalMs ?? 1000
+    this.watch = new StatusWatch(this.file, () => void this.refreshQuietly(), {
+      pollMs: opts.pollMs
+    })
+  }
+
+  /** This process as an entry's owner. */
+  owner(): StatusOwner {
+    return { host: this.host, pid: this.pid, engine: 'ts' }
+  }
+
+  /** Epoch seconds by the store's clock. */
+  now(): number {
+    return this.clock() / 1000
+  }
+
+  async open(): Promise<void> {
+    await this.refresh()
+    await this.watch.start()
+  }
+
+  /** Writes what is pending and stops watching. */
+  async close(): Promise<void> {
+    await this.flush()
+    this.closed = true
+    this.watch.stop()
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = null
+  }
+
+  /** Every well-formed entry: other processes' (settled) and ours. */
+  entries(): ReadonlyMap<string, StatusEntry> {
+    return this.view
+  }
+
+  get(path: string): StatusEntry | undefined {
+    return this.view.get(path)
+  }
+
+  findById(id: string): [string, StatusEntry] | undefined {
+    for (const pair of this.view) if (pair[1].id === id) return pair
+    return undefined
+  }
+
+  /** Sets this process's entry for `path`; the store stamps `timestamp` and the next `rev`. */
+  put(path: string, entry: StatusEntry, o: PutOptions = {}): StatusEntry {
+    const prevRev = Math.max(this.view.get(path)?.rev ?? 0, entry.rev)
+    const next: StatusEntry = { ...entry, timestamp: this.now(), rev: prevRev + 1 }
+    this.own.set(path, next)
+    this.dirty.add(path)
+    this.deletions.delete(path)
+    if (o.running) this.running.add(path)
+    else this.running.delete(path)
+    this.view.set(path, next)
+    this.emit('change', { upserts: [[path, next]], removed: [] })
+    this.schedule(o.urgent ?? false)
+    return next
+  }
+
+  /** Drops the entry for `path` from the file (a finished, failed or cancelled job). */
+  delete(path: string): void {
+    const prev = this.view.get(path)
+    this.own.delete(path)
+    this.dirty.delete(path)
+    this.running.delete(path)
+    this.deletions.add(path)
+    this.view.delete(path)
+    if (prev) this.emit('change', { upserts: [], removed: [[path, prev]] })
+    this.schedule(true)
+  }
+
+  /** The file exactly as stored (after settling pending writes). */
+  async raw(): Promise<RawStatus> {
+    await this.flush()
+    const parsed = parseStatusText(await readStatusText(this.file))
+    return parsed.ok ? parsed.raw : {}
+  }
+
+  /** Re-reads the file (another process may have changed it). */
+  async refresh(): Promise<void> {
+    const parsed = parseStatusText(await readStatusText(this.file))
+    if (!parsed.ok) {
+      // Moving it aside needs the lock; the write does it and puts our entries back.
+      this.needsWrite = true
+      this.schedule(true)
+      return
+    }
+    this.disk = parsed.raw
+    this.rebuildView()
+  }
+
+  /** Writes everything pending now (waits for a write in progress first). */
+  async flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = null
+    while (this.writing) await this.writing
+    if (!this.needsWrite && this.dirty.size === 0 && this.deletions.size === 0) return
+    this.writing = this.writeOnce().finally(() => {
+      this.writing = null
+      this.lastWriteAt = Date.now()
+    })
+    await this.writing
+  }
+
+  private rules(): SettleRules {
+    return {
+      now: this.now(),
+      retentionHours: this.opts.retentionHours(),
+      staleMinutes: this.opts.staleMinutes(),
+      host: this.host,
+      isPidAlive: this.pidAlive,
+      running: this.running
+    }
+  }
+
+  private schedule(urgent: boolean): void {
+    if (this.closed) return
+    const due = urgent ? 0 : Math.max(0, this.lastWriteAt + this.interval - Date.now())
+    if (this.timer) {
+      if (due > 0) return // one is already coming
+      clearTimeout(this.timer)
+    }
+    this.timer = setTimeout(() => {
+      this.timer = null
+      this.flush().catch((err: unknown) => this.emit('error', err as Error))
+    }, due)
+  }
+
+  private async refreshQuietly(): Promise<void> {
+    try {
+      await this.refresh()
+    } catch (err) {
+      this.emit('error', err as Error)
+    }
+  }
+
+  private async writeOnce(): Promise<void> {
+    const dirty = [...this.dirty]
+    const deletions = [...this.deletions]
+    const wrote = new Map(dirty.map((p) => [p, this.own.get(p)]))
+    this.dirty.clear()
+    this.deletions.clear()
+    this.needsWrite = false
+    try {
+      await withStatusLock(this.file, () => this.readModifyWrite(wrote, deletions))
+    } catch (err) {
+      for (const p of dirty) if (this.own.has(p)) this.dirty.add(p)
+      for (const p of deletions) this.deletions.add(p)
+      throw err
+    }
+    await this.watch.acknowledge()
+    for (const [p, e] of wrote) {
+      this.written.add(p)
+      // Written and nobody here runs it: the file is its home now, and another
+      // process may take it over without us writing an old copy back.
+      if (e && this.own.get(p) === e && !this.running.has(p)) this.own.delete(p)
+    }
+    this.rebuildView()
+  }
+
+  private async readModifyWrite(
+    wrote: Map<string, StatusEntry | undefined>,
+    deletions: string[]
+  ): Promise<void> {
+    const parsed = parseStatusText(await readStatusText(this.file))
+    let raw: RawStatus
+    if (parsed.ok) raw = parsed.raw
+    else {
+      await moveAsideCorrupt(this.file, this.now())
+      raw = {}
+      for (const p of this.written) if (this.disk[p] !== undefined) raw[p] = this.disk[p]
+    }
+    for (const p of deletions) delete raw[p]
+    for (const [p, e] of wrote) if (e) raw[p] = e
+    // Our running entries always go back: a corrupt file or another writer may have lost them.
+    for (const p of this.running) {
+      const e = this.own.get(p)
+      if (e) raw[p] = e
+    }
+    settleStatus(raw, this.rules())
+    await writeStatusAtomic(this.file, raw)
+    this.disk = raw
+  }
+
+  private rebuildView(): void {
+    const settled = { ...this.disk }
+    if (settleStatus(settled, this.rules())) {
+      this.needsWrite = true
+      this.schedule(true)
+    }
+    const next = new Map<string, StatusEntry>()
+    for (const [p, v] of Object.entries(settled)) {
+      const e = parseEntry(p, v)
+      if (e) next.set(p, e)
+    }
+    for (const [p, e] of this.own) next.set(p, e)
+    for (const p of this.deletions) next.delete(p)
+    this.emitDiff(next)
+  }
+
+  private emitDiff(next: Map<string, StatusEntry>): void {
+    const change: StatusChange = { upserts: [], removed: [] }
+    for (const [p, e] of next) {
+      const prev = this.view.get(p)
+      if (!prev || prev.rev !== e.rev || prev.timestamp !== e.timestamp || prev.status !== e.status)
+        change.upserts.push([p, e])
+    }
+    for (const [p, e] of this.view) if (!next.has(p)) change.removed.push([p, e])
+    this.view = next
+    if (change.upserts.length || change.removed.length) this.emit('change', change)
+  }
+}

@@ -1,0 +1,320 @@
+// The status file as a user (or the pod helper, or the seed's web tool) sees it
+// on disk: format, retention, staleness, corruption, write rate, watching.
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { StatusStore, type StatusStoreOptions } from '../../src/main/status/statusStore'
+import { entryToRecord, recordToEntry, type StatusEntry } from '../../src/main/status/statusEntry'
+
+const T0 = Date.UTC(2026, 0, 1) // ms
+let dir: string
+let stores: StatusStore[] = []
+let now = T0
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'podpull-status-'))
+  now = T0
+})
+afterEach(async () => {
+  for (const s of stores) await s.close().catch(() => undefined)
+  stores = []
+  await rm(dir, { recursive: true, force: true })
+})
+
+function makeStore(o: Partial<StatusStoreOptions> = {}): StatusStore {
+  const s = new StatusStore({
+    workspace: dir,
+    retentionHours: () => 24,
+    staleMinutes: () => 10,
+    clock: () => now,
+    host: 'testhost',
+    pid: process.pid,
+    ...o
+  })
+  s.on('error', (err) => {
+    throw err
+  })
+  stores.push(s)
+  return s
+}
+
+function entry(id: string, over: Partial<StatusEntry> = {}): StatusEntry {
+  const t = now / 1000
+  return {
+    progress: 0,
+    status: 'downloading',
+    url: `https://example.com/${id}.safetensors`,
+    start_time: t,
+    timestamp: t,
+    file_size: 4 * 1024 * 1024,
+    downloaded: 1024 * 1024,
+    speed: 2 * 1024 * 1024,
+    eta: 90,
+    file_size_mb: 0,
+    downloaded_mb: 0,
+    speed_mb: 0,
+    eta_minutes: null,
+    error: null,
+    id,
+    folder: 'loras',
+    filename: `${id}.safetensors`,
+    sha256: null,
+    source: 'direct',
+    connections: 1,
+    attempts: 1,
+    owner: { host: 'testhost', pid: process.pid, engine: 'ts' },
+    progress_time: t,
+    resumable: true,
+    rev: 0,
+    ...over
+  }
+}
+
+const file = (): string => join(dir, '.download_status.json')
+const readJson = async (): Promise<Record<string, Record<string, unknown>>> =>
+  JSON.parse(await readFile(file(), 'utf8')) as Record<string, Record<string, unknown>>
+
+describe('status file format', () => {
+  it('writes the seed fields plus extensions in snake_case, keyed by final path', async () => {
+    const s = makeStore()
+    await s.open()
+    const p = join(dir, 'ComfyUI/models/loras/a.safetensors')
+    s.put(p, entry('aaaaaaaaaaaaaaaa'), { urgent: true, running: true })
+    await s.flush()
+    const got = (await readJson())[p]!
+    expect(got).toMatchObject({
+      status: 'downloading',
+      url: 'https://example.com/aaaaaaaaaaaaaaaa.safetensors',
+      file_size: 4194304,
+      downloaded: 1048576,
+      id: 'aaaaaaaaaaaaaaaa',
+      owner: { host: 'testhost', pid: process.pid, engine: 'ts' },
+      resumable: true,
+      rev: 1
+    })
+    for (const k of [
+      'progress',
+      'start_time',
+      'timestamp',
+      'speed',
+      'eta',
+      'error',
+      'file_size_mb'
+    ])
+      expect(got).toHaveProperty(k)
+  })
+
+  it('increases rev on every write of an entry', async () => {
+    const s = makeStore()
+    await s.open()
+    const p = join(dir, 'x.bin')
+    const revs: number[] = []
+    for (let i = 0; i < 3; i++) {
+      s.put(p, entry('bbbbbbbbbbbbbbbb', { downloaded: i * 100 }), { urgent: true, running: true })
+      await s.flush()
+      revs.push((await readJson())[p]!.rev as number)
+    }
+    expect(revs[1]).toBeGreaterThan(revs[0]!)
+    expect(revs[2]).toBeGreaterThan(revs[1]!)
+  })
+
+  it('converts entries to dashboard records and back', () => {
+    const e = entry('cccccccccccccccc', { downloaded: 2 * 1024 * 1024 })
+    const r = entryToRecord('t1', '/m/loras/c.safetensors', e)
+    expect(r).toMatchObject({ id: 'cccccccccccccccc', state: 'downloading', targetId: 't1' })
+    const back = recordToEntry(r, { owner: null, progressTime: 5, resumable: false })
+    expect(back).toMatchObject({
+      status: 'downloading',
+      progress: 50,
+      downloaded_mb: 2,
+      owner: null
+    })
+  })
+
+  it("reads a seed writer's entry that lacks PodPull's fields", async () => {
+    await writeFile(
+      file(),
+      JSON.stringify({
+        '/w/ComfyUI/models/vae/ae.safetensors': {
+          progress: 100,
+          status: 'completed',
+          url: 'https://x/ae.safetensors',
+          timestamp: now / 1000,
+          file_size: 10,
+          downloaded: 10
+        }
+      })
+    )
+    const s = makeStore()
+    await s.open()
+    const e = s.get('/w/ComfyUI/models/vae/ae.safetensors')
+    expect(e).toMatchObject({ status: 'completed', filename: 'ae.safetensors', source: 'direct' })
+    expect(e!.id).toMatch(/^[0-9a-f]{16}$/)
+  })
+})
+
+describe('retention and staleness (injected clock)', () => {
+  it('drops completed and cancelled entries older than 24 h, keeps younger ones', async () => {
+    const s = makeStore()
+    await s.open()
+    s.put('/m/old.bin', entry('0000000000000001', { status: 'completed', owner: null }))
+    s.put('/m/gone.bin', entry('0000000000000002', { status: 'cancelled', owner: null }))
+    await s.flush()
+    now += 23 * 3600_000
+    s.put('/m/young.bin', entry('0000000000000003', { status: 'completed', owner: null }))
+    await s.flush()
+    expect(Object.keys(await readJson()).sort()).toEqual([
+      '/m/gone.bin',
+      '/m/old.bin',
+      '/m/young.bin'
+    ])
+    now += 2 * 3600_000 // old ones are 25 h old, young 2 h
+    s.put('/m/trigger.bin', entry('0000000000000004', { status: 'paused', owner: null }))
+    await s.flush()
+    expect(Object.keys(await readJson()).sort()).toEqual(['/m/trigger.bin', '/m/young.bin'])
+  })
+
+  it('settles an entry with no progress for 10 min: paused when resumable, error otherwise', async () => {
+    const t = now / 1000
+    const other = { host: 'otherhost', pid: 1, engine: 'helper' }
+    await writeFile(
+      file(),
+      JSON.stringify({
+        '/m/a.bin': { ...entry('00000000000000aa'), owner: other, progress_time: t },
+        '/m/b.bin': {
+          ...entry('00000000000000bb'),
+          owner: other,
+          resumable: false,
+          progress_time: t
+        }
+      })
+    )
+    now += 9 * 60_000
+    const s = makeStore()
+    await s.open()
+    expect(s.get('/m/a.bin')!.status).toBe('downloading')
+    now += 2 * 60_000 // 11 minutes without progress
+    await s.refresh()
+    await s.flush()
+    const disk = await readJson()
+    expect(disk['/m/a.bin']).toMatchObject({ status: 'paused', error: null, owner: null })
+    expect(disk['/m/b.bin']).toMatchObject({ status: 'error', owner: null })
+    expect(String(disk['/m/b.bin']!.error)).toMatch(/no progress for 10 minutes/)
+  })
+
+  it('settles an entry whose owner on this host is dead at once, and keeps it', async () => {
+    const dead = { host: 'testhost', pid: 999999, engine: 'ts' }
+    await writeFile(
+      file(),
+      JSON.stringify({
+        '/m/a.bin': { ...entry('00000000000000aa'), owner: dead },
+        '/m/b.bin': { ...entry('00000000000000bb'), owner: dead, resumable: false },
+        '/m/c.bin': { ...entry('00000000000000cc'), owner: { ...dead, pid: process.pid } }
+      })
+    )
+    const s = makeStore({ isPidAlive: (pid) => pid === process.pid })
+    await s.open()
+    expect(s.get('/m/a.bin')!.status).toBe('paused')
+    expect(s.get('/m/b.bin')!.status).toBe('error')
+    expect(s.get('/m/b.bin')!.error).toMatch(/download process stopped/)
+    expect(s.get('/m/c.bin')!.status).toBe('downloading') // its owner lives
+    await s.flush()
+    const disk = await readJson()
+    expect(disk['/m/a.bin']!.status).toBe('paused')
+    expect(disk['/m/b.bin']!.status).toBe('error')
+  })
+})
+
+describe('corruption', () => {
+  it('moves a truncated file aside and writes its own entries back', async () => {
+    const s = makeStore()
+    await s.open()
+    s.put('/m/mine.bin', entry('1111111111111111', { status: 'paused', owner: null }), {
+      urgent: true
+    })
+    s.put('/m/run.bin', entry('2222222222222222'), { urgent: true, running: true })
+    await s.flush()
+    const good = await readFile(file(), 'utf8')
+    await writeFile(file(), good.slice(0, good.length / 2)) // truncated mid-write by some tool
+    await s.refresh()
+    await s.flush()
+    const disk = await readJson()
+    expect(disk['/m/mine.bin']!.status).toBe('paused')
+    expect(disk['/m/run.bin']!.status).toBe('downloading')
+    const aside = (await readdir(dir)).filter((f) => f.startsWith('.download_status.json.corrupt-'))
+    expect(aside).toEqual([`.download_status.json.corrupt-${Math.floor(now / 1000)}`])
+  })
+
+  it('keeps malformed single entries verbatim and skips them on read', async () => {
+    await writeFile(
+      file(),
+      JSON.stringify({ '/m/weird': 'not an object', '/m/nostatus': { progress: 3 } })
+    )
+    const s = makeStore()
+    await s.open()
+    expect([...s.entries().keys()]).toEqual([])
+    s.put('/m/new.bin', entry('3333333333333333'), { urgent: true, running: true })
+    await s.flush()
+    const disk = await readJson()
+    expect(disk['/m/weird']).toBe('not an object')
+    expect(disk['/m/nostatus']).toEqual({ progress: 3 })
+    expect(disk['/m/new.bin']!.status).toBe('downloading')
+  })
+})
+
+describe('write rate and watching', () => {
+  it('writes about once a second however many jobs report progress', async () => {
+    const s = makeStore({ clock: Date.now })
+    await s.open()
+    const versions = new Set<string>() // each atomic replace: a new inode and mtime
+    const started = Date.now()
+    let n = 0
+    while (Date.now() - started < 3000) {
+      for (let j = 0; j < 20; j++)
+        s.put(`/m/job${j}.bin`, entry(`job${String(j).padStart(13, '0')}`, { downloaded: n }), {
+          running: true
+        })
+      n++
+      const st = await stat(file()).catch(() => null)
+      if (st) versions.add(`${st.ino}:${st.mtimeMs}`)
+      await new Promise((r) => setTimeout(r, 10))
+    }
+    // ~300 rounds of 20 updates each = 6000 updates in 3 s.
+    expect(n).toBeGreaterThan(100)
+    expect(versions.size).toBeGreaterThanOrEqual(2)
+    expect(versions.size).toBeLessThanOrEqual(4)
+  })
+
+  it("shows another store's changes through the watch", async () => {
+    const a = makeStore({ pid: 1001, isPidAlive: () => true })
+    const b = makeStore({ pid: 1002, isPidAlive: () => true, pollMs: 60_000 })
+    await a.open()
+    await b.open()
+    const seen = new Promise<void>((resolve) =>
+      b.on('change', (c) => {
+        if (c.upserts.some(([p]) => p === '/m/from-a.bin')) resolve()
+      })
+    )
+    a.put('/m/from-a.bin', entry('4444444444444444'), { urgent: true, running: true })
+    await a.flush()
+    await seen
+    expect(b.get('/m/from-a.bin')!.id).toBe('4444444444444444')
+  })
+
+  it('passes other processes entries through untouched', async () => {
+    const a = makeStore({ pid: 1001, isPidAlive: () => true })
+    const b = makeStore({ pid: 1002, isPidAlive: () => true })
+    await a.open()
+    await b.open()
+    a.put('/m/a.bin', entry('5555555555555555'), { urgent: true, running: true })
+    await a.flush()
+    b.put('/m/b.bin', entry('6666666666666666'), { urgent: true, running: true })
+    await b.flush()
+    a.put('/m/a.bin', entry('5555555555555555', { downloaded: 7 }), { urgent: true, running: true })
+    await a.flush()
+    const disk = await readJson()
+    expect(disk['/m/a.bin']!.downloaded).toBe(7)
+    expect(disk['/m/b.bin']!.id).toBe('6666666666666666')
+  })
+})

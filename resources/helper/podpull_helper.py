@@ -1,0 +1,1601 @@
+#!/usr/bin/env python3
+# PodPull pod helper: one stdlib-only file (Python >= 3.8, Linux) that runs on a
+# GPU pod. Usage: python3 podpull_helper.py <command>, with ONE JSON request on
+# stdin; it answers one JSON line on stdout. See docs/formats.md ("Helper
+# protocol", "Status file", "Lock", "Partial files") for the formats it shares
+# with the TypeScript engine: either engine can resume the other's .part.
+#
+# Nothing but the command word is ever taken from argv, and tokens live only in
+# memory: they are never written to argv, the environment of a new program, a
+# file, a log or the status file.
+HELPER_VERSION = "0.1.0"
+
+import errno
+import hashlib
+import http.client
+import json
+import os
+import random
+import re
+import signal
+import socket
+import ssl
+import sys
+import threading
+import time
+import urllib.parse
+
+STATUS_NAME = ".download_status.json"
+ACTIVE = ("queued", "starting", "downloading", "verifying")
+RUNNING = ("starting", "downloading", "verifying")
+TERMINAL = ("completed", "error", "cancelled")
+SECRET_PARAMS = set(
+    "token key api_key apikey access_token auth sig signature x-amz-signature "
+    "x-amz-credential x-amz-security-token x-goog-signature x-goog-credential".split()
+)
+TOKEN_HOSTS = {
+    "hf": ("huggingface.co", "www.huggingface.co", "hf.co"),
+    "civitai": ("civitai.com", "www.civitai.com"),
+}
+TOKEN_HINTS = {
+    "hf": "Hugging Face refused the download: the model is gated or private. Accept its "
+    "license on huggingface.co, then set a Hugging Face token (HF_TOKEN, or Settings -> Tokens).",
+    "civitai": "Civitai needs an API token for this download: set CIVITAI_API_TOKEN or add it "
+    "in Settings -> Tokens.",
+}
+COMFY_CANDIDATES = ("/workspace/ComfyUI", "/workspace/runpod-slim/ComfyUI", "/opt/ComfyUI")
+CHUNK = 1 << 20  # big reads: one syscall per MiB keeps up with curl on loopback
+SEGMENT_THRESHOLD = 16 << 20
+MAX_REDIRECTS = 10
+HOSTNAME = socket.gethostname()
+
+
+class HelperError(Exception):
+    """A failure the user can act on: one sentence plus a code from formats.md."""
+
+    def __init__(self, code, message, retry=False, retry_after=None):
+        Exception.__init__(self, message)
+        self.code = code
+        self.message = message
+        self.retry = retry
+        self.retry_after = retry_after
+
+
+class RestartClean(Exception):
+    """The server's copy changed (200 to a range, new validator): never splice."""
+
+
+class Stopped(Exception):
+    pass
+
+
+# ---------------------------------------------------------------- small helpers
+
+
+def now():
+    return time.time()
+
+
+def strip_secrets(url):
+    try:
+        p = urllib.parse.urlsplit(url)
+    except ValueError:
+        return re.sub(r"//[^/@]*@", "//", url)
+    netloc = p.netloc.rsplit("@", 1)[-1]
+    q = [
+        (k, v)
+        for k, v in urllib.parse.parse_qsl(p.query, keep_blank_values=True)
+        if k.lower() not in SECRET_PARAMS
+    ]
+    return urllib.parse.urlunsplit(
+        (p.scheme, netloc, p.path, urllib.parse.urlencode(q), p.fragment)
+    )
+
+
+def host_port(parts):
+    host = (parts.hostname or "").lower()
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return host, port
+
+
+def token_kind(url, token_hosts):
+    parts = urllib.parse.urlsplit(url)
+    host, port = host_port(parts)
+    for kind in ("hf", "civitai"):
+        extra = [str(h).lower() for h in (token_hosts or {}).get(kind) or []]
+        if host in TOKEN_HOSTS[kind] or host in extra or "%s:%d" % (host, port) in extra:
+            return kind
+    return None
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie nobody reaped yet is dead too (some pod inits never reap)
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def owner_alive(owner):
+    if not isinstance(owner, dict) or owner.get("host") != HOSTNAME:
+        return None  # unknown: another machine (or nobody)
+    pid = owner.get("pid")
+    return isinstance(pid, int) and pid_alive(pid)
+
+
+def atomic_write_json(path, obj):
+    tmp = "%s.tmp-%d-%s" % (path, os.getpid(), os.urandom(4).hex())
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=1)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def read_json(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def sanitize_filename(name):
+    base = re.split(r"[/\\]", name)[-1]
+    base = re.sub(r'[\x00-\x1f\x7f<>:"|?*]', "", base)
+    base = re.sub(r"^[\s.]+", "", base).rstrip()
+    while len(base.encode("utf-8")) > 255:
+        dot = base.rfind(".")
+        ext = base[dot:] if dot > 0 and len(base) - dot <= 16 else ""
+        base = base[: max(1, len(base) - len(ext) - 1)] + ext
+    if not base or base in (".", ".."):
+        raise HelperError(
+            "unsafe-path",
+            '"%s" is not a usable file name; choose one with the file name field (--filename).'
+            % name[:80],
+        )
+    return base
+
+
+def filename_from(disposition, url):
+    if disposition:
+        m = re.search(r"filename\*\s*=\s*([^;]+)", disposition, re.I)
+        if m:
+            value = m.group(1).strip().strip('"')
+            charset, _, rest = value.partition("'")
+            _, _, encoded = rest.partition("'")
+            try:
+                return sanitize_filename(
+                    urllib.parse.unquote(encoded or value, encoding=charset or "utf-8")
+                )
+            except LookupError:
+                pass
+        m = re.search(r'filename\s*=\s*("((?:[^"\\]|\\.)*)"|[^;]+)', disposition, re.I)
+        if m:
+            raw = m.group(2) if m.group(2) is not None else m.group(1).strip()
+            return sanitize_filename(re.sub(r"\\(.)", r"\1", raw))
+    path = urllib.parse.urlsplit(url).path
+    last = [s for s in path.split("/") if s]
+    return sanitize_filename(urllib.parse.unquote(last[-1] if last else ""))
+
+
+def validate_folder(folder):
+    if not isinstance(folder, str) or not folder.strip():
+        raise HelperError("bad-request", "Choose a models folder, e.g. checkpoints or loras.")
+    parts = re.split(r"[/\\]", folder.strip().strip("/"))
+    if folder.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise HelperError(
+            "unsafe-path",
+            'The folder "%s" leaves the models folder; use a plain sub-folder name.'
+            % folder[:80],
+        )
+    if any(re.search(r"[\x00-\x1f\x7f]", p) for p in parts):
+        raise HelperError("unsafe-path", "The folder name contains control characters.")
+    return "/".join(parts)
+
+
+def contained(path, root):
+    root = os.path.realpath(root)
+    real = os.path.realpath(path)
+    return real == root or real.startswith(root.rstrip("/") + "/")
+
+
+def resolve_destination(models_dir, folder, filename):
+    folder = validate_folder(folder)
+    if not os.path.isdir(models_dir):
+        raise HelperError("not-found", "The models folder %s does not exist." % models_dir)
+    directory = os.path.join(models_dir, folder)
+    if not contained(directory, models_dir):
+        raise HelperError("unsafe-path", "The folder %s leaves the models folder." % folder)
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as e:
+        raise HelperError("unwritable", "Cannot create %s: %s." % (directory, e.strerror))
+    if not contained(directory, models_dir):  # a symlink swapped in meanwhile
+        raise HelperError("unsafe-path", "The folder %s leaves the models folder." % folder)
+    final = os.path.join(os.path.realpath(directory), filename)
+    if os.path.lexists(final) and not contained(final, models_dir):
+        raise HelperError("unsafe-path", "%s points outside the models folder." % final)
+    return final
+
+
+def free_bytes(path):
+    while path and not os.path.exists(path):
+        path = os.path.dirname(path)
+    st = os.statvfs(path or "/")
+    return st.f_bavail * st.f_frsize
+
+
+def sha256_file(path, stop=None):
+    h = hashlib.sha256()
+    buf = bytearray(CHUNK)
+    mv = memoryview(buf)
+    with open(path, "rb", buffering=0) as f:
+        while True:
+            if stop is not None and stop.is_set():
+                raise Stopped()
+            n = f.readinto(buf)
+            if not n:
+                break
+            h.update(mv[:n])
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------- status file
+
+
+class StatusFile(object):
+    """The shared status file: mkdir lock (proper-lockfile protocol), atomic
+    replace, read-modify-write of our own entries only, retention, staleness."""
+
+    def __init__(self, workspace, retention_hours=24.0, stale_minutes=10.0):
+        self.path = os.path.join(workspace, STATUS_NAME)
+        self.lock_path = self.path + ".lock"
+        self.retention = float(retention_hours) * 3600
+        self.stale = float(stale_minutes) * 60
+
+    def _lock(self):
+        deadline = now() + 10
+        while True:
+            try:
+                os.mkdir(self.lock_path)
+                return
+            except FileExistsError:
+                try:
+                    if now() - os.stat(self.lock_path).st_mtime > 10:
+                        os.rmdir(self.lock_path)  # stale: its holder died
+                        continue
+                except FileNotFoundError:
+                    continue
+                except OSError:
+                    pass
+                if now() > deadline:
+                    raise HelperError(
+                        "internal",
+                        "The status file stays locked (%s); is another process stuck?"
+                        % self.lock_path,
+                    )
+                time.sleep(random.uniform(0.05, 0.1))
+
+    def _unlock(self):
+        try:
+            os.rmdir(self.lock_path)
+        except OSError:
+            pass
+
+    def _read_unlocked(self):
+        try:
+            with open(self.path) as f:
+                text = f.read()
+        except FileNotFoundError:
+            return {}
+        if not text.strip():
+            return {}
+        try:
+            data = json.loads(text)
+            if not isinstance(data, dict):
+                raise ValueError("not an object")
+            return data
+        except ValueError:
+            try:
+                os.replace(self.path, "%s.corrupt-%d" % (self.path, int(now())))
+            except OSError:
+                pass
+            return {}
+
+    def read(self):
+        """A snapshot without the lock (writers replace atomically)."""
+        try:
+            with open(self.path) as f:
+                data = json.load(f)
+            return data if isinstance(data, dict) else {}
+        except (OSError, ValueError):
+            return {}
+
+    def update(self, fn):
+        """Read-modify-write under the lock; fn mutates the dict, returns a result."""
+        self._lock()
+        try:
+            data = self._read_unlocked()
+            result = fn(data)
+            self._prune(data)
+            atomic_write_json(self.path, data)
+            return result
+        finally:
+            self._unlock()
+
+    def _prune(self, data):
+        cutoff = now() - self.retention
+        for key in list(data):
+            e = data[key]
+            if (
+                isinstance(e, dict)
+                and e.get("status") in ("completed", "cancelled")
+                and isinstance(e.get("timestamp"), (int, float))
+                and e["timestamp"] < cutoff
+            ):
+                del data[key]
+
+    def stale_reason(self, e):
+        if not isinstance(e, dict) or e.get("status") not in RUNNING:
+            return None
+        if owner_alive(e.get("owner")) is False:
+            return "the download process stopped"
+        pt = e.get("progress_time") or e.get("timestamp")
+        if isinstance(pt, (int, float)) and now() - pt > self.stale:
+            return "the download made no progress for %d minutes" % (self.stale // 60)
+        return None
+
+    def settle(self):
+        """Settles stale entries (written back) and returns the file's object."""
+        data = self.read()
+        if not any(self.stale_reason(e) for e in data.values()):
+            return data
+
+        def fn(d):
+            for e in d.values():
+                reason = self.stale_reason(e)
+                if not reason:
+                    continue
+                if e.get("resumable"):
+                    e.update(status="paused", error=None)
+                else:
+                    e.update(status="error", error="The download stopped: %s." % reason)
+                    e["error_code"] = "network"
+                e.update(owner=None, speed=0, eta=None, timestamp=now(), speed_mb=0)
+                e["eta_minutes"] = None
+                e["rev"] = int(e.get("rev") or 0) + 1
+            return d
+
+        return self.update(fn)
+
+    def find(self, job_id):
+        for key, e in self.settle().items():
+            if isinstance(e, dict) and e.get("id") == job_id:
+                return key, e
+        raise HelperError("not-found", "No download with id %s on this pod." % job_id)
+
+
+def put_entry(data, key, entry):
+    """Replaces one entry, keeping rev monotonic across writers."""
+    old = data.get(key)
+    old_rev = old.get("rev", 0) if isinstance(old, dict) else 0
+    entry["rev"] = max(int(old_rev or 0), int(entry.get("rev") or 0)) + 1
+    entry["timestamp"] = now()
+    data[key] = dict(entry)
+
+
+# ---------------------------------------------------------------- HTTP
+
+
+class Http(object):
+    """Requests with manual redirects: Authorization goes only to the host the
+    token was given for, never to a host a redirect leads to."""
+
+    def __init__(self, url, tokens, token_hosts, timeout):
+        self.url = url
+        self.tokens = tokens or {}
+        self.token_hosts = token_hosts or {}
+        self.timeout = timeout
+        self.kind = token_kind(url, token_hosts)
+        self.origin = host_port(urllib.parse.urlsplit(url))
+
+    def hint(self):
+        return TOKEN_HINTS.get(self.kind or "")
+
+    def auth_for(self, url):
+        parts = urllib.parse.urlsplit(url)
+        if host_port(parts) != self.origin or not self.kind:
+            return None
+        token = self.tokens.get(self.kind)
+        return "Bearer " + token if token else None
+
+    def open(self, headers=None, url=None):
+        """GET following redirects; returns (conn, response, final_url)."""
+        url = url or self.url
+        for _ in range(MAX_REDIRECTS + 1):
+            parts = urllib.parse.urlsplit(url)
+            host, port = host_port(parts)
+            if parts.scheme == "https":
+                conn = http.client.HTTPSConnection(
+                    host, port, timeout=self.timeout, context=ssl.create_default_context()
+                )
+            else:
+                conn = http.client.HTTPConnection(host, port, timeout=self.timeout)
+            h = {"User-Agent": "PodPull-helper/" + HELPER_VERSION, "Accept-Encoding": "identity"}
+            h.update(headers or {})
+            auth = self.auth_for(url)
+            if auth:
+                h["Authorization"] = auth
+            path = parts.path or "/"
+            if parts.query:
+                path += "?" + parts.query
+            try:
+                conn.request("GET", path, headers=h)
+                resp = conn.getresponse()
+            except (OSError, http.client.HTTPException) as e:
+                conn.close()
+                raise HelperError(
+                    "network", "Could not reach %s: %s." % (host, describe(e)), retry=True
+                )
+            if resp.status in (301, 302, 303, 307, 308):
+                loc = resp.getheader("Location")
+                conn.close()
+                if not loc:
+                    raise HelperError("http", "%s sent a redirect without a Location." % host)
+                url = urllib.parse.urljoin(url, loc)
+                if login_url(url):
+                    raise self.html_error()
+                continue
+            self.check_status(resp, conn, host)
+            return conn, resp, url
+        raise HelperError("http", "Too many redirects for %s." % strip_secrets(self.url))
+
+    def check_status(self, resp, conn, host):
+        s = resp.status
+        if s in (200, 206):
+            ctype = (resp.getheader("Content-Type") or "").lower()
+            if ctype.startswith("text/html"):
+                conn.close()
+                raise self.html_error()
+            return
+        retry_after = parse_retry_after(resp.getheader("Retry-After"))
+        conn.close()
+        if s in (401, 403):
+            hint = self.hint() or (
+                "The server refused the download (%d); the link may need a token or have "
+                "expired." % s
+            )
+            raise HelperError("auth", "%s (HTTP %d from %s)" % (hint, s, host))
+        if s == 416:
+            raise RestartClean()
+        if s == 429 or s >= 500:
+            raise HelperError(
+                "http",
+                "%s answered %d %s." % (host, s, resp.reason),
+                retry=True,
+                retry_after=retry_after,
+            )
+        raise HelperError("http", "%s answered %d %s for this URL." % (host, s, resp.reason))
+
+    def html_error(self):
+        fix = self.hint() or "check that the link points at the file itself, not a web page."
+        return HelperError(
+            "html", "The server sent a web page (a login page?) instead of the model file: " + fix
+        )
+
+
+def login_url(url):
+    p = urllib.parse.urlsplit(url)
+    return "reason=download-auth" in p.query or p.path.rstrip("/").endswith("/login")
+
+
+def parse_retry_after(value):
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None
+
+
+def describe(e):
+    if isinstance(e, socket.timeout):
+        return "no data for too long"
+    return str(e) or e.__class__.__name__
+
+
+def looks_like_html(first):
+    head = bytes(first[:64]).lstrip().lower()
+    return head.startswith(b"<!doctype") or head.startswith(b"<html")
+
+
+def content_range_total(resp):
+    m = re.match(r"bytes (\d+)-(\d+)/(\d+|\*)", resp.getheader("Content-Range") or "")
+    if not m:
+        return None, None
+    total = None if m.group(3) == "*" else int(m.group(3))
+    return int(m.group(1)), total
+
+
+def strong_validator(etag, last_modified):
+    if etag and not etag.startswith("W/"):
+        return etag
+    return last_modified or None
+
+
+# ---------------------------------------------------------------- the download
+
+
+class Download(object):
+    """One job in the worker: segments in a pre-sized .part written with
+    os.pwrite, a sidecar saved after fdatasync, retries, verify, install."""
+
+    def __init__(self, req, job_id, final, status, log):
+        self.req = req
+        self.id = job_id
+        self.final = final
+        self.part = final + ".part"
+        self.sidecar_path = final + ".part.json"
+        self.status = status
+        self.log = log
+        self.url = req["url"]
+        self.safe_url = strip_secrets(self.url)
+        self.connections = max(1, min(32, int(req.get("connections") or 1)))
+        self.sha256 = (req.get("sha256") or "").lower() or None
+        self.overwrite = bool(req.get("overwrite"))
+        self.stall = float(req.get("stall_timeout_s") or 60)
+        self.max_attempts = int(req.get("max_attempts") or 8)
+        self.retry_base = float(req.get("retry_base_s") or 1.0)
+        self.http = Http(self.url, req.get("tokens"), req.get("token_hosts"), self.stall)
+        self.stop = threading.Event()
+        self.stop_reason = None
+        self.lock = threading.Lock()
+        self.segments = []
+        self.size = None
+        self.etag = None
+        self.last_modified = None
+        self.accepts_ranges = False
+        self.fetched = 0
+        self.attempts = 1
+        self.errors = []
+        self.fd = None
+        self.created = now()
+
+    # -- sidecar
+
+    def load_sidecar(self):
+        sc = read_json(self.sidecar_path)
+        if (
+            not isinstance(sc, dict)
+            or sc.get("version") != 1
+            or sc.get("final_path") != self.final
+            or strip_secrets(sc.get("url") or "") != self.safe_url
+            or not isinstance(sc.get("size"), int)
+            or not strong_validator(sc.get("etag"), sc.get("last_modified"))
+            or not os.path.exists(self.part)
+        ):
+            return False
+        segs = sc.get("segments") or []
+        try:
+            self.segments = [
+                {"start": int(s["start"]), "end": int(s["end"]), "done": int(s["done"])}
+                for s in segs
+            ]
+        except (KeyError, TypeError, ValueError):
+            return False
+        if not self.segments or self.segments[-1]["end"] != sc["size"]:
+            return False
+        self.size = sc["size"]
+        self.etag = sc.get("etag")
+        self.last_modified = sc.get("last_modified")
+        self.created = sc.get("created") or now()
+        self.accepts_ranges = True
+        return True
+
+    def save_sidecar(self):
+        with self.lock:
+            segs = [dict(s) for s in self.segments]
+        if self.fd is not None:
+            os.fdatasync(self.fd)  # the sidecar never claims bytes not on disk
+        atomic_write_json(
+            self.sidecar_path,
+            {
+                "version": 1,
+                "id": self.id,
+                "url": self.safe_url,
+                "final_path": self.final,
+                "size": self.size,
+                "etag": self.etag,
+                "last_modified": self.last_modified,
+                "sha256": self.sha256,
+                "segments": segs,
+                "created": self.created,
+                "updated": now(),
+            },
+        )
+
+    def discard_part(self):
+        for p in (self.part, self.sidecar_path):
+            try:
+                os.unlink(p)
+            except FileNotFoundError:
+                pass
+
+    def resumable(self):
+        return bool(
+            self.size is not None
+            and self.accepts_ranges
+            and strong_validator(self.etag, self.last_modified)
+        )
+
+    def downloaded(self):
+        with self.lock:
+            return sum(s["done"] for s in self.segments)
+
+    # -- planning
+
+    def validator(self):
+        return strong_validator(self.etag, self.last_modified)
+
+    def fresh(self):
+        """A clean start: one GET for the whole file tells size and validators."""
+        self.discard_part()
+        conn, resp, _ = self.http.open()
+        total = resp.getheader("Content-Length")
+        self.size = int(total) if total is not None and resp.status == 200 else None
+        self.etag = resp.getheader("ETag")
+        self.last_modified = resp.getheader("Last-Modified")
+        self.accepts_ranges = (resp.getheader("Accept-Ranges") or "").lower() == "bytes"
+        self.check_space(self.size or 0)
+        self.fd = os.open(self.part, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+        n = 1
+        if self.size is not None:
+            os.ftruncate(self.fd, self.size)  # sparse: segments write at their offsets
+            if self.resumable() and self.size >= SEGMENT_THRESHOLD:
+                n = self.connections
+        self.segments = split(self.size, n)
+        if self.resumable():
+            self.save_sidecar()
+        return conn, resp
+
+    def check_space(self, need):
+        have = free_bytes(os.path.dirname(self.final))
+        if need > have:
+            raise HelperError(
+                "no-space",
+                "Not enough disk space for %s: it needs %.1f MiB, %.1f MiB are free in %s."
+                % (
+                    os.path.basename(self.final),
+                    need / 1048576.0,
+                    have / 1048576.0,
+                    os.path.dirname(self.final),
+                ),
+            )
+
+    def run(self):
+        """Moves all bytes in; raises HelperError / Stopped."""
+        for _ in range(4):
+            first = None
+            if self.load_sidecar():
+                self.log("resuming from %d of %d bytes" % (self.downloaded(), self.size))
+                self.fd = os.open(self.part, os.O_RDWR)
+                self.check_space(self.size - self.downloaded())
+            else:
+                first = self.retrying(self.fresh)
+            try:
+                self.transfer(first)
+                return
+            except RestartClean:
+                self.log("the server's copy changed or ignored Range: restarting clean")
+                self.close_fd()
+                self.discard_part()
+        raise HelperError("http", "The server keeps changing the file; try again later.")
+
+    def retrying(self, fn):
+        """Calls fn again after network errors / 5xx / 429, with backoff."""
+        failures = 0
+        while True:
+            try:
+                return fn()
+            except HelperError as e:
+                if not e.retry:
+                    raise
+                failures += 1
+                self.attempts += 1
+                if failures >= self.max_attempts:
+                    raise
+                delay = e.retry_after
+                if delay is None:
+                    delay = min(30.0, self.retry_base * (2 ** (failures - 1)))
+                self.log("retry in %.2fs: %s" % (delay, e.message))
+                if self.stop.wait(min(delay, 60.0)):
+                    raise Stopped()
+
+    def close_fd(self):
+        if self.fd is not None:
+            try:
+                os.close(self.fd)
+            except OSError:
+                pass
+            self.fd = None
+
+    def transfer(self, first):
+        threads = []
+        self.errors = []
+        for i, seg in enumerate(self.segments):
+            if self.size is not None and seg["done"] >= seg["end"] - seg["start"]:
+                if first is not None and i == 0:
+                    first[0].close()
+                continue
+            pre = first if i == 0 else None
+            t = threading.Thread(target=self.segment_thread, args=(seg, pre), daemon=True)
+            t.start()
+            threads.append(t)
+        if first is not None and not threads:
+            first[0].close()
+        last_save = now()
+        while any(t.is_alive() for t in threads):
+            time.sleep(0.1)
+            self.on_tick()
+            if now() - last_save >= 1.0 and self.resumable():
+                self.save_sidecar()
+                last_save = now()
+            if self.errors:
+                self.stop.set()
+        for t in threads:
+            t.join()
+        if self.errors:
+            err = self.errors[0]
+            for e in self.errors:
+                if isinstance(e, RestartClean):
+                    err = e
+            if isinstance(err, RestartClean):
+                self.stop.clear()
+                raise err
+            if self.stop_reason is None:
+                raise err
+        if self.stop_reason is not None:
+            raise Stopped()
+        if self.size is None:
+            self.size = self.segments[0]["done"]
+
+    def on_tick(self):
+        pass  # replaced by the worker for progress and control checks
+
+    def segment_thread(self, seg, first):
+        try:
+            self.pull_segment(seg, first)
+        except BaseException as e:  # reported to the main loop, which stops the rest
+            self.errors.append(e)
+
+    def pull_segment(self, seg, first):
+        failures = 0
+        buf = bytearray(CHUNK)
+        mv = memoryview(buf)
+        while not self.stop.is_set():
+            remaining = None if self.size is None else seg["end"] - seg["start"] - seg["done"]
+            if remaining is not None and remaining <= 0:
+                return
+            conn = None
+            progressed = False
+            try:
+                if first is not None:
+                    conn, resp = first
+                    first = None
+                else:
+                    conn, resp = self.open_range(seg)
+                if self.size is None:
+                    self.read_unsized(resp, seg)
+                    return
+                progressed = self.read_into(resp, seg, mv, buf)
+                if seg["done"] < seg["end"] - seg["start"] and not self.stop.is_set():
+                    raise HelperError(
+                        "network", "The connection closed before the file was complete.", True
+                    )
+            except HelperError as e:
+                if not e.retry:
+                    raise
+                if progressed or seg.get("_progress_seen"):
+                    failures = 0
+                    seg.pop("_progress_seen", None)
+                failures += 1
+                with self.lock:
+                    self.attempts += 1
+                if failures >= self.max_attempts:
+                    raise
+                delay = e.retry_after
+                if delay is None:
+                    delay = min(30.0, self.retry_base * (2 ** (failures - 1)))
+                self.log("retry in %.2fs: %s" % (delay, e.message))
+                if self.stop.wait(min(delay, 60.0)):
+                    return
+            finally:
+                if conn is not None:
+                    conn.close()
+
+    def open_range(self, seg):
+        if self.size is None or not self.resumable():
+            # No way to resume this server's copy: only a clean restart is honest.
+            if self.downloaded() > 0 or self.size is None:
+                raise RestartClean()
+            conn, resp, _ = self.http.open()
+            if resp.status != 200:
+                conn.close()
+                raise RestartClean()
+            return conn, resp
+        a = seg["start"] + seg["done"]
+        b = seg["end"] - 1
+        headers = {"Range": "bytes=%d-%d" % (a, b), "If-Range": self.validator()}
+        conn, resp, _ = self.http.open(headers)
+        if resp.status != 206:
+            conn.close()
+            raise RestartClean()
+        start, total = content_range_total(resp)
+        etag = resp.getheader("ETag")
+        if start != a or total != self.size or (self.etag and etag and etag != self.etag):
+            conn.close()
+            raise RestartClean()
+        return conn, resp
+
+    def read_into(self, resp, seg, mv, buf):
+        """Reads a known-length body straight into our buffer: readinto1 returns
+        as soon as data arrives, so stop and stall checks stay prompt."""
+        fp = resp.fp
+        progressed = False
+        checked = seg["done"] > 0 or seg["start"] > 0
+        try:
+            while not self.stop.is_set():
+                want = seg["end"] - seg["start"] - seg["done"]
+                if want <= 0:
+                    break
+                n = fp.readinto1(mv[: min(CHUNK, want)])
+                if not n:
+                    break
+                if not checked:
+                    checked = True
+                    if looks_like_html(buf[:n]):
+                        raise self.http.html_error()
+                self.write_at(mv[:n], seg["start"] + seg["done"])
+                with self.lock:
+                    seg["done"] += n
+                    self.fetched += n
+                progressed = True
+                seg["_progress_seen"] = True
+        except (OSError, http.client.HTTPException, ValueError, AttributeError) as e:
+            if isinstance(e, OSError) and e.errno == errno.ENOSPC:
+                raise HelperError("no-space", "The disk filled up while downloading.")
+            raise HelperError("network", "The connection failed: %s." % describe(e), True)
+        return progressed
+
+    def read_unsized(self, resp, seg):
+        """No Content-Length (chunked): one stream, not resumable."""
+        first = True
+        try:
+            while not self.stop.is_set():
+                data = resp.read1(CHUNK) if hasattr(resp, "read1") else resp.read(CHUNK)
+                if not data:
+                    return
+                if first:
+                    first = False
+                    if looks_like_html(data):
+                        raise self.http.html_error()
+                self.write_at(data, seg["start"] + seg["done"])
+                with self.lock:
+                    seg["done"] += len(data)
+                    self.fetched += len(data)
+        except (OSError, http.client.HTTPException) as e:
+            raise HelperError("network", "The connection failed: %s." % describe(e), True)
+
+    def write_at(self, data, offset):
+        view = memoryview(data)
+        while len(view):
+            try:
+                n = os.pwrite(self.fd, view, offset)
+            except OSError as e:
+                if e.errno == errno.ENOSPC:
+                    raise HelperError("no-space", "The disk filled up while downloading.")
+                raise HelperError("unwritable", "Cannot write %s: %s." % (self.part, e.strerror))
+            view = view[n:]
+            offset += n
+
+    # -- finish
+
+    def verify_and_install(self):
+        self.close_fd()
+        actual = os.path.getsize(self.part)
+        if self.size is not None and actual != self.size:
+            self.discard_part()
+            raise HelperError(
+                "checksum", "The file is %d bytes, the server said %d." % (actual, self.size)
+            )
+        if self.sha256:
+            got = sha256_file(self.part, self.stop)
+            if got != self.sha256:
+                self.discard_part()
+                raise HelperError(
+                    "checksum",
+                    "The file's SHA-256 is %s, not the expected %s: the download was removed."
+                    % (got, self.sha256),
+                )
+        if os.path.lexists(self.final) and not self.overwrite:
+            if not same_file(self.final, self.size, self.sha256):
+                raise HelperError("exists", exists_message(self.final))
+        os.rename(self.part, self.final)
+        try:
+            os.unlink(self.sidecar_path)
+        except FileNotFoundError:
+            pass
+
+
+def split(size, n):
+    if size is None:
+        return [{"start": 0, "end": 0, "done": 0}]
+    if n <= 1 or size < n:
+        return [{"start": 0, "end": size, "done": 0}]
+    step = size // n
+    out = []
+    for i in range(n):
+        end = size if i == n - 1 else (i + 1) * step
+        out.append({"start": i * step, "end": end, "done": 0})
+    return out
+
+
+def same_file(path, size, sha256):
+    try:
+        if size is not None and os.path.getsize(path) != size:
+            return False
+        if sha256:
+            return sha256_file(path) == sha256
+        return size is not None
+    except OSError:
+        return False
+
+
+def exists_message(path):
+    return (
+        "A different file is already at %s; choose another file name or allow overwriting."
+        % path
+    )
+
+
+# ---------------------------------------------------------------- the worker
+
+
+def make_entry(req, job_id, final, folder, source):
+    t = now()
+    return {
+        "progress": 0,
+        "status": "starting",
+        "url": strip_secrets(req["url"]),
+        "start_time": t,
+        "timestamp": t,
+        "file_size": None,
+        "downloaded": 0,
+        "speed": 0,
+        "eta": None,
+        "file_size_mb": 0,
+        "downloaded_mb": 0,
+        "speed_mb": 0,
+        "eta_minutes": None,
+        "error": None,
+        "id": job_id,
+        "folder": folder,
+        "filename": os.path.basename(final),
+        "sha256": (req.get("sha256") or "").lower() or None,
+        "source": source,
+        "connections": max(1, min(32, int(req.get("connections") or 1))),
+        "attempts": 1,
+        "owner": {"host": HOSTNAME, "pid": os.getpid(), "engine": "helper"},
+        "progress_time": t,
+        "resumable": False,
+        "rev": 0,
+    }
+
+
+class Worker(object):
+    """The detached process that runs one download and reports it in the status file."""
+
+    def __init__(self, ws, status, req, job_id, final, entry):
+        self.ws = ws
+        self.status = status
+        self.entry = entry
+        self.final = final
+        self.id = job_id
+        self.control = os.path.join(ws, ".podpull", "control", job_id)
+        log_dir = os.path.join(ws, ".podpull", "logs")
+        os.makedirs(log_dir, exist_ok=True)
+        self.log_file = open(os.path.join(log_dir, job_id + ".log"), "a")
+        self.dl = Download(req, job_id, final, status, self.log)
+        self.dl.on_tick = self.tick
+        self.last_write = 0.0
+        self.last_control = 0.0
+        self.speed = 0.0
+        self.sample = (now(), 0)
+
+    def log(self, msg):
+        # Only sentences we compose: never headers, tokens or request JSON.
+        self.log_file.write("%s %s\n" % (time.strftime("%Y-%m-%dT%H:%M:%S"), msg))
+        self.log_file.flush()
+
+    def write(self, **fields):
+        self.entry.update(fields)
+        self.entry["owner"] = (
+            None
+            if self.entry["status"] not in ACTIVE
+            else {"host": HOSTNAME, "pid": os.getpid(), "engine": "helper"}
+        )
+
+        def fn(data):
+            cur = data.get(self.final)
+            if isinstance(cur, dict) and cur.get("id") not in (None, self.id):
+                if cur.get("status") in ACTIVE and owner_alive(cur.get("owner")):
+                    return  # someone else took this destination over: leave it alone
+            put_entry(data, self.final, self.entry)
+            self.entry["rev"] = data[self.final]["rev"]
+
+        self.status.update(fn)
+        self.last_write = now()
+
+    def progress_fields(self):
+        dl = self.dl
+        done = dl.downloaded()
+        t = now()
+        t0, d0 = self.sample
+        if t - t0 >= 0.5:
+            inst = (done - d0) / (t - t0)
+            self.speed = inst if self.speed == 0 else 0.3 * inst + 0.7 * self.speed
+            self.sample = (t, done)
+        size = dl.size
+        eta = (size - done) / self.speed if size and self.speed > 0 else None
+        f = {
+            "file_size": size,
+            "downloaded": done,
+            "progress": int(done * 100 // size) if size else 0,
+            "speed": round(self.speed, 1),
+            "eta": round(eta, 1) if eta is not None else None,
+            "file_size_mb": round((size or 0) / 1048576.0, 1),
+            "downloaded_mb": round(done / 1048576.0, 1),
+            "speed_mb": round(self.speed / 1048576.0, 1),
+            "eta_minutes": round(eta / 60.0, 1) if eta is not None else None,
+            "attempts": dl.attempts,
+            "resumable": dl.resumable(),
+        }
+        if done > self.entry.get("downloaded", 0):
+            f["progress_time"] = t
+        return f
+
+    def tick(self):
+        t = now()
+        if t - self.last_control >= 0.5:
+            self.last_control = t
+            self.check_control()
+        if t - self.last_write >= 1.0:
+            self.write(status="downloading", **self.progress_fields())
+
+    def check_control(self):
+        try:
+            with open(self.control) as f:
+                word = f.read().strip()
+        except OSError:
+            return
+        if word in ("pause", "cancel"):
+            self.dl.stop_reason = word
+            self.dl.stop.set()
+
+    def on_signal(self, signum, _frame):
+        self.check_control()
+        if self.dl.stop_reason is None:
+            self.dl.stop_reason = "pause"
+        self.dl.stop.set()
+
+    def run(self):
+        signal.signal(signal.SIGTERM, self.on_signal)
+        signal.signal(signal.SIGUSR1, self.on_signal)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        dl = self.dl
+        self.log("start %s -> %s" % (dl.safe_url, self.final))
+        try:
+            dl.run()
+            self.write(status="verifying", **self.progress_fields())
+            dl.verify_and_install()
+            f = self.progress_fields()
+            f.update(progress=100, speed=0, eta=0, speed_mb=0, eta_minutes=0, resumable=False)
+            f["file_size"] = dl.size
+            f["file_size_mb"] = round((dl.size or 0) / 1048576.0, 1)
+            self.write(status="completed", error=None, **f)
+            self.log("completed (%d bytes fetched)" % dl.fetched)
+        except Stopped:
+            self.stopped()
+        except HelperError as e:
+            if dl.stop_reason is not None:
+                return self.stopped()
+            if e.code in ("checksum", "html", "auth") or not dl.resumable():
+                dl.close_fd()
+                dl.discard_part()
+            else:
+                if dl.fd is not None:
+                    dl.save_sidecar()  # keep what we have: a resume picks it up
+                dl.close_fd()
+            self.log("error (%s): %s" % (e.code, e.message))
+            f = self.progress_fields()
+            f.update(speed=0, eta=None, speed_mb=0, eta_minutes=None)
+            f["resumable"] = os.path.exists(dl.sidecar_path)
+            self.write(status="error", error=e.message, error_code=e.code, **f)
+        except Exception as e:  # a bug: report it rather than leave a ghost entry
+            self.log("internal error: %r" % (e,))
+            dl.close_fd()
+            self.write(
+                status="error",
+                error="The pod helper failed unexpectedly: %s." % e.__class__.__name__,
+                error_code="internal",
+                resumable=os.path.exists(dl.sidecar_path),
+            )
+        finally:
+            try:
+                os.unlink(self.control)
+            except OSError:
+                pass
+
+    def stopped(self):
+        dl = self.dl
+        f = self.progress_fields()
+        f.update(speed=0, eta=None, speed_mb=0, eta_minutes=None)
+        if dl.stop_reason == "cancel":
+            dl.close_fd()
+            dl.discard_part()
+            f["resumable"] = False
+            self.log("cancelled")
+            self.write(status="cancelled", error=None, **f)
+        else:
+            if dl.resumable() and dl.fd is not None:
+                dl.save_sidecar()
+            dl.close_fd()
+            f["resumable"] = os.path.exists(dl.sidecar_path)
+            self.log("paused at %d bytes" % f["downloaded"])
+            self.write(status="paused", error=None, **f)
+
+
+def spawn_worker(ws, status, req, job_id, final, entry):
+    """Forks a fully detached worker (double fork + setsid, stdio on /dev/null)
+    and returns once it has taken the status entry over. The request, tokens
+    included, reaches it only through the fork's memory."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(r)
+            os.setsid()
+            if os.fork() != 0:
+                os._exit(0)
+            devnull = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(devnull, fd)
+            os.chdir("/")
+            worker = Worker(ws, status, req, job_id, final, entry)
+            worker.write(status="starting")
+            os.write(w, b"ok")
+            os.close(w)
+            worker.run()
+        except BaseException:
+            pass
+        os._exit(0)
+    os.close(w)
+    os.waitpid(pid, 0)
+    got = b""
+    while True:
+        chunk = os.read(r, 16)
+        if not chunk:
+            break
+        got += chunk
+    os.close(r)
+    if got != b"ok":
+        raise HelperError("internal", "The download worker did not start.")
+
+
+# ---------------------------------------------------------------- commands
+
+
+def need(req, key, kind=str):
+    v = req.get(key)
+    if not isinstance(v, kind) or (kind is str and not v):
+        raise HelperError("bad-request", 'The request needs "%s".' % key)
+    return v
+
+
+def status_for(req):
+    ws = need(req, "workspace")
+    if not os.path.isabs(ws):
+        raise HelperError("bad-request", "The workspace must be an absolute path.")
+    return ws, StatusFile(
+        ws, req.get("retention_hours") or 24, req.get("stale_minutes") or 10
+    )
+
+
+def source_of(url):
+    host = (urllib.parse.urlsplit(url).hostname or "").lower()
+    if host in TOKEN_HOSTS["hf"] or host.endswith(".huggingface.co"):
+        return "huggingface"
+    if host in TOKEN_HOSTS["civitai"] or host.endswith(".civitai.com"):
+        return "civitai"
+    return "direct"
+
+
+def cmd_probe(req):
+    ws = need(req, "workspace")
+    try:
+        os.makedirs(os.path.join(ws, ".podpull"), exist_ok=True)
+        writable = os.access(ws, os.W_OK)
+    except OSError:
+        writable = False
+    cands = []
+    if req.get("comfyui"):
+        cands.append(req["comfyui"])
+    cands += [c for c in COMFY_CANDIDATES if c not in cands]
+    found = next((c for c in cands if os.path.isdir(os.path.join(c, "models"))), None)
+    return {
+        "python": "%d.%d.%d" % sys.version_info[:3],
+        "helper_version": HELPER_VERSION,
+        "workspace": ws,
+        "writable": writable,
+        "free_bytes": free_bytes(ws),
+        "comfyui": found,
+        "candidates": cands,
+    }
+
+
+def check_start_request(req):
+    url = need(req, "url")
+    p = urllib.parse.urlsplit(url)
+    if p.scheme not in ("http", "https") or not p.hostname:
+        raise HelperError("bad-request", "Only http:// and https:// links can be downloaded.")
+    if re.search(r"[\x00-\x20\x7f]", url):
+        raise HelperError("bad-request", "The link contains spaces or control characters.")
+    need(req, "models_dir")
+    if not os.path.isabs(req["models_dir"]):
+        raise HelperError("bad-request", "The models folder must be an absolute path.")
+    validate_folder(req.get("folder"))
+    sha = req.get("sha256")
+    if sha and not re.match(r"^[0-9a-fA-F]{64}$", str(sha)):
+        raise HelperError("bad-request", "The SHA-256 must be 64 hexadecimal characters.")
+    c = req.get("connections", 1)
+    if not isinstance(c, int) or isinstance(c, bool) or not 1 <= c <= 32:
+        raise HelperError("bad-request", "Connections must be a whole number from 1 to 32.")
+    for k in ("tokens", "token_hosts"):
+        if req.get(k) is not None and not isinstance(req[k], dict):
+            raise HelperError("bad-request", '"%s" must be an object.' % k)
+
+
+def remote_name_and_size(req):
+    """One GET whose body we don't read: the file name and size the server gives."""
+    http_ = Http(
+        req["url"], req.get("tokens"), req.get("token_hosts"), float(req.get("stall_timeout_s") or 30)
+    )
+    conn, resp, final_url = http_.open({"Range": "bytes=0-0"})
+    try:
+        size = None
+        if resp.status == 206:
+            size = content_range_total(resp)[1]
+        elif resp.getheader("Content-Length") is not None:
+            size = int(resp.getheader("Content-Length"))
+        name = filename_from(resp.getheader("Content-Disposition"), final_url)
+        return name, size
+    finally:
+        conn.close()
+
+
+def cmd_start(req):
+    check_start_request(req)
+    ws, status = status_for(req)
+    folder = validate_folder(req["folder"])
+    name, size, probed = None, None, False
+    if req.get("filename"):
+        name = sanitize_filename(str(req["filename"]))
+    else:
+        name, size = remote_name_and_size(req)
+        probed = True
+    final = resolve_destination(req["models_dir"], folder, name)
+    active = active_at(status, final)
+    if active:
+        return {"id": active, "outcome": "already-active", "path": final}
+    sha = (req.get("sha256") or "").lower() or None
+    if os.path.lexists(final):
+        if not sha and not probed:
+            _, size = remote_name_and_size(req)
+        if same_file(final, size, sha):
+            return {"id": req.get("id") or new_id(), "outcome": "already-present", "path": final}
+        if not req.get("overwrite"):
+            raise HelperError("exists", exists_message(final))
+    job_id = req.get("id") or new_id()
+    if not re.match(r"^[0-9a-f]{16}$", job_id):
+        raise HelperError("bad-request", "A job id is 16 lowercase hex characters.")
+    entry = make_entry(req, job_id, final, folder, source_of(req["url"]))
+    claimed = claim(status, final, entry)
+    if claimed != job_id:
+        return {"id": claimed, "outcome": "already-active", "path": final}
+    clear_control(ws, job_id)
+    spawn_worker(ws, status, req, job_id, final, entry)
+    return {"id": job_id, "outcome": "started", "path": final}
+
+
+def new_id():
+    return os.urandom(8).hex()
+
+
+def active_at(status, final):
+    e = status.settle().get(final)
+    if isinstance(e, dict) and e.get("status") in ACTIVE and owner_alive(e.get("owner")) is not False:
+        return e.get("id")
+    return None
+
+
+def claim(status, final, entry):
+    """Writes our 'starting' entry unless a live job already has this destination."""
+
+    def fn(data):
+        cur = data.get(final)
+        if (
+            isinstance(cur, dict)
+            and cur.get("status") in ACTIVE
+            and cur.get("id") != entry["id"]
+            and owner_alive(cur.get("owner")) is not False
+            and not status.stale_reason(cur)
+        ):
+            return cur.get("id")
+        put_entry(data, final, entry)
+        entry["rev"] = data[final]["rev"]
+        return entry["id"]
+
+    return status.update(fn)
+
+
+def clear_control(ws, job_id):
+    d = os.path.join(ws, ".podpull", "control")
+    os.makedirs(d, exist_ok=True)
+    try:
+        os.unlink(os.path.join(d, job_id))
+    except FileNotFoundError:
+        pass
+
+
+def cmd_resume(req):
+    ws, status = status_for(req)
+    job_id = need(req, "id")
+    key, e = status.find(job_id)
+    if e.get("status") in ACTIVE and owner_alive(e.get("owner")) is not False:
+        return {"id": job_id, "outcome": "already-active", "path": key}
+    if e.get("status") == "completed":
+        return {"id": job_id, "outcome": "already-present", "path": key}
+    folder = e.get("folder") or ""
+    sc = read_json(key + ".part.json") or {}
+    r = {
+        "url": e.get("url") or sc.get("url"),
+        "sha256": e.get("sha256"),
+        "connections": e.get("connections") or 1,
+        "tokens": req.get("tokens") or {},
+        "token_hosts": req.get("token_hosts") or {},
+        "overwrite": bool(req.get("overwrite")),
+    }
+    for k in ("stall_timeout_s", "max_attempts", "retry_base_s"):
+        if k in req:
+            r[k] = req[k]
+    entry = make_entry(r, job_id, key, folder, e.get("source") or source_of(r["url"]))
+    entry.update(
+        start_time=e.get("start_time") or now(),
+        attempts=int(e.get("attempts") or 1) + 1,
+        downloaded=e.get("downloaded") or 0,
+        file_size=e.get("file_size"),
+        rev=e.get("rev") or 0,
+    )
+    claimed = claim(status, key, entry)
+    if claimed != job_id:
+        return {"id": claimed, "outcome": "already-active", "path": key}
+    clear_control(ws, job_id)
+    spawn_worker(ws, status, r, job_id, key, entry)
+    return {"id": job_id, "outcome": "started", "path": key}
+
+
+def stop_job(req, word):
+    ws, status = status_for(req)
+    job_id = need(req, "id")
+    key, e = status.find(job_id)
+    st = e.get("status")
+    if st in TERMINAL or (st == "paused" and word == "pause"):
+        if word == "cancel" and st == "completed":
+            raise HelperError("bad-request", "That download already finished; remove it instead.")
+        return {}
+    owner = e.get("owner")
+    if st in ACTIVE and owner_alive(owner):
+        d = os.path.join(ws, ".podpull", "control")
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, job_id), "w") as f:
+            f.write(word)
+        try:
+            os.kill(owner["pid"], signal.SIGTERM)
+        except OSError:
+            pass
+        deadline = now() + 10  # answer once the worker settled, so the app sees it
+        while now() < deadline:
+            time.sleep(0.1)
+            cur = status.read().get(key)
+            if not isinstance(cur, dict) or cur.get("status") not in ACTIVE:
+                return {}
+        raise HelperError("internal", "The download did not stop within 10 seconds.")
+    # Nobody runs it (paused, or its worker died): settle it here.
+    if word == "cancel":
+        for p in (key + ".part", key + ".part.json"):
+            try:
+                os.unlink(p)
+            except FileNotFoundError:
+                pass
+
+    def fn(data):
+        cur = data.get(key)
+        if isinstance(cur, dict):
+            cur = dict(cur)
+            cur.update(
+                status="cancelled" if word == "cancel" else "paused",
+                owner=None,
+                speed=0,
+                eta=None,
+                error=None,
+                resumable=word != "cancel" and os.path.exists(key + ".part.json"),
+            )
+            put_entry(data, key, cur)
+
+    status.update(fn)
+    return {}
+
+
+def cmd_remove(req):
+    _, status = status_for(req)
+    job_id = need(req, "id")
+    key, e = status.find(job_id)
+    if e.get("status") in ACTIVE and owner_alive(e.get("owner")) is not False:
+        raise HelperError("bad-request", "That download is still running; cancel it first.")
+
+    def fn(data):
+        data.pop(key, None)
+
+    status.update(fn)
+    return {}
+
+
+def cmd_clear_completed(req):
+    _, status = status_for(req)
+
+    def fn(data):
+        keys = [
+            k for k, e in data.items() if isinstance(e, dict) and e.get("status") == "completed"
+        ]
+        for k in keys:
+            del data[k]
+        return len(keys)
+
+    return {"removed": status.update(fn)}
+
+
+def cmd_status(req):
+    _, status = status_for(req)
+    return {"status": status.settle()}
+
+
+def emit(obj):
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def cmd_watch(req):
+    _, status = status_for(req)
+    interval = max(0.05, min(1.0, float(req.get("interval") or 0.15)))
+    last_sig, last_text, last_emit, last_beat = None, None, 0.0, now()
+    pending = True
+    try:
+        while True:
+            try:
+                st = os.stat(status.path)
+                sig = (st.st_mtime_ns, st.st_size, st.st_ino)
+            except OSError:
+                sig = None
+            if sig != last_sig:
+                last_sig = sig
+                pending = True
+            t = now()
+            if pending and t - last_emit >= 0.5:
+                text = json.dumps(status.settle(), sort_keys=True)
+                if text != last_text:
+                    emit({"type": "status", "status": json.loads(text)})
+                    last_text, last_emit = text, t
+                pending = False
+            if t - last_beat >= 5:
+                pending = True  # also settles entries whose worker died quietly
+                emit({"type": "heartbeat", "t": t})
+                last_beat = t
+            time.sleep(interval)
+    except (BrokenPipeError, KeyboardInterrupt):
+        try:
+            sys.stdout = None
+        except Exception:
+            pass
+        os._exit(0)
+
+
+def cmd_models(req):
+    models_dir = need(req, "models_dir")
+    out = []
+    if not os.path.isdir(models_dir):
+        raise HelperError("not-found", "The models folder %s does not exist." % models_dir)
+    for root, dirs, files in os.walk(models_dir):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        rel = os.path.relpath(root, models_dir)
+        if rel == ".":
+            continue
+        for name in sorted(files):
+            if name.startswith(".") or name.endswith((".part", ".part.json")):
+                continue
+            try:
+                st = os.stat(os.path.join(root, name))
+            except OSError:
+                continue
+            out.append({"folder": rel, "name": name, "size": st.st_size, "mtime": st.st_mtime})
+    return {"models": out}
+
+
+COMMANDS = {
+    "probe": cmd_probe,
+    "start": cmd_start,
+    "resume": cmd_resume,
+    "pause": lambda r: stop_job(r, "pause"),
+    "cancel": lambda r: stop_job(r, "cancel"),
+    "remove": cmd_remove,
+    "clear-completed": cmd_clear_completed,
+    "status": cmd_status,
+    "watch": cmd_watch,
+    "models": cmd_models,
+}
+
+
+def main(argv):
+    if len(argv) != 2 or argv[1] not in COMMANDS:
+        emit(
+            {
+                "ok": False,
+                "code": "bad-request",
+                "error": "Usage: podpull_helper.py <%s> with a JSON request on stdin."
+                % "|".join(sorted(COMMANDS)),
+            }
+        )
+        return 0
+    try:
+        req = json.loads(sys.stdin.read() or "{}")
+        if not isinstance(req, dict):
+            raise ValueError("not an object")
+    except ValueError:
+        emit({"ok": False, "code": "bad-request", "error": "The request is not a JSON object."})
+        return 0
+    try:
+        answer = COMMANDS[argv[1]](req)
+        out = {"ok": True}
+        out.update(answer or {})
+        emit(out)
+    except HelperError as e:
+        emit({"ok": False, "code": e.code, "error": e.message})
+    except RestartClean:
+        emit({"ok": False, "code": "http", "error": "The server refused the byte range."})
+    except Exception as e:  # never a traceback with request data in it
+        emit(
+            {
+                "ok": False,
+                "code": "internal",
+                "error": "The pod helper failed: %s." % e.__class__.__name__,
+            }
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

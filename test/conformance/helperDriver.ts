@@ -1,0 +1,127 @@
+// Runs the pod helper (resources/helper/podpull_helper.py) on this machine,
+// exactly as the app does on a pod: one command word in argv, one JSON request
+// on stdin, one JSON line back. Used by the conformance table and the helper's
+// own integration tests.
+import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { ConformanceDriver, DriverRequest, DriverResult } from './scenarios'
+
+export const HELPER_PATH = fileURLToPath(
+  new URL('../../resources/helper/podpull_helper.py', import.meta.url)
+)
+
+export type HelperAnswer = { ok: boolean; code?: string; error?: string } & Record<string, unknown>
+
+/** One helper command; resolves with its parsed answer line. */
+export function runHelper(command: string, request: unknown): Promise<HelperAnswer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('python3', [HELPER_PATH, command], { stdio: ['pipe', 'pipe', 'pipe'] })
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()))
+    child.on('error', reject)
+    // The answer can come before the worker's copy of stdout closes: resolve on the line.
+    child.on('close', (code) => {
+      const line = out.split('\n').find((l) => l.trim())
+      if (!line) return reject(new Error(`helper ${command} exited ${code}: ${err}`))
+      resolve(JSON.parse(line) as HelperAnswer)
+    })
+    child.stdin.end(JSON.stringify(request))
+  })
+}
+
+export interface StatusEntry {
+  status: string
+  id: string
+  error: string | null
+  error_code?: string
+  downloaded: number
+  file_size: number | null
+  url: string
+  owner: { host: string; pid: number; engine: string } | null
+  resumable: boolean
+  attempts: number
+  rev: number
+  [k: string]: unknown
+}
+
+export function readStatusFile(workspace: string): Record<string, StatusEntry> {
+  try {
+    return JSON.parse(readFileSync(join(workspace, '.download_status.json'), 'utf8'))
+  } catch {
+    return {}
+  }
+}
+
+export function entryById(workspace: string, id: string): [string, StatusEntry] | undefined {
+  return Object.entries(readStatusFile(workspace)).find(([, e]) => e.id === id)
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Polls the helper's `status` until the job reaches one of `states`. */
+export async function waitForState(
+  workspace: string,
+  id: string,
+  states: string[],
+  timeoutMs = 30_000
+): Promise<StatusEntry> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const answer = await runHelper('status', { workspace })
+    const all = (answer.status ?? {}) as Record<string, StatusEntry>
+    const e = Object.values(all).find((x) => x.id === id)
+    if (e && states.includes(e.status)) return e
+    if (Date.now() > deadline)
+      throw new Error(`job ${id} did not reach ${states.join('/')}: ${JSON.stringify(e)}`)
+    await sleep(100)
+  }
+}
+
+/** Fast retries and stall detection so fault scenarios finish in seconds. */
+export const FAST = { retry_base_s: 0.05, stall_timeout_s: 3, max_attempts: 6 }
+
+export function helperStartRequest(req: DriverRequest): Record<string, unknown> {
+  return {
+    workspace: req.workspace,
+    models_dir: req.modelsDir,
+    url: req.url,
+    folder: req.folder,
+    ...(req.filename !== undefined ? { filename: req.filename } : {}),
+    ...(req.sha256 !== undefined ? { sha256: req.sha256 } : {}),
+    connections: req.connections ?? 1,
+    overwrite: req.overwrite ?? false,
+    tokens: req.tokens ?? {},
+    token_hosts: req.tokenHosts ?? {},
+    ...FAST
+  }
+}
+
+export function localHelperDriver(): ConformanceDriver {
+  return {
+    name: 'helper (local python3)',
+    async run(req: DriverRequest): Promise<DriverResult> {
+      const a = await runHelper('start', helperStartRequest(req))
+      if (!a.ok) return { state: 'error', code: a.code, error: a.error }
+      const outcome = a.outcome as DriverResult['outcome']
+      const path = a.path as string
+      if (outcome === 'already-present') return { state: 'completed', outcome, path }
+      const e = await waitForState(req.workspace, a.id as string, [
+        'completed',
+        'error',
+        'paused',
+        'cancelled'
+      ])
+      return {
+        state: e.status as DriverResult['state'],
+        outcome,
+        path,
+        ...(e.error_code ? { code: e.error_code } : {}),
+        ...(e.error ? { error: e.error } : {})
+      }
+    }
+  }
+}

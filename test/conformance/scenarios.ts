@@ -1,0 +1,382 @@
+// The download conformance table: scenarios every engine must pass (the
+// TypeScript engine locally, the pod helper locally and over SSH), run against
+// the real loopback model server (test/harness/modelServer.ts).
+//
+// An engine plugs in through a ConformanceDriver:
+//
+//   run(req) starts ONE download described by a DriverRequest and resolves when
+//   it has ended (completed / error / paused / cancelled), or at once when the
+//   engine refused it. It must not throw for a refused or failed download:
+//   it reports `state: 'error'` with the engine's error `code` (docs/formats.md
+//   codes: auth, html, no-space, checksum, exists, unsafe-path, …) and message.
+//   The driver chooses fast retry / stall settings so faults resolve in seconds
+//   (e.g. 50 ms backoff base, 3 s stall timeout).
+//
+// Engines must write the workspace's status file (docs/formats.md): scenarios
+// check the entry under the returned `path`.
+//
+// Use: `defineConformance(() => makeMyDriver())` inside a vitest test file; it
+// registers one describe() with one it() per scenario, a model server for the
+// file and a fresh models folder + workspace for every scenario.
+import { createHash, randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { contentOf, startModelServer, type ModelServer } from '../harness/modelServer'
+
+export interface DriverRequest {
+  url: string
+  /** Absolute models folder (ComfyUI's models/). */
+  modelsDir: string
+  /** Absolute workspace: the status file lives here. */
+  workspace: string
+  /** Sub-folder of modelsDir, e.g. 'checkpoints'. */
+  folder: string
+  /** Omitted → the engine takes Content-Disposition / the URL's last segment. */
+  filename?: string
+  sha256?: string
+  connections?: number
+  overwrite?: boolean
+  tokens?: { hf?: string; civitai?: string }
+  /** Extra `host` / `host:port` entries treated as Hugging Face / Civitai hosts. */
+  tokenHosts?: { hf?: string[]; civitai?: string[] }
+}
+
+export interface DriverResult {
+  state: 'completed' | 'error' | 'paused' | 'cancelled'
+  outcome?: 'started' | 'already-present' | 'already-active'
+  /** Error code (docs/formats.md) when state is 'error'. */
+  code?: string
+  error?: string
+  /** The absolute final path the engine chose. */
+  path?: string
+}
+
+export interface ConformanceDriver {
+  name: string
+  /** Runs one download to its end (see the header). */
+  run(req: DriverRequest): Promise<DriverResult>
+  close?(): Promise<void>
+}
+
+export interface ScenarioContext {
+  srv: ModelServer
+  driver: ConformanceDriver
+  modelsDir: string
+  workspace: string
+  /** A request for `url` into modelsDir/checkpoints, with overrides. */
+  req(url: string, over?: Partial<DriverRequest>): DriverRequest
+}
+
+export interface Scenario {
+  name: string
+  run(ctx: ScenarioContext): Promise<void>
+}
+
+const MiB = 1 << 20
+let counter = 0
+/** A unique path per scenario so server logs never mix. */
+const unique = (name: string): string => `/c${++counter}-${Date.now().toString(36)}/${name}`
+
+const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex')
+const fileSha = (p: string): string => sha256(readFileSync(p))
+
+function statusEntry(workspace: string, path: string): Record<string, unknown> | undefined {
+  const file = join(workspace, '.download_status.json')
+  if (!existsSync(file)) return undefined
+  const all = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, unknown>>
+  return all[path]
+}
+
+/** Every file under dir (recursive), relative paths. */
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return []
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile())
+    .map((d) => join(d.parentPath, d.name).slice(dir.length + 1))
+}
+
+function expectCompleted(r: DriverResult, want: string): string {
+  expect(r, JSON.stringify(r)).toMatchObject({ state: 'completed' })
+  const path = r.path!
+  expect(fileSha(path)).toBe(want)
+  expect(existsSync(path + '.part')).toBe(false)
+  expect(existsSync(path + '.part.json')).toBe(false)
+  return path
+}
+
+function expectNothingInstalled(ctx: ScenarioContext, folder = 'checkpoints'): void {
+  expect(filesUnder(join(ctx.modelsDir, folder))).toEqual([])
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: 'plain download: right bytes, sha256 checked, status entry completed',
+    async run(ctx) {
+      const f = ctx.srv.addFile(unique('plain.safetensors'), { size: 3 * MiB + 17, seed: 'p' })
+      const r = await ctx.driver.run(ctx.req(f.url + '?token=leaky', { sha256: f.sha256 }))
+      const path = expectCompleted(r, f.sha256)
+      expect(path).toBe(join(ctx.modelsDir, 'checkpoints', 'plain.safetensors'))
+      const e = statusEntry(ctx.workspace, path)
+      expect(e).toMatchObject({ status: 'completed', progress: 100, file_size: f.size })
+      expect(String(e?.url)).not.toContain('leaky')
+    }
+  },
+  {
+    name: 'connection dropped mid-body 3 times: resumes with Range and completes',
+    async run(ctx) {
+      const f = ctx.srv.addFile(unique('drop.safetensors'), {
+        size: 4 * MiB,
+        seed: 'd',
+        dropAfterBytes: 1 * MiB,
+        dropTimes: 3
+      })
+      const r = await ctx.driver.run(ctx.req(f.url, { filename: 'drop.safetensors' }))
+      expectCompleted(r, f.sha256)
+      const ranged = ctx.srv.requestsFor(f.path).filter((q) => q.headers.range)
+      expect(ranged.length).toBeGreaterThanOrEqual(3)
+      expect(ctx.srv.bytesServed(f.path)).toBeLessThan(f.size * 1.5)
+    }
+  },
+  {
+    name: 'server ignores Range on resume: clean restart, never spliced',
+    async run(ctx) {
+      const f = ctx.srv.addFile(unique('norange.safetensors'), {
+        size: 4 * MiB,
+        seed: 'n',
+        dropAfterBytes: 1 * MiB + 5,
+        dropTimes: 1,
+        ignoreRange: true
+      })
+      const r = await ctx.driver.run(ctx.req(f.url, { filename: 'norange.safetensors' }))
+      expectCompleted(r, f.sha256)
+      expect(ctx.srv.requestsFor(f.path).some((q) => q.status === 200 && q.bytesSent > 0)).toBe(
+        true
+      )
+    }
+  },
+  {
+    name: 'ETag changes between attempts: restarts on the new copy instead of splicing',
+    async run(ctx) {
+      const path = unique('etag.safetensors')
+      const size = 4 * MiB
+      const old = ctx.srv.addFile(path, {
+        size,
+        seed: 'old',
+        throttleBps: 2 * MiB,
+        dropAfterBytes: 1 * MiB,
+        dropTimes: 1
+      })
+      const running = ctx.driver.run(ctx.req(old.url, { filename: 'etag.safetensors' }))
+      while (ctx.srv.bytesServed(path) === 0) await sleep(10)
+      // The server's copy is replaced while the first response is in flight.
+      const fresh = ctx.srv.addFile(path, { size, seed: 'new', etag: 'v2' })
+      const r = await running
+      expectCompleted(r, fresh.sha256)
+      expect(fresh.sha256).not.toBe(old.sha256)
+    }
+  },
+  {
+    name: 'cross-host redirect: Authorization reaches the token host only',
+    async run(ctx) {
+      const f = ctx.srv.addFile(unique('redir.safetensors'), {
+        size: 2 * MiB,
+        seed: 'r',
+        requireToken: 'hf_conformance_secret',
+        redirectToSecond: true
+      })
+      const host = new URL(ctx.srv.url).host
+      const r = await ctx.driver.run(
+        ctx.req(f.url, {
+          filename: 'redir.safetensors',
+          tokens: { hf: 'hf_conformance_secret' },
+          tokenHosts: { hf: [host] }
+        })
+      )
+      expectCompleted(r, f.sha256)
+      const log = ctx.srv.requestsFor(f.path)
+      const primary = log.filter((q) => q.host === 'primary')
+      const second = log.filter((q) => q.host === 'second')
+      expect(primary.length).toBeGreaterThan(0)
+      expect(second.length).toBeGreaterThan(0)
+      for (const q of primary) expect(q.headers.authorization).toBe('Bearer hf_conformance_secret')
+      for (const q of second) expect(q.headers.authorization).toBeUndefined()
+    }
+  },
+  {
+    name: '401: auth error naming the token to set, nothing installed',
+    async run(ctx) {
+      const f = ctx.srv.addFile(unique('gated.safetensors'), {
+        size: 1 * MiB,
+        requireToken: 'right'
+      })
+      const host = new URL(ctx.srv.url).host
+      const r = await ctx.driver.run(
+        ctx.req(f.url, { filename: 'gated.safetensors', tokenHosts: { hf: [host] } })
+      )
+      expect(r).toMatchObject({ state: 'error', code: 'auth' })
+      expect(r.error).toMatch(/Hugging Face/)
+      expect(r.error).toMatch(/HF_TOKEN/)
+      expectNothingInstalled(ctx)
+    }
+  },
+  {
+    name: 'HTML login page instead of a model: html error naming the fix, nothing installed',
+    async run(ctx) {
+      const f = ctx.srv.addFile(unique('civit.safetensors'), { size: 1 * MiB, htmlLogin: true })
+      const host = new URL(ctx.srv.url).host
+      const r = await ctx.driver.run(
+        ctx.req(f.url, { filename: 'civit.safetensors', tokenHosts: { civitai: [host] } })
+      )
+      expect(r).toMatchObject({ state: 'error', code: 'html' })
+      expect(r.error).toMatch(/CIVITAI_API_TOKEN/)
+      expectNothingInstalled(ctx)
+    }
+  },
+  {
+    name: 'redirect to a login URL (reason=download-auth): html error',
+    async run(ctx) {
+      const f = ctx.srv.addFile(unique('civit2.safetensors'), { size: 1 * MiB, authRedirect: true })
+      const r = await ctx.driver.run(ctx.req(f.url, { filename: 'civit2.safetensors' }))
+      expect(r).toMatchObject({ state: 'error', code: 'html' })
+      expectNothingInstalled(ctx)
+    }
+  },
+  {
+    name: 'hostile Content-Disposition names stay inside the folder',
+    async run(ctx) {
+      const names = [
+        ['attachment; filename="../../evil.safetensors"', 'evil.safetensors'],
+        ['attachment; filename="/etc/evil2.safetensors"', 'evil2.safetensors'],
+        ['attachment; filename="..\\\\..\\\\evil3.safetensors"', 'evil3.safetensors'],
+        ['attachment; filename=".hidden.safetensors"', 'hidden.safetensors']
+      ] as const
+      for (const [cd, want] of names) {
+        const f = ctx.srv.addFile(unique('cd.bin'), { size: 64 * 1024, contentDisposition: cd })
+        const r = await ctx.driver.run(ctx.req(f.url))
+        const path = expectCompleted(r, f.sha256)
+        expect(path).toBe(join(ctx.modelsDir, 'checkpoints', want))
+      }
+      // Nothing landed anywhere but the chosen folder (the workspace holds state files).
+      const stray = filesUnder(dirname(ctx.modelsDir)).filter(
+        (p) => !p.startsWith('workspace/') && !p.startsWith('models/checkpoints/')
+      )
+      expect(stray).toEqual([])
+    }
+  },
+  {
+    name: 'not enough disk space: no-space error before the first byte, nothing left behind',
+    async run(ctx) {
+      // A petabyte: no test machine has that free, and the server generates bytes lazily.
+      const f = ctx.srv.addFile(unique('huge.safetensors'), { size: 2 ** 50 })
+      const r = await ctx.driver.run(ctx.req(f.url, { filename: 'huge.safetensors' }))
+      expect(r).toMatchObject({ state: 'error', code: 'no-space' })
+      expect(r.error).toMatch(/space/i)
+      expectNothingInstalled(ctx)
+    }
+  },
+  {
+    name: 'sha256 mismatch: checksum error, the bad file removed',
+    async run(ctx) {
+      const f = ctx.srv.addFile(unique('bad.safetensors'), { size: 1 * MiB })
+      const r = await ctx.driver.run(
+        ctx.req(f.url, { filename: 'bad.safetensors', sha256: 'ab'.repeat(32) })
+      )
+      expect(r).toMatchObject({ state: 'error', code: 'checksum' })
+      expectNothingInstalled(ctx)
+    }
+  },
+  {
+    name: 'already present (same sha256): completed at once, nothing fetched',
+    async run(ctx) {
+      const f = ctx.srv.addFile(unique('have.safetensors'), { size: 1 * MiB, seed: 'h' })
+      const dir = join(ctx.modelsDir, 'checkpoints')
+      mkdirSync(dir, { recursive: true })
+      writeFileSync(join(dir, 'have.safetensors'), contentOf(f.size, 'h', 0, f.size))
+      const r = await ctx.driver.run(
+        ctx.req(f.url, { filename: 'have.safetensors', sha256: f.sha256 })
+      )
+      expect(r).toMatchObject({ state: 'completed', outcome: 'already-present' })
+      expect(ctx.srv.bytesServed(f.path)).toBeLessThanOrEqual(1)
+    }
+  },
+  {
+    name: 'a different file under the final name: exists error, the file untouched',
+    async run(ctx) {
+      const f = ctx.srv.addFile(unique('taken.safetensors'), { size: 1 * MiB })
+      const dir = join(ctx.modelsDir, 'checkpoints')
+      mkdirSync(dir, { recursive: true })
+      const mine = randomBytes(4096)
+      writeFileSync(join(dir, 'taken.safetensors'), mine)
+      const r = await ctx.driver.run(
+        ctx.req(f.url, { filename: 'taken.safetensors', sha256: f.sha256 })
+      )
+      expect(r).toMatchObject({ state: 'error', code: 'exists' })
+      expect(fileSha(join(dir, 'taken.safetensors'))).toBe(sha256(mine))
+    }
+  },
+  {
+    name: '503 twice then success: retried with backoff',
+    async run(ctx) {
+      const f = ctx.srv.addFile(unique('busy.safetensors'), {
+        size: 1 * MiB,
+        failStatus: 503,
+        failTimes: 2
+      })
+      const r = await ctx.driver.run(ctx.req(f.url, { filename: 'busy.safetensors' }))
+      expectCompleted(r, f.sha256)
+    }
+  },
+  {
+    name: 'several connections: segments at their own offsets, right bytes',
+    async run(ctx) {
+      const f = ctx.srv.addFile(unique('multi.safetensors'), { size: 20 * MiB + 3, seed: 'm' })
+      const r = await ctx.driver.run(
+        ctx.req(f.url, { filename: 'multi.safetensors', connections: 4, sha256: f.sha256 })
+      )
+      expectCompleted(r, f.sha256)
+      const ranged = ctx.srv.requestsFor(f.path).filter((q) => q.headers.range)
+      expect(ranged.length).toBeGreaterThanOrEqual(3)
+      expect(ctx.srv.bytesServed(f.path)).toBeLessThan(f.size * 1.2)
+    }
+  }
+]
+
+/** Registers the whole table for one engine. */
+export function defineConformance(makeDriver: () => Promise<ConformanceDriver>): void {
+  let srv: ModelServer
+  let driver: ConformanceDriver
+  let root: string
+  describe('download conformance', () => {
+    beforeAll(async () => {
+      srv = await startModelServer()
+      driver = await makeDriver()
+      root = mkdtempSync(join(tmpdir(), 'podpull-conf-'))
+    })
+    afterAll(async () => {
+      await driver?.close?.()
+      await srv?.close()
+      if (root) rmSync(root, { recursive: true, force: true })
+    })
+    SCENARIOS.forEach((s, i) => {
+      it(s.name, async () => {
+        const base = join(root, `s${i}`)
+        const modelsDir = join(base, 'models')
+        const workspace = join(base, 'workspace')
+        mkdirSync(modelsDir, { recursive: true })
+        mkdirSync(workspace, { recursive: true })
+        await s.run({
+          srv,
+          driver,
+          modelsDir,
+          workspace,
+          req: (url, over) => ({ url, modelsDir, workspace, folder: 'checkpoints', ...over })
+        })
+      })
+    })
+  })
+}

@@ -10,11 +10,14 @@ export interface SettleRules {
   staleMinutes: number
   host: string
   isPidAlive: (pid: number) => boolean
-  /** Paths this process is running right now: never stale, whatever their progress_time. */
+  /** Paths this process runs or queues right now: never stale, whatever their progress_time. */
   running: ReadonlySet<string>
 }
 
 const RUNNING_STATES = new Set(['starting', 'downloading', 'verifying'])
+// A queued job waits in its owner's memory: it is stale when that owner is dead
+// (it never makes progress while waiting, so progress_time says nothing).
+const WAITING_STATES = new Set(['queued'])
 const FINISHED_STATES = new Set(['completed', 'cancelled'])
 
 export const STOPPED_REASON = 'the download process stopped'
@@ -29,10 +32,13 @@ export function isPidAlive(pid: number): boolean {
   }
 }
 
-function staleReason(e: StatusEntry, path: string, r: SettleRules): string | undefined {
-  if (!RUNNING_STATES.has(e.status) || r.running.has(path)) return undefined
+/** Why an entry is stale under `r`, or undefined when it isn't. */
+export function staleReason(e: StatusEntry, path: string, r: SettleRules): string | undefined {
+  const running = RUNNING_STATES.has(e.status)
+  if ((!running && !WAITING_STATES.has(e.status)) || r.running.has(path)) return undefined
   const o = e.owner
   if (o && o.host === r.host && !r.isPidAlive(o.pid)) return STOPPED_REASON
+  if (!running) return undefined
   if (r.now - e.progress_time > r.staleMinutes * 60)
     return `the download made no progress for ${r.staleMinutes} minutes`
   return undefined
@@ -54,10 +60,17 @@ function settleStale(raw: Record<string, unknown>, e: StatusEntry, reason: strin
   }
 }
 
-/** Applies retention and staleness to `raw` in place; returns whether anything changed.
- *  Malformed entries are left exactly as they are. */
-export function settleStatus(raw: RawStatus, r: SettleRules): boolean {
+export interface Settled {
+  changed: boolean
+  /** Paths whose stale entries were settled (a crashed owner's jobs, to resume). */
+  stale: string[]
+}
+
+/** Applies retention and staleness to `raw` in place. Malformed entries are left
+ *  exactly as they are. */
+export function settleStatus(raw: RawStatus, r: SettleRules): Settled {
   let changed = false
+  const stale: string[] = []
   for (const [path, value] of Object.entries(raw)) {
     const e = parseEntry(path, value)
     if (!e) continue
@@ -70,7 +83,8 @@ export function settleStatus(raw: RawStatus, r: SettleRules): boolean {
     if (reason !== undefined) {
       raw[path] = settleStale(value as Record<string, unknown>, e, reason, r.now)
       changed = true
+      stale.push(path)
     }
   }
-  return changed
+  return { changed, stale }
 }

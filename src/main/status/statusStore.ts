@@ -4,7 +4,8 @@
 // makes). Emits `change` with what changed so targets can turn it into events.
 import { EventEmitter } from 'node:events'
 import { hostname } from 'node:os'
-import { isPidAlive, settleStatus, type SettleRules } from './settle'
+import { isPidAlive, settleStatus, staleReason, type SettleRules } from './settle'
+import { ACTIVE_STATES } from '../../shared/types'
 import { parseEntry, type StatusEntry, type StatusOwner } from './statusEntry'
 import {
   moveAsideCorrupt,
@@ -45,7 +46,16 @@ export interface PutOptions {
   running?: boolean
 }
 
-export class StatusStore extends EventEmitter<{ change: [StatusChange]; error: [Error] }> {
+export type ClaimResult = { ok: true; entry: StatusEntry } | { ok: false; holder: StatusEntry }
+
+interface StoreEvents {
+  change: [StatusChange]
+  /** Entries found stale (their owner died, or they stopped moving) and settled. */
+  stale: [paths: string[]]
+  error: [Error]
+}
+
+export class StatusStore extends EventEmitter<StoreEvents> {
   readonly file: string
   private readonly clock: () => number
   private readonly host: string
@@ -121,17 +131,41 @@ export class StatusStore extends EventEmitter<{ change: [StatusChange]; error: [
 
   /** Sets this process's entry for `path`; the store stamps `timestamp` and the next `rev`. */
   put(path: string, entry: StatusEntry, o: PutOptions = {}): StatusEntry {
-    const prevRev = Math.max(this.view.get(path)?.rev ?? 0, entry.rev)
-    const next: StatusEntry = { ...entry, timestamp: this.now(), rev: prevRev + 1 }
-    this.own.set(path, next)
-    this.dirty.add(path)
-    this.deletions.delete(path)
-    if (o.running) this.running.add(path)
-    else this.running.delete(path)
-    this.view.set(path, next)
+    const next = this.hold(path, entry, o, 0)
     this.emit('change', { upserts: [[path, next]], removed: [] })
     this.schedule(o.urgent ?? false)
     return next
+  }
+
+  /** Takes `path` for this process at once, under the lock, unless another live
+   *  process is running or queueing it (then `holder` is its entry). Use it to
+   *  start or take over a job, so two processes never run one file. */
+  async claim(path: string, entry: StatusEntry, o: PutOptions = {}): Promise<ClaimResult> {
+    await this.flush()
+    while (this.writing) await this.writing
+    let result: ClaimResult | undefined
+    this.writing = withStatusLock(this.file, () =>
+      this.readModifyWrite((raw) => {
+        const cur = parseEntry(path, raw[path])
+        if (cur && this.heldByOther(path, cur)) {
+          result = { ok: false, holder: cur }
+          return false
+        }
+        const next = this.hold(path, entry, o, cur?.rev ?? 0)
+        raw[path] = next
+        result = { ok: true, entry: next }
+        return true
+      })
+    ).finally(() => {
+      this.writing = null
+      this.lastWriteAt = Date.now()
+    })
+    await this.writing
+    this.written.add(path)
+    this.dirty.delete(path)
+    await this.watch.acknowledge()
+    this.rebuildView()
+    return result!
   }
 
   /** Drops the entry for `path` from the file (a finished, failed or cancelled job). */
@@ -179,6 +213,25 @@ export class StatusStore extends EventEmitter<{ change: [StatusChange]; error: [
     await this.writing
   }
 
+  /** Makes `entry` this process's, stamped with the time and the next revision. */
+  private hold(path: string, entry: StatusEntry, o: PutOptions, diskRev: number): StatusEntry {
+    const prevRev = Math.max(this.view.get(path)?.rev ?? 0, entry.rev, diskRev)
+    const next: StatusEntry = { ...entry, timestamp: this.now(), rev: prevRev + 1 }
+    this.own.set(path, next)
+    this.dirty.add(path)
+    this.deletions.delete(path)
+    if (o.running) this.running.add(path)
+    else this.running.delete(path)
+    this.view.set(path, next)
+    return next
+  }
+
+  private heldByOther(path: string, e: StatusEntry): boolean {
+    if (!ACTIVE_STATES.includes(e.status) || !e.owner) return false
+    if (e.owner.host === this.host && e.owner.pid === this.pid) return false
+    return staleReason(e, path, this.rules()) === undefined
+  }
+
   private rules(): SettleRules {
     return {
       now: this.now(),
@@ -219,7 +272,13 @@ export class StatusStore extends EventEmitter<{ change: [StatusChange]; error: [
     this.deletions.clear()
     this.needsWrite = false
     try {
-      await withStatusLock(this.file, () => this.readModifyWrite(wrote, deletions))
+      await withStatusLock(this.file, () =>
+        this.readModifyWrite((raw) => {
+          for (const p of deletions) delete raw[p]
+          for (const [p, e] of wrote) if (e) raw[p] = e
+          return true
+        })
+      )
     } catch (err) {
       for (const p of dirty) if (this.own.has(p)) this.dirty.add(p)
       for (const p of deletions) this.deletions.add(p)
@@ -235,10 +294,8 @@ export class StatusStore extends EventEmitter<{ change: [StatusChange]; error: [
     this.rebuildView()
   }
 
-  private async readModifyWrite(
-    wrote: Map<string, StatusEntry | undefined>,
-    deletions: string[]
-  ): Promise<void> {
+  /** Under the lock: read the file, let `mutate` change it (false: leave it be), settle, write. */
+  private async readModifyWrite(mutate: (raw: RawStatus) => boolean): Promise<void> {
     const parsed = parseStatusText(await readStatusText(this.file))
     let raw: RawStatus
     if (parsed.ok) raw = parsed.raw
@@ -247,24 +304,26 @@ export class StatusStore extends EventEmitter<{ change: [StatusChange]; error: [
       raw = {}
       for (const p of this.written) if (this.disk[p] !== undefined) raw[p] = this.disk[p]
     }
-    for (const p of deletions) delete raw[p]
-    for (const [p, e] of wrote) if (e) raw[p] = e
+    const mutated = mutate(raw)
     // Our running entries always go back: a corrupt file or another writer may have lost them.
     for (const p of this.running) {
       const e = this.own.get(p)
       if (e) raw[p] = e
     }
-    settleStatus(raw, this.rules())
-    await writeStatusAtomic(this.file, raw)
+    const settled = settleStatus(raw, this.rules())
+    if (mutated || settled.changed || !parsed.ok) await writeStatusAtomic(this.file, raw)
     this.disk = raw
+    if (settled.stale.length) this.emit('stale', settled.stale)
   }
 
   private rebuildView(): void {
     const settled = { ...this.disk }
-    if (settleStatus(settled, this.rules())) {
+    const s = settleStatus(settled, this.rules())
+    if (s.changed) {
       this.needsWrite = true
       this.schedule(true)
     }
+    if (s.stale.length) this.emit('stale', s.stale)
     const next = new Map<string, StatusEntry>()
     for (const [p, v] of Object.entries(settled)) {
       const e = parseEntry(p, v)

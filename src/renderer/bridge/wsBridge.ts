@@ -2,14 +2,9 @@
 // Calls are {t:'call', id, m, a}; answers {t:'res', id, ok, v|e}; events
 // {t:'ev', n, p}. The socket reconnects with backoff because the server may be
 // restarted under an open page; whoever cares (the stores) re-seeds on onReconnect.
-import {
-  API_EVENTS,
-  API_METHODS,
-  subscriptionName,
-  type ApiErrorShape,
-  type ApiEventName,
-  type PodPullBridge
-} from '../../shared/api'
+// Types only: importing the contract's runtime tables would pull zod into the
+// renderer bundle (≈60 KB) just for two name lists; a Proxy needs none.
+import type { ApiErrorShape, ApiEventName, PodPullBridge } from '../../shared/api'
 
 /** The part of the browser WebSocket the bridge uses (a fake in tests). */
 export interface SocketLike {
@@ -127,28 +122,35 @@ export function createWsBridge(opts: WsBridgeOptions): WsBridge {
       else outbox.push({ id, text })
     })
 
-  const bridge: Record<string, unknown> = {}
-  for (const m of API_METHODS) bridge[m] = (a: unknown) => call(m, a)
-  for (const e of API_EVENTS) {
-    bridge[subscriptionName(e)] = (cb: (p: unknown) => void) => {
-      let set = listeners.get(e)
-      if (!set) listeners.set(e, (set = new Set()))
-      set.add(cb)
-      return () => set.delete(cb)
-    }
+  const subscribe = (e: string, cb: (p: unknown) => void): (() => void) => {
+    const name = e as ApiEventName
+    let set = listeners.get(name)
+    if (!set) listeners.set(name, (set = new Set()))
+    set.add(cb)
+    return () => set.delete(cb)
   }
+  // onDownloadsChanged → subscription to 'downloadsChanged'; any other name is
+  // a method call. Main validates method names and arguments, as for IPC.
+  const bridge = new Proxy({} as PodPullBridge, {
+    get: (_t, prop) => {
+      if (typeof prop !== 'string' || prop === 'then') return undefined
+      const ev = /^on([A-Z])(.*)$/.exec(prop)
+      if (ev) return (cb: (p: unknown) => void) => subscribe(`${ev[1]!.toLowerCase()}${ev[2]}`, cb)
+      return (a: unknown) => call(prop, a)
+    }
+  })
   open()
 
-  const subscribe =
+  const hook =
     <T>(set: Set<T>) =>
     (cb: T): (() => void) => {
       set.add(cb)
       return () => set.delete(cb)
     }
   return {
-    bridge: Object.freeze(bridge) as PodPullBridge,
-    onReconnect: subscribe(reconnectCbs),
-    onConnectionChange: subscribe(connCbs),
+    bridge,
+    onReconnect: hook(reconnectCbs),
+    onConnectionChange: hook(connCbs),
     close: () => {
       closed = true
       if (timer) clearTimeout(timer)

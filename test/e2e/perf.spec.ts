@@ -1,0 +1,252 @@
+// Dashboard performance in real Chromium: the BUILT renderer (out/renderer) is
+// served by a tiny static server and given a fake `window.podpull` bridge with
+// 200 downloads over 3 targets, all updated 4×/s. We measure how long the page
+// takes to show all 200 rows, and how many frames drop over 5 s of updates.
+// These are measurements: the budgets are generous and the figures are
+// recorded as annotations (and printed) for the report.
+import { expect, test } from '@playwright/test'
+import { createServer, type Server } from 'node:http'
+import { existsSync, readFileSync } from 'node:fs'
+import { extname, join, normalize } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { AddressInfo } from 'node:net'
+
+const ROOT = fileURLToPath(new URL('../../out/renderer', import.meta.url))
+const ROWS = 200
+const MEASURE_MS = 5000
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml'
+}
+
+function serveStatic(): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname
+    const file = join(ROOT, normalize(path === '/' ? 'index.html' : path.slice(1)))
+    if (!file.startsWith(ROOT) || !existsSync(file)) return void res.writeHead(404).end()
+    res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' })
+    res.end(readFileSync(file))
+  })
+  return new Promise((ok) =>
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo
+      ok({ server, url: `http://127.0.0.1:${port}/` })
+    })
+  )
+}
+
+/** Runs in the page before the app: a fake preload bridge plus the probes. */
+function installFakeBridge(opts: { rows: number }): void {
+  const targets = [
+    { id: 't-local', name: 'studio', kind: 'local' },
+    { id: 't-pod1', name: 'pod-a100', kind: 'ssh' },
+    { id: 't-pod2', name: 'pod-h100', kind: 'ssh' }
+  ].map((t, i) => ({
+    id: t.id,
+    name: t.name,
+    config:
+      t.kind === 'local'
+        ? { kind: 'local', comfyui: '/home/me/ComfyUI', workspace: '/home/me' }
+        : { kind: 'ssh', host: `10.0.0.${i}`, port: 22, user: 'root', workspace: '/workspace' },
+    // One pod offline: its rows are dimmed with "last seen".
+    connection: i === 2 ? 'offline' : 'online',
+    lastSeen: Date.now() - 5 * 60_000,
+    freeBytes: 500e9,
+    comfyui: '/workspace/ComfyUI',
+    message: null
+  }))
+  const now = Date.now() / 1000
+  const size = 4e9
+  const records = Array.from({ length: opts.rows }, (_, i) => {
+    const t = targets[i % 3]!
+    return {
+      id: `job${i}`,
+      targetId: t.id,
+      path: `/workspace/ComfyUI/models/loras/model-${i}.safetensors`,
+      url: `https://example.com/model-${i}.safetensors`,
+      folder: 'loras',
+      filename: `model-${i}.safetensors`,
+      state: 'downloading',
+      progress: (i * 7) % 90,
+      fileSize: size,
+      downloaded: (((i * 7) % 90) / 100) * size,
+      speed: 20e6 + i * 1e5,
+      eta: 120,
+      error: null,
+      startTime: now - i,
+      timestamp: now,
+      sha256: null,
+      source: 'huggingface',
+      connections: 8,
+      attempts: 1,
+      rev: 1
+    }
+  })
+  const listeners = new Map<string, Set<(p: unknown) => void>>()
+  const on = (name: string) => (cb: (p: unknown) => void) => {
+    const set = listeners.get(name) ?? new Set()
+    listeners.set(name, set)
+    set.add(cb)
+    return () => set.delete(cb)
+  }
+  const emit = (name: string, p: unknown): void => listeners.get(name)?.forEach((cb) => cb(p))
+  const settings = {
+    concurrency: 3,
+    connections: 8,
+    retentionHours: 24,
+    staleMinutes: 10,
+    autoResume: true,
+    notifications: true
+  }
+  const ok = (v: unknown) => async () => v
+  ;(window as unknown as { podpull: unknown }).podpull = {
+    getSnapshot: async () => ({
+      targets,
+      downloads: records.map((r) => ({ ...r })),
+      settings,
+      tokens: { hf: true, civitai: false, editable: false },
+      host: 'headless'
+    }),
+    previewDownload: ok(null),
+    startDownload: ok(null),
+    pauseDownload: ok(undefined),
+    resumeDownload: ok(undefined),
+    cancelDownload: ok(undefined),
+    retryDownload: ok(undefined),
+    removeDownload: ok(undefined),
+    clearCompleted: ok({ removed: 0 }),
+    openFolder: ok(undefined),
+    listModels: ok([]),
+    addTarget: ok(null),
+    updateTarget: ok(null),
+    removeTarget: ok(undefined),
+    testConnection: ok({ ok: true, message: 'ok' }),
+    findComfyInstalls: ok([]),
+    pickFolder: ok(null),
+    getSettings: ok(settings),
+    setSettings: ok(settings),
+    getTokenStatus: ok({ hf: true, civitai: false, editable: false }),
+    setToken: ok({ hf: true, civitai: false, editable: false }),
+    onDownloadsChanged: on('downloadsChanged'),
+    onTargetsChanged: on('targetsChanged'),
+    onSettingsChanged: on('settingsChanged'),
+    onTokensChanged: on('tokensChanged')
+  }
+
+  // 4×/s: every record moves on, one event per target as main sends them.
+  setInterval(() => {
+    for (const r of records) {
+      r.rev++
+      r.downloaded = Math.min(size, r.downloaded + r.speed / 4)
+      r.progress = (r.downloaded / size) * 100
+      r.eta = (size - r.downloaded) / r.speed
+      r.speed = 20e6 + Math.random() * 5e6
+      r.timestamp = Date.now() / 1000
+    }
+    for (const t of targets)
+      emit('downloadsChanged', {
+        targetId: t.id,
+        upserts: records.filter((r) => r.targetId === t.id).map((r) => ({ ...r })),
+        removed: []
+      })
+  }, 250)
+
+  // Probes: when all rows are in the DOM, and frame / long-task statistics.
+  const probe = {
+    restoredAt: null as number | null,
+    longTasks: [] as number[],
+    frames: [] as number[],
+    measuring: false
+  }
+  ;(window as unknown as { __perf: typeof probe }).__perf = probe
+  new PerformanceObserver((list) => {
+    if (probe.measuring) for (const e of list.getEntries()) probe.longTasks.push(e.duration)
+  }).observe({ type: 'longtask', buffered: false })
+  const check = (): void => {
+    if (probe.restoredAt !== null) return
+    if (document.querySelectorAll('[data-testid^="download-"][data-state]').length >= opts.rows)
+      probe.restoredAt = performance.now()
+  }
+  new MutationObserver(check).observe(document, { childList: true, subtree: true })
+  ;(window as unknown as { __measureFrames: (ms: number) => Promise<void> }).__measureFrames = (
+    ms: number
+  ) =>
+    new Promise<void>((done) => {
+      probe.measuring = true
+      let last = performance.now()
+      const end = last + ms
+      const tick = (t: number): void => {
+        probe.frames.push(t - last)
+        last = t
+        if (t < end) requestAnimationFrame(tick)
+        else {
+          probe.measuring = false
+          done()
+        }
+      }
+      requestAnimationFrame(tick)
+    })
+}
+
+let server: Server
+let url: string
+
+test.beforeAll(async () => {
+  if (!existsSync(join(ROOT, 'index.html')))
+    throw new Error(`The renderer is not built (${ROOT}/index.html): run "npm run build" first.`)
+  ;({ server, url } = await serveStatic())
+})
+test.afterAll(async () => {
+  await new Promise((ok) => server?.close(ok))
+})
+
+test('200 downloads restore quickly and update 4×/s without dropped frames', async ({ page }) => {
+  await page.addInitScript(installFakeBridge, { rows: ROWS })
+  await page.goto(url)
+  const rows = page.locator('[data-testid^="download-"][data-state]')
+  await expect(rows).toHaveCount(ROWS)
+  const restoreMs = await page.evaluate(
+    () => (window as unknown as { __perf: { restoredAt: number } }).__perf.restoredAt
+  )
+  expect(restoreMs).not.toBeNull()
+
+  // Values move: the first row's progress changes within a second.
+  const bar = page.getByTestId('download-job0').getByRole('progressbar')
+  const first = Number(await bar.getAttribute('aria-valuenow'))
+  await expect
+    .poll(async () => Number(await bar.getAttribute('aria-valuenow')))
+    .toBeGreaterThan(first)
+
+  await page.evaluate(
+    (ms) =>
+      (window as unknown as { __measureFrames: (ms: number) => Promise<void> }).__measureFrames(ms),
+    MEASURE_MS
+  )
+  const stats = await page.evaluate(() => {
+    const p = (window as unknown as { __perf: { frames: number[]; longTasks: number[] } }).__perf
+    const sorted = [...p.frames].sort((a, b) => a - b)
+    return {
+      frames: p.frames.length,
+      slowFrames: p.frames.filter((d) => d > 50).length,
+      worstFrameMs: Math.round(sorted[sorted.length - 1] ?? 0),
+      p95FrameMs: Math.round(sorted[Math.floor(sorted.length * 0.95)] ?? 0),
+      longTasks: p.longTasks.length,
+      longTaskMs: Math.round(p.longTasks.reduce((a, b) => a + b, 0))
+    }
+  })
+  const figures = {
+    restoreMs: Math.round(restoreMs!),
+    ...stats
+  }
+  for (const [k, v] of Object.entries(figures))
+    test.info().annotations.push({ type: k, description: String(v) })
+  console.log(`dashboard perf (${ROWS} rows, 4 updates/s): ${JSON.stringify(figures)}`)
+
+  // Generous budgets: a 2-core CI box with software rendering.
+  expect(figures.restoreMs).toBeLessThan(1500)
+  expect(stats.frames).toBeGreaterThan(MEASURE_MS / 100)
+  expect(stats.slowFrames / stats.frames).toBeLessThan(0.1)
+})

@@ -1,0 +1,308 @@
+// One download from start to installed file: check what is already on disk,
+// ask the server about the file, resume or start the `.part`, run the
+// connections, verify, and install by rename. The queue, the status file and
+// job states live in the local target; this reports through onProgress.
+import { rename, rm, stat } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { backoffMs, sleep } from './backoff'
+import { RetryableError } from './httpClient'
+import { PartFile } from './partFile'
+import { ProgressReporter } from './progressReporter'
+import { probeRemote, strongValidator, type RemoteInfo } from './remoteInfo'
+import { RestartNeeded } from './segmentFetcher'
+import { doneBytes, MIN_SEGMENT, planSegments, type Segment } from './segmentPlanner'
+import { partPath, readSidecar, removePartial, sidecarPath, type Sidecar } from './sidecar'
+import { transfer, type TransferCounters, type TransferSetup } from './transfer'
+import { EngineError, type EngineJob, type EngineOptions, type EngineResult } from './types'
+import { formatBytes, sha256File, statfsFree } from './verify'
+
+const DEFAULTS = {
+  stallTimeoutMs: 60_000,
+  maxAttempts: 8,
+  retryBaseMs: 1000,
+  segmentThreshold: 16 * 1024 * 1024
+}
+/** A server that keeps changing the file under us is not worth more restarts. */
+const MAX_RESTARTS = 3
+
+type Settings = typeof DEFAULTS & EngineOptions
+
+export async function runDownload(job: EngineJob, opts: EngineOptions): Promise<EngineResult> {
+  const cfg: Settings = { ...DEFAULTS, ...withoutUndefined(opts) }
+  const reporter = new ProgressReporter(opts.onProgress)
+  const counters: TransferCounters = { bytesFetched: 0, attempts: 1, active: 0 }
+  try {
+    reporter.setState('starting')
+    for (let restarts = 0; ; restarts++) {
+      try {
+        return await attemptRun(job, cfg, reporter, counters)
+      } catch (err) {
+        if (!(err instanceof RestartNeeded)) throw err
+        await removePartial(job.finalPath)
+        if (restarts + 1 >= MAX_RESTARTS)
+          throw new EngineError('http', 'The file kept changing on the server while downloading.')
+      }
+    }
+  } catch (err) {
+    if (opts.signal.aborted) return stopped(job, opts.signal.reason, counters, false)
+    throw err
+  } finally {
+    reporter.stop()
+  }
+}
+
+function withoutUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T
+}
+
+async function stopped(
+  job: EngineJob,
+  reason: unknown,
+  counters: TransferCounters,
+  resumable: boolean
+): Promise<EngineResult> {
+  const cancel = reason === 'cancel'
+  if (cancel) await removePartial(job.finalPath)
+  return {
+    outcome: cancel ? 'cancelled' : 'paused',
+    fileSize: null,
+    bytesFetched: counters.bytesFetched,
+    sha256: null,
+    resumable: !cancel && resumable
+  }
+}
+
+async function attemptRun(
+  job: EngineJob,
+  cfg: Settings,
+  reporter: ProgressReporter,
+  counters: TransferCounters
+): Promise<EngineResult> {
+  const existing = await stat(job.finalPath).catch(() => undefined)
+  const expectedSha = job.sha256?.toLowerCase() ?? null
+  if (existing && expectedSha && (await sha256File(job.finalPath, cfg.signal)) === expectedSha)
+    return present(existing.size, expectedSha, counters)
+
+  const info = await probeWithRetries(job.url, cfg, counters)
+  if (existing) {
+    if (!expectedSha && info.size !== null && existing.size === info.size) {
+      info.body?.destroy()
+      return present(existing.size, null, counters)
+    }
+    if (!job.overwrite) {
+      info.body?.destroy()
+      throw existsError(job.finalPath, existing.size, info.size, expectedSha !== null)
+    }
+  }
+
+  const plan = await planPart(job, cfg, info)
+  await checkFreeSpace(job.finalPath, info.size, doneBytes(plan.segments), cfg, info)
+  const file = await PartFile.open(partPath(job.finalPath), info.size)
+  const setup: TransferSetup = {
+    ...plan,
+    url: job.url,
+    finalPath: job.finalPath,
+    file,
+    size: info.size,
+    connections: job.connections,
+    initialBody: info.body,
+    http: { auth: cfg.auth, authHint: cfg.authHint, headersTimeoutMs: cfg.stallTimeoutMs },
+    stallTimeoutMs: cfg.stallTimeoutMs,
+    maxAttempts: cfg.maxAttempts,
+    retryBaseMs: cfg.retryBaseMs,
+    minSplit: Math.min(MIN_SEGMENT, cfg.segmentThreshold)
+  }
+  const resumable = setup.sidecar !== undefined
+  reporter.setState('downloading', {
+    fileSize: info.size,
+    downloaded: () => doneBytes(setup.segments),
+    attempts: () => counters.attempts,
+    resumable,
+    connections: () => counters.active
+  })
+
+  let outcome
+  try {
+    outcome = await transfer(setup, cfg.signal, counters)
+  } catch (err) {
+    await file.close()
+    if (err instanceof EngineError && err.code === 'html') await removePartial(job.finalPath)
+    throw err
+  }
+  if (outcome.kind === 'stopped') {
+    await file.close()
+    return stopped(job, outcome.reason, counters, resumable)
+  }
+  reporter.setState('verifying')
+  await file.sync()
+  await file.close()
+  const sha = await verify(job.finalPath, outcome.size, info.size, expectedSha, outcome.sha256, cfg)
+  await rename(partPath(job.finalPath), job.finalPath)
+  await rm(sidecarPath(job.finalPath), { force: true })
+  return {
+    outcome: 'completed',
+    fileSize: outcome.size,
+    bytesFetched: counters.bytesFetched,
+    sha256: sha,
+    resumable: false
+  }
+}
+
+function present(size: number, sha256: string | null, counters: TransferCounters): EngineResult {
+  return {
+    outcome: 'already-present',
+    fileSize: size,
+    bytesFetched: counters.bytesFetched,
+    sha256,
+    resumable: false
+  }
+}
+
+function existsError(path: string, have: number, want: number | null, byHash: boolean) {
+  const why = byHash
+    ? 'its SHA-256 differs from the expected one'
+    : want === null
+      ? 'the download size is unknown, so it cannot be compared'
+      : `it is ${formatBytes(have)}, the download is ${formatBytes(want)}`
+  return new EngineError(
+    'exists',
+    `A different file already exists at ${path} (${why}): remove it or choose to overwrite it.`
+  )
+}
+
+/** The first request, retried like any other on network errors, 5xx and 429. */
+async function probeWithRetries(
+  url: string,
+  cfg: Settings,
+  counters: TransferCounters
+): Promise<RemoteInfo> {
+  const http = { auth: cfg.auth, authHint: cfg.authHint, headersTimeoutMs: cfg.stallTimeoutMs }
+  for (let failures = 1; ; failures++) {
+    try {
+      const info = await probeRemote(url, { ...http, signal: cfg.signal })
+      counters.bytesFetched += info.bytesRead
+      return info
+    } catch (err) {
+      if (cfg.signal.aborted || !(err instanceof RetryableError)) throw err
+      if (failures >= cfg.maxAttempts) {
+        const code = /HTTP \d/.test(err.message) ? 'http' : 'network'
+        throw new EngineError(code, `${err.message} Gave up after ${failures} attempts.`)
+      }
+      counters.attempts++
+      await sleep(err.retryAfterMs ?? backoffMs(failures, cfg.retryBaseMs), cfg.signal)
+    }
+  }
+}
+
+type PartPlan = Pick<
+  TransferSetup,
+  'segments' | 'rangesOk' | 'validator' | 'sidecar' | 'hashWhileWriting'
+>
+
+/** Resume the `.part` when its sidecar still describes this file; otherwise start clean. */
+async function planPart(job: EngineJob, cfg: Settings, info: RemoteInfo): Promise<PartPlan> {
+  const validator = strongValidator(info)
+  const rangesOk = info.acceptsRanges && info.size !== null
+  const size = info.size
+  const base: Omit<Sidecar, 'segments' | 'updated'> | undefined =
+    size === null
+      ? undefined
+      : {
+          version: 1,
+          id: job.id,
+          url: job.url,
+          final_path: job.finalPath,
+          size,
+          etag: info.etag,
+          last_modified: info.lastModified,
+          sha256: job.sha256 ?? null,
+          created: Date.now() / 1000
+        }
+  const old = await readSidecar(job.finalPath)
+  const partSize = await stat(partPath(job.finalPath)).then(
+    (s) => s.size,
+    () => -1
+  )
+  const canResume =
+    old !== undefined &&
+    rangesOk &&
+    validator !== null &&
+    old.url === job.url &&
+    old.final_path === job.finalPath &&
+    old.size === size &&
+    partSize === size &&
+    (info.etag && !info.etag.startsWith('W/')
+      ? old.etag === info.etag
+      : old.last_modified === info.lastModified)
+  if (canResume && base) {
+    info.body?.destroy()
+    return {
+      segments: old.segments,
+      rangesOk,
+      validator,
+      sidecar: { ...base, created: old.created },
+      hashWhileWriting: false
+    }
+  }
+  await removePartial(job.finalPath) // stale or foreign: never splice
+  const many = rangesOk && job.connections > 1 && size !== null && size >= cfg.segmentThreshold
+  const segments: Segment[] = many
+    ? planSegments(size, Math.min(job.connections, 16), Math.min(MIN_SEGMENT, cfg.segmentThreshold))
+    : [{ start: 0, end: size ?? Number.MAX_SAFE_INTEGER, done: 0 }]
+  return {
+    segments,
+    rangesOk,
+    validator,
+    // Resuming needs ranges and a strong validator; without them a sidecar would only mislead.
+    sidecar: rangesOk && validator !== null ? base : undefined,
+    hashWhileWriting: job.sha256 != null && segments.length === 1 && !many && job.connections <= 1
+  }
+}
+
+async function checkFreeSpace(
+  finalPath: string,
+  size: number | null,
+  done: number,
+  cfg: Settings,
+  info: RemoteInfo
+): Promise<void> {
+  if (size === null) return
+  const dir = dirname(finalPath)
+  const free = await (cfg.freeSpace ?? statfsFree)(dir)
+  const needs = size - done
+  if (free >= needs) return
+  info.body?.destroy()
+  throw new EngineError(
+    'no-space',
+    `Not enough free space: needs ${formatBytes(needs)}, ${formatBytes(free)} free at ${dir}.`
+  )
+}
+
+async function verify(
+  finalPath: string,
+  got: number,
+  expected: number | null,
+  expectedSha: string | null,
+  streamedSha: string | null,
+  cfg: Settings
+): Promise<string | null> {
+  const part = partPath(finalPath)
+  const onDisk = (await stat(part)).size
+  if ((expected !== null && got !== expected) || onDisk !== got) {
+    await removePartial(finalPath)
+    throw new EngineError(
+      'checksum',
+      `The download ended at ${formatBytes(onDisk)} but the file is ${formatBytes(expected ?? got)}; it was removed, try again.`
+    )
+  }
+  if (!expectedSha) return streamedSha
+  const sha = streamedSha ?? (await sha256File(part, cfg.signal))
+  if (sha !== expectedSha) {
+    await removePartial(finalPath)
+    throw new EngineError(
+      'checksum',
+      `The downloaded file's SHA-256 (${sha.slice(0, 12)}…) does not match the expected ${expectedSha.slice(0, 12)}…; the download was removed.`
+    )
+  }
+  return sha
+}

@@ -1,0 +1,252 @@
+// Fetches one segment of the file into the `.part`, retrying with backoff
+// until it is complete: each attempt asks for the bytes still missing
+// (Range + If-Range), streams them to their offset in large positional
+// writes with one write in flight (backpressure: memory stays ~2 batches per
+// connection whatever the file size), and watches for stalls.
+import type { Hash } from 'node:crypto'
+import type { Readable } from 'node:stream'
+import { backoffMs, sleep } from './backoff'
+import {
+  describe,
+  get,
+  htmlError,
+  looksLikeHtml,
+  RetryableError,
+  type HttpOptions
+} from './httpClient'
+import type { PartFile } from './partFile'
+import { totalFromContentRange } from './remoteInfo'
+import type { Segment } from './segmentPlanner'
+import { EngineError } from './types'
+
+/** Bytes gathered before one write: fewer, larger syscalls. */
+const WRITE_BATCH = 1024 * 1024
+/** …but a slow link still gets its bytes to disk (and progress) this often. */
+const WRITE_MAX_DELAY_MS = 200
+
+/** The server no longer serves the same bytes (200 to a range, new validator or size). */
+export class RestartNeeded extends Error {
+  constructor(reason: string) {
+    super(reason)
+    this.name = 'RestartNeeded'
+  }
+}
+
+class StallError extends RetryableError {}
+
+export interface FetchContext {
+  url: string
+  file: PartFile
+  /** null while unknown (no Content-Length): one stream, read to its end. */
+  size: number | null
+  /** Ranges work and the size is known: each attempt resumes where the last stopped. */
+  rangesOk: boolean
+  validator: string | null
+  http: Omit<HttpOptions, 'signal' | 'range' | 'ifRange'>
+  /** Aborts on pause, cancel, or another connection's fatal error. */
+  signal: AbortSignal
+  stallTimeoutMs: number
+  maxAttempts: number
+  retryBaseMs: number
+  /** Only one segment in this run (a 200 from byte 0 is then fine). */
+  single: () => boolean
+  /** A whole-file body from the probe, usable once by an attempt starting at byte 0. */
+  takeInitialBody: () => Readable | undefined
+  /** Sequential single stream: bytes are hashed in file order as they are written. */
+  hash?: { current: Hash; reset: () => void }
+  onNetworkBytes: (n: number) => void
+  onRetry: () => void
+}
+
+/** What the connection on a segment has read so far (ahead of what is written). */
+export interface WorkerState {
+  received: number
+}
+
+export async function fetchSegment(
+  seg: Segment,
+  ctx: FetchContext,
+  st: WorkerState
+): Promise<void> {
+  let failures = 0
+  for (;;) {
+    const before = seg.done
+    try {
+      await attempt(seg, ctx, st)
+      return
+    } catch (err) {
+      if (ctx.signal.aborted) throw ctx.signal.reason
+      if (err instanceof EngineError || err instanceof RestartNeeded) throw err
+      // A connection that moved bytes before failing starts a fresh count:
+      // a flaky but working link is not a dead one.
+      failures = seg.done > before ? 1 : failures + 1
+      if (failures >= ctx.maxAttempts) throw gaveUp(err, failures, ctx)
+      ctx.onRetry()
+      const wait = err instanceof RetryableError ? err.retryAfterMs : undefined
+      await sleep(wait ?? backoffMs(failures, ctx.retryBaseMs), ctx.signal)
+    }
+  }
+}
+
+function gaveUp(err: unknown, attempts: number, ctx: FetchContext): EngineError {
+  const resumable = ctx.rangesOk && ctx.validator !== null
+  const again = resumable ? ' Resume it to continue where it stopped.' : ''
+  if (err instanceof RetryableError && !(err instanceof StallError) && /HTTP \d/.test(err.message))
+    return new EngineError(
+      'http',
+      `${err.message} Gave up after ${attempts} attempts.${again}`,
+      resumable
+    )
+  const why = err instanceof RetryableError ? err.message : describe(err)
+  return new EngineError(
+    'network',
+    `The download kept failing (${why}) after ${attempts} attempts.${again}`,
+    resumable
+  )
+}
+
+async function attempt(seg: Segment, ctx: FetchContext, st: WorkerState): Promise<void> {
+  if (!ctx.rangesOk && seg.done > 0) {
+    seg.done = 0 // no ranges: every attempt starts over
+    ctx.hash?.reset()
+  }
+  st.received = seg.done
+  const from = seg.start + seg.done
+  const reqCtl = new AbortController()
+  const signal = AbortSignal.any([ctx.signal, reqCtl.signal])
+  const stall = new StallWatch(ctx.stallTimeoutMs, reqCtl)
+  try {
+    const initial = from === 0 ? ctx.takeInitialBody() : undefined
+    const body = initial ?? (await open(seg, from, ctx, signal))
+    stall.kick()
+    await streamBody(body, seg, ctx, st, stall)
+  } catch (err) {
+    if (reqCtl.signal.reason instanceof StallError && !ctx.signal.aborted)
+      throw reqCtl.signal.reason
+    if (ctx.signal.aborted || err instanceof EngineError || err instanceof RestartNeeded) throw err
+    if (err instanceof RetryableError) throw err
+    throw new RetryableError(`connection lost: ${describe(err)}`)
+  } finally {
+    stall.stop()
+  }
+}
+
+async function open(seg: Segment, from: number, ctx: FetchContext, signal: AbortSignal) {
+  const res = await get(ctx.url, {
+    ...ctx.http,
+    signal,
+    range: ctx.rangesOk ? { from, to: seg.end - 1 } : undefined,
+    ifRange: ctx.validator ?? undefined
+  })
+  if (!ctx.rangesOk) return res.body
+  if (res.status === 206) {
+    const m = /^bytes (\d+)-/.exec(res.headers['content-range'] ?? '')
+    if (Number(m?.[1]) === from && totalFromContentRange(res.headers['content-range']) === ctx.size)
+      return res.body
+  } else if (res.status === 200 && from === 0 && ctx.single()) {
+    if (Number(res.headers['content-length']) === ctx.size) return res.body
+  }
+  res.body.destroy()
+  // Never splice bytes of two versions of a file together: start over.
+  throw new RestartNeeded(`the server sent ${res.status} for a part of the file`)
+}
+
+/** Aborts the request when no byte arrived for `ms`. */
+class StallWatch {
+  private timer: NodeJS.Timeout | undefined
+  constructor(
+    private readonly ms: number,
+    private readonly ctl: AbortController
+  ) {}
+  kick(): void {
+    if (this.timer) this.timer.refresh()
+    else
+      this.timer = setTimeout(
+        () => this.ctl.abort(new StallError(`no data for ${Math.round(this.ms / 1000)} s`)),
+        this.ms
+      )
+  }
+  stop(): void {
+    clearTimeout(this.timer)
+  }
+}
+
+async function streamBody(
+  body: Readable,
+  seg: Segment,
+  ctx: FetchContext,
+  st: WorkerState,
+  stall: StallWatch
+): Promise<void> {
+  const w = new BatchWriter(seg, ctx)
+  try {
+    for await (const raw of body) {
+      stall.kick()
+      const chunk = raw as Buffer
+      ctx.onNetworkBytes(chunk.length)
+      const pos = seg.start + st.received
+      if (pos === 0 && looksLikeHtml(chunk)) throw htmlError(new URL(ctx.url), ctx.http)
+      // The end can move down while we read: another connection took the tail.
+      const piece = chunk.length > seg.end - pos ? chunk.subarray(0, seg.end - pos) : chunk
+      st.received += piece.length
+      await w.add(piece, pos)
+      if (seg.start + st.received >= seg.end) break
+    }
+  } finally {
+    // Bytes in hand are good bytes: write them even when the link broke, so
+    // the retry asks only for what is really missing.
+    await w.finish()
+    body.destroy()
+  }
+  if (seg.start + st.received < seg.end) {
+    if (ctx.size !== null) throw new RetryableError('the connection closed early')
+    seg.end = seg.start + st.received // unknown size: the end of the stream is the end of the file
+  }
+}
+
+/** Gathers chunks into big writes; at most one write in flight, in file order. */
+class BatchWriter {
+  private parts: Buffer[] = []
+  private length = 0
+  private at = 0
+  private since = 0
+  private writing: Promise<void> = Promise.resolve()
+
+  constructor(
+    private readonly seg: Segment,
+    private readonly ctx: FetchContext
+  ) {}
+
+  async add(piece: Buffer, pos: number): Promise<void> {
+    const now = Date.now()
+    if (this.length === 0) [this.at, this.since] = [pos, now]
+    this.parts.push(piece)
+    this.length += piece.length
+    if (this.length >= WRITE_BATCH || now - this.since >= WRITE_MAX_DELAY_MS) await this.flush()
+  }
+
+  private async flush(): Promise<void> {
+    if (this.length === 0) return
+    const buf = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.length)
+    const pos = this.at
+    this.parts = []
+    this.length = 0
+    await this.writing // backpressure: the reader waits for the disk
+    this.writing = this.writeAt(buf, pos)
+  }
+
+  private async writeAt(buf: Buffer, pos: number): Promise<void> {
+    const seg = this.seg
+    const room = seg.end - pos
+    const data = buf.length > room ? buf.subarray(0, Math.max(0, room)) : buf
+    if (data.length === 0) return
+    await this.ctx.file.write(data, pos)
+    this.ctx.hash?.current.update(data)
+    seg.done = Math.min(seg.end - seg.start, Math.max(seg.done, pos + data.length - seg.start))
+  }
+
+  async finish(): Promise<void> {
+    await this.flush()
+    await this.writing
+  }
+}

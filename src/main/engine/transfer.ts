@@ -1,0 +1,155 @@
+// Runs the connections of one download over the `.part`: hands each a
+// segment, splits the biggest remaining one when a connection runs dry, and
+// checkpoints the segment map into the sidecar about once a second (after
+// fdatasync, so the sidecar never claims bytes that are not on disk).
+import { createHash } from 'node:crypto'
+import type { Readable } from 'node:stream'
+import { fetchSegment, type FetchContext, type WorkerState } from './segmentFetcher'
+import type { PartFile } from './partFile'
+import { doneBytes, remaining, splitLargest, type Segment } from './segmentPlanner'
+import { writeSidecar, type Sidecar } from './sidecar'
+
+const CHECKPOINT_MS = 1000
+export const MAX_CONNECTIONS = 16
+
+export interface TransferSetup {
+  url: string
+  finalPath: string
+  file: PartFile
+  size: number | null
+  segments: Segment[]
+  rangesOk: boolean
+  validator: string | null
+  connections: number
+  /** The sidecar minus the parts that change; undefined when there is nothing to resume by. */
+  sidecar?: Omit<Sidecar, 'segments' | 'updated'>
+  /** Hash in file order while writing (one connection from byte 0). */
+  hashWhileWriting: boolean
+  initialBody?: Readable
+  http: FetchContext['http']
+  stallTimeoutMs: number
+  maxAttempts: number
+  retryBaseMs: number
+  minSplit: number
+}
+
+export interface TransferCounters {
+  bytesFetched: number
+  attempts: number
+  /** Connections currently busy. */
+  active: number
+}
+
+export type TransferOutcome =
+  { kind: 'done'; size: number; sha256: string | null } | { kind: 'stopped'; reason: unknown }
+
+export async function transfer(
+  s: TransferSetup,
+  signal: AbortSignal,
+  counters: TransferCounters
+): Promise<TransferOutcome> {
+  const stop = new AbortController()
+  const relay = (): void => stop.abort(signal.reason)
+  if (signal.aborted) relay()
+  signal.addEventListener('abort', relay, { once: true })
+
+  let hash = createHash('sha256')
+  let initialBody = s.initialBody
+  const busy = new Map<Segment, WorkerState>()
+  const ctx: FetchContext = {
+    url: s.url,
+    file: s.file,
+    size: s.size,
+    rangesOk: s.rangesOk,
+    validator: s.validator,
+    http: s.http,
+    signal: stop.signal,
+    stallTimeoutMs: s.stallTimeoutMs,
+    maxAttempts: s.maxAttempts,
+    retryBaseMs: s.retryBaseMs,
+    single: () => s.segments.length === 1,
+    takeInitialBody: () => {
+      const b = initialBody
+      initialBody = undefined
+      return b
+    },
+    hash: s.hashWhileWriting
+      ? { current: hash, reset: () => void (hash = ctx.hash!.current = createHash('sha256')) }
+      : undefined,
+    onNetworkBytes: (n) => void (counters.bytesFetched += n),
+    onRetry: () => void counters.attempts++
+  }
+
+  const checkpoints = new Checkpointer(s)
+  const ticker = setInterval(() => void checkpoints.save(), CHECKPOINT_MS)
+
+  const nextSegment = (): Segment | undefined => {
+    const idle = s.segments.find((seg) => remaining(seg) > 0 && !busy.has(seg))
+    if (idle || !s.rangesOk) return idle
+    return splitLargest(
+      s.segments,
+      new Set(busy.keys()),
+      (seg) => (busy.get(seg)?.received ?? seg.done) - seg.done,
+      s.minSplit
+    )
+  }
+
+  let failure: { err: unknown } | undefined
+  const worker = async (): Promise<void> => {
+    for (let seg = nextSegment(); seg && !stop.signal.aborted; seg = nextSegment()) {
+      const st: WorkerState = { received: seg.done }
+      busy.set(seg, st)
+      counters.active = busy.size
+      try {
+        await fetchSegment(seg, ctx, st)
+      } finally {
+        busy.delete(seg)
+        counters.active = busy.size
+      }
+    }
+  }
+  const n = s.rangesOk ? Math.max(1, Math.min(s.connections, MAX_CONNECTIONS)) : 1
+  try {
+    await Promise.all(
+      Array.from({ length: n }, () =>
+        worker().catch((err: unknown) => {
+          // The first real failure stops the other connections.
+          if (!signal.aborted) failure ??= { err }
+          stop.abort(err)
+        })
+      )
+    )
+  } finally {
+    clearInterval(ticker)
+    signal.removeEventListener('abort', relay)
+    await checkpoints.save()
+  }
+  if (signal.aborted) return { kind: 'stopped', reason: signal.reason }
+  if (failure) throw failure.err
+  const size = s.size ?? s.segments[s.segments.length - 1]!.end
+  return { kind: 'done', size, sha256: s.hashWhileWriting ? hash.digest('hex') : null }
+}
+
+/** Saves the segment map: serialized, only when it changed, never claiming unsynced bytes. */
+class Checkpointer {
+  private chain: Promise<void> = Promise.resolve()
+  private lastDone = -1
+
+  constructor(private readonly s: TransferSetup) {}
+
+  save(): Promise<void> {
+    this.chain = this.chain.then(() => this.write()).catch(() => undefined)
+    return this.chain
+  }
+
+  private async write(): Promise<void> {
+    const base = this.s.sidecar
+    if (!base) return
+    const segments = this.s.segments.map((seg) => ({ ...seg }))
+    const done = doneBytes(segments)
+    if (done === this.lastDone) return
+    await this.s.file.sync()
+    await writeSidecar(this.s.finalPath, { ...base, segments, updated: Date.now() / 1000 })
+    this.lastDone = done
+  }
+}

@@ -1,0 +1,477 @@
+// The download engine against the real loopback model server: what a user
+// would notice — the right bytes under the right name, resumes that don't
+// re-fetch, clear errors, tokens only where they belong.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { createHash } from 'node:crypto'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startModelServer, type ModelServer, type ServedFile } from '../harness/modelServer'
+import { runDownload } from '../../src/main/engine/download'
+import {
+  EngineError,
+  type EngineJob,
+  type EngineOptions,
+  type EngineProgress,
+  type EngineResult
+} from '../../src/main/engine/types'
+
+const MiB = 1024 * 1024
+let srv: ModelServer
+let dir: string
+let n = 0
+
+beforeAll(async () => {
+  srv = await startModelServer()
+})
+afterAll(async () => {
+  await srv.close()
+})
+afterEach(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true })
+})
+
+function newFile(size: number, faults: Parameters<ModelServer['addFile']>[1] = { size }) {
+  const f = srv.addFile(`/m/${++n}/model.safetensors`, { ...faults, size })
+  dir = mkdtempSync(join(tmpdir(), 'engine-'))
+  return { f, finalPath: join(dir, 'model.safetensors') }
+}
+
+const sha = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex')
+
+interface Run {
+  result: Promise<EngineResult>
+  ctl: AbortController
+  progress: EngineProgress[]
+}
+
+function start(
+  f: ServedFile,
+  finalPath: string,
+  job: Partial<EngineJob> = {},
+  opts: Partial<EngineOptions> = {}
+): Run {
+  const ctl = new AbortController()
+  const progress: EngineProgress[] = []
+  const result = runDownload(
+    { id: 'a1b2c3d4e5f60718', url: f.url, finalPath, connections: 1, ...job },
+    {
+      signal: ctl.signal,
+      onProgress: (p) => progress.push(p),
+      auth: () => undefined,
+      retryBaseMs: 20,
+      stallTimeoutMs: 2000,
+      ...opts
+    }
+  )
+  return { result, ctl, progress }
+}
+
+const run = (...args: Parameters<typeof start>) => start(...args).result
+
+async function failure(p: Promise<unknown>): Promise<EngineError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e
+  )
+  expect(err).toBeInstanceOf(EngineError)
+  return err as EngineError
+}
+
+/** Resolves once the download has `bytes` on disk, per its progress reports. */
+async function untilDownloaded(r: Run, bytes: number): Promise<void> {
+  for (let i = 0; i < 2000; i++) {
+    const last = r.progress.at(-1)
+    if (last && last.downloaded >= bytes) return
+    await new Promise((res) => setTimeout(res, 10))
+  }
+  throw new Error(`never reached ${bytes} bytes`)
+}
+
+const rangeStarts = (f: ServedFile, since = 0): number[] =>
+  srv
+    .requestsFor(f.path)
+    .slice(since)
+    .map((r) => /bytes=(\d+)-/.exec(String(r.headers.range ?? ''))?.[1])
+    .filter((s): s is string => s !== undefined)
+    .map(Number)
+
+describe('runDownload: the happy path', () => {
+  it('installs the exact bytes under the final name and leaves no partial files', async () => {
+    const { f, finalPath } = newFile(3 * MiB)
+    const r = start(f, finalPath)
+    const res = await r.result
+    expect(res.outcome).toBe('completed')
+    expect(res.fileSize).toBe(f.size)
+    expect(sha(finalPath)).toBe(f.sha256)
+    expect(existsSync(finalPath + '.part')).toBe(false)
+    expect(existsSync(finalPath + '.part.json')).toBe(false)
+    const states = r.progress.map((p) => p.state)
+    expect(states[0]).toBe('starting')
+    expect(states).toContain('downloading')
+    expect(states.at(-1)).toBe('verifying')
+    expect(res.bytesFetched).toBeLessThanOrEqual(f.size + 1)
+  })
+
+  it('verifies a given sha256 while streaming and returns it', async () => {
+    const { f, finalPath } = newFile(2 * MiB)
+    const res = await run(f, finalPath, { sha256: f.sha256.toUpperCase() })
+    expect(res.sha256).toBe(f.sha256)
+    expect(sha(finalPath)).toBe(f.sha256)
+  })
+
+  it('downloads a chunked body with no Content-Length', async () => {
+    const { f, finalPath } = newFile(2 * MiB + 17, { size: 0, noContentLength: true })
+    const res = await run(f, finalPath)
+    expect(res.fileSize).toBe(f.size)
+    expect(sha(finalPath)).toBe(f.sha256)
+  })
+
+  it('installs an empty file', async () => {
+    const { f, finalPath } = newFile(0)
+    const res = await run(f, finalPath)
+    expect(res.outcome).toBe('completed')
+    expect(readFileSync(finalPath).length).toBe(0)
+  })
+
+  it('reports a smoothed speed and an ETA while downloading', async () => {
+    const { f, finalPath } = newFile(2 * MiB, { size: 0, throttleBps: 2 * MiB })
+    const r = start(f, finalPath)
+    await r.result
+    const mid = r.progress.filter((p) => p.state === 'downloading' && p.downloaded > 0)
+    expect(mid.length).toBeGreaterThanOrEqual(3)
+    const last = mid.at(-1)!
+    expect(last.speed).toBeGreaterThan(0.5 * MiB)
+    expect(last.speed).toBeLessThan(4 * MiB)
+    expect(last.eta).not.toBeNull()
+    // About 4 reports a second, not one per chunk.
+    expect(mid.length).toBeLessThan(12)
+  })
+})
+
+describe('runDownload: resume and restart', () => {
+  it('survives the connection dropping mid-body three times', async () => {
+    const { f, finalPath } = newFile(4 * MiB, { size: 0, dropAfterBytes: MiB, dropTimes: 3 })
+    const res = await run(f, finalPath, { sha256: f.sha256 })
+    expect(res.outcome).toBe('completed')
+    expect(sha(finalPath)).toBe(f.sha256)
+    // Each retry asked only for the missing bytes.
+    expect(rangeStarts(f).filter((s) => s > 0).length).toBeGreaterThanOrEqual(3)
+    expect(srv.bytesServed(f.path)).toBeLessThanOrEqual(f.size * 1.02)
+  })
+
+  it('pauses at about half, keeps the .part, and a new run fetches only the rest', async () => {
+    const { f, finalPath } = newFile(4 * MiB, { size: 0, throttleBps: 4 * MiB })
+    const r = start(f, finalPath)
+    await untilDownloaded(r, 2 * MiB)
+    r.ctl.abort('pause')
+    const paused = await r.result
+    expect(paused.outcome).toBe('paused')
+    expect(paused.resumable).toBe(true)
+    expect(existsSync(finalPath)).toBe(false)
+    const side = JSON.parse(readFileSync(finalPath + '.part.json', 'utf8'))
+    expect(side).toMatchObject({ version: 1, url: f.url, final_path: finalPath, size: f.size })
+    expect(side.segments[0].done).toBeGreaterThanOrEqual(2 * MiB - MiB)
+
+    srv.setFaults(f.path, { throttleBps: undefined })
+    const before = srv.requestsFor(f.path).length
+    const res = await run(f, finalPath)
+    expect(res.outcome).toBe('completed')
+    expect(sha(finalPath)).toBe(f.sha256)
+    const resumedAt = rangeStarts(f, before).filter((s) => s > 0)
+    expect(resumedAt[0]).toBe(side.segments[0].done)
+    const ifRange = srv.requestsFor(f.path).at(-1)!.headers['if-range']
+    expect(ifRange).toBe(`"podpull-${f.size}"`)
+    expect(srv.bytesServed(f.path)).toBeLessThanOrEqual(f.size * 1.02)
+  })
+
+  it('resumes after a crash from whatever the last checkpoint says', async () => {
+    const { f, finalPath } = newFile(6 * MiB, { size: 0, throttleBps: 2 * MiB })
+    const r = start(f, finalPath)
+    // Wait for a checkpoint, then take the files as a kill -9 would leave them.
+    await untilDownloaded(r, 1.5 * MiB)
+    await new Promise((res) => setTimeout(res, 1100))
+    const part = readFileSync(finalPath + '.part')
+    const side = readFileSync(finalPath + '.part.json')
+    r.ctl.abort('cancel')
+    await r.result
+    writeFileSync(finalPath + '.part', part)
+    writeFileSync(finalPath + '.part.json', side)
+    const claimed = JSON.parse(side.toString()).segments[0].done as number
+    expect(claimed).toBeGreaterThan(MiB)
+
+    srv.setFaults(f.path, { throttleBps: undefined })
+    const served = srv.bytesServed(f.path)
+    const res = await run(f, finalPath)
+    expect(sha(finalPath)).toBe(f.sha256)
+    expect(res.bytesFetched).toBeLessThanOrEqual(f.size - claimed + 2)
+    expect(srv.bytesServed(f.path) - served).toBeLessThanOrEqual(f.size - claimed + 2)
+  })
+
+  it('restarts cleanly when the server ignores Range on resume', async () => {
+    const { f, finalPath } = newFile(4 * MiB, { size: 0, throttleBps: 4 * MiB })
+    const r = start(f, finalPath)
+    await untilDownloaded(r, MiB)
+    r.ctl.abort('pause')
+    expect((await r.result).outcome).toBe('paused')
+    srv.setFaults(f.path, { throttleBps: undefined, ignoreRange: true })
+    const res = await run(f, finalPath, { sha256: f.sha256 })
+    expect(res.outcome).toBe('completed')
+    expect(sha(finalPath)).toBe(f.sha256)
+  })
+
+  it('throws the .part away when the file changed on the server between runs', async () => {
+    const { f, finalPath } = newFile(4 * MiB, { size: 0, throttleBps: 4 * MiB })
+    const r = start(f, finalPath)
+    await untilDownloaded(r, MiB)
+    r.ctl.abort('pause')
+    expect((await r.result).outcome).toBe('paused')
+    // Same path, new content and ETag: splicing would give a corrupt file.
+    const v2 = srv.addFile(f.path, { size: f.size, seed: 'version-2' })
+    const before = srv.requestsFor(f.path).length
+    const res = await run(v2, finalPath)
+    expect(res.outcome).toBe('completed')
+    expect(sha(finalPath)).toBe(v2.sha256)
+    expect(rangeStarts(v2, before).every((s) => s === 0)).toBe(true)
+  })
+
+  it('restarts cleanly when only the ETag changes mid-download (If-Range answered 200)', async () => {
+    const { f, finalPath } = newFile(4 * MiB, { size: 0, dropAfterBytes: MiB, dropTimes: 1 })
+    srv.setFaults(f.path, { dropAfterBytes: MiB, dropTimes: 1, etag: 'v1' })
+    const r = start(f, finalPath)
+    await untilDownloaded(r, 1).catch(() => undefined)
+    srv.setFaults(f.path, { etag: 'v2' })
+    const res = await r.result
+    expect(res.outcome).toBe('completed')
+    expect(sha(finalPath)).toBe(f.sha256)
+  })
+})
+
+describe('runDownload: several connections', () => {
+  it('is faster with 8 connections on a per-connection-throttled server, and correct', async () => {
+    const { f, finalPath } = newFile(8 * MiB, { size: 0, throttleBps: 4 * MiB })
+    const t0 = performance.now()
+    const res1 = await run(f, finalPath, { connections: 1 })
+    const one = performance.now() - t0
+    expect(res1.outcome).toBe('completed')
+    rmSync(finalPath)
+
+    const before = srv.requestsFor(f.path).length
+    const t1 = performance.now()
+    const r = start(f, finalPath, { connections: 8, sha256: f.sha256 }, { segmentThreshold: MiB })
+    const res8 = await r.result
+    const eight = performance.now() - t1
+    expect(res8.outcome).toBe('completed')
+    expect(sha(finalPath)).toBe(f.sha256)
+    expect(eight).toBeLessThan(one / 3)
+    expect(new Set(rangeStarts(f, before)).size).toBeGreaterThanOrEqual(8)
+    expect(Math.max(...r.progress.map((p) => p.connections))).toBeGreaterThanOrEqual(4)
+    expect(res8.bytesFetched).toBeLessThanOrEqual(f.size * 1.05)
+  })
+
+  it('resumes every segment after a pause', async () => {
+    const { f, finalPath } = newFile(8 * MiB, { size: 0, throttleBps: 1 * MiB })
+    const r = start(f, finalPath, { connections: 4 }, { segmentThreshold: MiB })
+    await untilDownloaded(r, 3 * MiB)
+    r.ctl.abort('pause')
+    expect((await r.result).outcome).toBe('paused')
+    const side = JSON.parse(readFileSync(finalPath + '.part.json', 'utf8'))
+    expect(side.segments.length).toBeGreaterThanOrEqual(4)
+    expect(side.segments.filter((s: { done: number }) => s.done > 0).length).toBeGreaterThan(1)
+
+    srv.setFaults(f.path, { throttleBps: undefined })
+    const served = srv.bytesServed(f.path)
+    const res = await run(f, finalPath, { connections: 4 }, { segmentThreshold: MiB })
+    expect(sha(finalPath)).toBe(f.sha256)
+    expect(served + (srv.bytesServed(f.path) - served)).toBeLessThanOrEqual(f.size * 1.02)
+    expect(res.outcome).toBe('completed')
+  })
+
+  it('splits a resumed single-connection .part among the connections now asked for', async () => {
+    const { f, finalPath } = newFile(8 * MiB, { size: 0, throttleBps: 4 * MiB })
+    const r = start(f, finalPath, { connections: 1 })
+    await untilDownloaded(r, MiB)
+    r.ctl.abort('pause')
+    expect((await r.result).outcome).toBe('paused')
+    srv.setFaults(f.path, { throttleBps: 2 * MiB })
+    const before = srv.requestsFor(f.path).length
+    const t0 = performance.now()
+    const res = await run(f, finalPath, { connections: 6 }, { segmentThreshold: MiB })
+    expect(res.outcome).toBe('completed')
+    expect(sha(finalPath)).toBe(f.sha256)
+    // ~7 MiB left at 2 MiB/s per connection: one connection would need 3.5 s.
+    expect(performance.now() - t0).toBeLessThan(2000)
+    expect(new Set(rangeStarts(f, before)).size).toBeGreaterThanOrEqual(4)
+    expect(srv.bytesServed(f.path)).toBeLessThanOrEqual(f.size * 1.05)
+  })
+
+  it('uses one connection when the server does not accept ranges', async () => {
+    const { f, finalPath } = newFile(4 * MiB, { size: 0, ignoreRange: true })
+    const before = srv.requestsFor(f.path).length
+    const res = await run(f, finalPath, { connections: 8 }, { segmentThreshold: MiB })
+    expect(sha(finalPath)).toBe(f.sha256)
+    expect(res.outcome).toBe('completed')
+    // The probe's full-body answer is reused: one request in all.
+    expect(srv.requestsFor(f.path).length - before).toBe(1)
+  })
+})
+
+describe('runDownload: retries', () => {
+  it('honours Retry-After on 429', async () => {
+    const { f, finalPath } = newFile(MiB, { size: 0, failStatus: 429, failTimes: 1, retryAfter: 1 })
+    const t0 = performance.now()
+    const r = start(f, finalPath)
+    const res = await r.result
+    expect(res.outcome).toBe('completed')
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(950)
+    expect(r.progress.at(-1)!.attempts).toBe(2)
+  })
+
+  it('retries 5xx with backoff, then gives up with a clear error', async () => {
+    const ok = newFile(MiB, { size: 0, failStatus: 503, failTimes: 2 })
+    expect((await run(ok.f, ok.finalPath)).outcome).toBe('completed')
+    const bad = newFile(MiB, { size: 0, failStatus: 500, failTimes: 100 })
+    const err = await failure(run(bad.f, bad.finalPath, {}, { maxAttempts: 3 }))
+    expect(err.code).toBe('http')
+    expect(err.message).toMatch(/HTTP 500.*3 attempts/)
+  })
+
+  it('retries a stalled connection', async () => {
+    const { f, finalPath } = newFile(3 * MiB, { size: 0, stallAfterBytes: MiB + 5 })
+    const r = start(f, finalPath, { sha256: f.sha256 }, { stallTimeoutMs: 300 })
+    const res = await r.result
+    expect(res.outcome).toBe('completed')
+    expect(sha(finalPath)).toBe(f.sha256)
+    expect(r.progress.at(-1)!.attempts).toBeGreaterThanOrEqual(3)
+  })
+})
+
+describe('runDownload: refusals', () => {
+  it('sends the token to its host only, never to the CDN it redirects to', async () => {
+    const { f, finalPath } = newFile(MiB, {
+      size: 0,
+      requireToken: 's3cret',
+      redirectToSecond: true
+    })
+    const primary = new URL(f.url).host
+    const res = await run(
+      f,
+      finalPath,
+      {},
+      { auth: (u) => (u.host === primary ? 'Bearer s3cret' : undefined) }
+    )
+    expect(res.outcome).toBe('completed')
+    const log = srv.requestsFor(f.path)
+    expect(log.some((r) => r.host === 'second')).toBe(true)
+    for (const r of log.filter((l) => l.host === 'second'))
+      expect(r.headers.authorization).toBeUndefined()
+    for (const r of log.filter((l) => l.host === 'primary'))
+      expect(r.headers.authorization).toBe('Bearer s3cret')
+  })
+
+  it('names the missing token on 401, and keeps it out of the message', async () => {
+    const { f, finalPath } = newFile(MiB, { size: 0, requireToken: 'right' })
+    const hint = 'Hugging Face needs a token: set HF_TOKEN or add it in Settings.'
+    const err = await failure(
+      run(f, finalPath, {}, { auth: () => 'Bearer wrong-token', authHint: () => hint })
+    )
+    expect(err.code).toBe('auth')
+    expect(err.message).toBe(hint)
+    const plain = await failure(run(f, finalPath))
+    expect(plain.message).toMatch(/refused access \(401\)/)
+    expect(plain.message).not.toMatch(/wrong-token/)
+    expect(existsSync(finalPath + '.part')).toBe(false)
+  })
+
+  it('refuses an HTML login page and leaves nothing under the final name', async () => {
+    const { f, finalPath } = newFile(MiB, { size: 0, htmlLogin: true })
+    const err = await failure(run(f, finalPath))
+    expect(err.code).toBe('html')
+    expect(err.message).toMatch(/web page instead of the model file/)
+    srv.setFaults(f.path, { htmlLogin: undefined, authRedirect: true })
+    const hint = 'Civitai needs an API token: set CIVITAI_API_TOKEN or add it in Settings.'
+    const err2 = await failure(run(f, finalPath, {}, { authHint: () => hint }))
+    expect(err2.code).toBe('html')
+    expect(err2.message).toContain('CIVITAI_API_TOKEN')
+    expect(existsSync(finalPath)).toBe(false)
+    expect(existsSync(finalPath + '.part')).toBe(false)
+  })
+
+  it('spots a web page served as application/octet-stream', async () => {
+    // A small file whose body is the login page, mislabelled.
+    const { f, finalPath } = newFile(MiB, { size: 0, contentType: 'application/octet-stream' })
+    srv.setFaults(f.path, { htmlLogin: true, contentType: 'application/octet-stream' })
+    const err = await failure(run(f, finalPath))
+    expect(err.code).toBe('html')
+  })
+
+  it('says not found on 404', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'engine-'))
+    const finalPath = join(dir, 'x.safetensors')
+    const missing = { url: srv.url + '/nope/x.safetensors' } as ServedFile
+    const err = await failure(run(missing, finalPath))
+    expect(err.code).toBe('http')
+    expect(err.message).toMatch(/not found \(404\)/)
+  })
+
+  it('checks free space before writing a byte', async () => {
+    const { f, finalPath } = newFile(4 * MiB)
+    const err = await failure(run(f, finalPath, {}, { freeSpace: async () => 3_100_000 }))
+    expect(err.code).toBe('no-space')
+    expect(err.message).toBe(`Not enough free space: needs 4.2 MB, 3.1 MB free at ${dir}.`)
+    expect(existsSync(finalPath + '.part')).toBe(false)
+  })
+
+  it('removes a download whose sha256 does not match', async () => {
+    const { f, finalPath } = newFile(MiB)
+    const err = await failure(run(f, finalPath, { sha256: 'ab'.repeat(32) }))
+    expect(err.code).toBe('checksum')
+    expect(existsSync(finalPath)).toBe(false)
+    expect(existsSync(finalPath + '.part')).toBe(false)
+    const multi = await failure(
+      run(f, finalPath, { sha256: 'cd'.repeat(32), connections: 4 }, { segmentThreshold: 1 })
+    )
+    expect(multi.code).toBe('checksum')
+  })
+})
+
+describe('runDownload: what is already there', () => {
+  it('reports already-present without fetching the file again', async () => {
+    const { f, finalPath } = newFile(2 * MiB)
+    await run(f, finalPath)
+    const served = srv.bytesServed(f.path)
+    const again = await run(f, finalPath)
+    expect(again.outcome).toBe('already-present')
+    expect(srv.bytesServed(f.path) - served).toBeLessThanOrEqual(1)
+    const requests = srv.requestsFor(f.path).length
+    const bySha = await run(f, finalPath, { sha256: f.sha256 })
+    expect(bySha.outcome).toBe('already-present')
+    expect(srv.requestsFor(f.path).length).toBe(requests)
+  })
+
+  it('refuses to replace a different file unless asked to overwrite', async () => {
+    const { f, finalPath } = newFile(MiB)
+    writeFileSync(finalPath, 'my own file')
+    const err = await failure(run(f, finalPath))
+    expect(err.code).toBe('exists')
+    expect(err.message).toContain(finalPath)
+    expect(readFileSync(finalPath, 'utf8')).toBe('my own file')
+    const res = await run(f, finalPath, { overwrite: true })
+    expect(res.outcome).toBe('completed')
+    expect(sha(finalPath)).toBe(f.sha256)
+  })
+})
+
+describe('runDownload: cancel', () => {
+  it('removes the .part and its sidecar', async () => {
+    const { f, finalPath } = newFile(4 * MiB, { size: 0, throttleBps: 4 * MiB })
+    const r = start(f, finalPath)
+    await untilDownloaded(r, MiB)
+    r.ctl.abort('cancel')
+    const res = await r.result
+    expect(res.outcome).toBe('cancelled')
+    expect(existsSync(finalPath + '.part')).toBe(false)
+    expect(existsSync(finalPath + '.part.json')).toBe(false)
+    expect(existsSync(finalPath)).toBe(false)
+  })
+})

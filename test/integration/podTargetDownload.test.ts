@@ -1,0 +1,168 @@
+// Pod downloads through the real helper over the real sshd, from the real
+// loopback model server: they land with the right bytes, go on when the app
+// closes or the link drops, and a killed worker resumes with a Range request.
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { startSshd, type SshdHarness } from '../harness/sshd'
+import { startModelServer, type ModelServer } from '../harness/modelServer'
+import type { DownloadRecord } from '../../src/shared/types'
+import type { PodTarget } from '../../src/main/targets/podTarget'
+import {
+  killWorkers,
+  newStore,
+  newWorkspace,
+  podTarget,
+  removeWorkspace,
+  waitFor,
+  type FakeStore
+} from './podTargetSetup'
+
+const MiB = 1 << 20
+let sshd: SshdHarness
+let server: ModelServer
+const roots: string[] = []
+const workspaces: string[] = []
+const targets: PodTarget[] = []
+
+beforeAll(async () => {
+  ;[sshd, server] = await Promise.all([startSshd(), startModelServer()])
+})
+afterEach(async () => {
+  await Promise.all(targets.splice(0).map((t) => t.close()))
+  workspaces.forEach(killWorkers)
+})
+afterAll(async () => {
+  await Promise.all([sshd.close(), server.close()])
+  roots.forEach(removeWorkspace)
+})
+
+function setup(): {
+  ws: string
+  comfyui: string
+  store: FakeStore
+  open: () => Promise<PodTarget>
+} {
+  const w = newWorkspace()
+  roots.push(w.root)
+  workspaces.push(w.ws)
+  const store = newStore()
+  store.knownHosts[`127.0.0.1:${sshd.port}`] = sshd.hostKeyFingerprint
+  return {
+    ...w,
+    store,
+    open: async () => {
+      const t = podTarget(sshd, store, { ws: w.ws, comfyui: w.comfyui })
+      targets.push(t)
+      await t.open()
+      return t
+    }
+  }
+}
+
+const record = (t: PodTarget, id: string): DownloadRecord | undefined =>
+  t.downloads().find((r) => r.id === id)
+
+const sha256File = (p: string): string => createHash('sha256').update(readFileSync(p)).digest('hex')
+
+function statusFile(ws: string): Record<string, Record<string, unknown>> {
+  return JSON.parse(readFileSync(join(ws, '.download_status.json'), 'utf8'))
+}
+
+describe('pod downloads', () => {
+  it('lands in the pod workspace with the right sha256 and shows completed', async () => {
+    const { ws, comfyui, open } = setup()
+    const f = server.addFile('/pod/a.safetensors', {
+      size: 3 * MiB,
+      seed: 'a',
+      throttleBps: 1.5 * MiB
+    })
+    const t = await open()
+    const seen: string[] = []
+    t.on('downloads', (ev) => ev.upserts.forEach((r) => seen.push(r.state)))
+    const res = await t.start({ url: f.url, folder: 'loras', connections: 1 })
+    const path = join(comfyui, 'models', 'loras', 'a.safetensors')
+    expect(res).toMatchObject({ outcome: 'started', path })
+    await waitFor(() => record(t, res.id)?.state === 'completed', 'completed')
+    expect(sha256File(path)).toBe(f.sha256)
+    expect(statusFile(ws)[path]).toMatchObject({ status: 'completed', progress: 100, id: res.id })
+    expect(await t.rawStatus()).toMatchObject({ [path]: { status: 'completed' } })
+    expect(seen).toContain('downloading')
+    expect(await t.listModels()).toEqual([
+      expect.objectContaining({ folder: 'loras', name: 'a.safetensors', size: 3 * MiB })
+    ])
+  })
+
+  it('goes on while the app is closed; a new PodTarget sees it progress and complete', async () => {
+    const { comfyui, store, open } = setup()
+    const f = server.addFile('/pod/b.safetensors', { size: 6 * MiB, seed: 'b', throttleBps: MiB })
+    const first = await open()
+    const { id } = await first.start({ url: f.url, folder: 'checkpoints', connections: 1 })
+    await waitFor(() => (record(first, id)?.downloaded ?? 0) > 0, 'first bytes')
+    await first.close()
+    // The cached snapshot shows the job at once, before SSH is even up.
+    const cached = store.cache?.find((r) => r.id === id)
+    expect(cached?.state).toBe('downloading')
+
+    await new Promise((r) => setTimeout(r, 1500))
+    const second = await open()
+    const atOpen = record(second, id)?.downloaded ?? 0
+    expect(atOpen).toBeGreaterThan(cached?.downloaded ?? 0)
+    await waitFor(() => (record(second, id)?.downloaded ?? 0) > atOpen, 'progress after reopening')
+    await waitFor(() => record(second, id)?.state === 'completed', 'completed', 30_000)
+    expect(sha256File(join(comfyui, 'models', 'checkpoints', 'b.safetensors'))).toBe(f.sha256)
+  })
+
+  it('reconnects by itself after the connection is cut and keeps showing progress', async () => {
+    const { open } = setup()
+    const f = server.addFile('/pod/c.safetensors', { size: 4 * MiB, seed: 'c', throttleBps: MiB })
+    const t = await open()
+    const states: string[] = []
+    t.on('info', (i) => states.push(i.connection))
+    const { id } = await t.start({ url: f.url, folder: 'vae', connections: 1 })
+    await waitFor(() => (record(t, id)?.downloaded ?? 0) > 0, 'first bytes')
+    await sshd.killConnections()
+    await waitFor(() => states.includes('offline'), 'offline')
+    const before = record(t, id)?.downloaded ?? 0
+    await waitFor(() => t.info().connection === 'online', 'back online')
+    await waitFor(() => (record(t, id)?.downloaded ?? 0) > before, 'progress after reconnect')
+    await waitFor(() => record(t, id)?.state === 'completed', 'completed', 30_000)
+    expect(t.info().message).toBeNull()
+  })
+
+  it('resumes a killed worker with a Range request on the next open', async () => {
+    const { ws, comfyui, open } = setup()
+    // The worker syncs its sidecar about once a second, so a kill loses up to a
+    // second of bytes: throttle to 512 KiB/s before the kill, full speed after.
+    const size = 48 * MiB
+    const f = server.addFile('/pod/d.safetensors', { size, seed: 'd', throttleBps: MiB / 2 })
+    const first = await open()
+    const { id, path } = await first.start({ url: f.url, folder: 'unet', connections: 1 })
+    await waitFor(() => (record(first, id)?.downloaded ?? 0) > MiB, 'the first MiB')
+    await first.close()
+    const owner = Object.values(statusFile(ws)).find((e) => e.id === id)?.owner as { pid: number }
+    process.kill(owner.pid, 'SIGKILL')
+    await waitFor(() => !alive(owner.pid), 'worker gone')
+    server.setFaults(f.path, { throttleBps: undefined })
+    const requestsBefore = server.requestsFor(f.path).length
+
+    const second = await open()
+    await waitFor(() => record(second, id)?.state === 'completed', 'completed', 30_000)
+    expect(sha256File(path)).toBe(f.sha256)
+    expect(path).toBe(join(comfyui, 'models', 'unet', 'd.safetensors'))
+    const resumed = server.requestsFor(f.path).slice(requestsBefore)
+    expect(resumed.some((r) => /^bytes=[1-9]\d*-/.test(String(r.headers.range)))).toBe(true)
+    expect(server.bytesServed(f.path)).toBeLessThanOrEqual(size * 1.02)
+  })
+})
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.split(') ')[1]?.[0] !== 'Z'
+  } catch {
+    return false
+  }
+}

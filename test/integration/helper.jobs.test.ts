@@ -1,0 +1,281 @@
+// The pod helper's job life cycle, as the app drives it over SSH: a worker that
+// outlives its session, pause/resume and kill -9/resume with Range, tokens kept
+// out of every place a user (or another user on the pod) could read them, and
+// hostile names that never reach a shell.
+import { spawn } from 'node:child_process'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync
+} from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startModelServer, type ModelServer } from '../harness/modelServer'
+import { isGone } from '../harness/procTree'
+import {
+  FAST,
+  HELPER_PATH,
+  readStatusFile,
+  runHelper,
+  waitForState,
+  type StatusEntry
+} from '../conformance/helperDriver'
+
+const MiB = 1 << 20
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+let srv: ModelServer
+let root: string
+let n = 0
+
+beforeAll(async () => {
+  srv = await startModelServer()
+  root = mkdtempSync(join(tmpdir(), 'podpull-helper-jobs-'))
+})
+afterAll(async () => {
+  await srv?.close()
+  rmSync(root, { recursive: true, force: true })
+})
+
+function dirs() {
+  const base = join(root, `t${++n}`)
+  const workspace = join(base, 'workspace')
+  const modelsDir = join(workspace, 'ComfyUI', 'models')
+  mkdirSync(modelsDir, { recursive: true })
+  return { workspace, modelsDir }
+}
+
+function startReq(d: ReturnType<typeof dirs>, url: string, over: Record<string, unknown> = {}) {
+  return {
+    workspace: d.workspace,
+    models_dir: d.modelsDir,
+    url,
+    folder: 'checkpoints',
+    connections: 1,
+    tokens: {},
+    ...FAST,
+    ...over
+  }
+}
+
+async function until<T>(what: string, fn: () => T | undefined | false, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const v = fn()
+    if (v) return v
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await sleep(20)
+  }
+}
+
+const entryOf = (workspace: string, id: string): StatusEntry | undefined =>
+  Object.values(readStatusFile(workspace)).find((e) => e.id === id)
+
+describe('pod helper jobs', () => {
+  it('the worker is detached: it survives its session being killed and finishes', async () => {
+    const d = dirs()
+    const f = srv.addFile('/jobs/detach.safetensors', { size: 3 * MiB, throttleBps: 2 * MiB })
+    // A session: a shell in its own process group that runs `start`, then lingers.
+    const session = spawn(
+      'bash',
+      ['-c', `python3 "$0" start; echo done; exec sleep 60`, HELPER_PATH],
+      { detached: true, stdio: ['pipe', 'pipe', 'ignore'] }
+    )
+    let out = ''
+    session.stdout.on('data', (b: Buffer) => (out += b.toString()))
+    session.stdin.end(JSON.stringify(startReq(d, f.url)))
+    await until('the start answer', () => out.includes('done'))
+    const answer = JSON.parse(out.split('\n')[0]!) as { ok: boolean; id: string }
+    expect(answer.ok).toBe(true)
+    const owner = (await until('an owner', () => entryOf(d.workspace, answer.id)?.owner)).pid
+    // What an SSH disconnect does to the session: HUP, then KILL, to the whole group.
+    process.kill(-session.pid!, 'SIGHUP')
+    process.kill(-session.pid!, 'SIGKILL')
+    await until('the session gone', () => isGone(session.pid!))
+    expect(isGone(owner)).toBe(false)
+    // Its own session, stdio on /dev/null: nothing ties it to the SSH channel.
+    const sid = Number(readFileSync(`/proc/${owner}/stat`, 'utf8').split(') ')[1]!.split(' ')[3])
+    expect(sid).not.toBe(session.pid)
+    for (const fd of [0, 1, 2]) expect(readlinkSync(`/proc/${owner}/fd/${fd}`)).toBe('/dev/null')
+    const e = await waitForState(d.workspace, answer.id, ['completed', 'error'])
+    expect(e.status).toBe('completed')
+    expect(readFileSync(join(d.modelsDir, 'checkpoints', 'detach.safetensors')).length).toBe(f.size)
+  })
+
+  it('pause keeps the .part, resume continues with Range: ≤ 1.02× the size fetched', async () => {
+    const d = dirs()
+    const f = srv.addFile('/jobs/pause.safetensors', { size: 4 * MiB, throttleBps: 2 * MiB })
+    const a = await runHelper('start', startReq(d, f.url))
+    expect(a.ok).toBe(true)
+    const id = a.id as string
+    await until('1 MiB down', () => (entryOf(d.workspace, id)?.downloaded ?? 0) >= MiB)
+    expect(await runHelper('pause', { workspace: d.workspace, id })).toEqual({ ok: true })
+    const paused = entryOf(d.workspace, id)!
+    expect(paused).toMatchObject({ status: 'paused', resumable: true, owner: null })
+    const final = a.path as string
+    expect(existsSync(final + '.part')).toBe(true)
+    const sidecar = JSON.parse(readFileSync(final + '.part.json', 'utf8'))
+    expect(sidecar).toMatchObject({ version: 1, id, size: f.size, final_path: final })
+    const served = srv.bytesServed(f.path)
+    await sleep(300)
+    expect(srv.bytesServed(f.path)).toBe(served) // really stopped
+
+    srv.setFaults(f.path, { throttleBps: undefined })
+    const r = await runHelper('resume', { workspace: d.workspace, id, tokens: {} })
+    expect(r).toMatchObject({ ok: true, id, outcome: 'started' })
+    expect((await waitForState(d.workspace, id, ['completed', 'error'])).status).toBe('completed')
+    expect(srv.bytesServed(f.path)).toBeLessThanOrEqual(f.size * 1.02)
+    const last = srv.requestsFor(f.path).at(-1)!
+    expect(last.headers.range).toMatch(/^bytes=\d+-/)
+    expect(last.headers['if-range']).toBeTruthy()
+    expect(existsSync(final + '.part.json')).toBe(false)
+  })
+
+  it('worker killed -9: status settles to paused, resume continues with Range', async () => {
+    const d = dirs()
+    const f = srv.addFile('/jobs/kill.safetensors', { size: 6 * MiB, throttleBps: 1 * MiB })
+    const a = await runHelper('start', startReq(d, f.url))
+    const id = a.id as string
+    const sidecarPath = (a.path as string) + '.part.json'
+    const pid = (await until('an owner', () => entryOf(d.workspace, id)?.owner)).pid
+    // Kill right after a sidecar save, as a crash at a random moment at 1 s saves would.
+    await until('2 MiB saved', () => {
+      if (!existsSync(sidecarPath)) return false
+      const sc = JSON.parse(readFileSync(sidecarPath, 'utf8')) as { segments: { done: number }[] }
+      return sc.segments.reduce((s, x) => s + x.done, 0) >= 2 * MiB
+    })
+    process.kill(pid, 'SIGKILL')
+    await until('the worker dead', () => isGone(pid))
+    const st = await runHelper('status', { workspace: d.workspace })
+    const settled = Object.values(st.status as Record<string, StatusEntry>).find((e) => e.id === id)
+    expect(settled).toMatchObject({ status: 'paused', resumable: true })
+
+    srv.setFaults(f.path, { throttleBps: undefined })
+    expect(await runHelper('resume', { workspace: d.workspace, id, tokens: {} })).toMatchObject({
+      ok: true,
+      outcome: 'started'
+    })
+    const done = await waitForState(d.workspace, id, ['completed', 'error'])
+    expect(done.status).toBe('completed')
+    expect(srv.bytesServed(f.path)).toBeLessThanOrEqual(f.size * 1.02)
+    expect(srv.requestsFor(f.path).at(-1)!.headers.range).toMatch(/^bytes=[1-9]\d*-/)
+  })
+
+  it('tokens never reach argv, environment, the status file, sidecar or logs', async () => {
+    const d = dirs()
+    const token = 'hf_SeCrEt_' + Math.random().toString(36).slice(2)
+    const f = srv.addFile('/jobs/token.safetensors', {
+      size: 3 * MiB,
+      throttleBps: 2 * MiB,
+      requireToken: token
+    })
+    const host = new URL(srv.url).host
+    const a = await runHelper(
+      'start',
+      startReq(d, f.url, { tokens: { hf: token }, token_hosts: { hf: [host] } })
+    )
+    const id = a.id as string
+    const pid = (await until('an owner', () => entryOf(d.workspace, id)?.owner)).pid
+    await until('bytes flowing', () => (entryOf(d.workspace, id)?.downloaded ?? 0) > 0)
+    const leaks = (): string[] => {
+      const found: string[] = []
+      for (const p of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+        for (const what of ['cmdline', 'environ']) {
+          try {
+            if (readFileSync(`/proc/${p}/${what}`).includes(token)) found.push(`${p}/${what}`)
+          } catch {
+            // gone meanwhile, or not ours to read
+          }
+        }
+      }
+      const files = readdirSync(d.workspace, { recursive: true, withFileTypes: true })
+        .filter((x) => x.isFile() && !x.name.endsWith('.part'))
+        .map((x) => join(x.parentPath, x.name))
+      files.push(
+        ...readdirSync(join(d.modelsDir, 'checkpoints'))
+          .map((x) => join(d.modelsDir, 'checkpoints', x))
+          .filter((x) => x.endsWith('.json'))
+      )
+      for (const file of files) if (readFileSync(file).includes(token)) found.push(file)
+      return found
+    }
+    expect(isGone(pid)).toBe(false)
+    expect(existsSync((a.path as string) + '.part.json')).toBe(true)
+    expect(leaks()).toEqual([])
+    expect((await waitForState(d.workspace, id, ['completed', 'error'])).status).toBe('completed')
+    expect(existsSync(join(d.workspace, '.podpull', 'logs', `${id}.log`))).toBe(true)
+    expect(leaks()).toEqual([])
+    // The token did go where it belongs.
+    expect(
+      srv.requestsFor(f.path).every((q) => q.headers.authorization === `Bearer ${token}`)
+    ).toBe(true)
+  })
+
+  it('hostile names and URLs are downloaded under a plain name or refused, never run', async () => {
+    const d = dirs()
+    const marker = join(root, `pwned-${Date.now()}`)
+    const f = srv.addFile('/jobs/hostile.bin', { size: 64 * 1024 })
+    const names = [
+      `$(touch ${marker})`,
+      `\`touch ${marker}\`.safetensors`,
+      `it's "quoted".safetensors`,
+      `new\nline.safetensors`,
+      `; touch ${marker} #.safetensors`
+    ]
+    for (const filename of names) {
+      const a = await runHelper('start', startReq(d, f.url, { filename }))
+      expect(a.ok, JSON.stringify(a)).toBe(true)
+      const e = await waitForState(d.workspace, a.id as string, ['completed', 'error'])
+      expect(e.status).toBe('completed')
+      const path = a.path as string
+      expect(path.startsWith(join(d.modelsDir, 'checkpoints') + '/')).toBe(true)
+      expect(path).not.toMatch(/[\n"]/)
+    }
+    for (const url of [
+      `${f.url}?x=$(touch ${marker})`,
+      `${f.url}\n; touch ${marker}`,
+      `file:///etc/passwd`,
+      `javascript:alert(1)`
+    ]) {
+      const a = await runHelper('start', startReq(d, url))
+      expect(a, url).toMatchObject({ ok: false, code: 'bad-request' })
+    }
+    // A URL whose path carries shell syntax: fetched literally, named by its decoded path.
+    const g = srv.addFile('/jobs/$(touch%20-x)%60y%60.bin', { size: 1024 })
+    const a = await runHelper('start', startReq(d, g.url))
+    expect(a.ok, JSON.stringify(a)).toBe(true)
+    expect(a.path).toBe(join(d.modelsDir, 'checkpoints', '$(touch -x)`y`.bin'))
+    expect((await waitForState(d.workspace, a.id as string, ['completed', 'error'])).status).toBe(
+      'completed'
+    )
+    await sleep(200)
+    expect(existsSync(marker)).toBe(false)
+  })
+
+  it('the same destination twice: already-active with the first id; cancel removes the .part', async () => {
+    const d = dirs()
+    const f = srv.addFile('/jobs/twice.safetensors', { size: 4 * MiB, throttleBps: 1 * MiB })
+    const a = await runHelper('start', startReq(d, f.url))
+    const b = await runHelper('start', startReq(d, f.url))
+    expect(b).toMatchObject({ ok: true, outcome: 'already-active', id: a.id, path: a.path })
+    const id = a.id as string
+    await until('bytes flowing', () => (entryOf(d.workspace, id)?.downloaded ?? 0) > 0)
+    expect(await runHelper('cancel', { workspace: d.workspace, id })).toEqual({ ok: true })
+    expect(entryOf(d.workspace, id)).toMatchObject({ status: 'cancelled', owner: null })
+    const final = a.path as string
+    expect(existsSync(final + '.part')).toBe(false)
+    expect(existsSync(final + '.part.json')).toBe(false)
+    expect(existsSync(final)).toBe(false)
+    // remove drops the finished entry; the id is then unknown.
+    expect(await runHelper('remove', { workspace: d.workspace, id })).toEqual({ ok: true })
+    expect(await runHelper('remove', { workspace: d.workspace, id })).toMatchObject({
+      ok: false,
+      code: 'not-found'
+    })
+  })
+})

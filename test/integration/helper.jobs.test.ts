@@ -63,7 +63,11 @@ function startReq(d: ReturnType<typeof dirs>, url: string, over: Record<string, 
   }
 }
 
-async function until<T>(what: string, fn: () => T | undefined | false, ms = 20_000): Promise<T> {
+async function until<T>(
+  what: string,
+  fn: () => T | undefined | null | false,
+  ms = 20_000
+): Promise<T> {
   const deadline = Date.now() + ms
   for (;;) {
     const v = fn()

@@ -1,0 +1,99 @@
+// Records, targets and an in-memory bridge for component tests. The bridge is
+// a test double of main (the unit boundary here is the renderer), with calls
+// recorded and answers settable per method.
+import type { PodPullBridge } from '../../src/shared/api'
+import type { DownloadRecord, Snapshot, TargetInfo } from '../../src/shared/types'
+import { DEFAULT_SETTINGS } from '../../src/shared/types'
+
+export function record(over: Partial<DownloadRecord> & { id: string }): DownloadRecord {
+  return {
+    targetId: 't1',
+    path: `/c/models/loras/${over.id}.safetensors`,
+    url: `https://example.com/${over.id}.safetensors`,
+    folder: 'loras',
+    filename: `${over.id}.safetensors`,
+    state: 'downloading',
+    progress: 10,
+    fileSize: 1000,
+    downloaded: 100,
+    speed: 50,
+    eta: 18,
+    error: null,
+    startTime: 1000,
+    timestamp: 1001,
+    sha256: null,
+    source: 'direct',
+    connections: 4,
+    attempts: 1,
+    rev: 1,
+    ...over
+  }
+}
+
+export function target(over: Partial<TargetInfo> & { id: string }): TargetInfo {
+  return {
+    name: over.id,
+    config: { kind: 'local', comfyui: '/c/ComfyUI', workspace: '/c' },
+    connection: 'online',
+    lastSeen: Date.now(),
+    freeBytes: 5e9,
+    comfyui: '/c/ComfyUI',
+    message: null,
+    ...over
+  }
+}
+
+export function snapshot(over: Partial<Snapshot> = {}): Snapshot {
+  return {
+    targets: [target({ id: 't1', name: 'studio' })],
+    downloads: [],
+    settings: { ...DEFAULT_SETTINGS },
+    tokens: { hf: false, civitai: false, editable: false },
+    host: 'headless',
+    ...over
+  }
+}
+
+type Handler = (args: unknown) => unknown
+export interface FakeBridge {
+  api: PodPullBridge
+  calls: { m: string; a: unknown }[]
+  /** Answer a method: a value, or a function of the arguments (throw to fail). */
+  answer(m: string, h: Handler): void
+  emit(event: string, payload: unknown): void
+}
+
+export function fakeBridge(snap: Snapshot = snapshot()): FakeBridge {
+  const calls: { m: string; a: unknown }[] = []
+  const handlers = new Map<string, Handler>([['getSnapshot', () => snap]])
+  const listeners = new Map<string, Set<(p: unknown) => void>>()
+  const api = new Proxy({} as PodPullBridge, {
+    get: (_t, prop: string) => {
+      const ev = /^on([A-Z])(.*)$/.exec(prop)
+      if (ev) {
+        const name = `${ev[1]!.toLowerCase()}${ev[2]}`
+        return (cb: (p: unknown) => void) => {
+          const set = listeners.get(name) ?? new Set()
+          listeners.set(name, set)
+          set.add(cb)
+          return () => set.delete(cb)
+        }
+      }
+      return async (a: unknown) => {
+        calls.push({ m: prop, a })
+        const h = handlers.get(prop)
+        if (!h) throw Object.assign(new Error(`${prop} not expected`), { code: 'test' })
+        return h(a)
+      }
+    }
+  })
+  return {
+    api,
+    calls,
+    answer: (m, h) => handlers.set(m, h),
+    emit: (e, p) => listeners.get(e)?.forEach((cb) => cb(p))
+  }
+}
+
+export const apiError = (code: string, message: string): Error & { code: string } =>
+  Object.assign(new Error(message), { code })

@@ -1,0 +1,157 @@
+// Controlling pod downloads (pause, resume, cancel, remove, clear) and what a
+// user sees when a known pod is down: cached records at once, then live ones.
+import { existsSync } from 'node:fs'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { startSshd, type SshdHarness } from '../harness/sshd'
+import { startModelServer, type ModelServer } from '../harness/modelServer'
+import type { DownloadRecord, Settings } from '../../src/shared/types'
+import type { PodTarget } from '../../src/main/targets/podTarget'
+import { UserError } from '../../src/main/targets/target'
+import {
+  killWorkers,
+  newStore,
+  newWorkspace,
+  podTarget,
+  removeWorkspace,
+  waitFor,
+  type FakeStore
+} from './podTargetSetup'
+
+const MiB = 1 << 20
+let sshd: SshdHarness
+let server: ModelServer
+const roots: string[] = []
+const workspaces: string[] = []
+const targets: PodTarget[] = []
+
+beforeAll(async () => {
+  ;[sshd, server] = await Promise.all([startSshd(), startModelServer()])
+})
+afterEach(async () => {
+  if (!sshd.pid) await sshd.start()
+  await Promise.all(targets.splice(0).map((t) => t.close()))
+  workspaces.forEach(killWorkers)
+})
+afterAll(async () => {
+  await Promise.all([sshd.close(), server.close()])
+  roots.forEach(removeWorkspace)
+})
+
+function setup(settings: Partial<Settings> = {}): {
+  ws: string
+  store: FakeStore
+  target: () => PodTarget
+} {
+  const w = newWorkspace()
+  roots.push(w.root)
+  workspaces.push(w.ws)
+  const store = newStore()
+  store.knownHosts[`127.0.0.1:${sshd.port}`] = sshd.hostKeyFingerprint
+  return {
+    ...w,
+    store,
+    target: () => {
+      const t = podTarget(sshd, store, { ws: w.ws, comfyui: w.comfyui, settings })
+      targets.push(t)
+      return t
+    }
+  }
+}
+
+const rec = (t: PodTarget, id: string): DownloadRecord | undefined =>
+  t.downloads().find((r) => r.id === id)
+
+describe('controls', () => {
+  it('pauses and resumes, cancels and removes, clears completed', async () => {
+    const { target } = setup()
+    const slow = server.addFile('/ctl/slow.gguf', { size: 4 * MiB, seed: 's', throttleBps: MiB })
+    const quick = server.addFile('/ctl/quick.gguf', { size: MiB, seed: 'q' })
+    const t = target()
+    await t.open()
+
+    const { id, path } = await t.start({ url: slow.url, folder: 'llm', connections: 1 })
+    await waitFor(() => (rec(t, id)?.downloaded ?? 0) > 0, 'first bytes')
+    await t.pause(id)
+    expect(rec(t, id)?.state).toBe('paused')
+    const pausedAt = rec(t, id)!.downloaded
+    await new Promise((r) => setTimeout(r, 1200))
+    expect(rec(t, id)?.downloaded).toBe(pausedAt)
+    await t.resume(id)
+    await waitFor(() => (rec(t, id)?.downloaded ?? 0) > pausedAt, 'progress after resume')
+    await t.cancel(id)
+    expect(rec(t, id)?.state).toBe('cancelled')
+    expect(existsSync(`${path}.part`)).toBe(false)
+    const removed: string[] = []
+    t.on('downloads', (ev) => ev.removed.forEach((r) => removed.push(r.id)))
+    await t.remove(id)
+    expect(rec(t, id)).toBeUndefined()
+    expect(removed).toEqual([id])
+
+    const done = await t.start({ url: quick.url, folder: 'llm', connections: 1 })
+    await waitFor(() => rec(t, done.id)?.state === 'completed', 'quick completed')
+    expect(await t.clearCompleted()).toBe(1)
+    expect(t.downloads()).toEqual([])
+    expect(existsSync(done.path)).toBe(true)
+  })
+
+  it('names the problem when a start is refused by the helper', async () => {
+    const { target } = setup()
+    const t = target()
+    await t.open()
+    const err = await t
+      .start({ url: `${server.url}/missing.bin`, folder: 'loras', connections: 1 })
+      .catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(UserError)
+    expect((err as UserError).code).toBe('http')
+  })
+})
+
+describe('a known pod that is down', () => {
+  it('shows cached records at once, stays offline without throwing, and catches up when back', async () => {
+    const { store, target } = setup()
+    const f = server.addFile('/ctl/down.gguf', { size: 2 * MiB, seed: 'd', throttleBps: MiB })
+    const first = target()
+    await first.open()
+    const { id } = await first.start({ url: f.url, folder: 'llm', connections: 1 })
+    await waitFor(() => (rec(first, id)?.downloaded ?? 0) > 0, 'first bytes')
+    await first.close()
+    const seenAt = store.lastSeen
+    expect(seenAt).not.toBeNull()
+
+    await sshd.stop()
+    const t = target()
+    expect(t.info()).toMatchObject({ connection: 'connecting', lastSeen: seenAt })
+    expect(rec(t, id)?.state).toBe('downloading')
+    await t.open() // resolves: the pod is known, it is just down
+    expect(t.info().connection).toBe('offline')
+    expect(t.info().message).toContain('refused the SSH connection')
+    await expect(t.pause(id)).rejects.toThrow(/is not connected/)
+
+    await sshd.start()
+    await waitFor(() => t.info().connection === 'online', 'online again')
+    await waitFor(() => rec(t, id)?.state === 'completed', 'completed')
+    expect(t.info().message).toBeNull()
+  })
+
+  it('leaves a dead worker paused when auto-resume is off, until the user resumes it', async () => {
+    const { ws, target } = setup({ autoResume: false })
+    const f = server.addFile('/ctl/dead.gguf', { size: 3 * MiB, seed: 'x', throttleBps: MiB })
+    const first = target()
+    await first.open()
+    const { id, path } = await first.start({ url: f.url, folder: 'llm', connections: 1 })
+    await waitFor(() => (rec(first, id)?.downloaded ?? 0) > 0, 'first bytes')
+    await first.close()
+    killWorkers(ws)
+    const requestsBefore = server.requestsFor(f.path).length
+    const second = target()
+    await second.open()
+    await waitFor(() => rec(second, id)?.state === 'paused', 'settled to paused')
+    await new Promise((r) => setTimeout(r, 1500))
+    expect(rec(second, id)?.state).toBe('paused')
+    expect(server.requestsFor(f.path).length).toBe(requestsBefore)
+
+    await second.resume(id)
+    await waitFor(() => rec(second, id)?.state === 'completed', 'completed', 30_000)
+    expect(existsSync(path)).toBe(true)
+  })
+})

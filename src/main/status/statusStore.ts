@@ -165,6 +165,8 @@ export class StatusStore extends EventEmitter<StoreEvents> {
     this.dirty.delete(path)
     await this.watch.acknowledge()
     this.rebuildView()
+    // hold() put it in the view already, so the diff above doesn't report it.
+    if (result?.ok) this.emit('change', { upserts: [[path, result.entry]], removed: [] })
     return result!
   }
 

@@ -1,0 +1,556 @@
+// A ComfyUI install on this machine. Jobs run in-process on the TypeScript
+// engine, a few at a time; the workspace's status file is the truth they are
+// written to, shared with the CLI, a second app and anything else on this host.
+import { randomBytes } from 'node:crypto'
+import { EventEmitter } from 'node:events'
+import { access, constants, readdir, realpath, stat } from 'node:fs/promises'
+import { join, sep } from 'node:path'
+import {
+  ACTIVE_STATES,
+  type ConnectionTestResult,
+  type DownloadRecord,
+  type LocalTargetConfig,
+  type ModelFile,
+  type Settings,
+  type StartResult,
+  type TargetInfo
+} from '../../shared/types'
+import { runDownload } from '../engine/download'
+import { removePartial, sidecarPath } from '../engine/sidecar'
+import { EngineError, type EngineOptions, type EngineResult } from '../engine/types'
+import { sha256File, statfsFree } from '../engine/verify'
+import { resolveDestination } from '../sources/destination'
+import { sanitizeFilename } from '../sources/fileNames'
+import { probeUrl, type ProbeResult } from '../sources/probe'
+import { sourceOf } from '../sources/sourceUrls'
+import { stripSecrets } from '../sources/urlSafety'
+import {
+  failed,
+  finished,
+  progressed,
+  queuedEntry,
+  requeued,
+  stoppedWhileIdle
+} from '../status/jobEntries'
+import { entryToRecord, type StatusEntry } from '../status/statusEntry'
+import { StatusStore, type StatusChange } from '../status/statusStore'
+import { UserError, type Target, type TargetEvents, type TargetStartRequest } from './target'
+
+export interface LocalTargetDeps {
+  settings: () => Settings
+  auth: (url: URL) => string | undefined
+  authHint: (url: URL) => string | undefined
+  /** Epoch ms; injectable for tests. */
+  clock?: () => number
+  freeSpace?: (dir: string) => Promise<number>
+  hostname?: string
+  /** Engine tuning (tests shorten stalls and backoff). */
+  engine?: Pick<
+    EngineOptions,
+    'stallTimeoutMs' | 'maxAttempts' | 'retryBaseMs' | 'segmentThreshold'
+  >
+  /** Status-file poll fallback and write batching, in ms. */
+  statusPollMs?: number
+  statusFlushMs?: number
+}
+
+interface Job {
+  id: string
+  path: string
+  /** A token pasted in the URL (`?token=`): sent as a header to that host only, kept in memory only. */
+  urlToken?: { host: string; auth: string }
+  overwrite: boolean
+  /** Attempts of earlier runs, so the entry's count keeps growing across resumes. */
+  attemptsBefore: number
+  queued: boolean
+  controller?: AbortController
+  done?: Promise<void>
+}
+
+const TOKEN_PARAMS = ['token', 'api_key']
+const newId = (): string => randomBytes(8).toString('hex')
+const isActive = (e: StatusEntry): boolean => ACTIVE_STATES.includes(e.status)
+
+/** The URL to store and fetch (no secrets) and a token the user pasted into it. */
+function splitToken(pasted: string): { url: string; urlToken?: Job['urlToken'] } {
+  const u = new URL(pasted)
+  const token = TOKEN_PARAMS.map((p) => u.searchParams.get(p)).find((t) => t)
+  const url = stripSecrets(pasted)
+  return token ? { url, urlToken: { host: u.host, auth: `Bearer ${token}` } } : { url }
+}
+
+export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
+  readonly id: string
+  private readonly name: string
+  private readonly config: LocalTargetConfig
+  private readonly store: StatusStore
+  private readonly jobs = new Map<string, Job>()
+  private readonly queue: string[] = []
+  private running = 0
+  private modelsDir: string
+  /** The models folder with symlinks resolved: status keys use it (resolveDestination). */
+  private realModels: string
+  private freeBytes: number | null = null
+  private message: string | null = null
+  private opened = false
+  private readonly staleSeen: string[] = []
+
+  constructor(
+    def: { id: string; name: string; config: LocalTargetConfig },
+    private readonly deps: LocalTargetDeps
+  ) {
+    super()
+    this.id = def.id
+    this.name = def.name
+    this.config = def.config
+    this.modelsDir = this.realModels = join(def.config.comfyui, 'models')
+    this.store = new StatusStore({
+      workspace: def.config.workspace,
+      retentionHours: () => deps.settings().retentionHours,
+      staleMinutes: () => deps.settings().staleMinutes,
+      clock: deps.clock,
+      host: deps.hostname,
+      pollMs: deps.statusPollMs,
+      flushIntervalMs: deps.statusFlushMs
+    })
+    this.store.on('change', (c) => this.forward(c))
+    this.store.on('stale', (paths) => this.onStale(paths))
+    this.store.on('error', (err) => {
+      this.message = `The status file could not be updated: ${err.message}`
+      this.emit('info', this.info())
+    })
+  }
+
+  info(): TargetInfo {
+    return {
+      id: this.id,
+      name: this.name,
+      config: this.config,
+      connection: this.message ? 'error' : 'online',
+      lastSeen: Date.now(),
+      freeBytes: this.freeBytes,
+      comfyui: this.config.comfyui,
+      message: this.message
+    }
+  }
+
+  downloads(): DownloadRecord[] {
+    const out: DownloadRecord[] = []
+    for (const [p, e] of this.store.entries())
+      if (this.owns(p)) out.push(entryToRecord(this.id, p, e))
+    return out
+  }
+
+  async open(): Promise<void> {
+    if (this.opened) return
+    this.realModels = await realpath(this.modelsDir).catch(() => this.modelsDir)
+    this.message = (await this.problem()) ?? null
+    await this.store.open()
+    this.opened = true
+    await this.refreshFreeSpace()
+    this.emit('info', this.info())
+    this.resumeStale(this.staleSeen.splice(0))
+  }
+
+  async close(): Promise<void> {
+    if (!this.opened) return
+    this.opened = false
+    for (const id of this.queue.splice(0)) await this.stopIdle(id, 'paused')
+    const running = [...this.jobs.values()].filter((j) => j.controller)
+    for (const j of running) j.controller!.abort('pause')
+    await Promise.all(running.map((j) => j.done))
+    await this.store.close()
+  }
+
+  async start(req: TargetStartRequest): Promise<StartResult> {
+    const { url, urlToken } = splitToken(req.url)
+    const auth = this.authFor(urlToken)
+    let filename = req.filename
+    let probe: ProbeResult | undefined
+    if (!filename) {
+      // Downloaded before from the same URL into the same folder: no need to ask the server.
+      filename = this.earlierFilename(url, req.folder)
+      if (!filename) {
+        probe = await probeUrl(url, { auth, authHint: this.deps.authHint })
+        filename = sanitizeFilename(probe.filename)
+      }
+    }
+    const path = await resolveDestination(this.modelsDir, req.folder, filename)
+    const cur = this.store.get(path)
+    if (cur && isActive(cur)) return { id: cur.id, outcome: 'already-active', path }
+    const sha256 = req.sha256 ?? probe?.sha256 ?? null
+    const existing = await stat(path).catch(() => undefined)
+    if (existing && !req.overwrite) {
+      await this.checkSameFile(path, existing.size, { url, sha256, probe, cur, auth })
+      return { id: cur?.id ?? newId(), outcome: 'already-present', path }
+    }
+    const id = cur?.id ?? newId()
+    const entry = queuedEntry({
+      id,
+      url,
+      folder: req.folder,
+      filename,
+      sha256,
+      source: sourceOf(url),
+      connections: req.connections ?? this.deps.settings().connections,
+      owner: this.store.owner(),
+      now: this.store.now()
+    })
+    const claimed = await this.store.claim(path, entry, { urgent: true, running: true })
+    if (!claimed.ok) return { id: claimed.holder.id, outcome: 'already-active', path }
+    const job: Job = {
+      id,
+      path,
+      overwrite: req.overwrite ?? false,
+      attemptsBefore: 0,
+      queued: false,
+      ...(urlToken ? { urlToken } : {})
+    }
+    this.jobs.set(id, job)
+    this.enqueue(job)
+    return { id, outcome: 'started', path }
+  }
+
+  async pause(id: string): Promise<void> {
+    const [, e] = this.entry(id)
+    const job = this.jobs.get(id)
+    if (job?.controller) {
+      job.controller.abort('pause')
+      await job.done
+    } else if (job?.queued) {
+      await this.stopIdle(id, 'paused')
+    } else if (isActive(e)) {
+      throw this.busy(e)
+    } else if (e.status !== 'paused') {
+      throw new UserError('bad-state', `Only a running or queued download can be paused.`)
+    }
+  }
+
+  async resume(id: string): Promise<void> {
+    await this.requeue(id, false)
+  }
+
+  async retry(id: string): Promise<void> {
+    await this.requeue(id, true)
+  }
+
+  async cancel(id: string): Promise<void> {
+    const [, e] = this.entry(id)
+    const job = this.jobs.get(id)
+    if (job?.controller) {
+      job.controller.abort('cancel')
+      await job.done
+      return
+    }
+    if (isActive(e) && !job?.queued) throw this.busy(e)
+    if (e.status === 'completed')
+      throw new UserError('bad-state', 'This download has finished; remove it instead.')
+    await this.stopIdle(id, 'cancelled')
+  }
+
+  async remove(id: string): Promise<void> {
+    const [path, e] = this.entry(id)
+    if (isActive(e))
+      throw new UserError('busy', 'This download is still running: pause or cancel it first.')
+    // A forgotten paused or failed job would leave its partial file behind for good.
+    if (e.status !== 'completed') await removePartial(path)
+    this.jobs.delete(id)
+    this.store.delete(path)
+    await this.store.flush()
+  }
+
+  async clearCompleted(): Promise<number> {
+    let n = 0
+    for (const [p, e] of [...this.store.entries()]) {
+      if (!this.owns(p) || e.status !== 'completed') continue
+      this.store.delete(p)
+      this.jobs.delete(e.id)
+      n++
+    }
+    await this.store.flush()
+    return n
+  }
+
+  async listModels(): Promise<ModelFile[]> {
+    const out: ModelFile[] = []
+    await walkModels(this.modelsDir, '', out)
+    return out.sort((a, b) => a.folder.localeCompare(b.folder) || a.name.localeCompare(b.name))
+  }
+
+  async test(): Promise<ConnectionTestResult> {
+    const problem = await this.problem()
+    await this.refreshFreeSpace()
+    return {
+      ok: problem === undefined,
+      message: problem ?? `ComfyUI found at ${this.config.comfyui}.`,
+      comfyui: this.config.comfyui,
+      freeBytes: this.freeBytes
+    }
+  }
+
+  async rawStatus(): Promise<Record<string, unknown>> {
+    return this.store.raw()
+  }
+
+  // ── jobs ────────────────────────────────────────────────────────────────
+
+  private enqueue(job: Job): void {
+    job.queued = true
+    this.queue.push(job.id)
+    this.pump()
+  }
+
+  private pump(): void {
+    const limit = Math.max(1, this.deps.settings().concurrency)
+    while (this.running < limit && this.queue.length > 0) {
+      const job = this.jobs.get(this.queue.shift()!)
+      if (!job) continue
+      job.queued = false
+      this.running++
+      job.done = this.run(job).finally(() => {
+        this.running--
+        job.done = undefined
+        this.pump()
+      })
+    }
+  }
+
+  private async run(job: Job): Promise<void> {
+    const e0 = this.store.get(job.path)
+    if (!e0 || e0.status !== 'queued') return
+    const controller = new AbortController()
+    job.controller = controller
+    let last = this.store.put(job.path, { ...e0, status: 'starting' }, this.runningWrite(true))
+    try {
+      const result = await runDownload(
+        {
+          id: job.id,
+          url: e0.url,
+          finalPath: job.path,
+          sha256: e0.sha256,
+          connections: e0.connections,
+          overwrite: job.overwrite
+        },
+        {
+          ...this.deps.engine,
+          signal: controller.signal,
+          auth: this.authFor(job.urlToken),
+          authHint: this.deps.authHint,
+          freeSpace: this.deps.freeSpace,
+          onProgress: (p) => {
+            const next = progressed(last, p, job.attemptsBefore, this.store.now())
+            last = this.store.put(job.path, next, this.runningWrite(next.status !== last.status))
+          }
+        }
+      )
+      await this.settle(job, finished(last, result, this.store.now()))
+      if (result.outcome === 'completed') void this.refreshFreeSpace()
+    } catch (err) {
+      await this.settle(job, await this.failure(job, last, err, controller.signal))
+    } finally {
+      job.controller = undefined
+      job.attemptsBefore = this.store.get(job.path)?.attempts ?? job.attemptsBefore
+    }
+  }
+
+  private runningWrite(urgent: boolean) {
+    return { urgent, running: true }
+  }
+
+  /** A job's final state for this run, on disk before pause()/cancel()/close() return. */
+  private async settle(job: Job, e: StatusEntry): Promise<void> {
+    this.store.put(job.path, e, { urgent: true })
+    await this.store.flush().catch((err: Error) => this.store.emit('error', err))
+  }
+
+  private async failure(
+    job: Job,
+    e: StatusEntry,
+    err: unknown,
+    signal: AbortSignal
+  ): Promise<StatusEntry> {
+    if (signal.aborted) {
+      // Stopped on request while the engine was failing: honour the request.
+      const r: EngineResult = {
+        outcome: signal.reason === 'cancel' ? 'cancelled' : 'paused',
+        fileSize: null,
+        bytesFetched: 0,
+        sha256: null,
+        resumable: await this.hasPartial(job.path)
+      }
+      if (r.outcome === 'cancelled') await removePartial(job.path)
+      return finished(e, r, this.store.now())
+    }
+    if (err instanceof EngineError) return failed(e, err.message, err.resumable)
+    if (err instanceof UserError) return failed(e, err.message, false)
+    const why = err instanceof Error ? err.message : String(err)
+    return failed(e, `The download failed unexpectedly: ${why}`, await this.hasPartial(job.path))
+  }
+
+  private async requeue(id: string, retry: boolean): Promise<void> {
+    const job = this.jobs.get(id)
+    if (job?.queued) return // already on its way
+    if (job?.done) {
+      if (isActive(this.entry(id)[1])) return // running here
+      await job.done // its run is writing its final state: let it finish first
+    }
+    const [path, e] = this.entry(id)
+    if (isActive(e)) throw this.busy(e)
+    if (e.status === 'completed') throw new UserError('bad-state', 'This download has finished.')
+    const j: Job = job ?? { id, path, overwrite: false, attemptsBefore: 0, queued: false }
+    j.attemptsBefore = retry ? e.attempts : e.attempts - 1
+    this.jobs.set(id, j)
+    j.queued = true // claimed below: nobody else may queue it meanwhile
+    const next = requeued(e, this.store.owner(), this.store.now(), retry)
+    const claimed = await this.store.claim(path, next, { urgent: true, running: true })
+    j.queued = false
+    if (!claimed.ok) throw this.busy(claimed.holder)
+    this.enqueue(j)
+  }
+
+  /** Pauses or cancels a job that the engine isn't running. */
+  private async stopIdle(id: string, state: 'paused' | 'cancelled'): Promise<void> {
+    const i = this.queue.indexOf(id)
+    if (i >= 0) this.queue.splice(i, 1)
+    const job = this.jobs.get(id)
+    if (job) job.queued = false
+    const found = this.store.findById(id)
+    if (!found) return
+    const [path, e] = found
+    if (state === 'cancelled') await removePartial(path)
+    const resumable = state === 'paused' && (await this.hasPartial(path))
+    this.store.put(path, stoppedWhileIdle(e, state, resumable), { urgent: true })
+    await this.store.flush()
+  }
+
+  private resumeStale(paths: string[]): void {
+    if (!this.deps.settings().autoResume) return
+    for (const p of paths) {
+      const e = this.store.get(p)
+      if (!e || !this.owns(p) || e.status !== 'paused') continue
+      this.requeue(e.id, false).catch(() => undefined) // another process took it: fine
+    }
+  }
+
+  private onStale(paths: string[]): void {
+    if (this.opened) this.resumeStale(paths)
+    else this.staleSeen.push(...paths)
+  }
+
+  // ── helpers ─────────────────────────────────────────────────────────────
+
+  private entry(id: string): [string, StatusEntry] {
+    const found = this.store.findById(id)
+    if (!found || !this.owns(found[0]))
+      throw new UserError('not-found', 'That download is no longer listed.')
+    return found
+  }
+
+  private busy(e: StatusEntry): UserError {
+    const who = e.owner ? ` (process ${e.owner.pid} on ${e.owner.host})` : ''
+    return new UserError('busy', `Another PodPull process${who} is running this download.`)
+  }
+
+  private owns(path: string): boolean {
+    return path.startsWith(this.realModels + sep) || path.startsWith(this.modelsDir + sep)
+  }
+
+  private authFor(urlToken: Job['urlToken']): (url: URL) => string | undefined {
+    return (u) => (urlToken && u.host === urlToken.host ? urlToken.auth : this.deps.auth(u))
+  }
+
+  private earlierFilename(url: string, folder: string): string | undefined {
+    for (const [p, e] of this.store.entries())
+      if (this.owns(p) && e.url === url && e.folder === folder) return e.filename
+    return undefined
+  }
+
+  /** Throws unless the file at `path` is the one asked for (size, and sha256 when known). */
+  private async checkSameFile(
+    path: string,
+    have: number,
+    o: {
+      url: string
+      sha256: string | null
+      probe?: ProbeResult
+      cur?: StatusEntry
+      auth: (u: URL) => string | undefined
+    }
+  ): Promise<void> {
+    // What this workspace downloaded from this URL before: no need to ask the server.
+    const earlier = o.cur?.status === 'completed' && o.cur.url === o.url ? o.cur : undefined
+    const want =
+      o.probe?.size ??
+      earlier?.file_size ??
+      (await probeUrl(o.url, { auth: o.auth, authHint: this.deps.authHint })).size
+    const sha = o.sha256 ?? earlier?.sha256 ?? null
+    const sameSize = want !== null && want === have
+    if (sameSize && (!sha || (await sha256File(path)) === sha)) return
+    const why = sha && sameSize ? 'its SHA-256 differs' : `it is ${have} bytes, not ${want ?? '?'}`
+    throw new UserError(
+      'exists',
+      `A different file already exists at ${path} (${why}): remove it or choose to overwrite it.`
+    )
+  }
+
+  private async hasPartial(path: string): Promise<boolean> {
+    return stat(sidecarPath(path)).then(
+      () => true,
+      () => false
+    )
+  }
+
+  private async problem(): Promise<string | undefined> {
+    if (!(await isDir(this.modelsDir)))
+      return `${this.config.comfyui} has no models/ folder; is it a ComfyUI install?`
+    const writable = await access(this.config.workspace, constants.W_OK).then(
+      () => true,
+      () => false
+    )
+    if (!writable) return `The workspace ${this.config.workspace} is not writable.`
+    return undefined
+  }
+
+  private async refreshFreeSpace(): Promise<void> {
+    const free = await (this.deps.freeSpace ?? statfsFree)(this.modelsDir).catch(() => null)
+    if (free === this.freeBytes) return
+    this.freeBytes = free
+    if (this.opened) this.emit('info', this.info())
+  }
+
+  private forward(c: StatusChange): void {
+    const upserts = c.upserts
+      .filter(([p]) => this.owns(p))
+      .map(([p, e]) => entryToRecord(this.id, p, e))
+    const removed = c.removed
+      .filter(([p]) => this.owns(p))
+      .map(([, e]) => ({ id: e.id, rev: e.rev + 1 }))
+    if (upserts.length || removed.length)
+      this.emit('downloads', { targetId: this.id, upserts, removed })
+  }
+}
+
+async function isDir(p: string): Promise<boolean> {
+  return stat(p).then(
+    (s) => s.isDirectory(),
+    () => false
+  )
+}
+
+const PARTIAL = /\.part(\.json)?$|\.part\.json\.tmp-/
+
+/** Model files under models/, folder by folder (no partial files, no hidden files). */
+async function walkModels(dir: string, folder: string, out: ModelFile[], depth = 0): Promise<void> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => [])
+  for (const d of entries) {
+    if (d.name.startsWith('.') || PARTIAL.test(d.name)) continue
+    const full = join(dir, d.name)
+    const s = await stat(full).catch(() => undefined)
+    if (!s) continue
+    if (s.isDirectory()) {
+      if (depth < 4) await walkModels(full, folder ? `${folder}/${d.name}` : d.name, out, depth + 1)
+    } else if (s.isFile() && folder) {
+      out.push({ folder, name: d.name, size: s.size, mtime: Math.floor(s.mtimeMs / 1000) })
+    }
+  }
+}

@@ -1,0 +1,320 @@
+// LocalTarget end to end against the real loopback model server: the queue,
+// every user action, the already-present / already-active / exists rules,
+// close(), the models inventory and the events the dashboard lives on.
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import {
+  DEFAULT_SETTINGS,
+  type DownloadRecord,
+  type DownloadsChangedEvent,
+  type Settings,
+  type TargetInfo
+} from '../../src/shared/types'
+import { LocalTarget } from '../../src/main/targets/localTarget'
+import { startModelServer, type ModelServer } from '../harness/modelServer'
+
+const MiB = 1 << 20
+let srv: ModelServer
+let root: string
+let n = 0
+const targets: LocalTarget[] = []
+
+beforeAll(async () => {
+  srv = await startModelServer()
+  root = await mkdtemp(join(tmpdir(), 'podpull-local-'))
+})
+afterEach(async () => {
+  for (const t of targets.splice(0)) await t.close()
+})
+afterAll(async () => {
+  await srv.close()
+  await rm(root, { recursive: true, force: true })
+})
+
+interface Setup {
+  target: LocalTarget
+  workspace: string
+  models: string
+  events: DownloadsChangedEvent[]
+  infos: TargetInfo[]
+  settings: Settings
+}
+
+async function setup(over: Partial<Settings> = {}): Promise<Setup> {
+  const workspace = join(root, `ws${n++}`)
+  const comfyui = join(workspace, 'ComfyUI')
+  const models = join(comfyui, 'models')
+  await mkdir(join(models, 'loras'), { recursive: true })
+  const settings = { ...DEFAULT_SETTINGS, connections: 1, ...over }
+  const target = new LocalTarget(
+    { id: 't1', name: 'studio', config: { kind: 'local', comfyui, workspace } },
+    {
+      settings: () => settings,
+      auth: () => undefined,
+      authHint: () => undefined,
+      engine: { retryBaseMs: 50, maxAttempts: 2 },
+      statusPollMs: 300
+    }
+  )
+  const events: DownloadsChangedEvent[] = []
+  const infos: TargetInfo[] = []
+  target.on('downloads', (e) => events.push(e))
+  target.on('info', (i) => infos.push(i))
+  targets.push(target)
+  await target.open()
+  return { target, workspace, models, events, infos, settings }
+}
+
+async function until<T>(what: string, get: () => T, ok: (v: T) => boolean, ms = 20_000) {
+  const end = Date.now() + ms
+  for (;;) {
+    const v = get()
+    if (ok(v)) return v
+    if (Date.now() > end)
+      throw new Error(`Timed out waiting for ${what}; last: ${JSON.stringify(v)}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+const record = (t: LocalTarget, id: string): DownloadRecord | undefined =>
+  t.downloads().find((r) => r.id === id)
+const stateOf = (t: LocalTarget, id: string) => record(t, id)?.state
+const waitState = (t: LocalTarget, id: string, state: string, ms?: number) =>
+  until(
+    `${id} ${state}`,
+    () => record(t, id),
+    (r) => r?.state === state,
+    ms
+  )
+const sha = (p: string): string => createHash('sha256').update(readFileSync(p)).digest('hex')
+const statusFile = async (ws: string) =>
+  JSON.parse(await readFile(join(ws, '.download_status.json'), 'utf8')) as Record<
+    string,
+    Record<string, unknown>
+  >
+
+describe('LocalTarget', () => {
+  it('runs three downloads two at a time, the third queued until a slot frees', async () => {
+    const s = await setup({ concurrency: 2 })
+    const files = [0, 1, 2].map((i) =>
+      srv.addFile(`/q/m${i}.safetensors`, { size: MiB, seed: `q${i}`, throttleBps: MiB })
+    )
+    const started = await Promise.all(
+      files.map((f) => s.target.start({ url: f.url, folder: 'loras' }))
+    )
+    expect(started.map((r) => r.outcome)).toEqual(['started', 'started', 'started'])
+    await until(
+      'two running',
+      () => started.map((r) => stateOf(s.target, r.id)),
+      (st) => st.filter((x) => x === 'downloading').length === 2
+    )
+    expect(started.map((r) => stateOf(s.target, r.id))).toContain('queued')
+    for (const r of started) await waitState(s.target, r.id, 'completed')
+    files.forEach((f, i) => expect(sha(started[i]!.path)).toBe(f.sha256))
+    // The third began only after one of the first two had finished.
+    // (the first request of each is the 1-byte probe for its name, all at once)
+    const firstGets = files.map((f) => srv.requestsFor(f.path).find((r) => r.bytesSent > 1)!.time)
+    const sorted = [...firstGets].sort((a, b) => a - b)
+    expect(sorted[2]! - sorted[0]!).toBeGreaterThan(600)
+    // Events: every state a job went through, revisions only going up.
+    const seen = s.events.flatMap((e) => e.upserts).filter((r) => r.id === started[2]!.id)
+    expect(new Set(seen.map((r) => r.state))).toEqual(
+      new Set(['queued', 'starting', 'downloading', 'verifying', 'completed'])
+    )
+    const revs = seen.map((r) => r.rev)
+    expect(revs).toEqual([...revs].sort((a, b) => a - b))
+    expect(s.infos.some((i) => typeof i.freeBytes === 'number' && i.freeBytes > 0)).toBe(true)
+    const disk = await statusFile(s.workspace)
+    expect(disk[started[0]!.path]).toMatchObject({
+      status: 'completed',
+      progress: 100,
+      owner: null
+    })
+  })
+
+  it('pause keeps the .part; resume finishes it with a Range request', async () => {
+    const s = await setup()
+    const f = srv.addFile('/p/pause.safetensors', {
+      size: 4 * MiB,
+      seed: 'p',
+      throttleBps: 2 * MiB
+    })
+    const { id, path } = await s.target.start({ url: f.url, folder: 'loras' })
+    await until(
+      'bytes',
+      () => record(s.target, id)?.downloaded ?? 0,
+      (d) => d > MiB
+    )
+    await s.target.pause(id)
+    expect(stateOf(s.target, id)).toBe('paused')
+    expect(existsSync(`${path}.part`)).toBe(true)
+    expect((await statusFile(s.workspace))[path]).toMatchObject({
+      status: 'paused',
+      resumable: true
+    })
+    srv.setFaults(f.path, { throttleBps: undefined })
+    await s.target.resume(id)
+    await waitState(s.target, id, 'completed')
+    expect(sha(path)).toBe(f.sha256)
+    const ranges = srv.requestsFor(f.path).map((r) => String(r.headers.range ?? ''))
+    expect(ranges.some((r) => /^bytes=[1-9]\d*-/.test(r))).toBe(true)
+    // Only what was in flight when paused is fetched twice (a restart would add > 1 MiB).
+    expect(srv.bytesServed(f.path)).toBeLessThanOrEqual(f.size + MiB / 2)
+  })
+
+  it('cancel removes the .part and sidecar; retry downloads it again; remove drops it', async () => {
+    const s = await setup()
+    const f = srv.addFile('/c/cancel.safetensors', {
+      size: 4 * MiB,
+      seed: 'c',
+      throttleBps: 2 * MiB
+    })
+    const { id, path } = await s.target.start({ url: f.url, folder: 'loras' })
+    await until(
+      'bytes',
+      () => record(s.target, id)?.downloaded ?? 0,
+      (d) => d > 0
+    )
+    await expect(s.target.remove(id)).rejects.toThrow(/pause or cancel it first/)
+    await s.target.cancel(id)
+    expect(stateOf(s.target, id)).toBe('cancelled')
+    expect(existsSync(`${path}.part`)).toBe(false)
+    expect(existsSync(`${path}.part.json`)).toBe(false)
+    srv.setFaults(f.path, { throttleBps: undefined })
+    await s.target.retry(id)
+    await waitState(s.target, id, 'completed')
+    expect(record(s.target, id)!.attempts).toBe(2)
+    expect(sha(path)).toBe(f.sha256)
+    await s.target.remove(id)
+    expect(record(s.target, id)).toBeUndefined()
+    expect((await statusFile(s.workspace))[path]).toBeUndefined()
+    expect(s.events.some((e) => e.removed.some((r) => r.id === id))).toBe(true)
+    expect(existsSync(path)).toBe(true) // removing the entry never deletes the model
+  })
+
+  it('a failure shows one clear sentence; retry after the fix completes', async () => {
+    const s = await setup()
+    const f = srv.addFile('/e/forbidden.safetensors', { size: MiB, seed: 'e', forbidden: true })
+    const { id, path } = await s.target.start({
+      url: f.url,
+      folder: 'loras',
+      filename: 'forbidden.safetensors'
+    })
+    const r = await waitState(s.target, id, 'error')
+    expect(r!.error).toMatch(/403|forbidden|denied/i)
+    expect(existsSync(path)).toBe(false)
+    srv.setFaults(f.path, { forbidden: undefined })
+    await s.target.retry(id)
+    await waitState(s.target, id, 'completed')
+    expect(sha(path)).toBe(f.sha256)
+  })
+
+  it('already-active while running, already-present afterwards without fetching', async () => {
+    const s = await setup()
+    const f = srv.addFile('/a/active.safetensors', {
+      size: 2 * MiB,
+      seed: 'a',
+      throttleBps: 4 * MiB
+    })
+    const first = await s.target.start({ url: f.url, folder: 'loras' })
+    const again = await s.target.start({ url: f.url, folder: 'loras' })
+    expect(again).toEqual({ id: first.id, outcome: 'already-active', path: first.path })
+    await waitState(s.target, first.id, 'completed')
+    const served = srv.bytesServed(f.path)
+    const present = await s.target.start({ url: f.url, folder: 'loras' })
+    expect(present.outcome).toBe('already-present')
+    expect(present.path).toBe(first.path)
+    expect(srv.bytesServed(f.path)).toBe(served)
+    const withHash = await s.target.start({
+      url: f.url,
+      folder: 'loras',
+      filename: 'active.safetensors',
+      sha256: f.sha256
+    })
+    expect(withHash.outcome).toBe('already-present')
+  })
+
+  it('a different file in place is an error unless overwrite is asked for', async () => {
+    const s = await setup()
+    const f = srv.addFile('/x/exists.safetensors', { size: MiB, seed: 'x' })
+    const path = join(s.models, 'loras', 'exists.safetensors')
+    await writeFile(path, 'my own precious file')
+    await expect(s.target.start({ url: f.url, folder: 'loras' })).rejects.toMatchObject({
+      code: 'exists',
+      message: expect.stringMatching(/different file already exists.*overwrite/)
+    })
+    expect(readFileSync(path, 'utf8')).toBe('my own precious file')
+    expect(s.target.downloads()).toEqual([])
+    const r = await s.target.start({ url: f.url, folder: 'loras', overwrite: true })
+    await waitState(s.target, r.id, 'completed')
+    expect(sha(path)).toBe(f.sha256)
+  })
+
+  it('pausing a queued job, clearCompleted, listModels and close()', async () => {
+    const s = await setup({ concurrency: 1 })
+    const a = srv.addFile('/l/a.safetensors', { size: 2 * MiB, seed: 'la', throttleBps: 2 * MiB })
+    const b = srv.addFile('/l/b.safetensors', { size: MiB, seed: 'lb' })
+    const ra = await s.target.start({ url: a.url, folder: 'loras' })
+    const rb = await s.target.start({ url: b.url, folder: 'checkpoints' })
+    expect(stateOf(s.target, rb.id)).toBe('queued')
+    await s.target.pause(rb.id)
+    expect(stateOf(s.target, rb.id)).toBe('paused')
+    await until(
+      'a bytes',
+      () => record(s.target, ra.id)?.downloaded ?? 0,
+      (d) => d > 0
+    )
+    // close() while a runs: it is left paused and resumable, nobody owns it.
+    await s.target.close()
+    const disk = await statusFile(s.workspace)
+    expect(disk[ra.path]).toMatchObject({ status: 'paused', resumable: true, owner: null })
+    expect(existsSync(`${ra.path}.part`)).toBe(true)
+    // A fresh target on the same workspace picks both up.
+    const s2 = await reopen(s)
+    srv.setFaults(a.path, { throttleBps: undefined })
+    await s2.resume(ra.id)
+    await s2.resume(rb.id)
+    await waitState(s2, ra.id, 'completed')
+    await waitState(s2, rb.id, 'completed')
+    const models = await s2.listModels()
+    expect(models.map((m) => [m.folder, m.name, m.size])).toEqual([
+      ['checkpoints', 'b.safetensors', MiB],
+      ['loras', 'a.safetensors', 2 * MiB]
+    ])
+    expect(await s2.clearCompleted()).toBe(2)
+    expect(s2.downloads()).toEqual([])
+    expect(Object.keys(await statusFile(s.workspace))).toEqual([])
+  })
+
+  it("shows another target's downloads on the same workspace through the watch", async () => {
+    const s = await setup()
+    const other = await reopen(s)
+    const f = srv.addFile('/w/watch.safetensors', { size: MiB, seed: 'w', throttleBps: 2 * MiB })
+    const { id } = await s.target.start({ url: f.url, folder: 'loras' })
+    await waitState(other, id, 'completed', 10_000)
+    await expect(other.cancel(id)).rejects.toThrow(/finished/)
+  })
+})
+
+async function reopen(s: Setup): Promise<LocalTarget> {
+  const t = new LocalTarget(
+    {
+      id: 't1',
+      name: 'studio',
+      config: { kind: 'local', comfyui: join(s.workspace, 'ComfyUI'), workspace: s.workspace }
+    },
+    {
+      settings: () => s.settings,
+      auth: () => undefined,
+      authHint: () => undefined,
+      statusPollMs: 300
+    }
+  )
+  targets.push(t)
+  await t.open()
+  return t
+}

@@ -1,0 +1,161 @@
+// A real crash: a separate OS process runs a LocalTarget download and is killed
+// with SIGKILL halfway. The next LocalTarget on that workspace finds the entry
+// owned by a dead pid, shows it paused and (auto-resume on) finishes it with a
+// Range request from where the .part left off.
+import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { build } from 'rolldown'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { DEFAULT_SETTINGS, type DownloadsChangedEvent } from '../../src/shared/types'
+import { LocalTarget } from '../../src/main/targets/localTarget'
+import { startModelServer, type ModelServer } from '../harness/modelServer'
+
+const MiB = 1 << 20
+let srv: ModelServer
+let dir: string
+let childJs: string
+
+// The child: one LocalTarget, one download, then it waits to be killed.
+const CHILD_SOURCE = `
+import { LocalTarget } from ${JSON.stringify(resolve('src/main/targets/localTarget.ts'))}
+const [comfyui, workspace, url] = process.argv.slice(2)
+const settings = { concurrency: 3, connections: 1, retentionHours: 24, staleMinutes: 10,
+  autoResume: false, notifications: false }
+const t = new LocalTarget({ id: 't1', name: 'crash', config: { kind: 'local', comfyui, workspace } },
+  { settings: () => settings, auth: () => undefined, authHint: () => undefined })
+await t.open()
+const r = await t.start({ url, folder: 'vae' })
+process.stdout.write(JSON.stringify(r) + '\\n')
+setInterval(() => undefined, 1000)
+`
+
+beforeAll(async () => {
+  srv = await startModelServer()
+  dir = await mkdtemp(join(tmpdir(), 'podpull-crash-'))
+  const src = join(dir, 'child.ts')
+  await writeFile(src, CHILD_SOURCE)
+  childJs = join(dir, 'child.mjs')
+  await build({
+    input: src,
+    platform: 'node',
+    output: { file: childJs, format: 'esm' },
+    logLevel: 'silent'
+  })
+})
+afterAll(async () => {
+  await srv?.close()
+  await rm(dir, { recursive: true, force: true })
+})
+
+async function until<T>(what: string, get: () => T, ok: (v: T) => boolean, ms = 20_000) {
+  const end = Date.now() + ms
+  for (;;) {
+    const v = get()
+    if (ok(v)) return v
+    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+/** Runs the child until about half of `size` is served, then kills it with SIGKILL. */
+async function crashHalfway(ws: string, url: string, path: string, size: number) {
+  const comfyui = join(ws, 'ComfyUI')
+  await mkdir(join(comfyui, 'models'), { recursive: true })
+  const child = spawn(process.execPath, [childJs, comfyui, ws, url], {
+    stdio: ['ignore', 'pipe', 'inherit']
+  })
+  let out = ''
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+  const exited = new Promise((r) => child.once('exit', r))
+  await until(
+    'half the file',
+    () => srv.bytesServed(path),
+    (n) => n >= size / 2
+  )
+  child.kill('SIGKILL')
+  await exited
+  return { started: JSON.parse(out.trim()) as { id: string; path: string }, pid: child.pid! }
+}
+
+function newTarget(ws: string, autoResume: boolean) {
+  const target = new LocalTarget(
+    {
+      id: 't1',
+      name: 'crash',
+      config: { kind: 'local', comfyui: join(ws, 'ComfyUI'), workspace: ws }
+    },
+    {
+      settings: () => ({ ...DEFAULT_SETTINGS, connections: 1, autoResume }),
+      auth: () => undefined,
+      authHint: () => undefined
+    }
+  )
+  const events: DownloadsChangedEvent[] = []
+  target.on('downloads', (e) => events.push(e))
+  return { target, events }
+}
+
+it('after a SIGKILL the job shows paused and resumes by itself to completion with Range', async () => {
+  const ws = join(dir, 'auto')
+  const size = 8 * MiB
+  const f = srv.addFile('/crash/auto.safetensors', { size, seed: 'crash', throttleBps: 4 * MiB })
+  const { started, pid } = await crashHalfway(ws, f.url, f.path, size)
+  const before = JSON.parse(await readFile(join(ws, '.download_status.json'), 'utf8'))
+  expect(before[started.path]).toMatchObject({ status: 'downloading', owner: { pid } })
+  expect(existsSync(`${started.path}.part`)).toBe(true)
+  expect(existsSync(`${started.path}.part.json`)).toBe(true)
+
+  srv.setFaults(f.path, { throttleBps: undefined })
+  const servedBeforeResume = srv.bytesServed(f.path)
+  const { target, events } = newTarget(ws, true)
+  await target.open()
+  try {
+    const states = () =>
+      events
+        .flatMap((e) => e.upserts)
+        .filter((r) => r.id === started.id)
+        .map((r) => r.state)
+    await until('completed', states, (s) => s.includes('completed'))
+    expect(states()[0]).toBe('paused') // shown paused first, then taken up again
+    expect(states()).toContain('downloading')
+    const body = readFileSync(started.path)
+    expect(createHash('sha256').update(body).digest('hex')).toBe(f.sha256)
+    const resumedFrom = srv
+      .requestsFor(f.path)
+      .filter((r) => r.method === 'GET')
+      .map((r) => /^bytes=(\d+)-/.exec(String(r.headers.range ?? ''))?.[1])
+      .map(Number)
+      .filter((n) => n > 0)
+    expect(Math.max(...resumedFrom)).toBeGreaterThan(size / 4)
+    // The second run fetched only what the first had not kept.
+    expect(srv.bytesServed(f.path) - servedBeforeResume).toBeLessThan(size * 0.75)
+    const after = JSON.parse(await readFile(join(ws, '.download_status.json'), 'utf8'))
+    expect(after[started.path]).toMatchObject({ status: 'completed', owner: null, progress: 100 })
+    expect(existsSync(`${started.path}.part`)).toBe(false)
+  } finally {
+    await target.close()
+  }
+})
+
+it('with auto-resume off the crashed job waits, paused and resumable', async () => {
+  const ws = join(dir, 'manual')
+  const size = 8 * MiB
+  const f = srv.addFile('/crash/manual.safetensors', { size, seed: 'man', throttleBps: 4 * MiB })
+  const { started } = await crashHalfway(ws, f.url, f.path, size)
+  const { target } = newTarget(ws, false)
+  await target.open()
+  try {
+    const served = srv.bytesServed(f.path)
+    await new Promise((r) => setTimeout(r, 300))
+    expect(target.downloads().find((r) => r.id === started.id)?.state).toBe('paused')
+    expect(srv.bytesServed(f.path)).toBe(served)
+    const disk = JSON.parse(await readFile(join(ws, '.download_status.json'), 'utf8'))
+    expect(disk[started.path]).toMatchObject({ status: 'paused', resumable: true, owner: null })
+  } finally {
+    await target.close()
+  }
+})

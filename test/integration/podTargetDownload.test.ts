@@ -166,3 +166,45 @@ function alive(pid: number): boolean {
     return false
   }
 }
+
+describe('tokens', () => {
+  it('reach the helper on stdin only: the download authenticates, no argv, file or log has them', async () => {
+    const w = newWorkspace()
+    roots.push(w.root)
+    workspaces.push(w.ws)
+    const store = newStore()
+    store.knownHosts[`127.0.0.1:${sshd.port}`] = sshd.hostKeyFingerprint
+    const token = 'hf_' + Math.random().toString(36).slice(2) + 'SECRET'
+    const f = server.addFile('/gated/e.safetensors', {
+      size: 2 * MiB,
+      seed: 'e',
+      throttleBps: MiB,
+      requireToken: token
+    })
+    const t = podTarget(sshd, store, {
+      ws: w.ws,
+      comfyui: w.comfyui,
+      tokens: { hf: token },
+      tokenHosts: { hf: [new URL(server.url).host], civitai: [] }
+    })
+    targets.push(t)
+    await t.open()
+    const { id, path } = await t.start({ url: f.url, folder: 'loras', connections: 1 })
+    const owner = await waitFor(
+      () => Object.values(statusFile(w.ws)).find((e) => e.id === id && e.owner)?.owner,
+      'a running worker'
+    )
+    const argv = readFileSync(`/proc/${(owner as { pid: number }).pid}/cmdline`, 'utf8')
+    expect(argv).not.toContain(token)
+    await waitFor(() => record(t, id)?.state === 'completed', 'completed')
+    expect(sha256File(path)).toBe(f.sha256)
+    expect(
+      server.requestsFor(f.path).some((r) => r.headers.authorization === `Bearer ${token}`)
+    ).toBe(true)
+    expect(readFileSync(join(w.ws, '.download_status.json'), 'utf8')).not.toContain(token)
+    const log = readFileSync(join(w.ws, '.podpull', 'logs', `${id}.log`), 'utf8')
+    expect(log).toContain(f.url)
+    expect(log).not.toContain(token)
+    expect(JSON.stringify(store.cache)).not.toContain(token)
+  })
+})

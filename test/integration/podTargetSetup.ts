@@ -35,12 +35,14 @@ export function podTarget(
     settings?: Partial<Settings>
     keyPath?: string | null
     secret?: string
+    tokens?: { hf?: string; civitai?: string }
+    tokenHosts?: { hf: string[]; civitai: string[] }
   }
 ): PodTarget {
   const deps: PodTargetDeps = {
     settings: () => ({ ...DEFAULT_SETTINGS, ...o.settings }),
-    tokens: () => ({}),
-    tokenHosts: () => ({ hf: [], civitai: [] }),
+    tokens: () => o.tokens ?? {},
+    tokenHosts: () => o.tokenHosts ?? { hf: [], civitai: [] },
     knownHosts: {
       get: (k) => store.knownHosts[k],
       set: (k, v) => void (store.knownHosts[k] = v)

@@ -82,6 +82,30 @@ describe('host key', () => {
   })
 })
 
+describe('pod rebuilt while connected', () => {
+  it('goes to error with the changed-key sentence instead of trusting the new key', async () => {
+    const { ws, comfyui } = workspace()
+    const store = newStore()
+    const hostPort = `127.0.0.1:${sshd.port}`
+    const old = sshd.hostKeyFingerprint
+    store.knownHosts[hostPort] = old
+    const t = podTarget(sshd, store, { ws, comfyui })
+    await t.open()
+    await sshd.regenerateHostKey()
+    const end = Date.now() + 15_000
+    while (t.info().connection !== 'error' && Date.now() < end)
+      await new Promise((r) => setTimeout(r, 50))
+    expect(t.info()).toMatchObject({
+      connection: 'error',
+      message:
+        `The host key of ${hostPort} changed (was ${old}, now ${sshd.hostKeyFingerprint}). ` +
+        'If the pod was rebuilt, remove and re-add the target.'
+    })
+    expect(store.knownHosts[hostPort]).toBe(old)
+    await t.close()
+  })
+})
+
 describe('helper', () => {
   it('is uploaded once per version', async () => {
     const { ws, comfyui } = workspace()

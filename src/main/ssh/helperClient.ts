@@ -46,6 +46,12 @@ export class HelperClient {
   ): Promise<T> {
     const r = await this.conn.exec(this.commandLine(command), JSON.stringify(request) + '\n')
     if (r.code === 127) throw new UserError('no-python', NO_PYTHON)
+    if (r.code === null && !r.stdout.trim()) {
+      throw new UserError(
+        'offline',
+        `The connection to ${this.conn.where} dropped before the pod answered "${command}".`
+      )
+    }
     const line = r.stdout.trim().split('\n').pop() ?? ''
     let answer: unknown
     try {

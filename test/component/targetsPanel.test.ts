@@ -1,0 +1,176 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { flushPromises, type VueWrapper } from '@vue/test-utils'
+import TargetsPanel from '../../src/renderer/components/TargetsPanel.vue'
+import type { TargetInfo } from '../../src/shared/types'
+import { apiError, fakeBridge, snapshot, target } from './fixtures'
+import { mountWith } from './mountApp'
+
+let w: VueWrapper | null = null
+afterEach(() => {
+  w?.unmount()
+  w = null
+})
+
+const pod = (over: Partial<TargetInfo> = {}): TargetInfo =>
+  target({
+    id: 'p1',
+    name: 'pod-a100',
+    config: { kind: 'ssh', host: '10.0.0.5', port: 2222, user: 'root', workspace: '/workspace' },
+    ...over
+  })
+
+describe('targets sidebar', () => {
+  it('says what to do when there are no targets', async () => {
+    const fake = fakeBridge(snapshot({ targets: [] }))
+    w = await mountWith(TargetsPanel, fake)
+    expect(w.get('[data-testid="empty-targets"]').text()).toMatch(/Add your local ComfyUI folder/)
+  })
+
+  it('shows free space, and "last seen" only for a target that is not online', async () => {
+    const fake = fakeBridge(
+      snapshot({
+        targets: [
+          target({ id: 't1', name: 'studio', freeBytes: 812e9 }),
+          pod({
+            connection: 'offline',
+            lastSeen: Date.now() - 5 * 60_000,
+            message: 'Connection refused'
+          })
+        ]
+      })
+    )
+    w = await mountWith(TargetsPanel, fake)
+    expect(w.get('[data-testid="target-t1"]').text()).toContain('812.0 GB free')
+    expect(w.get('[data-testid="target-t1"]').find('[data-testid="last-seen"]').exists()).toBe(
+      false
+    )
+    const p = w.get('[data-testid="target-p1"]')
+    expect(p.get('[data-testid="last-seen"]').text()).toBe('last seen 5 min ago')
+    expect(p.text()).toContain('root@10.0.0.5:2222')
+    expect(p.text()).toContain('Connection refused')
+    // The pod comes back: the note goes.
+    fake.emit('targetsChanged', [target({ id: 't1' }), pod({ connection: 'online' })])
+    await flushPromises()
+    expect(w.findAll('[data-testid="last-seen"]')).toHaveLength(0)
+  })
+
+  it('adds a local target, offering the installs it found', async () => {
+    const fake = fakeBridge(snapshot({ targets: [] }))
+    fake.answer('findComfyInstalls', () => ['/home/me/ComfyUI'])
+    fake.answer('addTarget', (a) => target({ id: 'n', name: (a as { name: string }).name }))
+    w = await mountWith(TargetsPanel, fake)
+    await w.get('[data-testid="add-target"]').trigger('click')
+    await flushPromises()
+    const dialog = w.get('[data-testid="target-dialog"]')
+    // Browse… is for Electron only.
+    expect(dialog.text()).not.toContain('Browse')
+    await dialog.get('[data-testid="target-name"]').setValue('studio')
+    await dialog
+      .findAll('button')
+      .find((b) => b.text() === '/home/me/ComfyUI')!
+      .trigger('click')
+    await dialog.get('form').trigger('submit')
+    await flushPromises()
+    expect(fake.calls.find((c) => c.m === 'addTarget')?.a).toEqual({
+      kind: 'local',
+      name: 'studio',
+      comfyui: '/home/me/ComfyUI',
+      workspace: undefined
+    })
+    expect(w.find('[data-testid="target-dialog"]').exists()).toBe(false)
+  })
+
+  it('keeps the dialog and what was typed when main refuses, saying why', async () => {
+    const fake = fakeBridge(snapshot({ targets: [] }))
+    fake.answer('findComfyInstalls', () => [])
+    fake.answer('addTarget', () => {
+      throw apiError('not-comfyui', '/tmp/x is not a ComfyUI install: it has no models/ folder.')
+    })
+    w = await mountWith(TargetsPanel, fake)
+    await w.get('[data-testid="add-target"]').trigger('click')
+    await w.get('[data-testid="target-name"]').setValue('studio')
+    await w.get('[data-testid="target-comfyui"]').setValue('/tmp/x')
+    await w.get('[data-testid="target-save"]').trigger('submit')
+    await flushPromises()
+    expect(w.get('[data-testid="target-error"]').text()).toBe(
+      '/tmp/x is not a ComfyUI install: it has no models/ folder.'
+    )
+    expect((w.get('[data-testid="target-comfyui"]').element as HTMLInputElement).value).toBe(
+      '/tmp/x'
+    )
+  })
+
+  it('a new pod: test connection, confirm the host key, and send it on save', async () => {
+    const fake = fakeBridge(snapshot({ targets: [] }))
+    fake.answer('findComfyInstalls', () => [])
+    fake.answer('testConnection', () => ({
+      ok: true,
+      message: 'Connected.',
+      fingerprint: 'SHA256:abcDEF',
+      needsHostKeyConfirmation: true,
+      freeBytes: 2e9
+    }))
+    fake.answer('addTarget', () => pod())
+    w = await mountWith(TargetsPanel, fake)
+    await w.get('[data-testid="add-target"]').trigger('click')
+    await w.get('input[type="radio"][value="ssh"]').setValue(true)
+    await w.get('[data-testid="target-name"]').setValue('pod-a100')
+    await w.get('[data-testid="target-host"]').setValue('10.0.0.5')
+    await w.get('[data-testid="target-port"]').setValue('2222')
+    await w.get('[data-testid="target-key"]').setValue('/root/.ssh/id_ed25519')
+    await w.get('[data-testid="target-secret"]').setValue('pass phrase')
+    await w.get('[data-testid="target-test"]').trigger('click')
+    await flushPromises()
+    expect(w.get('[data-testid="hostkey"]').text()).toContain('SHA256:abcDEF')
+    expect(w.text()).toContain('2.0 GB free')
+
+    // Saving without confirming the fingerprint is refused, inline.
+    await w.get('form').trigger('submit')
+    await flushPromises()
+    expect(w.get('[data-testid="target-error"]').text()).toMatch(/Confirm the host key/)
+    expect(fake.calls.some((c) => c.m === 'addTarget')).toBe(false)
+
+    await w.get('[data-testid="trust-hostkey"]').setValue(true)
+    await w.get('form').trigger('submit')
+    await flushPromises()
+    expect(fake.calls.find((c) => c.m === 'addTarget')?.a).toEqual({
+      kind: 'ssh',
+      name: 'pod-a100',
+      host: '10.0.0.5',
+      port: 2222,
+      user: 'root',
+      keyPath: '/root/.ssh/id_ed25519',
+      secret: 'pass phrase',
+      workspace: '/workspace',
+      comfyui: undefined,
+      acceptHostKey: 'SHA256:abcDEF'
+    })
+  })
+
+  it('edits send only what changed', async () => {
+    const fake = fakeBridge(snapshot({ targets: [pod()] }))
+    fake.answer('updateTarget', () => pod({ name: 'renamed' }))
+    w = await mountWith(TargetsPanel, fake)
+    await w.get('[aria-label="Edit pod-a100"]').trigger('click')
+    await w.get('[data-testid="target-name"]').setValue('renamed')
+    await w.get('form').trigger('submit')
+    await flushPromises()
+    expect(fake.calls.find((c) => c.m === 'updateTarget')?.a).toEqual({
+      id: 'p1',
+      patch: { name: 'renamed' }
+    })
+  })
+
+  it('removes a target after confirmation; Escape closes the dialog', async () => {
+    const fake = fakeBridge(snapshot({ targets: [pod()] }))
+    fake.answer('removeTarget', () => undefined)
+    w = await mountWith(TargetsPanel, fake)
+    await w.get('[data-testid="add-target"]').trigger('click')
+    await w.get('[role="dialog"]').trigger('keydown', { key: 'Escape' })
+    expect(w.find('[role="dialog"]').exists()).toBe(false)
+    await w.get('[aria-label="Remove pod-a100"]').trigger('click')
+    await w.get('[data-testid="confirm"]').trigger('click')
+    await flushPromises()
+    expect(fake.calls.find((c) => c.m === 'removeTarget')?.a).toEqual({ id: 'p1' })
+  })
+})

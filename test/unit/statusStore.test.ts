@@ -317,4 +317,27 @@ describe('write rate and watching', () => {
     expect(disk['/m/a.bin']!.downloaded).toBe(7)
     expect(disk['/m/b.bin']!.id).toBe('6666666666666666')
   })
+
+  it('claim refuses a path another live process runs, and takes over a dead one', async () => {
+    const alive = new Set([1001, 1002])
+    const a = makeStore({ pid: 1001, isPidAlive: (p) => alive.has(p) })
+    const b = makeStore({ pid: 1002, isPidAlive: (p) => alive.has(p) })
+    await a.open()
+    await b.open()
+    const p = '/m/contended.bin'
+    const first = await a.claim(p, entry('7777777777777777', { owner: a.owner() }), {
+      running: true
+    })
+    expect(first.ok).toBe(true)
+    const second = await b.claim(p, entry('8888888888888888', { owner: b.owner() }), {
+      running: true
+    })
+    expect(second).toMatchObject({ ok: false, holder: { id: '7777777777777777' } })
+    alive.delete(1001) // a crashed
+    const third = await b.claim(p, entry('7777777777777777', { owner: b.owner() }), {
+      running: true
+    })
+    expect(third.ok).toBe(true)
+    expect((await readJson())[p]!.owner).toMatchObject({ pid: 1002 })
+  })
 })

@@ -102,6 +102,7 @@ export class StatusStore extends EventEmitter<StoreEvents> {
   }
 
   async open(): Promise<void> {
+    this.closed = false
     await this.refresh()
     await this.watch.start()
   }

@@ -4,10 +4,14 @@
 // backoff (1 s doubling to 30 s), announcing every state change.
 import { EventEmitter } from 'node:events'
 import { readFile } from 'node:fs/promises'
-import { Client, utils, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2'
+import ssh2, { type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2'
 import { UserError } from '../targets/target'
 import { hostPortKey, hostVerifierFor, type KnownHosts } from './hostKeyTrust'
 import { describeSshError, isFatalSshError } from './sshErrors'
+
+// ssh2 is CommonJS: Node's ESM loader (the built bundle) only gives it as a default export.
+const { Client, utils } = ssh2
+type Client = InstanceType<typeof Client>
 
 export type SshState = 'connecting' | 'online' | 'offline'
 

@@ -133,6 +133,25 @@ describe('a known pod that is down', () => {
     expect(t.info().message).toBeNull()
   })
 
+  it('resumes by itself a worker that died while the pod was unreachable', async () => {
+    const { ws, target } = setup()
+    const size = 4 * MiB
+    const f = server.addFile('/ctl/away.gguf', { size, seed: 'w', throttleBps: MiB })
+    const t = target()
+    await t.open()
+    const { id, path } = await t.start({ url: f.url, folder: 'llm', connections: 1 })
+    await waitFor(() => (rec(t, id)?.downloaded ?? 0) > 0, 'first bytes')
+    await sshd.stop()
+    await waitFor(() => t.info().connection === 'offline', 'offline')
+    killWorkers(ws)
+    const requestsBefore = server.requestsFor(f.path).length
+    await sshd.start()
+    await waitFor(() => rec(t, id)?.state === 'completed', 'completed', 30_000)
+    expect(existsSync(path)).toBe(true)
+    const resumed = server.requestsFor(f.path).slice(requestsBefore)
+    expect(resumed.some((r) => /^bytes=[1-9]\d*-/.test(String(r.headers.range)))).toBe(true)
+  })
+
   it('leaves a dead worker paused when auto-resume is off, until the user resumes it', async () => {
     const { ws, target } = setup({ autoResume: false })
     const f = server.addFile('/ctl/dead.gguf', { size: 3 * MiB, seed: 'x', throttleBps: MiB })
@@ -150,6 +169,7 @@ describe('a known pod that is down', () => {
     expect(rec(second, id)?.state).toBe('paused')
     expect(server.requestsFor(f.path).length).toBe(requestsBefore)
 
+    server.setFaults(f.path, { throttleBps: undefined })
     await second.resume(id)
     await waitFor(() => rec(second, id)?.state === 'completed', 'completed', 30_000)
     expect(existsSync(path)).toBe(true)

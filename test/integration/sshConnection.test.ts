@@ -115,6 +115,22 @@ describe('logins', () => {
     expect((await c.exec('whoami')).stdout.trim()).toBe(sshd.user)
   })
 
+  it('logs in through ssh-agent when no key file is given', async () => {
+    const sock = join(tmp, 'agent.sock')
+    const out = execFileSync('ssh-agent', ['-a', sock], { encoding: 'utf8' })
+    const pid = Number(/SSH_AGENT_PID=(\d+)/.exec(out)?.[1])
+    try {
+      execFileSync('ssh-add', [sshd.keyPath], {
+        env: { ...process.env, SSH_AUTH_SOCK: sock },
+        stdio: 'ignore'
+      })
+      const c = conn({ keyPath: undefined, agent: sock })
+      expect((await c.exec('echo agent')).stdout).toBe('agent\n')
+    } finally {
+      process.kill(pid, 'SIGTERM')
+    }
+  })
+
   it('says the login failed for a wrong password', async () => {
     const err = await refusal(conn({ keyPath: undefined, secret: () => 'wrong' }).connect())
     expect(err.code).toBe('ssh-auth')

@@ -131,7 +131,9 @@ test.describe('local downloads from the dashboard', () => {
     const restoredTiming = await page.evaluate(() => {
       // Runs in the page; this file is typed for Node, so name only what is read.
       const nav = (
-        performance.getEntriesByType as (t: string) => { domContentLoadedEventEnd: number }[]
+        performance.getEntriesByType as unknown as (
+          t: string
+        ) => { domContentLoadedEventEnd: number }[]
       )('navigation')[0]
       return nav ? nav.domContentLoadedEventEnd : null
     })

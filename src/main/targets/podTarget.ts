@@ -65,7 +65,10 @@ interface ProbeAnswer {
 export class PodTarget extends EventEmitter<TargetEvents> implements Target {
   readonly id: string
   private readonly records = new Map<string, DownloadRecord>()
-  /** Whether each entry's worker had an owner when last seen (for auto-resume). */
+  /** Jobs last seen running. One that is found paused / failed-resumable when we
+   *  (re)connect had its worker die while we were away: auto-resume takes it up.
+   *  A job seen stopping while we watch may have been paused by another client
+   *  (the CLI), which looks the same in the status file, so it is left alone. */
   private readonly owned = new Set<string>()
   /** Jobs paused from this app, which auto-resume must leave alone. */
   private readonly pausedHere = new Set<string>()
@@ -328,6 +331,7 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
     this.helper = helper
     this.lastSeen = Date.now()
     this.setInfo('online', null)
+    this.watchStream?.close()
     await this.subscribe(helper, session)
   }
 
@@ -396,7 +400,7 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
       const e = parseEntry(path, raw)
       if (!e || !e.resumable || (e.status !== 'paused' && e.status !== 'error')) continue
       if (this.pausedHere.has(e.id)) continue
-      if (e.owner !== null || this.owned.has(e.id)) ids.push(e.id)
+      if (this.owned.has(e.id)) ids.push(e.id)
     }
     return ids
   }
@@ -422,7 +426,7 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
       const rec = entryToRecord(this.id, path, e)
       seen.add(rec.id)
       if (ACTIVE.has(rec.state)) this.owned.add(rec.id)
-      else if (rec.state === 'completed' || rec.state === 'cancelled') this.owned.delete(rec.id)
+      else this.owned.delete(rec.id)
       const old = this.records.get(rec.id)
       if (!old || JSON.stringify(old) !== JSON.stringify(rec)) {
         this.records.set(rec.id, rec)

@@ -102,15 +102,20 @@ function newTarget(ws: string, autoResume: boolean) {
 it('after a SIGKILL the job shows paused and resumes by itself to completion with Range', async () => {
   const ws = join(dir, 'auto')
   const size = 8 * MiB
-  const f = srv.addFile('/crash/auto.safetensors', { size, seed: 'crash', throttleBps: 4 * MiB })
+  const f = srv.addFile('/crash/auto.safetensors', { size, seed: 'crash', throttleBps: 2 * MiB })
   const { started, pid } = await crashHalfway(ws, f.url, f.path, size)
   const before = JSON.parse(await readFile(join(ws, '.download_status.json'), 'utf8'))
   expect(before[started.path]).toMatchObject({ status: 'downloading', owner: { pid } })
   expect(existsSync(`${started.path}.part`)).toBe(true)
-  expect(existsSync(`${started.path}.part.json`)).toBe(true)
+  const sidecar = JSON.parse(await readFile(`${started.path}.part.json`, 'utf8')) as {
+    segments: { start: number; done: number }[]
+  }
+  const kept = sidecar.segments[0]!.start + sidecar.segments[0]!.done
+  expect(kept).toBeGreaterThan(0)
 
   srv.setFaults(f.path, { throttleBps: undefined })
-  const servedBeforeResume = srv.bytesServed(f.path)
+  const requestsBefore = srv.requestsFor(f.path).length
+  const servedBefore = srv.bytesServed(f.path)
   const { target, events } = newTarget(ws, true)
   await target.open()
   try {
@@ -119,22 +124,22 @@ it('after a SIGKILL the job shows paused and resumes by itself to completion wit
         .flatMap((e) => e.upserts)
         .filter((r) => r.id === started.id)
         .map((r) => r.state)
-    await until('completed', states, (s) => s.includes('completed'))
+    // Up to 30 s: if the kill hit while the child held the status lock, the lock
+    // only becomes stale (and is taken over) after 10 s, as the protocol says.
+    await until('completed', states, (s) => s.includes('completed'), 30_000)
     expect(states()[0]).toBe('paused') // shown paused first, then taken up again
     expect(states()).toContain('downloading')
     const body = readFileSync(started.path)
     expect(createHash('sha256').update(body).digest('hex')).toBe(f.sha256)
-    const resumedFrom = srv
+    // It went on from where the sidecar said the .part was good, and fetched only the rest.
+    const ranges = srv
       .requestsFor(f.path)
-      .filter((r) => r.method === 'GET')
-      .map((r) => /^bytes=(\d+)-/.exec(String(r.headers.range ?? ''))?.[1])
-      .map(Number)
-      .filter((n) => n > 0)
-    expect(Math.max(...resumedFrom)).toBeGreaterThan(size / 4)
-    // The second run fetched only what the first had not kept.
-    expect(srv.bytesServed(f.path) - servedBeforeResume).toBeLessThan(size * 0.75)
-    const after = JSON.parse(await readFile(join(ws, '.download_status.json'), 'utf8'))
-    expect(after[started.path]).toMatchObject({ status: 'completed', owner: null, progress: 100 })
+      .slice(requestsBefore)
+      .map((r) => String(r.headers.range ?? ''))
+    expect(ranges).toContain(`bytes=${kept}-${size - 1}`)
+    expect(srv.bytesServed(f.path) - servedBefore).toBeLessThanOrEqual(size - kept + 1)
+    const after = (await target.rawStatus())[started.path]
+    expect(after).toMatchObject({ status: 'completed', owner: null, progress: 100 })
     expect(existsSync(`${started.path}.part`)).toBe(false)
   } finally {
     await target.close()
@@ -144,17 +149,22 @@ it('after a SIGKILL the job shows paused and resumes by itself to completion wit
 it('with auto-resume off the crashed job waits, paused and resumable', async () => {
   const ws = join(dir, 'manual')
   const size = 8 * MiB
-  const f = srv.addFile('/crash/manual.safetensors', { size, seed: 'man', throttleBps: 4 * MiB })
+  const f = srv.addFile('/crash/manual.safetensors', { size, seed: 'man', throttleBps: 2 * MiB })
   const { started } = await crashHalfway(ws, f.url, f.path, size)
   const { target } = newTarget(ws, false)
   await target.open()
   try {
     const served = srv.bytesServed(f.path)
-    await new Promise((r) => setTimeout(r, 300))
     expect(target.downloads().find((r) => r.id === started.id)?.state).toBe('paused')
+    const file = join(ws, '.download_status.json')
+    const disk = async () => JSON.parse(await readFile(file, 'utf8'))[started.path]
+    let entry: Record<string, unknown> = await disk()
+    for (let i = 0; i < 300 && entry.status !== 'paused'; i++) {
+      await new Promise((r) => setTimeout(r, 100)) // a lock left by the killed child: ≤ 10 s
+      entry = await disk()
+    }
+    expect(entry).toMatchObject({ status: 'paused', resumable: true, owner: null })
     expect(srv.bytesServed(f.path)).toBe(served)
-    const disk = JSON.parse(await readFile(join(ws, '.download_status.json'), 'utf8'))
-    expect(disk[started.path]).toMatchObject({ status: 'paused', resumable: true, owner: null })
   } finally {
     await target.close()
   }

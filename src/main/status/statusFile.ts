@@ -2,7 +2,7 @@
 // exactly as docs/formats.md describes, so the pod helper (mkdir lock) and other
 // PodPull processes can share one workspace.
 import { randomBytes } from 'node:crypto'
-import { open, readFile, rename, rm, stat } from 'node:fs/promises'
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { lock } from 'proper-lockfile'
 
@@ -58,13 +58,10 @@ export async function moveAsideCorrupt(file: string, epochSeconds: number): Prom
  *  which is why this isn't write-file-atomic (whose temp names differ). */
 export async function writeStatusAtomic(file: string, raw: RawStatus): Promise<void> {
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`
-  const fh = await open(tmp, 'w', 0o644)
-  try {
-    await fh.writeFile(JSON.stringify(raw, null, 2) + '\n', 'utf8')
-    await fh.sync()
-  } finally {
-    await fh.close()
-  }
+  // No fsync: it would stretch the time the lock is held (a process killed while
+  // holding it blocks everyone for the 10 s stale time), and a file torn by a power
+  // cut is recovered like any corrupt one. Readers still never see half a file.
+  await writeFile(tmp, JSON.stringify(raw, null, 2) + '\n', { encoding: 'utf8', mode: 0o644 })
   try {
     await rename(tmp, file)
   } catch (err) {
@@ -85,8 +82,9 @@ export async function withStatusLock<T>(file: string, fn: () => Promise<T>): Pro
     realpath: false,
     stale: LOCK_STALE_MS,
     update: LOCK_UPDATE_MS,
-    // 50–100 ms apart for about 10 s, as the helper does.
-    retries: { retries: 130, minTimeout: 50, maxTimeout: 100, factor: 1.2, randomize: true },
+    // 50–100 ms apart for a little over the 10 s stale time, so a lock left by a
+    // killed process is always outlived and taken over rather than given up on.
+    retries: { retries: 150, minTimeout: 50, maxTimeout: 100, factor: 1.2, randomize: true },
     onCompromised: (err) => {
       compromised = err
     }

@@ -172,6 +172,8 @@ describe('runDownload: resume and restart', () => {
     const side = JSON.parse(readFileSync(finalPath + '.part.json', 'utf8'))
     expect(side).toMatchObject({ version: 1, url: f.url, final_path: finalPath, size: f.size })
     expect(side.segments[0].done).toBeGreaterThanOrEqual(2 * MiB - MiB)
+    // A pause syncs the data, so the sidecar holds even after a reboot.
+    expect(side.boot_id).toBeNull()
 
     srv.setFaults(f.path, { throttleBps: undefined })
     const before = srv.requestsFor(f.path).length
@@ -206,6 +208,25 @@ describe('runDownload: resume and restart', () => {
     expect(sha(finalPath)).toBe(f.sha256)
     expect(res.bytesFetched).toBeLessThanOrEqual(f.size - claimed + 2)
     expect(srv.bytesServed(f.path) - served).toBeLessThanOrEqual(f.size - claimed + 2)
+  })
+
+  it('does not trust an unsynced checkpoint after a reboot', async () => {
+    const { f, finalPath } = newFile(8 * MiB, { size: 0, throttleBps: 4 * MiB })
+    const r = start(f, finalPath)
+    await untilDownloaded(r, MiB)
+    await new Promise((res) => setTimeout(res, 1100))
+    const side = JSON.parse(readFileSync(finalPath + '.part.json', 'utf8'))
+    const part = readFileSync(finalPath + '.part')
+    r.ctl.abort('cancel')
+    await r.result
+    expect(side.boot_id).toMatch(/\w/) // periodic checkpoints are not synced
+    // As a power loss would leave it: the claimed bytes never reached the disk.
+    writeFileSync(finalPath + '.part', Buffer.alloc(part.length))
+    writeFileSync(finalPath + '.part.json', JSON.stringify({ ...side, boot_id: 'another-boot' }))
+    srv.setFaults(f.path, { throttleBps: undefined })
+    const res = await run(f, finalPath)
+    expect(sha(finalPath)).toBe(f.sha256)
+    expect(res.bytesFetched).toBeGreaterThanOrEqual(f.size)
   })
 
   it('restarts cleanly when the server ignores Range on resume', async () => {

@@ -11,7 +11,14 @@ import { ProgressReporter } from './progressReporter'
 import { probeRemote, strongValidator, type RemoteInfo } from './remoteInfo'
 import { RestartNeeded } from './segmentFetcher'
 import { doneBytes, MIN_SEGMENT, planSegments, type Segment } from './segmentPlanner'
-import { partPath, readSidecar, removePartial, sidecarPath, type Sidecar } from './sidecar'
+import {
+  partPath,
+  readSidecar,
+  removePartial,
+  sidecarPath,
+  trustworthy,
+  type Sidecar
+} from './sidecar'
 import { transfer, type TransferCounters, type TransferSetup } from './transfer'
 import { EngineError, type EngineJob, type EngineOptions, type EngineResult } from './types'
 import { formatBytes, sha256File, statfsFree } from './verify'
@@ -134,7 +141,8 @@ async function attemptRun(
     return stopped(job, outcome.reason, counters, resumable)
   }
   reporter.setState('verifying')
-  await file.sync()
+  // No fsync before install, like curl and aria2c: a sync here would wait for
+  // the disk to catch up with gigabytes the page cache took at network speed.
   await file.close()
   const sha = await verify(job.finalPath, outcome.size, info.size, expectedSha, outcome.sha256, cfg)
   await rename(partPath(job.finalPath), job.finalPath)
@@ -225,6 +233,7 @@ async function planPart(job: EngineJob, cfg: Settings, info: RemoteInfo): Promis
   )
   const canResume =
     old !== undefined &&
+    trustworthy(old) &&
     rangesOk &&
     validator !== null &&
     old.url === job.url &&

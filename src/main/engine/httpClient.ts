@@ -11,8 +11,8 @@ import { EngineError } from './types'
 const agent = new Agent({ connections: 128, pipelining: 1, keepAliveTimeout: 10_000 })
 
 const MAX_REDIRECTS = 10
-/** How much of each response undici buffers ahead of us: bounded, big enough for fast disks. */
-const BODY_HIGH_WATER_MARK = 1024 * 1024
+/** How much of each response undici buffers ahead of us (measured: 64 KiB costs less CPU than 1 MiB). */
+const BODY_HIGH_WATER_MARK = 64 * 1024
 
 /** A failure worth another attempt (network error, stall, 5xx, 429). */
 export class RetryableError extends Error {

@@ -25,6 +25,18 @@ export class PartFile {
     return file
   }
 
+  /** Writes the buffers back to back at `position` without joining them first (no extra copy). */
+  async writev(bufs: Buffer[], position: number): Promise<void> {
+    let written: number
+    try {
+      ;({ bytesWritten: written } = await this.fh.writev(bufs, position))
+    } catch (err) {
+      throw writeError(err, this.path)
+    }
+    const total = bufs.reduce((n, b) => n + b.length, 0)
+    if (written < total) await this.write(Buffer.concat(bufs).subarray(written), position + written)
+  }
+
   async write(buf: Buffer, position: number): Promise<void> {
     let off = 0
     try {

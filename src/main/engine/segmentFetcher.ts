@@ -227,26 +227,40 @@ class BatchWriter {
 
   private async flush(): Promise<void> {
     if (this.length === 0) return
-    const buf = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.length)
-    const pos = this.at
+    const [parts, pos] = [this.parts, this.at]
     this.parts = []
     this.length = 0
     await this.writing // backpressure: the reader waits for the disk
-    this.writing = this.writeAt(buf, pos)
+    this.writing = this.writeAt(parts, pos)
   }
 
-  private async writeAt(buf: Buffer, pos: number): Promise<void> {
+  private async writeAt(parts: Buffer[], pos: number): Promise<void> {
     const seg = this.seg
-    const room = seg.end - pos
-    const data = buf.length > room ? buf.subarray(0, Math.max(0, room)) : buf
+    const data = clamp(parts, seg.end - pos)
     if (data.length === 0) return
-    await this.ctx.file.write(data, pos)
-    this.ctx.hash?.current.update(data)
-    seg.done = Math.min(seg.end - seg.start, Math.max(seg.done, pos + data.length - seg.start))
+    await this.ctx.file.writev(data, pos)
+    let n = 0
+    for (const b of data) {
+      this.ctx.hash?.current.update(b)
+      n += b.length
+    }
+    seg.done = Math.min(seg.end - seg.start, Math.max(seg.done, pos + n - seg.start))
   }
 
   async finish(): Promise<void> {
     await this.flush()
     await this.writing
   }
+}
+
+/** The first `room` bytes of `parts` (the segment's end may have moved down). */
+function clamp(parts: Buffer[], room: number): Buffer[] {
+  const out: Buffer[] = []
+  let left = Math.max(0, room)
+  for (const b of parts) {
+    if (left <= 0) break
+    out.push(b.length > left ? b.subarray(0, left) : b)
+    left -= b.length
+  }
+  return out
 }

@@ -1,6 +1,7 @@
 // The `<final>.part.json` sidecar (docs/formats.md "Partial files"): what a
 // later run — ours or the pod helper's — needs to resume the `.part` safely.
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { z } from 'zod'
 import type { Segment } from './segmentPlanner'
@@ -22,13 +23,34 @@ const sidecarSchema = z.object({
   sha256: z.string().nullable(),
   segments: z.array(segmentSchema).min(1),
   created: z.number(),
-  updated: z.number()
+  updated: z.number(),
+  /** Set when the data was NOT fdatasynced before this sidecar was written: the
+   *  boot it is valid for. After a reboot (power loss) its claims can't be trusted. */
+  boot_id: z.string().nullable().optional()
 })
 
 export type Sidecar = z.infer<typeof sidecarSchema>
 
 export const partPath = (finalPath: string): string => `${finalPath}.part`
 export const sidecarPath = (finalPath: string): string => `${finalPath}.part.json`
+
+let bootId: string | null | undefined
+
+/** This boot's id (Linux), or null where there is none: then every checkpoint is synced. */
+export function currentBootId(): string | null {
+  if (bootId === undefined) {
+    try {
+      bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || null
+    } catch {
+      bootId = null
+    }
+  }
+  return bootId
+}
+
+/** Whether a sidecar's claims still hold: synced, or written during this boot. */
+export const trustworthy = (s: Sidecar): boolean =>
+  s.boot_id == null || s.boot_id === currentBootId()
 
 /** Segments that cover [0, size) in order, without gaps or overlaps, none overdone. */
 export function segmentsCover(segments: readonly Segment[], size: number): boolean {

@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream'
 import { fetchSegment, type FetchContext, type WorkerState } from './segmentFetcher'
 import type { PartFile } from './partFile'
 import { doneBytes, remaining, splitLargest, type Segment } from './segmentPlanner'
-import { writeSidecar, type Sidecar } from './sidecar'
+import { currentBootId, writeSidecar, type Sidecar } from './sidecar'
 
 const CHECKPOINT_MS = 1000
 export const MAX_CONNECTIONS = 16
@@ -122,7 +122,10 @@ export async function transfer(
   } finally {
     clearInterval(ticker)
     signal.removeEventListener('abort', relay)
-    await checkpoints.save()
+    // Paused or failed: the sidecar must say exactly what is on disk. Done:
+    // the sidecar is about to go, and syncing gigabytes here would only wait on the disk.
+    if (signal.aborted || failure) await checkpoints.flush()
+    else await checkpoints.running
   }
   if (signal.aborted) return { kind: 'stopped', reason: signal.reason }
   if (failure) throw failure.err
@@ -130,26 +133,50 @@ export async function transfer(
   return { kind: 'done', size, sha256: s.hashWhileWriting ? hash.digest('hex') : null }
 }
 
-/** Saves the segment map: serialized, only when it changed, never claiming unsynced bytes. */
+/**
+ * Saves the segment map, never claiming bytes that are not written: the map is
+ * copied before the data is synced or the sidecar written, so it describes
+ * only bytes already handed to the kernel. Periodic saves skip fdatasync and
+ * record the boot instead (a kill -9 keeps the page cache; only a reboot can
+ * lose written bytes, and then the sidecar is not trusted): syncing every
+ * second would tie the download to the disk's speed instead of the page
+ * cache's. The last save (pause, failure) is synced and trusted after reboots.
+ * A save while one is running is skipped rather than queued.
+ */
 class Checkpointer {
-  private chain: Promise<void> = Promise.resolve()
+  running: Promise<void> | undefined
   private lastDone = -1
 
   constructor(private readonly s: TransferSetup) {}
 
-  save(): Promise<void> {
-    this.chain = this.chain.then(() => this.write()).catch(() => undefined)
-    return this.chain
+  save(durable = false): Promise<void> {
+    this.running ??= this.write(durable)
+      .catch(() => undefined) // a failed checkpoint costs progress on a crash, not data
+      .finally(() => (this.running = undefined))
+    return this.running
   }
 
-  private async write(): Promise<void> {
+  /** The last save: waits for one in flight, then saves the final map, synced. */
+  async flush(): Promise<void> {
+    await this.running
+    this.lastDone = -1
+    await this.save(true)
+  }
+
+  private async write(durable: boolean): Promise<void> {
     const base = this.s.sidecar
     if (!base) return
     const segments = this.s.segments.map((seg) => ({ ...seg }))
     const done = doneBytes(segments)
     if (done === this.lastDone) return
-    await this.s.file.sync()
-    await writeSidecar(this.s.finalPath, { ...base, segments, updated: Date.now() / 1000 })
+    const boot = durable ? null : currentBootId()
+    if (boot === null) await this.s.file.sync()
+    await writeSidecar(this.s.finalPath, {
+      ...base,
+      segments,
+      updated: Date.now() / 1000,
+      boot_id: boot
+    })
     this.lastDone = done
   }
 }

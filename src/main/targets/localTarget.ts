@@ -18,7 +18,7 @@ import {
 import { runDownload } from '../engine/download'
 import { removePartial, sidecarPath } from '../engine/sidecar'
 import { EngineError, type EngineOptions, type EngineResult } from '../engine/types'
-import { sha256File, statfsFree } from '../engine/verify'
+import { formatBytes, sha256File, statfsFree } from '../engine/verify'
 import { resolveDestination } from '../sources/destination'
 import { sanitizeFilename } from '../sources/fileNames'
 import { probeUrl, type ProbeResult } from '../sources/probe'
@@ -73,7 +73,9 @@ const isActive = (e: StatusEntry): boolean => ACTIVE_STATES.includes(e.status)
 
 /** The URL to store and fetch (no secrets) and a token the user pasted into it. */
 function splitToken(pasted: string): { url: string; urlToken?: Job['urlToken'] } {
-  const u = new URL(pasted)
+  const u = URL.canParse(pasted) ? new URL(pasted) : undefined
+  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:'))
+    throw new UserError('bad-request', 'The address must be an http(s) URL.')
   const token = TOKEN_PARAMS.map((p) => u.searchParams.get(p)).find((t) => t)
   const url = stripSecrets(pasted)
   return token ? { url, urlToken: { host: u.host, auth: `Bearer ${token}` } } : { url }
@@ -402,8 +404,12 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     this.jobs.set(id, j)
     j.queued = true // claimed below: nobody else may queue it meanwhile
     const next = requeued(e, this.store.owner(), this.store.now(), retry)
-    const claimed = await this.store.claim(path, next, { urgent: true, running: true })
-    j.queued = false
+    let claimed
+    try {
+      claimed = await this.store.claim(path, next, { urgent: true, running: true })
+    } finally {
+      j.queued = false
+    }
     if (!claimed.ok) throw this.busy(claimed.holder)
     this.enqueue(j)
   }
@@ -486,7 +492,12 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     const sha = o.sha256 ?? earlier?.sha256 ?? null
     const sameSize = want !== null && want === have
     if (sameSize && (!sha || (await sha256File(path)) === sha)) return
-    const why = sha && sameSize ? 'its SHA-256 differs' : `it is ${have} bytes, not ${want ?? '?'}`
+    const why =
+      sha && sameSize
+        ? 'its SHA-256 differs from the expected one'
+        : want === null
+          ? 'the download size is unknown, so it cannot be compared'
+          : `it is ${formatBytes(have)}, the download is ${formatBytes(want)}`
     throw new UserError(
       'exists',
       `A different file already exists at ${path} (${why}): remove it or choose to overwrite it.`

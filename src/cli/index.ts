@@ -93,23 +93,39 @@ const int = (what: string) => (v: string) => {
   return n
 }
 
+/** Runs `stop` on Ctrl-C / SIGTERM; a second signal leaves at once. The
+ *  listener stays registered (`on`, not `once`): proper-lockfile and
+ *  write-file-atomic use signal-exit, which re-raises the signal — killing us
+ *  mid-pause — when it finds itself the only listener left. */
+function onStopSignal(stop: () => void): () => void {
+  let stopping = false
+  const handler = (): void => {
+    if (stopping) process.exit(130)
+    stopping = true
+    stop()
+  }
+  process.on('SIGINT', handler)
+  process.on('SIGTERM', handler)
+  return () => {
+    process.off('SIGINT', handler)
+    process.off('SIGTERM', handler)
+  }
+}
+
 /** Follows a job in the foreground; Ctrl-C pauses it (resumable) and exits 130. */
 async function followJob(targetId: string, id: string): Promise<DownloadRecord> {
   const a = await openApp()
-  const onSigint = (): void => {
+  const off = onStopSignal(() => {
     process.stderr.write('\nPausing… (run "podpull resume" to continue)\n')
     void a.handlers
       .pauseDownload({ targetId, id })
       .catch(() => undefined)
       .finally(() => a.dispose().finally(() => process.exit(130)))
-  }
-  process.once('SIGINT', onSigint)
-  process.once('SIGTERM', onSigint)
+  })
   try {
     return await follow(a.core, id)
   } finally {
-    process.off('SIGINT', onSigint)
-    process.off('SIGTERM', onSigint)
+    off()
   }
 }
 
@@ -355,8 +371,7 @@ function buildProgram(): Command {
           .then(() => a.dispose())
           .finally(() => process.exit(0))
       }
-      process.once('SIGINT', stop)
-      process.once('SIGTERM', stop)
+      onStopSignal(stop)
       await new Promise(() => undefined)
     })
 

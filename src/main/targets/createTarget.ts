@@ -36,15 +36,16 @@ export function createTarget(stored: StoredTarget, ctx: TargetContext): Target {
       acceptHostKey: ctx.acceptHostKey,
       cache: {
         load: () => store.get('podCache')[id]?.records,
-        save: (records) => {
-          const prev = store.get('podCache')[id]
+        lastSeen: () => store.get('podCache')[id]?.lastSeen ?? null,
+        info: () => store.get('podCache')[id],
+        save: (records, info) => {
           store.set('podCache', {
             ...store.get('podCache'),
             [id]: {
               records,
               lastSeen: Date.now(),
-              freeBytes: prev?.freeBytes ?? null,
-              comfyui: prev?.comfyui ?? null
+              freeBytes: info.freeBytes,
+              comfyui: info.comfyui
             }
           })
         }

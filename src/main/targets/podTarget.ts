@@ -36,13 +36,20 @@ export interface PodTargetDeps {
   acceptHostKey?: string
   cache: {
     load: () => DownloadRecord[] | undefined
-    save: (records: DownloadRecord[]) => void
+    save: (records: DownloadRecord[], info: PodCacheInfo) => void
     /** Epoch ms the pod was last seen (from the snapshot cache). */
     lastSeen?: () => number | null
+    /** What the last probe found, shown while the pod is unreachable. */
+    info?: () => Partial<PodCacheInfo> | undefined
   }
   /** Tests: connection tuning (backoff, keepalive) and a helper file of their own. */
   connection?: Partial<SshConnectionOptions>
   helper?: HelperFile
+}
+
+export interface PodCacheInfo {
+  freeBytes: number | null
+  comfyui: string | null
 }
 
 export interface PodTargetDef {
@@ -92,7 +99,9 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
     super()
     this.id = def.id
     this.workspace = def.config.workspace
-    this.comfyui = def.config.comfyui ?? null
+    const cached = deps.cache.info?.()
+    this.comfyui = def.config.comfyui ?? cached?.comfyui ?? null
+    this.freeBytes = cached?.freeBytes ?? null
     this.lastSeen = deps.cache.lastSeen?.() ?? null
     for (const r of deps.cache.load() ?? []) {
       this.records.set(r.id, { ...r, targetId: def.id })
@@ -457,7 +466,7 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
   private flushCache(): void {
     if (this.saveTimer) clearTimeout(this.saveTimer)
     this.saveTimer = null
-    this.deps.cache.save(this.downloads())
+    this.deps.cache.save(this.downloads(), { freeBytes: this.freeBytes, comfyui: this.comfyui })
   }
 
   /** Fetches the status at once after an action, not waiting for the watch tick. */

@@ -149,3 +149,26 @@ describe('add a download', () => {
     expect(w.text()).toContain('flux-lora.safetensors')
   })
 })
+
+describe('add a download while a start is still on its way', () => {
+  it('does not wipe a URL typed meanwhile', async () => {
+    const fake = fakeBridge()
+    fake.answer('previewDownload', (a) => preview({ url: (a as { url: string }).url }))
+    let finish: () => void = () => undefined
+    fake.answer(
+      'startDownload',
+      () => new Promise((ok) => (finish = () => ok({ id: 'j', outcome: 'started', path: '/p' })))
+    )
+    w = await mountWith(AddDownloadPanel, fake, { debounceMs: 5 })
+    await typeUrl(w, URL1)
+    await w.get('form').trigger('submit')
+    const URL2 = 'https://example.com/models/second.safetensors'
+    await typeUrl(w, URL2)
+    finish()
+    await flushPromises()
+    expect((w.get('[data-testid="url-input"]').element as HTMLInputElement).value).toBe(URL2)
+    expect(w.get('[data-testid="add-download-notice"]').text()).toBe(
+      'Started flux-lora.safetensors.'
+    )
+  })
+})

@@ -42,6 +42,9 @@ export interface DownloadRecord {
   /** Seconds; null while unknown. */
   eta: number | null
   error: string | null
+  /** Machine-readable reason with `error` (docs/formats.md codes: auth, html, no-space, …),
+   *  so the UI can offer the fix (e.g. "Add a token") without parsing the sentence. */
+  errorCode?: string | null
   /** Epoch seconds. */
   startTime: number
   /** Epoch seconds of the last update. */

@@ -1,0 +1,92 @@
+// Drives the conformance table through a real Target (LocalTarget with the
+// TypeScript engine, or PodTarget with the helper over SSH): the same path a
+// user's click takes, status file included.
+import { dirname } from 'node:path'
+import type { Target } from '../../src/main/targets/target'
+import type { DownloadRecord } from '../../src/shared/types'
+import type { ConformanceDriver, DriverRequest, DriverResult } from './scenarios'
+
+const TERMINAL = new Set(['completed', 'error', 'paused', 'cancelled'])
+
+/** The env-style host lists sources/tokens.ts reads, from a request's tokenHosts. */
+export function tokenHostEnv(req: DriverRequest): NodeJS.ProcessEnv {
+  return {
+    PODPULL_HF_HOSTS: (req.tokenHosts?.hf ?? []).join(','),
+    PODPULL_CIVITAI_HOSTS: (req.tokenHosts?.civitai ?? []).join(',')
+  }
+}
+
+/** The ComfyUI folder whose models/ is the request's modelsDir. */
+export const comfyOf = (req: DriverRequest): string => dirname(req.modelsDir)
+
+function waitForEnd(target: Target, id: string, timeoutMs: number): Promise<DownloadRecord> {
+  return new Promise((resolve, reject) => {
+    const find = (): DownloadRecord | undefined =>
+      target.downloads().find((r) => r.id === id && TERMINAL.has(r.state))
+    const done = (r: DownloadRecord): void => {
+      clearInterval(poll)
+      clearTimeout(timer)
+      target.off('downloads', onEvent)
+      resolve(r)
+    }
+    const onEvent = (): void => {
+      const r = find()
+      if (r) done(r)
+    }
+    // Events are the fast path; a poll covers records that change without one.
+    const poll = setInterval(onEvent, 200)
+    const timer = setTimeout(() => {
+      clearInterval(poll)
+      target.off('downloads', onEvent)
+      reject(new Error(`download ${id} did not end within ${timeoutMs} ms`))
+    }, timeoutMs)
+    target.on('downloads', onEvent)
+    onEvent()
+  })
+}
+
+export function targetDriver(
+  name: string,
+  makeTarget: (req: DriverRequest) => Promise<Target>,
+  timeoutMs = 45_000
+): ConformanceDriver {
+  return {
+    name,
+    async run(req) {
+      const target = await makeTarget(req)
+      try {
+        let started
+        try {
+          started = await target.start({
+            url: req.url,
+            folder: req.folder,
+            ...(req.filename ? { filename: req.filename } : {}),
+            ...(req.sha256 ? { sha256: req.sha256 } : {}),
+            ...(req.connections ? { connections: req.connections } : {}),
+            ...(req.overwrite ? { overwrite: true } : {})
+          })
+        } catch (err) {
+          const e = err as { code?: string; message: string }
+          return { state: 'error', code: e.code, error: e.message } satisfies DriverResult
+        }
+        if (started.outcome === 'already-present') {
+          return { state: 'completed', outcome: started.outcome, path: started.path }
+        }
+        const r = await waitForEnd(target, started.id, timeoutMs)
+        return {
+          state: r.state as DriverResult['state'],
+          outcome: started.outcome,
+          path: started.path,
+          ...(r.error ? { error: r.error, code: errorCodeOf(r) } : {})
+        }
+      } finally {
+        await target.close()
+      }
+    }
+  }
+}
+
+/** The machine-readable reason the target recorded with the sentence. */
+function errorCodeOf(r: DownloadRecord): string | undefined {
+  return r.errorCode ?? undefined
+}

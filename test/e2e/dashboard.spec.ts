@@ -6,9 +6,10 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { startModelServer, type ModelServer } from '../harness/modelServer'
 import { runCli, startServe, type ServeProcess } from './serveProcess'
+import { fileURLToPath } from 'node:url'
 
-const SHOTS = resolve(__dirname, '../../test-results/screenshots')
-const DOCS_SHOTS = resolve(__dirname, '../../docs/screenshots')
+const SHOTS = fileURLToPath(new URL('../../test-results/screenshots', import.meta.url))
+const DOCS_SHOTS = fileURLToPath(new URL('../../docs/screenshots', import.meta.url))
 
 async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(SHOTS, { recursive: true })

@@ -3,8 +3,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
 import { resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
-const CLI = resolve(__dirname, '../../bin/podpull')
+const CLI = fileURLToPath(new URL('../../bin/podpull', import.meta.url))
 
 export interface ServeProcess {
   url: string

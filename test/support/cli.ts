@@ -6,8 +6,9 @@ import { existsSync, mkdirSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import WebSocket from 'ws'
+import { fileURLToPath } from 'node:url'
 
-export const ROOT = resolve(__dirname, '../..')
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 export const CLI = join(ROOT, 'bin/podpull')
 
 export function assertBuilt(): void {

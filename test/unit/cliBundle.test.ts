@@ -3,8 +3,9 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { fileURLToPath } from 'node:url'
 
-const OUT = resolve(__dirname, '../../out/main')
+const OUT = fileURLToPath(new URL('../../out/main', import.meta.url))
 
 /** cli.js and every chunk it imports, transitively. */
 function reachable(entry: string): string[] {

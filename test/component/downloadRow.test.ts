@@ -86,5 +86,8 @@ describe('download row', () => {
     })
     expect(w.classes()).toContain('stale')
     expect(w.text()).toContain('last seen 5 min ago')
+    // Its last speed and time left would be guesses: not shown.
+    expect(w.text()).not.toContain('/s')
+    expect(w.text()).not.toContain('left')
   })
 })

@@ -180,7 +180,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     const path = await resolveDestination(this.modelsDir, req.folder, filename)
     const cur = this.store.get(path)
     if (cur && isActive(cur)) return { id: cur.id, outcome: 'already-active', path }
-    const sha256 = req.sha256 ?? probe?.sha256 ?? null
+    const sha256 = req.sha256 ?? probe?.sha256 ?? (cur?.url === url ? cur.sha256 : null)
     const existing = await stat(path).catch(() => undefined)
     if (existing && !req.overwrite) {
       await this.checkSameFile(path, existing.size, { url, sha256, probe, cur, auth })
@@ -194,7 +194,11 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
       filename,
       sha256,
       source: sourceOf(url),
-      connections: req.connections ?? this.deps.settings().connections,
+      // Run again without options: go on the way it was started (a sidecar's segments too).
+      connections:
+        req.connections ??
+        (cur?.url === url ? cur.connections : undefined) ??
+        this.deps.settings().connections,
       owner: this.store.owner(),
       now: this.store.now()
     })

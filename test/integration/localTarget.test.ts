@@ -256,7 +256,7 @@ describe('LocalTarget', () => {
 
   it('pausing a queued job, clearCompleted, listModels and close()', async () => {
     const s = await setup({ concurrency: 1 })
-    const a = srv.addFile('/l/a.safetensors', { size: 2 * MiB, seed: 'la', throttleBps: 2 * MiB })
+    const a = srv.addFile('/l/a.safetensors', { size: 4 * MiB, seed: 'la', throttleBps: MiB })
     const b = srv.addFile('/l/b.safetensors', { size: MiB, seed: 'lb' })
     const ra = await s.target.start({ url: a.url, folder: 'loras' })
     const rb = await s.target.start({ url: b.url, folder: 'checkpoints' })
@@ -283,7 +283,7 @@ describe('LocalTarget', () => {
     const models = await s2.listModels()
     expect(models.map((m) => [m.folder, m.name, m.size])).toEqual([
       ['checkpoints', 'b.safetensors', MiB],
-      ['loras', 'a.safetensors', 2 * MiB]
+      ['loras', 'a.safetensors', 4 * MiB]
     ])
     expect(await s2.clearCompleted()).toBe(2)
     expect(s2.downloads()).toEqual([])

@@ -124,3 +124,26 @@ describe('WebSocket bridge', () => {
     expect(links.at(-1)).toBe(true)
   })
 })
+
+describe('WebSocket bridge as an object', () => {
+  it('is not mistaken for a promise or a reactive object', async () => {
+    const b = createWsBridge({ url: 'ws://127.0.0.1:9/api', connect: () => fakeSocket() })
+    const api = b.bridge as unknown as Record<string, unknown>
+    expect(api.then).toBeUndefined()
+    expect(api.__v_isReactive).toBeUndefined()
+    expect(typeof api.getSnapshot).toBe('function')
+    b.close()
+  })
+})
+
+function fakeSocket(): SocketLike {
+  return {
+    readyState: 0,
+    send: () => undefined,
+    close: () => undefined,
+    onopen: null,
+    onclose: null,
+    onerror: null,
+    onmessage: null
+  }
+}

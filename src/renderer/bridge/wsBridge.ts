@@ -133,7 +133,8 @@ export function createWsBridge(opts: WsBridgeOptions): WsBridge {
   // a method call. Main validates method names and arguments, as for IPC.
   const bridge = new Proxy({} as PodPullBridge, {
     get: (_t, prop) => {
-      if (typeof prop !== 'string' || prop === 'then') return undefined
+      // Not API names: promise sniffing (then) and framework flags (__v_skip, …).
+      if (typeof prop !== 'string' || prop === 'then' || prop.startsWith('_')) return undefined
       const ev = /^on([A-Z])(.*)$/.exec(prop)
       if (ev) return (cb: (p: unknown) => void) => subscribe(`${ev[1]!.toLowerCase()}${ev[2]}`, cb)
       return (a: unknown) => call(prop, a)

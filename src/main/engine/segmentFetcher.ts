@@ -204,13 +204,27 @@ async function streamBody(
   }
 }
 
-/** Gathers chunks into big writes; at most one write in flight, in file order. */
+/** Writes in flight per connection: the reader keeps reading while the disk works. */
+const WRITES_IN_FLIGHT = 3
+
+interface PendingWrite {
+  written: Promise<void>
+  data: Buffer[]
+  end: number
+  finished: boolean
+}
+
+/**
+ * Gathers chunks into big writes and keeps a few in flight; they are settled
+ * in file order, so `done` (and the running hash) only ever cover a gapless
+ * prefix of the segment that is really written.
+ */
 class BatchWriter {
   private parts: Buffer[] = []
   private length = 0
   private at = 0
   private since = 0
-  private writing: Promise<void> = Promise.resolve()
+  private queue: PendingWrite[] = []
 
   constructor(
     private readonly seg: Segment,
@@ -227,29 +241,47 @@ class BatchWriter {
 
   private async flush(): Promise<void> {
     if (this.length === 0) return
-    const [parts, pos] = [this.parts, this.at]
+    const pos = this.at
+    const data = clamp(this.parts, this.seg.end - pos)
     this.parts = []
     this.length = 0
-    await this.writing // backpressure: the reader waits for the disk
-    this.writing = this.writeAt(parts, pos)
+    if (data.length === 0) return
+    // Backpressure: past a few writes in flight, the reader waits for the disk.
+    if (this.queue.length >= WRITES_IN_FLIGHT) await this.settleOldest()
+    const end = pos + data.reduce((n, b) => n + b.length, 0)
+    const w: PendingWrite = { written: this.ctx.file.writev(data, pos), data, end, finished: false }
+    this.queue.push(w)
+    // Progress moves as soon as the disk has the bytes, not when the queue fills.
+    w.written.then(
+      () => {
+        w.finished = true
+        this.settleFinished()
+      },
+      () => undefined // observed in settleOldest
+    )
   }
 
-  private async writeAt(parts: Buffer[], pos: number): Promise<void> {
+  /** Counts the finished writes at the head of the queue, in file order. */
+  private settleFinished(): void {
     const seg = this.seg
-    const data = clamp(parts, seg.end - pos)
-    if (data.length === 0) return
-    await this.ctx.file.writev(data, pos)
-    let n = 0
-    for (const b of data) {
-      this.ctx.hash?.current.update(b)
-      n += b.length
+    while (this.queue[0]?.finished) {
+      const w = this.queue.shift()!
+      for (const b of w.data) this.ctx.hash?.current.update(b)
+      seg.done = Math.min(seg.end - seg.start, Math.max(seg.done, w.end - seg.start))
     }
-    seg.done = Math.min(seg.end - seg.start, Math.max(seg.done, pos + n - seg.start))
+  }
+
+  private async settleOldest(): Promise<void> {
+    const w = this.queue[0]
+    if (!w) return
+    await w.written // throws the write's error
+    w.finished = true
+    this.settleFinished()
   }
 
   async finish(): Promise<void> {
     await this.flush()
-    await this.writing
+    while (this.queue.length > 0) await this.settleOldest()
   }
 }
 

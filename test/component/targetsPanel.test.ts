@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { flushPromises, type VueWrapper } from '@vue/test-utils'
 import TargetsPanel from '../../src/renderer/components/TargetsPanel.vue'
 import type { TargetInfo } from '../../src/shared/types'
@@ -7,6 +7,7 @@ import { mountWith } from './mountApp'
 
 let w: VueWrapper | null = null
 afterEach(() => {
+  vi.useRealTimers()
   w?.unmount()
   w = null
 })
@@ -52,6 +53,18 @@ describe('targets sidebar', () => {
     fake.emit('targetsChanged', [target({ id: 't1' }), pod({ connection: 'online' })])
     await flushPromises()
     expect(w.findAll('[data-testid="last-seen"]')).toHaveLength(0)
+  })
+
+  it('"last seen" ages while nothing else happens', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] })
+    const fake = fakeBridge(
+      snapshot({ targets: [pod({ connection: 'offline', lastSeen: Date.now() - 5 * 60_000 })] })
+    )
+    w = await mountWith(TargetsPanel, fake)
+    expect(w.get('[data-testid="last-seen"]').text()).toBe('last seen 5 min ago')
+    vi.advanceTimersByTime(10 * 60_000)
+    await flushPromises()
+    expect(w.get('[data-testid="last-seen"]').text()).toBe('last seen 15 min ago')
   })
 
   it('adds a local target, offering the installs it found', async () => {

@@ -51,7 +51,14 @@ export async function runDownload(job: EngineJob, opts: EngineOptions): Promise<
       }
     }
   } catch (err) {
-    if (opts.signal.aborted) return stopped(job, opts.signal.reason, counters, false)
+    if (opts.signal.aborted) {
+      // Stopped before the transfer started (probe, hashing): a .part from an earlier run stays usable.
+      const kept = await stat(sidecarPath(job.finalPath)).then(
+        () => true,
+        () => false
+      )
+      return stopped(job, opts.signal.reason, counters, kept)
+    }
     throw err
   } finally {
     reporter.stop()

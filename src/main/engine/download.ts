@@ -3,25 +3,19 @@
 // connections, verify, and install by rename. The queue, the status file and
 // job states live in the local target; this reports through onProgress.
 import { rename, rm, stat } from 'node:fs/promises'
-import { dirname } from 'node:path'
 import { backoffMs, sleep } from './backoff'
+import { checkFinished } from './finishedCheck'
 import { RetryableError } from './httpClient'
 import { PartFile } from './partFile'
+import { checkFreeSpace, planPart } from './partPlan'
 import { ProgressReporter } from './progressReporter'
-import { probeRemote, strongValidator, type RemoteInfo } from './remoteInfo'
+import { probeRemote, type RemoteInfo } from './remoteInfo'
 import { RestartNeeded } from './segmentFetcher'
-import { doneBytes, MIN_SEGMENT, planSegments, type Segment } from './segmentPlanner'
-import {
-  partPath,
-  readSidecar,
-  removePartial,
-  sidecarPath,
-  trustworthy,
-  type Sidecar
-} from './sidecar'
+import { doneBytes, MIN_SEGMENT } from './segmentPlanner'
+import { partPath, removePartial, sidecarPath } from './sidecar'
 import { transfer, type TransferCounters, type TransferSetup } from './transfer'
 import { EngineError, type EngineJob, type EngineOptions, type EngineResult } from './types'
-import { formatBytes, sha256File, statfsFree } from './verify'
+import { formatBytes, sha256File } from './verify'
 
 const DEFAULTS = {
   stallTimeoutMs: 60_000,
@@ -151,7 +145,14 @@ async function attemptRun(
   // No fsync before install, like curl and aria2c: a sync here would wait for
   // the disk to catch up with gigabytes the page cache took at network speed.
   await file.close()
-  const sha = await verify(job.finalPath, outcome.size, info.size, expectedSha, outcome.sha256, cfg)
+  const sha = await checkFinished(
+    job.finalPath,
+    outcome.size,
+    info.size,
+    expectedSha,
+    outcome.sha256,
+    cfg.signal
+  )
   await rename(partPath(job.finalPath), job.finalPath)
   await rm(sidecarPath(job.finalPath), { force: true })
   return {
@@ -207,118 +208,4 @@ async function probeWithRetries(
       await sleep(err.retryAfterMs ?? backoffMs(failures, cfg.retryBaseMs), cfg.signal)
     }
   }
-}
-
-type PartPlan = Pick<
-  TransferSetup,
-  'segments' | 'rangesOk' | 'validator' | 'sidecar' | 'hashWhileWriting'
->
-
-/** Resume the `.part` when its sidecar still describes this file; otherwise start clean. */
-async function planPart(job: EngineJob, cfg: Settings, info: RemoteInfo): Promise<PartPlan> {
-  const validator = strongValidator(info)
-  const rangesOk = info.acceptsRanges && info.size !== null
-  const size = info.size
-  const base: Omit<Sidecar, 'segments' | 'updated'> | undefined =
-    size === null
-      ? undefined
-      : {
-          version: 1,
-          id: job.id,
-          url: job.url,
-          final_path: job.finalPath,
-          size,
-          etag: info.etag,
-          last_modified: info.lastModified,
-          sha256: job.sha256 ?? null,
-          created: Date.now() / 1000
-        }
-  const old = await readSidecar(job.finalPath)
-  const partSize = await stat(partPath(job.finalPath)).then(
-    (s) => s.size,
-    () => -1
-  )
-  const canResume =
-    old !== undefined &&
-    trustworthy(old) &&
-    rangesOk &&
-    validator !== null &&
-    old.url === job.url &&
-    old.final_path === job.finalPath &&
-    old.size === size &&
-    partSize === size &&
-    (info.etag && !info.etag.startsWith('W/')
-      ? old.etag === info.etag
-      : old.last_modified === info.lastModified)
-  if (canResume && base) {
-    info.body?.destroy()
-    return {
-      segments: old.segments,
-      rangesOk,
-      validator,
-      sidecar: { ...base, created: old.created },
-      hashWhileWriting: false
-    }
-  }
-  await removePartial(job.finalPath) // stale or foreign: never splice
-  const many = rangesOk && job.connections > 1 && size !== null && size >= cfg.segmentThreshold
-  const segments: Segment[] = many
-    ? planSegments(size, Math.min(job.connections, 16), Math.min(MIN_SEGMENT, cfg.segmentThreshold))
-    : [{ start: 0, end: size ?? Number.MAX_SAFE_INTEGER, done: 0 }]
-  return {
-    segments,
-    rangesOk,
-    validator,
-    // Resuming needs ranges and a strong validator; without them a sidecar would only mislead.
-    sidecar: rangesOk && validator !== null ? base : undefined,
-    hashWhileWriting: job.sha256 != null && segments.length === 1 && !many && job.connections <= 1
-  }
-}
-
-async function checkFreeSpace(
-  finalPath: string,
-  size: number | null,
-  done: number,
-  cfg: Settings,
-  info: RemoteInfo
-): Promise<void> {
-  if (size === null) return
-  const dir = dirname(finalPath)
-  const free = await (cfg.freeSpace ?? statfsFree)(dir)
-  const needs = size - done
-  if (free >= needs) return
-  info.body?.destroy()
-  throw new EngineError(
-    'no-space',
-    `Not enough free space: needs ${formatBytes(needs)}, ${formatBytes(free)} free at ${dir}.`
-  )
-}
-
-async function verify(
-  finalPath: string,
-  got: number,
-  expected: number | null,
-  expectedSha: string | null,
-  streamedSha: string | null,
-  cfg: Settings
-): Promise<string | null> {
-  const part = partPath(finalPath)
-  const onDisk = (await stat(part)).size
-  if ((expected !== null && got !== expected) || onDisk !== got) {
-    await removePartial(finalPath)
-    throw new EngineError(
-      'checksum',
-      `The download ended at ${formatBytes(onDisk)} but the file is ${formatBytes(expected ?? got)}; it was removed, try again.`
-    )
-  }
-  if (!expectedSha) return streamedSha
-  const sha = streamedSha ?? (await sha256File(part, cfg.signal))
-  if (sha !== expectedSha) {
-    await removePartial(finalPath)
-    throw new EngineError(
-      'checksum',
-      `The downloaded file's SHA-256 (${sha.slice(0, 12)}…) does not match the expected ${expectedSha.slice(0, 12)}…; the download was removed.`
-    )
-  }
-  return sha
 }

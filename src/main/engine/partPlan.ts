@@ -1,0 +1,100 @@
+// Decides what the `.part` becomes in this run: resumed from its sidecar
+// (only when the sidecar still describes this very file) or started clean,
+// with its segment plan; and checks the disk can hold what is still to come.
+import { stat } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { strongValidator, type RemoteInfo } from './remoteInfo'
+import { MIN_SEGMENT, planSegments, type Segment } from './segmentPlanner'
+import { partPath, readSidecar, removePartial, trustworthy, type Sidecar } from './sidecar'
+import type { TransferSetup } from './transfer'
+import { EngineError, type EngineJob } from './types'
+import { formatBytes, statfsFree } from './verify'
+
+export type PartPlan = Pick<
+  TransferSetup,
+  'segments' | 'rangesOk' | 'validator' | 'sidecar' | 'hashWhileWriting'
+>
+
+/** Resume the `.part` when its sidecar still describes this file; otherwise start clean. */
+export async function planPart(
+  job: EngineJob,
+  cfg: { segmentThreshold: number },
+  info: RemoteInfo
+): Promise<PartPlan> {
+  const validator = strongValidator(info)
+  const rangesOk = info.acceptsRanges && info.size !== null
+  const size = info.size
+  const base: Omit<Sidecar, 'segments' | 'updated'> | undefined =
+    size === null
+      ? undefined
+      : {
+          version: 1,
+          id: job.id,
+          url: job.url,
+          final_path: job.finalPath,
+          size,
+          etag: info.etag,
+          last_modified: info.lastModified,
+          sha256: job.sha256 ?? null,
+          created: Date.now() / 1000
+        }
+  const old = await readSidecar(job.finalPath)
+  const partSize = await stat(partPath(job.finalPath)).then(
+    (s) => s.size,
+    () => -1
+  )
+  const canResume =
+    old !== undefined &&
+    trustworthy(old) &&
+    rangesOk &&
+    validator !== null &&
+    old.url === job.url &&
+    old.final_path === job.finalPath &&
+    old.size === size &&
+    partSize === size &&
+    (info.etag && !info.etag.startsWith('W/')
+      ? old.etag === info.etag
+      : old.last_modified === info.lastModified)
+  if (canResume && base) {
+    info.body?.destroy()
+    return {
+      segments: old.segments,
+      rangesOk,
+      validator,
+      sidecar: { ...base, created: old.created },
+      hashWhileWriting: false
+    }
+  }
+  await removePartial(job.finalPath) // stale or foreign: never splice
+  const many = rangesOk && job.connections > 1 && size !== null && size >= cfg.segmentThreshold
+  const segments: Segment[] = many
+    ? planSegments(size, Math.min(job.connections, 16), Math.min(MIN_SEGMENT, cfg.segmentThreshold))
+    : [{ start: 0, end: size ?? Number.MAX_SAFE_INTEGER, done: 0 }]
+  return {
+    segments,
+    rangesOk,
+    validator,
+    // Resuming needs ranges and a strong validator; without them a sidecar would only mislead.
+    sidecar: rangesOk && validator !== null ? base : undefined,
+    hashWhileWriting: job.sha256 != null && segments.length === 1 && !many && job.connections <= 1
+  }
+}
+
+export async function checkFreeSpace(
+  finalPath: string,
+  size: number | null,
+  done: number,
+  cfg: { freeSpace?: (dir: string) => Promise<number> },
+  info: RemoteInfo
+): Promise<void> {
+  if (size === null) return
+  const dir = dirname(finalPath)
+  const free = await (cfg.freeSpace ?? statfsFree)(dir)
+  const needs = size - done
+  if (free >= needs) return
+  info.body?.destroy()
+  throw new EngineError(
+    'no-space',
+    `Not enough free space: needs ${formatBytes(needs)}, ${formatBytes(free)} free at ${dir}.`
+  )
+}

@@ -169,3 +169,27 @@ it('with auto-resume off the crashed job waits, paused and resumable', async () 
     await target.close()
   }
 })
+
+it('an open target takes over a download whose process dies while it watches', async () => {
+  const ws = join(dir, 'live')
+  const size = 8 * MiB
+  const f = srv.addFile('/crash/live.safetensors', { size, seed: 'live', throttleBps: 2 * MiB })
+  await mkdir(join(ws, 'ComfyUI', 'models'), { recursive: true })
+  const { target, events } = newTarget(ws, true)
+  await target.open()
+  try {
+    const { started } = await crashHalfway(ws, f.url, f.path, size)
+    srv.setFaults(f.path, { throttleBps: undefined })
+    const states = () =>
+      events
+        .flatMap((e) => e.upserts)
+        .filter((r) => r.id === started.id)
+        .map((r) => r.state)
+    await until('completed', states, (s) => s.includes('completed'), 30_000)
+    // It watched the other process download, then saw it stop and took over.
+    expect(states().indexOf('downloading')).toBeLessThan(states().indexOf('paused'))
+    expect(createHash('sha256').update(readFileSync(started.path)).digest('hex')).toBe(f.sha256)
+  } finally {
+    await target.close()
+  }
+})

@@ -76,6 +76,8 @@ export class StatusStore extends EventEmitter<StoreEvents> {
   private writing: Promise<void> | null = null
   private lastWriteAt = 0
   private readonly watch: StatusWatch
+  /** Re-settles what we show: an owner can die without the file changing. */
+  private staleTimer: NodeJS.Timeout | null = null
   private closed = false
 
   constructor(private readonly opts: StatusStoreOptions) {
@@ -105,6 +107,8 @@ export class StatusStore extends EventEmitter<StoreEvents> {
     this.closed = false
     await this.refresh()
     await this.watch.start()
+    this.staleTimer = setInterval(() => this.rebuildView(), this.opts.pollMs ?? 2000)
+    this.staleTimer.unref()
   }
 
   /** Writes what is pending and stops watching. */
@@ -112,6 +116,8 @@ export class StatusStore extends EventEmitter<StoreEvents> {
     await this.flush()
     this.closed = true
     this.watch.stop()
+    if (this.staleTimer) clearInterval(this.staleTimer)
+    this.staleTimer = null
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
   }

@@ -84,6 +84,12 @@ describe('downloads panel', () => {
     await w.get('[data-testid="download-a"] [data-testid="cancel"]').trigger('click')
     await w.get('[role="dialog"]').trigger('keydown', { key: 'Escape' })
     expect(w.find('[role="dialog"]').exists()).toBe(false)
+    // Also when focus has fallen out of the dialog to the page.
+    await w.get('[data-testid="download-a"] [data-testid="cancel"]').trigger('click')
+    ;(document.activeElement as HTMLElement | null)?.blur()
+    document.body.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }))
+    await flushPromises()
+    expect(w.find('[role="dialog"]').exists()).toBe(false)
     expect(fake.calls.some((c) => c.m === 'cancelDownload')).toBe(false)
   })
 

@@ -122,6 +122,18 @@ describe('add a download', () => {
     expect((w.get('[data-testid="url-input"]').element as HTMLInputElement).value).toBe(URL1)
   })
 
+  it('says clearly when the text is not a web address, without calling main', async () => {
+    const fake = fakeBridge()
+    w = await mountWith(AddDownloadPanel, fake, { debounceMs: 5 })
+    await typeUrl(w, 'huggingface.co/x/model.safetensors')
+    await w.get('form').trigger('submit')
+    await flushPromises()
+    expect(w.get('[data-testid="add-download-notice"]').text()).toBe(
+      '"huggingface.co/x/model.safetensors" is not a web address: paste a link starting with https://.'
+    )
+    expect(fake.calls.map((c) => c.m)).toEqual(['getSnapshot'])
+  })
+
   it('asks for a target first when there is none, without calling main', async () => {
     const fake = fakeBridge(snapshot({ targets: [] }))
     fake.answer('previewDownload', () => preview())

@@ -304,6 +304,26 @@ describe('LocalTarget', () => {
     expect(JSON.stringify(s.events)).not.toContain('s3cr3t')
   })
 
+  it('test() reports the ComfyUI folder and free space, or what is wrong', async () => {
+    const s = await setup()
+    const ok = await s.target.test()
+    expect(ok).toMatchObject({ ok: true, comfyui: join(s.workspace, 'ComfyUI') })
+    expect(ok.freeBytes).toBeGreaterThan(0)
+    const empty = join(root, `not-comfy${n++}`)
+    await mkdir(empty, { recursive: true })
+    const bad = new LocalTarget(
+      { id: 't2', name: 'bad', config: { kind: 'local', comfyui: empty, workspace: root } },
+      { settings: () => s.settings, auth: () => undefined, authHint: () => undefined }
+    )
+    expect(await bad.test()).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/has no models\/ folder/)
+    })
+    await expect(s.target.start({ url: 'ftp://x.test/a.bin', folder: 'loras' })).rejects.toThrow(
+      /http\(s\) URL/
+    )
+  })
+
   it("shows another target's downloads on the same workspace through the watch", async () => {
     const s = await setup()
     const other = await reopen(s)

@@ -368,6 +368,15 @@ describe('runDownload: retries', () => {
     expect(sha(finalPath)).toBe(f.sha256)
     expect(r.progress.at(-1)!.attempts).toBeGreaterThanOrEqual(3)
   })
+
+  it('gives up on a server that sends headers and then nothing, with a clear error', async () => {
+    const { f, finalPath } = newFile(MiB, { size: 0, stall: true })
+    const t0 = performance.now()
+    const err = await failure(run(f, finalPath, {}, { stallTimeoutMs: 200, maxAttempts: 2 }))
+    expect(err.code).toBe('network')
+    expect(err.message).toBe('The download could not start (no answer for 0.2 s) after 2 attempts.')
+    expect(performance.now() - t0).toBeLessThan(5000)
+  })
 })
 
 describe('runDownload: refusals', () => {

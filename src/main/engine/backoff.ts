@@ -32,3 +32,7 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', onAbort, { once: true })
   })
 }
+
+/** A duration for messages: "60 s", "0.2 s". */
+export const seconds = (ms: number): string =>
+  `${ms >= 10_000 ? Math.round(ms / 1000) : Math.round(ms / 100) / 10} s`

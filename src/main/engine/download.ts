@@ -201,8 +201,12 @@ async function probeWithRetries(
     } catch (err) {
       if (cfg.signal.aborted || !(err instanceof RetryableError)) throw err
       if (failures >= cfg.maxAttempts) {
-        const code = /HTTP \d/.test(err.message) ? 'http' : 'network'
-        throw new EngineError(code, `${err.message} Gave up after ${failures} attempts.`)
+        if (/HTTP \d/.test(err.message))
+          throw new EngineError('http', `${err.message} Gave up after ${failures} attempts.`)
+        throw new EngineError(
+          'network',
+          `The download could not start (${err.message}) after ${failures} attempts.`
+        )
       }
       counters.attempts++
       await sleep(err.retryAfterMs ?? backoffMs(failures, cfg.retryBaseMs), cfg.signal)

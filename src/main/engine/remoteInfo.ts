@@ -2,7 +2,8 @@
 // whether it serves ranges, and its validators (for If-Range and for
 // deciding whether a `.part` from an earlier run is still the same file).
 import type { Readable } from 'node:stream'
-import { get, type HttpOptions } from './httpClient'
+import { seconds } from './backoff'
+import { get, RetryableError, type HttpOptions } from './httpClient'
 
 export interface RemoteInfo {
   size: number | null
@@ -33,6 +34,23 @@ function lengthOf(value: string | undefined): number | null {
 
 /** Asks for byte 0 only: a 206 tells size and range support at the cost of one byte. */
 export async function probeRemote(url: string, opts: HttpOptions): Promise<RemoteInfo> {
+  // A server that sends headers and then nothing must not hang the download.
+  const ctl = new AbortController()
+  const timer = setTimeout(
+    () => ctl.abort(new RetryableError(`no answer for ${seconds(opts.headersTimeoutMs)}`)),
+    opts.headersTimeoutMs
+  )
+  try {
+    return await probe(url, { ...opts, signal: AbortSignal.any([opts.signal, ctl.signal]) })
+  } catch (err) {
+    if (ctl.signal.aborted && !opts.signal.aborted) throw ctl.signal.reason
+    throw err
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+async function probe(url: string, opts: HttpOptions): Promise<RemoteInfo> {
   const res = await get(url, { ...opts, range: { from: 0, to: 0 }, ifRange: undefined })
   const base = {
     etag: res.headers.etag ?? null,

@@ -5,7 +5,7 @@
 // connection whatever the file size), and watches for stalls.
 import type { Hash } from 'node:crypto'
 import type { Readable } from 'node:stream'
-import { backoffMs, sleep } from './backoff'
+import { backoffMs, seconds, sleep } from './backoff'
 import {
   describe,
   get,
@@ -162,7 +162,7 @@ class StallWatch {
     if (this.timer) this.timer.refresh()
     else
       this.timer = setTimeout(
-        () => this.ctl.abort(new StallError(`no data for ${Math.round(this.ms / 1000)} s`)),
+        () => this.ctl.abort(new StallError(`no data for ${seconds(this.ms)}`)),
         this.ms
       )
   }

@@ -68,6 +68,7 @@ interface Job {
 }
 
 const TOKEN_PARAMS = ['token', 'api_key']
+const STATUS_WRITE_FAILED = 'The status file could not be updated'
 const newId = (): string => randomBytes(8).toString('hex')
 const isActive = (e: StatusEntry): boolean => ACTIVE_STATES.includes(e.status)
 
@@ -118,7 +119,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     this.store.on('change', (c) => this.forward(c))
     this.store.on('stale', (paths) => this.onStale(paths))
     this.store.on('error', (err) => {
-      this.message = `The status file could not be updated: ${err.message}`
+      this.message = `${STATUS_WRITE_FAILED}: ${err.message}`
       this.emit('info', this.info())
     })
   }
@@ -366,7 +367,15 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   /** A job's final state for this run, on disk before pause()/cancel()/close() return. */
   private async settle(job: Job, e: StatusEntry): Promise<void> {
     this.store.put(job.path, e, { urgent: true })
-    await this.store.flush().catch((err: Error) => this.store.emit('error', err))
+    try {
+      await this.store.flush()
+      if (this.message?.startsWith(STATUS_WRITE_FAILED)) {
+        this.message = null // written again: whatever blocked it is gone
+        this.emit('info', this.info())
+      }
+    } catch (err) {
+      this.store.emit('error', err as Error)
+    }
   }
 
   private async failure(

@@ -329,6 +329,16 @@ describe('runDownload: several connections', () => {
     expect(srv.bytesServed(f.path)).toBeLessThanOrEqual(f.size * 1.05)
   })
 
+  it('uses one connection for a file below the segment threshold', async () => {
+    const { f, finalPath } = newFile(3 * MiB)
+    const before = srv.requestsFor(f.path).length
+    const r = start(f, finalPath, { connections: 8 }, { segmentThreshold: 4 * MiB })
+    expect((await r.result).outcome).toBe('completed')
+    expect(sha(finalPath)).toBe(f.sha256)
+    // The 1-byte probe, then one request for the whole file.
+    expect(srv.requestsFor(f.path).length - before).toBe(2)
+  })
+
   it('uses one connection when the server does not accept ranges', async () => {
     const { f, finalPath } = newFile(4 * MiB, { size: 0, ignoreRange: true })
     const before = srv.requestsFor(f.path).length

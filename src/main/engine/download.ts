@@ -112,7 +112,6 @@ async function attemptRun(
     finalPath: job.finalPath,
     file,
     size: info.size,
-    connections: job.connections,
     initialBody: info.body,
     http: { auth: cfg.auth, authHint: cfg.authHint, headersTimeoutMs: cfg.stallTimeoutMs },
     stallTimeoutMs: cfg.stallTimeoutMs,

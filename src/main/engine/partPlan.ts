@@ -6,13 +6,13 @@ import { dirname } from 'node:path'
 import { strongValidator, type RemoteInfo } from './remoteInfo'
 import { MIN_SEGMENT, planSegments, type Segment } from './segmentPlanner'
 import { partPath, readSidecar, removePartial, trustworthy, type Sidecar } from './sidecar'
-import type { TransferSetup } from './transfer'
+import { MAX_CONNECTIONS, type TransferSetup } from './transfer'
 import { EngineError, type EngineJob } from './types'
 import { formatBytes, statfsFree } from './verify'
 
 export type PartPlan = Pick<
   TransferSetup,
-  'segments' | 'rangesOk' | 'validator' | 'sidecar' | 'hashWhileWriting'
+  'segments' | 'rangesOk' | 'validator' | 'sidecar' | 'hashWhileWriting' | 'connections'
 >
 
 /** Resume the `.part` when its sidecar still describes this file; otherwise start clean. */
@@ -24,6 +24,12 @@ export async function planPart(
   const validator = strongValidator(info)
   const rangesOk = info.acceptsRanges && info.size !== null
   const size = info.size
+  const wanted = Number.isFinite(job.connections) ? Math.floor(job.connections) : 1
+  // Several connections only where they pay: ranges work and the file is big enough.
+  const connections =
+    rangesOk && size !== null && size >= cfg.segmentThreshold
+      ? Math.max(1, Math.min(wanted, MAX_CONNECTIONS))
+      : 1
   const base: Omit<Sidecar, 'segments' | 'updated'> | undefined =
     size === null
       ? undefined
@@ -35,7 +41,7 @@ export async function planPart(
           size,
           etag: info.etag,
           last_modified: info.lastModified,
-          sha256: job.sha256 ?? null,
+          sha256: job.sha256?.toLowerCase() ?? null,
           created: Date.now() / 1000
         }
   const old = await readSidecar(job.finalPath)
@@ -62,21 +68,23 @@ export async function planPart(
       rangesOk,
       validator,
       sidecar: { ...base, created: old.created },
-      hashWhileWriting: false
+      hashWhileWriting: false,
+      connections
     }
   }
   await removePartial(job.finalPath) // stale or foreign: never splice
-  const many = rangesOk && job.connections > 1 && size !== null && size >= cfg.segmentThreshold
-  const segments: Segment[] = many
-    ? planSegments(size, Math.min(job.connections, 16), Math.min(MIN_SEGMENT, cfg.segmentThreshold))
-    : [{ start: 0, end: size ?? Number.MAX_SAFE_INTEGER, done: 0 }]
+  const segments: Segment[] =
+    connections > 1 && size !== null
+      ? planSegments(size, connections, Math.min(MIN_SEGMENT, cfg.segmentThreshold))
+      : [{ start: 0, end: size ?? Number.MAX_SAFE_INTEGER, done: 0 }]
   return {
     segments,
     rangesOk,
     validator,
     // Resuming needs ranges and a strong validator; without them a sidecar would only mislead.
     sidecar: rangesOk && validator !== null ? base : undefined,
-    hashWhileWriting: job.sha256 != null && segments.length === 1 && !many && job.connections <= 1
+    hashWhileWriting: job.sha256 != null && connections === 1,
+    connections
   }
 }
 

@@ -20,6 +20,7 @@ export interface TransferSetup {
   segments: Segment[]
   rangesOk: boolean
   validator: string | null
+  /** Connections to run (1 unless the file is big enough and ranges work). */
   connections: number
   /** The sidecar minus the parts that change; undefined when there is nothing to resume by. */
   sidecar?: Omit<Sidecar, 'segments' | 'updated'>
@@ -108,7 +109,7 @@ export async function transfer(
       }
     }
   }
-  const n = s.rangesOk ? Math.max(1, Math.min(s.connections, MAX_CONNECTIONS)) : 1
+  const n = s.rangesOk ? Math.max(1, Math.min(s.connections, MAX_CONNECTIONS)) : 1 // planned in partPlan
   try {
     await Promise.all(
       Array.from({ length: n }, () =>

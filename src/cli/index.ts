@@ -93,15 +93,19 @@ const int = (what: string) => (v: string) => {
   return n
 }
 
-/** Runs `stop` on Ctrl-C / SIGTERM; a second signal leaves at once. The
- *  listener stays registered (`on`, not `once`): proper-lockfile and
- *  write-file-atomic use signal-exit, which re-raises the signal — killing us
- *  mid-pause — when it finds itself the only listener left. */
+/** Runs `stop` on Ctrl-C / SIGTERM; a second Ctrl-C a moment later leaves at
+ *  once. The listener stays registered (`on`, not `once`): libraries under
+ *  us (signal-exit, when-exit) re-raise the signal when they find themselves
+ *  the only listener, and when-exit re-sends it to us within milliseconds —
+ *  so a repeat inside the first second is that echo, not the user. */
 function onStopSignal(stop: () => void): () => void {
-  let stopping = false
+  let firstAt = 0
   const handler = (): void => {
-    if (stopping) process.exit(130)
-    stopping = true
+    if (firstAt) {
+      if (Date.now() - firstAt > 1000) process.exit(130)
+      return
+    }
+    firstAt = Date.now()
     stop()
   }
   process.on('SIGINT', handler)

@@ -268,17 +268,28 @@ describe('LocalTarget', () => {
       () => record(s.target, ra.id)?.downloaded ?? 0,
       (d) => d > 0
     )
-    // close() while a runs: it is left paused and resumable, nobody owns it.
+    // close() while a runs: it is left paused and resumable, nobody owns it, and
+    // marked interrupted (the app went away, not the user).
     await s.target.close()
     const disk = await statusFile(s.workspace)
-    expect(disk[ra.path]).toMatchObject({ status: 'paused', resumable: true, owner: null })
+    expect(disk[ra.path]).toMatchObject({
+      status: 'paused',
+      resumable: true,
+      owner: null,
+      interrupted: true
+    })
+    expect(disk[rb.path]).toMatchObject({ status: 'paused', interrupted: false })
     expect(existsSync(`${ra.path}.part`)).toBe(true)
-    // A fresh target on the same workspace picks both up.
-    const s2 = await reopen(s)
+    // A fresh target on the same workspace resumes the interrupted job by itself
+    // (with a Range request); the one the user paused waits for the user.
     srv.setFaults(a.path, { throttleBps: undefined })
-    await s2.resume(ra.id)
-    await s2.resume(rb.id)
+    const s2 = await reopen(s)
     await waitState(s2, ra.id, 'completed')
+    expect(
+      srv.requestsFor(a.path).some((q) => /^bytes=[1-9]/.test(String(q.headers.range ?? '')))
+    ).toBe(true)
+    expect(stateOf(s2, rb.id)).toBe('paused')
+    await s2.resume(rb.id)
     await waitState(s2, rb.id, 'completed')
     const models = await s2.listModels()
     expect(models.map((m) => [m.folder, m.name, m.size])).toEqual([

@@ -67,6 +67,8 @@ function entry(id: string, over: Partial<StatusEntry> = {}): StatusEntry {
     progress_time: t,
     resumable: true,
     rev: 0,
+    error_code: null,
+    interrupted: false,
     ...over
   }
 }

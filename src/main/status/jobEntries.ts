@@ -33,6 +33,7 @@ export function queuedEntry(j: NewJob): StatusEntry {
     speed_mb: 0,
     eta_minutes: null,
     error: null,
+    error_code: null,
     id: j.id,
     folder: j.folder,
     filename: j.filename,
@@ -43,7 +44,8 @@ export function queuedEntry(j: NewJob): StatusEntry {
     owner: j.owner,
     progress_time: j.now,
     resumable: false,
-    rev: 0
+    rev: 0,
+    interrupted: false
   })
 }
 
@@ -53,6 +55,8 @@ export function requeued(e: StatusEntry, owner: StatusOwner, now: number, retry:
     ...e,
     status: 'queued',
     error: null,
+    error_code: null,
+    interrupted: false,
     speed: 0,
     eta: null,
     owner,
@@ -81,7 +85,7 @@ export function progressed(
   })
 }
 
-const stoppedFields = { speed: 0, eta: null, owner: null } as const
+const stoppedFields = { speed: 0, eta: null, owner: null, interrupted: false } as const
 
 /** The entry once the engine returned. */
 export function finished(e: StatusEntry, r: EngineResult, now: number): StatusEntry {
@@ -92,6 +96,7 @@ export function finished(e: StatusEntry, r: EngineResult, now: number): StatusEn
       ...stoppedFields,
       status: 'completed',
       error: null,
+      error_code: null,
       file_size: size,
       downloaded: size ?? e.downloaded,
       sha256: r.sha256 ?? e.sha256,
@@ -105,12 +110,30 @@ export function finished(e: StatusEntry, r: EngineResult, now: number): StatusEn
     ...stoppedFields,
     status: paused ? 'paused' : 'cancelled',
     error: null,
+    error_code: null,
     resumable: paused && r.resumable
   })
 }
 
-export function failed(e: StatusEntry, message: string, resumable: boolean): StatusEntry {
-  return withDerived({ ...e, ...stoppedFields, status: 'error', error: message, resumable })
+export function failed(
+  e: StatusEntry,
+  message: string,
+  resumable: boolean,
+  code: string | null = null
+): StatusEntry {
+  return withDerived({
+    ...e,
+    ...stoppedFields,
+    status: 'error',
+    error: message,
+    error_code: code,
+    resumable
+  })
+}
+
+/** Paused because this process is going away, not by the user: the next owner resumes it. */
+export function interrupted(e: StatusEntry): StatusEntry {
+  return e.status === 'paused' ? { ...e, interrupted: true } : e
 }
 
 /** Paused or cancelled without the engine running (it was queued, or stopped earlier). */
@@ -119,5 +142,12 @@ export function stoppedWhileIdle(
   state: 'paused' | 'cancelled',
   resumable: boolean
 ): StatusEntry {
-  return withDerived({ ...e, ...stoppedFields, status: state, error: null, resumable })
+  return withDerived({
+    ...e,
+    ...stoppedFields,
+    status: state,
+    error: null,
+    error_code: null,
+    resumable
+  })
 }

@@ -50,6 +50,9 @@ function settleStale(raw: Record<string, unknown>, e: StatusEntry, reason: strin
     ...raw,
     status: e.resumable ? 'paused' : 'error',
     error: e.resumable ? null : `Stopped: ${reason}.`,
+    error_code: e.resumable ? null : 'stale',
+    // Its process went away: whoever picks the workspace up next resumes it.
+    interrupted: true,
     speed: 0,
     speed_mb: 0,
     eta: null,

@@ -36,6 +36,11 @@ export interface StatusEntry {
   progress_time: number
   resumable: boolean
   rev: number
+  /** With `error`: the machine-readable reason (docs/formats.md error codes). */
+  error_code: string | null
+  /** Stopped because its process went away (app quit, crash, pod restart), not
+   *  by the user: the next owner resumes it when auto-resume is on. */
+  interrupted: boolean
 }
 
 const MIB = 1024 * 1024
@@ -120,7 +125,9 @@ export function parseEntry(path: string, raw: unknown): StatusEntry | undefined 
     progress_time: num(raw.progress_time, timestamp),
     resumable: raw.resumable === true,
     // A writer without revisions (the seed) still moves forward in time.
-    rev: num(raw.rev, Math.round(timestamp * 1000))
+    rev: num(raw.rev, Math.round(timestamp * 1000)),
+    error_code: strOrNull(raw.error_code),
+    interrupted: raw.interrupted === true
   }
 }
 
@@ -159,6 +166,7 @@ export function entryToRecord(targetId: string, path: string, e: StatusEntry): D
     speed: e.speed,
     eta: e.eta,
     error: e.error,
+    errorCode: e.error_code,
     startTime: e.start_time,
     timestamp: e.timestamp,
     sha256: e.sha256,
@@ -199,6 +207,8 @@ export function recordToEntry(
     owner: extra.owner,
     progress_time: extra.progressTime,
     resumable: extra.resumable,
-    rev: r.rev
+    rev: r.rev,
+    error_code: r.errorCode ?? null,
+    interrupted: false
   })
 }

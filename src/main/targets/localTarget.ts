@@ -27,6 +27,7 @@ import { stripSecrets } from '../sources/urlSafety'
 import {
   failed,
   finished,
+  interrupted,
   progressed,
   queuedEntry,
   requeued,
@@ -96,6 +97,8 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   private freeBytes: number | null = null
   private message: string | null = null
   private opened = false
+  /** close() is stopping jobs: their pauses are interruptions, not the user's. */
+  private closing = false
   private readonly staleSeen: string[] = []
 
   constructor(
@@ -152,17 +155,30 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     this.opened = true
     await this.refreshFreeSpace()
     this.emit('info', this.info())
-    this.resumeStale(this.staleSeen.splice(0))
+    this.resumeStale([...this.staleSeen.splice(0), ...this.interruptedPaths()])
+  }
+
+  /** Jobs an app quit or a crash stopped (not the user): picked up again at open. */
+  private interruptedPaths(): string[] {
+    const out: string[] = []
+    for (const [p, e] of this.store.entries())
+      if (e.status === 'paused' && e.interrupted && !e.owner) out.push(p)
+    return out
   }
 
   async close(): Promise<void> {
     if (!this.opened) return
     this.opened = false
-    for (const id of this.queue.splice(0)) await this.stopIdle(id, 'paused')
-    const running = [...this.jobs.values()].filter((j) => j.controller)
-    for (const j of running) j.controller!.abort('pause')
-    await Promise.all(running.map((j) => j.done))
-    await this.store.close()
+    this.closing = true
+    try {
+      for (const id of this.queue.splice(0)) await this.stopIdle(id, 'paused')
+      const running = [...this.jobs.values()].filter((j) => j.controller)
+      for (const j of running) j.controller!.abort('pause')
+      await Promise.all(running.map((j) => j.done))
+      await this.store.close()
+    } finally {
+      this.closing = false
+    }
   }
 
   async start(req: TargetStartRequest): Promise<StartResult> {
@@ -366,7 +382,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
 
   /** A job's final state for this run, on disk before pause()/cancel()/close() return. */
   private async settle(job: Job, e: StatusEntry): Promise<void> {
-    this.store.put(job.path, e, { urgent: true })
+    this.store.put(job.path, this.closing ? interrupted(e) : e, { urgent: true })
     try {
       await this.store.flush()
       if (this.message?.startsWith(STATUS_WRITE_FAILED)) {
@@ -396,10 +412,15 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
       if (r.outcome === 'cancelled') await removePartial(job.path)
       return finished(e, r, this.store.now())
     }
-    if (err instanceof EngineError) return failed(e, err.message, err.resumable)
-    if (err instanceof UserError) return failed(e, err.message, false)
+    if (err instanceof EngineError) return failed(e, err.message, err.resumable, err.code)
+    if (err instanceof UserError) return failed(e, err.message, false, err.code)
     const why = err instanceof Error ? err.message : String(err)
-    return failed(e, `The download failed unexpectedly: ${why}`, await this.hasPartial(job.path))
+    return failed(
+      e,
+      `The download failed unexpectedly: ${why}`,
+      await this.hasPartial(job.path),
+      'internal'
+    )
   }
 
   private async requeue(id: string, retry: boolean): Promise<void> {
@@ -438,7 +459,8 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     const [path, e] = found
     if (state === 'cancelled') await removePartial(path)
     const resumable = state === 'paused' && (await this.hasPartial(path))
-    this.store.put(path, stoppedWhileIdle(e, state, resumable), { urgent: true })
+    const stopped = stoppedWhileIdle(e, state, resumable)
+    this.store.put(path, this.closing ? interrupted(stopped) : stopped, { urgent: true })
     await this.store.flush()
   }
 

@@ -1,27 +1,48 @@
 // The `.part` file: opened once per run, written at positions (so segments
-// land at their own offsets in any order), synced before each sidecar update.
-import { open, type FileHandle } from 'node:fs/promises'
+// land at their own offsets in any order), synced before a durable sidecar.
+// Callback fs on a raw fd, not fs/promises' FileHandle: on the hot write path
+// the promise API costs measurably more CPU per call (Node 20).
+import { close, fdatasync, fstat, ftruncate, open, write, writev } from 'node:fs'
+import { promisify } from 'node:util'
 import { EngineError } from './types'
+
+const openP = promisify(open)
+const closeP = promisify(close)
+const fstatP = promisify(fstat)
+const ftruncateP = promisify(ftruncate)
+const fdatasyncP = promisify(fdatasync)
+
+function writevP(fd: number, bufs: Buffer[], position: number): Promise<number> {
+  return new Promise((resolve, reject) =>
+    writev(fd, bufs, position, (err, n) => (err ? reject(err) : resolve(n)))
+  )
+}
+
+function writeP(fd: number, buf: Buffer, position: number): Promise<number> {
+  return new Promise((resolve, reject) =>
+    write(fd, buf, 0, buf.length, position, (err, n) => (err ? reject(err) : resolve(n)))
+  )
+}
 
 export class PartFile {
   private constructor(
-    private readonly fh: FileHandle,
+    private readonly fd: number,
     readonly path: string
   ) {}
 
   /** Opens (creating if needed) and, when `size` is known, sizes the file up front (sparse). */
   static async open(path: string, size: number | null): Promise<PartFile> {
-    let fh: FileHandle
+    let fd: number
     try {
-      fh = await open(path, 'r+').catch((err: { code?: string }) => {
-        if (err.code === 'ENOENT') return open(path, 'w+')
+      fd = await openP(path, 'r+').catch((err: { code?: string }) => {
+        if (err.code === 'ENOENT') return openP(path, 'w+')
         throw err
       })
     } catch (err) {
       throw writeError(err, path)
     }
-    const file = new PartFile(fh, path)
-    if (size !== null && (await fh.stat()).size !== size) await fh.truncate(size)
+    const file = new PartFile(fd, path)
+    if (size !== null && (await fstatP(fd)).size !== size) await ftruncateP(fd, size)
     return file
   }
 
@@ -29,7 +50,7 @@ export class PartFile {
   async writev(bufs: Buffer[], position: number): Promise<void> {
     let written: number
     try {
-      ;({ bytesWritten: written } = await this.fh.writev(bufs, position))
+      written = await writevP(this.fd, bufs, position)
     } catch (err) {
       throw writeError(err, this.path)
     }
@@ -40,10 +61,7 @@ export class PartFile {
   async write(buf: Buffer, position: number): Promise<void> {
     let off = 0
     try {
-      while (off < buf.length) {
-        const { bytesWritten } = await this.fh.write(buf, off, buf.length - off, position + off)
-        off += bytesWritten
-      }
+      while (off < buf.length) off += await writeP(this.fd, buf.subarray(off), position + off)
     } catch (err) {
       throw writeError(err, this.path)
     }
@@ -51,15 +69,15 @@ export class PartFile {
 
   /** fdatasync: the bytes a sidecar is about to describe must be on disk first. */
   sync(): Promise<void> {
-    return this.fh.datasync()
+    return fdatasyncP(this.fd)
   }
 
   truncate(size: number): Promise<void> {
-    return this.fh.truncate(size)
+    return ftruncateP(this.fd, size)
   }
 
   close(): Promise<void> {
-    return this.fh.close()
+    return closeP(this.fd)
   }
 }
 

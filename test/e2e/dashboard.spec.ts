@@ -80,15 +80,17 @@ test.describe('local downloads from the dashboard', () => {
   test('add a target, download, reload, restart, pause/resume/cancel/retry, errors, clear', async ({
     page
   }) => {
+    // Slow enough to still be running when the test pauses and cancels them
+    // (≥ 48 s); the throttles are lifted near the end.
     const slow = srv.addFile('/e2e/slow-lora.safetensors', {
       size: 24 << 20,
       seed: 's',
-      throttleBps: 1 << 20
+      throttleBps: 512 << 10
     })
     const medium = srv.addFile('/e2e/medium-vae.safetensors', {
-      size: 12 << 20,
+      size: 24 << 20,
       seed: 'm',
-      throttleBps: 1 << 20
+      throttleBps: 512 << 10
     })
     const fast = srv.addFile('/e2e/fast-model.safetensors', { size: 2 << 20, seed: 'f' })
     const login = srv.addFile('/e2e/gated.safetensors', {
@@ -161,23 +163,22 @@ test.describe('local downloads from the dashboard', () => {
       /downloading|queued|starting/
     )
 
-    // Cancel the other, with confirmation.
-    const otherRow = page.locator('[data-testid^="download-"][data-state="downloading"]').nth(1)
-    const otherId = (await otherRow.getAttribute('data-testid'))?.slice('download-'.length)
-    if (otherId) {
-      await otherRow.getByTestId('cancel').click()
-      await page.getByTestId('confirm').click()
-      await expect(page.getByTestId(`download-${otherId}`)).toHaveAttribute(
-        'data-state',
-        'cancelled'
+    // Cancel the other, with confirmation; retry brings it back.
+    const otherRow = page
+      .locator(
+        `[data-testid^="download-"][data-state="downloading"]:not([data-testid="download-${rowId}"])`
       )
-      // Retry brings it back.
-      await page.getByTestId(`download-${otherId}`).getByTestId('retry').click()
-      await expect(page.getByTestId(`download-${otherId}`)).toHaveAttribute(
-        'data-state',
-        /queued|starting|downloading/
-      )
-    }
+      .first()
+    await expect(otherRow).toBeVisible()
+    const otherId = (await otherRow.getAttribute('data-testid'))!.slice('download-'.length)
+    await otherRow.getByTestId('cancel').click()
+    await page.getByTestId('confirm').click()
+    await expect(page.getByTestId(`download-${otherId}`)).toHaveAttribute('data-state', 'cancelled')
+    await page.getByTestId(`download-${otherId}`).getByTestId('retry').click()
+    await expect(page.getByTestId(`download-${otherId}`)).toHaveAttribute(
+      'data-state',
+      /queued|starting|downloading/
+    )
 
     // A failed download shows its reason.
     await page.getByTestId('url-input').fill(login.url)

@@ -17,6 +17,7 @@ import json
 import os
 import random
 import re
+import select
 import signal
 import socket
 import ssl
@@ -1494,8 +1495,14 @@ def cmd_watch(req):
     interval = max(0.05, min(1.0, float(req.get("interval") or 0.15)))
     last_sig, last_text, last_emit, last_beat = None, None, 0.0, now()
     pending = True
+    # A pipe whose reader went away (the SSH channel closed) polls as POLLERR:
+    # notice it within one interval instead of at the next write.
+    poller = select.poll()
+    poller.register(sys.stdout.fileno(), 0)
     try:
         while True:
+            if any(ev & (select.POLLERR | select.POLLHUP) for _, ev in poller.poll(0)):
+                raise BrokenPipeError()
             try:
                 st = os.stat(status.path)
                 sig = (st.st_mtime_ns, st.st_size, st.st_ino)

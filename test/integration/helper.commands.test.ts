@@ -206,7 +206,7 @@ describe('pod helper commands', () => {
     })
     w.stdin.end(JSON.stringify({ workspace: ws }))
     try {
-      await sleep(500)
+      for (let i = 0; i < 100 && lines.length === 0; i++) await sleep(50)
       expect(lines[0]?.msg).toEqual({ type: 'status', status: {} })
       const f = srv.addFile('/watch/w.safetensors', { size: 3 * MiB, throttleBps: 1 * MiB })
       const a = await runHelper('start', {
@@ -226,6 +226,10 @@ describe('pod helper commands', () => {
         expect(statuses[i]!.at - statuses[i - 1]!.at).toBeGreaterThanOrEqual(400)
       expect(lines.some((l) => l.msg.type === 'heartbeat')).toBe(true)
       await runHelper('cancel', { workspace: ws, id: a.id })
+      // The SSH channel closing (stdout gone) ends the watcher by itself.
+      const exited = new Promise((r) => w.on('exit', r))
+      w.stdout.destroy()
+      await Promise.race([exited, sleep(2000).then(() => expect.fail('watch kept running'))])
     } finally {
       w.kill()
     }

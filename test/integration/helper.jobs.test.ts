@@ -10,12 +10,18 @@ import {
   readFileSync,
   readdirSync,
   readlinkSync,
-  rmSync
+  rmSync,
+  writeFileSync
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startModelServer, type ModelServer } from '../harness/modelServer'
+import {
+  DEFAULT_LAST_MODIFIED,
+  contentOf,
+  startModelServer,
+  type ModelServer
+} from '../harness/modelServer'
 import { isGone } from '../harness/procTree'
 import {
   FAST,
@@ -138,6 +144,63 @@ describe('pod helper jobs', () => {
     expect(last.headers.range).toMatch(/^bytes=\d+-/)
     expect(last.headers['if-range']).toBeTruthy()
     expect(existsSync(final + '.part.json')).toBe(false)
+  })
+
+  it('pause/resume with 4 connections: every segment continues where it stopped', async () => {
+    const d = dirs()
+    const f = srv.addFile('/jobs/segs.safetensors', { size: 20 * MiB, throttleBps: 3 * MiB })
+    const a = await runHelper('start', startReq(d, f.url, { connections: 4, sha256: f.sha256 }))
+    const id = a.id as string
+    await until('4 MiB down', () => (entryOf(d.workspace, id)?.downloaded ?? 0) >= 4 * MiB)
+    expect(await runHelper('pause', { workspace: d.workspace, id })).toEqual({ ok: true })
+    const sc = JSON.parse(readFileSync((a.path as string) + '.part.json', 'utf8')) as {
+      segments: { start: number; end: number; done: number }[]
+    }
+    expect(sc.segments).toHaveLength(4)
+    expect(sc.segments.filter((x) => x.done > 0)).toHaveLength(4)
+    srv.setFaults(f.path, { throttleBps: undefined })
+    await runHelper('resume', { workspace: d.workspace, id, tokens: {} })
+    expect((await waitForState(d.workspace, id, ['completed', 'error'])).status).toBe('completed')
+    expect(srv.bytesServed(f.path)).toBeLessThanOrEqual(f.size * 1.02)
+  })
+
+  it('resumes a .part + sidecar left by another engine (docs/formats.md)', async () => {
+    const d = dirs()
+    const size = 3 * MiB
+    const f = srv.addFile('/jobs/other.safetensors', { size, seed: 'o' })
+    const dir = join(d.modelsDir, 'checkpoints')
+    mkdirSync(dir, { recursive: true })
+    const final = join(dir, 'other.safetensors')
+    const have = MiB + 12345
+    const part = Buffer.alloc(size)
+    contentOf(size, 'o', 0, have).copy(part)
+    writeFileSync(final + '.part', part)
+    const t = Date.now() / 1000
+    writeFileSync(
+      final + '.part.json',
+      JSON.stringify({
+        version: 1,
+        id: '0123456789abcdef',
+        url: f.url,
+        final_path: final,
+        size,
+        etag: `"o-${size}"`,
+        last_modified: DEFAULT_LAST_MODIFIED,
+        sha256: null,
+        segments: [{ start: 0, end: size, done: have }],
+        created: t,
+        updated: t
+      })
+    )
+    const a = await runHelper('start', startReq(d, f.url, { filename: 'other.safetensors' }))
+    expect((await waitForState(d.workspace, a.id as string, ['completed', 'error'])).status).toBe(
+      'completed'
+    )
+    expect(readFileSync(final).equals(contentOf(size, 'o', 0, size))).toBe(true)
+    expect(srv.requestsFor(f.path).map((q) => q.headers.range)).toEqual([
+      `bytes=${have}-${size - 1}`
+    ])
+    expect(srv.bytesServed(f.path)).toBe(size - have)
   })
 
   it('worker killed -9: status settles to paused, resume continues with Range', async () => {

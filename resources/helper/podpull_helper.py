@@ -589,7 +589,11 @@ class Download(object):
             ]
         except (KeyError, TypeError, ValueError):
             return False
-        if not self.segments or self.segments[-1]["end"] != sc["size"]:
+        if not segments_cover(self.segments, sc["size"]):
+            return False
+        boot = sc.get("boot_id")
+        if boot is not None and boot != boot_id():
+            # Written without fdatasync during another boot: its claims can't be trusted.
             return False
         self.size = sc["size"]
         self.etag = sc.get("etag")
@@ -617,6 +621,7 @@ class Download(object):
                 "segments": segs,
                 "created": self.created,
                 "updated": now(),
+                "boot_id": None,  # null: the data was fdatasynced, valid across reboots
             },
         )
 
@@ -931,6 +936,24 @@ class Download(object):
             os.unlink(self.sidecar_path)
         except FileNotFoundError:
             pass
+
+
+def segments_cover(segments, size):
+    """Segments cover [0, size) in order, without gaps or overlaps, none overdone."""
+    at = 0
+    for seg in segments:
+        if seg["start"] != at or seg["end"] < seg["start"] or not 0 <= seg["done"] <= seg["end"] - seg["start"]:
+            return False
+        at = seg["end"]
+    return bool(segments) and at == size
+
+
+def boot_id():
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as f:
+            return f.read().strip() or None
+    except OSError:
+        return None
 
 
 def split(size, n):

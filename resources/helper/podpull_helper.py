@@ -1299,7 +1299,16 @@ def remote_name_and_size(req):
     http_ = Http(
         req["url"], req.get("tokens"), req.get("token_hosts"), float(req.get("stall_timeout_s") or 30)
     )
-    conn, resp, final_url = http_.open({"Range": "bytes=0-0"})
+    for attempt in range(3):  # `start` answers in seconds: a short retry budget
+        try:
+            conn, resp, final_url = http_.open({"Range": "bytes=0-0"})
+            break
+        except HelperError as e:
+            if not e.retry or attempt == 2:
+                raise
+            base = float(req.get("retry_base_s") or 1.0)
+            wait = e.retry_after if e.retry_after is not None else base * 2**attempt
+            time.sleep(min(wait, 5.0))
     try:
         size = None
         if resp.status == 206:

@@ -216,6 +216,44 @@ describe('pod helper jobs', () => {
     }
   })
 
+  it('a stalled connection is dropped after the stall timeout and resumed with Range', async () => {
+    const d = dirs()
+    const f = srv.addFile('/jobs/stall.safetensors', {
+      size: 2 * MiB + 512 * 1024,
+      stallAfterBytes: MiB
+    })
+    const a = await runHelper(
+      'start',
+      startReq(d, f.url, { stall_timeout_s: 1, filename: 'stall.safetensors' })
+    )
+    const e = await waitForState(d.workspace, a.id as string, ['completed', 'error'])
+    expect(e).toMatchObject({ status: 'completed' })
+    expect(e.attempts).toBeGreaterThanOrEqual(3)
+    expect(srv.requestsFor(f.path).map((q) => q.headers.range)).toEqual([
+      undefined,
+      `bytes=${MiB}-${f.size - 1}`,
+      `bytes=${2 * MiB}-${f.size - 1}`
+    ])
+  })
+
+  it('429 with Retry-After: waits as told, then completes', async () => {
+    const d = dirs()
+    const f = srv.addFile('/jobs/429.safetensors', {
+      size: MiB,
+      failStatus: 429,
+      failTimes: 1,
+      retryAfter: 1
+    })
+    // No file name: `start` asks the server for one first, and that request is retried too.
+    const a = await runHelper('start', startReq(d, f.url))
+    expect(a.ok, JSON.stringify(a)).toBe(true)
+    const e = await waitForState(d.workspace, a.id as string, ['completed', 'error'])
+    expect(e.status).toBe('completed')
+    const [first, second] = srv.requestsFor(f.path)
+    expect(first!.status).toBe(429)
+    expect(second!.time - first!.time).toBeGreaterThanOrEqual(950)
+  })
+
   it('worker killed -9: status settles to paused, resume continues with Range', async () => {
     const d = dirs()
     const f = srv.addFile('/jobs/kill.safetensors', { size: 6 * MiB, throttleBps: 1 * MiB })

@@ -205,6 +205,8 @@ describe('tokens', () => {
     const log = readFileSync(join(w.ws, '.podpull', 'logs', `${id}.log`), 'utf8')
     expect(log).toContain(f.url)
     expect(log).not.toContain(token)
+    await t.close() // flushes the snapshot cache (saved on a timer while open)
+    expect(store.cache?.length).toBe(1)
     expect(JSON.stringify(store.cache)).not.toContain(token)
   })
 })

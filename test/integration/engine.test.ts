@@ -379,6 +379,16 @@ describe('runDownload: retries', () => {
     expect(r.progress.at(-1)!.attempts).toBeGreaterThanOrEqual(3)
   })
 
+  it('retries a stall on a server that ignores ranges (the probe answer is the body)', async () => {
+    const { f, finalPath } = newFile(2 * MiB, { size: 0, ignoreRange: true, stallAfterBytes: MiB })
+    const r = start(f, finalPath, {}, { stallTimeoutMs: 300, maxAttempts: 3 })
+    setTimeout(() => srv.setFaults(f.path, { stallAfterBytes: undefined }), 500)
+    const res = await r.result
+    expect(res.outcome).toBe('completed')
+    expect(sha(finalPath)).toBe(f.sha256)
+    expect(r.progress.at(-1)!.attempts).toBeGreaterThanOrEqual(2)
+  })
+
   it('gives up on a server that sends headers and then nothing, with a clear error', async () => {
     const { f, finalPath } = newFile(MiB, { size: 0, stall: true })
     const t0 = performance.now()

@@ -118,6 +118,10 @@ async function attempt(seg: Segment, ctx: FetchContext, st: WorkerState): Promis
   try {
     const initial = from === 0 ? ctx.takeInitialBody() : undefined
     const body = initial ?? (await open(seg, from, ctx, signal))
+    // The probe's body was opened under another signal: a stall or a stop must still end it.
+    const end = (): void => void body.destroy(signal.reason as Error)
+    if (signal.aborted) end()
+    else signal.addEventListener('abort', end, { once: true })
     stall.kick()
     await streamBody(body, seg, ctx, st, stall)
   } catch (err) {

@@ -1,6 +1,15 @@
 import { resolve } from 'node:path'
 import { defineConfig } from 'electron-vite'
 import vue from '@vitejs/plugin-vue'
+import type { Plugin } from 'vite'
+
+// The dev server injects <style> tags (HMR); the built app needs none, so only
+// `electron-vite dev` loosens the page's style-src.
+const devInlineStyles: Plugin = {
+  name: 'podpull-dev-inline-styles',
+  apply: 'serve',
+  transformIndexHtml: (html) => html.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+}
 
 // Main builds two entries: the Electron shell (index) and the plain-Node CLI /
 // headless server (cli). Nothing reachable from cli may import 'electron';
@@ -31,8 +40,9 @@ export default defineConfig({
     // served at / by `podpull serve`.
     base: './',
     build: {
+      minify: true,
       rolldownOptions: { input: { index: resolve(__dirname, 'src/renderer/index.html') } }
     },
-    plugins: [vue()]
+    plugins: [vue(), devInlineStyles]
   }
 })

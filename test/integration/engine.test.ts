@@ -458,6 +458,13 @@ describe('runDownload: refusals', () => {
     expect(err.code).toBe('html')
   })
 
+  it('refuses a malformed sha256 before any request', async () => {
+    const { f, finalPath } = newFile(MiB)
+    const err = await failure(run(f, finalPath, { sha256: 'abc123' }))
+    expect(err.code).toBe('bad-request')
+    expect(srv.requestsFor(f.path)).toHaveLength(0)
+  })
+
   it('says not found on 404', async () => {
     dir = mkdtempSync(join(tmpdir(), 'engine-'))
     const finalPath = join(dir, 'x.safetensors')

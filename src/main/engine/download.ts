@@ -86,8 +86,10 @@ async function attemptRun(
   reporter: ProgressReporter,
   counters: TransferCounters
 ): Promise<EngineResult> {
+  const expectedSha = job.sha256?.trim().toLowerCase() || null
+  if (expectedSha !== null && !/^[0-9a-f]{64}$/.test(expectedSha))
+    throw new EngineError('bad-request', 'The SHA-256 must be 64 hexadecimal characters.')
   const existing = await stat(job.finalPath).catch(() => undefined)
-  const expectedSha = job.sha256?.toLowerCase() ?? null
   if (existing && expectedSha && (await sha256File(job.finalPath, cfg.signal)) === expectedSha)
     return present(existing.size, expectedSha, counters)
 

@@ -41,7 +41,7 @@ export async function planPart(
           size,
           etag: info.etag,
           last_modified: info.lastModified,
-          sha256: job.sha256?.toLowerCase() ?? null,
+          sha256: job.sha256?.trim().toLowerCase() || null,
           created: Date.now() / 1000
         }
   const old = await readSidecar(job.finalPath)
@@ -83,7 +83,7 @@ export async function planPart(
     validator,
     // Resuming needs ranges and a strong validator; without them a sidecar would only mislead.
     sidecar: rangesOk && validator !== null ? base : undefined,
-    hashWhileWriting: job.sha256 != null && connections === 1,
+    hashWhileWriting: !!job.sha256?.trim() && connections === 1,
     connections
   }
 }

@@ -236,10 +236,11 @@ test.describe('pods', () => {
       env
     )
     expect(add.code, add.out).toBe(0)
+    // 64 KiB/s per connection, up to 8: still running when the page opens.
     const f = srv.addFile('/e2e/pod-lora.safetensors', {
       size: 16 << 20,
       seed: 'p',
-      throttleBps: 1 << 20
+      throttleBps: 64 << 10
     })
     const dl = await runCli(
       ['download', f.url, '--target', 'pod1', '--folder', 'loras', '--detach'],

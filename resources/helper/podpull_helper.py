@@ -1117,10 +1117,13 @@ class Worker(object):
             self.dl.stop_reason = "pause"
         self.dl.stop.set()
 
-    def run(self):
+    def catch_signals(self):
+        # Before our pid is published: a pause must never meet the default SIGTERM.
         signal.signal(signal.SIGTERM, self.on_signal)
         signal.signal(signal.SIGUSR1, self.on_signal)
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+    def run(self):
         dl = self.dl
         self.log("start %s -> %s" % (dl.safe_url, self.final))
         try:
@@ -1201,6 +1204,7 @@ def spawn_worker(ws, status, req, job_id, final, entry):
                 os.dup2(devnull, fd)
             os.chdir("/")
             worker = Worker(ws, status, req, job_id, final, entry)
+            worker.catch_signals()
             worker.write(status="starting")
             os.write(w, b"ok")
             os.close(w)
@@ -1437,9 +1441,9 @@ def stop_job(req, word):
     job_id = need(req, "id")
     key, e = status.find(job_id)
     st = e.get("status")
-    if st in TERMINAL or (st == "paused" and word == "pause"):
-        if word == "cancel" and st == "completed":
-            raise HelperError("bad-request", "That download already finished; remove it instead.")
+    if word == "cancel" and st == "completed":
+        raise HelperError("bad-request", "That download already finished; remove it instead.")
+    if st == "cancelled" or (word == "pause" and (st in TERMINAL or st == "paused")):
         return {}
     owner = e.get("owner")
     if st in ACTIVE and owner_alive(owner):
@@ -1452,12 +1456,15 @@ def stop_job(req, word):
         except OSError:
             pass
         deadline = now() + 10  # answer once the worker settled, so the app sees it
-        while now() < deadline:
+        while True:
             time.sleep(0.1)
             cur = status.read().get(key)
             if not isinstance(cur, dict) or cur.get("status") not in ACTIVE:
                 return {}
-        raise HelperError("internal", "The download did not stop within 10 seconds.")
+            if not owner_alive(owner):
+                break  # it died instead of settling: settle it here
+            if now() > deadline:
+                raise HelperError("internal", "The download did not stop within 10 seconds.")
     # Nobody runs it (paused, or its worker died): settle it here.
     if word == "cancel":
         for p in (key + ".part", key + ".part.json"):

@@ -146,6 +146,20 @@ describe('pod helper jobs', () => {
     expect(existsSync(final + '.part.json')).toBe(false)
   })
 
+  it('pause right after start: paused, not killed', async () => {
+    const d = dirs()
+    const f = srv.addFile('/jobs/early.safetensors', { size: 2 * MiB, throttleBps: MiB })
+    const a = await runHelper('start', startReq(d, f.url, { filename: 'early.safetensors' }))
+    const id = a.id as string
+    expect(await runHelper('pause', { workspace: d.workspace, id })).toEqual({ ok: true })
+    expect(entryOf(d.workspace, id)).toMatchObject({ status: 'paused', owner: null, error: null })
+    // Cancelling a paused job (no worker) discards what it had.
+    expect(await runHelper('cancel', { workspace: d.workspace, id })).toEqual({ ok: true })
+    expect(entryOf(d.workspace, id)).toMatchObject({ status: 'cancelled', resumable: false })
+    expect(existsSync((a.path as string) + '.part')).toBe(false)
+    expect(existsSync((a.path as string) + '.part.json')).toBe(false)
+  })
+
   it('pause/resume with 4 connections: every segment continues where it stopped', async () => {
     const d = dirs()
     const f = srv.addFile('/jobs/segs.safetensors', { size: 20 * MiB, throttleBps: 3 * MiB })

@@ -10,6 +10,7 @@
 # file, a log or the status file.
 HELPER_VERSION = "0.1.0"
 
+import contextlib
 import errno
 import hashlib
 import http.client
@@ -132,11 +133,18 @@ def owner_alive(owner):
 
 def atomic_write_json(path, obj):
     tmp = "%s.tmp-%d-%s" % (path, os.getpid(), os.urandom(4).hex())
-    with open(tmp, "w") as f:
-        json.dump(obj, f, indent=1)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w") as f:
+            json.dump(obj, f, indent=1)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 def read_json(path):
@@ -625,6 +633,14 @@ class Download(object):
             },
         )
 
+    def try_save_sidecar(self):
+        """On the way out (disk full, say) a sidecar we can't write is a lost
+        resume point, not a reason to leave the entry unsettled."""
+        try:
+            self.save_sidecar()
+        except OSError as e:
+            self.log("could not save the sidecar: %s" % e.strerror)
+
     def discard_part(self):
         for p in (self.part, self.sidecar_path):
             try:
@@ -685,6 +701,10 @@ class Download(object):
 
     def run(self):
         """Moves all bytes in; raises HelperError / Stopped."""
+        with disk_errors(self.final):
+            self.run_attempts()
+
+    def run_attempts(self):
         for _ in range(4):
             first = None
             if self.load_sidecar():
@@ -749,7 +769,11 @@ class Download(object):
             time.sleep(0.1)
             self.on_tick()
             if now() - last_save >= 1.0 and self.resumable():
-                self.save_sidecar()
+                try:
+                    with disk_errors(self.final):
+                        self.save_sidecar()
+                except HelperError as e:
+                    self.errors.append(e)  # stops the connections below
                 last_save = now()
             if self.errors:
                 self.stop.set()
@@ -874,7 +898,7 @@ class Download(object):
                 seg["_progress_seen"] = True
         except (OSError, http.client.HTTPException, ValueError, AttributeError) as e:
             if isinstance(e, OSError) and e.errno == errno.ENOSPC:
-                raise HelperError("no-space", "The disk filled up while downloading.")
+                raise disk_full(self.final)
             raise HelperError("network", "The connection failed: %s." % describe(e), True)
         return progressed
 
@@ -904,7 +928,7 @@ class Download(object):
                 n = os.pwrite(self.fd, view, offset)
             except OSError as e:
                 if e.errno == errno.ENOSPC:
-                    raise HelperError("no-space", "The disk filled up while downloading.")
+                    raise disk_full(self.final)
                 raise HelperError("unwritable", "Cannot write %s: %s." % (self.part, e.strerror))
             view = view[n:]
             offset += n
@@ -912,6 +936,10 @@ class Download(object):
     # -- finish
 
     def verify_and_install(self):
+        with disk_errors(self.final):
+            self.install()
+
+    def install(self):
         self.close_fd()
         actual = os.path.getsize(self.part)
         if self.size is not None and actual != self.size:
@@ -954,6 +982,25 @@ def boot_id():
             return f.read().strip() or None
     except OSError:
         return None
+
+
+def disk_full(final):
+    return HelperError(
+        "no-space",
+        "The disk filled up while downloading %s: free some space, then try again."
+        % os.path.basename(final),
+    )
+
+
+@contextlib.contextmanager
+def disk_errors(final):
+    """A full or read-only disk becomes a sentence, not a traceback."""
+    try:
+        yield
+    except OSError as e:
+        if e.errno == errno.ENOSPC:
+            raise disk_full(final)
+        raise HelperError("unwritable", "Cannot write next to %s: %s." % (final, e.strerror))
 
 
 def split(size, n):
@@ -1146,13 +1193,23 @@ class Worker(object):
                 dl.discard_part()
             else:
                 if dl.fd is not None:
-                    dl.save_sidecar()  # keep what we have: a resume picks it up
+                    dl.try_save_sidecar()  # keep what we have: a resume picks it up
                 dl.close_fd()
             self.log("error (%s): %s" % (e.code, e.message))
             f = self.progress_fields()
             f.update(speed=0, eta=None, speed_mb=0, eta_minutes=None)
             f["resumable"] = os.path.exists(dl.sidecar_path)
-            self.write(status="error", error=e.message, error_code=e.code, **f)
+            try:
+                self.write(status="error", error=e.message, error_code=e.code, **f)
+            except OSError:
+                if e.code != "no-space":
+                    raise
+                # The disk is too full even for the status file: the user must hear
+                # why, so the partial file goes (its bytes can be fetched again).
+                dl.discard_part()
+                f["resumable"] = False
+                msg = e.message + " The partial download was removed to free space."
+                self.write(status="error", error=msg, error_code=e.code, **f)
         except Exception as e:  # a bug: report it rather than leave a ghost entry
             self.log("internal error: %r" % (e,))
             dl.close_fd()
@@ -1180,7 +1237,7 @@ class Worker(object):
             self.write(status="cancelled", error=None, **f)
         else:
             if dl.resumable() and dl.fd is not None:
-                dl.save_sidecar()
+                dl.try_save_sidecar()
             dl.close_fd()
             f["resumable"] = os.path.exists(dl.sidecar_path)
             self.log("paused at %d bytes" % f["downloaded"])

@@ -22,7 +22,7 @@ import { EngineError } from './types'
 /** Bytes gathered before one write: fewer, larger syscalls. */
 const WRITE_BATCH = 1024 * 1024
 /** …but a slow link still gets its bytes to disk (and progress) this often. */
-const WRITE_MAX_DELAY_MS = 200
+const WRITE_MAX_DELAY_MS = 25
 
 /** The server no longer serves the same bytes (200 to a range, new validator or size). */
 export class RestartNeeded extends Error {

@@ -970,7 +970,8 @@ def segments_cover(segments, size):
     """Segments cover [0, size) in order, without gaps or overlaps, none overdone."""
     at = 0
     for seg in segments:
-        if seg["start"] != at or seg["end"] < seg["start"] or not 0 <= seg["done"] <= seg["end"] - seg["start"]:
+        length = seg["end"] - seg["start"]
+        if seg["start"] != at or length < 0 or not 0 <= seg["done"] <= length:
             return False
         at = seg["end"]
     return bool(segments) and at == size
@@ -1358,7 +1359,10 @@ def check_start_request(req):
 def remote_name_and_size(req):
     """One GET whose body we don't read: the file name and size the server gives."""
     http_ = Http(
-        req["url"], req.get("tokens"), req.get("token_hosts"), float(req.get("stall_timeout_s") or 30)
+        req["url"],
+        req.get("tokens"),
+        req.get("token_hosts"),
+        float(req.get("stall_timeout_s") or 30),
     )
     for attempt in range(3):  # `start` answers in seconds: a short retry budget
         try:
@@ -1422,7 +1426,8 @@ def new_id():
 
 def active_at(status, final):
     e = status.settle().get(final)
-    if isinstance(e, dict) and e.get("status") in ACTIVE and owner_alive(e.get("owner")) is not False:
+    live = isinstance(e, dict) and owner_alive(e.get("owner")) is not False
+    if live and e.get("status") in ACTIVE:
         return e.get("id")
     return None
 

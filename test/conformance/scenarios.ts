@@ -343,7 +343,10 @@ export const SCENARIOS: Scenario[] = [
       expectCompleted(r, f.sha256)
       const ranged = ctx.srv.requestsFor(f.path).filter((q) => q.headers.range)
       expect(ranged.length).toBeGreaterThanOrEqual(3)
-      expect(ctx.srv.bytesServed(f.path)).toBeLessThan(f.size * 1.2)
+      // An engine that splits after a first full GET closes it at its segment's end:
+      // what the server had already pushed into loopback socket buffers (a few MiB)
+      // counts as served. More than that would be bytes fetched twice.
+      expect(ctx.srv.bytesServed(f.path)).toBeLessThan(f.size + 8 * MiB)
     }
   }
 ]

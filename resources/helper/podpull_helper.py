@@ -48,6 +48,7 @@ TOKEN_HINTS = {
 COMFY_CANDIDATES = ("/workspace/ComfyUI", "/workspace/runpod-slim/ComfyUI", "/opt/ComfyUI")
 CHUNK = 1 << 20  # big reads: one syscall per MiB keeps up with curl on loopback
 SEGMENT_THRESHOLD = 16 << 20
+SYNC_EVERY = 5.0  # seconds between fdatasynced checkpoints (reboot-proof)
 MAX_REDIRECTS = 10
 HOSTNAME = socket.gethostname()
 
@@ -131,13 +132,14 @@ def owner_alive(owner):
     return isinstance(pid, int) and pid_alive(pid)
 
 
-def atomic_write_json(path, obj):
+def atomic_write_json(path, obj, sync=True):
     tmp = "%s.tmp-%d-%s" % (path, os.getpid(), os.urandom(4).hex())
     try:
         with open(tmp, "w") as f:
             json.dump(obj, f, indent=1)
             f.flush()
-            os.fsync(f.fileno())
+            if sync:
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -574,6 +576,7 @@ class Download(object):
         self.errors = []
         self.fd = None
         self.created = now()
+        self.recorded = 0  # bytes the sidecar on disk claims
 
     # -- sidecar
 
@@ -604,16 +607,21 @@ class Download(object):
             # Written without fdatasync during another boot: its claims can't be trusted.
             return False
         self.size = sc["size"]
+        self.recorded = sum(x["done"] for x in self.segments)
         self.etag = sc.get("etag")
         self.last_modified = sc.get("last_modified")
         self.created = sc.get("created") or now()
         self.accepts_ranges = True
         return True
 
-    def save_sidecar(self):
+    def save_sidecar(self, synced=True):
+        """A synced checkpoint (fdatasync first, boot_id null) holds across a
+        reboot; an unsynced one is cheap and holds for this boot only, which is
+        all a kill -9 needs (the page cache survives the process)."""
         with self.lock:
             segs = [dict(s) for s in self.segments]
-        if self.fd is not None:
+            self.recorded = sum(s["done"] for s in segs)
+        if synced and self.fd is not None:
             os.fdatasync(self.fd)  # the sidecar never claims bytes not on disk
         atomic_write_json(
             self.sidecar_path,
@@ -629,9 +637,16 @@ class Download(object):
                 "segments": segs,
                 "created": self.created,
                 "updated": now(),
-                "boot_id": None,  # null: the data was fdatasynced, valid across reboots
+                "boot_id": None if synced else boot_id(),
             },
+            sync=synced,
         )
+
+    def checkpoint_due(self, last_save):
+        # Every second, or sooner once 0.5 % of the file is unrecorded: a kill -9
+        # then costs at most that much of a re-fetch, however fast the link.
+        unrecorded = self.downloaded() - self.recorded
+        return now() - last_save >= 1.0 or unrecorded >= max(64 * 1024, self.size // 200)
 
     def try_save_sidecar(self):
         """On the way out (disk full, say) a sidecar we can't write is a lost
@@ -764,17 +779,20 @@ class Download(object):
             threads.append(t)
         if first is not None and not threads:
             first[0].close()
-        last_save = now()
+        last_save = last_sync = now()
         while any(t.is_alive() for t in threads):
             time.sleep(0.1)
             self.on_tick()
-            if now() - last_save >= 1.0 and self.resumable():
+            if self.resumable() and self.checkpoint_due(last_save):
+                synced = now() - last_sync >= SYNC_EVERY
                 try:
                     with disk_errors(self.final):
-                        self.save_sidecar()
+                        self.save_sidecar(synced)
                 except HelperError as e:
                     self.errors.append(e)  # stops the connections below
                 last_save = now()
+                if synced:
+                    last_sync = last_save
             if self.errors:
                 self.stop.set()
         for t in threads:

@@ -268,19 +268,15 @@ describe('pod helper jobs', () => {
     expect(second!.time - first!.time).toBeGreaterThanOrEqual(950)
   })
 
-  it('worker killed -9: status settles to paused, resume continues with Range', async () => {
+  it('worker killed -9 at a random moment: settles to paused, resume re-fetches ≤ 2 %', async () => {
     const d = dirs()
-    const f = srv.addFile('/jobs/kill.safetensors', { size: 6 * MiB, throttleBps: 1 * MiB })
-    const a = await runHelper('start', startReq(d, f.url))
+    const f = srv.addFile('/jobs/kill.safetensors', { size: 12 * MiB, throttleBps: 1 * MiB })
+    const a = await runHelper('start', startReq(d, f.url, { filename: 'kill.safetensors' }))
     const id = a.id as string
-    const sidecarPath = (a.path as string) + '.part.json'
     const pid = (await until('an owner', () => entryOf(d.workspace, id)?.owner)).pid
-    // Kill right after a sidecar save, as a crash at a random moment at 1 s saves would.
-    await until('2 MiB saved', () => {
-      if (!existsSync(sidecarPath)) return false
-      const sc = JSON.parse(readFileSync(sidecarPath, 'utf8')) as { segments: { done: number }[] }
-      return sc.segments.reduce((s, x) => s + x.done, 0) >= 2 * MiB
-    })
+    // No timing with the checkpoints: checkpoints every 0.5 % keep the loss small anyway.
+    await until('2 MiB down', () => (entryOf(d.workspace, id)?.downloaded ?? 0) >= 2 * MiB)
+    await sleep(Math.random() * 500)
     process.kill(pid, 'SIGKILL')
     await until('the worker dead', () => isGone(pid))
     const st = await runHelper('status', { workspace: d.workspace })

@@ -125,9 +125,18 @@ def pid_alive(pid):
         return True
 
 
+def my_owner():
+    # "boot" (an addition to formats.md's owner) tells a pid from before a pod
+    # restart, which may since belong to some other process, from a live one.
+    return {"host": HOSTNAME, "pid": os.getpid(), "engine": "helper", "boot": boot_id()}
+
+
 def owner_alive(owner):
     if not isinstance(owner, dict) or owner.get("host") != HOSTNAME:
         return None  # unknown: another machine (or nobody)
+    boot = owner.get("boot")
+    if boot is not None and boot != boot_id():
+        return False
     pid = owner.get("pid")
     return isinstance(pid, int) and pid_alive(pid)
 
@@ -995,12 +1004,17 @@ def segments_cover(segments, size):
     return bool(segments) and at == size
 
 
+_boot = []
+
+
 def boot_id():
-    try:
-        with open("/proc/sys/kernel/random/boot_id") as f:
-            return f.read().strip() or None
-    except OSError:
-        return None
+    if not _boot:
+        try:
+            with open("/proc/sys/kernel/random/boot_id") as f:
+                _boot.append(f.read().strip() or None)
+        except OSError:
+            _boot.append(None)
+    return _boot[0]
 
 
 def disk_full(final):
@@ -1080,7 +1094,7 @@ def make_entry(req, job_id, final, folder, source):
         "source": source,
         "connections": max(1, min(32, int(req.get("connections") or 1))),
         "attempts": 1,
-        "owner": {"host": HOSTNAME, "pid": os.getpid(), "engine": "helper"},
+        "owner": my_owner(),
         "progress_time": t,
         "resumable": False,
         "rev": 0,
@@ -1117,7 +1131,7 @@ class Worker(object):
         self.entry["owner"] = (
             None
             if self.entry["status"] not in ACTIVE
-            else {"host": HOSTNAME, "pid": os.getpid(), "engine": "helper"}
+            else my_owner()
         )
 
         def fn(data):

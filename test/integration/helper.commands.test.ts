@@ -122,6 +122,7 @@ describe('pod helper commands', () => {
     const ws = workspace()
     const dead = await deadPid()
     const other = { host: 'some-other-pod', pid: 1, engine: 'helper' }
+    const thisBoot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()
     const file = {
       '/m/a': entry('aaaaaaaaaaaaaaaa', {
         owner: { host: hostname(), pid: dead, engine: 'helper' },
@@ -132,6 +133,14 @@ describe('pod helper commands', () => {
       }),
       '/m/c': entry('cccccccccccccccc', { owner: other, progress_time: now() - 3600 }),
       '/m/d': entry('dddddddddddddddd', { owner: other }),
+      // A pid alive now, but recorded before a pod restart: it is someone else.
+      '/m/f': entry('ffffffffffffffff', {
+        owner: { host: hostname(), pid: process.pid, engine: 'helper', boot: 'an-earlier-boot' },
+        resumable: true
+      }),
+      '/m/g': entry('9999999999999999', {
+        owner: { host: hostname(), pid: process.pid, engine: 'helper', boot: thisBoot }
+      }),
       '/m/e': 'not an entry'
     }
     writeFileSync(join(ws, '.download_status.json'), JSON.stringify(file))
@@ -143,6 +152,8 @@ describe('pod helper commands', () => {
     expect(st['/m/c']).toMatchObject({ status: 'error' })
     expect(st['/m/d']).toMatchObject({ status: 'downloading', owner: other })
     expect(st['/m/e']).toBe('not an entry')
+    expect(st['/m/f']).toMatchObject({ status: 'paused', owner: null })
+    expect(st['/m/g']).toMatchObject({ status: 'downloading' })
     expect((st['/m/a']!.rev as number) > 1).toBe(true)
     // Written back for every other reader.
     expect(readStatusFile(ws)['/m/a']!.status).toBe('paused')

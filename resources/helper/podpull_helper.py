@@ -384,10 +384,13 @@ class StatusFile(object):
                 if not reason:
                     continue
                 if e.get("resumable"):
-                    e.update(status="paused", error=None)
+                    e.update(status="paused", error=None, error_code=None)
                 else:
                     e.update(status="error", error="The download stopped: %s." % reason)
-                    e["error_code"] = "network"
+                    e["error_code"] = "stale"
+                # Its process went away (pod restart, kill): not the user's pause,
+                # so the app resumes it (docs/formats.md "interrupted").
+                e["interrupted"] = True
                 e.update(owner=None, speed=0, eta=None, timestamp=now(), speed_mb=0)
                 e["eta_minutes"] = None
                 e["rev"] = int(e.get("rev") or 0) + 1
@@ -1128,6 +1131,8 @@ class Worker(object):
 
     def write(self, **fields):
         self.entry.update(fields)
+        # A live worker writes it: whatever it ends as, no one has to resume it.
+        self.entry["interrupted"] = False
         self.entry["owner"] = (
             None
             if self.entry["status"] not in ACTIVE
@@ -1537,7 +1542,8 @@ def stop_job(req, word):
     st = e.get("status")
     if word == "cancel" and st == "completed":
         raise HelperError("bad-request", "That download already finished; remove it instead.")
-    if st == "cancelled" or (word == "pause" and (st in TERMINAL or st == "paused")):
+    settled_pause = st == "paused" and not e.get("interrupted")
+    if st == "cancelled" or (word == "pause" and (st in TERMINAL or settled_pause)):
         return {}
     owner = e.get("owner")
     if st in ACTIVE and owner_alive(owner):
@@ -1577,6 +1583,7 @@ def stop_job(req, word):
                 speed=0,
                 eta=None,
                 error=None,
+                interrupted=False,  # the user's word: auto-resume leaves it alone
                 resumable=word != "cancel" and os.path.exists(key + ".part.json"),
             )
             put_entry(data, key, cur)

@@ -1,6 +1,7 @@
 // Controlling pod downloads (pause, resume, cancel, remove, clear) and what a
 // user sees when a known pod is down: cached records at once, then live ones.
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startSshd, type SshdHarness } from '../harness/sshd'
 import { startModelServer, type ModelServer } from '../harness/modelServer'
@@ -36,6 +37,13 @@ afterAll(async () => {
   await Promise.all([sshd.close(), server.close()])
   roots.forEach(removeWorkspace)
 })
+
+function statusOf(ws: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(ws, '.download_status.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >
+}
 
 function setup(settings: Partial<Settings> = {}): {
   ws: string
@@ -150,6 +158,34 @@ describe('a known pod that is down', () => {
     expect(existsSync(path)).toBe(true)
     const resumed = server.requestsFor(f.path).slice(requestsBefore)
     expect(resumed.some((r) => /^bytes=[1-9]\d*-/.test(String(r.headers.range)))).toBe(true)
+  })
+
+  it('resumes a worker killed while we watch (a pod restart), but never a pause from the CLI', async () => {
+    const { ws, target } = setup()
+    const f = server.addFile('/ctl/watched.gguf', { size: 4 * MiB, seed: 'k', throttleBps: MiB })
+    const g = server.addFile('/ctl/cli-paused.gguf', { size: 4 * MiB, seed: 'q', throttleBps: MiB })
+    const t = target()
+    await t.open()
+    const a = await t.start({ url: f.url, folder: 'llm', connections: 1 })
+    const b = await t.start({ url: g.url, folder: 'llm', connections: 1 })
+    await waitFor(
+      () => (rec(t, a.id)?.downloaded ?? 0) > 0 && (rec(t, b.id)?.downloaded ?? 0) > 0,
+      'bytes'
+    )
+    // Another client (the CLI) pauses b through the helper: a user's pause.
+    const other = target()
+    await other.open()
+    await other.pause(b.id)
+    await other.close()
+    // a's worker dies under us (as on a pod restart); the watch sees it settle.
+    const pid = (statusOf(ws)[a.path] as { owner?: { pid: number } }).owner!.pid
+    process.kill(pid, 'SIGKILL')
+    const requestsBefore = server.requestsFor(f.path).length
+    server.setFaults(f.path, { throttleBps: undefined })
+    await waitFor(() => rec(t, a.id)?.state === 'completed', 'a completed', 30_000)
+    const resumed = server.requestsFor(f.path).slice(requestsBefore)
+    expect(resumed.some((r) => /^bytes=[1-9]\d*-/.test(String(r.headers.range)))).toBe(true)
+    expect(rec(t, b.id)?.state).toBe('paused')
   })
 
   it('leaves a dead worker paused when auto-resume is off, until the user resumes it', async () => {

@@ -60,7 +60,6 @@ export interface PodTargetDef {
 
 const CACHE_SAVE_MS = 2000
 const WATCH_RETRY_MS = 2000
-const ACTIVE = new Set(['queued', 'starting', 'downloading', 'verifying'])
 
 interface ProbeAnswer {
   python?: string
@@ -72,13 +71,9 @@ interface ProbeAnswer {
 export class PodTarget extends EventEmitter<TargetEvents> implements Target {
   readonly id: string
   private readonly records = new Map<string, DownloadRecord>()
-  /** Jobs last seen running. One that is found paused / failed-resumable when we
-   *  (re)connect had its worker die while we were away: auto-resume takes it up.
-   *  A job seen stopping while we watch may have been paused by another client
-   *  (the CLI), which looks the same in the status file, so it is left alone. */
-  private readonly owned = new Set<string>()
-  /** Jobs paused from this app, which auto-resume must leave alone. */
-  private readonly pausedHere = new Set<string>()
+  /** Interrupted jobs (worker gone: pod restart, kill) being resumed right now,
+   *  so the next status line does not resume them twice. */
+  private readonly resuming = new Set<string>()
   private readonly workspace: string
   private conn: SshConnection | null = null
   private helper: HelperClient | null = null
@@ -105,7 +100,6 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
     this.lastSeen = deps.cache.lastSeen?.() ?? null
     for (const r of deps.cache.load() ?? []) {
       this.records.set(r.id, { ...r, targetId: def.id })
-      if (ACTIVE.has(r.state)) this.owned.add(r.id)
     }
   }
 
@@ -192,17 +186,14 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
         ...this.credentials()
       }
     )
-    this.pausedHere.delete(ans.id)
     await this.refresh()
     return { id: ans.id, outcome: ans.outcome, path: ans.path }
   }
 
   async pause(id: string): Promise<void> {
-    this.pausedHere.add(id)
     await this.simple('pause', id)
   }
   async resume(id: string): Promise<void> {
-    this.pausedHere.delete(id)
     const helper = await this.ready()
     await helper.call('resume', { workspace: this.workspace, id, ...this.credentials() })
     await this.refresh()
@@ -367,12 +358,12 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
         if (session !== this.session) return
         this.lastSeen = Date.now()
         if (m.type !== 'status' || !m.status) return
-        const resumable = first ? this.diedWhileAway(m.status) : []
         this.applyStatus(m.status)
+        const interrupted = this.interrupted(m.status)
+        if (interrupted.length && this.deps.settings().autoResume) void this.autoResume(interrupted)
         if (first) {
           first = false
           resolve()
-          if (resumable.length && this.deps.settings().autoResume) void this.autoResume(resumable)
         }
       }
       helper
@@ -402,24 +393,28 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
     }, WATCH_RETRY_MS).unref?.()
   }
 
-  /** Entries whose worker died (the helper settled them to paused / error, resumable). */
-  private diedWhileAway(status: Record<string, unknown>): string[] {
+  /** Entries whose worker went away (the helper settles them `interrupted`):
+   *  not paused by anyone, so they are resumed — with the tokens, which only
+   *  this app has. A user's pause (here or from the CLI) is never interrupted. */
+  private interrupted(status: Record<string, unknown>): string[] {
     const ids: string[] = []
     for (const [path, raw] of Object.entries(status)) {
       const e = parseEntry(path, raw)
-      if (!e || !e.resumable || (e.status !== 'paused' && e.status !== 'error')) continue
-      if (this.pausedHere.has(e.id)) continue
-      if (this.owned.has(e.id)) ids.push(e.id)
+      if (!e || !e.interrupted || !e.resumable || this.resuming.has(e.id)) continue
+      if (e.status === 'paused' || e.status === 'error') ids.push(e.id)
     }
     return ids
   }
 
   private async autoResume(ids: string[]): Promise<void> {
     for (const id of ids) {
+      this.resuming.add(id)
       try {
         await this.resume(id)
       } catch (err) {
         this.setInfo(this.state, `Could not resume a download: ${asUserError(err).message}`)
+      } finally {
+        this.resuming.delete(id)
       }
     }
   }
@@ -434,8 +429,6 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
       if (!e) continue
       const rec = entryToRecord(this.id, path, e)
       seen.add(rec.id)
-      if (ACTIVE.has(rec.state)) this.owned.add(rec.id)
-      else this.owned.delete(rec.id)
       const old = this.records.get(rec.id)
       if (!old || JSON.stringify(old) !== JSON.stringify(rec)) {
         this.records.set(rec.id, rec)
@@ -446,7 +439,6 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
     for (const [id, old] of this.records) {
       if (seen.has(id)) continue
       this.records.delete(id)
-      this.owned.delete(id)
       removed.push({ id, rev: old.rev + 1 })
     }
     if (upserts.length || removed.length) this.emitDownloads(upserts, removed)

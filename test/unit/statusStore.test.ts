@@ -212,7 +212,12 @@ describe('retention and staleness (injected clock)', () => {
       JSON.stringify({
         '/m/a.bin': { ...entry('00000000000000aa'), owner: dead },
         '/m/b.bin': { ...entry('00000000000000bb'), owner: dead, resumable: false },
-        '/m/c.bin': { ...entry('00000000000000cc'), owner: { ...dead, pid: process.pid } }
+        '/m/c.bin': { ...entry('00000000000000cc'), owner: { ...dead, pid: process.pid } },
+        // A live pid, but recorded during another boot: a different process.
+        '/m/d.bin': {
+          ...entry('00000000000000dd'),
+          owner: { ...dead, pid: process.pid, boot: 'an-earlier-boot' }
+        }
       })
     )
     const s = makeStore({ isPidAlive: (pid) => pid === process.pid })
@@ -221,9 +226,10 @@ describe('retention and staleness (injected clock)', () => {
     expect(s.get('/m/b.bin')!.status).toBe('error')
     expect(s.get('/m/b.bin')!.error).toMatch(/download process stopped/)
     expect(s.get('/m/c.bin')!.status).toBe('downloading') // its owner lives
+    expect(s.get('/m/d.bin')).toMatchObject({ status: 'paused', interrupted: true })
     await s.flush()
     const disk = await readJson()
-    expect(disk['/m/a.bin']!.status).toBe('paused')
+    expect(disk['/m/a.bin']).toMatchObject({ status: 'paused', interrupted: true })
     expect(disk['/m/b.bin']!.status).toBe('error')
   })
 })

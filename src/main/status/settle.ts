@@ -1,5 +1,6 @@
 // Retention and staleness rules of docs/formats.md, applied to a raw status
 // object on every write (and to what is shown after every read).
+import { currentBootId } from '../engine/sidecar'
 import { parseEntry, type StatusEntry } from './statusEntry'
 import type { RawStatus } from './statusFile'
 
@@ -32,12 +33,18 @@ export function isPidAlive(pid: number): boolean {
   }
 }
 
+/** A pid recorded during another boot (a restarted machine reuses pids) is not alive. */
+function sameBoot(boot: string | undefined): boolean {
+  const current = currentBootId()
+  return !boot || !current || boot === current
+}
+
 /** Why an entry is stale under `r`, or undefined when it isn't. */
 export function staleReason(e: StatusEntry, path: string, r: SettleRules): string | undefined {
   const running = RUNNING_STATES.has(e.status)
   if ((!running && !WAITING_STATES.has(e.status)) || r.running.has(path)) return undefined
   const o = e.owner
-  if (o && o.host === r.host && !r.isPidAlive(o.pid)) return STOPPED_REASON
+  if (o && o.host === r.host && (!sameBoot(o.boot) || !r.isPidAlive(o.pid))) return STOPPED_REASON
   if (!running) return undefined
   if (r.now - e.progress_time > r.staleMinutes * 60)
     return `the download made no progress for ${r.staleMinutes} minutes`

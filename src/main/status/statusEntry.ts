@@ -8,6 +8,8 @@ export interface StatusOwner {
   host: string
   pid: number
   engine: 'ts' | 'helper'
+  /** The owner's boot id (Linux): a pid from another boot is not the same process. */
+  boot?: string
 }
 
 export interface StatusEntry {
@@ -62,7 +64,12 @@ export function isWellFormed(raw: unknown): raw is Record<string, unknown> {
 
 function parseOwner(v: unknown): StatusOwner | null {
   if (!isRecord(v) || typeof v.host !== 'string' || typeof v.pid !== 'number') return null
-  return { host: v.host, pid: v.pid, engine: v.engine === 'helper' ? 'helper' : 'ts' }
+  return {
+    host: v.host,
+    pid: v.pid,
+    engine: v.engine === 'helper' ? 'helper' : 'ts',
+    ...(typeof v.boot === 'string' ? { boot: v.boot } : {})
+  }
 }
 
 function parseState(v: string): JobState {

@@ -2,6 +2,7 @@
 // (written read-modify-write under the lock, batched to about one write a
 // second) merged with everyone else's (read on every change another process
 // makes). Emits `change` with what changed so targets can turn it into events.
+import { currentBootId } from '../engine/sidecar'
 import { EventEmitter } from 'node:events'
 import { hostname } from 'node:os'
 import { isPidAlive, settleStatus, staleReason, type SettleRules } from './settle'
@@ -95,7 +96,8 @@ export class StatusStore extends EventEmitter<StoreEvents> {
 
   /** This process as an entry's owner. */
   owner(): StatusOwner {
-    return { host: this.host, pid: this.pid, engine: 'ts' }
+    const boot = currentBootId()
+    return { host: this.host, pid: this.pid, engine: 'ts', ...(boot ? { boot } : {}) }
   }
 
   /** Epoch seconds by the store's clock. */

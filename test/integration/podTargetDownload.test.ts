@@ -17,7 +17,7 @@ import {
   removeWorkspace,
   waitFor,
   type FakeStore
-} from './podTargetSetup'
+} from '../support/podTarget'
 
 const MiB = 1 << 20
 let sshd: SshdHarness

@@ -9,7 +9,7 @@ import { pathWithout } from '../harness/pathWithout'
 import { loadHelper } from '../../src/main/ssh/helperUpload'
 import { NO_PYTHON } from '../../src/main/ssh/helperClient'
 import { UserError } from '../../src/main/targets/target'
-import { newStore, newWorkspace, podTarget, removeWorkspace } from './podTargetSetup'
+import { newStore, newWorkspace, podTarget, removeWorkspace } from '../support/podTarget'
 
 let sshd: SshdHarness
 const roots: string[] = []

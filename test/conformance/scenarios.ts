@@ -271,6 +271,28 @@ export const SCENARIOS: Scenario[] = [
     }
   },
   {
+    name: 'shell metacharacters in the URL and the file name: saved or refused cleanly, nothing runs',
+    async run(ctx) {
+      const marker = join(tmpdir(), `podpull-pwned-${randomBytes(6).toString('hex')}`)
+      const f = ctx.srv.addFile(unique('meta.safetensors'), { size: 64 * 1024 })
+      const hostile = `$(touch ${marker})\`touch ${marker}\`'x;touch ${marker}`
+      const url = `${f.url}?q=${encodeURIComponent(hostile)}`
+      const name = "$(touch pwned)`id`';x.safetensors"
+      const r = await ctx.driver.run(ctx.req(url, { filename: name }))
+      if (r.state === 'completed') {
+        expect(r.path).toBe(join(ctx.modelsDir, 'checkpoints', name))
+        expectCompleted(r, f.sha256)
+      } else {
+        expect(r).toMatchObject({ state: 'error' })
+        expect(['unsafe-path', 'bad-request']).toContain(r.code)
+      }
+      const newline = await ctx.driver.run(ctx.req(f.url, { filename: 'two\nlines.safetensors' }))
+      if (newline.state === 'completed') expect(newline.path).not.toMatch(/\n/)
+      else expect(['unsafe-path', 'bad-request']).toContain(newline.code)
+      expect(existsSync(marker)).toBe(false)
+    }
+  },
+  {
     name: 'not enough disk space: no-space error before the first byte, nothing left behind',
     async run(ctx) {
       // A petabyte: no test machine has that free, and the server generates bytes lazily.

@@ -3,7 +3,7 @@
 import { expect, test, type Page } from '@playwright/test'
 import { mkdirSync, mkdtempSync, copyFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { startModelServer, type ModelServer } from '../harness/modelServer'
 import { runCli, startServe, type ServeProcess } from './serveProcess'
 import { fileURLToPath } from 'node:url'

@@ -2,7 +2,6 @@
 // own PODPULL_HOME, so a test can stop and restart it like a user would.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
-import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const CLI = fileURLToPath(new URL('../../bin/podpull', import.meta.url))

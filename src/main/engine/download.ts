@@ -115,6 +115,7 @@ async function attemptRun(
     file,
     size: info.size,
     initialBody: info.body,
+    fastUrl: info.url.protocol === 'http:' ? info.url : undefined,
     http: { auth: cfg.auth, authHint: cfg.authHint, headersTimeoutMs: cfg.stallTimeoutMs },
     stallTimeoutMs: cfg.stallTimeoutMs,
     maxAttempts: cfg.maxAttempts,

@@ -105,6 +105,22 @@ function buildHeaders(url: URL, opts: HttpOptions): Record<string, string> {
   return h
 }
 
+/** The error for a final answer that is neither 2xx nor a redirect (shared with rawHttp's callers). */
+export function refusal(
+  status: number,
+  headers: Record<string, string | undefined>,
+  at: URL,
+  first: URL,
+  opts: HttpOptions
+): Error {
+  if (status === 429 || status >= 500 || status === 408)
+    return new RetryableError(
+      `The server at ${at.host} answered HTTP ${status}.`,
+      retryAfterMs(headers['retry-after'])
+    )
+  return statusError(status, at, first, opts)
+}
+
 async function send(url: URL, opts: HttpOptions): Promise<Dispatcher.ResponseData> {
   try {
     return await request(url, {
@@ -154,12 +170,7 @@ export async function get(url: string, opts: HttpOptions): Promise<HttpResponse>
       return { status, headers, body: res.body, url: at }
     }
     await res.body.dump().catch(() => undefined)
-    if (status === 429 || status >= 500 || status === 408)
-      throw new RetryableError(
-        `The server at ${at.host} answered HTTP ${status}.`,
-        retryAfterMs(headers['retry-after'])
-      )
-    throw statusError(status, at, first, opts)
+    throw refusal(status, headers, at, first, opts)
   }
   throw new EngineError(
     'http',

@@ -14,6 +14,8 @@ export interface RemoteInfo {
   body?: Readable
   /** Bytes read while probing. */
   bytesRead: number
+  /** Where the file is served from, after redirects (the raw HTTP path asks there directly). */
+  url: URL
 }
 
 /** The validator resume may rely on: a strong ETag, else Last-Modified. */
@@ -63,7 +65,8 @@ async function probe(url: string, opts: HttpOptions): Promise<RemoteInfo> {
       ...base,
       size: totalFromContentRange(res.headers['content-range']),
       acceptsRanges: true,
-      bytesRead
+      bytesRead,
+      url: res.url
     }
   }
   return {
@@ -71,6 +74,7 @@ async function probe(url: string, opts: HttpOptions): Promise<RemoteInfo> {
     size: lengthOf(res.headers['content-length']),
     acceptsRanges: false,
     body: res.body,
-    bytesRead: 0
+    bytesRead: 0,
+    url: res.url
   }
 }

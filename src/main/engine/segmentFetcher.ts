@@ -10,11 +10,14 @@ import {
   describe,
   get,
   htmlError,
+  isHtmlType,
   looksLikeHtml,
+  refusal,
   RetryableError,
   type HttpOptions
 } from './httpClient'
 import type { PartFile } from './partFile'
+import { rawGet, type RawResponse } from './rawHttp'
 import { totalFromContentRange } from './remoteInfo'
 import type { Segment } from './segmentPlanner'
 import { EngineError } from './types'
@@ -42,6 +45,12 @@ export interface FetchContext {
   /** Ranges work and the size is known: each attempt resumes where the last stopped. */
   rangesOk: boolean
   validator: string | null
+  /**
+   * Shared by the connections: the `http:` URL the raw body path asks
+   * (the probe's final hop), undefined while only undici is to be used;
+   * `off` once the server answered in a way the raw path does not speak.
+   */
+  fast: { url?: URL; off?: boolean }
   http: Omit<HttpOptions, 'signal' | 'range' | 'ifRange'>
   /** Aborts on pause, cancel, or another connection's fatal error. */
   signal: AbortSignal
@@ -117,6 +126,7 @@ async function attempt(seg: Segment, ctx: FetchContext, st: WorkerState): Promis
   const stall = new StallWatch(ctx.stallTimeoutMs, reqCtl)
   try {
     const initial = from === 0 ? ctx.takeInitialBody() : undefined
+    if (!initial && (await rawAttempt(seg, from, ctx, st, signal, stall))) return
     const body = initial ?? (await open(seg, from, ctx, signal))
     // The probe's body was opened under another signal: a stall or a stop must still end it.
     const end = (): void => void body.destroy(signal.reason as Error)
@@ -142,17 +152,112 @@ async function open(seg: Segment, from: number, ctx: FetchContext, signal: Abort
     range: ctx.rangesOk ? { from, to: seg.end - 1 } : undefined,
     ifRange: ctx.validator ?? undefined
   })
-  if (!ctx.rangesOk) return res.body
-  if (res.status === 206) {
-    const m = /^bytes (\d+)-/.exec(res.headers['content-range'] ?? '')
-    if (Number(m?.[1]) === from && totalFromContentRange(res.headers['content-range']) === ctx.size)
-      return res.body
-  } else if (res.status === 200 && from === 0 && ctx.single()) {
-    if (Number(res.headers['content-length']) === ctx.size) return res.body
-  }
+  // The next attempts may read the body raw again, from where the redirects lead now.
+  if (!ctx.fast.off && res.url.protocol === 'http:') ctx.fast.url = res.url
+  if (!ctx.rangesOk || sameBytes(res.status, res.headers, from, ctx)) return res.body
   res.body.destroy()
-  // Never splice bytes of two versions of a file together: start over.
-  throw new RestartNeeded(`the server sent ${res.status} for a part of the file`)
+  throw restart(res.status)
+}
+
+/** Whether an answer to a range request carries exactly the bytes asked for, of this file. */
+function sameBytes(
+  status: number,
+  headers: Record<string, string | undefined>,
+  from: number,
+  ctx: FetchContext
+): boolean {
+  if (status === 206) {
+    const m = /^bytes (\d+)-/.exec(headers['content-range'] ?? '')
+    return Number(m?.[1]) === from && totalFromContentRange(headers['content-range']) === ctx.size
+  }
+  return (
+    status === 200 && from === 0 && ctx.single() && Number(headers['content-length']) === ctx.size
+  )
+}
+
+// Never splice bytes of two versions of a file together: start over.
+const restart = (status: number): RestartNeeded =>
+  new RestartNeeded(`the server sent ${status} for a part of the file`)
+
+/**
+ * One attempt over the raw HTTP path (see rawHttp.ts), when the URL is plain
+ * `http:`. Returns false, having read nothing, when the answer needs undici
+ * (redirect, chunked, a page, a signed URL gone stale): the caller then asks
+ * again through httpClient.get(), which handles every case as before.
+ */
+async function rawAttempt(
+  seg: Segment,
+  from: number,
+  ctx: FetchContext,
+  st: WorkerState,
+  signal: AbortSignal,
+  stall: StallWatch
+): Promise<boolean> {
+  const url = ctx.fast.url
+  if (!url || ctx.fast.off) return false
+  stall.kick() // covers connect and head, like undici's headersTimeout
+  const range = ctx.rangesOk ? { from, to: seg.end - 1 } : undefined
+  const opts = { ...ctx.http, signal, range, ifRange: ctx.validator ?? undefined }
+  const res = await rawGet(url, opts).catch((err: unknown) => {
+    if (signal.aborted) throw err
+    throw new RetryableError(`Could not reach ${url.host}: ${describe(err)}`)
+  })
+  if (!usableRaw(res, url, ctx, opts)) {
+    res.close()
+    return false
+  }
+  if (ctx.rangesOk && !sameBytes(res.status, res.headers, from, ctx)) {
+    res.close()
+    throw restart(res.status)
+  }
+  await pumpToFile(res, seg, ctx, st, stall)
+  return true
+}
+
+/** A plain 2xx body with a length is read raw; refusals from the first URL are thrown as get() would. */
+function usableRaw(res: RawResponse, url: URL, ctx: FetchContext, opts: HttpOptions): boolean {
+  const { status, headers } = res
+  if (status >= 200 && status < 300) {
+    // Chunked or unsized: undici from now on (the raw path reads only sized bodies).
+    if (res.length === null) ctx.fast.off = true
+    return res.length !== null && !isHtmlType(headers['content-type'])
+  }
+  const first = new URL(ctx.url)
+  // Errors at the URL the job names are final answers: classify them exactly like
+  // get() does. At a redirect target (maybe an expired signed URL), ask again from the start.
+  if (status >= 400 && status !== 416 && url.href === first.href)
+    throw refusal(status, headers, url, first, opts)
+  return false
+}
+
+/**
+ * Writes each slice where it belongs before the read buffer is reused, so
+ * `done` (and the running hash) always cover exactly the bytes written.
+ */
+async function pumpToFile(
+  res: RawResponse,
+  seg: Segment,
+  ctx: FetchContext,
+  st: WorkerState,
+  stall: StallWatch
+): Promise<void> {
+  await res.pump((buf, start, end) => {
+    stall.kick()
+    ctx.onNetworkBytes(end - start)
+    const pos = seg.start + seg.done
+    if (pos === 0 && looksLikeHtml(buf.subarray(start, end)))
+      throw htmlError(new URL(ctx.url), ctx.http)
+    // The end can move down while we read: another connection took the tail.
+    const stop = Math.min(end, start + Math.max(0, seg.end - pos))
+    if (stop > start) {
+      ctx.file.writeSync(buf, start, stop, pos)
+      ctx.hash?.current.update(buf.subarray(start, stop))
+      seg.done += stop - start
+      st.received = seg.done
+    }
+    return seg.start + seg.done < seg.end
+  })
+  if (seg.start + seg.done < seg.end) throw new RetryableError('the connection closed early')
 }
 
 /** Aborts the request when no byte arrived for `ms`. */

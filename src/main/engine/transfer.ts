@@ -34,6 +34,8 @@ export interface TransferSetup {
   /** Hash in file order while writing (one connection from byte 0). */
   hashWhileWriting: boolean
   initialBody?: Readable
+  /** The probe's final `http:` URL, for the raw body path (undefined: undici only). */
+  fastUrl?: URL
   http: FetchContext['http']
   stallTimeoutMs: number
   maxAttempts: number
@@ -70,6 +72,7 @@ export async function transfer(
     size: s.size,
     rangesOk: s.rangesOk,
     validator: s.validator,
+    fast: { url: s.fastUrl },
     http: s.http,
     signal: stop.signal,
     stallTimeoutMs: s.stallTimeoutMs,

@@ -1,0 +1,238 @@
+// The raw HTTP body path (src/main/engine/rawHttp.ts): plain `http:` bodies
+// read through one reused socket buffer and written synchronously. These check
+// that it is really the path taken, and that resume, fallback, redirects,
+// pause and work stealing behave as on the undici path.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { createHash } from 'node:crypto'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import net from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  contentOf,
+  startModelServer,
+  type ModelServer,
+  type ServedFile
+} from '../harness/modelServer'
+import { runDownload } from '../../src/main/engine/download'
+import { rawGet } from '../../src/main/engine/rawHttp'
+import type { EngineJob, EngineOptions, EngineProgress } from '../../src/main/engine/types'
+
+const MiB = 1024 * 1024
+let srv: ModelServer
+let dir: string
+let n = 0
+
+beforeAll(async () => {
+  srv = await startModelServer()
+})
+afterAll(async () => {
+  await srv.close()
+})
+afterEach(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true })
+})
+
+function newFile(size: number, faults: Parameters<ModelServer['addFile']>[1] = { size }) {
+  const f = srv.addFile(`/raw/${++n}/model.safetensors`, { ...faults, size })
+  dir = mkdtempSync(join(tmpdir(), 'engine-raw-'))
+  return { f, finalPath: join(dir, 'model.safetensors') }
+}
+
+const sha = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex')
+
+function start(
+  f: ServedFile,
+  finalPath: string,
+  job: Partial<EngineJob> = {},
+  opts: Partial<EngineOptions> = {}
+) {
+  const ctl = new AbortController()
+  const progress: EngineProgress[] = []
+  const result = runDownload(
+    { id: 'a1b2c3d4e5f60718', url: f.url, finalPath, connections: 1, ...job },
+    {
+      signal: ctl.signal,
+      onProgress: (p) => progress.push(p),
+      auth: () => undefined,
+      retryBaseMs: 20,
+      stallTimeoutMs: 2000,
+      ...opts
+    }
+  )
+  return { result, ctl, progress }
+}
+
+async function untilDownloaded(progress: EngineProgress[], bytes: number): Promise<void> {
+  for (let i = 0; i < 2000; i++) {
+    if ((progress.at(-1)?.downloaded ?? 0) >= bytes) return
+    await new Promise((res) => setTimeout(res, 10))
+  }
+  throw new Error(`never reached ${bytes} bytes`)
+}
+
+/** Range requests that came over the raw path (it alone sends `Connection: close`). */
+const rawRequests = (f: ServedFile, host = 'primary') =>
+  srv
+    .requestsFor(f.path)
+    .filter((r) => r.host === host && r.headers.connection === 'close' && r.headers.range)
+
+describe('raw HTTP body path', () => {
+  it('carries the body of a plain http: download, hashing while writing', async () => {
+    const { f, finalPath } = newFile(8 * MiB, { size: 0 })
+    const res = await start(f, finalPath, { sha256: f.sha256 }).result
+    expect(res.outcome).toBe('completed')
+    expect(res.sha256).toBe(f.sha256)
+    expect(sha(finalPath)).toBe(f.sha256)
+    const raw = rawRequests(f)
+    expect(raw).toHaveLength(1)
+    expect(raw[0]!.headers['if-range']).toBe(`"podpull-${f.size}"`)
+    expect(raw[0]!.headers['accept-encoding']).toBe('identity')
+  })
+
+  it('resumes from the last written byte when the connection drops mid-body', async () => {
+    const { f, finalPath } = newFile(4 * MiB, { size: 0, dropAfterBytes: MiB, dropTimes: 3 })
+    const res = await start(f, finalPath, { sha256: f.sha256 }).result
+    expect(res.outcome).toBe('completed')
+    expect(sha(finalPath)).toBe(f.sha256)
+    const starts = rawRequests(f).map((r) =>
+      Number(/bytes=(\d+)-/.exec(String(r.headers.range))![1])
+    )
+    expect(starts.filter((s) => s > 0).length).toBeGreaterThanOrEqual(3)
+    expect(srv.bytesServed(f.path)).toBeLessThanOrEqual(f.size * 1.02)
+  })
+
+  it('falls back to undici for a chunked body and does not try the raw path again', async () => {
+    const { f, finalPath } = newFile(3 * MiB, { size: 0, noContentLength: true })
+    const res = await start(f, finalPath, { sha256: f.sha256 }).result
+    expect(res.outcome).toBe('completed')
+    expect(sha(finalPath)).toBe(f.sha256)
+    expect(rawRequests(f).length).toBeLessThanOrEqual(1)
+  })
+
+  it('reads the body raw from the redirect target, with no token sent there', async () => {
+    const { f, finalPath } = newFile(4 * MiB, {
+      size: 0,
+      requireToken: 's3cret',
+      redirectToSecond: true
+    })
+    const primary = new URL(f.url).host
+    const auth = (u: URL) => (u.host === primary ? 'Bearer s3cret' : undefined)
+    const res = await start(f, finalPath, { sha256: f.sha256 }, { auth }).result
+    expect(res.outcome).toBe('completed')
+    expect(sha(finalPath)).toBe(f.sha256)
+    expect(rawRequests(f, 'second').length).toBeGreaterThanOrEqual(1)
+    for (const r of srv.requestsFor(f.path).filter((l) => l.host === 'second'))
+      expect(r.headers.authorization).toBeUndefined()
+  })
+
+  it('a pause mid-body keeps a .part whose sidecar counts only written bytes', async () => {
+    const { f, finalPath } = newFile(6 * MiB, { size: 0, throttleBps: 4 * MiB })
+    const r = start(f, finalPath)
+    await untilDownloaded(r.progress, 2 * MiB)
+    r.ctl.abort('pause')
+    const paused = await r.result
+    expect(paused.outcome).toBe('paused')
+    expect(existsSync(finalPath)).toBe(false)
+    const side = JSON.parse(readFileSync(finalPath + '.part.json', 'utf8'))
+    const done = side.segments[0].done as number
+    expect(done).toBeGreaterThanOrEqual(2 * MiB)
+    // The bytes the sidecar claims are the file's bytes.
+    const part = readFileSync(finalPath + '.part')
+    expect(part.subarray(0, done).equals(contentOf(f.size, 'podpull', 0, done))).toBe(true)
+
+    srv.setFaults(f.path, { throttleBps: undefined })
+    const res = await start(f, finalPath).result
+    expect(res.outcome).toBe('completed')
+    expect(sha(finalPath)).toBe(f.sha256)
+    expect(paused.bytesFetched + res.bytesFetched).toBeLessThanOrEqual(f.size * 1.02)
+  })
+
+  it('stops at the new end when another connection takes the tail (work stealing)', async () => {
+    const { f, finalPath } = newFile(16 * MiB, { size: 0, throttleBps: 8 * MiB })
+    const first = start(f, finalPath)
+    await untilDownloaded(first.progress, 2 * MiB)
+    first.ctl.abort('pause')
+    const paused = await first.result
+    expect(paused.outcome).toBe('paused')
+    // Resumed with 4 connections: the one segment is being read to its end
+    // when the others cut its tail off and take it.
+    const since = srv.requestsFor(f.path).length
+    const res = await start(f, finalPath, { connections: 4 }, { segmentThreshold: MiB }).result
+    expect(res.outcome).toBe('completed')
+    expect(sha(finalPath)).toBe(f.sha256)
+    const ranges = srv
+      .requestsFor(f.path)
+      .slice(since)
+      .filter((r) => r.headers.connection === 'close')
+      .map((r) => String(r.headers.range))
+    expect(ranges.length).toBeGreaterThanOrEqual(4)
+    expect(ranges.some((r) => r.endsWith(`-${f.size - 1}`) && !r.startsWith('bytes=0-'))).toBe(true)
+    // Cut-off tails are not read twice: only socket buffers' worth is lost.
+    expect(paused.bytesFetched + res.bytesFetched).toBeLessThanOrEqual(f.size * 1.05)
+  })
+
+  it('retries a stalled raw body', async () => {
+    const { f, finalPath } = newFile(2 * MiB, { size: 0, stallAfterBytes: MiB })
+    const r = start(f, finalPath, {}, { stallTimeoutMs: 300 })
+    await new Promise((res) => setTimeout(res, 500))
+    srv.setFaults(f.path, { stallAfterBytes: undefined })
+    const res = await r.result
+    expect(res.outcome).toBe('completed')
+    expect(sha(finalPath)).toBe(f.sha256)
+    expect(res.bytesFetched).toBeLessThanOrEqual(f.size * 1.02)
+  })
+})
+
+describe('rawGet', () => {
+  /** A server that sends its head a few bytes per write, then the body. */
+  async function dribblingServer(body: Buffer): Promise<{ url: URL; close: () => void }> {
+    const server = net.createServer((sock) => {
+      sock.once('data', async () => {
+        const head = `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nX-Long: ${'a'.repeat(3000)}\r\n\r\n`
+        for (let i = 0; i < head.length; i += 7) {
+          sock.write(head.slice(i, i + 7))
+          await new Promise((res) => setTimeout(res, i % 700 === 0 ? 1 : 0))
+        }
+        sock.end(body)
+      })
+    })
+    await new Promise<void>((res) => server.listen(0, '127.0.0.1', res))
+    const { port } = server.address() as net.AddressInfo
+    return { url: new URL(`http://127.0.0.1:${port}/x`), close: () => server.close() }
+  }
+
+  it('parses a head split across many reads and hands over every body byte once', async () => {
+    const body = contentOf(3 * MiB + 17, 'dribble', 0, 3 * MiB + 17)
+    const s = await dribblingServer(body)
+    try {
+      const res = await rawGet(
+        s.url,
+        { signal: new AbortController().signal, auth: () => undefined },
+        Buffer.allocUnsafe(64 * 1024)
+      )
+      expect(res.status).toBe(200)
+      expect(res.length).toBe(body.length)
+      expect(res.headers['x-long']).toHaveLength(3000)
+      const got: Buffer[] = []
+      await res.pump((buf, a, b) => got.push(Buffer.from(buf.subarray(a, b))) > 0)
+      expect(Buffer.concat(got).equals(body)).toBe(true)
+    } finally {
+      s.close()
+    }
+  })
+
+  it('rejects on abort mid-body', async () => {
+    const { f } = newFile(4 * MiB, { size: 0, throttleBps: MiB })
+    const ctl = new AbortController()
+    const res = await rawGet(new URL(f.url), { signal: ctl.signal, auth: () => undefined })
+    let got = 0
+    const pumped = res.pump((_buf, a, b) => {
+      got += b - a
+      if (got > 100_000) ctl.abort(new Error('stop'))
+      return true
+    })
+    await expect(pumped).rejects.toThrow('stop')
+    expect(got).toBeLessThan(f.size)
+  })
+})

@@ -20,7 +20,7 @@ import type { EngineJob, EngineOptions, EngineProgress } from '../../src/main/en
 
 const MiB = 1024 * 1024
 let srv: ModelServer
-let dir: string
+const dirs: string[] = []
 let n = 0
 
 beforeAll(async () => {
@@ -30,12 +30,13 @@ afterAll(async () => {
   await srv.close()
 })
 afterEach(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true })
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
 })
 
 function newFile(size: number, faults: Parameters<ModelServer['addFile']>[1] = { size }) {
   const f = srv.addFile(`/raw/${++n}/model.safetensors`, { ...faults, size })
-  dir = mkdtempSync(join(tmpdir(), 'engine-raw-'))
+  const dir = mkdtempSync(join(tmpdir(), 'engine-raw-'))
+  dirs.push(dir)
   return { f, finalPath: join(dir, 'model.safetensors') }
 }
 
@@ -170,6 +171,29 @@ describe('raw HTTP body path', () => {
     expect(ranges.some((r) => r.endsWith(`-${f.size - 1}`) && !r.startsWith('bytes=0-'))).toBe(true)
     // Cut-off tails are not read twice: only socket buffers' worth is lost.
     expect(paused.bytesFetched + res.bytesFetched).toBeLessThanOrEqual(f.size * 1.05)
+  })
+
+  it('retries a 503 answered to the raw request, and gives up on a 404 with the usual sentence', async () => {
+    const { f, finalPath } = newFile(4 * MiB, {
+      size: 0,
+      throttleBps: 4 * MiB,
+      dropAfterBytes: MiB
+    })
+    const r = start(f, finalPath)
+    await untilDownloaded(r.progress, MiB / 2)
+    // The next attempts (raw, from the byte where the drop left off) meet two 503s first.
+    srv.setFaults(f.path, { failStatus: 503, failTimes: 2, dropAfterBytes: undefined })
+    const res = await r.result
+    expect(res.outcome).toBe('completed')
+    expect(sha(finalPath)).toBe(f.sha256)
+    const refused = srv.requestsFor(f.path).filter((l) => l.status === 503)
+    expect(refused.map((l) => l.headers.connection)).toEqual(['close', 'close'])
+
+    const g = newFile(4 * MiB, { size: 0, throttleBps: 4 * MiB, dropAfterBytes: MiB })
+    const r2 = start(g.f, g.finalPath)
+    await untilDownloaded(r2.progress, MiB / 2)
+    srv.setFaults(g.f.path, { failStatus: 404, failTimes: 100 })
+    await expect(r2.result).rejects.toThrow(/not found \(404\)/)
   })
 
   it('retries a stalled raw body', async () => {

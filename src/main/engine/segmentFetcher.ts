@@ -202,13 +202,15 @@ async function rawAttempt(
     if (signal.aborted) throw err
     throw new RetryableError(`Could not reach ${url.host}: ${describe(err)}`)
   })
-  if (!usableRaw(res, url, ctx, opts)) {
-    res.close()
-    return false
-  }
-  if (ctx.rangesOk && !sameBytes(res.status, res.headers, from, ctx)) {
-    res.close()
-    throw restart(res.status)
+  try {
+    if (!usableRaw(res, url, ctx, opts)) {
+      res.close()
+      return false
+    }
+    if (ctx.rangesOk && !sameBytes(res.status, res.headers, from, ctx)) throw restart(res.status)
+  } catch (err) {
+    res.close() // the connection is paused after the head: never leave it open
+    throw err
   }
   await pumpToFile(res, seg, ctx, st, stall)
   return true

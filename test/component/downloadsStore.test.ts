@@ -1,7 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import { createPinia, setActivePinia } from 'pinia'
 import { useDownloadsStore } from '../../src/renderer/stores/downloads'
-import { record } from './fixtures'
+import { useTargetsStore } from '../../src/renderer/stores/targets'
+import { record, target } from './fixtures'
 
 describe('downloads store', () => {
   beforeEach(() => setActivePinia(createPinia()))
@@ -61,6 +62,20 @@ describe('downloads store', () => {
     expect(s.totals.downloaded).toBe(1900)
     expect(s.totals.progress).toBeCloseTo(19)
     expect(s.totals.speed).toBe(150)
+  })
+
+  it("leaves an offline pod's last known speed out of the total speed", () => {
+    const s = useDownloadsStore()
+    useTargetsStore().seed([
+      target({ id: 'pod', connection: 'offline' }),
+      target({ id: 'local', connection: 'online' })
+    ])
+    s.seed([
+      record({ id: 'p', targetId: 'pod', speed: 500 }),
+      record({ id: 'l', targetId: 'local', speed: 70 })
+    ])
+    expect(s.totals.active).toBe(2)
+    expect(s.totals.speed).toBe(70)
   })
 
   it('re-seeding replaces everything, including what was removed before', () => {

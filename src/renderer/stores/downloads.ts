@@ -3,6 +3,7 @@
 // carries a monotonic rev, so a late or out-of-order event never rolls a row back.
 import { defineStore } from 'pinia'
 import { computed, shallowReactive } from 'vue'
+import { useTargetsStore } from './targets'
 import {
   ACTIVE_STATES,
   JOB_STATES,
@@ -36,6 +37,7 @@ function byDisplayOrder(a: DownloadRecord, b: DownloadRecord): number {
 }
 
 export const useDownloadsStore = defineStore('downloads', () => {
+  const targets = useTargetsStore()
   // shallowReactive: replacing a record is the only change we make, so rows
   // re-render when their own record object changes and nothing deep is tracked.
   const records = shallowReactive(new Map<string, DownloadRecord>())
@@ -85,7 +87,9 @@ export const useDownloadsStore = defineStore('downloads', () => {
     for (const r of records.values()) {
       if (!isActive(r)) continue
       active++
-      speed += r.speed > 0 ? r.speed : 0
+      // An unreachable pod's last known speed is history, not a speed now.
+      const offline = targets.byId.get(r.targetId)?.connection === 'offline'
+      if (r.speed > 0 && !offline) speed += r.speed
       if (r.fileSize) {
         size += r.fileSize
         downloaded += Math.min(r.downloaded, r.fileSize)

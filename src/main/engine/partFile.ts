@@ -24,6 +24,13 @@ function writeP(fd: number, buf: Buffer, position: number): Promise<number> {
   )
 }
 
+/**
+ * Synchronous writes go to the kernel in slices of this size. Measured on the
+ * dev VM (2 GiB into the page cache): 2 MiB writes took 2.7-6 s, 128 KiB
+ * 1.3-1.7 s, 64 KiB 0.45-0.55 s, whatever the read size (the copy stays in CPU cache).
+ */
+const SYNC_WRITE_SLICE = 64 * 1024
+
 export class PartFile {
   private constructor(
     private readonly fd: number,
@@ -74,8 +81,10 @@ export class PartFile {
    */
   writeSync(buf: Buffer, start: number, end: number, position: number): void {
     try {
-      for (let off = start; off < end;)
-        off += writeSync(this.fd, buf, off, end - off, position + off - start)
+      for (let off = start; off < end;) {
+        const n = Math.min(SYNC_WRITE_SLICE, end - off)
+        off += writeSync(this.fd, buf, off, n, position + off - start)
+      }
     } catch (err) {
       throw writeError(err, this.path)
     }

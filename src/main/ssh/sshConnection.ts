@@ -4,14 +4,19 @@
 // backoff (1 s doubling to 30 s), announcing every state change.
 import { EventEmitter } from 'node:events'
 import { readFile } from 'node:fs/promises'
-import ssh2, { type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2'
+import type { Client, ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2'
 import { UserError } from '../targets/target'
 import { hostPortKey, hostVerifierFor, type KnownHosts } from './hostKeyTrust'
 import { describeSshError, isFatalSshError } from './sshErrors'
 
-// ssh2 is CommonJS: Node's ESM loader (the built bundle) only gives it as a default export.
-const { Client, utils } = ssh2
-type Client = InstanceType<typeof Client>
+type Ssh2 = typeof import('ssh2')
+let ssh2: Promise<Ssh2> | null = null
+/** ssh2 loads on first use, so CLI commands for local targets start faster. It
+ *  is CommonJS: Node's ESM loader (the built bundle) gives it as a default export. */
+function loadSsh2(): Promise<Ssh2> {
+  ssh2 ??= import('ssh2').then((m) => (m as Ssh2 & { default?: Ssh2 }).default ?? m)
+  return ssh2
+}
 
 export type SshState = 'connecting' | 'online' | 'offline'
 
@@ -198,9 +203,9 @@ export class SshConnection extends EventEmitter<ConnectionEvents> {
     }
   }
 
-  private handshake(config: ConnectConfig): Promise<Client> {
+  private async handshake(config: ConnectConfig): Promise<Client> {
     const verifier = hostVerifierFor(this.where, this.opts.knownHosts, this.opts.acceptHostKey)
-    const client = new Client()
+    const client = new (await loadSsh2()).Client()
     return new Promise((resolve, reject) => {
       let ready = false
       client.once('ready', () => {
@@ -279,7 +284,7 @@ export class SshConnection extends EventEmitter<ConnectionEvents> {
         (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : String(err)
       throw new UserError('bad-request', `Cannot read the SSH key file ${path}: ${why}.`)
     }
-    const parsed = utils.parseKey(data, passphrase)
+    const parsed = (await loadSsh2()).utils.parseKey(data, passphrase)
     if (parsed instanceof Error) {
       if (/no passphrase given/i.test(parsed.message))
         throw new UserError(

@@ -131,7 +131,14 @@ async function engineDownload(url: string, connections: number, label: string) {
     { env }
   )
   if (r.code !== 0) throw new Error(`engine failed: ${r.out}`)
-  return { ...r, file: join(models, 'checkpoints', 'model.bin') }
+  const file = join(models, 'checkpoints', 'model.bin')
+  // The job's own clock (queued → installed), without the CLI process around it.
+  const status = JSON.parse(
+    readFileSync(join(comfy, '..', '.download_status.json'), 'utf8')
+  ) as Record<string, { start_time: number; timestamp: number }>
+  const entry = Object.entries(status).find(([k]) => k.endsWith('/checkpoints/model.bin'))?.[1]
+  const jobSeconds = entry ? entry.timestamp - entry.start_time : NaN
+  return { ...r, file, jobSeconds }
 }
 
 async function curl(url: string) {
@@ -182,8 +189,20 @@ it('one connection, loopback: engine vs curl', async () => {
   const e = await engineDownload(f.url, 1, 'one')
   await check(e.file, f.sha256, 'engine')
   const cm = record(`${PLAIN / GiB} GiB, 1 connection`, 'curl', c.seconds, PLAIN)
-  const em = record(`${PLAIN / GiB} GiB, 1 connection`, 'podpull engine', e.seconds, PLAIN)
-  extra['engine / curl (1 conn, budget ≥ 0.95)'] = (em / cm).toFixed(2)
+  const em = record(
+    `${PLAIN / GiB} GiB, 1 connection`,
+    'podpull CLI (whole process)',
+    e.seconds,
+    PLAIN
+  )
+  const jm = record(
+    `${PLAIN / GiB} GiB, 1 connection`,
+    'podpull engine (job: queued → installed)',
+    e.jobSeconds,
+    PLAIN
+  )
+  extra['engine / curl (1 conn, budget ≥ 0.95): whole CLI process'] = (em / cm).toFixed(2)
+  extra['engine / curl (1 conn): the job alone, without Node start-up'] = (jm / cm).toFixed(2)
 }, 600_000)
 
 it('eight connections, per-connection throttle: engine vs aria2c vs curl', async () => {

@@ -59,6 +59,8 @@ export interface FetchContext {
   retryBaseMs: number
   /** Only one segment in this run (a 200 from byte 0 is then fine). */
   single: () => boolean
+  /** Most bytes one request asks for (Infinity: to the segment's end). */
+  requestSpan: number
   /** A whole-file body from the probe, usable once by an attempt starting at byte 0. */
   takeInitialBody: () => Readable | undefined
   /** Sequential single stream: bytes are hashed in file order as they are written. */
@@ -70,6 +72,8 @@ export interface FetchContext {
 /** What the connection on a segment has read so far (ahead of what is written). */
 export interface WorkerState {
   received: number
+  /** Absolute end (exclusive) of the bytes the current request asked for. */
+  requestEnd: number
 }
 
 export async function fetchSegment(
@@ -82,7 +86,9 @@ export async function fetchSegment(
     const before = seg.done
     try {
       await attempt(seg, ctx, st)
-      return
+      if (seg.start + seg.done >= seg.end) return
+      failures = 0 // one span done: the next request, at once
+      continue
     } catch (err) {
       if (ctx.signal.aborted) throw ctx.signal.reason
       if (err instanceof EngineError || err instanceof RestartNeeded) throw err
@@ -121,13 +127,15 @@ async function attempt(seg: Segment, ctx: FetchContext, st: WorkerState): Promis
   }
   st.received = seg.done
   const from = seg.start + seg.done
+  st.requestEnd =
+    ctx.rangesOk && ctx.size !== null ? Math.min(seg.end, from + ctx.requestSpan) : seg.end
   const reqCtl = new AbortController()
   const signal = AbortSignal.any([ctx.signal, reqCtl.signal])
   const stall = new StallWatch(ctx.stallTimeoutMs, reqCtl)
   try {
     const initial = from === 0 ? ctx.takeInitialBody() : undefined
     if (!initial && (await rawAttempt(seg, from, ctx, st, signal, stall))) return
-    const body = initial ?? (await open(seg, from, ctx, signal))
+    const body = initial ?? (await open(st.requestEnd, from, ctx, signal))
     // The probe's body was opened under another signal: a stall or a stop must still end it.
     const end = (): void => void body.destroy(signal.reason as Error)
     if (signal.aborted) end()
@@ -145,11 +153,11 @@ async function attempt(seg: Segment, ctx: FetchContext, st: WorkerState): Promis
   }
 }
 
-async function open(seg: Segment, from: number, ctx: FetchContext, signal: AbortSignal) {
+async function open(requestEnd: number, from: number, ctx: FetchContext, signal: AbortSignal) {
   const res = await get(ctx.url, {
     ...ctx.http,
     signal,
-    range: ctx.rangesOk ? { from, to: seg.end - 1 } : undefined,
+    range: ctx.rangesOk ? { from, to: requestEnd - 1 } : undefined,
     ifRange: ctx.validator ?? undefined
   })
   // The next attempts may read the body raw again, from where the redirects lead now.
@@ -196,7 +204,7 @@ async function rawAttempt(
   const url = ctx.fast.url
   if (!url || ctx.fast.off) return false
   stall.kick() // covers connect and head, like undici's headersTimeout
-  const range = ctx.rangesOk ? { from, to: seg.end - 1 } : undefined
+  const range = ctx.rangesOk ? { from, to: st.requestEnd - 1 } : undefined
   const opts = { ...ctx.http, signal, range, ifRange: ctx.validator ?? undefined }
   const res = await rawGet(url, opts).catch((err: unknown) => {
     if (signal.aborted) throw err
@@ -257,10 +265,14 @@ async function pumpToFile(
       seg.done += stop - start
       st.received = seg.done
     }
-    return seg.start + seg.done < seg.end
+    return seg.start + seg.done < requestLimit(seg, st)
   })
-  if (seg.start + seg.done < seg.end) throw new RetryableError('the connection closed early')
+  if (seg.start + seg.done < requestLimit(seg, st))
+    throw new RetryableError('the connection closed early')
 }
+
+/** Where this request's bytes end: its span, or sooner when another connection took the tail. */
+const requestLimit = (seg: Segment, st: WorkerState): number => Math.min(seg.end, st.requestEnd)
 
 /** Aborts the request when no byte arrived for `ms`. */
 class StallWatch {
@@ -301,7 +313,7 @@ async function streamBody(
       const piece = chunk.length > seg.end - pos ? chunk.subarray(0, seg.end - pos) : chunk
       st.received += piece.length
       await w.add(piece, pos)
-      if (seg.start + st.received >= seg.end) break
+      if (seg.start + st.received >= requestLimit(seg, st)) break
     }
   } finally {
     // Bytes in hand are good bytes: write them even when the link broke, so
@@ -309,7 +321,7 @@ async function streamBody(
     await w.finish()
     body.destroy()
   }
-  if (seg.start + st.received < seg.end) {
+  if (seg.start + st.received < requestLimit(seg, st)) {
     if (ctx.size !== null) throw new RetryableError('the connection closed early')
     seg.end = seg.start + st.received // unknown size: the end of the stream is the end of the file
   }

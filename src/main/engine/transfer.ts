@@ -11,6 +11,21 @@ import { currentBootId, writeSidecar, type Sidecar } from './sidecar'
 
 /** How often the checkpointer looks at the progress. */
 const CHECKPOINT_TICK_MS = 25
+/** Bytes one request asks for when several connections share a file: about a
+ *  quarter of each connection's share, between 1 and 32 MiB (a new request per
+ *  span costs a round trip; a shorter span lets the tail be shared sooner). */
+function requestSpan(size: number | null, connections: number): number {
+  if (connections <= 1 || size === null) return Infinity
+  const MiB = 1024 * 1024
+  return Math.min(32 * MiB, Math.max(MiB, Math.ceil(size / connections / 4)))
+}
+
+/** What a split must leave to the connection on `seg`: what it has read, and
+ *  what its current request will still bring. */
+function reservedBytes(seg: Segment, st: WorkerState | undefined): number {
+  if (!st) return 0
+  return Math.max(st.received, st.requestEnd - seg.start) - seg.done
+}
 /** The longest gap between two checkpoints while bytes arrive. */
 const CHECKPOINT_MAX_GAP_MS = 1000
 /** Unsynced checkpoints are a small write + rename, so one is also taken as
@@ -66,6 +81,7 @@ export async function transfer(
   let hash = createHash('sha256')
   let initialBody = s.initialBody
   const busy = new Map<Segment, WorkerState>()
+  const n = s.rangesOk ? Math.max(1, Math.min(s.connections, MAX_CONNECTIONS)) : 1 // planned in partPlan
   const ctx: FetchContext = {
     url: s.url,
     file: s.file,
@@ -79,6 +95,10 @@ export async function transfer(
     maxAttempts: s.maxAttempts,
     retryBaseMs: s.retryBaseMs,
     single: () => s.segments.length === 1,
+    // With several connections each request asks for a bounded span, so a
+    // connection that takes over the tail of another never races bytes that
+    // are already on their way (and would be thrown away).
+    requestSpan: requestSpan(s.size, n),
     takeInitialBody: () => {
       const b = initialBody
       initialBody = undefined
@@ -100,7 +120,7 @@ export async function transfer(
     return splitLargest(
       s.segments,
       new Set(busy.keys()),
-      (seg) => (busy.get(seg)?.received ?? seg.done) - seg.done,
+      (seg) => reservedBytes(seg, busy.get(seg)),
       s.minSplit
     )
   }
@@ -108,7 +128,7 @@ export async function transfer(
   let failure: { err: unknown } | undefined
   const worker = async (): Promise<void> => {
     for (let seg = nextSegment(); seg && !stop.signal.aborted; seg = nextSegment()) {
-      const st: WorkerState = { received: seg.done }
+      const st: WorkerState = { received: seg.done, requestEnd: seg.start + seg.done }
       busy.set(seg, st)
       counters.active = busy.size
       try {
@@ -119,7 +139,6 @@ export async function transfer(
       }
     }
   }
-  const n = s.rangesOk ? Math.max(1, Math.min(s.connections, MAX_CONNECTIONS)) : 1 // planned in partPlan
   try {
     await Promise.all(
       Array.from({ length: n }, () =>

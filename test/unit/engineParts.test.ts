@@ -18,7 +18,7 @@ import {
   writeSidecar,
   type Sidecar
 } from '../../src/main/engine/sidecar'
-import { formatBytes } from '../../src/main/engine/verify'
+import { formatBytes } from '../../src/shared/format'
 import { strongValidator, totalFromContentRange } from '../../src/main/engine/remoteInfo'
 
 const MiB = 1024 * 1024

@@ -15,7 +15,8 @@ import { doneBytes, MIN_SEGMENT } from './segmentPlanner'
 import { partPath, removePartial, sidecarPath } from './sidecar'
 import { transfer, type TransferCounters, type TransferSetup } from './transfer'
 import { EngineError, type EngineJob, type EngineOptions, type EngineResult } from './types'
-import { formatBytes, sha256File } from './verify'
+import { formatBytes } from '../../shared/format'
+import { sha256File } from './verify'
 
 const DEFAULTS = {
   stallTimeoutMs: 60_000,

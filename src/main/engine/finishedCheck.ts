@@ -3,7 +3,8 @@
 import { stat } from 'node:fs/promises'
 import { partPath, removePartial } from './sidecar'
 import { EngineError } from './types'
-import { formatBytes, sha256File } from './verify'
+import { formatBytes } from '../../shared/format'
+import { sha256File } from './verify'
 
 export async function checkFinished(
   finalPath: string,

@@ -8,7 +8,8 @@ import { MIN_SEGMENT, planSegments, type Segment } from './segmentPlanner'
 import { partPath, readSidecar, removePartial, trustworthy, type Sidecar } from './sidecar'
 import { MAX_CONNECTIONS, type TransferSetup } from './transfer'
 import { EngineError, type EngineJob } from './types'
-import { formatBytes, statfsFree } from './verify'
+import { formatBytes } from '../../shared/format'
+import { statfsFree } from './verify'
 
 export type PartPlan = Pick<
   TransferSetup,

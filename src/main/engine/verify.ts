@@ -16,15 +16,3 @@ export async function statfsFree(dir: string): Promise<number> {
   const s = await statfs(dir)
   return s.bavail * s.bsize
 }
-
-/** Decimal units like disk tools show: "22.2 GB", "3.1 MB", "512 B". */
-export function formatBytes(n: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB']
-  let v = n
-  let i = 0
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000
-    i++
-  }
-  return i === 0 ? `${v} B` : `${v.toFixed(1)} ${units[i]}`
-}

@@ -3,6 +3,7 @@
 // redirects followed by hand so Authorization never leaves its own host.
 import { request } from 'undici'
 import type { SourceKind } from '../../shared/types'
+import { isHtmlType, looksLikeLoginUrl } from '../engine/httpClient'
 import { UserError } from '../targets/target'
 import { filenameFrom } from './fileNames'
 import { suggestFolder } from './folders'
@@ -27,11 +28,6 @@ export interface ProbeOptions {
 }
 
 const MAX_HOPS = 10
-
-/** A login page or an auth bounce where a file was expected. */
-export function looksLikeLogin(location: string): boolean {
-  return /reason=download-auth|\/login(\b|\/|\?|$)|\/signin|\/auth\/|\/oauth/i.test(location)
-}
 
 function header(
   h: Record<string, string | string[] | undefined>,
@@ -75,7 +71,7 @@ export async function probeUrl(input: string, opts: ProbeOptions): Promise<Probe
       if (!loc)
         throw new UserError('http', `${current.host} answered ${status} without a location.`)
       const next = new URL(loc, current)
-      if (looksLikeLogin(next.toString())) throw loginError(current, opts)
+      if (looksLikeLoginUrl(next)) throw loginError(current, opts)
       current = next
       continue
     }
@@ -89,7 +85,7 @@ export async function probeUrl(input: string, opts: ProbeOptions): Promise<Probe
     if (status === 404)
       throw new UserError('http', `Not found (404): ${current.host}${current.pathname}`)
     if (status >= 400) throw new UserError('http', `${current.host} answered ${status}.`)
-    if (/text\/html/i.test(header(h, 'content-type') ?? '')) throw loginError(current, opts)
+    if (isHtmlType(header(h, 'content-type'))) throw loginError(current, opts)
     const range = /\/(\d+)\s*$/.exec(header(h, 'content-range') ?? '')
     const length = Number(header(h, 'content-length'))
     const size = range

@@ -184,10 +184,21 @@ async function check(file: string, sha: string, who: string): Promise<void> {
 
 it('one connection, loopback: engine vs curl', async () => {
   const f = srv.addFile('/bench/plain.bin', { size: PLAIN, seed: 'plain' })
-  const c = await curl(f.url)
-  await check(c.file, f.sha256, 'curl')
-  const e = await engineDownload(f.url, 1, 'one')
-  await check(e.file, f.sha256, 'engine')
+  // Page-cache writeback from the previous run can land on either tool: take
+  // turns, sync before each, and keep each tool's best of two.
+  let c: Awaited<ReturnType<typeof curl>> | undefined
+  let e: Awaited<ReturnType<typeof engineDownload>> | undefined
+  for (let round = 0; round < 2; round++) {
+    spawnSync('sync')
+    const ci = await curl(f.url)
+    await check(ci.file, f.sha256, 'curl')
+    if (!c || ci.seconds < c.seconds) c = ci
+    spawnSync('sync')
+    const ei = await engineDownload(f.url, 1, `one${round}`)
+    await check(ei.file, f.sha256, 'engine')
+    if (!e || ei.seconds < e.seconds) e = ei
+  }
+  if (!c || !e) throw new Error('no rounds ran')
   const cm = record(`${PLAIN / GiB} GiB, 1 connection`, 'curl', c.seconds, PLAIN)
   const em = record(
     `${PLAIN / GiB} GiB, 1 connection`,

@@ -762,12 +762,17 @@ class Download(object):
                 self.attempts += 1
                 if failures >= self.max_attempts:
                     raise
-                delay = e.retry_after
-                if delay is None:
-                    delay = min(30.0, self.retry_base * (2 ** (failures - 1)))
-                self.log("retry in %.2fs: %s" % (delay, e.message))
-                if self.stop.wait(min(delay, 60.0)):
+                if self.wait_before_retry(e, failures):
                     raise Stopped()
+
+    def wait_before_retry(self, e, failures):
+        """Backs off (Retry-After when the server said, else doubling from
+        retry_base, capped at 30 s); True when asked to stop meanwhile."""
+        delay = e.retry_after
+        if delay is None:
+            delay = min(30.0, self.retry_base * (2 ** (failures - 1)))
+        self.log("retry in %.2fs: %s" % (delay, e.message))
+        return self.stop.wait(min(delay, 60.0))
 
     def close_fd(self):
         if self.fd is not None:
@@ -868,11 +873,7 @@ class Download(object):
                     self.attempts += 1
                 if failures >= self.max_attempts:
                     raise
-                delay = e.retry_after
-                if delay is None:
-                    delay = min(30.0, self.retry_base * (2 ** (failures - 1)))
-                self.log("retry in %.2fs: %s" % (delay, e.message))
-                if self.stop.wait(min(delay, 60.0)):
+                if self.wait_before_retry(e, failures):
                     return
             finally:
                 if conn is not None:

@@ -14,8 +14,10 @@ function reachable(entry: string): string[] {
     if (seen.has(file)) return
     seen.add(file)
     const src = readFileSync(file, 'utf8')
-    for (const m of src.matchAll(/(?:from|import)\s*\(?\s*["'](\.[^"']+)["']/g)) {
-      visit(resolve(dirname(file), m[1]!))
+    for (const m of src.matchAll(/(?:from|import)\s*\(?\s*["'](\.[^"']+\.js)["']/g)) {
+      // Bundled libraries carry strings that look like imports; follow real chunks only.
+      const next = resolve(dirname(file), m[1]!)
+      if (existsSync(next)) visit(next)
     }
   }
   visit(entry)

@@ -343,10 +343,20 @@ it('pod helper: one connection vs curl, eight vs aria2c, progress latency over s
       await new Promise((r) => setTimeout(r, 100))
     }
   }
-  const c = await curl(plain.url)
-  await check(c.file, plain.sha256, 'curl')
-  const h1 = await helper(plain.url, 1, 'h1.bin')
-  await check(h1.file, plain.sha256, 'helper')
+  // As for the engine: take turns, sync before each, best of two.
+  let c: Awaited<ReturnType<typeof curl>> | undefined
+  let h1: Awaited<ReturnType<typeof helper>> | undefined
+  for (let round = 0; round < 2; round++) {
+    spawnSync('sync')
+    const ci = await curl(plain.url)
+    await check(ci.file, plain.sha256, 'curl')
+    if (!c || ci.seconds < c.seconds) c = ci
+    spawnSync('sync')
+    const hi = await helper(plain.url, 1, `h1-${round}.bin`)
+    await check(hi.file, plain.sha256, 'helper')
+    if (!h1 || hi.seconds < h1.seconds) h1 = hi
+  }
+  if (!c || !h1) throw new Error('no rounds ran')
   const label1 = `${PLAIN / 2 / GiB} GiB, 1 connection`
   const cm = record(label1, 'curl', c.seconds, PLAIN / 2)
   const hm = record(label1, 'podpull helper', h1.seconds, PLAIN / 2)

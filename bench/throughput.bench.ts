@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { startModelServer, type ModelServer } from '../test/harness/modelServer'
 import { startSshd, type SshdHarness } from '../test/harness/sshd'
+import { PYTHON_FLAGS } from '../src/main/ssh/helperClient'
 
 const ROOT = resolve(__dirname, '..')
 const CLI = join(ROOT, 'bin/podpull')
@@ -321,10 +322,12 @@ it('pod helper: one connection vs curl, eight vs aria2c, progress latency over s
       connections,
       tokens: {}
     }
-    const s = await run('python3', [HELPER, 'start'], { input: JSON.stringify(req) })
+    const s = await run('python3', [...PYTHON_FLAGS, HELPER, 'start'], {
+      input: JSON.stringify(req)
+    })
     const id = (JSON.parse(s.out.trim().split('\n').pop()!) as { id: string }).id
     for (;;) {
-      const st = await run('python3', [HELPER, 'status'], {
+      const st = await run('python3', [...PYTHON_FLAGS, HELPER, 'status'], {
         input: JSON.stringify({ workspace: ws })
       })
       const entry = Object.values(
@@ -408,7 +411,7 @@ async function podLatency(): Promise<string> {
         '-o',
         'LogLevel=ERROR',
         `${sshd.user}@127.0.0.1`,
-        `python3 ${helperPath} watch`
+        `python3 ${PYTHON_FLAGS.join(' ')} ${helperPath} watch`
       ],
       { stdio: ['pipe', 'pipe', 'ignore'] }
     )

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { PYTHON_FLAGS } from '../../src/main/ssh/helperClient'
 import type { ConformanceDriver, DriverRequest, DriverResult } from './scenarios'
 
 export const HELPER_PATH = fileURLToPath(
@@ -17,7 +18,9 @@ export type HelperAnswer = { ok: boolean; code?: string; error?: string } & Reco
 /** One helper command; resolves with its parsed answer line. */
 export function runHelper(command: string, request: unknown): Promise<HelperAnswer> {
   return new Promise((resolve, reject) => {
-    const child = spawn('python3', [HELPER_PATH, command], { stdio: ['pipe', 'pipe', 'pipe'] })
+    const child = spawn('python3', [...PYTHON_FLAGS, HELPER_PATH, command], {
+      stdio: ['pipe', 'pipe', 'pipe']
+    })
     let out = ''
     let err = ''
     child.stdout.on('data', (d: Buffer) => (out += d.toString()))

@@ -28,6 +28,9 @@ export interface WatchMessage {
   t?: number
 }
 
+/** How every helper process is started (also by the tests and the benchmark). */
+export const PYTHON_FLAGS = ['-I', '-S'] as const
+
 export class HelperClient {
   constructor(
     private readonly conn: SshConnection,
@@ -36,7 +39,10 @@ export class HelperClient {
   ) {}
 
   private commandLine(word: HelperCommand | 'watch'): string {
-    return `python3 ${shellQuote(this.helperPath)} ${word}`
+    // -I: isolated (a PYTHONPATH or user site on the pod can't shadow the
+    // stdlib the helper imports); -S: no site import, the helper needs none and
+    // starts faster.
+    return `python3 ${PYTHON_FLAGS.join(' ')} ${shellQuote(this.helperPath)} ${word}`
   }
 
   /** Runs one command; resolves the answer without `ok`, or throws UserError(code, error). */

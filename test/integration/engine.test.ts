@@ -2,19 +2,12 @@
 // would notice — the right bytes under the right name, resumes that don't
 // re-fetch, clear errors, tokens only where they belong.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createHash } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startModelServer, type ModelServer, type ServedFile } from '../harness/modelServer'
-import { runDownload } from '../../src/main/engine/download'
-import {
-  EngineError,
-  type EngineJob,
-  type EngineOptions,
-  type EngineProgress,
-  type EngineResult
-} from '../../src/main/engine/types'
+import { fileSha, startEngine, type EngineRun } from '../support/engine'
+import { EngineError } from '../../src/main/engine/types'
 
 const MiB = 1024 * 1024
 let srv: ModelServer
@@ -37,35 +30,11 @@ function newFile(size: number, faults: Parameters<ModelServer['addFile']>[1] = {
   return { f, finalPath: join(dir, 'model.safetensors') }
 }
 
-const sha = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex')
+const sha = fileSha
 
-interface Run {
-  result: Promise<EngineResult>
-  ctl: AbortController
-  progress: EngineProgress[]
-}
+type Run = EngineRun
 
-function start(
-  f: ServedFile,
-  finalPath: string,
-  job: Partial<EngineJob> = {},
-  opts: Partial<EngineOptions> = {}
-): Run {
-  const ctl = new AbortController()
-  const progress: EngineProgress[] = []
-  const result = runDownload(
-    { id: 'a1b2c3d4e5f60718', url: f.url, finalPath, connections: 1, ...job },
-    {
-      signal: ctl.signal,
-      onProgress: (p) => progress.push(p),
-      auth: () => undefined,
-      retryBaseMs: 20,
-      stallTimeoutMs: 2000,
-      ...opts
-    }
-  )
-  return { result, ctl, progress }
-}
+const start = startEngine
 
 const run = (...args: Parameters<typeof start>) => start(...args).result
 

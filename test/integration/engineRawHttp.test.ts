@@ -3,7 +3,6 @@
 // that it is really the path taken, and that resume, fallback, redirects,
 // pause and work stealing behave as on the undici path.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createHash } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
@@ -14,9 +13,9 @@ import {
   type ModelServer,
   type ServedFile
 } from '../harness/modelServer'
-import { runDownload } from '../../src/main/engine/download'
+import { fileSha, startEngine } from '../support/engine'
 import { rawGet } from '../../src/main/engine/rawHttp'
-import type { EngineJob, EngineOptions, EngineProgress } from '../../src/main/engine/types'
+import type { EngineProgress } from '../../src/main/engine/types'
 
 const MiB = 1024 * 1024
 let srv: ModelServer
@@ -40,29 +39,9 @@ function newFile(size: number, faults: Parameters<ModelServer['addFile']>[1] = {
   return { f, finalPath: join(dir, 'model.safetensors') }
 }
 
-const sha = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex')
+const sha = fileSha
 
-function start(
-  f: ServedFile,
-  finalPath: string,
-  job: Partial<EngineJob> = {},
-  opts: Partial<EngineOptions> = {}
-) {
-  const ctl = new AbortController()
-  const progress: EngineProgress[] = []
-  const result = runDownload(
-    { id: 'a1b2c3d4e5f60718', url: f.url, finalPath, connections: 1, ...job },
-    {
-      signal: ctl.signal,
-      onProgress: (p) => progress.push(p),
-      auth: () => undefined,
-      retryBaseMs: 20,
-      stallTimeoutMs: 2000,
-      ...opts
-    }
-  )
-  return { result, ctl, progress }
-}
+const start = startEngine
 
 async function untilDownloaded(progress: EngineProgress[], bytes: number): Promise<void> {
   for (let i = 0; i < 2000; i++) {

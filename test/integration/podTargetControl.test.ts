@@ -2,41 +2,20 @@
 // user sees when a known pod is down: cached records at once, then live ones.
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { startSshd, type SshdHarness } from '../harness/sshd'
-import { startModelServer, type ModelServer } from '../harness/modelServer'
+import { describe, expect, it } from 'vitest'
 import type { DownloadRecord, Settings } from '../../src/shared/types'
 import type { PodTarget } from '../../src/main/targets/podTarget'
 import { UserError } from '../../src/main/targets/target'
 import {
   killWorkers,
-  newStore,
-  newWorkspace,
   podTarget,
-  removeWorkspace,
+  usePodHarness,
   waitFor,
   type FakeStore
 } from '../support/podTarget'
 
 const MiB = 1 << 20
-let sshd: SshdHarness
-let server: ModelServer
-const roots: string[] = []
-const workspaces: string[] = []
-const targets: PodTarget[] = []
-
-beforeAll(async () => {
-  ;[sshd, server] = await Promise.all([startSshd(), startModelServer()])
-})
-afterEach(async () => {
-  if (!sshd.pid) await sshd.start()
-  await Promise.all(targets.splice(0).map((t) => t.close()))
-  workspaces.forEach(killWorkers)
-})
-afterAll(async () => {
-  await Promise.all([sshd.close(), server.close()])
-  roots.forEach(removeWorkspace)
-})
+const pod = usePodHarness()
 
 function statusOf(ws: string): Record<string, unknown> {
   return JSON.parse(readFileSync(join(ws, '.download_status.json'), 'utf8')) as Record<
@@ -50,17 +29,13 @@ function setup(settings: Partial<Settings> = {}): {
   store: FakeStore
   target: () => PodTarget
 } {
-  const w = newWorkspace()
-  roots.push(w.root)
-  workspaces.push(w.ws)
-  const store = newStore()
-  store.knownHosts[`127.0.0.1:${sshd.port}`] = sshd.hostKeyFingerprint
+  const w = pod.workspace()
+  const store = w.store
   return {
     ...w,
-    store,
     target: () => {
-      const t = podTarget(sshd, store, { ws: w.ws, comfyui: w.comfyui, settings })
-      targets.push(t)
+      const t = podTarget(pod.sshd, store, { ws: w.ws, comfyui: w.comfyui, settings })
+      pod.targets.push(t)
       return t
     }
   }
@@ -72,8 +47,12 @@ const rec = (t: PodTarget, id: string): DownloadRecord | undefined =>
 describe('controls', () => {
   it('pauses and resumes, cancels and removes, clears completed', async () => {
     const { target } = setup()
-    const slow = server.addFile('/ctl/slow.gguf', { size: 4 * MiB, seed: 's', throttleBps: MiB })
-    const quick = server.addFile('/ctl/quick.gguf', { size: MiB, seed: 'q' })
+    const slow = pod.server.addFile('/ctl/slow.gguf', {
+      size: 4 * MiB,
+      seed: 's',
+      throttleBps: MiB
+    })
+    const quick = pod.server.addFile('/ctl/quick.gguf', { size: MiB, seed: 'q' })
     const t = target()
     await t.open()
 
@@ -107,7 +86,7 @@ describe('controls', () => {
     const t = target()
     await t.open()
     const err = await t
-      .start({ url: `${server.url}/missing.bin`, folder: 'loras', connections: 1 })
+      .start({ url: `${pod.server.url}/missing.bin`, folder: 'loras', connections: 1 })
       .catch((e: unknown) => e)
     expect(err).toBeInstanceOf(UserError)
     expect((err as UserError).code).toBe('http')
@@ -117,7 +96,7 @@ describe('controls', () => {
 describe('a known pod that is down', () => {
   it('shows cached records at once, stays offline without throwing, and catches up when back', async () => {
     const { store, target } = setup()
-    const f = server.addFile('/ctl/down.gguf', { size: 2 * MiB, seed: 'd', throttleBps: MiB })
+    const f = pod.server.addFile('/ctl/down.gguf', { size: 2 * MiB, seed: 'd', throttleBps: MiB })
     const first = target()
     await first.open()
     const { id } = await first.start({ url: f.url, folder: 'llm', connections: 1 })
@@ -126,7 +105,7 @@ describe('a known pod that is down', () => {
     const seenAt = store.lastSeen
     expect(seenAt).not.toBeNull()
 
-    await sshd.stop()
+    await pod.sshd.stop()
     const t = target()
     expect(t.info()).toMatchObject({ connection: 'connecting', lastSeen: seenAt })
     expect(rec(t, id)?.state).toBe('downloading')
@@ -135,7 +114,7 @@ describe('a known pod that is down', () => {
     expect(t.info().message).toContain('refused the SSH connection')
     await expect(t.pause(id)).rejects.toThrow(/is not connected/)
 
-    await sshd.start()
+    await pod.sshd.start()
     await waitFor(() => t.info().connection === 'online', 'online again')
     await waitFor(() => rec(t, id)?.state === 'completed', 'completed')
     expect(t.info().message).toBeNull()
@@ -144,26 +123,34 @@ describe('a known pod that is down', () => {
   it('resumes by itself a worker that died while the pod was unreachable', async () => {
     const { ws, target } = setup()
     const size = 4 * MiB
-    const f = server.addFile('/ctl/away.gguf', { size, seed: 'w', throttleBps: MiB })
+    const f = pod.server.addFile('/ctl/away.gguf', { size, seed: 'w', throttleBps: MiB })
     const t = target()
     await t.open()
     const { id, path } = await t.start({ url: f.url, folder: 'llm', connections: 1 })
     await waitFor(() => (rec(t, id)?.downloaded ?? 0) > 0, 'first bytes')
-    await sshd.stop()
+    await pod.sshd.stop()
     await waitFor(() => t.info().connection === 'offline', 'offline')
     killWorkers(ws)
-    const requestsBefore = server.requestsFor(f.path).length
-    await sshd.start()
+    const requestsBefore = pod.server.requestsFor(f.path).length
+    await pod.sshd.start()
     await waitFor(() => rec(t, id)?.state === 'completed', 'completed', 30_000)
     expect(existsSync(path)).toBe(true)
-    const resumed = server.requestsFor(f.path).slice(requestsBefore)
+    const resumed = pod.server.requestsFor(f.path).slice(requestsBefore)
     expect(resumed.some((r) => /^bytes=[1-9]\d*-/.test(String(r.headers.range)))).toBe(true)
   })
 
   it('resumes a worker killed while we watch (a pod restart), but never a pause from the CLI', async () => {
     const { ws, target } = setup()
-    const f = server.addFile('/ctl/watched.gguf', { size: 4 * MiB, seed: 'k', throttleBps: MiB })
-    const g = server.addFile('/ctl/cli-paused.gguf', { size: 4 * MiB, seed: 'q', throttleBps: MiB })
+    const f = pod.server.addFile('/ctl/watched.gguf', {
+      size: 4 * MiB,
+      seed: 'k',
+      throttleBps: MiB
+    })
+    const g = pod.server.addFile('/ctl/cli-paused.gguf', {
+      size: 4 * MiB,
+      seed: 'q',
+      throttleBps: MiB
+    })
     const t = target()
     await t.open()
     const a = await t.start({ url: f.url, folder: 'llm', connections: 1 })
@@ -180,32 +167,32 @@ describe('a known pod that is down', () => {
     // a's worker dies under us (as on a pod restart); the watch sees it settle.
     const pid = (statusOf(ws)[a.path] as { owner?: { pid: number } }).owner!.pid
     process.kill(pid, 'SIGKILL')
-    const requestsBefore = server.requestsFor(f.path).length
-    server.setFaults(f.path, { throttleBps: undefined })
+    const requestsBefore = pod.server.requestsFor(f.path).length
+    pod.server.setFaults(f.path, { throttleBps: undefined })
     await waitFor(() => rec(t, a.id)?.state === 'completed', 'a completed', 30_000)
-    const resumed = server.requestsFor(f.path).slice(requestsBefore)
+    const resumed = pod.server.requestsFor(f.path).slice(requestsBefore)
     expect(resumed.some((r) => /^bytes=[1-9]\d*-/.test(String(r.headers.range)))).toBe(true)
     expect(rec(t, b.id)?.state).toBe('paused')
   })
 
   it('leaves a dead worker paused when auto-resume is off, until the user resumes it', async () => {
     const { ws, target } = setup({ autoResume: false })
-    const f = server.addFile('/ctl/dead.gguf', { size: 3 * MiB, seed: 'x', throttleBps: MiB })
+    const f = pod.server.addFile('/ctl/dead.gguf', { size: 3 * MiB, seed: 'x', throttleBps: MiB })
     const first = target()
     await first.open()
     const { id, path } = await first.start({ url: f.url, folder: 'llm', connections: 1 })
     await waitFor(() => (rec(first, id)?.downloaded ?? 0) > 0, 'first bytes')
     await first.close()
     killWorkers(ws)
-    const requestsBefore = server.requestsFor(f.path).length
+    const requestsBefore = pod.server.requestsFor(f.path).length
     const second = target()
     await second.open()
     await waitFor(() => rec(second, id)?.state === 'paused', 'settled to paused')
     await new Promise((r) => setTimeout(r, 1500))
     expect(rec(second, id)?.state).toBe('paused')
-    expect(server.requestsFor(f.path).length).toBe(requestsBefore)
+    expect(pod.server.requestsFor(f.path).length).toBe(requestsBefore)
 
-    server.setFaults(f.path, { throttleBps: undefined })
+    pod.server.setFaults(f.path, { throttleBps: undefined })
     await second.resume(id)
     await waitFor(() => rec(second, id)?.state === 'completed', 'completed', 30_000)
     expect(existsSync(path)).toBe(true)

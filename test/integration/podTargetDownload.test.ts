@@ -4,39 +4,13 @@
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { startSshd, type SshdHarness } from '../harness/sshd'
-import { startModelServer, type ModelServer } from '../harness/modelServer'
+import { describe, expect, it } from 'vitest'
 import type { DownloadRecord } from '../../src/shared/types'
 import type { PodTarget } from '../../src/main/targets/podTarget'
-import {
-  killWorkers,
-  newStore,
-  newWorkspace,
-  podTarget,
-  removeWorkspace,
-  waitFor,
-  type FakeStore
-} from '../support/podTarget'
+import { podTarget, usePodHarness, waitFor, type FakeStore } from '../support/podTarget'
 
 const MiB = 1 << 20
-let sshd: SshdHarness
-let server: ModelServer
-const roots: string[] = []
-const workspaces: string[] = []
-const targets: PodTarget[] = []
-
-beforeAll(async () => {
-  ;[sshd, server] = await Promise.all([startSshd(), startModelServer()])
-})
-afterEach(async () => {
-  await Promise.all(targets.splice(0).map((t) => t.close()))
-  workspaces.forEach(killWorkers)
-})
-afterAll(async () => {
-  await Promise.all([sshd.close(), server.close()])
-  roots.forEach(removeWorkspace)
-})
+const pod = usePodHarness()
 
 function setup(): {
   ws: string
@@ -44,17 +18,13 @@ function setup(): {
   store: FakeStore
   open: () => Promise<PodTarget>
 } {
-  const w = newWorkspace()
-  roots.push(w.root)
-  workspaces.push(w.ws)
-  const store = newStore()
-  store.knownHosts[`127.0.0.1:${sshd.port}`] = sshd.hostKeyFingerprint
+  const w = pod.workspace()
+  const store = w.store
   return {
     ...w,
-    store,
     open: async () => {
-      const t = podTarget(sshd, store, { ws: w.ws, comfyui: w.comfyui })
-      targets.push(t)
+      const t = podTarget(pod.sshd, store, { ws: w.ws, comfyui: w.comfyui })
+      pod.targets.push(t)
       await t.open()
       return t
     }
@@ -73,7 +43,7 @@ function statusFile(ws: string): Record<string, Record<string, unknown>> {
 describe('pod downloads', () => {
   it('lands in the pod workspace with the right sha256 and shows completed', async () => {
     const { ws, comfyui, open } = setup()
-    const f = server.addFile('/pod/a.safetensors', {
+    const f = pod.server.addFile('/pod/a.safetensors', {
       size: 3 * MiB,
       seed: 'a',
       throttleBps: 1.5 * MiB
@@ -96,7 +66,11 @@ describe('pod downloads', () => {
 
   it('goes on while the app is closed; a new PodTarget sees it progress and complete', async () => {
     const { comfyui, store, open } = setup()
-    const f = server.addFile('/pod/b.safetensors', { size: 6 * MiB, seed: 'b', throttleBps: MiB })
+    const f = pod.server.addFile('/pod/b.safetensors', {
+      size: 6 * MiB,
+      seed: 'b',
+      throttleBps: MiB
+    })
     const first = await open()
     const { id } = await first.start({ url: f.url, folder: 'checkpoints', connections: 1 })
     await waitFor(() => (record(first, id)?.downloaded ?? 0) > 0, 'first bytes')
@@ -116,13 +90,17 @@ describe('pod downloads', () => {
 
   it('reconnects by itself after the connection is cut and keeps showing progress', async () => {
     const { open } = setup()
-    const f = server.addFile('/pod/c.safetensors', { size: 4 * MiB, seed: 'c', throttleBps: MiB })
+    const f = pod.server.addFile('/pod/c.safetensors', {
+      size: 4 * MiB,
+      seed: 'c',
+      throttleBps: MiB
+    })
     const t = await open()
     const states: string[] = []
     t.on('info', (i) => states.push(i.connection))
     const { id } = await t.start({ url: f.url, folder: 'vae', connections: 1 })
     await waitFor(() => (record(t, id)?.downloaded ?? 0) > 0, 'first bytes')
-    await sshd.killConnections()
+    await pod.sshd.killConnections()
     await waitFor(() => states.includes('offline'), 'offline')
     const before = record(t, id)?.downloaded ?? 0
     await waitFor(() => t.info().connection === 'online', 'back online')
@@ -136,7 +114,7 @@ describe('pod downloads', () => {
     // The worker syncs its sidecar about once a second, so a kill loses up to a
     // second of bytes: throttle to 512 KiB/s before the kill, full speed after.
     const size = 48 * MiB
-    const f = server.addFile('/pod/d.safetensors', { size, seed: 'd', throttleBps: MiB / 2 })
+    const f = pod.server.addFile('/pod/d.safetensors', { size, seed: 'd', throttleBps: MiB / 2 })
     const first = await open()
     const { id, path } = await first.start({ url: f.url, folder: 'unet', connections: 1 })
     await waitFor(() => (record(first, id)?.downloaded ?? 0) > MiB, 'the first MiB')
@@ -144,16 +122,16 @@ describe('pod downloads', () => {
     const owner = Object.values(statusFile(ws)).find((e) => e.id === id)?.owner as { pid: number }
     process.kill(owner.pid, 'SIGKILL')
     await waitFor(() => !alive(owner.pid), 'worker gone')
-    server.setFaults(f.path, { throttleBps: undefined })
-    const requestsBefore = server.requestsFor(f.path).length
+    pod.server.setFaults(f.path, { throttleBps: undefined })
+    const requestsBefore = pod.server.requestsFor(f.path).length
 
     const second = await open()
     await waitFor(() => record(second, id)?.state === 'completed', 'completed', 30_000)
     expect(sha256File(path)).toBe(f.sha256)
     expect(path).toBe(join(comfyui, 'models', 'unet', 'd.safetensors'))
-    const resumed = server.requestsFor(f.path).slice(requestsBefore)
+    const resumed = pod.server.requestsFor(f.path).slice(requestsBefore)
     expect(resumed.some((r) => /^bytes=[1-9]\d*-/.test(String(r.headers.range)))).toBe(true)
-    expect(server.bytesServed(f.path)).toBeLessThanOrEqual(size * 1.02)
+    expect(pod.server.bytesServed(f.path)).toBeLessThanOrEqual(size * 1.02)
   })
 })
 
@@ -169,25 +147,22 @@ function alive(pid: number): boolean {
 
 describe('tokens', () => {
   it('reach the helper on stdin only: the download authenticates, no argv, file or log has them', async () => {
-    const w = newWorkspace()
-    roots.push(w.root)
-    workspaces.push(w.ws)
-    const store = newStore()
-    store.knownHosts[`127.0.0.1:${sshd.port}`] = sshd.hostKeyFingerprint
+    const w = pod.workspace()
+    const store = w.store
     const token = 'hf_' + Math.random().toString(36).slice(2) + 'SECRET'
-    const f = server.addFile('/gated/e.safetensors', {
+    const f = pod.server.addFile('/gated/e.safetensors', {
       size: 2 * MiB,
       seed: 'e',
       throttleBps: MiB,
       requireToken: token
     })
-    const t = podTarget(sshd, store, {
+    const t = podTarget(pod.sshd, store, {
       ws: w.ws,
       comfyui: w.comfyui,
       tokens: { hf: token },
-      tokenHosts: { hf: [new URL(server.url).host], civitai: [] }
+      tokenHosts: { hf: [new URL(pod.server.url).host], civitai: [] }
     })
-    targets.push(t)
+    pod.targets.push(t)
     await t.open()
     const { id, path } = await t.start({ url: f.url, folder: 'loras', connections: 1 })
     const owner = await waitFor(
@@ -199,7 +174,7 @@ describe('tokens', () => {
     await waitFor(() => record(t, id)?.state === 'completed', 'completed')
     expect(sha256File(path)).toBe(f.sha256)
     expect(
-      server.requestsFor(f.path).some((r) => r.headers.authorization === `Bearer ${token}`)
+      pod.server.requestsFor(f.path).some((r) => r.headers.authorization === `Bearer ${token}`)
     ).toBe(true)
     expect(readFileSync(join(w.ws, '.download_status.json'), 'utf8')).not.toContain(token)
     const log = readFileSync(join(w.ws, '.podpull', 'logs', `${id}.log`), 'utf8')

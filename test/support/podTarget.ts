@@ -4,7 +4,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DEFAULT_SETTINGS, type DownloadRecord, type Settings } from '../../src/shared/types'
-import type { SshdHarness } from '../harness/sshd'
+import { afterAll, afterEach, beforeAll } from 'vitest'
+import { startSshd, type SshdHarness } from '../harness/sshd'
+import { startModelServer, type ModelServer } from '../harness/modelServer'
 import { PodTarget, type PodTargetDeps } from '../../src/main/targets/podTarget'
 
 export interface FakeStore {
@@ -113,4 +115,47 @@ export async function waitFor<T>(
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 50))
   }
+}
+
+/** A real sshd and model server for a test file, with the clean-up every pod
+ *  test needs: targets closed, helper workers killed, workspaces removed, and
+ *  sshd started again when a test left it stopped. */
+export interface PodHarness {
+  sshd: SshdHarness
+  server: ModelServer
+  /** Targets to close after each test. */
+  targets: PodTarget[]
+  /** A fresh pod workspace whose host key is already trusted. */
+  workspace(): ReturnType<typeof newWorkspace> & { store: FakeStore }
+}
+
+export function usePodHarness(): PodHarness {
+  const roots: string[] = []
+  const workspaces: string[] = []
+  const h: PodHarness = {
+    sshd: undefined as unknown as SshdHarness,
+    server: undefined as unknown as ModelServer,
+    targets: [],
+    workspace: () => {
+      const w = newWorkspace()
+      roots.push(w.root)
+      workspaces.push(w.ws)
+      const store = newStore()
+      store.knownHosts[`127.0.0.1:${h.sshd.port}`] = h.sshd.hostKeyFingerprint
+      return { ...w, store }
+    }
+  }
+  beforeAll(async () => {
+    ;[h.sshd, h.server] = await Promise.all([startSshd(), startModelServer()])
+  })
+  afterEach(async () => {
+    if (!h.sshd.pid) await h.sshd.start()
+    await Promise.all(h.targets.splice(0).map((t) => t.close()))
+    workspaces.forEach(killWorkers)
+  })
+  afterAll(async () => {
+    await Promise.all([h.sshd?.close(), h.server?.close()])
+    roots.forEach(removeWorkspace)
+  })
+  return h
 }

@@ -14,6 +14,7 @@ import { createNodeStore } from '../main/settings/createStore'
 import type { ApiArgs, ApiMethod, ApiResults } from '../shared/api'
 import type { DownloadRecord, TargetInfo } from '../shared/types'
 import { formatAgo } from '../shared/format'
+import { isUsageError } from '../shared/errorCodes'
 import { describe, follow } from './follow'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -31,17 +32,6 @@ class CliExit extends Error {
     super(message)
   }
 }
-
-const BAD_INPUT = new Set([
-  'bad-request',
-  'unknown-method',
-  'not-found',
-  'exists',
-  'unsafe-path',
-  'not-comfyui',
-  'unsupported',
-  'read-only'
-])
 
 let app: PodPullApp | null = null
 
@@ -62,8 +52,8 @@ async function call<M extends ApiMethod>(m: M, args: ApiArgs<M>): Promise<ApiRes
   try {
     return (await invokeMethod(a.handlers, m, args)) as ApiResults[M]
   } catch (err) {
-    const code = (err as { code?: string }).code ?? 'internal'
-    throw new CliExit(BAD_INPUT.has(code) ? USAGE : FAILED, (err as Error).message)
+    const code = (err as { code?: unknown }).code
+    throw new CliExit(isUsageError(code) ? USAGE : FAILED, (err as Error).message)
   }
 }
 

@@ -3,6 +3,7 @@
 // and events are typed here. Electron IPC, the headless WebSocket and the
 // renderer's bridges are all derived from this table.
 import { z } from 'zod'
+import type { ErrorCode } from './errorCodes'
 import type {
   ConnectionTestResult,
   DownloadPreview,
@@ -220,7 +221,7 @@ export const subscriptionName = (e: ApiEventName): keyof PodPullSubscriptions =>
 
 /** Error shape carried across IPC / WebSocket. `code` lets the UI react without parsing text. */
 export interface ApiErrorShape {
-  code: string
+  code: ErrorCode
   message: string
 }
 

@@ -103,7 +103,7 @@ describe('add a download', () => {
   it('shows why the preview failed and still lets Start ask main, showing its error', async () => {
     const fake = fakeBridge()
     fake.answer('previewDownload', () => {
-      throw apiError('html-page', 'The server sent an HTML login page, not a model file.')
+      throw apiError('html', 'The server sent an HTML login page, not a model file.')
     })
     fake.answer('startDownload', () => {
       throw apiError('auth', 'Civitai needs an API token: set it in Settings.')

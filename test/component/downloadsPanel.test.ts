@@ -97,7 +97,7 @@ describe('downloads panel', () => {
     const fake = fakeBridge(twoTargets())
     fake.answer('pauseDownload', () => undefined)
     fake.answer('retryDownload', () => {
-      throw apiError('disk', 'Not enough free space on studio: 1.0 GB needed, 0.2 GB free.')
+      throw apiError('no-space', 'Not enough free space on studio: 1.0 GB needed, 0.2 GB free.')
     })
     fake.answer('clearCompleted', () => ({ removed: 1 }))
     w = await mountWith(DownloadsPanel, fake)

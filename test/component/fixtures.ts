@@ -2,6 +2,7 @@
 // a test double of main (the unit boundary here is the renderer), with calls
 // recorded and answers settable per method.
 import type { PodPullBridge } from '../../src/shared/api'
+import type { ErrorCode } from '../../src/shared/errorCodes'
 import type { DownloadRecord, Snapshot, TargetInfo } from '../../src/shared/types'
 import { DEFAULT_SETTINGS } from '../../src/shared/types'
 
@@ -82,7 +83,7 @@ export function fakeBridge(snap: Snapshot = snapshot()): FakeBridge {
       return async (a: unknown) => {
         calls.push({ m: prop, a })
         const h = handlers.get(prop)
-        if (!h) throw Object.assign(new Error(`${prop} not expected`), { code: 'test' })
+        if (!h) throw Object.assign(new Error(`${prop} not expected`), { code: 'internal' })
         return h(a)
       }
     }
@@ -95,5 +96,5 @@ export function fakeBridge(snap: Snapshot = snapshot()): FakeBridge {
   }
 }
 
-export const apiError = (code: string, message: string): Error & { code: string } =>
+export const apiError = (code: ErrorCode, message: string): Error & { code: ErrorCode } =>
   Object.assign(new Error(message), { code })

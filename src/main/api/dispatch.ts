@@ -8,13 +8,12 @@ import {
   type ApiHandlers,
   type ApiMethod
 } from '../../shared/api'
+import { PodPullError, isErrorCode, type ErrorCode } from '../errors'
 
-export class ApiError extends Error {
-  constructor(
-    readonly code: string,
-    message: string
-  ) {
-    super(message)
+/** A request that never reached a handler (unknown method, invalid arguments). */
+export class ApiError extends PodPullError {
+  constructor(code: ErrorCode, message: string) {
+    super(code, message)
     this.name = 'ApiError'
   }
 }
@@ -37,13 +36,11 @@ export async function invokeMethod(
   return handler(parsed.data)
 }
 
-/** What crosses a process boundary: never a stack, never a secret. */
+/** What crosses a process boundary: never a stack, never a secret, only a listed code. */
 export function toApiError(err: unknown): ApiErrorShape {
   if (err && typeof err === 'object' && 'code' in err && 'message' in err) {
     const { code, message } = err as { code: unknown; message: unknown }
-    if (typeof code === 'string' && typeof message === 'string' && !/^E[A-Z]+$/.test(code)) {
-      return { code, message }
-    }
+    if (isErrorCode(code) && typeof message === 'string') return { code, message }
   }
   const message = err instanceof Error ? err.message : String(err)
   return { code: 'internal', message: message || 'Something went wrong.' }

@@ -5,7 +5,7 @@ import { dirname } from 'node:path'
 import type { ApiHandlers } from '../../shared/api'
 import type { LocalTargetConfig, SshTargetConfig, TargetConfig } from '../../shared/types'
 import type { PodPullCore } from '../core/podpullCore'
-import { UserError } from '../targets/target'
+import { UserError } from '../errors'
 import { normalizeDownloadUrl } from '../sources/sourceUrls'
 import type { SourceServices } from './sourceServices'
 

@@ -15,7 +15,8 @@ import {
 } from '../../shared/types'
 import type { AppStore } from '../settings/createStore'
 import type { StoredTarget } from '../settings/storeSchema'
-import { UserError, type Target } from '../targets/target'
+import { UserError } from '../errors'
+import type { Target } from '../targets/target'
 import { DownloadEventThrottle } from './eventThrottle'
 import type { SecretBox, TokenStore } from './tokenStore'
 

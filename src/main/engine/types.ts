@@ -3,6 +3,7 @@
 // rename. It knows nothing of the status file: it reports through onProgress,
 // and the local target turns reports into status-file entries.
 import type { JobState } from '../../shared/types'
+import { PodPullError, type ErrorCode } from '../errors'
 
 export interface EngineJob {
   id: string
@@ -44,15 +45,14 @@ export interface EngineResult {
 }
 
 /** Why a download failed, as one sentence the user can act on. */
-export class EngineError extends Error {
+export class EngineError extends PodPullError {
   constructor(
-    /** One of the codes in docs/formats.md ("auth", "html", "no-space", …). */
-    readonly code: string,
+    code: ErrorCode,
     message: string,
     /** Whether the .part was kept and a resume makes sense. */
     readonly resumable = false
   ) {
-    super(message)
+    super(code, message)
     this.name = 'EngineError'
   }
 }

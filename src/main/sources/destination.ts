@@ -2,7 +2,7 @@
 // folder with realpath (a symlinked sub-folder pointing elsewhere is refused).
 import { lstat, mkdir, realpath } from 'node:fs/promises'
 import { isAbsolute, join, relative, sep } from 'node:path'
-import { UserError } from '../targets/target'
+import { UserError } from '../errors'
 import { sanitizeFilename } from './fileNames'
 
 const hasControlChar = (s: string): boolean => [...s].some((c) => c.charCodeAt(0) < 0x20)

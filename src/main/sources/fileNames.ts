@@ -1,7 +1,7 @@
 // File names come from servers (Content-Disposition) and URLs: both are
 // untrusted. What reaches the disk is a plain base name, or nothing.
 import contentDisposition from 'content-disposition'
-import { UserError } from '../targets/target'
+import { UserError } from '../errors'
 
 const MAX_BYTES = 255
 

@@ -4,7 +4,7 @@
 import { request } from 'undici'
 import type { SourceKind } from '../../shared/types'
 import { isHtmlType, looksLikeLoginUrl } from '../engine/httpClient'
-import { UserError } from '../targets/target'
+import { UserError } from '../errors'
 import { filenameFrom } from './fileNames'
 import { suggestFolder } from './folders'
 import { normalizeDownloadUrl, sourceOf } from './sourceUrls'

@@ -2,7 +2,7 @@
 // as one JSON object on stdin and one JSON line back (docs/formats.md, "Helper
 // protocol"). Only the helper path (built by us, checked and quoted) and a fixed
 // command word go on the command line; URLs, paths and tokens stay on stdin.
-import { UserError } from '../targets/target'
+import { UserError, isErrorCode } from '../errors'
 import { shellQuote } from './remotePath'
 import type { LineStream, SshConnection } from './sshConnection'
 
@@ -68,7 +68,8 @@ export class HelperClient {
     const a = answer as { ok?: unknown; error?: unknown; code?: unknown }
     if (a.ok === true) return answer as T
     throw new UserError(
-      typeof a.code === 'string' ? a.code : 'internal',
+      // A helper of another version may answer a code this app does not know.
+      isErrorCode(a.code) ? a.code : 'internal',
       typeof a.error === 'string' ? a.error : `The pod helper refused "${command}".`
     )
   }

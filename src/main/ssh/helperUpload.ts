@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { SFTPWrapper, Stats } from 'ssh2'
-import { UserError } from '../targets/target'
+import { UserError } from '../errors'
 import { checkWorkspace, helperRemotePath, podpullDir } from './remotePath'
 import type { SshConnection } from './sshConnection'
 

@@ -2,7 +2,7 @@
 // blob; we show and store it as OpenSSH does (`ssh-keygen -lf`), so a user can
 // compare what PodPull asks about with what the pod's console prints.
 import { createHash } from 'node:crypto'
-import { UserError } from '../targets/target'
+import { UserError } from '../errors'
 
 export interface KnownHosts {
   get(hostPort: string): string | undefined

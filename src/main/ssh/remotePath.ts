@@ -3,7 +3,7 @@
 // the workspace may only use a plain character set, and the path is still
 // single-quoted for the shell.
 import { posix } from 'node:path'
-import { UserError } from '../targets/target'
+import { UserError } from '../errors'
 
 const SAFE_PATH = /^\/[A-Za-z0-9._/-]*$/
 

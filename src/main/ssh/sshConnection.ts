@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events'
 import { readFile } from 'node:fs/promises'
 import type { Client, ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2'
-import { UserError } from '../targets/target'
+import { UserError } from '../errors'
 import { hostPortKey, hostVerifierFor, type KnownHosts } from './hostKeyTrust'
 import { describeSshError, isFatalSshError } from './sshErrors'
 

@@ -1,5 +1,5 @@
 // Turns what ssh2 and the socket throw into one sentence a user can act on.
-import { UserError } from '../targets/target'
+import { UserError } from '../errors'
 
 interface SshLikeError extends Error {
   code?: string

@@ -5,6 +5,7 @@
 // Types only: importing the contract's runtime tables would pull zod into the
 // renderer bundle (≈60 KB) just for two name lists; a Proxy needs none.
 import type { ApiErrorShape, ApiEventName, PodPullBridge } from '../../shared/api'
+import type { ErrorCode } from '../../shared/errorCodes'
 
 /** The part of the browser WebSocket the bridge uses (a fake in tests). */
 export interface SocketLike {
@@ -40,7 +41,7 @@ const DEFAULT_BACKOFF = [250, 500, 1000, 2000, 4000]
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void }
 
 /** An Error that keeps main's `code` so the UI can react without parsing text. */
-export function apiError(e: ApiErrorShape): Error & { code: string } {
+export function apiError(e: ApiErrorShape): Error & { code: ErrorCode } {
   return Object.assign(new Error(e.message), { code: e.code })
 }
 

@@ -2,6 +2,37 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 import vue from 'eslint-plugin-vue'
 
+/** One `no-restricted-imports` block per folder: what that folder must not import, and why. */
+const layers = [
+  {
+    folder: 'engine',
+    banned: ['status', 'targets'],
+    why: 'the engine moves bytes and reports progress; the status file and targets build on it'
+  },
+  { folder: 'ssh', banned: ['targets'], why: 'targets build on ssh, not the other way' },
+  { folder: 'sources', banned: ['targets'], why: 'targets build on sources, not the other way' },
+  { folder: 'targets', banned: ['core'], why: 'the core drives targets; targets get a context' },
+  {
+    folder: 'electron',
+    banned: ['headless'],
+    why: 'the Electron shell and `podpull serve` are peers'
+  }
+]
+const layerRules = layers.map(({ folder, banned, why }) => ({
+  files: [`src/main/${folder}/**/*.ts`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: banned.map((b) => ({
+          group: [`**/${b}`, `**/${b}/*`],
+          message: `src/main/${folder}/ must not import src/main/${b}/: ${why}.`
+        }))
+      }
+    ]
+  }
+}))
+
 export default tseslint.config(
   {
     ignores: [
@@ -43,5 +74,8 @@ export default tseslint.config(
       'vue/html-closing-bracket-newline': 'off',
       'vue/multiline-html-element-content-newline': 'off'
     }
-  }
+  },
+  // Layers point one way (issue 9): each folder may not import the ones that
+  // build on it. test/unit/layers.test.ts proves a wrong-way import fails.
+  ...layerRules
 )

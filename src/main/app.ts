@@ -6,7 +6,7 @@ import type { ApiHandlers } from '../shared/api'
 import { PodPullCore, type CoreOptions, type NativeShell } from './core/podpullCore'
 import { envTokenStore, type SecretBox, type TokenStore } from './core/tokenStore'
 import { createSourceServices } from './api/createSourceServices'
-import { createTarget } from './targets/createTarget'
+import { createTarget } from './createTarget'
 
 export interface PodPullApp {
   core: PodPullCore

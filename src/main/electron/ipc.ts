@@ -10,7 +10,7 @@ import {
   type ApiHandlers
 } from '../../shared/api'
 import { invokeMethod, toApiError } from '../api/dispatch'
-import type { EventSource } from '../headless/server'
+import type { EventSource } from '../api/eventSource'
 
 export function registerIpcHandlers(
   ipcMain: Pick<IpcMain, 'handle' | 'removeHandler'>,

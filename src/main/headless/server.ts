@@ -6,14 +6,11 @@ import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { readFile, stat } from 'node:fs/promises'
 import { extname, join, normalize, resolve, sep } from 'node:path'
 import type { AddressInfo } from 'node:net'
-import type { EventEmitter } from 'node:events'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { API_EVENTS, type ApiEvents, type ApiHandlers } from '../../shared/api'
 import { invokeMethod, toApiError } from '../api/dispatch'
 
-export type ApiEventMap = { [E in keyof ApiEvents]: [ApiEvents[E]] }
-/** What pushes events to clients: the core (a typed EventEmitter). */
-export type EventSource = Pick<EventEmitter<ApiEventMap>, 'on' | 'off'>
+import type { EventSource } from '../api/eventSource'
 
 export interface HeadlessOptions {
   handlers: ApiHandlers

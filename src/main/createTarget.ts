@@ -1,11 +1,11 @@
 // Builds the right Target for a stored definition, wiring in settings, tokens,
 // trusted host keys and the pod snapshot cache from the app store.
-import type { TargetContext } from '../core/podpullCore'
-import type { StoredTarget } from '../settings/storeSchema'
-import { authFor, authHint, tokenHostsFromEnv } from '../sources/tokens'
-import { LocalTarget } from './localTarget'
-import { PodTarget } from './podTarget'
-import type { Target } from './target'
+import type { TargetContext } from './core/podpullCore'
+import type { StoredTarget } from './settings/storeSchema'
+import { authFor, authHint, tokenHostsFromEnv } from './sources/tokens'
+import { LocalTarget } from './targets/localTarget'
+import { PodTarget } from './targets/podTarget'
+import type { Target } from './targets/target'
 
 export function createTarget(stored: StoredTarget, ctx: TargetContext): Target {
   const { id, name, config } = stored

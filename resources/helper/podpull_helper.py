@@ -8,6 +8,22 @@
 # Nothing but the command word is ever taken from argv, and tokens live only in
 # memory: they are never written to argv, the environment of a new program, a
 # file, a log or the status file.
+#
+# Sections, each with its TypeScript counterpart (keep the two in step; one
+# conformance table, test/conformance/, runs against both):
+#   errors            HelperError / RestartNeeded  src/main/errors.ts, engine/types.ts,
+#                                                  engine/segmentFetcher.ts (RestartNeeded)
+#   small helpers     secrets, tokens, owners,     sources/urlSafety.ts, sources/tokens.ts,
+#                     names, destinations, hash    status/settle.ts, sources/fileNames.ts,
+#                                                  sources/destination.ts, engine/verify.ts
+#   status file       StatusFile (lock, settle)    status/statusFile.ts, status/statusStore.ts,
+#                                                  status/settle.ts
+#   HTTP              Http (redirects, auth hop)   engine/httpClient.ts, engine/remoteInfo.ts
+#   the download      Download (.part, segments)   engine/download.ts, engine/partPlan.ts,
+#                                                  engine/sidecar.ts, engine/segmentFetcher.ts
+#   the worker        Worker (entry per step)      targets/localTarget.ts, status/jobEntries.ts
+#   commands          probe/start/…/watch          ssh/helperClient.ts (the caller),
+#                                                  targets/podTarget.ts
 HELPER_VERSION = "0.1.0"
 
 import contextlib
@@ -64,7 +80,7 @@ class HelperError(Exception):
         self.retry_after = retry_after
 
 
-class RestartClean(Exception):
+class RestartNeeded(Exception):
     """The server's copy changed (200 to a range, new validator): never splice."""
 
 
@@ -497,7 +513,7 @@ class Http(object):
             )
             raise HelperError("auth", "%s (HTTP %d from %s)" % (hint, s, host))
         if s == 416:
-            raise RestartClean()
+            raise RestartNeeded()
         if s == 429 or s >= 500:
             raise HelperError(
                 "http",
@@ -743,7 +759,7 @@ class Download(object):
             try:
                 self.transfer(first)
                 return
-            except RestartClean:
+            except RestartNeeded:
                 self.log("the server's copy changed or ignored Range: restarting clean")
                 self.close_fd()
                 self.discard_part()
@@ -817,9 +833,9 @@ class Download(object):
         if self.errors:
             err = self.errors[0]
             for e in self.errors:
-                if isinstance(e, RestartClean):
+                if isinstance(e, RestartNeeded):
                     err = e
-            if isinstance(err, RestartClean):
+            if isinstance(err, RestartNeeded):
                 self.stop.clear()
                 raise err
             if self.stop_reason is None:
@@ -883,11 +899,11 @@ class Download(object):
         if self.size is None or not self.resumable():
             # No way to resume this server's copy: only a clean restart is honest.
             if self.downloaded() > 0 or self.size is None:
-                raise RestartClean()
+                raise RestartNeeded()
             conn, resp, _ = self.http.open()
             if resp.status != 200:
                 conn.close()
-                raise RestartClean()
+                raise RestartNeeded()
             return conn, resp
         a = seg["start"] + seg["done"]
         b = seg["end"] - 1
@@ -895,12 +911,12 @@ class Download(object):
         conn, resp, _ = self.http.open(headers)
         if resp.status != 206:
             conn.close()
-            raise RestartClean()
+            raise RestartNeeded()
         start, total = content_range_total(resp)
         etag = resp.getheader("ETag")
         if start != a or total != self.size or (self.etag and etag and etag != self.etag):
             conn.close()
-            raise RestartClean()
+            raise RestartNeeded()
         return conn, resp
 
     def read_into(self, resp, seg, mv, buf):
@@ -1732,7 +1748,7 @@ def main(argv):
         emit(out)
     except HelperError as e:
         emit({"ok": False, "code": e.code, "error": e.message})
-    except RestartClean:
+    except RestartNeeded:
         emit({"ok": False, "code": "http", "error": "The server refused the byte range."})
     except Exception as e:  # never a traceback with request data in it
         emit(

@@ -1709,6 +1709,28 @@ def cmd_models(req):
     return {"models": out}
 
 
+def cmd_log_tail(req):
+    # For `podpull diagnostics`: the end of the newest job logs (sentences the
+    # worker composed, never tokens), newest first.
+    ws, _ = status_for(req)
+    log_dir = os.path.join(ws, ".podpull", "logs")
+    max_bytes = max(1024, min(1 << 20, int(req.get("bytes") or 64 * 1024)))
+    try:
+        names = [n for n in os.listdir(log_dir) if n.endswith(".log")]
+    except OSError:
+        return {"logs": []}
+    paths = sorted(
+        (os.path.join(log_dir, n) for n in names), key=os.path.getmtime, reverse=True
+    )
+    out = []
+    for path in paths[: max(1, min(50, int(req.get("files") or 10)))]:
+        with open(path, "rb") as fh:
+            fh.seek(max(0, os.path.getsize(path) - max_bytes))
+            tail = fh.read().decode("utf-8", "replace")
+        out.append({"id": os.path.basename(path)[:-4], "tail": tail})
+    return {"logs": out}
+
+
 COMMANDS = {
     "probe": cmd_probe,
     "start": cmd_start,
@@ -1720,6 +1742,7 @@ COMMANDS = {
     "status": cmd_status,
     "watch": cmd_watch,
     "models": cmd_models,
+    "log-tail": cmd_log_tail,
 }
 
 

@@ -343,6 +343,27 @@ function buildProgram(): Command {
       process.stdout.write(`Cleared ${removed} finished download${removed === 1 ? '' : 's'}.\n`)
     })
 
+  // Diagnostics (issue 9 item 6): one archive for a bug report, no secrets.
+  program
+    .command('diagnostics')
+    .description(
+      'write one .tar.gz to attach to a bug report: versions, OS, targets, recent logs, ' +
+        "each pod's status file and helper log tail (tokens and signed-URL values removed)"
+    )
+    .option('--output <file>', 'where to write it (default: PODPULL_HOME/diagnostics/…)')
+    .action(async (o: { output?: string }) => {
+      const a = await openApp()
+      const out = o.output ? resolve(o.output) : undefined
+      try {
+        process.stdout.write(`${await a.diagnostics(out)}\n`)
+      } catch (err) {
+        throw new CliExit(
+          FAILED,
+          `Could not write the diagnostics archive: ${(err as Error).message}`
+        )
+      }
+    })
+
   program
     .command('serve')
     .description('serve the dashboard in a browser (same handlers as the app)')

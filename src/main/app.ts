@@ -7,10 +7,24 @@ import { PodPullCore, type CoreOptions, type NativeShell } from './core/podpullC
 import { envTokenStore, type SecretBox, type TokenStore } from './core/tokenStore'
 import { createSourceServices } from './api/createSourceServices'
 import { createTarget } from './createTarget'
+import { appHome } from './settings/appHome'
+import { createAppLog, silentLog, type AppLog } from './diagnostics/appLog'
+import { logActivity, loggedHandlers } from './diagnostics/activityLog'
+import { writeDiagnostics } from './diagnostics/diagnosticsArchive'
+
+/** Secrets to mask in the log, read at each write (a token may be set later). */
+const secretsOf = (core: PodPullCore) => (): string[] =>
+  [...core.knownSecrets(), process.env.RUNPOD_API_KEY ?? ''].filter(Boolean)
 
 export interface PodPullApp {
   core: PodPullCore
   handlers: ApiHandlers
+  /** The app log (<home>/logs/podpull.log), secrets redacted. */
+  log: AppLog
+  /** PODPULL_HOME or the platform's user-data folder. */
+  home: string
+  /** Writes the diagnostics archive (default under <home>/diagnostics/); returns its path. */
+  diagnostics(output?: string): Promise<string>
   dispose(): Promise<void>
 }
 
@@ -23,6 +37,8 @@ export interface CreateAppOptions {
   /** Open every target at once (default true; the CLI opens only what it needs). */
   open?: boolean
   settingsOverride?: CoreOptions['settingsOverride']
+  /** Where state and logs live (default appHome()); null writes no log file. */
+  home?: string | null
 }
 
 export async function createApp(opts: CreateAppOptions): Promise<PodPullApp> {
@@ -37,6 +53,28 @@ export async function createApp(opts: CreateAppOptions): Promise<PodPullApp> {
     createTarget
   })
   await core.init({ open: opts.open })
-  const handlers = createHandlers(core, createSourceServices(tokens))
-  return { core, handlers, dispose: () => core.dispose() }
+  const home = opts.home === undefined ? appHome() : opts.home
+  const logging = home ? createAppLog({ home, secrets: secretsOf(core) }) : null
+  const log = logging?.log ?? silentLog()
+  const nameOf = (id: string): string => core.targetInfos().find((t) => t.id === id)?.name ?? id
+  const stopActivity = logActivity(core, log, nameOf)
+  log.info({ host: opts.host, version: process.env.npm_package_version }, 'start')
+  const diagnostics = (output?: string): Promise<string> =>
+    writeDiagnostics({ core, home: home ?? process.cwd(), output, secrets: core.knownSecrets() })
+  const handlers = loggedHandlers(
+    createHandlers(core, createSourceServices(tokens), () => diagnostics()),
+    log
+  )
+  return {
+    core,
+    handlers,
+    log,
+    home: home ?? process.cwd(),
+    diagnostics,
+    dispose: async () => {
+      await core.dispose()
+      stopActivity()
+      await logging?.close()
+    }
+  }
 }

@@ -147,7 +147,10 @@ export const apiArgs = {
   setToken: z.object({
     kind: z.enum(['hf', 'civitai']),
     value: z.string().trim().min(1).max(4096).nullable()
-  })
+  }),
+  // Diagnostics: the archive always goes under PODPULL_HOME/diagnostics (the
+  // dashboard may be a browser on another machine: it never names a path).
+  saveDiagnostics: z.object({}).strict()
 } as const
 
 export type ApiMethod = keyof typeof apiArgs
@@ -176,6 +179,7 @@ export interface ApiResults {
   setSettings: Settings
   getTokenStatus: TokenStatus
   setToken: TokenStatus
+  saveDiagnostics: { path: string }
 }
 
 /** Argument type of a method as a caller writes it (defaults may be omitted). */

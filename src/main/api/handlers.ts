@@ -32,7 +32,12 @@ function configFrom(input: TargetArgs): TargetConfig {
   return config
 }
 
-export function createHandlers(core: PodPullCore, sources: SourceServices): ApiHandlers {
+export function createHandlers(
+  core: PodPullCore,
+  sources: SourceServices,
+  /** Writes the diagnostics archive, returning its path (src/main/diagnostics). */
+  diagnostics?: () => Promise<string>
+): ApiHandlers {
   const checkLocal = async (config: TargetConfig): Promise<void> => {
     if (config.kind === 'local' && !(await sources.isComfyInstall(config.comfyui))) {
       throw new UserError(
@@ -129,6 +134,12 @@ export function createHandlers(core: PodPullCore, sources: SourceServices): ApiH
     getSettings: async () => core.settings(),
     setSettings: async (patch) => core.setSettings(patch),
     getTokenStatus: async () => core.tokenStatus(),
-    setToken: async ({ kind, value }) => core.setToken(kind, value)
+    setToken: async ({ kind, value }) => core.setToken(kind, value),
+
+    // Diagnostics (issue 9 item 6): one archive for a bug report, no secrets.
+    saveDiagnostics: async () => {
+      if (!diagnostics) throw new UserError('unsupported', 'Diagnostics are not available here.')
+      return { path: await diagnostics() }
+    }
   }
 }

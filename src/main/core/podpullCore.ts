@@ -294,6 +294,15 @@ export class PodPullCore extends EventEmitter<{ [E in keyof ApiEvents]: [ApiEven
     this.emit('targetsChanged', this.targetInfos())
   }
 
+  /** Every secret value this process knows (tokens, target passphrases), for log redaction. */
+  knownSecrets(): string[] {
+    const tokens = [this.tokens.get('hf'), this.tokens.get('civitai')]
+    const targets = this.store.get('targets').map((t) => this.readSecret(t.id))
+    return [...tokens, ...targets, ...this.memorySecrets.values()].filter(
+      (s): s is string => typeof s === 'string' && s.length > 0
+    )
+  }
+
   private saveSecret(id: string, secret: string): void {
     if (this.secretBox) {
       this.store.set('secrets', {

@@ -15,7 +15,8 @@ export const HELPER_COMMANDS = [
   'remove',
   'clear-completed',
   'status',
-  'models'
+  'models',
+  'log-tail'
 ] as const
 export type HelperCommand = (typeof HELPER_COMMANDS)[number]
 

@@ -234,6 +234,14 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
     return ans.status ?? {}
   }
 
+  async helperLogTail(): Promise<{ id: string; tail: string }[]> {
+    const helper = await this.ready()
+    const ans = await helper.call<{ logs?: { id: string; tail: string }[] }>('log-tail', {
+      workspace: this.workspace
+    })
+    return ans.logs ?? []
+  }
+
   /** Tries the pod without trusting anything new: a confirmed key is checked, not stored. */
   async test(): Promise<ConnectionTestResult> {
     const where = hostPortKey(this.def.config.host, this.def.config.port)

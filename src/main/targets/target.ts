@@ -42,6 +42,8 @@ export interface Target extends EventEmitter<TargetEvents> {
   test(): Promise<ConnectionTestResult>
   /** The target's status file exactly as stored (`podpull status --json`). */
   rawStatus?(): Promise<Record<string, unknown>>
+  /** Pods: the end of the helper's newest job logs, for `podpull diagnostics`. */
+  helperLogTail?(): Promise<{ id: string; tail: string }[]>
 }
 
 // UserError lives in ../errors (one error vocabulary); re-exported so the two

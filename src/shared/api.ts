@@ -184,6 +184,8 @@ export interface ApiResults {
 
 /** Argument type of a method as a caller writes it (defaults may be omitted). */
 export type ApiArgs<M extends ApiMethod> = z.input<(typeof apiArgs)[M]>
+/** The fields of a target an edit may change (updateTarget's `patch`). */
+export type TargetPatch = ApiArgs<'updateTarget'>['patch']
 /** Argument type of a method as a handler receives it (after validation). */
 export type ApiParsedArgs<M extends ApiMethod> = z.output<(typeof apiArgs)[M]>
 

@@ -1,7 +1,7 @@
 // Records, targets and an in-memory bridge for component tests. The bridge is
 // a test double of main (the unit boundary here is the renderer), with calls
 // recorded and answers settable per method.
-import type { PodPullBridge } from '../../src/shared/api'
+import type { ApiArgs, ApiMethod, ApiResults, PodPullBridge } from '../../src/shared/api'
 import type { ErrorCode } from '../../src/shared/errorCodes'
 import type { DownloadRecord, Snapshot, TargetInfo } from '../../src/shared/types'
 import { DEFAULT_SETTINGS } from '../../src/shared/types'
@@ -56,16 +56,20 @@ export function snapshot(over: Partial<Snapshot> = {}): Snapshot {
 }
 
 type Handler = (args: unknown) => unknown
+/** A method's answer as a test writes it: typed by the contract, sync or async. */
+export type Answer<M extends ApiMethod> = (
+  args: ApiArgs<M>
+) => ApiResults[M] | Promise<ApiResults[M]>
 export interface FakeBridge {
   api: PodPullBridge
-  calls: { m: string; a: unknown }[]
-  /** Answer a method: a value, or a function of the arguments (throw to fail). */
-  answer(m: string, h: Handler): void
+  calls: { m: ApiMethod; a: unknown }[]
+  /** Answer a method: a function of the arguments (throw to fail). */
+  answer<M extends ApiMethod>(m: M, h: Answer<M>): void
   emit(event: string, payload: unknown): void
 }
 
 export function fakeBridge(snap: Snapshot = snapshot()): FakeBridge {
-  const calls: { m: string; a: unknown }[] = []
+  const calls: { m: ApiMethod; a: unknown }[] = []
   const handlers = new Map<string, Handler>([['getSnapshot', () => snap]])
   const listeners = new Map<string, Set<(p: unknown) => void>>()
   const api = new Proxy({} as PodPullBridge, {
@@ -81,7 +85,7 @@ export function fakeBridge(snap: Snapshot = snapshot()): FakeBridge {
         }
       }
       return async (a: unknown) => {
-        calls.push({ m: prop, a })
+        calls.push({ m: prop as ApiMethod, a })
         const h = handlers.get(prop)
         if (!h) throw Object.assign(new Error(`${prop} not expected`), { code: 'internal' })
         return h(a)
@@ -91,7 +95,7 @@ export function fakeBridge(snap: Snapshot = snapshot()): FakeBridge {
   return {
     api,
     calls,
-    answer: (m, h) => handlers.set(m, h),
+    answer: (m, h) => void handlers.set(m, h as Handler),
     emit: (e, p) => listeners.get(e)?.forEach((cb) => cb(p))
   }
 }

@@ -10,7 +10,6 @@ import { createTarget } from './createTarget'
 import { appHome } from './settings/appHome'
 import { createAppLog, silentLog, type AppLog } from './diagnostics/appLog'
 import { logActivity, loggedHandlers } from './diagnostics/activityLog'
-import { writeDiagnostics } from './diagnostics/diagnosticsArchive'
 
 /** Secrets to mask in the log, read at each write (a token may be set later). */
 const secretsOf = (core: PodPullCore) => (): string[] =>
@@ -59,8 +58,16 @@ export async function createApp(opts: CreateAppOptions): Promise<PodPullApp> {
   const nameOf = (id: string): string => core.targetInfos().find((t) => t.id === id)?.name ?? id
   const stopActivity = logActivity(core, log, nameOf)
   log.info({ host: opts.host, version: process.env.npm_package_version }, 'start')
-  const diagnostics = (output?: string): Promise<string> =>
-    writeDiagnostics({ core, home: home ?? process.cwd(), output, secrets: core.knownSecrets() })
+  // Loaded on demand: tar and the archive code cost start-up time every CLI command would pay.
+  const diagnostics = async (output?: string): Promise<string> => {
+    const { writeDiagnostics } = await import('./diagnostics/diagnosticsArchive')
+    return writeDiagnostics({
+      core,
+      home: home ?? process.cwd(),
+      output,
+      secrets: core.knownSecrets()
+    })
+  }
   const handlers = loggedHandlers(
     createHandlers(core, createSourceServices(tokens), () => diagnostics()),
     log

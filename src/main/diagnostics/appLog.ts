@@ -37,7 +37,13 @@ export function createAppLog(opts: AppLogOptions): { log: AppLog; close(): Promi
   })
   // A log write must never take the process down (disk full, folder removed).
   file.on('error', () => undefined)
-  const secrets = opts.secrets ?? (() => [])
+  const secrets = (): readonly string[] => {
+    try {
+      return opts.secrets?.() ?? []
+    } catch {
+      return [] // the patterns still apply; a failing secret lookup must not stop the log
+    }
+  }
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
       file.write(redactText(chunk.toString('utf8'), secrets()), () => done())

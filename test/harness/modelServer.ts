@@ -32,6 +32,9 @@ export interface Faults {
   redirectToSecond?: boolean // 302 to the same path on the second host (another port)
   stall?: boolean // send headers then nothing, keep the socket open (until closed)
   stallAfterBytes?: number // send this many body bytes then stall
+  // A gate: bodies stop at this file offset (responses stay open) until setFaults moves it
+  // or clears it (undefined opens it). Tests hold a download here instead of racing a throttle.
+  holdAt?: number
   contentDisposition?: string // raw Content-Disposition header value (hostile names included)
   failStatus?: number // answer this status (e.g. 500, 503, 429) …
   failTimes?: number // … for the first N requests (default 1)
@@ -86,6 +89,7 @@ interface Entry {
   failsSoFar: number // requests answered with failStatus since it was set
   dropsSoFar: number // responses dropped since dropAfterBytes/dropTimes were set
   bytes: number // body bytes written, both hosts
+  waiters: (() => void)[] // responses held at the gate, woken when the faults change
 }
 
 type Host = RequestLog['host']
@@ -227,6 +231,8 @@ export async function startModelServer(
       limit,
       after,
       rate: () => e.faults.throttleBps,
+      holdAt: () => e.faults.holdAt,
+      changed: () => new Promise<void>((r) => e.waiters.push(r)),
       onBytes: (n) => {
         log.bytesSent += n
         e.bytes += n
@@ -282,7 +288,16 @@ export async function startModelServer(
       if (!Number.isSafeInteger(size) || size < 0)
         throw new Error(`File size must be a whole number of bytes ≥ 0, got ${size}`)
       checkFaults(path, faults)
-      const entry: Entry = { path, size, seed, faults, failsSoFar: 0, dropsSoFar: 0, bytes: 0 }
+      const entry: Entry = {
+        path,
+        size,
+        seed,
+        faults,
+        failsSoFar: 0,
+        dropsSoFar: 0,
+        bytes: 0,
+        waiters: []
+      }
       for (const k of Object.keys(faults) as (keyof Faults)[])
         if (faults[k] === undefined) delete faults[k]
       files.set(path, entry)
@@ -308,6 +323,7 @@ export async function startModelServer(
       e.faults = next as Faults
       if ('failStatus' in faults || 'failTimes' in faults) e.failsSoFar = 0
       if ('dropAfterBytes' in faults || 'dropTimes' in faults) e.dropsSoFar = 0
+      for (const wake of e.waiters.splice(0)) wake()
     },
     requestsFor: (path) => requests.filter((r) => r.path === pathOnly(path)),
     bytesServed: (path) => files.get(pathOnly(path))?.bytes ?? 0,

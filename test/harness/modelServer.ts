@@ -69,6 +69,8 @@ export interface ModelServer {
   requests: RequestLog[]
   requestsFor(path: string): RequestLog[]
   bytesServed(path: string): number
+  /** Responses for `path` still open (a held or running download), both hosts. */
+  openResponses(path: string): number
   close(): Promise<void>
 }
 
@@ -90,6 +92,7 @@ interface Entry {
   dropsSoFar: number // responses dropped since dropAfterBytes/dropTimes were set
   bytes: number // body bytes written, both hosts
   waiters: (() => void)[] // responses held at the gate, woken when the faults change
+  open: number // responses still open
 }
 
 type Host = RequestLog['host']
@@ -260,6 +263,8 @@ export async function startModelServer(
     }
     if (log.method !== 'GET' && log.method !== 'HEAD')
       return send(res, log, 405, { Allow: 'GET, HEAD' })
+    e.open++
+    res.once('close', () => e.open--)
     if (host === 'primary' && gatekeep(e, req, res, log)) return
     serveBody(e, req, res, log)
   }
@@ -296,7 +301,8 @@ export async function startModelServer(
         failsSoFar: 0,
         dropsSoFar: 0,
         bytes: 0,
-        waiters: []
+        waiters: [],
+        open: 0
       }
       for (const k of Object.keys(faults) as (keyof Faults)[])
         if (faults[k] === undefined) delete faults[k]
@@ -327,6 +333,7 @@ export async function startModelServer(
     },
     requestsFor: (path) => requests.filter((r) => r.path === pathOnly(path)),
     bytesServed: (path) => files.get(pathOnly(path))?.bytes ?? 0,
+    openResponses: (path) => files.get(pathOnly(path))?.open ?? 0,
     async close() {
       const closing = [primary, second].map((s) => new Promise<void>((r) => s.close(() => r())))
       for (const sock of sockets) sock.destroy()

@@ -186,6 +186,7 @@ describe('model server', () => {
     await vi.waitFor(() => expect(received()).toBe(300_000), { timeout: 20_000 })
     // Held: the response stays open and nothing more is sent, however long we look.
     expect(srv.bytesServed(f.path)).toBe(300_000)
+    expect(srv.openResponses(f.path)).toBe(1)
     expect(ended).toBe(false)
     srv.setFaults(f.path, { holdAt: 700_000 })
     await vi.waitFor(() => expect(received()).toBe(700_000), { timeout: 20_000 })
@@ -201,6 +202,7 @@ describe('model server', () => {
     expect(sha(Buffer.concat(parts))).toBe(f.sha256)
     late.on('error', () => undefined).destroy()
     req.destroy()
+    await vi.waitFor(() => expect(srv.openResponses(f.path)).toBe(0), { timeout: 20_000 })
   })
 
   it('changes the ETag at run time and If-Range then gets the full body', async () => {

@@ -263,6 +263,12 @@ export class StatusStore extends EventEmitter<StoreEvents> {
     }
     this.timer = setTimeout(() => {
       this.timer = null
+      // Changes made while a write was under way wait their turn a second after
+      // it, rather than following it at once (two writes where one was due).
+      if (this.writing && !urgent) {
+        const later = (): void => this.schedule(false)
+        return void this.writing.then(later, later)
+      }
       this.flush().catch((err: unknown) => this.emit('error', err as Error))
     }, due)
   }

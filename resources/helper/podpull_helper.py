@@ -129,10 +129,26 @@ def pid_alive(pid):
         return True
 
 
+def pid_start(pid):
+    """When `pid` started, in clock ticks after boot (/proc/<pid>/stat field 22),
+    or None. A restarted container reuses pids (same boot id), not start times."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return int(f.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def my_owner():
-    # "boot" (an addition to formats.md's owner) tells a pid from before a pod
-    # restart, which may since belong to some other process, from a live one.
-    return {"host": HOSTNAME, "pid": os.getpid(), "engine": "helper", "boot": boot_id()}
+    # "boot" and "start" (additions to formats.md's owner) tell a pid from before a
+    # pod or container restart, which may since belong to some other process, from
+    # a live one.
+    pid = os.getpid()
+    owner = {"host": HOSTNAME, "pid": pid, "engine": "helper", "boot": boot_id()}
+    start = pid_start(pid)
+    if start is not None:
+        owner["start"] = start
+    return owner
 
 
 def owner_alive(owner):
@@ -142,7 +158,11 @@ def owner_alive(owner):
     if boot is not None and boot != boot_id():
         return False
     pid = owner.get("pid")
-    return isinstance(pid, int) and pid_alive(pid)
+    if not isinstance(pid, int) or not pid_alive(pid):
+        return False
+    start = owner.get("start")
+    now_start = pid_start(pid) if isinstance(start, int) else None
+    return now_start is None or now_start == start
 
 
 def atomic_write_json(path, obj, sync=True):

@@ -72,6 +72,14 @@ export async function pump(res: ServerResponse, plan: PumpPlan): Promise<void> {
     return
   }
   const closing = new Promise<void>((r) => res.once('close', () => r()))
+  // A client that went away (killed, hung up) leaves the socket half-open (http
+  // servers allow that): end the response rather than count bytes sent into nothing.
+  const hungUp = (): void => void res.destroy()
+  res.socket?.once('end', hungUp)
+  closing.then(
+    () => res.socket?.off('end', hungUp),
+    () => undefined
+  )
   while (sent < plan.limit && !closed) {
     const hold = plan.holdAt?.()
     if (hold !== undefined && plan.start + sent >= hold) {

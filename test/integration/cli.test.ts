@@ -9,18 +9,9 @@ import { startModelServer, type ModelServer } from '../harness/modelServer'
 import { startServe } from '../e2e/serveProcess'
 import { apiClient, assertBuilt, collect, freshComfy, runCli, spawnCli } from '../support/cli'
 import { waitFor } from '../support/wait'
+import { sidecarDone } from '../support/partFiles'
 
 let srv: ModelServer
-
-/** Bytes a `.part.json` sidecar records as written (0 while there is none). */
-function sidecarDone(file: string): number {
-  try {
-    const sc = JSON.parse(readFileSync(file, 'utf8')) as { segments: { done: number }[] }
-    return sc.segments.reduce((n, s) => n + s.done, 0)
-  } catch {
-    return 0
-  }
-}
 
 beforeAll(async () => {
   assertBuilt()

@@ -9,6 +9,7 @@ import type { DownloadRecord } from '../../src/shared/types'
 import type { PodTarget } from '../../src/main/targets/podTarget'
 import { podTarget, usePodHarness, type FakeStore } from '../support/podTarget'
 import { waitFor } from '../support/wait'
+import { sidecarDone } from '../support/partFiles'
 
 const MiB = 1 << 20
 const pod = usePodHarness()
@@ -36,16 +37,6 @@ const record = (t: PodTarget, id: string): DownloadRecord | undefined =>
   t.downloads().find((r) => r.id === id)
 
 const sha256File = (p: string): string => createHash('sha256').update(readFileSync(p)).digest('hex')
-
-/** Bytes a sidecar records as written (0 while there is none yet). */
-function sidecarDone(file: string): number {
-  try {
-    const sc = JSON.parse(readFileSync(file, 'utf8')) as { segments: { done: number }[] }
-    return sc.segments.reduce((n, s) => n + s.done, 0)
-  } catch {
-    return 0
-  }
-}
 
 function statusFile(ws: string): Record<string, Record<string, unknown>> {
   return JSON.parse(readFileSync(join(ws, '.download_status.json'), 'utf8'))

@@ -35,6 +35,9 @@ export interface Faults {
   // A gate: bodies stop at this file offset (responses stay open) until setFaults moves it
   // or clears it (undefined opens it). Tests hold a download here instead of racing a throttle.
   holdAt?: number
+  // The same gate per response: each body stops after this many bytes (one gate for
+  // every segment of a multi-connection download).
+  holdAfterBytes?: number
   contentDisposition?: string // raw Content-Disposition header value (hostile names included)
   failStatus?: number // answer this status (e.g. 500, 503, 429) …
   failTimes?: number // … for the first N requests (default 1)
@@ -107,6 +110,13 @@ function checkFaults(path: string, f: Partial<Faults>): void {
  *  out as its raw UTF-8 bytes, like a real server sending a UTF-8 filename. */
 function rawHeader(v: string): string {
   return /[\u0100-\u{10ffff}]/u.test(v) ? Buffer.from(v, 'utf8').toString('latin1') : v
+}
+
+/** Where a response starting at `start` stops: the nearer of the two gates. */
+function gateOf(f: Faults, start: number): number | undefined {
+  const perResponse = f.holdAfterBytes === undefined ? undefined : start + f.holdAfterBytes
+  if (f.holdAt === undefined) return perResponse
+  return perResponse === undefined ? f.holdAt : Math.min(f.holdAt, perResponse)
 }
 
 /** Logs and files are keyed by path alone: a query string doesn't matter. */
@@ -234,7 +244,7 @@ export async function startModelServer(
       limit,
       after,
       rate: () => e.faults.throttleBps,
-      holdAt: () => e.faults.holdAt,
+      holdAt: () => gateOf(e.faults, start),
       changed: () => new Promise<void>((r) => e.waiters.push(r)),
       onBytes: (n) => {
         log.bytesSent += n

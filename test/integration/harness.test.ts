@@ -203,6 +203,25 @@ describe('model server', () => {
     late.on('error', () => undefined).destroy()
     req.destroy()
     await vi.waitFor(() => expect(srv.openResponses(f.path)).toBe(0), { timeout: 20_000 })
+    // holdAfterBytes: each response, wherever it starts, stops after that many bytes.
+    srv.setFaults(f.path, { holdAfterBytes: 1000 })
+    const seg = (range: string) =>
+      new Promise<{ got: () => number; res: IncomingMessage }>((resolve) => {
+        let n = 0
+        httpGet(f.url, { agent: false, headers: { Range: range } }, (res) => {
+          res.on('data', (c: Buffer) => (n += c.length))
+          res.on('error', () => undefined)
+          resolve({ got: () => n, res })
+        })
+      })
+    const segs = await Promise.all([seg('bytes=0-'), seg('bytes=500000-')])
+    await vi.waitFor(() => expect(segs.map((s) => s.got())).toEqual([1000, 1000]), {
+      timeout: 20_000
+    })
+    srv.setFaults(f.path, { holdAfterBytes: undefined })
+    await vi.waitFor(() => expect(segs.map((s) => s.got())).toEqual([MB, MB - 500_000]), {
+      timeout: 20_000
+    })
   })
 
   it('changes the ETag at run time and If-Range then gets the full body', async () => {

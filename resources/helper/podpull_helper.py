@@ -44,6 +44,10 @@ import time
 import urllib.parse
 
 STATUS_NAME = ".download_status.json"
+# The status lock (docs/formats.md "Lock"), as src/main/status/statusLock.ts.
+LOCK_STALE = 10.0  # s: a lock older than this is stale, its holder died
+LOCK_UPDATE = 2.0  # s: a holder touches its lock this often
+LOCK_WAIT = 30.0  # s: how long a writer waits for a live holder
 ACTIVE = ("queued", "starting", "downloading", "verifying")
 RUNNING = ("starting", "downloading", "verifying")
 TERMINAL = ("completed", "error", "cancelled")
@@ -141,10 +145,26 @@ def pid_alive(pid):
         return True
 
 
+def pid_start(pid):
+    """When `pid` started, in clock ticks after boot (/proc/<pid>/stat field 22),
+    or None. A restarted container reuses pids (same boot id), not start times."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return int(f.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def my_owner():
-    # "boot" (an addition to formats.md's owner) tells a pid from before a pod
-    # restart, which may since belong to some other process, from a live one.
-    return {"host": HOSTNAME, "pid": os.getpid(), "engine": "helper", "boot": boot_id()}
+    # "boot" and "start" (additions to formats.md's owner) tell a pid from before a
+    # pod or container restart, which may since belong to some other process, from
+    # a live one.
+    pid = os.getpid()
+    owner = {"host": HOSTNAME, "pid": pid, "engine": "helper", "boot": boot_id()}
+    start = pid_start(pid)
+    if start is not None:
+        owner["start"] = start
+    return owner
 
 
 def owner_alive(owner):
@@ -154,7 +174,11 @@ def owner_alive(owner):
     if boot is not None and boot != boot_id():
         return False
     pid = owner.get("pid")
-    return isinstance(pid, int) and pid_alive(pid)
+    if not isinstance(pid, int) or not pid_alive(pid):
+        return False
+    start = owner.get("start")
+    now_start = pid_start(pid) if isinstance(start, int) else None
+    return now_start is None or now_start == start
 
 
 def atomic_write_json(path, obj, sync=True):
@@ -286,6 +310,101 @@ def sha256_file(path, stop=None):
 # ---------------------------------------------------------------- status file
 
 
+class StatusLock(object):
+    """`<status>.lock`: a directory holding an `owner` file with a random nonce,
+    refreshed (mtime) while held, released only by its owner; a lock older than
+    LOCK_STALE s is taken over. The same protocol as src/main/status/statusLock.ts
+    (docs/formats.md "Lock")."""
+
+    def __init__(self, path):
+        self.path = path
+        self.nonce = os.urandom(12).hex()
+        self.compromised = False
+        self._stop = threading.Event()
+
+    def _owner_nonce(self):
+        try:
+            with open(os.path.join(self.path, "owner")) as f:
+                v = json.load(f)
+            return v.get("nonce") if isinstance(v, dict) else None
+        except (OSError, ValueError):
+            return None
+
+    def _try_create(self):
+        try:
+            os.mkdir(self.path)
+        except FileExistsError:
+            return False
+        owner = {"nonce": self.nonce, "host": HOSTNAME, "pid": os.getpid(), "engine": "helper"}
+        with open(os.path.join(self.path, "owner"), "x") as f:
+            f.write(json.dumps(owner) + "\n")
+        return True
+
+    def _take_over(self, stale_ino):
+        # Moved aside first: if what we moved is a fresh lock (made between our
+        # stat and our rename), it goes back rather than being deleted.
+        aside = "%s.stale-%s" % (self.path, self.nonce)
+        try:
+            os.rename(self.path, aside)
+        except FileNotFoundError:
+            return
+        try:
+            st = os.stat(aside)
+            if st.st_ino != stale_ino and time.time() - st.st_mtime <= LOCK_STALE:
+                os.rename(aside, self.path)
+                return
+        except OSError:
+            return
+        for name in os.listdir(aside):
+            try:
+                os.unlink(os.path.join(aside, name))
+            except OSError:
+                pass
+        try:
+            os.rmdir(aside)
+        except OSError:
+            pass
+
+    def acquire(self):
+        deadline = now() + LOCK_WAIT
+        while not self._try_create():
+            try:
+                st = os.stat(self.path)
+            except FileNotFoundError:
+                continue
+            if time.time() - st.st_mtime > LOCK_STALE:
+                self._take_over(st.st_ino)
+                continue
+            if now() > deadline:
+                raise HelperError(
+                    "internal",
+                    "The status file stays locked (%s); is another process stuck?" % self.path,
+                )
+            time.sleep(random.uniform(0.05, 0.1))
+        t = threading.Thread(target=self._refresh, daemon=True)
+        t.start()
+
+    def _refresh(self):
+        while not self._stop.wait(LOCK_UPDATE):
+            if self._owner_nonce() != self.nonce:
+                self.compromised = True
+                return
+            try:
+                os.utime(self.path)
+            except OSError:
+                pass
+
+    def release(self):
+        self._stop.set()
+        if self._owner_nonce() != self.nonce:
+            return  # taken over as stale: theirs now
+        try:
+            os.unlink(os.path.join(self.path, "owner"))
+            os.rmdir(self.path)
+        except OSError:
+            pass
+
+
 class StatusFile(object):
     """The shared status file: mkdir lock (proper-lockfile protocol), atomic
     replace, read-modify-write of our own entries only, retention, staleness."""
@@ -295,35 +414,6 @@ class StatusFile(object):
         self.lock_path = self.path + ".lock"
         self.retention = float(retention_hours) * 3600
         self.stale = float(stale_minutes) * 60
-
-    def _lock(self):
-        deadline = now() + 10
-        while True:
-            try:
-                os.mkdir(self.lock_path)
-                return
-            except FileExistsError:
-                try:
-                    if now() - os.stat(self.lock_path).st_mtime > 10:
-                        os.rmdir(self.lock_path)  # stale: its holder died
-                        continue
-                except FileNotFoundError:
-                    continue
-                except OSError:
-                    pass
-                if now() > deadline:
-                    raise HelperError(
-                        "internal",
-                        "The status file stays locked (%s); is another process stuck?"
-                        % self.lock_path,
-                    )
-                time.sleep(random.uniform(0.05, 0.1))
-
-    def _unlock(self):
-        try:
-            os.rmdir(self.lock_path)
-        except OSError:
-            pass
 
     def _read_unlocked(self):
         try:
@@ -356,15 +446,18 @@ class StatusFile(object):
 
     def update(self, fn):
         """Read-modify-write under the lock; fn mutates the dict, returns a result."""
-        self._lock()
+        lock = StatusLock(self.lock_path)
+        lock.acquire()
         try:
             data = self._read_unlocked()
             result = fn(data)
             self._prune(data)
-            atomic_write_json(self.path, data)
+            # No fsync under the lock (as in the TypeScript engine): a torn file
+            # after a power cut is recovered like any corrupt one.
+            atomic_write_json(self.path, data, sync=False)
             return result
         finally:
-            self._unlock()
+            lock.release()
 
     def _prune(self, data):
         cutoff = now() - self.retention
@@ -592,6 +685,7 @@ class Download(object):
         self.retry_base = float(req.get("retry_base_s") or 1.0)
         self.http = Http(self.url, req.get("tokens"), req.get("token_hosts"), self.stall)
         self.stop = threading.Event()
+        self.live = set()  # connections being read: cut on stop, so a silent server can't delay it
         self.stop_reason = None
         self.lock = threading.Lock()
         self.segments = []
@@ -828,6 +922,8 @@ class Download(object):
                     last_sync = last_save
             if self.errors:
                 self.stop.set()
+            if self.stop.is_set():
+                self.cut_connections()
         for t in threads:
             t.join()
         if self.errors:
@@ -870,6 +966,8 @@ class Download(object):
                     first = None
                 else:
                     conn, resp = self.open_range(seg)
+                with self.lock:
+                    self.live.add(conn)
                 if self.size is None:
                     self.read_unsized(resp, seg)
                     return
@@ -893,7 +991,20 @@ class Download(object):
                     return
             finally:
                 if conn is not None:
+                    with self.lock:
+                        self.live.discard(conn)
                     conn.close()
+
+    def cut_connections(self):
+        """Unblocks segment threads waiting on a server that sends nothing (a
+        pause or cancel must not wait for the stall timeout)."""
+        with self.lock:
+            conns = list(self.live)
+        for conn in conns:
+            try:
+                conn.sock.shutdown(socket.SHUT_RDWR)
+            except (OSError, AttributeError):
+                pass
 
     def open_range(self, seg):
         if self.size is None or not self.resumable():

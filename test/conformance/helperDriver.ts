@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { PYTHON_FLAGS } from '../../src/main/ssh/helperClient'
 import type { ConformanceDriver, DriverRequest, DriverResult } from './scenarios'
+import { waitFor } from '../support/wait'
 
 export const HELPER_PATH = fileURLToPath(
   new URL('../../resources/helper/podpull_helper.py', import.meta.url)
@@ -63,8 +64,6 @@ export function entryById(workspace: string, id: string): [string, StatusEntry] 
   return Object.entries(readStatusFile(workspace)).find(([, e]) => e.id === id)
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
 /** Polls the helper's `status` until the job reaches one of `states`. */
 export async function waitForState(
   workspace: string,
@@ -72,16 +71,15 @@ export async function waitForState(
   states: string[],
   timeoutMs = 30_000
 ): Promise<StatusEntry> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
+  const entry = async (): Promise<StatusEntry | undefined> => {
     const answer = await runHelper('status', { workspace })
     const all = (answer.status ?? {}) as Record<string, StatusEntry>
-    const e = Object.values(all).find((x) => x.id === id)
-    if (e && states.includes(e.status)) return e
-    if (Date.now() > deadline)
-      throw new Error(`job ${id} did not reach ${states.join('/')}: ${JSON.stringify(e)}`)
-    await sleep(100)
+    return Object.values(all).find((x) => x.id === id)
   }
+  return (await waitFor(entry, `job ${id} in ${states.join('/')}`, {
+    until: (e) => !!e && states.includes(e.status),
+    ms: timeoutMs
+  })) as StatusEntry
 }
 
 /** Fast retries and stall detection so fault scenarios finish in seconds. */

@@ -25,6 +25,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { contentOf, startModelServer, type ModelServer } from '../harness/modelServer'
+import { waitFor } from '../support/wait'
 
 export interface DriverRequest {
   url: string
@@ -111,8 +112,6 @@ function expectNothingInstalled(ctx: ScenarioContext, folder = 'checkpoints'): v
   expect(filesUnder(join(ctx.modelsDir, folder))).toEqual([])
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
 export const SCENARIOS: Scenario[] = [
   {
     name: 'plain download: right bytes, sha256 checked, status entry completed',
@@ -148,14 +147,14 @@ export const SCENARIOS: Scenario[] = [
       const f = ctx.srv.addFile(unique('norange.safetensors'), {
         size: 4 * MiB,
         seed: 'n',
-        throttleBps: 2 * MiB,
+        holdAt: MiB, // the first answer waits here, before its drop at 1 MiB + 5
         dropAfterBytes: 1 * MiB + 5,
         dropTimes: 1
       })
       const running = ctx.driver.run(ctx.req(f.url, { filename: 'norange.safetensors' }))
       // The first answer advertised ranges; from now on the server ignores them.
-      while (ctx.srv.bytesServed(f.path) === 0) await sleep(10)
-      ctx.srv.setFaults(f.path, { ignoreRange: true, throttleBps: undefined })
+      await waitFor(() => ctx.srv.bytesServed(f.path) >= MiB, 'the first MiB')
+      ctx.srv.setFaults(f.path, { ignoreRange: true, holdAt: undefined })
       expectCompleted(await running, f.sha256)
       const log = ctx.srv.requestsFor(f.path)
       expect(log.some((q) => q.headers.range && q.status === 200)).toBe(true)
@@ -169,13 +168,15 @@ export const SCENARIOS: Scenario[] = [
       const old = ctx.srv.addFile(path, {
         size,
         seed: 'old',
-        throttleBps: 2 * MiB,
+        holdAt: MiB / 2,
         dropAfterBytes: 1 * MiB,
         dropTimes: 1
       })
       const running = ctx.driver.run(ctx.req(old.url, { filename: 'etag.safetensors' }))
-      while (ctx.srv.bytesServed(path) === 0) await sleep(10)
-      // The server's copy is replaced while the first response is in flight.
+      await waitFor(() => ctx.srv.bytesServed(path) >= MiB / 2, 'the first half MiB')
+      // The server's copy is replaced while the first response is in flight (in the
+      // same tick as that response is let go on to its drop).
+      ctx.srv.setFaults(path, { holdAt: undefined })
       const fresh = ctx.srv.addFile(path, { size, seed: 'new', etag: 'v2' })
       const r = await running
       expectCompleted(r, fresh.sha256)

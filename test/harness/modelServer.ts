@@ -32,6 +32,12 @@ export interface Faults {
   redirectToSecond?: boolean // 302 to the same path on the second host (another port)
   stall?: boolean // send headers then nothing, keep the socket open (until closed)
   stallAfterBytes?: number // send this many body bytes then stall
+  // A gate: bodies stop at this file offset (responses stay open) until setFaults moves it
+  // or clears it (undefined opens it). Tests hold a download here instead of racing a throttle.
+  holdAt?: number
+  // The same gate per response: each body stops after this many bytes (one gate for
+  // every segment of a multi-connection download).
+  holdAfterBytes?: number
   contentDisposition?: string // raw Content-Disposition header value (hostile names included)
   failStatus?: number // answer this status (e.g. 500, 503, 429) …
   failTimes?: number // … for the first N requests (default 1)
@@ -66,6 +72,8 @@ export interface ModelServer {
   requests: RequestLog[]
   requestsFor(path: string): RequestLog[]
   bytesServed(path: string): number
+  /** Responses for `path` still open (a held or running download), both hosts. */
+  openResponses(path: string): number
   close(): Promise<void>
 }
 
@@ -86,6 +94,8 @@ interface Entry {
   failsSoFar: number // requests answered with failStatus since it was set
   dropsSoFar: number // responses dropped since dropAfterBytes/dropTimes were set
   bytes: number // body bytes written, both hosts
+  waiters: (() => void)[] // responses held at the gate, woken when the faults change
+  open: number // responses still open
 }
 
 type Host = RequestLog['host']
@@ -100,6 +110,13 @@ function checkFaults(path: string, f: Partial<Faults>): void {
  *  out as its raw UTF-8 bytes, like a real server sending a UTF-8 filename. */
 function rawHeader(v: string): string {
   return /[\u0100-\u{10ffff}]/u.test(v) ? Buffer.from(v, 'utf8').toString('latin1') : v
+}
+
+/** Where a response starting at `start` stops: the nearer of the two gates. */
+function gateOf(f: Faults, start: number): number | undefined {
+  const perResponse = f.holdAfterBytes === undefined ? undefined : start + f.holdAfterBytes
+  if (f.holdAt === undefined) return perResponse
+  return perResponse === undefined ? f.holdAt : Math.min(f.holdAt, perResponse)
 }
 
 /** Logs and files are keyed by path alone: a query string doesn't matter. */
@@ -227,6 +244,8 @@ export async function startModelServer(
       limit,
       after,
       rate: () => e.faults.throttleBps,
+      holdAt: () => gateOf(e.faults, start),
+      changed: () => new Promise<void>((r) => e.waiters.push(r)),
       onBytes: (n) => {
         log.bytesSent += n
         e.bytes += n
@@ -254,6 +273,8 @@ export async function startModelServer(
     }
     if (log.method !== 'GET' && log.method !== 'HEAD')
       return send(res, log, 405, { Allow: 'GET, HEAD' })
+    e.open++
+    res.once('close', () => e.open--)
     if (host === 'primary' && gatekeep(e, req, res, log)) return
     serveBody(e, req, res, log)
   }
@@ -282,7 +303,17 @@ export async function startModelServer(
       if (!Number.isSafeInteger(size) || size < 0)
         throw new Error(`File size must be a whole number of bytes ≥ 0, got ${size}`)
       checkFaults(path, faults)
-      const entry: Entry = { path, size, seed, faults, failsSoFar: 0, dropsSoFar: 0, bytes: 0 }
+      const entry: Entry = {
+        path,
+        size,
+        seed,
+        faults,
+        failsSoFar: 0,
+        dropsSoFar: 0,
+        bytes: 0,
+        waiters: [],
+        open: 0
+      }
       for (const k of Object.keys(faults) as (keyof Faults)[])
         if (faults[k] === undefined) delete faults[k]
       files.set(path, entry)
@@ -308,9 +339,11 @@ export async function startModelServer(
       e.faults = next as Faults
       if ('failStatus' in faults || 'failTimes' in faults) e.failsSoFar = 0
       if ('dropAfterBytes' in faults || 'dropTimes' in faults) e.dropsSoFar = 0
+      for (const wake of e.waiters.splice(0)) wake()
     },
     requestsFor: (path) => requests.filter((r) => r.path === pathOnly(path)),
     bytesServed: (path) => files.get(pathOnly(path))?.bytes ?? 0,
+    openResponses: (path) => files.get(pathOnly(path))?.open ?? 0,
     async close() {
       const closing = [primary, second].map((s) => new Promise<void>((r) => s.close(() => r())))
       for (const sock of sockets) sock.destroy()

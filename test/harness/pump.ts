@@ -1,7 +1,8 @@
 // Writes a body slice of generated content to a response: as fast as the
 // socket takes it, or paced by a per-response token bucket whose rate is read
 // on every step (so setFaults can unthrottle a download already under way),
-// then ends, drops the connection, or stalls with the socket left open.
+// holds at a gate the test opens, then ends, drops the connection, or stalls
+// with the socket left open.
 import type { ServerResponse } from 'node:http'
 import { sliceAt } from './content'
 
@@ -11,6 +12,10 @@ export interface PumpPlan {
   limit: number // body bytes to write before `after`
   after: 'end' | 'drop' | 'stall'
   rate: () => number | undefined // bytes/s, undefined = unthrottled
+  /** A gate: the file offset at which the body pauses (undefined = open), read on every step. */
+  holdAt?: () => number | undefined
+  /** Resolves when the faults change (the test may have opened the gate). */
+  changed?: () => Promise<void>
   onBytes: (n: number) => void
 }
 
@@ -66,9 +71,27 @@ export async function pump(res: ServerResponse, plan: PumpPlan): Promise<void> {
     if (plan.after === 'drop') res.socket?.end()
     return
   }
+  const closing = new Promise<void>((r) => res.once('close', () => r()))
+  // A client that went away (killed, hung up) leaves the socket half-open (http
+  // servers allow that): end the response rather than count bytes sent into nothing.
+  const hungUp = (): void => void res.destroy()
+  res.socket?.once('end', hungUp)
+  closing.then(
+    () => res.socket?.off('end', hungUp),
+    () => undefined
+  )
   while (sent < plan.limit && !closed) {
+    const hold = plan.holdAt?.()
+    if (hold !== undefined && plan.start + sent >= hold) {
+      // Held at the gate: nothing more goes until the test moves or opens it
+      // (the headers do, so a client sees the response start).
+      if (sent === 0) res.flushHeaders()
+      await Promise.race([plan.changed?.() ?? closing, closing])
+      continue
+    }
     const rate = plan.rate()
     let max = plan.limit - sent
+    if (hold !== undefined) max = Math.min(max, hold - plan.start - sent)
     if (rate !== undefined && rate > 0) {
       if (!bucket || bucket.rate !== rate) bucket = { rate, since: performance.now(), base: sent }
       max = Math.min(max, Math.max(1, Math.floor(rate / STEPS_PER_SECOND)), MAX_THROTTLED_STEP)

@@ -7,15 +7,9 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startModelServer, type ModelServer } from '../harness/modelServer'
 import { startServe } from '../e2e/serveProcess'
-import {
-  apiClient,
-  assertBuilt,
-  collect,
-  freshComfy,
-  runCli,
-  spawnCli,
-  waitFor
-} from '../support/cli'
+import { apiClient, assertBuilt, collect, freshComfy, runCli, spawnCli } from '../support/cli'
+import { waitFor } from '../support/wait'
+import { sidecarDone } from '../support/partFiles'
 
 let srv: ModelServer
 
@@ -116,23 +110,23 @@ describe('podpull CLI', () => {
     // Big enough that what sits in socket buffers at the kill (fetched, never
     // read) is well under the 2 % budget.
     const size = 32 << 20
-    const f = srv.addFile('/cli/big-vae.safetensors', { size, seed: 'k', throttleBps: 8 << 20 })
+    // Held at half the file until the kill: the test never races the download.
+    const f = srv.addFile('/cli/big-vae.safetensors', { size, seed: 'k', holdAt: size / 2 })
     const p = spawnCli(
       ['download', f.url, '--target', 'studio', '--folder', 'vae', '--connections', '1'],
       t.env
     )
     const done = collect(p)
     const part = join(t.models, 'vae', 'big-vae.safetensors.part.json')
-    await waitFor(
-      () => srv.bytesServed(f.path),
-      (n) => n >= size / 2,
-      30_000,
-      'half the file'
-    )
+    // Killed once the sidecar records all that was served: what a resume may reuse.
+    await waitFor(() => sidecarDone(part), 'half the file saved', {
+      until: (n) => n >= size / 2,
+      ms: 30_000
+    })
     p.kill('SIGKILL')
     await done
     expect(existsSync(part)).toBe(true)
-    srv.setFaults(f.path, { throttleBps: undefined })
+    srv.setFaults(f.path, { holdAt: undefined })
     const r = await runCli(['download', f.url, '--target', 'studio', '--folder', 'vae'], t.env)
     expect(r.code, r.stderr).toBe(0)
     expect(sha(join(t.models, 'vae', 'big-vae.safetensors'))).toBe(f.sha256)
@@ -144,22 +138,17 @@ describe('podpull CLI', () => {
   it('Ctrl-C leaves a paused, resumable job; "resume" finishes it', async () => {
     const t = await localTarget()
     const size = 8 << 20
-    const f = srv.addFile('/cli/ctrl-c.safetensors', { size, seed: 'c', throttleBps: 2 << 20 })
+    const f = srv.addFile('/cli/ctrl-c.safetensors', { size, seed: 'c', holdAt: 2 << 20 })
     const p = spawnCli(['download', f.url, '--target', 'studio', '--folder', 'loras'], t.env)
     const done = collect(p)
-    await waitFor(
-      () => srv.bytesServed(f.path),
-      (n) => n > 1 << 20,
-      20_000,
-      'bytes'
-    )
+    await waitFor(() => srv.bytesServed(f.path), 'bytes', { until: (n) => n > 1 << 20 })
     p.kill('SIGINT')
     const r = await done
     expect(r.stderr).toMatch(/Paus/)
     const path = join(t.models, 'loras', 'ctrl-c.safetensors')
     const entry = readStatus(t.base)[path]
     expect(entry).toMatchObject({ status: 'paused' })
-    srv.setFaults(f.path, { throttleBps: undefined })
+    srv.setFaults(f.path, { holdAt: undefined })
     const res = await runCli(['resume', String(entry!.id), '--target', 'studio'], t.env)
     expect(res.code, res.stderr).toBe(0)
     expect(sha(path)).toBe(f.sha256)
@@ -196,12 +185,10 @@ describe('podpull CLI', () => {
           (i < 5 ? ca : cb).call('startDownload', { targetId, url: f.url, folder: 'loras' })
         )
       )
-      const status = await waitFor(
-        () => readStatus(t.base),
-        (s) => Object.values(s).filter((e) => e.status === 'completed').length === 10,
-        60_000,
-        'ten completed entries'
-      )
+      const status = await waitFor(() => readStatus(t.base), 'ten completed entries', {
+        until: (s) => Object.values(s).filter((e) => e.status === 'completed').length === 10,
+        ms: 60_000
+      })
       for (const f of files) {
         const path = join(t.models, 'loras', f.path.split('/').pop()!)
         expect(status[path]).toMatchObject({

@@ -6,6 +6,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startModelServer, type ModelServer, type ServedFile } from '../harness/modelServer'
+import { waitFor } from '../support/wait'
+import { sidecarDone } from '../support/partFiles'
 import { fileSha, startEngine, type EngineRun } from '../support/engine'
 import { EngineError } from '../../src/main/engine/types'
 
@@ -48,14 +50,8 @@ async function failure(p: Promise<unknown>): Promise<EngineError> {
 }
 
 /** Resolves once the download has `bytes` on disk, per its progress reports. */
-async function untilDownloaded(r: Run, bytes: number): Promise<void> {
-  for (let i = 0; i < 2000; i++) {
-    const last = r.progress.at(-1)
-    if (last && last.downloaded >= bytes) return
-    await new Promise((res) => setTimeout(res, 10))
-  }
-  throw new Error(`never reached ${bytes} bytes`)
-}
+const untilDownloaded = (r: Run, bytes: number): Promise<unknown> =>
+  waitFor(() => (r.progress.at(-1)?.downloaded ?? 0) >= bytes, `${bytes} bytes on disk`)
 
 const rangeStarts = (f: ServedFile, since = 0): number[] =>
   srv
@@ -130,7 +126,7 @@ describe('runDownload: resume and restart', () => {
   })
 
   it('pauses at about half, keeps the .part, and a new run fetches only the rest', async () => {
-    const { f, finalPath } = newFile(4 * MiB, { size: 0, throttleBps: 4 * MiB })
+    const { f, finalPath } = newFile(4 * MiB, { size: 0, holdAt: 2 * MiB })
     const r = start(f, finalPath)
     await untilDownloaded(r, 2 * MiB)
     r.ctl.abort('pause')
@@ -144,7 +140,7 @@ describe('runDownload: resume and restart', () => {
     // A pause syncs the data, so the sidecar holds even after a reboot.
     expect(side.boot_id).toBeNull()
 
-    srv.setFaults(f.path, { throttleBps: undefined })
+    srv.setFaults(f.path, { holdAt: undefined })
     const before = srv.requestsFor(f.path).length
     const res = await run(f, finalPath)
     expect(res.outcome).toBe('completed')
@@ -160,11 +156,11 @@ describe('runDownload: resume and restart', () => {
   })
 
   it('resumes after a crash from whatever the last checkpoint says', async () => {
-    const { f, finalPath } = newFile(6 * MiB, { size: 0, throttleBps: 2 * MiB })
+    const { f, finalPath } = newFile(6 * MiB, { size: 0, holdAt: 2 * MiB })
     const r = start(f, finalPath)
-    // Wait for a checkpoint, then take the files as a kill -9 would leave them.
-    await untilDownloaded(r, 1.5 * MiB)
-    await new Promise((res) => setTimeout(res, 1100))
+    // Wait for a checkpoint of all that was served, then take the files as a kill -9
+    // would leave them.
+    await waitFor(() => sidecarDone(finalPath + '.part.json') >= 2 * MiB, 'a checkpoint')
     const part = readFileSync(finalPath + '.part')
     const side = readFileSync(finalPath + '.part.json')
     r.ctl.abort('cancel')
@@ -174,7 +170,7 @@ describe('runDownload: resume and restart', () => {
     const claimed = JSON.parse(side.toString()).segments[0].done as number
     expect(claimed).toBeGreaterThan(MiB)
 
-    srv.setFaults(f.path, { throttleBps: undefined })
+    srv.setFaults(f.path, { holdAt: undefined })
     const served = srv.bytesServed(f.path)
     const res = await run(f, finalPath)
     expect(sha(finalPath)).toBe(f.sha256)
@@ -183,10 +179,9 @@ describe('runDownload: resume and restart', () => {
   })
 
   it('does not trust an unsynced checkpoint after a reboot', async () => {
-    const { f, finalPath } = newFile(8 * MiB, { size: 0, throttleBps: 4 * MiB })
+    const { f, finalPath } = newFile(8 * MiB, { size: 0, holdAt: 2 * MiB })
     const r = start(f, finalPath)
-    await untilDownloaded(r, MiB)
-    await new Promise((res) => setTimeout(res, 1100))
+    await waitFor(() => sidecarDone(finalPath + '.part.json') > 0, 'a periodic checkpoint')
     const side = JSON.parse(readFileSync(finalPath + '.part.json', 'utf8'))
     const part = readFileSync(finalPath + '.part')
     r.ctl.abort('cancel')
@@ -195,26 +190,26 @@ describe('runDownload: resume and restart', () => {
     // As a power loss would leave it: the claimed bytes never reached the disk.
     writeFileSync(finalPath + '.part', Buffer.alloc(part.length))
     writeFileSync(finalPath + '.part.json', JSON.stringify({ ...side, boot_id: 'another-boot' }))
-    srv.setFaults(f.path, { throttleBps: undefined })
+    srv.setFaults(f.path, { holdAt: undefined })
     const res = await run(f, finalPath)
     expect(sha(finalPath)).toBe(f.sha256)
     expect(res.bytesFetched).toBeGreaterThanOrEqual(f.size)
   })
 
   it('restarts cleanly when the server ignores Range on resume', async () => {
-    const { f, finalPath } = newFile(4 * MiB, { size: 0, throttleBps: 4 * MiB })
+    const { f, finalPath } = newFile(4 * MiB, { size: 0, holdAt: 2 * MiB })
     const r = start(f, finalPath)
     await untilDownloaded(r, MiB)
     r.ctl.abort('pause')
     expect((await r.result).outcome).toBe('paused')
-    srv.setFaults(f.path, { throttleBps: undefined, ignoreRange: true })
+    srv.setFaults(f.path, { holdAt: undefined, ignoreRange: true })
     const res = await run(f, finalPath, { sha256: f.sha256 })
     expect(res.outcome).toBe('completed')
     expect(sha(finalPath)).toBe(f.sha256)
   })
 
   it('throws the .part away when the file changed on the server between runs', async () => {
-    const { f, finalPath } = newFile(4 * MiB, { size: 0, throttleBps: 4 * MiB })
+    const { f, finalPath } = newFile(4 * MiB, { size: 0, holdAt: 2 * MiB })
     const r = start(f, finalPath)
     await untilDownloaded(r, MiB)
     r.ctl.abort('pause')
@@ -263,16 +258,17 @@ describe('runDownload: several connections', () => {
   })
 
   it('resumes every segment after a pause', async () => {
-    const { f, finalPath } = newFile(8 * MiB, { size: 0, throttleBps: 1 * MiB })
+    // Every response stops after 512 KiB: four connections, 2 MiB, until resumed.
+    const { f, finalPath } = newFile(8 * MiB, { size: 0, holdAfterBytes: MiB / 2 })
     const r = start(f, finalPath, { connections: 4 }, { segmentThreshold: MiB })
-    await untilDownloaded(r, 3 * MiB)
+    await untilDownloaded(r, 2 * MiB)
     r.ctl.abort('pause')
     expect((await r.result).outcome).toBe('paused')
     const side = JSON.parse(readFileSync(finalPath + '.part.json', 'utf8'))
     expect(side.segments.length).toBeGreaterThanOrEqual(4)
     expect(side.segments.filter((s: { done: number }) => s.done > 0).length).toBeGreaterThan(1)
 
-    srv.setFaults(f.path, { throttleBps: undefined })
+    srv.setFaults(f.path, { holdAfterBytes: undefined })
     const served = srv.bytesServed(f.path)
     const res = await run(f, finalPath, { connections: 4 }, { segmentThreshold: MiB })
     expect(sha(finalPath)).toBe(f.sha256)
@@ -281,12 +277,12 @@ describe('runDownload: several connections', () => {
   })
 
   it('splits a resumed single-connection .part among the connections now asked for', async () => {
-    const { f, finalPath } = newFile(8 * MiB, { size: 0, throttleBps: 4 * MiB })
+    const { f, finalPath } = newFile(8 * MiB, { size: 0, holdAt: MiB })
     const r = start(f, finalPath, { connections: 1 })
     await untilDownloaded(r, MiB)
     r.ctl.abort('pause')
     expect((await r.result).outcome).toBe('paused')
-    srv.setFaults(f.path, { throttleBps: 2 * MiB })
+    srv.setFaults(f.path, { holdAt: undefined, throttleBps: 2 * MiB })
     const before = srv.requestsFor(f.path).length
     const t0 = performance.now()
     const res = await run(f, finalPath, { connections: 6 }, { segmentThreshold: MiB })
@@ -493,7 +489,7 @@ describe('runDownload: what is already there', () => {
 
 describe('runDownload: cancel', () => {
   it('removes the .part and its sidecar', async () => {
-    const { f, finalPath } = newFile(4 * MiB, { size: 0, throttleBps: 4 * MiB })
+    const { f, finalPath } = newFile(4 * MiB, { size: 0, holdAt: 2 * MiB })
     const r = start(f, finalPath)
     await untilDownloaded(r, MiB)
     r.ctl.abort('cancel')

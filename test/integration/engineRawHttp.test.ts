@@ -16,6 +16,7 @@ import {
 import { fileSha, startEngine } from '../support/engine'
 import { rawGet } from '../../src/main/engine/rawHttp'
 import type { EngineProgress } from '../../src/main/engine/types'
+import { waitFor } from '../support/wait'
 
 const MiB = 1024 * 1024
 let srv: ModelServer
@@ -43,13 +44,8 @@ const sha = fileSha
 
 const start = startEngine
 
-async function untilDownloaded(progress: EngineProgress[], bytes: number): Promise<void> {
-  for (let i = 0; i < 2000; i++) {
-    if ((progress.at(-1)?.downloaded ?? 0) >= bytes) return
-    await new Promise((res) => setTimeout(res, 10))
-  }
-  throw new Error(`never reached ${bytes} bytes`)
-}
+const untilDownloaded = (progress: EngineProgress[], bytes: number): Promise<unknown> =>
+  waitFor(() => (progress.at(-1)?.downloaded ?? 0) >= bytes, `${bytes} bytes on disk`)
 
 /** Range requests that came over the raw path (it alone sends `Connection: close`). */
 const rawRequests = (f: ServedFile, host = 'primary') =>
@@ -107,7 +103,7 @@ describe('raw HTTP body path', () => {
   })
 
   it('a pause mid-body keeps a .part whose sidecar counts only written bytes', async () => {
-    const { f, finalPath } = newFile(6 * MiB, { size: 0, throttleBps: 4 * MiB })
+    const { f, finalPath } = newFile(6 * MiB, { size: 0, holdAt: 3 * MiB })
     const r = start(f, finalPath)
     await untilDownloaded(r.progress, 2 * MiB)
     r.ctl.abort('pause')
@@ -121,7 +117,7 @@ describe('raw HTTP body path', () => {
     const part = readFileSync(finalPath + '.part')
     expect(part.subarray(0, done).equals(contentOf(f.size, 'podpull', 0, done))).toBe(true)
 
-    srv.setFaults(f.path, { throttleBps: undefined })
+    srv.setFaults(f.path, { holdAt: undefined })
     const res = await start(f, finalPath).result
     expect(res.outcome).toBe('completed')
     expect(sha(finalPath)).toBe(f.sha256)

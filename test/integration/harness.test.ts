@@ -1,7 +1,7 @@
 // The test harnesses do what they promise: every model-server fault is seen
 // by a plain HTTP client exactly as described, and the real sshd accepts our
 // key, reports the host key a client sees, and can drop, restart and re-key.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { readFileSync, rmSync } from 'node:fs'
@@ -172,6 +172,56 @@ describe('model server', () => {
     const lifted = await pending
     expect(sha(lifted.body)).toBe(g.sha256)
     expect(lifted.ms).toBeLessThan(3000)
+  })
+
+  it('holds a body at the holdAt gate until the test moves or opens it', async () => {
+    const f = srv.addFile('/gate.bin', { size: MB, seed: 'g', holdAt: 300_000 })
+    const parts: Buffer[] = []
+    let ended = false
+    const req = httpGet(f.url, { agent: false }, (res) => {
+      res.on('data', (c: Buffer) => parts.push(c))
+      res.on('end', () => (ended = true))
+    })
+    const received = (): number => parts.reduce((n, p) => n + p.length, 0)
+    await vi.waitFor(() => expect(received()).toBe(300_000), { timeout: 20_000 })
+    // Held: the response stays open and nothing more is sent, however long we look.
+    expect(srv.bytesServed(f.path)).toBe(300_000)
+    expect(srv.openResponses(f.path)).toBe(1)
+    expect(ended).toBe(false)
+    srv.setFaults(f.path, { holdAt: 700_000 })
+    await vi.waitFor(() => expect(received()).toBe(700_000), { timeout: 20_000 })
+    expect(ended).toBe(false)
+    // A request that starts at or past the gate gets its headers and no body yet.
+    const late = httpGet(f.url, { agent: false, headers: { Range: 'bytes=800000-' } })
+    const lateStatus = await new Promise<number>((r) =>
+      late.on('response', (res) => r(res.statusCode ?? 0))
+    )
+    expect(lateStatus).toBe(206)
+    srv.setFaults(f.path, { holdAt: undefined })
+    await vi.waitFor(() => expect(ended).toBe(true), { timeout: 20_000 })
+    expect(sha(Buffer.concat(parts))).toBe(f.sha256)
+    late.on('error', () => undefined).destroy()
+    req.destroy()
+    await vi.waitFor(() => expect(srv.openResponses(f.path)).toBe(0), { timeout: 20_000 })
+    // holdAfterBytes: each response, wherever it starts, stops after that many bytes.
+    srv.setFaults(f.path, { holdAfterBytes: 1000 })
+    const seg = (range: string) =>
+      new Promise<{ got: () => number; res: IncomingMessage }>((resolve) => {
+        let n = 0
+        httpGet(f.url, { agent: false, headers: { Range: range } }, (res) => {
+          res.on('data', (c: Buffer) => (n += c.length))
+          res.on('error', () => undefined)
+          resolve({ got: () => n, res })
+        })
+      })
+    const segs = await Promise.all([seg('bytes=0-'), seg('bytes=500000-')])
+    await vi.waitFor(() => expect(segs.map((s) => s.got())).toEqual([1000, 1000]), {
+      timeout: 20_000
+    })
+    srv.setFaults(f.path, { holdAfterBytes: undefined })
+    await vi.waitFor(() => expect(segs.map((s) => s.got())).toEqual([MB, MB - 500_000]), {
+      timeout: 20_000
+    })
   })
 
   it('changes the ETag at run time and If-Range then gets the full body', async () => {

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { request } from 'node:http'
 import WebSocket from 'ws'
 import { startHeadlessServer, type HeadlessServer } from '../../src/main/headless/server'
-import { makeTestApp } from '../unit/testApp'
+import { makeTestApp } from '../support/testApp'
 
 let server: HeadlessServer
 let app: Awaited<ReturnType<typeof makeTestApp>>

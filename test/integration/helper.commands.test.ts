@@ -16,6 +16,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startModelServer, type ModelServer } from '../harness/modelServer'
 import { FAST, HELPER_PATH, readStatusFile, runHelper } from '../conformance/helperDriver'
+import { waitFor } from '../support/wait'
 
 const MiB = 1 << 20
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -217,7 +218,7 @@ describe('pod helper commands', () => {
     })
     w.stdin.end(JSON.stringify({ workspace: ws }))
     try {
-      for (let i = 0; i < 100 && lines.length === 0; i++) await sleep(50)
+      await waitFor(() => lines.length > 0, 'the first line')
       expect(lines[0]?.msg).toEqual({ type: 'status', status: {} })
       const f = srv.addFile('/watch/w.safetensors', { size: 3 * MiB, throttleBps: 1 * MiB })
       const a = await runHelper('start', {
@@ -229,12 +230,17 @@ describe('pod helper commands', () => {
         ...FAST
       })
       expect(a.ok).toBe(true)
-      await sleep(5200)
-      const statuses = lines.filter((l) => l.msg.type === 'status')
-      const withJob = statuses.filter((l) => Object.keys(l.msg.status ?? {}).length > 0)
-      expect(withJob.length).toBeGreaterThanOrEqual(3) // starting, then progress each second
-      for (let i = 1; i < statuses.length; i++)
-        expect(statuses[i]!.at - statuses[i - 1]!.at).toBeGreaterThanOrEqual(400)
+      const statuses = () => lines.filter((l) => l.msg.type === 'status')
+      const withJob = () => statuses().filter((l) => Object.keys(l.msg.status ?? {}).length > 0)
+      // Starting, then progress each second; and a heartbeat (every 5 s) in between.
+      await waitFor(
+        () => withJob().length >= 3 && lines.some((l) => l.msg.type === 'heartbeat'),
+        'three job statuses and a heartbeat'
+      )
+      expect(withJob().length).toBeGreaterThanOrEqual(3)
+      const seen = statuses()
+      for (let i = 1; i < seen.length; i++)
+        expect(seen[i]!.at - seen[i - 1]!.at).toBeGreaterThanOrEqual(400)
       expect(lines.some((l) => l.msg.type === 'heartbeat')).toBe(true)
       await runHelper('cancel', { workspace: ws, id: a.id })
       // The SSH channel closing (stdout gone) ends the watcher by itself.

@@ -23,6 +23,7 @@ import {
   type ModelServer
 } from '../harness/modelServer'
 import { isGone } from '../harness/procTree'
+import { waitFor } from '../support/wait'
 import {
   FAST,
   HELPER_PATH,
@@ -69,27 +70,13 @@ function startReq(d: ReturnType<typeof dirs>, url: string, over: Record<string, 
   }
 }
 
-async function until<T>(
-  what: string,
-  fn: () => T | undefined | null | false,
-  ms = 20_000
-): Promise<T> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const v = fn()
-    if (v) return v
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(20)
-  }
-}
-
 const entryOf = (workspace: string, id: string): StatusEntry | undefined =>
   Object.values(readStatusFile(workspace)).find((e) => e.id === id)
 
 describe('pod helper jobs', () => {
   it('the worker is detached: it survives its session being killed and finishes', async () => {
     const d = dirs()
-    const f = srv.addFile('/jobs/detach.safetensors', { size: 3 * MiB, throttleBps: 2 * MiB })
+    const f = srv.addFile('/jobs/detach.safetensors', { size: 3 * MiB, holdAt: MiB })
     // A session: a shell in its own process group that runs `start`, then lingers.
     const session = spawn(
       'bash',
@@ -99,19 +86,20 @@ describe('pod helper jobs', () => {
     let out = ''
     session.stdout.on('data', (b: Buffer) => (out += b.toString()))
     session.stdin.end(JSON.stringify(startReq(d, f.url)))
-    await until('the start answer', () => out.includes('done'))
+    await waitFor(() => out.includes('done'), 'the start answer')
     const answer = JSON.parse(out.split('\n')[0]!) as { ok: boolean; id: string }
     expect(answer.ok).toBe(true)
-    const owner = (await until('an owner', () => entryOf(d.workspace, answer.id)?.owner)).pid
+    const owner = (await waitFor(() => entryOf(d.workspace, answer.id)?.owner, 'an owner')).pid
     // What an SSH disconnect does to the session: HUP, then KILL, to the whole group.
     process.kill(-session.pid!, 'SIGHUP')
     process.kill(-session.pid!, 'SIGKILL')
-    await until('the session gone', () => isGone(session.pid!))
+    await waitFor(() => isGone(session.pid!), 'the session gone')
     expect(isGone(owner)).toBe(false)
     // Its own session, stdio on /dev/null: nothing ties it to the SSH channel.
     const sid = Number(readFileSync(`/proc/${owner}/stat`, 'utf8').split(') ')[1]!.split(' ')[3])
     expect(sid).not.toBe(session.pid)
     for (const fd of [0, 1, 2]) expect(readlinkSync(`/proc/${owner}/fd/${fd}`)).toBe('/dev/null')
+    srv.setFaults(f.path, { holdAt: undefined })
     const e = await waitForState(d.workspace, answer.id, ['completed', 'error'])
     expect(e.status).toBe('completed')
     expect(readFileSync(join(d.modelsDir, 'checkpoints', 'detach.safetensors')).length).toBe(f.size)
@@ -119,11 +107,11 @@ describe('pod helper jobs', () => {
 
   it('pause keeps the .part, resume continues with Range: ≤ 1.02× the size fetched', async () => {
     const d = dirs()
-    const f = srv.addFile('/jobs/pause.safetensors', { size: 4 * MiB, throttleBps: 2 * MiB })
+    const f = srv.addFile('/jobs/pause.safetensors', { size: 4 * MiB, holdAt: 2 * MiB })
     const a = await runHelper('start', startReq(d, f.url))
     expect(a.ok).toBe(true)
     const id = a.id as string
-    await until('1 MiB down', () => (entryOf(d.workspace, id)?.downloaded ?? 0) >= MiB)
+    await waitFor(() => (entryOf(d.workspace, id)?.downloaded ?? 0) >= MiB, '1 MiB down')
     expect(await runHelper('pause', { workspace: d.workspace, id })).toEqual({ ok: true })
     const paused = entryOf(d.workspace, id)!
     expect(paused).toMatchObject({ status: 'paused', resumable: true, owner: null })
@@ -131,11 +119,12 @@ describe('pod helper jobs', () => {
     expect(existsSync(final + '.part')).toBe(true)
     const sidecar = JSON.parse(readFileSync(final + '.part.json', 'utf8'))
     expect(sidecar).toMatchObject({ version: 1, id, size: f.size, final_path: final })
+    // Really stopped: its request hung up, so opening the gate sends nothing more.
+    await waitFor(() => srv.openResponses(f.path) === 0, 'the request closed')
     const served = srv.bytesServed(f.path)
-    await sleep(300)
-    expect(srv.bytesServed(f.path)).toBe(served) // really stopped
+    srv.setFaults(f.path, { holdAt: undefined })
+    expect(srv.bytesServed(f.path)).toBe(served)
 
-    srv.setFaults(f.path, { throttleBps: undefined })
     const r = await runHelper('resume', { workspace: d.workspace, id, tokens: {} })
     expect(r).toMatchObject({ ok: true, id, outcome: 'started' })
     expect((await waitForState(d.workspace, id, ['completed', 'error'])).status).toBe('completed')
@@ -148,7 +137,7 @@ describe('pod helper jobs', () => {
 
   it('pause right after start: paused, not killed', async () => {
     const d = dirs()
-    const f = srv.addFile('/jobs/early.safetensors', { size: 2 * MiB, throttleBps: MiB })
+    const f = srv.addFile('/jobs/early.safetensors', { size: 2 * MiB, holdAt: MiB })
     const a = await runHelper('start', startReq(d, f.url, { filename: 'early.safetensors' }))
     const id = a.id as string
     expect(await runHelper('pause', { workspace: d.workspace, id })).toEqual({ ok: true })
@@ -162,17 +151,18 @@ describe('pod helper jobs', () => {
 
   it('pause/resume with 4 connections: every segment continues where it stopped', async () => {
     const d = dirs()
-    const f = srv.addFile('/jobs/segs.safetensors', { size: 20 * MiB, throttleBps: 3 * MiB })
+    // Every segment's response stops after 1 MiB until resumed.
+    const f = srv.addFile('/jobs/segs.safetensors', { size: 20 * MiB, holdAfterBytes: MiB })
     const a = await runHelper('start', startReq(d, f.url, { connections: 4, sha256: f.sha256 }))
     const id = a.id as string
-    await until('4 MiB down', () => (entryOf(d.workspace, id)?.downloaded ?? 0) >= 4 * MiB)
+    await waitFor(() => (entryOf(d.workspace, id)?.downloaded ?? 0) >= 4 * MiB, '4 MiB down')
     expect(await runHelper('pause', { workspace: d.workspace, id })).toEqual({ ok: true })
     const sc = JSON.parse(readFileSync((a.path as string) + '.part.json', 'utf8')) as {
       segments: { start: number; end: number; done: number }[]
     }
     expect(sc.segments).toHaveLength(4)
     expect(sc.segments.filter((x) => x.done > 0)).toHaveLength(4)
-    srv.setFaults(f.path, { throttleBps: undefined })
+    srv.setFaults(f.path, { holdAfterBytes: undefined })
     await runHelper('resume', { workspace: d.workspace, id, tokens: {} })
     expect((await waitForState(d.workspace, id, ['completed', 'error'])).status).toBe('completed')
     expect(srv.bytesServed(f.path)).toBeLessThanOrEqual(f.size * 1.02)
@@ -273,12 +263,12 @@ describe('pod helper jobs', () => {
     const f = srv.addFile('/jobs/kill.safetensors', { size: 12 * MiB, throttleBps: 1 * MiB })
     const a = await runHelper('start', startReq(d, f.url, { filename: 'kill.safetensors' }))
     const id = a.id as string
-    const pid = (await until('an owner', () => entryOf(d.workspace, id)?.owner)).pid
+    const pid = (await waitFor(() => entryOf(d.workspace, id)?.owner, 'an owner')).pid
     // No timing with the checkpoints: checkpoints every 0.5 % keep the loss small anyway.
-    await until('2 MiB down', () => (entryOf(d.workspace, id)?.downloaded ?? 0) >= 2 * MiB)
+    await waitFor(() => (entryOf(d.workspace, id)?.downloaded ?? 0) >= 2 * MiB, '2 MiB down')
     await sleep(Math.random() * 500)
     process.kill(pid, 'SIGKILL')
-    await until('the worker dead', () => isGone(pid))
+    await waitFor(() => isGone(pid), 'the worker dead')
     const st = await runHelper('status', { workspace: d.workspace })
     const settled = Object.values(st.status as Record<string, StatusEntry>).find((e) => e.id === id)
     expect(settled).toMatchObject({ status: 'paused', resumable: true })
@@ -299,7 +289,7 @@ describe('pod helper jobs', () => {
     const token = 'hf_SeCrEt_' + Math.random().toString(36).slice(2)
     const f = srv.addFile('/jobs/token.safetensors', {
       size: 3 * MiB,
-      throttleBps: 2 * MiB,
+      holdAt: MiB,
       requireToken: token
     })
     const host = new URL(srv.url).host
@@ -308,8 +298,8 @@ describe('pod helper jobs', () => {
       startReq(d, f.url, { tokens: { hf: token }, token_hosts: { hf: [host] } })
     )
     const id = a.id as string
-    const pid = (await until('an owner', () => entryOf(d.workspace, id)?.owner)).pid
-    await until('bytes flowing', () => (entryOf(d.workspace, id)?.downloaded ?? 0) > 0)
+    const pid = (await waitFor(() => entryOf(d.workspace, id)?.owner, 'an owner')).pid
+    await waitFor(() => (entryOf(d.workspace, id)?.downloaded ?? 0) > 0, 'bytes flowing')
     const leaks = (): string[] => {
       const found: string[] = []
       for (const p of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
@@ -335,6 +325,7 @@ describe('pod helper jobs', () => {
     expect(isGone(pid)).toBe(false)
     expect(existsSync((a.path as string) + '.part.json')).toBe(true)
     expect(leaks()).toEqual([])
+    srv.setFaults(f.path, { holdAt: undefined })
     expect((await waitForState(d.workspace, id, ['completed', 'error'])).status).toBe('completed')
     expect(existsSync(join(d.workspace, '.podpull', 'logs', `${id}.log`))).toBe(true)
     expect(leaks()).toEqual([])
@@ -387,12 +378,12 @@ describe('pod helper jobs', () => {
 
   it('the same destination twice: already-active with the first id; cancel removes the .part', async () => {
     const d = dirs()
-    const f = srv.addFile('/jobs/twice.safetensors', { size: 4 * MiB, throttleBps: 1 * MiB })
+    const f = srv.addFile('/jobs/twice.safetensors', { size: 4 * MiB, holdAt: MiB })
     const a = await runHelper('start', startReq(d, f.url))
     const b = await runHelper('start', startReq(d, f.url))
     expect(b).toMatchObject({ ok: true, outcome: 'already-active', id: a.id, path: a.path })
     const id = a.id as string
-    await until('bytes flowing', () => (entryOf(d.workspace, id)?.downloaded ?? 0) > 0)
+    await waitFor(() => (entryOf(d.workspace, id)?.downloaded ?? 0) > 0, 'bytes flowing')
     expect(await runHelper('cancel', { workspace: d.workspace, id })).toEqual({ ok: true })
     expect(entryOf(d.workspace, id)).toMatchObject({ status: 'cancelled', owner: null })
     const final = a.path as string

@@ -16,6 +16,7 @@ import {
 } from '../../src/shared/types'
 import { LocalTarget } from '../../src/main/targets/localTarget'
 import { startModelServer, type ModelServer } from '../harness/modelServer'
+import { waitFor } from '../support/wait'
 
 const MiB = 1 << 20
 let srv: ModelServer
@@ -69,27 +70,11 @@ async function setup(over: Partial<Settings> = {}): Promise<Setup> {
   return { target, workspace, models, events, infos, settings }
 }
 
-async function until<T>(what: string, get: () => T, ok: (v: T) => boolean, ms = 20_000) {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = get()
-    if (ok(v)) return v
-    if (Date.now() > end)
-      throw new Error(`Timed out waiting for ${what}; last: ${JSON.stringify(v)}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
-
 const record = (t: LocalTarget, id: string): DownloadRecord | undefined =>
   t.downloads().find((r) => r.id === id)
 const stateOf = (t: LocalTarget, id: string) => record(t, id)?.state
 const waitState = (t: LocalTarget, id: string, state: string, ms?: number) =>
-  until(
-    `${id} ${state}`,
-    () => record(t, id),
-    (r) => r?.state === state,
-    ms
-  )
+  waitFor(() => record(t, id), `${id} ${state}`, { until: (r) => r?.state === state, ms })
 const sha = (p: string): string => createHash('sha256').update(readFileSync(p)).digest('hex')
 const statusFile = async (ws: string) =>
   JSON.parse(await readFile(join(ws, '.download_status.json'), 'utf8')) as Record<
@@ -101,27 +86,35 @@ describe('LocalTarget', () => {
   it('runs three downloads two at a time, the third queued until a slot frees', async () => {
     const s = await setup({ concurrency: 2 })
     const files = [0, 1, 2].map((i) =>
-      srv.addFile(`/q/m${i}.safetensors`, { size: MiB, seed: `q${i}`, throttleBps: MiB })
+      srv.addFile(`/q/m${i}.safetensors`, { size: MiB, seed: `q${i}`, holdAt: MiB / 2 })
     )
     const started = await Promise.all(
       files.map((f) => s.target.start({ url: f.url, folder: 'loras' }))
     )
     expect(started.map((r) => r.outcome)).toEqual(['started', 'started', 'started'])
-    await until(
-      'two running',
-      () => started.map((r) => stateOf(s.target, r.id)),
-      (st) => st.filter((x) => x === 'downloading').length === 2
+    // All three held at half: two run, the third waits for a slot however slow the machine.
+    await waitFor(() => started.map((r) => stateOf(s.target, r.id)), 'two running', {
+      until: (st) => st.filter((x) => x === 'downloading').length === 2
+    })
+    await waitFor(
+      () => files.filter((f) => srv.bytesServed(f.path) >= MiB / 2).length,
+      'two held',
+      {
+        until: (n) => n === 2
+      }
     )
-    expect(started.map((r) => stateOf(s.target, r.id))).toContain('queued')
+    const third = started.findIndex((r) => stateOf(s.target, r.id) === 'queued')
+    expect(third).toBeGreaterThanOrEqual(0)
+    // Nothing but its 1-byte name probe has been fetched for the queued one.
+    expect(srv.requestsFor(files[third]!.path).every((r) => r.bytesSent <= 1)).toBe(true)
+    const firstDone = (third + 1) % 3
+    srv.setFaults(files[firstDone]!.path, { holdAt: undefined })
+    await waitState(s.target, started[firstDone]!.id, 'completed')
+    for (const f of files) srv.setFaults(f.path, { holdAt: undefined })
     for (const r of started) await waitState(s.target, r.id, 'completed')
     files.forEach((f, i) => expect(sha(started[i]!.path)).toBe(f.sha256))
-    // The third began only after one of the first two had finished.
-    // (the first request of each is the 1-byte probe for its name, all at once)
-    const firstGets = files.map((f) => srv.requestsFor(f.path).find((r) => r.bytesSent > 1)!.time)
-    const sorted = [...firstGets].sort((a, b) => a - b)
-    expect(sorted[2]! - sorted[0]!).toBeGreaterThan(600)
-    // Events: every state a job went through, revisions only going up.
-    const seen = s.events.flatMap((e) => e.upserts).filter((r) => r.id === started[2]!.id)
+    // Events: every state the queued job went through, revisions only going up.
+    const seen = s.events.flatMap((e) => e.upserts).filter((r) => r.id === started[third]!.id)
     expect(new Set(seen.map((r) => r.state))).toEqual(
       new Set(['queued', 'starting', 'downloading', 'verifying', 'completed'])
     )
@@ -138,17 +131,9 @@ describe('LocalTarget', () => {
 
   it('pause keeps the .part; resume finishes it with a Range request', async () => {
     const s = await setup()
-    const f = srv.addFile('/p/pause.safetensors', {
-      size: 4 * MiB,
-      seed: 'p',
-      throttleBps: 2 * MiB
-    })
+    const f = srv.addFile('/p/pause.safetensors', { size: 4 * MiB, seed: 'p', holdAt: 2 * MiB })
     const { id, path } = await s.target.start({ url: f.url, folder: 'loras' })
-    await until(
-      'bytes',
-      () => record(s.target, id)?.downloaded ?? 0,
-      (d) => d > MiB
-    )
+    await waitFor(() => (record(s.target, id)?.downloaded ?? 0) > MiB, 'bytes')
     await s.target.pause(id)
     expect(stateOf(s.target, id)).toBe('paused')
     expect(existsSync(`${path}.part`)).toBe(true)
@@ -156,7 +141,7 @@ describe('LocalTarget', () => {
       status: 'paused',
       resumable: true
     })
-    srv.setFaults(f.path, { throttleBps: undefined })
+    srv.setFaults(f.path, { holdAt: undefined })
     await s.target.resume(id)
     await waitState(s.target, id, 'completed')
     expect(sha(path)).toBe(f.sha256)
@@ -168,23 +153,15 @@ describe('LocalTarget', () => {
 
   it('cancel removes the .part and sidecar; retry downloads it again; remove drops it', async () => {
     const s = await setup()
-    const f = srv.addFile('/c/cancel.safetensors', {
-      size: 4 * MiB,
-      seed: 'c',
-      throttleBps: 2 * MiB
-    })
+    const f = srv.addFile('/c/cancel.safetensors', { size: 4 * MiB, seed: 'c', holdAt: MiB })
     const { id, path } = await s.target.start({ url: f.url, folder: 'loras' })
-    await until(
-      'bytes',
-      () => record(s.target, id)?.downloaded ?? 0,
-      (d) => d > 0
-    )
+    await waitFor(() => (record(s.target, id)?.downloaded ?? 0) > 0, 'bytes')
     await expect(s.target.remove(id)).rejects.toThrow(/pause or cancel it first/)
     await s.target.cancel(id)
     expect(stateOf(s.target, id)).toBe('cancelled')
     expect(existsSync(`${path}.part`)).toBe(false)
     expect(existsSync(`${path}.part.json`)).toBe(false)
-    srv.setFaults(f.path, { throttleBps: undefined })
+    srv.setFaults(f.path, { holdAt: undefined })
     await s.target.retry(id)
     await waitState(s.target, id, 'completed')
     expect(record(s.target, id)!.attempts).toBe(2)
@@ -215,14 +192,11 @@ describe('LocalTarget', () => {
 
   it('already-active while running, already-present afterwards without fetching', async () => {
     const s = await setup()
-    const f = srv.addFile('/a/active.safetensors', {
-      size: 2 * MiB,
-      seed: 'a',
-      throttleBps: 4 * MiB
-    })
+    const f = srv.addFile('/a/active.safetensors', { size: 2 * MiB, seed: 'a', holdAt: MiB })
     const first = await s.target.start({ url: f.url, folder: 'loras' })
     const again = await s.target.start({ url: f.url, folder: 'loras' })
     expect(again).toEqual({ id: first.id, outcome: 'already-active', path: first.path })
+    srv.setFaults(f.path, { holdAt: undefined })
     await waitState(s.target, first.id, 'completed')
     const served = srv.bytesServed(f.path)
     const present = await s.target.start({ url: f.url, folder: 'loras' })
@@ -256,18 +230,14 @@ describe('LocalTarget', () => {
 
   it('pausing a queued job, clearCompleted, listModels and close()', async () => {
     const s = await setup({ concurrency: 1 })
-    const a = srv.addFile('/l/a.safetensors', { size: 4 * MiB, seed: 'la', throttleBps: MiB })
+    const a = srv.addFile('/l/a.safetensors', { size: 4 * MiB, seed: 'la', holdAt: MiB })
     const b = srv.addFile('/l/b.safetensors', { size: MiB, seed: 'lb' })
     const ra = await s.target.start({ url: a.url, folder: 'loras' })
     const rb = await s.target.start({ url: b.url, folder: 'checkpoints' })
     expect(stateOf(s.target, rb.id)).toBe('queued')
     await s.target.pause(rb.id)
     expect(stateOf(s.target, rb.id)).toBe('paused')
-    await until(
-      'a bytes',
-      () => record(s.target, ra.id)?.downloaded ?? 0,
-      (d) => d > 0
-    )
+    await waitFor(() => (record(s.target, ra.id)?.downloaded ?? 0) > 0, 'a bytes')
     // close() while a runs: it is left paused and resumable, nobody owns it, and
     // marked interrupted (the app went away, not the user).
     await s.target.close()
@@ -282,7 +252,7 @@ describe('LocalTarget', () => {
     expect(existsSync(`${ra.path}.part`)).toBe(true)
     // A fresh target on the same workspace resumes the interrupted job by itself
     // (with a Range request); the one the user paused waits for the user.
-    srv.setFaults(a.path, { throttleBps: undefined })
+    srv.setFaults(a.path, { holdAt: undefined })
     const s2 = await reopen(s)
     await waitState(s2, ra.id, 'completed')
     expect(

@@ -13,6 +13,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import { DEFAULT_SETTINGS, type DownloadsChangedEvent } from '../../src/shared/types'
 import { LocalTarget } from '../../src/main/targets/localTarget'
 import { startModelServer, type ModelServer } from '../harness/modelServer'
+import { waitFor } from '../support/wait'
+import { sidecarDone } from '../support/partFiles'
 
 const MiB = 1 << 20
 let srv: ModelServer
@@ -51,17 +53,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-async function until<T>(what: string, get: () => T, ok: (v: T) => boolean, ms = 20_000) {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = get()
-    if (ok(v)) return v
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
-
-/** Runs the child until about half of `size` is served, then kills it with SIGKILL. */
+/** Runs the child until half of `size` is served (the file is held there) and its
+ *  sidecar records it, then kills it with SIGKILL. */
 async function crashHalfway(ws: string, url: string, path: string, size: number) {
   const comfyui = join(ws, 'ComfyUI')
   await mkdir(join(comfyui, 'models'), { recursive: true })
@@ -71,11 +64,11 @@ async function crashHalfway(ws: string, url: string, path: string, size: number)
   let out = ''
   child.stdout.on('data', (d: Buffer) => (out += d.toString()))
   const exited = new Promise((r) => child.once('exit', r))
-  await until(
-    'half the file',
-    () => srv.bytesServed(path),
-    (n) => n >= size / 2
-  )
+  await waitFor(() => srv.bytesServed(path), 'half the file', { until: (n) => n >= size / 2 })
+  await waitFor(() => out.trim() && sidecarDone(`${JSON.parse(out).path}.part.json`), 'a sidecar', {
+    until: (n) => Number(n) >= size / 2,
+    ms: 30_000
+  })
   child.kill('SIGKILL')
   await exited
   return { started: JSON.parse(out.trim()) as { id: string; path: string }, pid: child.pid! }
@@ -102,7 +95,7 @@ function newTarget(ws: string, autoResume: boolean) {
 it('after a SIGKILL the job shows paused and resumes by itself to completion with Range', async () => {
   const ws = join(dir, 'auto')
   const size = 8 * MiB
-  const f = srv.addFile('/crash/auto.safetensors', { size, seed: 'crash', throttleBps: 2 * MiB })
+  const f = srv.addFile('/crash/auto.safetensors', { size, seed: 'crash', holdAt: size / 2 })
   const { started, pid } = await crashHalfway(ws, f.url, f.path, size)
   const before = JSON.parse(await readFile(join(ws, '.download_status.json'), 'utf8'))
   expect(before[started.path]).toMatchObject({ status: 'downloading', owner: { pid } })
@@ -113,7 +106,7 @@ it('after a SIGKILL the job shows paused and resumes by itself to completion wit
   const kept = sidecar.segments[0]!.start + sidecar.segments[0]!.done
   expect(kept).toBeGreaterThan(0)
 
-  srv.setFaults(f.path, { throttleBps: undefined })
+  srv.setFaults(f.path, { holdAt: undefined })
   const requestsBefore = srv.requestsFor(f.path).length
   const servedBefore = srv.bytesServed(f.path)
   const { target, events } = newTarget(ws, true)
@@ -126,7 +119,7 @@ it('after a SIGKILL the job shows paused and resumes by itself to completion wit
         .map((r) => r.state)
     // Up to 30 s: if the kill hit while the child held the status lock, the lock
     // only becomes stale (and is taken over) after 10 s, as the protocol says.
-    await until('completed', states, (s) => s.includes('completed'), 30_000)
+    await waitFor(states, 'completed', { until: (s) => s.includes('completed'), ms: 30_000 })
     expect(states()[0]).toBe('paused') // shown paused first, then taken up again
     expect(states()).toContain('downloading')
     const body = readFileSync(started.path)
@@ -149,7 +142,7 @@ it('after a SIGKILL the job shows paused and resumes by itself to completion wit
 it('with auto-resume off the crashed job waits, paused and resumable', async () => {
   const ws = join(dir, 'manual')
   const size = 8 * MiB
-  const f = srv.addFile('/crash/manual.safetensors', { size, seed: 'man', throttleBps: 2 * MiB })
+  const f = srv.addFile('/crash/manual.safetensors', { size, seed: 'man', holdAt: size / 2 })
   const { started } = await crashHalfway(ws, f.url, f.path, size)
   const { target } = newTarget(ws, false)
   await target.open()
@@ -158,11 +151,11 @@ it('with auto-resume off the crashed job waits, paused and resumable', async () 
     expect(target.downloads().find((r) => r.id === started.id)?.state).toBe('paused')
     const file = join(ws, '.download_status.json')
     const disk = async () => JSON.parse(await readFile(file, 'utf8'))[started.path]
-    let entry: Record<string, unknown> = await disk()
-    for (let i = 0; i < 300 && entry.status !== 'paused'; i++) {
-      await new Promise((r) => setTimeout(r, 100)) // a lock left by the killed child: ≤ 10 s
-      entry = await disk()
-    }
+    // A lock left by the killed child is taken over after 10 s at most.
+    const entry = (await waitFor(disk, 'paused on disk', {
+      until: (e: Record<string, unknown>) => e.status === 'paused',
+      ms: 30_000
+    })) as Record<string, unknown>
     expect(entry).toMatchObject({ status: 'paused', resumable: true, owner: null })
     expect(srv.bytesServed(f.path)).toBe(served)
   } finally {
@@ -173,19 +166,19 @@ it('with auto-resume off the crashed job waits, paused and resumable', async () 
 it('an open target takes over a download whose process dies while it watches', async () => {
   const ws = join(dir, 'live')
   const size = 8 * MiB
-  const f = srv.addFile('/crash/live.safetensors', { size, seed: 'live', throttleBps: 2 * MiB })
+  const f = srv.addFile('/crash/live.safetensors', { size, seed: 'live', holdAt: size / 2 })
   await mkdir(join(ws, 'ComfyUI', 'models'), { recursive: true })
   const { target, events } = newTarget(ws, true)
   await target.open()
   try {
     const { started } = await crashHalfway(ws, f.url, f.path, size)
-    srv.setFaults(f.path, { throttleBps: undefined })
+    srv.setFaults(f.path, { holdAt: undefined })
     const states = () =>
       events
         .flatMap((e) => e.upserts)
         .filter((r) => r.id === started.id)
         .map((r) => r.state)
-    await until('completed', states, (s) => s.includes('completed'), 30_000)
+    await waitFor(states, 'completed', { until: (s) => s.includes('completed'), ms: 30_000 })
     // It watched the other process download, then saw it stop and took over.
     expect(states().indexOf('downloading')).toBeLessThan(states().indexOf('paused'))
     expect(createHash('sha256').update(readFileSync(started.path)).digest('hex')).toBe(f.sha256)

@@ -6,13 +6,9 @@ import { describe, expect, it } from 'vitest'
 import type { DownloadRecord, Settings } from '../../src/shared/types'
 import type { PodTarget } from '../../src/main/targets/podTarget'
 import { UserError } from '../../src/main/targets/target'
-import {
-  killWorkers,
-  podTarget,
-  usePodHarness,
-  waitFor,
-  type FakeStore
-} from '../support/podTarget'
+import { killWorkers, podTarget, usePodHarness, type FakeStore } from '../support/podTarget'
+import { waitFor } from '../support/wait'
+import { isGone } from '../harness/procTree'
 
 const MiB = 1 << 20
 const pod = usePodHarness()
@@ -44,25 +40,32 @@ function setup(settings: Partial<Settings> = {}): {
 const rec = (t: PodTarget, id: string): DownloadRecord | undefined =>
   t.downloads().find((r) => r.id === id)
 
+/** The pid of the worker running `path`, from the pod's status file. */
+const ownerPid = (ws: string, path: string): number | undefined =>
+  (statusOf(ws)[path] as { owner?: { pid: number } | null } | undefined)?.owner?.pid
+
 describe('controls', () => {
   it('pauses and resumes, cancels and removes, clears completed', async () => {
-    const { target } = setup()
-    const slow = pod.server.addFile('/ctl/slow.gguf', {
-      size: 4 * MiB,
-      seed: 's',
-      throttleBps: MiB
-    })
+    const { ws, target } = setup()
+    // Held at 1 MiB, then at 2 MiB: it can't finish before the test says so.
+    const slow = pod.server.addFile('/ctl/slow.gguf', { size: 4 * MiB, seed: 's', holdAt: MiB })
     const quick = pod.server.addFile('/ctl/quick.gguf', { size: MiB, seed: 'q' })
     const t = target()
     await t.open()
 
     const { id, path } = await t.start({ url: slow.url, folder: 'llm', connections: 1 })
     await waitFor(() => (rec(t, id)?.downloaded ?? 0) > 0, 'first bytes')
+    const worker = await waitFor(() => ownerPid(ws, path), 'the worker')
     await t.pause(id)
     expect(rec(t, id)?.state).toBe('paused')
     const pausedAt = rec(t, id)!.downloaded
-    await new Promise((r) => setTimeout(r, 1200))
+    // Paused means stopped: the worker is gone and its request hung up, so opening
+    // the gate further moves nothing until the user resumes.
+    await waitFor(() => isGone(worker), 'the paused worker gone')
+    await waitFor(() => pod.server.openResponses(slow.path) === 0, 'the request closed')
+    pod.server.setFaults(slow.path, { holdAt: 2 * MiB })
     expect(rec(t, id)?.downloaded).toBe(pausedAt)
+    expect(pod.server.openResponses(slow.path)).toBe(0)
     await t.resume(id)
     await waitFor(() => (rec(t, id)?.downloaded ?? 0) > pausedAt, 'progress after resume')
     await t.cancel(id)
@@ -96,7 +99,7 @@ describe('controls', () => {
 describe('a known pod that is down', () => {
   it('shows cached records at once, stays offline without throwing, and catches up when back', async () => {
     const { store, target } = setup()
-    const f = pod.server.addFile('/ctl/down.gguf', { size: 2 * MiB, seed: 'd', throttleBps: MiB })
+    const f = pod.server.addFile('/ctl/down.gguf', { size: 2 * MiB, seed: 'd', holdAt: MiB })
     const first = target()
     await first.open()
     const { id } = await first.start({ url: f.url, folder: 'llm', connections: 1 })
@@ -114,6 +117,7 @@ describe('a known pod that is down', () => {
     expect(t.info().message).toContain('refused the SSH connection')
     await expect(t.pause(id)).rejects.toThrow(/is not connected/)
 
+    pod.server.setFaults(f.path, { holdAt: undefined })
     await pod.sshd.start()
     await waitFor(() => t.info().connection === 'online', 'online again')
     await waitFor(() => rec(t, id)?.state === 'completed', 'completed')
@@ -123,7 +127,7 @@ describe('a known pod that is down', () => {
   it('resumes by itself a worker that died while the pod was unreachable', async () => {
     const { ws, target } = setup()
     const size = 4 * MiB
-    const f = pod.server.addFile('/ctl/away.gguf', { size, seed: 'w', throttleBps: MiB })
+    const f = pod.server.addFile('/ctl/away.gguf', { size, seed: 'w', holdAt: MiB })
     const t = target()
     await t.open()
     const { id, path } = await t.start({ url: f.url, folder: 'llm', connections: 1 })
@@ -132,6 +136,7 @@ describe('a known pod that is down', () => {
     await waitFor(() => t.info().connection === 'offline', 'offline')
     killWorkers(ws)
     const requestsBefore = pod.server.requestsFor(f.path).length
+    pod.server.setFaults(f.path, { holdAt: undefined })
     await pod.sshd.start()
     await waitFor(() => rec(t, id)?.state === 'completed', 'completed', 30_000)
     expect(existsSync(path)).toBe(true)
@@ -141,16 +146,8 @@ describe('a known pod that is down', () => {
 
   it('resumes a worker killed while we watch (a pod restart), but never a pause from the CLI', async () => {
     const { ws, target } = setup()
-    const f = pod.server.addFile('/ctl/watched.gguf', {
-      size: 4 * MiB,
-      seed: 'k',
-      throttleBps: MiB
-    })
-    const g = pod.server.addFile('/ctl/cli-paused.gguf', {
-      size: 4 * MiB,
-      seed: 'q',
-      throttleBps: MiB
-    })
+    const f = pod.server.addFile('/ctl/watched.gguf', { size: 4 * MiB, seed: 'k', holdAt: MiB })
+    const g = pod.server.addFile('/ctl/cli-paused.gguf', { size: 4 * MiB, seed: 'q', holdAt: MiB })
     const t = target()
     await t.open()
     const a = await t.start({ url: f.url, folder: 'llm', connections: 1 })
@@ -165,10 +162,10 @@ describe('a known pod that is down', () => {
     await other.pause(b.id)
     await other.close()
     // a's worker dies under us (as on a pod restart); the watch sees it settle.
-    const pid = (statusOf(ws)[a.path] as { owner?: { pid: number } }).owner!.pid
+    const pid = ownerPid(ws, a.path)!
     process.kill(pid, 'SIGKILL')
     const requestsBefore = pod.server.requestsFor(f.path).length
-    pod.server.setFaults(f.path, { throttleBps: undefined })
+    pod.server.setFaults(f.path, { holdAt: undefined })
     await waitFor(() => rec(t, a.id)?.state === 'completed', 'a completed', 30_000)
     const resumed = pod.server.requestsFor(f.path).slice(requestsBefore)
     expect(resumed.some((r) => /^bytes=[1-9]\d*-/.test(String(r.headers.range)))).toBe(true)
@@ -177,7 +174,7 @@ describe('a known pod that is down', () => {
 
   it('leaves a dead worker paused when auto-resume is off, until the user resumes it', async () => {
     const { ws, target } = setup({ autoResume: false })
-    const f = pod.server.addFile('/ctl/dead.gguf', { size: 3 * MiB, seed: 'x', throttleBps: MiB })
+    const f = pod.server.addFile('/ctl/dead.gguf', { size: 3 * MiB, seed: 'x', holdAt: MiB })
     const first = target()
     await first.open()
     const { id, path } = await first.start({ url: f.url, folder: 'llm', connections: 1 })
@@ -188,11 +185,15 @@ describe('a known pod that is down', () => {
     const second = target()
     await second.open()
     await waitFor(() => rec(second, id)?.state === 'paused', 'settled to paused')
-    await new Promise((r) => setTimeout(r, 1500))
+    // An auto-resume would have been sent the moment the settled entry arrived; a
+    // whole download started after that, and finished, shows it never was.
+    const control = pod.server.addFile('/ctl/control.gguf', { size: MiB, seed: 'c' })
+    const c = await second.start({ url: control.url, folder: 'llm', connections: 1 })
+    await waitFor(() => rec(second, c.id)?.state === 'completed', 'the control download')
     expect(rec(second, id)?.state).toBe('paused')
     expect(pod.server.requestsFor(f.path).length).toBe(requestsBefore)
 
-    pod.server.setFaults(f.path, { throttleBps: undefined })
+    pod.server.setFaults(f.path, { holdAt: undefined })
     await second.resume(id)
     await waitFor(() => rec(second, id)?.state === 'completed', 'completed', 30_000)
     expect(existsSync(path)).toBe(true)

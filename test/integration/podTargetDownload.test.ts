@@ -7,7 +7,9 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { DownloadRecord } from '../../src/shared/types'
 import type { PodTarget } from '../../src/main/targets/podTarget'
-import { podTarget, usePodHarness, waitFor, type FakeStore } from '../support/podTarget'
+import { podTarget, usePodHarness, type FakeStore } from '../support/podTarget'
+import { waitFor } from '../support/wait'
+import { sidecarDone } from '../support/partFiles'
 
 const MiB = 1 << 20
 const pod = usePodHarness()
@@ -65,11 +67,12 @@ describe('pod downloads', () => {
   })
 
   it('goes on while the app is closed; a new PodTarget sees it progress and complete', async () => {
-    const { comfyui, store, open } = setup()
+    const { ws, comfyui, store, open } = setup()
+    // Held at 2 MiB while the app is open, then at 4 MiB while it is closed.
     const f = pod.server.addFile('/pod/b.safetensors', {
       size: 6 * MiB,
       seed: 'b',
-      throttleBps: MiB
+      holdAt: 2 * MiB
     })
     const first = await open()
     const { id } = await first.start({ url: f.url, folder: 'checkpoints', connections: 1 })
@@ -79,10 +82,16 @@ describe('pod downloads', () => {
     const cached = store.cache?.find((r) => r.id === id)
     expect(cached?.state).toBe('downloading')
 
-    await new Promise((r) => setTimeout(r, 1500))
+    pod.server.setFaults(f.path, { holdAt: 4 * MiB })
+    const path = join(comfyui, 'models', 'checkpoints', 'b.safetensors')
+    await waitFor(
+      () => Number(statusFile(ws)[path]?.downloaded) >= 4 * MiB,
+      'progress while closed'
+    )
     const second = await open()
     const atOpen = record(second, id)?.downloaded ?? 0
     expect(atOpen).toBeGreaterThan(cached?.downloaded ?? 0)
+    pod.server.setFaults(f.path, { holdAt: undefined })
     await waitFor(() => (record(second, id)?.downloaded ?? 0) > atOpen, 'progress after reopening')
     await waitFor(() => record(second, id)?.state === 'completed', 'completed', 30_000)
     expect(sha256File(join(comfyui, 'models', 'checkpoints', 'b.safetensors'))).toBe(f.sha256)
@@ -90,11 +99,7 @@ describe('pod downloads', () => {
 
   it('reconnects by itself after the connection is cut and keeps showing progress', async () => {
     const { open } = setup()
-    const f = pod.server.addFile('/pod/c.safetensors', {
-      size: 4 * MiB,
-      seed: 'c',
-      throttleBps: MiB
-    })
+    const f = pod.server.addFile('/pod/c.safetensors', { size: 4 * MiB, seed: 'c', holdAt: MiB })
     const t = await open()
     const states: string[] = []
     t.on('info', (i) => states.push(i.connection))
@@ -104,6 +109,7 @@ describe('pod downloads', () => {
     await waitFor(() => states.includes('offline'), 'offline')
     const before = record(t, id)?.downloaded ?? 0
     await waitFor(() => t.info().connection === 'online', 'back online')
+    pod.server.setFaults(f.path, { holdAt: undefined })
     await waitFor(() => (record(t, id)?.downloaded ?? 0) > before, 'progress after reconnect')
     await waitFor(() => record(t, id)?.state === 'completed', 'completed', 30_000)
     expect(t.info().message).toBeNull()
@@ -111,18 +117,18 @@ describe('pod downloads', () => {
 
   it('resumes a killed worker with a Range request on the next open', async () => {
     const { ws, comfyui, open } = setup()
-    // The worker syncs its sidecar about once a second, so a kill loses up to a
-    // second of bytes: throttle to 512 KiB/s before the kill, full speed after.
+    // The worker saves its sidecar about once a second, so a kill loses what came
+    // after the last save: hold the server at 2 MiB and kill once the sidecar has it all.
     const size = 48 * MiB
-    const f = pod.server.addFile('/pod/d.safetensors', { size, seed: 'd', throttleBps: MiB / 2 })
+    const f = pod.server.addFile('/pod/d.safetensors', { size, seed: 'd', holdAt: 2 * MiB })
     const first = await open()
     const { id, path } = await first.start({ url: f.url, folder: 'unet', connections: 1 })
-    await waitFor(() => (record(first, id)?.downloaded ?? 0) > MiB, 'the first MiB')
+    await waitFor(() => sidecarDone(`${path}.part.json`) === 2 * MiB, 'the first 2 MiB saved')
     await first.close()
     const owner = Object.values(statusFile(ws)).find((e) => e.id === id)?.owner as { pid: number }
     process.kill(owner.pid, 'SIGKILL')
     await waitFor(() => !alive(owner.pid), 'worker gone')
-    pod.server.setFaults(f.path, { throttleBps: undefined })
+    pod.server.setFaults(f.path, { holdAt: undefined })
     const requestsBefore = pod.server.requestsFor(f.path).length
 
     const second = await open()

@@ -13,6 +13,7 @@ import {
 } from '../../src/main/ssh/sshConnection'
 import type { KnownHosts } from '../../src/main/ssh/hostKeyTrust'
 import { UserError } from '../../src/main/targets/target'
+import { waitFor } from '../support/wait'
 
 const PASSWORD = 'pw-' + Math.random().toString(36).slice(2)
 
@@ -171,29 +172,26 @@ describe('reconnect', () => {
     await c.connect()
     c.keepReconnecting()
     await sshd.killConnections()
-    await waitFor(() => states.includes('offline') && c.connectionState === 'online')
+    await waitFor(() => states.includes('offline') && c.connectionState === 'online', 'back online')
     expect(states).toEqual(['connecting', 'online', 'offline', 'connecting', 'online'])
     expect((await c.exec('echo back')).stdout).toBe('back\n')
   })
 
   it('keeps retrying while the pod is down and connects when it returns', async () => {
     const c = conn({ backoffInitialMs: 100, backoffMaxMs: 400 })
+    const states: SshState[] = []
+    c.on('state', (s) => states.push(s))
     await c.connect()
     c.keepReconnecting()
     await sshd.stop()
-    await waitFor(() => c.connectionState === 'offline')
-    await new Promise((r) => setTimeout(r, 600))
+    await waitFor(() => c.connectionState === 'offline', 'offline')
+    // Retrying while down: two more attempts came and failed (counted, not timed).
+    const since = states.length
+    const attempts = () => states.slice(since).filter((s) => s === 'offline').length
+    await waitFor(() => attempts() >= 2, 'two failed attempts')
     expect(c.error?.code).toBe('unreachable')
     await sshd.start()
-    await waitFor(() => c.connectionState === 'online')
+    await waitFor(() => c.connectionState === 'online', 'online')
     expect((await c.exec('echo up')).stdout).toBe('up\n')
   })
 })
-
-async function waitFor(cond: () => boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting')
-    await new Promise((r) => setTimeout(r, 25))
-  }
-}

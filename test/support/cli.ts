@@ -97,18 +97,3 @@ export async function apiClient(
     close: () => ws.close()
   }
 }
-
-export async function waitFor<T>(
-  fn: () => T | Promise<T>,
-  ok: (v: T) => boolean,
-  timeoutMs = 30_000,
-  what = 'condition'
-): Promise<T> {
-  const t0 = Date.now()
-  for (;;) {
-    const v = await fn()
-    if (ok(v)) return v
-    if (Date.now() - t0 > timeoutMs) throw new Error(`Timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}

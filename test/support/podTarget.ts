@@ -103,20 +103,6 @@ export function removeWorkspace(root: string): void {
   rmSync(root, { recursive: true, force: true })
 }
 
-export async function waitFor<T>(
-  get: () => T | undefined | false | null,
-  what: string,
-  ms = 20_000
-): Promise<T> {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = get()
-    if (v) return v
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
-
 /** A real sshd and model server for a test file, with the clean-up every pod
  *  test needs: targets closed, helper workers killed, workspaces removed, and
  *  sshd started again when a test left it stopped. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { API_METHODS } from '../../src/shared/api'
 import { invokeMethod, toApiError } from '../../src/main/api/dispatch'
-import { makeTestApp } from './testApp'
+import { makeTestApp } from '../support/testApp'
 
 describe('the handler table', () => {
   it('has a handler for every contract method and nothing else', async () => {

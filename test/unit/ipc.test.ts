@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest'
 import { API_METHODS, ipcChannel } from '../../src/shared/api'
 import { registerIpcHandlers } from '../../src/main/electron/ipc'
-import { makeTestApp } from './testApp'
+import { makeTestApp } from '../support/testApp'
 
 type Handler = (e: { senderFrame: { url: string } }, args: unknown) => Promise<unknown>
 

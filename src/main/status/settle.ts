@@ -1,7 +1,8 @@
 // Retention and staleness rules of docs/formats.md, applied to a raw status
 // object on every write (and to what is shown after every read).
+import { readFileSync } from 'node:fs'
 import { currentBootId } from '../engine/sidecar'
-import { parseEntry, type StatusEntry } from './statusEntry'
+import { parseEntry, type StatusEntry, type StatusOwner } from './statusEntry'
 import type { RawStatus } from './statusFile'
 
 export interface SettleRules {
@@ -11,6 +12,8 @@ export interface SettleRules {
   staleMinutes: number
   host: string
   isPidAlive: (pid: number) => boolean
+  /** A pid's start time (pidStartTime), to tell a reused pid from its owner. */
+  pidStart?: (pid: number) => number | null
   /** Paths this process runs or queues right now: never stale, whatever their progress_time. */
   running: ReadonlySet<string>
 }
@@ -33,6 +36,27 @@ export function isPidAlive(pid: number): boolean {
   }
 }
 
+/** When the process `pid` started, in clock ticks after boot (`/proc/<pid>/stat`
+ *  field 22); null where there is no /proc or no such process. With the boot id
+ *  it names one process for good: a restarted container reuses pids, not start times. */
+export function pidStartTime(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // Fields after the command name, which may itself hold spaces and ")": field 3 on.
+    const start = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19])
+    return Number.isSafeInteger(start) ? start : null
+  } catch {
+    return null
+  }
+}
+
+/** An owner's recorded start time that differs from its pid's now: another process. */
+function pidReused(o: StatusOwner, r: SettleRules): boolean {
+  if (o.start === undefined) return false
+  const now = (r.pidStart ?? pidStartTime)(o.pid)
+  return now !== null && now !== o.start
+}
+
 /** A pid recorded during another boot (a restarted machine reuses pids) is not alive. */
 function sameBoot(boot: string | undefined): boolean {
   const current = currentBootId()
@@ -44,7 +68,8 @@ export function staleReason(e: StatusEntry, path: string, r: SettleRules): strin
   const running = RUNNING_STATES.has(e.status)
   if ((!running && !WAITING_STATES.has(e.status)) || r.running.has(path)) return undefined
   const o = e.owner
-  if (o && o.host === r.host && (!sameBoot(o.boot) || !r.isPidAlive(o.pid))) return STOPPED_REASON
+  if (o && o.host === r.host && (!sameBoot(o.boot) || !r.isPidAlive(o.pid) || pidReused(o, r)))
+    return STOPPED_REASON
   if (!running) return undefined
   if (r.now - e.progress_time > r.staleMinutes * 60)
     return `the download made no progress for ${r.staleMinutes} minutes`

@@ -10,6 +10,8 @@ export interface StatusOwner {
   engine: 'ts' | 'helper'
   /** The owner's boot id (Linux): a pid from another boot is not the same process. */
   boot?: string
+  /** The owner's start time (`/proc/<pid>/stat` field 22): a reused pid has another. */
+  start?: number
 }
 
 export interface StatusEntry {
@@ -68,7 +70,8 @@ function parseOwner(v: unknown): StatusOwner | null {
     host: v.host,
     pid: v.pid,
     engine: v.engine === 'helper' ? 'helper' : 'ts',
-    ...(typeof v.boot === 'string' ? { boot: v.boot } : {})
+    ...(typeof v.boot === 'string' ? { boot: v.boot } : {}),
+    ...(typeof v.start === 'number' ? { start: v.start } : {})
   }
 }
 

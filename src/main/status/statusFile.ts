@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto'
 import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { lock } from 'proper-lockfile'
+import { acquireStatusLock } from './statusLock'
 
 export const STATUS_FILE_NAME = '.download_status.json'
 
@@ -58,8 +58,8 @@ export async function moveAsideCorrupt(file: string, epochSeconds: number): Prom
  *  which is why this isn't write-file-atomic (whose temp names differ). */
 export async function writeStatusAtomic(file: string, raw: RawStatus): Promise<void> {
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`
-  // No fsync: it would stretch the time the lock is held (a process killed while
-  // holding it blocks everyone for the 10 s stale time), and a file torn by a power
+  // No fsync (in either engine): it would stretch the time the lock is held (a process
+  // killed while holding it blocks everyone for the 10 s stale time), and a file torn by a power
   // cut is recovered like any corrupt one. Readers still never see half a file.
   await writeFile(tmp, JSON.stringify(raw, null, 2) + '\n', { encoding: 'utf8', mode: 0o644 })
   try {
@@ -70,34 +70,14 @@ export async function writeStatusAtomic(file: string, raw: RawStatus): Promise<v
   }
 }
 
-export const LOCK_STALE_MS = 10_000
-export const LOCK_UPDATE_MS = 5_000
-
-/** Runs `fn` holding `<file>.lock` (a directory; proper-lockfile's protocol, which the
- *  helper follows with os.mkdir). Hold it for the read-modify-write only. */
+/** Runs `fn` holding `<file>.lock` (statusLock.ts; the helper follows the same
+ *  protocol). Hold it for the read-modify-write only. */
 export async function withStatusLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
-  let compromised: Error | undefined
-  const release = await lock(file, {
-    lockfilePath: `${file}.lock`,
-    realpath: false,
-    stale: LOCK_STALE_MS,
-    update: LOCK_UPDATE_MS,
-    // 50–100 ms apart for a little over the 10 s stale time, so a lock left by a
-    // killed process is always outlived and taken over rather than given up on.
-    retries: { retries: 150, minTimeout: 50, maxTimeout: 100, factor: 1.2, randomize: true },
-    onCompromised: (err) => {
-      compromised = err
-    }
-  }).catch((err: unknown) => {
-    const code = (err as NodeJS.ErrnoException).code
-    if (code === 'ELOCKED')
-      throw new Error(`The status file ${file} stayed locked by another process for over 10 s.`)
-    throw err
-  })
+  const held = await acquireStatusLock(file)
   try {
     return await fn()
   } finally {
-    // A lock taken over as stale by someone else is theirs now; don't remove it.
-    if (!compromised) await release().catch(() => undefined)
+    // A lock taken over as stale by someone else is theirs now: release() leaves it.
+    await held.release().catch(() => undefined)
   }
 }

@@ -5,7 +5,7 @@
 import { currentBootId } from '../engine/sidecar'
 import { EventEmitter } from 'node:events'
 import { hostname } from 'node:os'
-import { isPidAlive, settleStatus, staleReason, type SettleRules } from './settle'
+import { isPidAlive, pidStartTime, settleStatus, staleReason, type SettleRules } from './settle'
 import { ACTIVE_STATES } from '../../shared/types'
 import { parseEntry, type StatusEntry, type StatusOwner } from './statusEntry'
 import {
@@ -28,6 +28,8 @@ export interface StatusStoreOptions {
   host?: string
   pid?: number
   isPidAlive?: (pid: number) => boolean
+  /** A pid's start time (default: from /proc); injectable so tests can reuse a pid. */
+  pidStart?: (pid: number) => number | null
   /** Minimum gap between two batched writes (default 1000 ms). */
   flushIntervalMs?: number
   /** Fallback poll for other processes' changes (default 2000 ms). */
@@ -97,7 +99,14 @@ export class StatusStore extends EventEmitter<StoreEvents> {
   /** This process as an entry's owner. */
   owner(): StatusOwner {
     const boot = currentBootId()
-    return { host: this.host, pid: this.pid, engine: 'ts', ...(boot ? { boot } : {}) }
+    const start = (this.opts.pidStart ?? pidStartTime)(this.pid)
+    return {
+      host: this.host,
+      pid: this.pid,
+      engine: 'ts',
+      ...(boot ? { boot } : {}),
+      ...(start !== null ? { start } : {})
+    }
   }
 
   /** Epoch seconds by the store's clock. */
@@ -250,6 +259,7 @@ export class StatusStore extends EventEmitter<StoreEvents> {
       staleMinutes: this.opts.staleMinutes(),
       host: this.host,
       isPidAlive: this.pidAlive,
+      pidStart: this.opts.pidStart,
       running: this.running
     }
   }
@@ -263,6 +273,12 @@ export class StatusStore extends EventEmitter<StoreEvents> {
     }
     this.timer = setTimeout(() => {
       this.timer = null
+      // Changes made while a write was under way wait their turn a second after
+      // it, rather than following it at once (two writes where one was due).
+      if (this.writing && !urgent) {
+        const later = (): void => this.schedule(false)
+        return void this.writing.then(later, later)
+      }
       this.flush().catch((err: unknown) => this.emit('error', err as Error))
     }, due)
   }

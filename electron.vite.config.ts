@@ -2,6 +2,14 @@ import { resolve } from 'node:path'
 import { defineConfig } from 'electron-vite'
 import vue from '@vitejs/plugin-vue'
 import type { Plugin } from 'vite'
+import { CSP_META } from './src/shared/csp'
+
+// index.html's <meta> CSP is the one policy of src/shared/csp.ts (serve and the
+// app:// scheme send the same one as a header).
+const oneCsp: Plugin = {
+  name: 'podpull-csp',
+  transformIndexHtml: { order: 'pre', handler: (html) => html.replace('%PODPULL_CSP%', CSP_META) }
+}
 
 // The dev server injects <style> tags (HMR); the built app needs none, so only
 // `electron-vite dev` loosens the page's style-src.
@@ -59,6 +67,6 @@ export default defineConfig({
       minify: true,
       rolldownOptions: { input: { index: resolve(__dirname, 'src/renderer/index.html') } }
     },
-    plugins: [vue(), devInlineStyles]
+    plugins: [vue(), oneCsp, devInlineStyles]
   }
 })

@@ -146,7 +146,9 @@ export const apiArgs = {
   setToken: z.object({
     kind: z.enum(['hf', 'civitai']),
     value: z.string().trim().min(1).max(4096).nullable()
-  })
+  }),
+  // About (app menu and dashboard): versions and where settings and logs live.
+  getAbout: z.object({}).strict()
 } as const
 
 export type ApiMethod = keyof typeof apiArgs
@@ -175,6 +177,18 @@ export interface ApiResults {
   setSettings: Settings
   getTokenStatus: TokenStatus
   setToken: TokenStatus
+  getAbout: AboutInfo
+}
+
+/** Versions of every part (null where a part is absent, e.g. Electron under `podpull serve`). */
+export interface AboutInfo {
+  app: string
+  electron: string | null
+  node: string
+  chromium: string | null
+  helper: string | null
+  settingsFile: string
+  logsDir: string
 }
 
 /** Argument type of a method as a caller writes it (defaults may be omitted). */

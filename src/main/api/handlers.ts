@@ -8,6 +8,7 @@ import type { PodPullCore } from '../core/podpullCore'
 import { UserError } from '../targets/target'
 import { normalizeDownloadUrl } from '../sources/sourceUrls'
 import type { SourceServices } from './sourceServices'
+import { aboutInfo } from '../core/about'
 
 type TargetArgs = Parameters<ApiHandlers['addTarget']>[0]
 
@@ -129,6 +130,8 @@ export function createHandlers(core: PodPullCore, sources: SourceServices): ApiH
     getSettings: async () => core.settings(),
     setSettings: async (patch) => core.setSettings(patch),
     getTokenStatus: async () => core.tokenStatus(),
-    setToken: async ({ kind, value }) => core.setToken(kind, value)
+    setToken: async ({ kind, value }) => core.setToken(kind, value),
+
+    getAbout: async () => aboutInfo()
   }
 }

@@ -63,7 +63,13 @@ export async function launchShell(bundleDir: string, opts: LaunchOptions = {}): 
     let prevented = false
     fake.appEvents.emit('before-quit', { preventDefault: () => (prevented = true) })
     fake.appEvents.emit('will-quit', { preventDefault: () => (prevented = true) })
-    await fake.exited
+    // Bounded, so a shell that never exits fails instead of hanging the run.
+    await vi.waitFor(
+      () => {
+        if (fake.rec.exitCode === null) throw new Error('the shell did not exit after quit')
+      },
+      { timeout: 20_000, interval: 50 }
+    )
     return { prevented }
   }
   return { fake, home, invoke, fetchScheme, quit }

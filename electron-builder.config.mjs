@@ -3,14 +3,14 @@
 // stub Electron). The app code goes into app.asar; the pod helper, the model
 // catalog and the tray icon stay outside it, in resources/ (process.resourcesPath),
 // where src/main/core/resourcePaths.ts finds them.
-const { existsSync } = require('node:fs')
+import { existsSync } from 'node:fs'
 
 const catalog = existsSync('resources/catalog.json')
   ? 'resources/catalog.json'
   : 'build/catalog.json'
 
 /** @type {import('electron-builder').Configuration} */
-module.exports = {
+export default {
   appId: 'dev.podpull.app',
   productName: 'PodPull',
   directories: { output: 'dist', buildResources: 'build' },

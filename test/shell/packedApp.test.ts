@@ -2,10 +2,14 @@
 // Electron): app.asar holds the built app and its runtime dependencies only,
 // and the helper, catalog and tray icon sit in resources/ outside the asar,
 // where the packaged shell looks for them (process.resourcesPath).
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { listPackage } from '@electron/asar'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { extractAll, listPackage } from '@electron/asar'
+import { beforeAll, describe, expect, it, vi } from 'vitest'
+import { checkChannels, checkScheme, checkWindow } from './shellChecks'
+
+vi.mock('electron', async () => (await import('./fakeElectron')).electronModuleProxy())
 
 const ROOT = join(__dirname, '../..')
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
@@ -69,4 +73,23 @@ describe('the packed app (pack:dir)', () => {
     if (existsSync(source)) expect(catalog).toBe(readFileSync(source, 'utf8'))
     expect(existsSync(join(resources, 'icon.png'))).toBe(true)
   })
+})
+
+describe('the packed app runs from its own files', () => {
+  // The asar extracted as is: its out/ with the node_modules electron-builder
+  // chose, and the resources beside it as process.resourcesPath.
+  let app = ''
+  beforeAll(() => {
+    app = mkdtempSync(join(tmpdir(), 'podpull-packed-'))
+    extractAll(join(resources, 'app.asar'), app)
+  })
+
+  it('opens its window with a preload that exists inside the package', () =>
+    checkWindow(join(app, 'out'), { resourcesPath: resources }))
+
+  it('answers every API method, with the helper found in resources/', () =>
+    checkChannels(join(app, 'out'), { resourcesPath: resources }))
+
+  it('serves its renderer over app:// and nothing else', () =>
+    checkScheme(join(app, 'out'), { resourcesPath: resources }))
 })

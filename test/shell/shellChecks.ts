@@ -7,15 +7,15 @@ import { expect, vi } from 'vitest'
 import { API_METHODS, ipcChannel } from '../../src/shared/api'
 import { CSP_HEADER, CSP_META } from '../../src/shared/csp'
 import { startModelServer } from '../harness/modelServer'
-import { APP_PAGE, comfyInstall, launchShell, type Shell } from './launchShell'
+import { APP_PAGE, comfyInstall, launchShell, type LaunchOptions, type Shell } from './launchShell'
 
 export const HELPER_SOURCE = join(__dirname, '../../resources/helper/podpull_helper.py')
 const helperVersion = (): string =>
   /^HELPER_VERSION\s*=\s*"([^"]+)"/m.exec(readFileSync(HELPER_SOURCE, 'utf8'))![1]!
 
 /** One window, locked down, with a preload that exists in out/preload, loading app://podpull/. */
-export async function checkWindow(bundleDir: string): Promise<void> {
-  const shell = await launchShell(bundleDir)
+export async function checkWindow(bundleDir: string, opts: LaunchOptions = {}): Promise<void> {
+  const shell = await launchShell(bundleDir, opts)
   try {
     const wins = shell.fake.windows()
     expect(wins).toHaveLength(1)
@@ -47,8 +47,8 @@ const UNTRUSTED_SENDERS = [
 ]
 
 /** Every API method has a handler; our page is served, anyone else refused. */
-export async function checkChannels(bundleDir: string): Promise<void> {
-  const shell = await launchShell(bundleDir)
+export async function checkChannels(bundleDir: string, opts: LaunchOptions = {}): Promise<void> {
+  const shell = await launchShell(bundleDir, opts)
   try {
     expect([...shell.fake.rec.ipc.keys()].sort()).toEqual(API_METHODS.map(ipcChannel).sort())
     expect(await shell.invoke('getSettings')).toMatchObject({ concurrency: expect.any(Number) })
@@ -73,8 +73,8 @@ const ESCAPES = [
 ]
 
 /** app://podpull/ serves out/renderer with the one CSP, and nothing outside it. */
-export async function checkScheme(bundleDir: string): Promise<void> {
-  const shell = await launchShell(bundleDir)
+export async function checkScheme(bundleDir: string, opts: LaunchOptions = {}): Promise<void> {
+  const shell = await launchShell(bundleDir, opts)
   try {
     const page = await shell.fetchScheme(APP_PAGE)
     expect(page.status).toBe(200)
@@ -115,8 +115,8 @@ const downloads = async (shell: Shell) =>
     .downloads
 
 /** Closing the window keeps downloads in the tray; quitting pauses them and exits 0. */
-export async function checkQuit(bundleDir: string): Promise<void> {
-  const shell = await launchShell(bundleDir)
+export async function checkQuit(bundleDir: string, opts: LaunchOptions = {}): Promise<void> {
+  const shell = await launchShell(bundleDir, opts)
   const { server } = await startStalledDownload(shell)
   try {
     await vi.waitFor(async () => {

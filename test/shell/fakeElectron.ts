@@ -174,7 +174,19 @@ export function createFakeElectron(opts: { singleInstance?: boolean; encryption?
     getPath: (name: string) => rec.paths.get(name) ?? `/fake/${name}`,
     getVersion: () => '0.0.0-fake',
     getName: () => 'PodPull'
-  } satisfies Partial<Record<keyof E.App, unknown>>
+  } satisfies Partial<Record<keyof E.App, unknown>> &
+    Pick<
+      E.App,
+      | 'requestSingleInstanceLock'
+      | 'quit'
+      | 'exit'
+      | 'whenReady'
+      | 'isReady'
+      | 'setPath'
+      | 'getPath'
+      | 'getVersion'
+      | 'getName'
+    >
 
   const protocol = {
     registerSchemesAsPrivileged: (schemes: E.CustomScheme[]) => {
@@ -187,7 +199,8 @@ export function createFakeElectron(opts: { singleInstance?: boolean; encryption?
       if (!rec.ready) throw new Error('protocol.handle must be called after app is ready')
       rec.protocolHandlers.set(scheme, handler)
     }
-  } satisfies Partial<Record<keyof E.Protocol, unknown>>
+  } satisfies Partial<Record<keyof E.Protocol, unknown>> &
+    Pick<E.Protocol, 'registerSchemesAsPrivileged' | 'handle'>
 
   const ipcMain = {
     handle: (channel: string, fn: InvokeHandler) => {
@@ -196,7 +209,7 @@ export function createFakeElectron(opts: { singleInstance?: boolean; encryption?
     },
     removeHandler: (channel: string) => void rec.ipc.delete(channel),
     on: () => ipcMain
-  } satisfies Partial<Record<keyof E.IpcMain, unknown>>
+  } satisfies Partial<Record<keyof E.IpcMain, unknown>> & Pick<E.IpcMain, 'removeHandler'>
 
   const session = {
     defaultSession: {
@@ -224,7 +237,7 @@ export function createFakeElectron(opts: { singleInstance?: boolean; encryption?
     isEncryptionAvailable: () => opts.encryption ?? true,
     encryptString: (s: string) => Buffer.from(`sealed:${s}`),
     decryptString: (b: Buffer) => b.toString().replace(/^sealed:/, '')
-  } satisfies Partial<E.SafeStorage>
+  } satisfies Pick<E.SafeStorage, 'isEncryptionAvailable' | 'encryptString' | 'decryptString'>
 
   const dialog = {
     showErrorBox: (title: string, body: string) => void rec.errorBoxes.push(`${title}: ${body}`),
@@ -239,7 +252,8 @@ export function createFakeElectron(opts: { singleInstance?: boolean; encryption?
     showItemInFolder: () => undefined,
     openExternal: async () => undefined,
     openPath: async () => ''
-  } satisfies Partial<Record<keyof E.Shell, unknown>>
+  } satisfies Partial<Record<keyof E.Shell, unknown>> &
+    Pick<E.Shell, 'showItemInFolder' | 'openExternal' | 'openPath'>
 
   const nativeImage = {
     createFromPath: (path: string): FakeImage => ({ path }),

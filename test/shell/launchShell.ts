@@ -17,6 +17,8 @@ export interface LaunchOptions {
   encryption?: boolean
   /** Simulate a packaged app: Electron sets process.resourcesPath. */
   resourcesPath?: string
+  /** How long quit() waits for the shell to exit (a bound, not a pace: it fails a hung shell). */
+  exitTimeoutMs?: number
 }
 
 export interface Shell {
@@ -68,7 +70,7 @@ export async function launchShell(bundleDir: string, opts: LaunchOptions = {}): 
       () => {
         if (fake.rec.exitCode === null) throw new Error('the shell did not exit after quit')
       },
-      { timeout: 20_000, interval: 50 }
+      { timeout: opts.exitTimeoutMs ?? 20_000, interval: 50 }
     )
     return { prevented }
   }

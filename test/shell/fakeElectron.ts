@@ -143,6 +143,7 @@ export function createFakeElectron(opts: { singleInstance?: boolean; encryption?
     messageBoxes: [] as E.MessageBoxOptions[],
     appMenu: null as FakeMenu | null,
     paths: new Map<string, string>(),
+    externalUrls: [] as string[],
     headerHooks: [] as Parameters<E.WebRequest['onHeadersReceived']>[0][]
   }
   let exited!: () => void
@@ -250,7 +251,7 @@ export function createFakeElectron(opts: { singleInstance?: boolean; encryption?
 
   const shell = {
     showItemInFolder: () => undefined,
-    openExternal: async () => undefined,
+    openExternal: async (url: string) => void rec.externalUrls.push(url),
     openPath: async () => ''
   } satisfies Partial<Record<keyof E.Shell, unknown>> &
     Pick<E.Shell, 'showItemInFolder' | 'openExternal' | 'openPath'>

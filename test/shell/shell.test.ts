@@ -2,12 +2,14 @@
 // runs under Node against a fake `electron` module (fakeElectron.ts), and the
 // tests drive its life cycle as a user and the OS would. Run after
 // `npm run build` (the shell project of vitest; .ci/run does this).
-import { cpSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { checkChannels, checkQuit, checkScheme, checkWindow, HELPER_SOURCE } from './shellChecks'
-import { launchShell } from './launchShell'
+import { comfyInstall, launchShell } from './launchShell'
+import { startModelServer, type ModelServer } from '../harness/modelServer'
+import { FakeWebContents } from './fakeElectron'
 
 vi.mock('electron', async () => (await import('./fakeElectron')).electronModuleProxy())
 
@@ -29,6 +31,46 @@ describe('Electron shell (built bundle, fake electron)', () => {
 
   it('keeps downloads running in the tray when the window closes; quitting pauses them and exits', () =>
     checkQuit(OUT))
+
+  it('the tray menu quits too: downloads pause and the app exits', async () => {
+    const shell = await launchShell(OUT)
+    const server = await trayAppears(shell)
+    const menu = shell.fake.trays()[0]!.menu
+    expect(menu[0]!.label).toBe('1 download running')
+    const quit = menu.find((i) => /^Quit/.test(i.label ?? ''))!
+    quit.click!({} as never, undefined, {} as never)
+    await vi.waitFor(() => expect(shell.fake.rec.exitCode).toBe(0))
+    const status = JSON.parse(readFileSync(join(shell.home, '.download_status.json'), 'utf8'))
+    expect(Object.values(status)).toEqual([expect.objectContaining({ status: 'paused' })])
+    await server.close()
+  })
+
+  it('with nothing running, closing the window closes it (no tray)', async () => {
+    const shell = await launchShell(OUT)
+    expect(shell.fake.windows()[0]!.userClose().prevented).toBe(false)
+    expect(shell.fake.trays()).toHaveLength(0)
+    await shell.quit()
+  })
+
+  it('pages never navigate away from app://podpull; links open in the browser', async () => {
+    const shell = await launchShell(OUT)
+    const contents = new FakeWebContents()
+    shell.fake.appEvents.emit('web-contents-created', {}, contents)
+    const navigate = (url: string): boolean => {
+      let prevented = false
+      contents.emit('will-navigate', { preventDefault: () => (prevented = true) }, url)
+      return prevented
+    }
+    expect(navigate('https://evil.example/')).toBe(true)
+    expect(navigate('file:///etc/passwd')).toBe(true)
+    expect(navigate('app://podpull/index.html')).toBe(false)
+    const open = contents.windowOpenHandler!
+    expect(open({ url: 'https://huggingface.co/x' } as never)).toEqual({ action: 'deny' })
+    expect(shell.fake.rec.externalUrls).toEqual(['https://huggingface.co/x'])
+    expect(open({ url: 'file:///etc/passwd' } as never)).toEqual({ action: 'deny' })
+    expect(shell.fake.rec.externalUrls).toHaveLength(1)
+    await shell.quit()
+  })
 
   it('a second instance quits at once and the first one comes to the front', async () => {
     const second = await launchShell(OUT, { singleInstance: false })
@@ -53,17 +95,19 @@ describe('Electron shell (built bundle, fake electron)', () => {
     cpSync(join(RESOURCES, 'icon.png'), join(resources, 'icon.png'))
     const shell = await launchShell(OUT, { resourcesPath: resources })
     expect(await shell.invoke('getAbout')).toMatchObject({ helper: '9.9.9' })
-    await trayAppears(shell)
+    const server = await trayAppears(shell)
     expect(shell.fake.trays()[0]!.image.path).toBe(join(resources, 'icon.png'))
     await shell.quit()
+    await server.close()
   })
 
   it('finds the tray icon and the helper in the dev layout (beside out/)', async () => {
     const shell = await launchShell(OUT)
     expect(await shell.invoke('getAbout')).toMatchObject({ helper: expect.any(String) })
-    await trayAppears(shell)
+    const server = await trayAppears(shell)
     expect(shell.fake.trays()[0]!.image.path).toBe(join(RESOURCES, 'icon.png'))
     await shell.quit()
+    await server.close()
   })
 
   it('without OS encryption tokens are not stored, and the UI is told so', async () => {
@@ -91,9 +135,7 @@ describe('Electron shell (built bundle, fake electron)', () => {
 })
 
 /** Starting a download makes the tray appear; a stalled server keeps it running. */
-async function trayAppears(shell: Awaited<ReturnType<typeof launchShell>>): Promise<void> {
-  const { startModelServer } = await import('../harness/modelServer')
-  const { comfyInstall } = await import('./launchShell')
+async function trayAppears(shell: Awaited<ReturnType<typeof launchShell>>): Promise<ModelServer> {
   const server = await startModelServer()
   const file = server.addFile('/a.safetensors', { size: 1 << 20, stallAfterBytes: 1024 })
   const t = (await shell.invoke('addTarget', {
@@ -103,5 +145,5 @@ async function trayAppears(shell: Awaited<ReturnType<typeof launchShell>>): Prom
   })) as { id: string }
   await shell.invoke('startDownload', { targetId: t.id, url: file.url, folder: 'loras' })
   await vi.waitFor(() => expect(shell.fake.trays()).toHaveLength(1))
-  shell.fake.appEvents.once('will-quit', () => void server.close())
+  return server
 }

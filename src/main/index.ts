@@ -36,8 +36,13 @@ const here = dirname(fileURLToPath(import.meta.url))
 const rendererDir = join(here, '../renderer')
 
 // A privileged scheme must be registered before 'ready' (Electron refuses later).
+// standard: relative URLs and an origin; secure: like https; corsEnabled: the
+// build's <script type="module" crossorigin> loads are CORS requests.
 protocol.registerSchemesAsPrivileged([
-  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }
+  {
+    scheme: APP_SCHEME,
+    privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true }
+  }
 ])
 
 let win: BrowserWindow | null = null

@@ -29,7 +29,7 @@ export async function checkWindow(bundleDir: string, opts: LaunchOptions = {}): 
     expect(shell.fake.rec.privilegedSchemes).toEqual([
       expect.objectContaining({
         scheme: 'app',
-        privileges: expect.objectContaining({ standard: true, secure: true })
+        privileges: expect.objectContaining({ standard: true, secure: true, corsEnabled: true })
       })
     ])
   } finally {

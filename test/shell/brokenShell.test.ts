@@ -2,31 +2,11 @@
 // to a scratch folder, breaks one thing in the bundle on purpose (the preload
 // path, the app:// containment, a channel handler, the quit path) and expects
 // the matching check of shellChecks.ts to fail on it.
-import { cpSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { describe, expect, it, vi } from 'vitest'
+import { brokenCopy } from './scratchCopy'
 import { checkChannels, checkQuit, checkScheme, checkWindow } from './shellChecks'
 
 vi.mock('electron', async () => (await import('./fakeElectron')).electronModuleProxy())
-
-const ROOT = join(__dirname, '../..')
-
-/** A scratch copy of out/ whose main bundle has `from` replaced by `to`. */
-function brokenCopy(from: string | RegExp, to: string): string {
-  const scratch = mkdtempSync(join(tmpdir(), 'podpull-broken-shell-'))
-  cpSync(join(ROOT, 'out'), join(scratch, 'out'), { recursive: true })
-  // The bundle resolves its dependencies and resources as it does beside out/.
-  symlinkSync(join(ROOT, 'node_modules'), join(scratch, 'node_modules'), 'dir')
-  symlinkSync(join(ROOT, 'resources'), join(scratch, 'resources'), 'dir')
-  const main = join(scratch, 'out', 'main', 'index.js')
-  const code = readFileSync(main, 'utf8')
-  const broken = code.replace(from, to)
-  // A mutation that matches nothing would prove nothing.
-  if (broken === code) throw new Error(`the bundle has no ${String(from)} to break`)
-  writeFileSync(main, broken)
-  return join(scratch, 'out')
-}
 
 describe('the shell test fails on a broken shell', () => {
   it('a preload path that does not exist after the build', async () => {

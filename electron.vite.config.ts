@@ -2,7 +2,7 @@ import { resolve } from 'node:path'
 import { defineConfig } from 'electron-vite'
 import vue from '@vitejs/plugin-vue'
 import type { Plugin } from 'vite'
-import { CSP_META } from './src/shared/csp'
+import { CSP_META, forDevServer } from './src/shared/csp'
 
 // index.html's <meta> CSP is the one policy of src/shared/csp.ts (serve and the
 // app:// scheme send the same one as a header).
@@ -16,7 +16,7 @@ const oneCsp: Plugin = {
 const devInlineStyles: Plugin = {
   name: 'podpull-dev-inline-styles',
   apply: 'serve',
-  transformIndexHtml: (html) => html.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+  transformIndexHtml: (html) => html.replace(CSP_META, forDevServer(CSP_META))
 }
 
 // Main builds two entries: the Electron shell (index) and the plain-Node CLI /

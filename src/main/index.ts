@@ -30,7 +30,7 @@ import { resolveRendererFile } from './electron/rendererProtocol'
 import { aboutText, appMenuTemplate } from './electron/appMenu'
 import { findResource, processLayout } from './core/resourcePaths'
 import { aboutInfo } from './core/about'
-import { CSP_HEADER } from '../shared/csp'
+import { CSP_HEADER, forDevServer } from '../shared/csp'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const rendererDir = join(here, '../renderer')
@@ -158,7 +158,9 @@ function showAbout(): void {
 
 function lockDownSessions(): void {
   session.defaultSession.webRequest.onHeadersReceived((details, cb) => {
-    cb({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP_HEADER] } })
+    // Under `electron-vite dev` the page comes from the dev server, whose HMR needs inline styles.
+    const csp = process.env.ELECTRON_RENDERER_URL ? forDevServer(CSP_HEADER) : CSP_HEADER
+    cb({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [csp] } })
   })
   session.defaultSession.setPermissionRequestHandler((_wc, permission, cb) =>
     cb(permission === 'notifications')

@@ -20,3 +20,7 @@ export const CSP_META = CSP_DIRECTIVES.join('; ')
 
 /** The same policy as a header; frame-ancestors only works in a header. */
 export const CSP_HEADER = `${CSP_META}; frame-ancestors 'none'`
+
+/** `electron-vite dev` only: the dev server injects <style> tags (HMR). */
+export const forDevServer = (policy: string): string =>
+  policy.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")

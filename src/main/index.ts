@@ -28,6 +28,7 @@ import { desktopTouches } from './electron/desktopTouches'
 import { APP_ENTRY, APP_SCHEME, isOurPage, mimeType } from './electron/rendererProtocol'
 import { resolveRendererFile } from './electron/rendererProtocol'
 import { aboutText, appMenuTemplate } from './electron/appMenu'
+import { hideOnClose, trayLabel, trayStep } from './electron/trayState'
 import { findResource, processLayout } from './core/resourcePaths'
 import { aboutInfo } from './core/about'
 import { CSP_HEADER, forDevServer } from '../shared/csp'
@@ -47,6 +48,8 @@ protocol.registerSchemesAsPrivileged([
 
 let win: BrowserWindow | null = null
 let tray: Tray | null = null
+/** Local downloads running now (desktopTouches keeps it current). */
+let running = 0
 let quitting = false
 
 if (!app.requestSingleInstanceLock()) {
@@ -203,7 +206,7 @@ function createWindow(store: ElectronStore<StoreShape>): void {
   win.on('resize', saveBounds)
   win.on('move', saveBounds)
   win.on('close', (e) => {
-    if (quitting || !tray) return
+    if (!hideOnClose(running, quitting)) return
     // Downloads are running: keep them going in the tray rather than killing them.
     e.preventDefault()
     win?.hide()
@@ -219,29 +222,33 @@ function showWindow(): void {
   if (win.isMinimized()) win.restore()
   win.show()
   win.focus()
+  // Nothing running any more: with the window back, the tray has no job.
+  if (tray && trayStep(running, true, true) === 'destroy') {
+    tray.destroy()
+    tray = null
+  }
 }
 
 function updateTray(active: number, podpull: PodPullApp): void {
-  if (active > 0 && !tray) {
-    const icon = findResource('icon.png', processLayout(here))
-    tray = new Tray(icon ? nativeImage.createFromPath(icon) : nativeImage.createEmpty())
-    tray.setToolTip('PodPull — downloads running')
-    tray.on('click', () => showWindow())
-  }
-  if (!tray) return
-  if (active === 0 && !win?.isVisible()) {
-    tray.destroy()
+  running = active
+  const step = trayStep(active, tray !== null, win?.isVisible() ?? false)
+  if (step === 'none') return
+  if (step === 'destroy') {
+    tray?.destroy()
     tray = null
     return
   }
-  tray.setContextMenu(
+  if (step === 'create') {
+    const icon = findResource('icon.png', processLayout(here))
+    tray = new Tray(icon ? nativeImage.createFromPath(icon) : nativeImage.createEmpty())
+    tray.setToolTip('PodPull')
+    tray.on('click', () => showWindow())
+  }
+  tray?.setContextMenu(
     Menu.buildFromTemplate([
-      { label: `${active} download${active === 1 ? '' : 's'} running`, enabled: false },
+      { label: trayLabel(active), enabled: false },
       { label: 'Show PodPull', click: () => showWindow() },
-      {
-        label: 'Quit (pauses local downloads)',
-        click: () => quit(podpull)
-      }
+      { label: 'Quit (pauses local downloads)', click: () => quit(podpull) }
     ])
   )
 }

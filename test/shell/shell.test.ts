@@ -45,6 +45,27 @@ describe('Electron shell (built bundle, fake electron)', () => {
     await server.close()
   })
 
+  it('downloads that stop while the window is hidden leave the tray to bring it back', async () => {
+    const shell = await launchShell(OUT)
+    const server = await trayAppears(shell)
+    const win = shell.fake.windows()[0]!
+    win.show()
+    expect(win.userClose().prevented).toBe(true)
+    const snap = (await shell.invoke('getSnapshot')) as {
+      downloads: { id: string; targetId: string }[]
+    }
+    const { id, targetId } = snap.downloads[0]!
+    await shell.invoke('cancelDownload', { targetId, id })
+    const tray = shell.fake.trays()[0]!
+    await vi.waitFor(() => expect(tray.menu[0]?.label).toBe('No downloads running'))
+    expect(tray.destroyed).toBe(false)
+    tray.emit('click')
+    expect(win.isVisible()).toBe(true)
+    expect(tray.destroyed).toBe(true)
+    await shell.quit()
+    await server.close()
+  })
+
   it('with nothing running, closing the window closes it (no tray)', async () => {
     const shell = await launchShell(OUT)
     expect(shell.fake.windows()[0]!.userClose().prevented).toBe(false)

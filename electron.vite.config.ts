@@ -3,6 +3,10 @@ import { defineConfig } from 'electron-vite'
 import vue from '@vitejs/plugin-vue'
 import type { Plugin } from 'vite'
 import { CSP_META, forDevServer } from './src/shared/csp'
+import { writeTrayIcon } from './scripts/icons.mjs'
+
+// The tray icon is rendered from resources/icon.svg, the one icon source.
+const trayIcon: Plugin = { name: 'podpull-tray-icon', buildStart: () => writeTrayIcon() }
 
 // index.html's <meta> CSP is the one policy of src/shared/csp.ts (serve and the
 // app:// scheme send the same one as a header).
@@ -24,6 +28,7 @@ const devInlineStyles: Plugin = {
 // test/unit/cliBundle.test.ts checks the built output.
 export default defineConfig({
   main: {
+    plugins: [trayIcon],
     build: {
       // Bundle the pure-JS dependencies: one file loads far faster than
       // hundreds (CLI start-up ~0.45 s → see README). ssh2 (optional native

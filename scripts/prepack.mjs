@@ -6,9 +6,11 @@
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { writeAppIcons, writeTrayIcon } from './icons.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-await import('./icons.mjs')
+writeTrayIcon()
+writeAppIcons()
 
 if (!existsSync(join(root, 'resources', 'catalog.json'))) {
   writeFileSync(join(root, 'build', 'catalog.json'), '{"models": []}\n')

@@ -25,8 +25,13 @@ import { storeOptions, type StoreShape } from './settings/storeSchema'
 import { sealedTokenStore, type SecretBox } from './core/tokenStore'
 import { forwardEvents, registerIpcHandlers } from './electron/ipc'
 import { desktopTouches } from './electron/desktopTouches'
-import { APP_ENTRY, APP_SCHEME, isOurPage, mimeType } from './electron/rendererProtocol'
-import { resolveRendererFile } from './electron/rendererProtocol'
+import {
+  APP_ENTRY,
+  APP_SCHEME,
+  isOurPage,
+  mimeType,
+  resolveRendererFile
+} from './electron/rendererProtocol'
 import { aboutText, appMenuTemplate } from './electron/appMenu'
 import { hideOnClose, trayLabel, trayStep } from './electron/trayState'
 import { findResource, processLayout } from './core/resourcePaths'

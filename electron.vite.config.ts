@@ -2,13 +2,25 @@ import { resolve } from 'node:path'
 import { defineConfig } from 'electron-vite'
 import vue from '@vitejs/plugin-vue'
 import type { Plugin } from 'vite'
+import { CSP_META, forDevServer } from './src/shared/csp'
+import { writeTrayIcon } from './scripts/icons.mjs'
+
+// The tray icon is rendered from resources/icon.svg, the one icon source.
+const trayIcon: Plugin = { name: 'podpull-tray-icon', buildStart: () => writeTrayIcon() }
+
+// index.html's <meta> CSP is the one policy of src/shared/csp.ts (serve and the
+// app:// scheme send the same one as a header).
+const oneCsp: Plugin = {
+  name: 'podpull-csp',
+  transformIndexHtml: { order: 'pre', handler: (html) => html.replace('%PODPULL_CSP%', CSP_META) }
+}
 
 // The dev server injects <style> tags (HMR); the built app needs none, so only
 // `electron-vite dev` loosens the page's style-src.
 const devInlineStyles: Plugin = {
   name: 'podpull-dev-inline-styles',
   apply: 'serve',
-  transformIndexHtml: (html) => html.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+  transformIndexHtml: (html) => html.replace(CSP_META, forDevServer(CSP_META))
 }
 
 // Main builds two entries: the Electron shell (index) and the plain-Node CLI /
@@ -16,6 +28,7 @@ const devInlineStyles: Plugin = {
 // test/unit/cliBundle.test.ts checks the built output.
 export default defineConfig({
   main: {
+    plugins: [trayIcon],
     build: {
       // Bundle the pure-JS dependencies: one file loads far faster than
       // hundreds (CLI start-up ~0.45 s → see README). ssh2 (optional native
@@ -59,6 +72,6 @@ export default defineConfig({
       minify: true,
       rolldownOptions: { input: { index: resolve(__dirname, 'src/renderer/index.html') } }
     },
-    plugins: [vue(), devInlineStyles]
+    plugins: [vue(), oneCsp, devInlineStyles]
   }
 })

@@ -37,6 +37,8 @@ export default tseslint.config(
   {
     ignores: [
       'out/**',
+      'dist/**',
+      'build/**',
       'node_modules/**',
       'test-results/**',
       'playwright-report/**',

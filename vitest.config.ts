@@ -36,6 +36,18 @@ export default defineConfig({
         }
       },
       {
+        // The Electron shell on the built bundle (needs `npm run build` first).
+        test: {
+          name: 'shell',
+          include: ['test/shell/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          // electron-store imports 'electron': run it through vitest so the fake applies.
+          server: { deps: { inline: ['electron-store'] } }
+        }
+      },
+      {
         plugins: [vue()],
         test: {
           name: 'component',

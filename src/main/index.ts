@@ -12,9 +12,11 @@ import {
   session,
   shell,
   Tray,
-  nativeImage
+  nativeImage,
+  protocol
 } from 'electron'
 import { dirname, join } from 'node:path'
+import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import ElectronStore from 'electron-store'
 import { createApp, type PodPullApp } from './app'
@@ -22,15 +24,37 @@ import { appHome } from './settings/appHome'
 import { storeOptions, type StoreShape } from './settings/storeSchema'
 import { sealedTokenStore, type SecretBox } from './core/tokenStore'
 import { forwardEvents, registerIpcHandlers } from './electron/ipc'
-import { desktopTouches } from './core/desktopTouches'
+import { desktopTouches } from './electron/desktopTouches'
+import {
+  APP_ENTRY,
+  APP_SCHEME,
+  isOurPage,
+  mimeType,
+  resolveRendererFile
+} from './electron/rendererProtocol'
+import { aboutText, appMenuTemplate } from './electron/appMenu'
+import { hideOnClose, trayLabel, trayStep } from './electron/trayState'
+import { findResource, processLayout } from './core/resourcePaths'
+import { aboutInfo } from './core/about'
+import { CSP_HEADER, forDevServer } from '../shared/csp'
 
 const here = dirname(fileURLToPath(import.meta.url))
+const rendererDir = join(here, '../renderer')
 
-const CSP =
-  "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'"
+// A privileged scheme must be registered before 'ready' (Electron refuses later).
+// standard: relative URLs and an origin; secure: like https; corsEnabled: the
+// build's <script type="module" crossorigin> loads are CORS requests.
+protocol.registerSchemesAsPrivileged([
+  {
+    scheme: APP_SCHEME,
+    privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true }
+  }
+])
 
 let win: BrowserWindow | null = null
 let tray: Tray | null = null
+/** Local downloads running now (desktopTouches keeps it current). */
+let running = 0
 let quitting = false
 
 if (!app.requestSingleInstanceLock()) {
@@ -84,8 +108,10 @@ async function start(): Promise<void> {
       openFolder: async (path) => shell.showItemInFolder(path)
     }
   })
+  serveRenderer()
   lockDownSessions()
-  registerIpcHandlers(ipcMain, podpull.handlers, (e) => isOurPage(e.senderFrame?.url ?? ''))
+  Menu.setApplicationMenu(Menu.buildFromTemplate(appMenuTemplate(showAbout)))
+  registerIpcHandlers(ipcMain, podpull.handlers, (e) => trusted(e.senderFrame?.url ?? ''))
   forwardEvents(podpull.core, () => win?.webContents ?? null)
   desktopTouches(podpull.core, {
     notify: (title, body) => {
@@ -101,31 +127,55 @@ async function start(): Promise<void> {
   app.on('will-quit', (e) => {
     // Leave local downloads paused and resumable, not half-written.
     e.preventDefault()
-    podpull.dispose().finally(() => app.exit(0))
+    quit(podpull)
   })
   app.on('activate', () => showWindow())
 }
 
-function rendererUrl(): string {
-  return process.env.ELECTRON_RENDERER_URL ?? `file://${join(here, '../renderer/index.html')}`
+let exiting: Promise<void> | null = null
+/** Pauses local downloads, then exits; once, however many quit paths fire. */
+function quit(podpull: PodPullApp): void {
+  quitting = true
+  exiting ??= podpull
+    .dispose()
+    .catch((err) => console.error('PodPull: stopping downloads failed:', err))
+    .finally(() => app.exit(0))
 }
 
-function isOurPage(url: string): boolean {
-  const dev = process.env.ELECTRON_RENDERER_URL
-  if (dev) return url.startsWith(dev)
-  return url.startsWith(`file://${join(here, '../renderer/')}`)
+function rendererUrl(): string {
+  return process.env.ELECTRON_RENDERER_URL ?? APP_ENTRY
+}
+
+const trusted = (url: string): boolean => isOurPage(url, process.env.ELECTRON_RENDERER_URL)
+
+/** app://podpull/… serves files inside out/renderer only, with the one CSP. */
+function serveRenderer(): void {
+  protocol.handle(APP_SCHEME, async (req) => {
+    const file = resolveRendererFile(rendererDir, req.url)
+    const body = file ? await readFile(file).catch(() => null) : null
+    if (!file || !body) return new Response('Not found', { status: 404 })
+    return new Response(new Uint8Array(body), {
+      headers: { 'Content-Type': mimeType(file), 'Content-Security-Policy': CSP_HEADER }
+    })
+  })
+}
+
+function showAbout(): void {
+  void dialog.showMessageBox({ type: 'info', title: 'About PodPull', ...aboutText(aboutInfo()) })
 }
 
 function lockDownSessions(): void {
   session.defaultSession.webRequest.onHeadersReceived((details, cb) => {
-    cb({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } })
+    // Under `electron-vite dev` the page comes from the dev server, whose HMR needs inline styles.
+    const csp = process.env.ELECTRON_RENDERER_URL ? forDevServer(CSP_HEADER) : CSP_HEADER
+    cb({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [csp] } })
   })
   session.defaultSession.setPermissionRequestHandler((_wc, permission, cb) =>
     cb(permission === 'notifications')
   )
   app.on('web-contents-created', (_e, contents) => {
     contents.on('will-navigate', (e, url) => {
-      if (!isOurPage(url)) e.preventDefault()
+      if (!trusted(url)) e.preventDefault()
     })
     contents.setWindowOpenHandler(({ url }) => {
       // Links to model pages open in the user's browser, never inside the app.
@@ -161,7 +211,7 @@ function createWindow(store: ElectronStore<StoreShape>): void {
   win.on('resize', saveBounds)
   win.on('move', saveBounds)
   win.on('close', (e) => {
-    if (quitting || !tray) return
+    if (!hideOnClose(running, quitting)) return
     // Downloads are running: keep them going in the tray rather than killing them.
     e.preventDefault()
     win?.hide()
@@ -177,31 +227,33 @@ function showWindow(): void {
   if (win.isMinimized()) win.restore()
   win.show()
   win.focus()
+  // Nothing running any more: with the window back, the tray has no job.
+  if (tray && trayStep(running, true, true) === 'destroy') {
+    tray.destroy()
+    tray = null
+  }
 }
 
 function updateTray(active: number, podpull: PodPullApp): void {
-  if (active > 0 && !tray) {
-    tray = new Tray(nativeImage.createFromPath(join(here, '../../resources/icon.png')))
-    tray.setToolTip('PodPull — downloads running')
-    tray.on('click', () => showWindow())
-  }
-  if (!tray) return
-  if (active === 0 && !win?.isVisible()) {
-    tray.destroy()
+  running = active
+  const step = trayStep(active, tray !== null, win?.isVisible() ?? false)
+  if (step === 'none') return
+  if (step === 'destroy') {
+    tray?.destroy()
     tray = null
     return
   }
-  tray.setContextMenu(
+  if (step === 'create') {
+    const icon = findResource('icon.png', processLayout(here))
+    tray = new Tray(icon ? nativeImage.createFromPath(icon) : nativeImage.createEmpty())
+    tray.setToolTip('PodPull')
+    tray.on('click', () => showWindow())
+  }
+  tray?.setContextMenu(
     Menu.buildFromTemplate([
-      { label: `${active} download${active === 1 ? '' : 's'} running`, enabled: false },
+      { label: trayLabel(active), enabled: false },
       { label: 'Show PodPull', click: () => showWindow() },
-      {
-        label: 'Quit (pauses local downloads)',
-        click: () => {
-          quitting = true
-          void podpull.dispose().finally(() => app.exit(0))
-        }
-      }
+      { label: 'Quit (pauses local downloads)', click: () => quit(podpull) }
     ])
   )
 }

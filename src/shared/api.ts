@@ -150,7 +150,9 @@ export const apiArgs = {
   }),
   // Diagnostics: the archive always goes under PODPULL_HOME/diagnostics (the
   // dashboard may be a browser on another machine: it never names a path).
-  saveDiagnostics: z.object({}).strict()
+  saveDiagnostics: z.object({}).strict(),
+  // About (app menu and dashboard): versions and where settings and logs live.
+  getAbout: z.object({}).strict()
 } as const
 
 export type ApiMethod = keyof typeof apiArgs
@@ -180,6 +182,18 @@ export interface ApiResults {
   getTokenStatus: TokenStatus
   setToken: TokenStatus
   saveDiagnostics: { path: string }
+  getAbout: AboutInfo
+}
+
+/** Versions of every part (null where a part is absent, e.g. Electron under `podpull serve`). */
+export interface AboutInfo {
+  app: string
+  electron: string | null
+  node: string
+  chromium: string | null
+  helper: string | null
+  settingsFile: string
+  logsDir: string
 }
 
 /** Argument type of a method as a caller writes it (defaults may be omitted). */

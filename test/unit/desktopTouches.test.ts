@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { EventEmitter } from 'node:events'
-import { desktopTouches } from '../../src/main/core/desktopTouches'
+import { desktopTouches } from '../../src/main/electron/desktopTouches'
 import type { DownloadRecord, DownloadsChangedEvent } from '../../src/shared/types'
 
 const rec = (

@@ -8,6 +8,7 @@ import type { PodPullCore } from '../core/podpullCore'
 import { UserError } from '../errors'
 import { normalizeDownloadUrl } from '../sources/sourceUrls'
 import type { SourceServices } from './sourceServices'
+import { aboutInfo } from '../core/about'
 
 type TargetArgs = Parameters<ApiHandlers['addTarget']>[0]
 
@@ -140,6 +141,7 @@ export function createHandlers(
     saveDiagnostics: async () => {
       if (!diagnostics) throw new UserError('unsupported', 'Diagnostics are not available here.')
       return { path: await diagnostics() }
-    }
+    },
+    getAbout: async () => aboutInfo()
   }
 }

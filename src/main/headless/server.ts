@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { API_EVENTS, type ApiEvents, type ApiHandlers } from '../../shared/api'
 import { invokeMethod, toApiError } from '../api/dispatch'
+import { CSP_HEADER } from '../../shared/csp'
 
 import type { EventSource } from '../api/eventSource'
 
@@ -45,8 +46,7 @@ const MIME: Record<string, string> = {
 }
 
 const SECURITY_HEADERS = {
-  'Content-Security-Policy':
-    "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'",
+  'Content-Security-Policy': CSP_HEADER,
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
   'Cache-Control': 'no-store'

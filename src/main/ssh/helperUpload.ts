@@ -10,6 +10,7 @@ import type { SFTPWrapper, Stats } from 'ssh2'
 import { UserError } from '../errors'
 import { checkWorkspace, helperRemotePath, podpullDir } from './remotePath'
 import type { SshConnection } from './sshConnection'
+import { processLayout, resourceCandidates } from '../core/resourcePaths'
 
 export interface HelperFile {
   path: string
@@ -20,18 +21,13 @@ export interface HelperFile {
 
 const HELPER_REL = join('resources', 'helper', 'podpull_helper.py')
 
-/** Where the helper lives: beside the built bundle (out/main → ../../resources),
- *  in the source tree (src/main/ssh → ../../../resources), or in a packaged app. */
+/** Where the helper lives: PODPULL_HELPER, a packaged app's resources, beside
+ *  the built bundle or in the source tree (see core/resourcePaths.ts). */
 export function helperCandidates(here = dirname(fileURLToPath(import.meta.url))): string[] {
-  const list = [
-    process.env.PODPULL_HELPER,
-    join(here, '..', '..', HELPER_REL),
-    join(here, '..', '..', '..', HELPER_REL),
-    (process as { resourcesPath?: string }).resourcesPath &&
-      join((process as { resourcesPath?: string }).resourcesPath!, 'helper', 'podpull_helper.py'),
-    join(process.cwd(), HELPER_REL)
-  ]
-  return list.filter((p): p is string => typeof p === 'string' && p.length > 0)
+  return resourceCandidates(
+    'helper/podpull_helper.py',
+    processLayout(here, process.env.PODPULL_HELPER)
+  )
 }
 
 export function loadHelper(path = helperCandidates().find((p) => existsSync(p))): HelperFile {

@@ -116,7 +116,7 @@ async function attemptRun(
     file,
     size: info.size,
     initialBody: info.body,
-    fastUrl: info.url.protocol === 'http:' ? info.url : undefined,
+    fastUrl: info.url.protocol === 'http:' || info.url.protocol === 'https:' ? info.url : undefined,
     http: { auth: cfg.auth, authHint: cfg.authHint, headersTimeoutMs: cfg.stallTimeoutMs },
     stallTimeoutMs: cfg.stallTimeoutMs,
     maxAttempts: cfg.maxAttempts,

@@ -49,7 +49,7 @@ export interface TransferSetup {
   /** Hash in file order while writing (one connection from byte 0). */
   hashWhileWriting: boolean
   initialBody?: Readable
-  /** The probe's final `http:` URL, for the raw body path (undefined: undici only). */
+  /** The probe's final `http:`/`https:` URL, for the raw body path (undefined: undici only). */
   fastUrl?: URL
   http: FetchContext['http']
   stallTimeoutMs: number

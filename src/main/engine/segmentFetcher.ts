@@ -14,6 +14,7 @@ import {
   looksLikeHtml,
   refusal,
   RetryableError,
+  unreachable,
   type HttpOptions
 } from './httpClient'
 import { streamReader, type BodyReader } from './bodyReader'
@@ -214,7 +215,7 @@ async function rawOpen(
   const opts = { ...ctx.http, signal, range, ifRange: ctx.validator ?? undefined }
   const res = await rawGet(url, opts).catch((err: unknown) => {
     if (signal.aborted) throw err
-    throw new RetryableError(`Could not reach ${url.host}: ${describe(err)}`)
+    throw unreachable(url, err)
   })
   try {
     if (!usableRaw(res, url, ctx, opts)) {

@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import {
+  chmodSync,
   closeSync,
   mkdirSync,
   mkdtempSync,
@@ -59,6 +60,8 @@ export async function startNginx(perConnectionBps: number): Promise<Nginx> {
   const dir = mkdtempSync(join(tmpdir(), 'podpull-nginx-'))
   const root = join(dir, 'www')
   mkdirSync(root)
+  // Started as root, nginx's workers run as `nobody`: they must be able to read the files.
+  chmodSync(dir, 0o755)
   const cert = makeSelfSignedCert()
   const port = await freePort()
   const temp = ['client', 'proxy', 'fastcgi', 'uwsgi', 'scgi']

@@ -10,6 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startModelServer, type ModelServer, type ServedFile } from '../harness/modelServer'
 import { makeSelfSignedCert, type SelfSignedCert } from '../harness/selfSignedCert'
 import { assertBuilt, freshComfy, runCli } from '../support/cli'
+import { spawn } from 'node:child_process'
+import { mkdirSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { FAST, HELPER_PATH, readStatusFile } from '../conformance/helperDriver'
+import { PYTHON_FLAGS } from '../../src/main/ssh/helperClient'
 
 const MiB = 1024 * 1024
 let srv: ModelServer
@@ -106,4 +111,61 @@ describe('HTTPS downloads (raw TLS reader)', () => {
     expect(r.stderr).toMatch(/certificate of 127\.0\.0\.1:\d+ is not trusted/)
     expect(existsSync(r.path)).toBe(false)
   })
+})
+
+/** The pod helper's `start`, trusting the test certificate through SSL_CERT_FILE (its process only). */
+function helperStart(req: Record<string, unknown>): Promise<{ ok: boolean; id: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('python3', [...PYTHON_FLAGS, HELPER_PATH, 'start'], {
+      env: { ...process.env, SSL_CERT_FILE: cert.certPath },
+      stdio: ['pipe', 'pipe', 'inherit']
+    })
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    child.on('error', reject)
+    child.on('close', () => resolve(JSON.parse(out.split('\n')[0]!) as { ok: boolean; id: string }))
+    child.stdin.end(JSON.stringify(req))
+  })
+}
+
+describe('HTTPS downloads in the pod helper', () => {
+  it.each([1, 8])(
+    '%i connection(s) over TLS with drops: right bytes, sha256 checked',
+    async (c) => {
+      const f = srv.addFile(`/tls/helper-${c}.bin`, {
+        size: 24 * MiB,
+        seed: `helper${c}`,
+        dropAfterBytes: 5 * MiB,
+        dropTimes: 3
+      })
+      const workspace = mkdtempSync(join(tmpdir(), 'podpull-tls-helper-'))
+      bases.push(workspace)
+      const models = join(workspace, 'ComfyUI', 'models')
+      mkdirSync(join(models, 'checkpoints'), { recursive: true })
+      const a = await helperStart({
+        workspace,
+        models_dir: models,
+        url: f.url,
+        folder: 'checkpoints',
+        filename: 'model.bin',
+        connections: c,
+        sha256: f.sha256,
+        tokens: {},
+        ...FAST
+      })
+      expect(a.ok).toBe(true)
+      await expect
+        .poll(() => Object.values(readStatusFile(workspace)).find((e) => e.id === a.id)?.status, {
+          timeout: 50_000,
+          interval: 50
+        })
+        .toMatch(/completed|error/)
+      const entry = Object.values(readStatusFile(workspace)).find((e) => e.id === a.id)!
+      expect(entry.status, JSON.stringify(entry)).toBe('completed')
+      expect(sha(join(models, 'checkpoints', 'model.bin'))).toBe(f.sha256)
+      // One connection resumes where each drop left off. (With 8, the first
+      // whole-file answer overfills socket buffers before it is cut to its segment.)
+      if (c === 1) expect(srv.bytesServed(f.path)).toBeLessThanOrEqual(f.size * 1.05)
+    }
+  )
 })

@@ -60,7 +60,7 @@ export interface FetchContext {
   requestSpan: number
   /** A whole-file body from the probe, usable once by an attempt starting at byte 0. */
   takeInitialBody: () => Readable | undefined
-  /** Sequential single stream: bytes are hashed in file order as they are written. */
+  /** A single stream without ranges: bytes are hashed in file order as they are written (else frontierHash.ts). */
   hash?: { current: Hash; reset: () => void }
   onNetworkBytes: (n: number) => void
   onRetry: () => void

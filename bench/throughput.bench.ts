@@ -19,6 +19,8 @@ import { join, resolve } from 'node:path'
 import { startModelServer, type ModelServer } from '../test/harness/modelServer'
 import { startSshd, type SshdHarness } from '../test/harness/sshd'
 import { PYTHON_FLAGS } from '../src/main/ssh/helperClient'
+import { runDownload } from '../src/main/engine/download'
+import { startNginx } from './nginx'
 
 const ROOT = resolve(__dirname, '..')
 const CLI = join(ROOT, 'bin/podpull')
@@ -43,7 +45,7 @@ let srv: ModelServer
 let work: string
 
 beforeAll(async () => {
-  for (const bin of ['curl', 'aria2c']) {
+  for (const bin of ['curl', 'aria2c', 'nginx', 'openssl', '/usr/bin/time']) {
     if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0)
       throw new Error(`${bin} is missing: bench/run.sh installs it`)
   }
@@ -58,10 +60,30 @@ afterAll(async () => {
   printTable()
 })
 
-function run(
+interface RunOptions {
+  env?: NodeJS.ProcessEnv
+  input?: string
+  /** Count the process's CPU (user + sys) through /usr/bin/time (peakRss is then time's own). */
+  cpu?: boolean
+}
+
+async function run(
   cmd: string,
   args: string[],
-  opts: { env?: NodeJS.ProcessEnv; input?: string } = {}
+  opts: RunOptions = {}
+): Promise<{ code: number; seconds: number; peakRss: number; out: string; cpu: number }> {
+  if (!opts.cpu) return { ...(await spawnTimed(cmd, args, opts)), cpu: NaN }
+  const file = join(work, `cpu-${Date.now()}-${Math.random()}.txt`)
+  const r = await spawnTimed('/usr/bin/time', ['-f', '%U %S', '-o', file, cmd, ...args], opts)
+  const [user, sys] = readFileSync(file, 'utf8').trim().split('\n').pop()!.split(' ').map(Number)
+  rmSync(file, { force: true })
+  return { ...r, cpu: user! + sys! }
+}
+
+function spawnTimed(
+  cmd: string,
+  args: string[],
+  opts: RunOptions
 ): Promise<{ code: number; seconds: number; peakRss: number; out: string }> {
   const t0 = performance.now()
   const child = spawn(cmd, args, {
@@ -110,9 +132,14 @@ function freshComfy(name: string): { home: string; comfy: string; models: string
   return { home, comfy, models }
 }
 
-async function engineDownload(url: string, connections: number, label: string) {
+async function engineDownload(
+  url: string,
+  connections: number,
+  label: string,
+  more: { env?: NodeJS.ProcessEnv; cpu?: boolean; sha256?: string } = {}
+) {
   const { home, comfy, models } = freshComfy(label)
-  const env = { PODPULL_HOME: home }
+  const env = { PODPULL_HOME: home, ...more.env }
   const add = await run(CLI, ['targets', 'add-local', 'bench', '--comfyui', comfy], { env })
   if (add.code !== 0) throw new Error(add.out)
   const r = await run(
@@ -127,9 +154,10 @@ async function engineDownload(url: string, connections: number, label: string) {
       '--filename',
       'model.bin',
       '--connections',
-      String(connections)
+      String(connections),
+      ...(more.sha256 ? ['--sha256', more.sha256] : [])
     ],
-    { env }
+    { env, cpu: more.cpu }
   )
   if (r.code !== 0) throw new Error(`engine failed: ${r.out}`)
   const file = join(models, 'checkpoints', 'model.bin')
@@ -142,31 +170,36 @@ async function engineDownload(url: string, connections: number, label: string) {
   return { ...r, file, jobSeconds }
 }
 
-async function curl(url: string) {
+async function curl(url: string, extraArgs: string[] = []) {
   const file = join(work, 'curl.bin')
   rmSync(file, { force: true })
-  const r = await run('curl', ['-sS', '-f', '-o', file, url])
+  const r = await run('curl', ['-sS', '-f', ...extraArgs, '-o', file, url], { cpu: true })
   if (r.code !== 0) throw new Error(r.out)
   return { ...r, file }
 }
 
-async function aria2c(url: string) {
+async function aria2c(url: string, extraArgs: string[] = []) {
   const dir = join(work, 'aria')
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(dir)
-  const r = await run('aria2c', [
-    '-q',
-    '-x8',
-    '-s8',
-    '-k1M',
-    '--file-allocation=none',
-    '--allow-overwrite=true',
-    '-d',
-    dir,
-    '-o',
-    'aria.bin',
-    url
-  ])
+  const r = await run(
+    'aria2c',
+    [
+      ...extraArgs,
+      '-q',
+      '-x8',
+      '-s8',
+      '-k1M',
+      '--file-allocation=none',
+      '--allow-overwrite=true',
+      '-d',
+      dir,
+      '-o',
+      'aria.bin',
+      url
+    ],
+    { cpu: true }
+  )
   if (r.code !== 0) throw new Error(r.out)
   return { ...r, file: join(dir, 'aria.bin') }
 }
@@ -299,6 +332,100 @@ async function jobIdOf(home: string, env: NodeJS.ProcessEnv): Promise<string[]> 
   return [list[0]!.id]
 }
 
+interface HelperEntry {
+  id: string
+  status: string
+  error: string | null
+  timestamp: number
+  owner: { pid: number } | null
+}
+
+/** CPU seconds (user + sys, all threads) of a live process, from /proc. */
+function cpuOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(f[11]) + Number(f[12])) / 100 // utime, stime in USER_HZ ticks
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * One helper download, as on a pod: `start`, then the detached worker.
+ * Timed from before python starts to the completion time the helper wrote in
+ * its entry; the status file is read directly (no python per poll, so the
+ * polling costs the download almost nothing). CPU is the worker's, sampled
+ * from /proc every 20 ms until it exits (the short `start` process is not
+ * counted). `verifying` is the time from the first `verifying` state seen to
+ * completion (20 ms resolution).
+ */
+async function helperDownload(
+  ws: string,
+  models: string,
+  url: string,
+  connections: number,
+  name: string,
+  more: { env?: NodeJS.ProcessEnv; sha256?: string } = {}
+): Promise<{ seconds: number; file: string; cpu: number; verifySeconds: number }> {
+  const t0 = Date.now() / 1000
+  const req = {
+    workspace: ws,
+    models_dir: models,
+    url,
+    folder: 'checkpoints',
+    filename: name,
+    connections,
+    tokens: {},
+    ...(more.sha256 ? { sha256: more.sha256 } : {})
+  }
+  const s = await run('python3', [...PYTHON_FLAGS, HELPER, 'start'], {
+    input: JSON.stringify(req),
+    env: more.env
+  })
+  const id = (JSON.parse(s.out.trim().split('\n').pop()!) as { id: string }).id
+  let cpu = 0
+  let pid: number | undefined
+  let verifyingAt: number | undefined
+  for (;;) {
+    let entry: HelperEntry | undefined
+    try {
+      const all = JSON.parse(readFileSync(join(ws, '.download_status.json'), 'utf8')) as Record<
+        string,
+        HelperEntry
+      >
+      entry = Object.values(all).find((e) => e.id === id)
+    } catch {
+      // being replaced: read again
+    }
+    pid ??= entry?.owner?.pid
+    if (pid !== undefined) cpu = cpuOf(pid) ?? cpu
+    if (entry?.status === 'verifying') verifyingAt ??= Date.now() / 1000
+    if (entry?.status === 'completed') {
+      while (pid !== undefined && cpuOf(pid) !== undefined) {
+        cpu = cpuOf(pid) ?? cpu
+        await new Promise((r) => setTimeout(r, 20))
+      }
+      return {
+        seconds: entry.timestamp - t0,
+        file: join(models, 'checkpoints', name),
+        cpu,
+        verifySeconds: verifyingAt === undefined ? 0 : Math.max(0, entry.timestamp - verifyingAt)
+      }
+    }
+    if (entry?.status === 'error') throw new Error(`helper: ${entry.error}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+function helperWorkspace(name: string): { ws: string; models: string } {
+  const ws = join(work, name)
+  rmSync(ws, { recursive: true, force: true })
+  const models = join(ws, 'ComfyUI', 'models')
+  mkdirSync(join(models, 'checkpoints'), { recursive: true })
+  return { ws, models }
+}
+
 it('pod helper: one connection vs curl, eight vs aria2c, progress latency over sshd', async () => {
   const plain = srv.addFile('/bench/helper-plain.bin', { size: PLAIN / 2, seed: 'hp' })
   const thr = srv.addFile('/bench/helper-thr.bin', {
@@ -306,46 +433,9 @@ it('pod helper: one connection vs curl, eight vs aria2c, progress latency over s
     seed: 'ht',
     throttleBps: PER_CONN
   })
-  const ws = join(work, 'helper-ws')
-  const models = join(ws, 'ComfyUI', 'models')
-  mkdirSync(join(models, 'checkpoints'), { recursive: true })
-  const helper = async (url: string, connections: number, name: string) => {
-    // Timed from before python starts to the completion time the helper wrote
-    // in its entry: the status polling below adds no delay to the figure.
-    const t0 = Date.now() / 1000
-    const req = {
-      workspace: ws,
-      models_dir: models,
-      url,
-      folder: 'checkpoints',
-      filename: name,
-      connections,
-      tokens: {}
-    }
-    const s = await run('python3', [...PYTHON_FLAGS, HELPER, 'start'], {
-      input: JSON.stringify(req)
-    })
-    const id = (JSON.parse(s.out.trim().split('\n').pop()!) as { id: string }).id
-    for (;;) {
-      const st = await run('python3', [...PYTHON_FLAGS, HELPER, 'status'], {
-        input: JSON.stringify({ workspace: ws })
-      })
-      const entry = Object.values(
-        (
-          JSON.parse(st.out) as {
-            status: Record<
-              string,
-              { id: string; status: string; error: string | null; timestamp: number }
-            >
-          }
-        ).status
-      ).find((e) => e.id === id)
-      if (entry?.status === 'completed')
-        return { seconds: entry.timestamp - t0, file: join(models, 'checkpoints', name) }
-      if (entry?.status === 'error') throw new Error(`helper: ${entry.error}`)
-      await new Promise((r) => setTimeout(r, 100))
-    }
-  }
+  const { ws, models } = helperWorkspace('helper-ws')
+  const helper = (url: string, connections: number, name: string) =>
+    helperDownload(ws, models, url, connections, name)
   // As for the engine: take turns, sync before each, best of two.
   let c: Awaited<ReturnType<typeof curl>> | undefined
   let h1: Awaited<ReturnType<typeof helper>> | undefined
@@ -374,6 +464,121 @@ it('pod helper: one connection vs curl, eight vs aria2c, progress latency over s
   extra['helper / aria2c (8 conn, budget ≥ 1.0)'] = (h8m / am).toFixed(2)
   extra['pod progress latency over sshd (median, budget ≤ 1 s)'] = await podLatency()
 }, 900_000)
+
+const TLS_SIZE = Number(process.env.BENCH_TLS_GIB ?? 1) * GiB
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+
+it('HTTPS from nginx: engine and helper vs curl (1 conn) and aria2c -x8 (throttled), CPU per GiB', async () => {
+  const ngx = await startNginx(PER_CONN)
+  try {
+    const trust = { NODE_EXTRA_CA_CERTS: ngx.cert.certPath, SSL_CERT_FILE: ngx.cert.certPath }
+    const curlCa = ['--cacert', ngx.cert.certPath]
+    const ariaCa = [`--ca-certificate=${ngx.cert.certPath}`]
+    const f = ngx.addFile('tls-plain.bin', TLS_SIZE, 'tls')
+    const t = ngx.addFile('tls-thr.bin', THROTTLED, 'tlsthr')
+    const { ws, models } = helperWorkspace('tls-helper-ws')
+    type Best = { seconds: number; cpu: number }
+    const best: Record<string, Best> = {}
+    const keep = (k: string, r: Best) => {
+      if (!best[k] || r.seconds < best[k]!.seconds) best[k] = { seconds: r.seconds, cpu: r.cpu }
+    }
+    const cpuMin: Record<string, number> = {}
+    const keepCpu = (k: string, cpu: number) => (cpuMin[k] = Math.min(cpuMin[k] ?? Infinity, cpu))
+    // Turns, a sync before each, best of ROUNDS: the machine is shared.
+    for (let round = 0; round < ROUNDS; round++) {
+      spawnSync('sync')
+      const c = await curl(f.url, curlCa)
+      await check(c.file, f.sha256, 'curl over TLS')
+      keep('curl', c)
+      keepCpu('curl', c.cpu)
+      spawnSync('sync')
+      const e = await engineDownload(f.url, 1, `tls1-${round}`, { env: trust, cpu: true })
+      await check(e.file, f.sha256, 'engine over TLS')
+      keep('engine', e)
+      keepCpu('engine', e.cpu)
+      spawnSync('sync')
+      const h = await helperDownload(ws, models, f.url, 1, `tls-h1-${round}.bin`, { env: trust })
+      await check(h.file, f.sha256, 'helper over TLS')
+      keep('helper', h)
+      keepCpu('helper', h.cpu)
+    }
+    for (let round = 0; round < Math.min(ROUNDS, 2); round++) {
+      const a = await aria2c(t.throttledUrl, ariaCa)
+      await check(a.file, t.sha256, 'aria2c over TLS')
+      keep('aria2c', a)
+      keepCpu('aria2c', a.cpu)
+      const e = await engineDownload(t.throttledUrl, 8, `tls8-${round}`, { env: trust, cpu: true })
+      await check(e.file, t.sha256, 'engine -c 8 over TLS')
+      keep('engine8', e)
+      const h = await helperDownload(ws, models, t.throttledUrl, 8, `tls-h8-${round}.bin`, {
+        env: trust
+      })
+      await check(h.file, t.sha256, 'helper -c 8 over TLS')
+      keep('helper8', h)
+    }
+    const one = `HTTPS ${TLS_SIZE / GiB} GiB, 1 connection`
+    const eight = `HTTPS ${THROTTLED / MiB} MiB at ${PER_CONN / MiB} MiB/s per connection`
+    const cm = record(one, 'curl', best.curl!.seconds, TLS_SIZE)
+    const em = record(one, 'podpull CLI (whole process)', best.engine!.seconds, TLS_SIZE)
+    const hm = record(one, 'podpull helper', best.helper!.seconds, TLS_SIZE)
+    const am = record(eight, 'aria2c -x8 -s8', best.aria2c!.seconds, THROTTLED)
+    const e8 = record(eight, 'podpull CLI -c 8 (whole process)', best.engine8!.seconds, THROTTLED)
+    const h8 = record(eight, 'podpull helper -c 8', best.helper8!.seconds, THROTTLED)
+    extra['HTTPS engine / curl (1 conn, budget ≥ 0.95): whole CLI process'] = (em / cm).toFixed(2)
+    extra['HTTPS engine / aria2c (8 conn, budget ≥ 1.0): whole CLI process'] = (e8 / am).toFixed(2)
+    extra['HTTPS helper / curl (1 conn, budget ≥ 0.9)'] = (hm / cm).toFixed(2)
+    extra['HTTPS helper / aria2c (8 conn, budget ≥ 1.0)'] = (h8 / am).toFixed(2)
+    const perGiB = (k: string) => cpuMin[k]! / (TLS_SIZE / GiB)
+    const curlCpu = perGiB('curl')
+    for (const [k, who] of [
+      ['curl', 'curl'],
+      ['engine', 'podpull CLI (whole process)'],
+      ['helper', 'podpull helper (worker)']
+    ] as const)
+      extra[`HTTPS CPU s/GiB, 1 conn: ${who} (least of ${ROUNDS})`] =
+        `${perGiB(k).toFixed(2)}` +
+        (k === 'curl' ? '' : ` (${(perGiB(k) / curlCpu).toFixed(2)}× curl's, budget ≤ 1.5)`)
+    extra['HTTPS CPU s/GiB, aria2c -x8 (throttled)'] = (cpuMin.aria2c! / (THROTTLED / GiB)).toFixed(
+      2
+    )
+  } finally {
+    await ngx.close()
+  }
+}, 1_800_000)
+
+it('verify time after an 8 GiB download, 1 connection, sha256 given: engine and helper', async () => {
+  const size = BIG
+  const f = srv.addFile('/bench/verify.bin', { size, seed: 'verify' })
+  const dir = mkdtempSync(join(work, 'verify-'))
+  const finalPath = join(dir, 'verify.bin')
+  const states: { state: string; at: number }[] = []
+  const ctl = new AbortController()
+  const t0 = performance.now()
+  const res = await runDownload(
+    { id: 'b0b0b0b0b0b0b0b0', url: f.url, finalPath, connections: 1, sha256: f.sha256 },
+    {
+      signal: ctl.signal,
+      auth: () => undefined,
+      onProgress: (p) => {
+        if (states.at(-1)?.state !== p.state) states.push({ state: p.state, at: performance.now() })
+      }
+    }
+  )
+  const t1 = performance.now()
+  if (res.outcome !== 'completed' || res.sha256 !== f.sha256) throw new Error('engine: wrong bytes')
+  rmSync(finalPath, { force: true })
+  const verifyAt = states.find((s) => s.state === 'verifying')?.at ?? t1
+  const eDown = (verifyAt - t0) / 1000
+  const eVerify = (t1 - verifyAt) / 1000
+  extra[`verify time after ${size / GiB} GiB, 1 conn, engine (budget ≤ 10 % of the download)`] =
+    `${eVerify.toFixed(2)} s after ${eDown.toFixed(1)} s (${((eVerify / eDown) * 100).toFixed(1)} %)`
+  const { ws, models } = helperWorkspace('verify-helper-ws')
+  const h = await helperDownload(ws, models, f.url, 1, 'verify.bin', { sha256: f.sha256 })
+  rmSync(h.file, { force: true })
+  const hDown = h.seconds - h.verifySeconds
+  extra[`verify time after ${size / GiB} GiB, 1 conn, helper (budget ≤ 10 % of the download)`] =
+    `${h.verifySeconds.toFixed(2)} s after ${hDown.toFixed(1)} s (${((h.verifySeconds / hDown) * 100).toFixed(1)} %)`
+}, 1_800_000)
 
 /** Median time from a change of `downloaded` in the pod's status file to the
  *  client seeing it through the helper's watch over a real sshd. */

@@ -67,6 +67,7 @@ TOKEN_HINTS = {
 }
 COMFY_CANDIDATES = ("/workspace/ComfyUI", "/workspace/runpod-slim/ComfyUI", "/opt/ComfyUI")
 CHUNK = 1 << 20  # big reads: one syscall per MiB keeps up with curl on loopback
+BATCH_MAX_DELAY = 0.025  # s a batch of reads may gather before it is written
 SEGMENT_THRESHOLD = 16 << 20
 SYNC_EVERY = 5.0  # seconds between fdatasynced checkpoints (reboot-proof)
 MAX_REDIRECTS = 10
@@ -292,11 +293,13 @@ def free_bytes(path):
     return st.f_bavail * st.f_frsize
 
 
-def sha256_file(path, stop=None):
-    h = hashlib.sha256()
+def sha256_file(path, stop=None, h=None, pos=0):
+    """Hex SHA-256 of the file; with `h`, continues a hash of its first `pos` bytes."""
+    h = h or hashlib.sha256()
     buf = bytearray(CHUNK)
     mv = memoryview(buf)
     with open(path, "rb", buffering=0) as f:
+        f.seek(pos)
         while True:
             if stop is not None and stop.is_set():
                 raise Stopped()
@@ -305,6 +308,56 @@ def sha256_file(path, stop=None):
                 break
             h.update(mv[:n])
     return h.hexdigest()
+
+
+class FrontierHash(object):
+    """Hashes the .part in file order while it downloads: a thread reads (from
+    the page cache) the bytes below the lowest segment's frontier, which only
+    moves forward within one transfer. hashlib and os.pread release the GIL,
+    so it runs beside the connections, and the check after the download
+    reads only what is left (nothing, on one connection)."""
+
+    def __init__(self, path, frontier):
+        self.path = path
+        self.frontier = frontier
+        self.h = hashlib.sha256()
+        self.pos = 0
+        self.ended = threading.Event()
+        self.failed = False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        buf = bytearray(CHUNK)
+        mv = memoryview(buf)
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except OSError:
+            self.failed = True
+            return
+        try:
+            while True:
+                end = self.frontier()
+                if end - self.pos < CHUNK:
+                    if self.ended.wait(0.02):
+                        return  # the rest is hashed by whoever finishes
+                    continue
+                n = os.preadv(fd, [mv], self.pos)
+                if n <= 0:
+                    self.failed = True
+                    return
+                self.h.update(mv[:n])
+                self.pos += n
+        except OSError:
+            self.failed = True
+        finally:
+            os.close(fd)
+
+    def finish(self):
+        """Stops the thread; returns (hash, bytes hashed), or (None, 0) when it failed."""
+        self.ended.set()
+        self.thread.join()
+        return (None, 0) if self.failed else (self.h, self.pos)
 
 
 # ---------------------------------------------------------------- status file
@@ -699,6 +752,7 @@ class Download(object):
         self.fd = None
         self.created = now()
         self.recorded = 0  # bytes the sidecar on disk claims
+        self.hashed = (None, 0)  # (hash, bytes) of the .part's start, from FrontierHash
 
     # -- sidecar
 
@@ -892,7 +946,31 @@ class Download(object):
                 pass
             self.fd = None
 
+    def frontier(self):
+        """End of the gapless written prefix of the .part."""
+        pos = 0
+        with self.lock:
+            for seg in sorted(self.segments, key=lambda x: x["start"]):
+                if seg["start"] != pos:
+                    break
+                pos = seg["start"] + seg["done"]
+                if seg["done"] < seg["end"] - seg["start"]:
+                    break
+        return pos
+
     def transfer(self, first):
+        hasher = FrontierHash(self.part, self.frontier) if self.sha256 and self.size else None
+        self.hashed = (None, 0)
+        try:
+            self.transfer_segments(first)
+        except BaseException:
+            if hasher:
+                hasher.finish()  # a stopped or restarted transfer's hash is not kept
+            raise
+        if hasher:
+            self.hashed = hasher.finish()
+
+    def transfer_segments(self, first):
         threads = []
         self.errors = []
         for i, seg in enumerate(self.segments):
@@ -1031,19 +1109,19 @@ class Download(object):
         return conn, resp
 
     def read_into(self, resp, seg, mv, buf):
-        """Reads a known-length body straight into our buffer: readinto1 returns
-        as soon as data arrives, so stop and stall checks stay prompt."""
+        """Reads a known-length body straight into our buffer, a batch per
+        pwrite: over TLS each read returns one 16 KiB record, so the reads fill
+        the buffer back to back and the batch goes to disk (and progress) in one
+        write. Bytes read before a failure are written before it is raised."""
         fp = resp.fp
         progressed = False
         checked = seg["done"] > 0 or seg["start"] > 0
-        try:
-            while not self.stop.is_set():
-                want = seg["end"] - seg["start"] - seg["done"]
-                if want <= 0:
-                    break
-                n = fp.readinto1(mv[: min(CHUNK, want)])
-                if not n:
-                    break
+        while not self.stop.is_set():
+            want = seg["end"] - seg["start"] - seg["done"]
+            if want <= 0:
+                break
+            n, err, eof = self.fill(fp, mv, min(CHUNK, want))
+            if n:
                 if not checked:
                     checked = True
                     if looks_like_html(buf[:n]):
@@ -1054,11 +1132,29 @@ class Download(object):
                     self.fetched += n
                 progressed = True
                 seg["_progress_seen"] = True
-        except (OSError, http.client.HTTPException, ValueError, AttributeError) as e:
-            if isinstance(e, OSError) and e.errno == errno.ENOSPC:
-                raise disk_full(self.final)
-            raise HelperError("network", "The connection failed: %s." % describe(e), True)
+            if err is not None:
+                if isinstance(err, OSError) and err.errno == errno.ENOSPC:
+                    raise disk_full(self.final)
+                raise HelperError("network", "The connection failed: %s." % describe(err), True)
+            if eof:
+                break
         return progressed
+
+    def fill(self, fp, mv, limit):
+        """Reads up to `limit` bytes into mv, for at most BATCH_MAX_DELAY (what
+        a kill -9 can lose); returns (bytes, error, end of body). readinto1
+        returns as soon as data arrives, so stop checks stay prompt."""
+        n = 0
+        until = time.monotonic() + BATCH_MAX_DELAY
+        while n < limit and not self.stop.is_set() and (n == 0 or time.monotonic() < until):
+            try:
+                got = fp.readinto1(mv[n:limit])
+            except (OSError, http.client.HTTPException, ValueError, AttributeError) as e:
+                return n, e, False
+            if not got:
+                return n, None, True
+            n += got
+        return n, None, False
 
     def read_unsized(self, resp, seg):
         """No Content-Length (chunked): one stream, not resumable."""
@@ -1106,7 +1202,8 @@ class Download(object):
                 "checksum", "The file is %d bytes, the server said %d." % (actual, self.size)
             )
         if self.sha256:
-            got = sha256_file(self.part, self.stop)
+            h, pos = self.hashed
+            got = sha256_file(self.part, self.stop, h, pos if h else 0)
             if got != self.sha256:
                 self.discard_part()
                 raise HelperError(

@@ -10,6 +10,7 @@
 // Transfer faults (throttle, drop, stall, ranges, validators, headers) act on
 // whichever host sends the body.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 import { DEFAULT_SEED, contentOf, sha256Of } from './content'
 import { etagValue, ifRangeMatches, parseRange, type RangeAnswer } from './httpRange'
@@ -65,7 +66,7 @@ export interface RequestLog {
 }
 
 export interface ModelServer {
-  url: string // http://127.0.0.1:<port>
+  url: string // http://127.0.0.1:<port> (https: with the tls option)
   secondUrl: string // http://127.0.0.1:<port2> (the "other host": the CDN)
   addFile(path: string, opts: { size: number; seed?: string } & Faults): ServedFile
   setFaults(path: string, faults: Partial<Faults>): void
@@ -133,7 +134,12 @@ function listen(server: Server, port: number): Promise<number> {
 }
 
 export async function startModelServer(
-  opts: { port?: number; secondPort?: number } = {}
+  opts: {
+    port?: number
+    secondPort?: number
+    /** Serve HTTPS on both hosts with this key and certificate (see selfSignedCert.ts). */
+    tls?: { key: string; cert: string }
+  } = {}
 ): Promise<ModelServer> {
   const files = new Map<string, Entry>()
   const requests: RequestLog[] = []
@@ -280,7 +286,10 @@ export async function startModelServer(
   }
 
   const make = (host: Host): Server => {
-    const s = createServer({ requestTimeout: 0, keepAliveTimeout: 5000 }, handler(host))
+    const settings = { requestTimeout: 0, keepAliveTimeout: 5000 }
+    const s = opts.tls
+      ? createHttpsServer({ ...settings, ...opts.tls }, handler(host))
+      : createServer(settings, handler(host))
     s.on('connection', (sock) => {
       sockets.add(sock)
       sock.setNoDelay(true)
@@ -290,8 +299,9 @@ export async function startModelServer(
   }
   const primary = make('primary')
   const second = make('second')
-  urls.primary = `http://127.0.0.1:${await listen(primary, opts.port ?? 0)}`
-  urls.second = `http://127.0.0.1:${await listen(second, opts.secondPort ?? 0)}`
+  const scheme = opts.tls ? 'https' : 'http'
+  urls.primary = `${scheme}://127.0.0.1:${await listen(primary, opts.port ?? 0)}`
+  urls.second = `${scheme}://127.0.0.1:${await listen(second, opts.secondPort ?? 0)}`
 
   return {
     url: urls.primary,

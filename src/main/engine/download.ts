@@ -116,8 +116,9 @@ async function attemptRun(
     file,
     size: info.size,
     initialBody: info.body,
-    fastUrl: info.url.protocol === 'http:' ? info.url : undefined,
+    fastUrl: info.url.protocol === 'http:' || info.url.protocol === 'https:' ? info.url : undefined,
     http: { auth: cfg.auth, authHint: cfg.authHint, headersTimeoutMs: cfg.stallTimeoutMs },
+    shaExpected: expectedSha !== null,
     stallTimeoutMs: cfg.stallTimeoutMs,
     maxAttempts: cfg.maxAttempts,
     retryBaseMs: cfg.retryBaseMs,
@@ -153,7 +154,7 @@ async function attemptRun(
     outcome.size,
     info.size,
     expectedSha,
-    outcome.sha256,
+    await outcome.sha256.catch(() => null), // a failed hashing thread: hash the file instead
     cfg.signal
   )
   await rename(partPath(job.finalPath), job.finalPath)

@@ -134,8 +134,23 @@ async function send(url: URL, opts: HttpOptions): Promise<Dispatcher.ResponseDat
     })
   } catch (err) {
     if (opts.signal.aborted) throw err
-    throw new RetryableError(`Could not reach ${url.host}: ${describe(err)}`)
+    throw unreachable(url, err)
   }
+}
+
+/** OpenSSL's verdicts on a certificate chain: asking again cannot change them. */
+const CERT_ERRORS =
+  /^(ERR_TLS_CERT_ALTNAME_INVALID|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(GET_ISSUER_CERT|VERIFY_LEAF_SIGNATURE))/
+
+/** A connection that failed: worth another attempt, unless the server's certificate is not trusted. */
+export function unreachable(url: URL, err: unknown): Error {
+  const why = describe(err)
+  if (CERT_ERRORS.test(why))
+    return new EngineError(
+      'network',
+      `The HTTPS certificate of ${url.host} is not trusted (${why}): the download was not started from it.`
+    )
+  return new RetryableError(`Could not reach ${url.host}: ${why}`)
 }
 
 /** A short, secret-free reason for a network failure. */

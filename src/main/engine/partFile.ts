@@ -1,8 +1,8 @@
 // The `.part` file: opened once per run, written at positions (so segments
 // land at their own offsets in any order), synced before a durable sidecar.
-// Callback fs on a raw fd, not fs/promises' FileHandle: on the hot write path
-// the promise API costs measurably more CPU per call (Node 20).
-import { close, fdatasync, fstat, ftruncate, open, write, writeSync, writev } from 'node:fs'
+// Callback fs on a raw fd, not fs/promises' FileHandle; the hot path writes
+// synchronously (see writeSync).
+import { close, fdatasync, fstat, ftruncate, open, writeSync } from 'node:fs'
 import { promisify } from 'node:util'
 import { EngineError } from './types'
 
@@ -11,18 +11,6 @@ const closeP = promisify(close)
 const fstatP = promisify(fstat)
 const ftruncateP = promisify(ftruncate)
 const fdatasyncP = promisify(fdatasync)
-
-function writevP(fd: number, bufs: Buffer[], position: number): Promise<number> {
-  return new Promise((resolve, reject) =>
-    writev(fd, bufs, position, (err, n) => (err ? reject(err) : resolve(n)))
-  )
-}
-
-function writeP(fd: number, buf: Buffer, position: number): Promise<number> {
-  return new Promise((resolve, reject) =>
-    write(fd, buf, 0, buf.length, position, (err, n) => (err ? reject(err) : resolve(n)))
-  )
-}
 
 /**
  * Synchronous writes go to the kernel in slices of this size. Measured on the
@@ -53,30 +41,9 @@ export class PartFile {
     return file
   }
 
-  /** Writes the buffers back to back at `position` without joining them first (no extra copy). */
-  async writev(bufs: Buffer[], position: number): Promise<void> {
-    let written: number
-    try {
-      written = await writevP(this.fd, bufs, position)
-    } catch (err) {
-      throw writeError(err, this.path)
-    }
-    const total = bufs.reduce((n, b) => n + b.length, 0)
-    if (written < total) await this.write(Buffer.concat(bufs).subarray(written), position + written)
-  }
-
-  async write(buf: Buffer, position: number): Promise<void> {
-    let off = 0
-    try {
-      while (off < buf.length) off += await writeP(this.fd, buf.subarray(off), position + off)
-    } catch (err) {
-      throw writeError(err, this.path)
-    }
-  }
-
   /**
-   * Writes `buf[start, end)` at `position` before returning: for the raw HTTP
-   * path, whose read buffer is reused as soon as this returns. Into the page
+   * Writes `buf[start, end)` at `position` before returning: every body
+   * reader may reuse its buffer as soon as this returns. Into the page
    * cache this is cheaper than an async write plus a fresh buffer per read.
    */
   writeSync(buf: Buffer, start: number, end: number, position: number): void {

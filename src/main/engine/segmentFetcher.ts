@@ -1,8 +1,8 @@
 // Fetches one segment of the file into the `.part`, retrying with backoff
 // until it is complete: each attempt asks for the bytes still missing
-// (Range + If-Range), streams them to their offset in large positional
-// writes with one write in flight (backpressure: memory stays ~2 batches per
-// connection whatever the file size), and watches for stalls.
+// (Range + If-Range), opens one BodyReader (raw socket or undici), writes
+// what it reads synchronously at its offset (memory stays one read buffer
+// per connection whatever the file size), and watches for stalls.
 import type { Hash } from 'node:crypto'
 import type { Readable } from 'node:stream'
 import { backoffMs, seconds, sleep } from './backoff'
@@ -14,18 +14,15 @@ import {
   looksLikeHtml,
   refusal,
   RetryableError,
+  unreachable,
   type HttpOptions
 } from './httpClient'
+import { streamReader, type BodyReader } from './bodyReader'
 import type { PartFile } from './partFile'
 import { rawGet, type RawResponse } from './rawHttp'
 import { totalFromContentRange } from './remoteInfo'
 import type { Segment } from './segmentPlanner'
 import { EngineError } from './types'
-
-/** Bytes gathered before one write: fewer, larger syscalls. */
-const WRITE_BATCH = 1024 * 1024
-/** …but a slow link still gets its bytes to disk (and progress) this often. */
-const WRITE_MAX_DELAY_MS = 25
 
 /** The server no longer serves the same bytes (200 to a range, new validator or size). */
 export class RestartNeeded extends Error {
@@ -46,7 +43,7 @@ export interface FetchContext {
   rangesOk: boolean
   validator: string | null
   /**
-   * Shared by the connections: the `http:` URL the raw body path asks
+   * Shared by the connections: the `http:`/`https:` URL the raw body path asks
    * (the probe's final hop), undefined while only undici is to be used;
    * `off` once the server answered in a way the raw path does not speak.
    */
@@ -63,7 +60,7 @@ export interface FetchContext {
   requestSpan: number
   /** A whole-file body from the probe, usable once by an attempt starting at byte 0. */
   takeInitialBody: () => Readable | undefined
-  /** Sequential single stream: bytes are hashed in file order as they are written. */
+  /** A single stream without ranges: bytes are hashed in file order as they are written (else frontierHash.ts). */
   hash?: { current: Hash; reset: () => void }
   onNetworkBytes: (n: number) => void
   onRetry: () => void
@@ -133,15 +130,10 @@ async function attempt(seg: Segment, ctx: FetchContext, st: WorkerState): Promis
   const signal = AbortSignal.any([ctx.signal, reqCtl.signal])
   const stall = new StallWatch(ctx.stallTimeoutMs, reqCtl)
   try {
-    const initial = from === 0 ? ctx.takeInitialBody() : undefined
-    if (!initial && (await rawAttempt(seg, from, ctx, st, signal, stall))) return
-    const body = initial ?? (await open(st.requestEnd, from, ctx, signal))
-    // The probe's body was opened under another signal: a stall or a stop must still end it.
-    const end = (): void => void body.destroy(signal.reason as Error)
-    if (signal.aborted) end()
-    else signal.addEventListener('abort', end, { once: true })
+    stall.kick() // covers connect and head, like undici's headersTimeout
+    const body = await openBody(from, ctx, st, signal)
     stall.kick()
-    await streamBody(body, seg, ctx, st, stall)
+    await pumpToFile(body, seg, ctx, st, stall)
   } catch (err) {
     if (reqCtl.signal.reason instanceof StallError && !ctx.signal.aborted)
       throw reqCtl.signal.reason
@@ -153,19 +145,37 @@ async function attempt(seg: Segment, ctx: FetchContext, st: WorkerState): Promis
   }
 }
 
-async function open(requestEnd: number, from: number, ctx: FetchContext, signal: AbortSignal) {
+/**
+ * The body of the bytes still missing, positioned at `from`: the probe's
+ * whole-file answer when it can serve, else the raw reader (see rawHttp.ts),
+ * else undici, which handles every case the raw reader hands back.
+ */
+async function openBody(
+  from: number,
+  ctx: FetchContext,
+  st: WorkerState,
+  signal: AbortSignal
+): Promise<BodyReader> {
+  const initial = from === 0 ? ctx.takeInitialBody() : undefined
+  if (initial) return streamReader(initial, signal)
+  const raw = await rawOpen(from, ctx, st, signal)
+  if (raw) return raw
   const res = await get(ctx.url, {
     ...ctx.http,
     signal,
-    range: ctx.rangesOk ? { from, to: requestEnd - 1 } : undefined,
+    range: ctx.rangesOk ? { from, to: st.requestEnd - 1 } : undefined,
     ifRange: ctx.validator ?? undefined
   })
   // The next attempts may read the body raw again, from where the redirects lead now.
-  if (!ctx.fast.off && res.url.protocol === 'http:') ctx.fast.url = res.url
-  if (!ctx.rangesOk || sameBytes(res.status, res.headers, from, ctx)) return res.body
+  if (!ctx.fast.off && RAW_PROTOCOLS.has(res.url.protocol)) ctx.fast.url = res.url
+  if (!ctx.rangesOk || sameBytes(res.status, res.headers, from, ctx))
+    return streamReader(res.body, signal)
   res.body.destroy()
   throw restart(res.status)
 }
+
+/** What the raw reader speaks. */
+const RAW_PROTOCOLS = new Set(['http:', 'https:'])
 
 /** Whether an answer to a range request carries exactly the bytes asked for, of this file. */
 function sameBytes(
@@ -188,40 +198,36 @@ const restart = (status: number): RestartNeeded =>
   new RestartNeeded(`the server sent ${status} for a part of the file`)
 
 /**
- * One attempt over the raw HTTP path (see rawHttp.ts), when the URL is plain
- * `http:`. Returns false, having read nothing, when the answer needs undici
- * (redirect, chunked, a page, a signed URL gone stale): the caller then asks
- * again through httpClient.get(), which handles every case as before.
+ * The raw reader's answer, when the URL it asks is known. Undefined, having
+ * read nothing, when the answer needs undici (redirect, chunked, a page, a
+ * signed URL gone stale): the caller then asks again through
+ * httpClient.get(), which handles every case as before.
  */
-async function rawAttempt(
-  seg: Segment,
+async function rawOpen(
   from: number,
   ctx: FetchContext,
   st: WorkerState,
-  signal: AbortSignal,
-  stall: StallWatch
-): Promise<boolean> {
+  signal: AbortSignal
+): Promise<BodyReader | undefined> {
   const url = ctx.fast.url
-  if (!url || ctx.fast.off) return false
-  stall.kick() // covers connect and head, like undici's headersTimeout
+  if (!url || ctx.fast.off) return undefined
   const range = ctx.rangesOk ? { from, to: st.requestEnd - 1 } : undefined
   const opts = { ...ctx.http, signal, range, ifRange: ctx.validator ?? undefined }
   const res = await rawGet(url, opts).catch((err: unknown) => {
     if (signal.aborted) throw err
-    throw new RetryableError(`Could not reach ${url.host}: ${describe(err)}`)
+    throw unreachable(url, err)
   })
   try {
     if (!usableRaw(res, url, ctx, opts)) {
       res.close()
-      return false
+      return undefined
     }
     if (ctx.rangesOk && !sameBytes(res.status, res.headers, from, ctx)) throw restart(res.status)
   } catch (err) {
     res.close() // the connection is paused after the head: never leave it open
     throw err
   }
-  await pumpToFile(res, seg, ctx, st, stall)
-  return true
+  return res
 }
 
 /** A plain 2xx body with a length is read raw; refusals from the first URL are thrown as get() would. */
@@ -241,17 +247,19 @@ function usableRaw(res: RawResponse, url: URL, ctx: FetchContext, opts: HttpOpti
 }
 
 /**
- * Writes each slice where it belongs before the read buffer is reused, so
- * `done` (and the running hash) always cover exactly the bytes written.
+ * Writes each slice where it belongs before the reader may reuse its buffer,
+ * so `done` (and the running hash) always cover exactly the bytes written:
+ * bytes in hand are on disk even when the link breaks, and the retry asks
+ * only for what is really missing.
  */
 async function pumpToFile(
-  res: RawResponse,
+  body: BodyReader,
   seg: Segment,
   ctx: FetchContext,
   st: WorkerState,
   stall: StallWatch
 ): Promise<void> {
-  await res.pump((buf, start, end) => {
+  await body.pump((buf, start, end) => {
     stall.kick()
     ctx.onNetworkBytes(end - start)
     const pos = seg.start + seg.done
@@ -267,8 +275,10 @@ async function pumpToFile(
     }
     return seg.start + seg.done < requestLimit(seg, st)
   })
-  if (seg.start + seg.done < requestLimit(seg, st))
-    throw new RetryableError('the connection closed early')
+  if (seg.start + seg.done < requestLimit(seg, st)) {
+    if (ctx.size !== null) throw new RetryableError('the connection closed early')
+    seg.end = seg.start + seg.done // unknown size: the end of the stream is the end of the file
+  }
 }
 
 /** Where this request's bytes end: its span, or sooner when another connection took the tail. */
@@ -292,130 +302,4 @@ class StallWatch {
   stop(): void {
     clearTimeout(this.timer)
   }
-}
-
-async function streamBody(
-  body: Readable,
-  seg: Segment,
-  ctx: FetchContext,
-  st: WorkerState,
-  stall: StallWatch
-): Promise<void> {
-  const w = new BatchWriter(seg, ctx)
-  try {
-    for await (const raw of body) {
-      stall.kick()
-      const chunk = raw as Buffer
-      ctx.onNetworkBytes(chunk.length)
-      const pos = seg.start + st.received
-      if (pos === 0 && looksLikeHtml(chunk)) throw htmlError(new URL(ctx.url), ctx.http)
-      // The end can move down while we read: another connection took the tail.
-      const piece = chunk.length > seg.end - pos ? chunk.subarray(0, seg.end - pos) : chunk
-      st.received += piece.length
-      await w.add(piece, pos)
-      if (seg.start + st.received >= requestLimit(seg, st)) break
-    }
-  } finally {
-    // Bytes in hand are good bytes: write them even when the link broke, so
-    // the retry asks only for what is really missing.
-    await w.finish()
-    body.destroy()
-  }
-  if (seg.start + st.received < requestLimit(seg, st)) {
-    if (ctx.size !== null) throw new RetryableError('the connection closed early')
-    seg.end = seg.start + st.received // unknown size: the end of the stream is the end of the file
-  }
-}
-
-/** Writes in flight per connection: the reader keeps reading while the disk works. */
-const WRITES_IN_FLIGHT = 3
-
-interface PendingWrite {
-  written: Promise<void>
-  data: Buffer[]
-  end: number
-  finished: boolean
-}
-
-/**
- * Gathers chunks into big writes and keeps a few in flight; they are settled
- * in file order, so `done` (and the running hash) only ever cover a gapless
- * prefix of the segment that is really written.
- */
-class BatchWriter {
-  private parts: Buffer[] = []
-  private length = 0
-  private at = 0
-  private since = 0
-  private queue: PendingWrite[] = []
-
-  constructor(
-    private readonly seg: Segment,
-    private readonly ctx: FetchContext
-  ) {}
-
-  async add(piece: Buffer, pos: number): Promise<void> {
-    const now = Date.now()
-    if (this.length === 0) [this.at, this.since] = [pos, now]
-    this.parts.push(piece)
-    this.length += piece.length
-    if (this.length >= WRITE_BATCH || now - this.since >= WRITE_MAX_DELAY_MS) await this.flush()
-  }
-
-  private async flush(): Promise<void> {
-    if (this.length === 0) return
-    const pos = this.at
-    const data = clamp(this.parts, this.seg.end - pos)
-    this.parts = []
-    this.length = 0
-    if (data.length === 0) return
-    // Backpressure: past a few writes in flight, the reader waits for the disk.
-    if (this.queue.length >= WRITES_IN_FLIGHT) await this.settleOldest()
-    const end = pos + data.reduce((n, b) => n + b.length, 0)
-    const w: PendingWrite = { written: this.ctx.file.writev(data, pos), data, end, finished: false }
-    this.queue.push(w)
-    // Progress moves as soon as the disk has the bytes, not when the queue fills.
-    w.written.then(
-      () => {
-        w.finished = true
-        this.settleFinished()
-      },
-      () => undefined // observed in settleOldest
-    )
-  }
-
-  /** Counts the finished writes at the head of the queue, in file order. */
-  private settleFinished(): void {
-    const seg = this.seg
-    while (this.queue[0]?.finished) {
-      const w = this.queue.shift()!
-      for (const b of w.data) this.ctx.hash?.current.update(b)
-      seg.done = Math.min(seg.end - seg.start, Math.max(seg.done, w.end - seg.start))
-    }
-  }
-
-  private async settleOldest(): Promise<void> {
-    const w = this.queue[0]
-    if (!w) return
-    await w.written // throws the write's error
-    w.finished = true
-    this.settleFinished()
-  }
-
-  async finish(): Promise<void> {
-    await this.flush()
-    while (this.queue.length > 0) await this.settleOldest()
-  }
-}
-
-/** The first `room` bytes of `parts` (the segment's end may have moved down). */
-function clamp(parts: Buffer[], room: number): Buffer[] {
-  const out: Buffer[] = []
-  let left = Math.max(0, room)
-  for (const b of parts) {
-    if (left <= 0) break
-    out.push(b.length > left ? b.subarray(0, left) : b)
-    left -= b.length
-  }
-  return out
 }

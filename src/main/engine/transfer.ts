@@ -4,6 +4,7 @@
 // claiming bytes not written, tagged with the boot when not fdatasynced).
 import { createHash } from 'node:crypto'
 import type { Readable } from 'node:stream'
+import { FrontierHash, frontierOf } from './frontierHash'
 import { fetchSegment, type FetchContext, type WorkerState } from './segmentFetcher'
 import type { PartFile } from './partFile'
 import { doneBytes, remaining, splitLargest, type Segment } from './segmentPlanner'
@@ -48,8 +49,10 @@ export interface TransferSetup {
   sidecar?: Omit<Sidecar, 'segments' | 'updated'>
   /** Hash in file order while writing (one connection from byte 0). */
   hashWhileWriting: boolean
+  /** A SHA-256 is expected: with ranges and a known size, hash along the frontier (frontierHash.ts). */
+  shaExpected?: boolean
   initialBody?: Readable
-  /** The probe's final `http:` URL, for the raw body path (undefined: undici only). */
+  /** The probe's final `http:`/`https:` URL, for the raw body path (undefined: undici only). */
   fastUrl?: URL
   http: FetchContext['http']
   stallTimeoutMs: number
@@ -66,7 +69,9 @@ export interface TransferCounters {
 }
 
 export type TransferOutcome =
-  { kind: 'done'; size: number; sha256: string | null } | { kind: 'stopped'; reason: unknown }
+  /** sha256 settles once the hashing has caught up with the last bytes (the verify step). */
+  | { kind: 'done'; size: number; sha256: Promise<string | null> }
+  | { kind: 'stopped'; reason: unknown }
 
 export async function transfer(
   s: TransferSetup,
@@ -78,6 +83,12 @@ export async function transfer(
   if (signal.aborted) relay()
   signal.addEventListener('abort', relay, { once: true })
 
+  // Where ranges work the bytes of a position never change, so a worker can
+  // hash the written prefix from the file; otherwise the single stream is
+  // hashed as it is written (and restarted with it).
+  const frontier =
+    s.shaExpected && s.rangesOk && s.size !== null ? new FrontierHash(s.file.path) : undefined
+  const inline = s.hashWhileWriting && !frontier
   let hash = createHash('sha256')
   let initialBody = s.initialBody
   const busy = new Map<Segment, WorkerState>()
@@ -104,7 +115,7 @@ export async function transfer(
       initialBody = undefined
       return b
     },
-    hash: s.hashWhileWriting
+    hash: inline
       ? { current: hash, reset: () => void (hash = ctx.hash!.current = createHash('sha256')) }
       : undefined,
     onNetworkBytes: (n) => void (counters.bytesFetched += n),
@@ -112,7 +123,10 @@ export async function transfer(
   }
 
   const checkpoints = new Checkpointer(s)
-  const ticker = setInterval(() => void checkpoints.tick(), CHECKPOINT_TICK_MS)
+  const ticker = setInterval(() => {
+    checkpoints.tick()
+    frontier?.advance(frontierOf(s.segments))
+  }, CHECKPOINT_TICK_MS)
 
   const nextSegment = (): Segment | undefined => {
     const idle = s.segments.find((seg) => remaining(seg) > 0 && !busy.has(seg))
@@ -149,6 +163,9 @@ export async function transfer(
         })
       )
     )
+  } catch (err) {
+    frontier?.stop()
+    throw err
   } finally {
     clearInterval(ticker)
     signal.removeEventListener('abort', relay)
@@ -157,10 +174,14 @@ export async function transfer(
     if (signal.aborted || failure) await checkpoints.flush()
     else await checkpoints.running
   }
+  if (signal.aborted || failure) frontier?.stop()
   if (signal.aborted) return { kind: 'stopped', reason: signal.reason }
   if (failure) throw failure.err
   const size = s.size ?? s.segments[s.segments.length - 1]!.end
-  return { kind: 'done', size, sha256: s.hashWhileWriting ? hash.digest('hex') : null }
+  const sha256 = frontier
+    ? frontier.digest(size)
+    : Promise.resolve(inline ? hash.digest('hex') : null)
+  return { kind: 'done', size, sha256 }
 }
 
 /**

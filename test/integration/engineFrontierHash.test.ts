@@ -1,0 +1,112 @@
+// The SHA-256 computed while downloading (engine/frontierHash.ts): a worker
+// thread hashes the written prefix of the `.part` as the segments fill it, so
+// the check after the download needs no second read. These check that the
+// hash it produces is the file's, with several connections, work stealing,
+// drops, and a resume whose earlier bytes were written by another run.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startModelServer, type ModelServer } from '../harness/modelServer'
+import { fileSha, startEngine } from '../support/engine'
+import { FrontierHash, frontierOf } from '../../src/main/engine/frontierHash'
+import { EngineError } from '../../src/main/engine/types'
+
+const MiB = 1024 * 1024
+let srv: ModelServer
+const dirs: string[] = []
+let n = 0
+
+beforeAll(async () => {
+  srv = await startModelServer()
+})
+afterAll(() => srv.close())
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+})
+
+function newFile(size: number, faults: Parameters<ModelServer['addFile']>[1] = { size }) {
+  const f = srv.addFile(`/frontier/${++n}/model.safetensors`, { ...faults, size })
+  const dir = mkdtempSync(join(tmpdir(), 'engine-frontier-'))
+  dirs.push(dir)
+  return { f, finalPath: join(dir, 'model.safetensors') }
+}
+
+describe('hashing along the written frontier', () => {
+  it('frontierOf: the gapless written prefix, whatever the order of the segments', () => {
+    expect(
+      frontierOf([
+        { start: 40, end: 100, done: 60 },
+        { start: 0, end: 20, done: 20 },
+        { start: 20, end: 40, done: 5 }
+      ])
+    ).toBe(25)
+    expect(
+      frontierOf([
+        { start: 0, end: 10, done: 10 },
+        { start: 10, end: 30, done: 20 }
+      ])
+    ).toBe(30)
+    expect(frontierOf([{ start: 0, end: 10, done: 0 }])).toBe(0)
+  })
+
+  it('8 connections with drops: the streamed hash is the file hash and is checked', async () => {
+    const { f, finalPath } = newFile(24 * MiB, {
+      size: 0,
+      seed: 'frontier8',
+      dropAfterBytes: 2 * MiB,
+      dropTimes: 5
+    })
+    const res = await startEngine(
+      f,
+      finalPath,
+      { sha256: f.sha256, connections: 8 },
+      { segmentThreshold: MiB }
+    ).result
+    expect(res.outcome).toBe('completed')
+    expect(res.sha256).toBe(f.sha256)
+    expect(fileSha(finalPath)).toBe(f.sha256)
+  })
+
+  it('a wrong expected hash still fails with 8 connections, and the download is removed', async () => {
+    const { f, finalPath } = newFile(12 * MiB, { size: 0, seed: 'wrong8' })
+    const err = await startEngine(
+      f,
+      finalPath,
+      { sha256: 'ef'.repeat(32), connections: 8 },
+      { segmentThreshold: MiB }
+    ).result.catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(EngineError)
+    expect((err as EngineError).code).toBe('checksum')
+    expect(existsSync(finalPath)).toBe(false)
+    expect(existsSync(finalPath + '.part')).toBe(false)
+  })
+
+  it('a resumed download hashes the bytes the paused run wrote, too', async () => {
+    const { f, finalPath } = newFile(16 * MiB, { size: 0, seed: 'resume', throttleBps: 8 * MiB })
+    const first = startEngine(f, finalPath, { connections: 4 }, { segmentThreshold: MiB })
+    await expect
+      .poll(() => first.progress.at(-1)?.downloaded ?? 0, { timeout: 30_000 })
+      .toBeGreaterThanOrEqual(4 * MiB)
+    first.ctl.abort('pause')
+    expect((await first.result).outcome).toBe('paused')
+    srv.setFaults(f.path, { throttleBps: undefined })
+    const res = await startEngine(
+      f,
+      finalPath,
+      { sha256: f.sha256, connections: 4 },
+      { segmentThreshold: MiB }
+    ).result
+    expect(res.outcome).toBe('completed')
+    expect(res.sha256).toBe(f.sha256)
+    expect(fileSha(finalPath)).toBe(f.sha256)
+  })
+
+  it('FrontierHash alone: advancing in steps gives the hash of the whole file', async () => {
+    const { f, finalPath } = newFile(5 * MiB + 3, { size: 0, seed: 'alone' })
+    await startEngine(f, finalPath).result
+    const h = new FrontierHash(finalPath)
+    for (let end = 0; end < f.size; end += 1_234_567) h.advance(end)
+    expect(await h.digest(f.size)).toBe(f.sha256)
+  })
+})

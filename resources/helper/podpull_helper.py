@@ -80,19 +80,21 @@ def now():
 
 
 def strip_secrets(url):
+    """The URL to show, log and store: no credentials, no secret query values;
+    every other query part byte for byte (a ?flag stays ?flag), like the app's
+    stripSecrets. Requests always use the URL as given."""
     try:
         p = urllib.parse.urlsplit(url)
     except ValueError:
         return re.sub(r"//[^/@]*@", "//", url)
     netloc = p.netloc.rsplit("@", 1)[-1]
-    q = [
-        (k, v)
-        for k, v in urllib.parse.parse_qsl(p.query, keep_blank_values=True)
-        if k.lower() not in SECRET_PARAMS
+    kept = [
+        part
+        for part in p.query.split("&")
+        if part
+        and urllib.parse.unquote_plus(part.split("=", 1)[0]).lower() not in SECRET_PARAMS
     ]
-    return urllib.parse.urlunsplit(
-        (p.scheme, netloc, p.path, urllib.parse.urlencode(q), p.fragment)
-    )
+    return urllib.parse.urlunsplit((p.scheme, netloc, p.path, "&".join(kept), p.fragment))
 
 
 def host_port(parts):
@@ -145,6 +147,26 @@ def atomic_write_json(path, obj, sync=True):
     tmp = "%s.tmp-%d-%s" % (path, os.getpid(), os.urandom(4).hex())
     try:
         with open(tmp, "w") as f:
+            json.dump(obj, f, indent=1)
+            f.flush()
+            if sync:
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def write_private_json(path, obj, sync=True):
+    """atomic_write_json for a file only its owner may read (0600 from its
+    creation): the sidecar holds the link as given, signature and all."""
+    tmp = "%s.tmp-%d-%s" % (path, os.getpid(), os.urandom(4).hex())
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w") as f:
             json.dump(obj, f, indent=1)
             f.flush()
             if sync:
@@ -483,8 +505,7 @@ class Http(object):
     def check_status(self, resp, conn, host):
         s = resp.status
         if s in (200, 206):
-            ctype = (resp.getheader("Content-Type") or "").lower()
-            if ctype.startswith("text/html"):
+            if is_html_type(resp.getheader("Content-Type")):
                 conn.close()
                 raise self.html_error()
             return
@@ -515,8 +536,16 @@ class Http(object):
 
 
 def login_url(url):
+    """Login walls announce themselves in the redirect target (Civitai:
+    reason=download-auth); the same rule as the app's looksLikeLoginUrl."""
     p = urllib.parse.urlsplit(url)
-    return "reason=download-auth" in p.query or p.path.rstrip("/").endswith("/login")
+    reason = urllib.parse.parse_qs(p.query, keep_blank_values=True).get("reason") or [None]
+    return reason[0] == "download-auth" or re.search(r"/login/?$", p.path, re.I) is not None
+
+
+def is_html_type(content_type):
+    """text/html or application/xhtml+xml: the app's isHtmlType."""
+    return re.match(r"\s*(text/html|application/xhtml\+xml)", content_type or "", re.I) is not None
 
 
 def parse_retry_after(value):
@@ -533,7 +562,11 @@ def describe(e):
 
 
 def looks_like_html(first):
-    head = bytes(first[:64]).lstrip().lower()
+    """A body that starts like a web page (XHTML's <?xml prologue included), for
+    servers that mislabel their login pages; the app's looksLikeHtml."""
+    head = bytes(first[:256]).lstrip().lower()
+    if head.startswith(b"<?xml"):
+        return b"<html" in head or b"<!doctype html" in head
     return head.startswith(b"<!doctype") or head.startswith(b"<html")
 
 
@@ -598,7 +631,6 @@ class Download(object):
             not isinstance(sc, dict)
             or sc.get("version") != 1
             or sc.get("final_path") != self.final
-            or strip_secrets(sc.get("url") or "") != self.safe_url
             or not isinstance(sc.get("size"), int)
             or not strong_validator(sc.get("etag"), sc.get("last_modified"))
             or not os.path.exists(self.part)
@@ -635,12 +667,12 @@ class Download(object):
             self.recorded = sum(s["done"] for s in segs)
         if synced and self.fd is not None:
             os.fdatasync(self.fd)  # the sidecar never claims bytes not on disk
-        atomic_write_json(
+        write_private_json(
             self.sidecar_path,
             {
                 "version": 1,
                 "id": self.id,
-                "url": self.safe_url,
+                "url": self.url,  # as given: this 0600 file is where a resume finds it
                 "final_path": self.final,
                 "size": self.size,
                 "etag": self.etag,
@@ -701,7 +733,7 @@ class Download(object):
         self.last_modified = resp.getheader("Last-Modified")
         self.accepts_ranges = (resp.getheader("Accept-Ranges") or "").lower() == "bytes"
         self.check_space(self.size or 0)
-        self.fd = os.open(self.part, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+        self.fd = open_part(self.part, os.O_RDWR | os.O_CREAT | os.O_TRUNC)
         n = 1
         if self.size is not None:
             os.ftruncate(self.fd, self.size)  # sparse: segments write at their offsets
@@ -736,7 +768,7 @@ class Download(object):
             first = None
             if self.load_sidecar():
                 self.log("resuming from %d of %d bytes" % (self.downloaded(), self.size))
-                self.fd = os.open(self.part, os.O_RDWR)
+                self.fd = open_part(self.part, os.O_RDWR)
                 self.check_space(self.size - self.downloaded())
             else:
                 first = self.retrying(self.fresh)
@@ -997,6 +1029,18 @@ class Download(object):
             pass
 
 
+def open_part(path, flags):
+    """O_NOFOLLOW: a symlink planted at the .part's name is refused, never written through."""
+    try:
+        return os.open(path, flags | os.O_NOFOLLOW, 0o644)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise HelperError(
+                "unsafe-path", "%s is a symbolic link; PodPull will not write through it." % path
+            )
+        raise
+
+
 def segments_cover(segments, size):
     """Segments cover [0, size) in order, without gaps or overlaps, none overdone."""
     at = 0
@@ -1019,6 +1063,30 @@ def boot_id():
         except OSError:
             _boot.append(None)
     return _boot[0]
+
+
+KEEPS_PART = ("auth", "html", "network", "http")
+
+
+def format_bytes(n):
+    """The app's formatBytes (src/shared/format.ts): decimal units, one decimal."""
+    units = ("B", "KB", "MB", "GB", "TB")
+    v, u = float(n), 0
+    while v >= 1000 and u < len(units) - 1:
+        v /= 1000
+        u += 1
+    return "%d B" % round(v) if u == 0 else "%.1f %s" % (v, units[u])
+
+
+def kept_part_message(e, kept):
+    """The error, naming how to go on from the kept .part (the app's keptPartError)."""
+    if e.code not in KEEPS_PART:
+        return e.message
+    if e.code in ("auth", "html"):
+        fix = "The link expired or needs a token: paste a fresh link to continue from %s."
+    else:
+        fix = "The partial download is kept: resume, or paste a fresh link, to continue from %s."
+    return "%s %s" % (e.message, fix % format_bytes(kept))
 
 
 def disk_full(final):
@@ -1227,13 +1295,16 @@ class Worker(object):
         except HelperError as e:
             if dl.stop_reason is not None:
                 return self.stopped()
-            if e.code in ("checksum", "html", "auth") or not dl.resumable():
+            # Only a failed checksum (or a .part nothing can resume) is discarded:
+            # an expired link or a flaky network says nothing about the bytes we have.
+            if e.code == "checksum" or not dl.resumable():
                 dl.close_fd()
                 dl.discard_part()
             else:
                 if dl.fd is not None:
                     dl.try_save_sidecar()  # keep what we have: a resume picks it up
                 dl.close_fd()
+                e.message = kept_part_message(e, dl.downloaded())
             self.log("error (%s): %s" % (e.code, e.message))
             f = self.progress_fields()
             f.update(speed=0, eta=None, speed_mb=0, eta_minutes=None)
@@ -1372,13 +1443,16 @@ def cmd_probe(req):
     }
 
 
-def check_start_request(req):
-    url = need(req, "url")
+def check_url(url):
     p = urllib.parse.urlsplit(url)
     if p.scheme not in ("http", "https") or not p.hostname:
         raise HelperError("bad-request", "Only http:// and https:// links can be downloaded.")
     if re.search(r"[\x00-\x20\x7f]", url):
         raise HelperError("bad-request", "The link contains spaces or control characters.")
+
+
+def check_start_request(req):
+    check_url(need(req, "url"))
     need(req, "models_dir")
     if not os.path.isabs(req["models_dir"]):
         raise HelperError("bad-request", "The models folder must be an absolute path.")
@@ -1508,9 +1582,15 @@ def cmd_resume(req):
     if e.get("status") == "completed":
         return {"id": job_id, "outcome": "already-present", "path": key}
     folder = e.get("folder") or ""
-    sc = read_json(key + ".part.json") or {}
+    if req.get("url") is not None:
+        check_url(need(req, "url"))
+    try:
+        check_stored_destination(key, req.get("models_dir"))
+    except HelperError as err:
+        refuse_entry(status, key, err)
+        raise
     r = {
-        "url": e.get("url") or sc.get("url"),
+        "url": resume_url(req, key, e),
         "sha256": e.get("sha256"),
         "connections": e.get("connections") or 1,
         "tokens": req.get("tokens") or {},
@@ -1534,6 +1614,57 @@ def cmd_resume(req):
     clear_control(ws, job_id)
     spawn_worker(ws, status, r, job_id, key, entry)
     return {"id": job_id, "outcome": "started", "path": key}
+
+
+def resume_url(req, key, e):
+    """A fresh link when given; else the link as given, from the 0600 sidecar,
+    when it is the entry's (the status file only has it without its secrets)."""
+    if req.get("url"):
+        return req["url"]
+    sc = read_json(key + ".part.json")
+    kept = sc.get("url") if isinstance(sc, dict) else None
+    if isinstance(kept, str) and strip_secrets(kept) == e.get("url"):
+        return kept
+    return e.get("url") or kept
+
+
+def check_stored_destination(key, models_dir):
+    """A path read back from the status file is a claim, not a fact: it must be
+    a plain absolute path whose folder's realpath is itself (no symlink
+    components) inside the models folder, with no symlink at the final name,
+    the .part or its sidecar."""
+
+    def refuse(why):
+        return HelperError("unsafe-path", "%s %s; PodPull will not write there." % (key, why))
+
+    if not isinstance(key, str) or not os.path.isabs(key) or os.path.normpath(key) != key:
+        raise refuse("is not a plain absolute path")
+    folder = os.path.dirname(key)
+    if os.path.realpath(folder) != folder or not os.path.isdir(folder):
+        raise refuse("goes through a symbolic link or a missing folder")
+    if models_dir is not None:
+        root = os.path.realpath(models_dir)
+        if not folder.startswith(root.rstrip("/") + "/"):
+            raise refuse("is outside the models folder")
+    for p in (key, key + ".part", key + ".part.json"):
+        if os.path.islink(p):
+            raise refuse("has a symbolic link at %s" % os.path.basename(p))
+
+
+def refuse_entry(status, key, err):
+    """The escaping entry becomes an error; nothing is written at its path."""
+
+    def fn(data):
+        cur = data.get(key)
+        if isinstance(cur, dict):
+            cur = dict(cur)
+            cur.update(
+                status="error", error=err.message, error_code=err.code, owner=None,
+                speed=0, eta=None, resumable=False, interrupted=False,
+            )
+            put_entry(data, key, cur)
+
+    status.update(fn)
 
 
 def stop_job(req, word):

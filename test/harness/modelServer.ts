@@ -5,7 +5,7 @@
 // host (another port) standing in for the CDN a download redirects to.
 //
 // Gatekeeping faults (failStatus, forbidden, requireToken, htmlLogin,
-// authRedirect, redirectToSecond) act on the primary host only: the second
+// authRedirect, redirectToSecond, requireQuery, expireAfterBytes) act on the primary host only: the second
 // host is the CDN behind a signed redirect and serves without a token.
 // Transfer faults (throttle, drop, stall, ranges, validators, headers) act on
 // whichever host sends the body.
@@ -38,6 +38,12 @@ export interface Faults {
   retryAfter?: number // Retry-After seconds with failStatus
   noContentLength?: boolean // chunked, no Content-Length
   contentType?: string // default application/octet-stream
+  /** A presigned link (S3 / R2 / GCS / Azure SAS): 403 unless every named query
+   *  parameter is present with exactly this value. */
+  requireQuery?: Record<string, string>
+  /** The link expires after this many body bytes of the file (both hosts): the
+   *  response that crosses it is cut there, every later request gets 403. */
+  expireAfterBytes?: number
 }
 
 export interface ServedFile {
@@ -105,6 +111,12 @@ function rawHeader(v: string): string {
 /** Logs and files are keyed by path alone: a query string doesn't matter. */
 const pathOnly = (pathOrUrl: string): string => new URL(pathOrUrl, 'http://x').pathname
 
+/** Every wanted parameter present in the request's query with exactly that value. */
+function queryMatches(reqUrl: string, want: Record<string, string>): boolean {
+  const q = new URL(reqUrl, 'http://x').searchParams
+  return Object.entries(want).every(([k, v]) => q.get(k) === v)
+}
+
 function listen(server: Server, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject)
@@ -152,6 +164,10 @@ export async function startModelServer(
       return true
     }
     if (f.forbidden) return (json(res, log, 403, 'Forbidden'), true)
+    if (f.expireAfterBytes !== undefined && e.bytes >= f.expireAfterBytes)
+      return (json(res, log, 403, 'Request has expired'), true)
+    if (f.requireQuery && !queryMatches(req.url ?? '', f.requireQuery))
+      return (json(res, log, 403, 'SignatureDoesNotMatch'), true)
     const tokenOk =
       f.requireToken !== undefined && req.headers.authorization === `Bearer ${f.requireToken}`
     if (f.htmlLogin && !tokenOk) return (loginPage(res, log), true)
@@ -214,6 +230,10 @@ export async function startModelServer(
     if (dropsNow) {
       e.dropsSoFar++
       limit = f.dropAfterBytes!
+      after = 'drop'
+    }
+    if (f.expireAfterBytes !== undefined && e.bytes + limit > f.expireAfterBytes) {
+      limit = Math.max(0, f.expireAfterBytes - e.bytes)
       after = 'drop'
     }
     const stallAt = f.stall ? 0 : f.stallAfterBytes

@@ -610,6 +610,7 @@ class Download(object):
         self.http = Http(self.url, req.get("tokens"), req.get("token_hosts"), self.stall)
         self.stop = threading.Event()
         self.stop_reason = None
+        self.open_conns = set()  # connections now reading: interrupt() unblocks them
         self.lock = threading.Lock()
         self.segments = []
         self.size = None
@@ -806,6 +807,20 @@ class Download(object):
         self.log("retry in %.2fs: %s" % (delay, e.message))
         return self.stop.wait(min(delay, 60.0))
 
+    def interrupt(self, reason):
+        """Stops the transfer now: a read blocked on a stalled server would
+        otherwise keep a pause waiting for the whole stall timeout."""
+        if self.stop_reason is None:
+            self.stop_reason = reason
+        self.stop.set()
+        with self.lock:
+            conns = list(self.open_conns)
+        for conn in conns:
+            try:
+                conn.sock.shutdown(socket.SHUT_RDWR)
+            except (OSError, AttributeError):
+                pass
+
     def close_fd(self):
         if self.fd is not None:
             try:
@@ -886,6 +901,10 @@ class Download(object):
                     first = None
                 else:
                     conn, resp = self.open_range(seg)
+                with self.lock:
+                    self.open_conns.add(conn)
+                if self.stop.is_set():
+                    return
                 if self.size is None:
                     self.read_unsized(resp, seg)
                     return
@@ -909,6 +928,8 @@ class Download(object):
                     return
             finally:
                 if conn is not None:
+                    with self.lock:
+                        self.open_conns.discard(conn)
                     conn.close()
 
     def open_range(self, seg):
@@ -1263,13 +1284,11 @@ class Worker(object):
             return
         if word in ("pause", "cancel"):
             self.dl.stop_reason = word
-            self.dl.stop.set()
+            self.dl.interrupt(word)
 
     def on_signal(self, signum, _frame):
         self.check_control()
-        if self.dl.stop_reason is None:
-            self.dl.stop_reason = "pause"
-        self.dl.stop.set()
+        self.dl.interrupt("pause")
 
     def catch_signals(self):
         # Before our pid is published: a pause must never meet the default SIGTERM.

@@ -41,8 +41,9 @@ export interface Faults {
   /** A presigned link (S3 / R2 / GCS / Azure SAS): 403 unless every named query
    *  parameter is present with exactly this value. */
   requireQuery?: Record<string, string>
-  /** The link expires after this many body bytes of the file (both hosts): the
-   *  response that crosses it is cut there, every later request gets 403. */
+  /** The link expires after this many body bytes of the file (all connections
+   *  together, counted from when the fault is set): the response that crosses
+   *  it is cut there, every later request gets 403. */
   expireAfterBytes?: number
 }
 
@@ -92,6 +93,7 @@ interface Entry {
   failsSoFar: number // requests answered with failStatus since it was set
   dropsSoFar: number // responses dropped since dropAfterBytes/dropTimes were set
   bytes: number // body bytes written, both hosts
+  expireLeft?: number // expireAfterBytes: body bytes still allowed before the link expires
 }
 
 type Host = RequestLog['host']
@@ -164,7 +166,7 @@ export async function startModelServer(
       return true
     }
     if (f.forbidden) return (json(res, log, 403, 'Forbidden'), true)
-    if (f.expireAfterBytes !== undefined && e.bytes >= f.expireAfterBytes)
+    if (f.expireAfterBytes !== undefined && (e.expireLeft ?? 0) <= 0)
       return (json(res, log, 403, 'Request has expired'), true)
     if (f.requireQuery && !queryMatches(req.url ?? '', f.requireQuery))
       return (json(res, log, 403, 'SignatureDoesNotMatch'), true)
@@ -232,9 +234,14 @@ export async function startModelServer(
       limit = f.dropAfterBytes!
       after = 'drop'
     }
-    if (f.expireAfterBytes !== undefined && e.bytes + limit > f.expireAfterBytes) {
-      limit = Math.max(0, f.expireAfterBytes - e.bytes)
-      after = 'drop'
+    if (f.expireAfterBytes !== undefined) {
+      // Shared by every connection: together they get no more than the link allows.
+      const left = e.expireLeft ?? 0
+      if (left < limit) {
+        limit = left
+        after = 'drop'
+      }
+      e.expireLeft = left - limit
     }
     const stallAt = f.stall ? 0 : f.stallAfterBytes
     if (stallAt !== undefined && stallAt < limit) {
@@ -303,6 +310,7 @@ export async function startModelServer(
         throw new Error(`File size must be a whole number of bytes ≥ 0, got ${size}`)
       checkFaults(path, faults)
       const entry: Entry = { path, size, seed, faults, failsSoFar: 0, dropsSoFar: 0, bytes: 0 }
+      entry.expireLeft = faults.expireAfterBytes
       for (const k of Object.keys(faults) as (keyof Faults)[])
         if (faults[k] === undefined) delete faults[k]
       files.set(path, entry)
@@ -328,6 +336,7 @@ export async function startModelServer(
       e.faults = next as Faults
       if ('failStatus' in faults || 'failTimes' in faults) e.failsSoFar = 0
       if ('dropAfterBytes' in faults || 'dropTimes' in faults) e.dropsSoFar = 0
+      if ('expireAfterBytes' in faults) e.expireLeft = faults.expireAfterBytes
     },
     requestsFor: (path) => requests.filter((r) => r.path === pathOnly(path)),
     bytesServed: (path) => files.get(pathOnly(path))?.bytes ?? 0,

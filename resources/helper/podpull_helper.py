@@ -813,9 +813,8 @@ class Download(object):
         if self.stop_reason is None:
             self.stop_reason = reason
         self.stop.set()
-        with self.lock:
-            conns = list(self.open_conns)
-        for conn in conns:
+        # No lock: this runs in a signal handler, maybe while this thread holds it.
+        for conn in list(self.open_conns):
             try:
                 conn.sock.shutdown(socket.SHUT_RDWR)
             except (OSError, AttributeError):

@@ -428,16 +428,16 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     const [path, e] = this.entry(id)
     if (isActive(e)) throw this.busy(e)
     if (e.status === 'completed') throw new UserError('bad-state', 'This download has finished.')
-    await this.checkStillContained(path, e)
     const j: Job = job ?? { id, path, overwrite: false, attemptsBefore: 0, queued: false }
-    j.attemptsBefore = retry ? e.attempts : e.attempts - 1
-    if (link) j.link = link
     this.jobs.set(id, j)
-    j.queued = true // claimed below: nobody else may queue it meanwhile
-    const again = requeued(e, this.store.owner(), this.store.now(), retry)
-    const next = link ? { ...again, url: link.shown, source: sourceOf(link.shown) } : again
+    j.queued = true // checked and claimed below: nobody else may queue it meanwhile
     let claimed
     try {
+      await this.checkStillContained(path, e)
+      j.attemptsBefore = retry ? e.attempts : e.attempts - 1
+      if (link) j.link = link
+      const again = requeued(e, this.store.owner(), this.store.now(), retry)
+      const next = link ? { ...again, url: link.shown, source: sourceOf(link.shown) } : again
       claimed = await this.store.claim(path, next, { urgent: true, running: true })
     } finally {
       j.queued = false

@@ -101,19 +101,21 @@ def now():
 
 
 def strip_secrets(url):
+    """The URL to show, log and store: no credentials, no secret query values;
+    every other query part byte for byte (a ?flag stays ?flag), like the app's
+    stripSecrets. Requests always use the URL as given."""
     try:
         p = urllib.parse.urlsplit(url)
     except ValueError:
         return re.sub(r"//[^/@]*@", "//", url)
     netloc = p.netloc.rsplit("@", 1)[-1]
-    q = [
-        (k, v)
-        for k, v in urllib.parse.parse_qsl(p.query, keep_blank_values=True)
-        if k.lower() not in SECRET_PARAMS
+    kept = [
+        part
+        for part in p.query.split("&")
+        if part
+        and urllib.parse.unquote_plus(part.split("=", 1)[0]).lower() not in SECRET_PARAMS
     ]
-    return urllib.parse.urlunsplit(
-        (p.scheme, netloc, p.path, urllib.parse.urlencode(q), p.fragment)
-    )
+    return urllib.parse.urlunsplit((p.scheme, netloc, p.path, "&".join(kept), p.fragment))
 
 
 def host_port(parts):
@@ -186,6 +188,26 @@ def atomic_write_json(path, obj, sync=True):
     tmp = "%s.tmp-%d-%s" % (path, os.getpid(), os.urandom(4).hex())
     try:
         with open(tmp, "w") as f:
+            json.dump(obj, f, indent=1)
+            f.flush()
+            if sync:
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def write_private_json(path, obj, sync=True):
+    """atomic_write_json for a file only its owner may read (0600 from its
+    creation): the sidecar holds the link as given, signature and all."""
+    tmp = "%s.tmp-%d-%s" % (path, os.getpid(), os.urandom(4).hex())
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w") as f:
             json.dump(obj, f, indent=1)
             f.flush()
             if sync:
@@ -645,8 +667,7 @@ class Http(object):
     def check_status(self, resp, conn, host):
         s = resp.status
         if s in (200, 206):
-            ctype = (resp.getheader("Content-Type") or "").lower()
-            if ctype.startswith("text/html"):
+            if is_html_type(resp.getheader("Content-Type")):
                 conn.close()
                 raise self.html_error()
             return
@@ -677,8 +698,16 @@ class Http(object):
 
 
 def login_url(url):
+    """Login walls announce themselves in the redirect target (Civitai:
+    reason=download-auth); the same rule as the app's looksLikeLoginUrl."""
     p = urllib.parse.urlsplit(url)
-    return "reason=download-auth" in p.query or p.path.rstrip("/").endswith("/login")
+    reason = urllib.parse.parse_qs(p.query, keep_blank_values=True).get("reason") or [None]
+    return reason[0] == "download-auth" or re.search(r"/login/?$", p.path, re.I) is not None
+
+
+def is_html_type(content_type):
+    """text/html or application/xhtml+xml: the app's isHtmlType."""
+    return re.match(r"\s*(text/html|application/xhtml\+xml)", content_type or "", re.I) is not None
 
 
 def parse_retry_after(value):
@@ -695,7 +724,11 @@ def describe(e):
 
 
 def looks_like_html(first):
-    head = bytes(first[:64]).lstrip().lower()
+    """A body that starts like a web page (XHTML's <?xml prologue included), for
+    servers that mislabel their login pages; the app's looksLikeHtml."""
+    head = bytes(first[:256]).lstrip().lower()
+    if head.startswith(b"<?xml"):
+        return b"<html" in head or b"<!doctype html" in head
     return head.startswith(b"<!doctype") or head.startswith(b"<html")
 
 
@@ -738,8 +771,8 @@ class Download(object):
         self.retry_base = float(req.get("retry_base_s") or 1.0)
         self.http = Http(self.url, req.get("tokens"), req.get("token_hosts"), self.stall)
         self.stop = threading.Event()
-        self.live = set()  # connections being read: cut on stop, so a silent server can't delay it
         self.stop_reason = None
+        self.open_conns = set()  # connections now reading: interrupt() unblocks them
         self.lock = threading.Lock()
         self.segments = []
         self.size = None
@@ -762,7 +795,6 @@ class Download(object):
             not isinstance(sc, dict)
             or sc.get("version") != 1
             or sc.get("final_path") != self.final
-            or strip_secrets(sc.get("url") or "") != self.safe_url
             or not isinstance(sc.get("size"), int)
             or not strong_validator(sc.get("etag"), sc.get("last_modified"))
             or not os.path.exists(self.part)
@@ -799,12 +831,12 @@ class Download(object):
             self.recorded = sum(s["done"] for s in segs)
         if synced and self.fd is not None:
             os.fdatasync(self.fd)  # the sidecar never claims bytes not on disk
-        atomic_write_json(
+        write_private_json(
             self.sidecar_path,
             {
                 "version": 1,
                 "id": self.id,
-                "url": self.safe_url,
+                "url": self.url,  # as given: this 0600 file is where a resume finds it
                 "final_path": self.final,
                 "size": self.size,
                 "etag": self.etag,
@@ -865,7 +897,7 @@ class Download(object):
         self.last_modified = resp.getheader("Last-Modified")
         self.accepts_ranges = (resp.getheader("Accept-Ranges") or "").lower() == "bytes"
         self.check_space(self.size or 0)
-        self.fd = os.open(self.part, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+        self.fd = open_part(self.part, os.O_RDWR | os.O_CREAT | os.O_TRUNC)
         n = 1
         if self.size is not None:
             os.ftruncate(self.fd, self.size)  # sparse: segments write at their offsets
@@ -900,7 +932,7 @@ class Download(object):
             first = None
             if self.load_sidecar():
                 self.log("resuming from %d of %d bytes" % (self.downloaded(), self.size))
-                self.fd = os.open(self.part, os.O_RDWR)
+                self.fd = open_part(self.part, os.O_RDWR)
                 self.check_space(self.size - self.downloaded())
             else:
                 first = self.retrying(self.fresh)
@@ -937,6 +969,14 @@ class Download(object):
             delay = min(30.0, self.retry_base * (2 ** (failures - 1)))
         self.log("retry in %.2fs: %s" % (delay, e.message))
         return self.stop.wait(min(delay, 60.0))
+
+    def interrupt(self, reason):
+        """Stops the transfer now: a read blocked on a stalled server would
+        otherwise keep a pause waiting for the whole stall timeout."""
+        if self.stop_reason is None:
+            self.stop_reason = reason
+        self.stop.set()
+        self.cut_connections()
 
     def close_fd(self):
         if self.fd is not None:
@@ -1045,7 +1085,9 @@ class Download(object):
                 else:
                     conn, resp = self.open_range(seg)
                 with self.lock:
-                    self.live.add(conn)
+                    self.open_conns.add(conn)
+                if self.stop.is_set():
+                    return
                 if self.size is None:
                     self.read_unsized(resp, seg)
                     return
@@ -1070,15 +1112,14 @@ class Download(object):
             finally:
                 if conn is not None:
                     with self.lock:
-                        self.live.discard(conn)
+                        self.open_conns.discard(conn)
                     conn.close()
 
     def cut_connections(self):
         """Unblocks segment threads waiting on a server that sends nothing (a
         pause or cancel must not wait for the stall timeout)."""
-        with self.lock:
-            conns = list(self.live)
-        for conn in conns:
+        # No lock: interrupt() runs in a signal handler, maybe while this thread holds it.
+        for conn in list(self.open_conns):
             try:
                 conn.sock.shutdown(socket.SHUT_RDWR)
             except (OSError, AttributeError):
@@ -1221,6 +1262,18 @@ class Download(object):
             pass
 
 
+def open_part(path, flags):
+    """O_NOFOLLOW: a symlink planted at the .part's name is refused, never written through."""
+    try:
+        return os.open(path, flags | os.O_NOFOLLOW, 0o644)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise HelperError(
+                "unsafe-path", "%s is a symbolic link; PodPull will not write through it." % path
+            )
+        raise
+
+
 def segments_cover(segments, size):
     """Segments cover [0, size) in order, without gaps or overlaps, none overdone."""
     at = 0
@@ -1243,6 +1296,30 @@ def boot_id():
         except OSError:
             _boot.append(None)
     return _boot[0]
+
+
+KEEPS_PART = ("auth", "html", "network", "http")
+
+
+def format_bytes(n):
+    """The app's formatBytes (src/shared/format.ts): decimal units, one decimal."""
+    units = ("B", "KB", "MB", "GB", "TB")
+    v, u = float(n), 0
+    while v >= 1000 and u < len(units) - 1:
+        v /= 1000
+        u += 1
+    return "%d B" % round(v) if u == 0 else "%.1f %s" % (v, units[u])
+
+
+def kept_part_message(e, kept):
+    """The error, naming how to go on from the kept .part (the app's keptPartError)."""
+    if e.code not in KEEPS_PART:
+        return e.message
+    if e.code in ("auth", "html"):
+        fix = "The link expired or needs a token: paste a fresh link to continue from %s."
+    else:
+        fix = "The partial download is kept: resume, or paste a fresh link, to continue from %s."
+    return "%s %s" % (e.message, fix % format_bytes(kept))
 
 
 def disk_full(final):
@@ -1419,13 +1496,11 @@ class Worker(object):
             return
         if word in ("pause", "cancel"):
             self.dl.stop_reason = word
-            self.dl.stop.set()
+            self.dl.interrupt(word)
 
     def on_signal(self, signum, _frame):
         self.check_control()
-        if self.dl.stop_reason is None:
-            self.dl.stop_reason = "pause"
-        self.dl.stop.set()
+        self.dl.interrupt("pause")
 
     def catch_signals(self):
         # Before our pid is published: a pause must never meet the default SIGTERM.
@@ -1451,13 +1526,16 @@ class Worker(object):
         except HelperError as e:
             if dl.stop_reason is not None:
                 return self.stopped()
-            if e.code in ("checksum", "html", "auth") or not dl.resumable():
+            # Only a failed checksum (or a .part nothing can resume) is discarded:
+            # an expired link or a flaky network says nothing about the bytes we have.
+            if e.code == "checksum" or not dl.resumable():
                 dl.close_fd()
                 dl.discard_part()
             else:
                 if dl.fd is not None:
                     dl.try_save_sidecar()  # keep what we have: a resume picks it up
                 dl.close_fd()
+                e.message = kept_part_message(e, dl.downloaded())
             self.log("error (%s): %s" % (e.code, e.message))
             f = self.progress_fields()
             f.update(speed=0, eta=None, speed_mb=0, eta_minutes=None)
@@ -1596,13 +1674,16 @@ def cmd_probe(req):
     }
 
 
-def check_start_request(req):
-    url = need(req, "url")
+def check_url(url):
     p = urllib.parse.urlsplit(url)
     if p.scheme not in ("http", "https") or not p.hostname:
         raise HelperError("bad-request", "Only http:// and https:// links can be downloaded.")
     if re.search(r"[\x00-\x20\x7f]", url):
         raise HelperError("bad-request", "The link contains spaces or control characters.")
+
+
+def check_start_request(req):
+    check_url(need(req, "url"))
     need(req, "models_dir")
     if not os.path.isabs(req["models_dir"]):
         raise HelperError("bad-request", "The models folder must be an absolute path.")
@@ -1732,9 +1813,15 @@ def cmd_resume(req):
     if e.get("status") == "completed":
         return {"id": job_id, "outcome": "already-present", "path": key}
     folder = e.get("folder") or ""
-    sc = read_json(key + ".part.json") or {}
+    if req.get("url") is not None:
+        check_url(need(req, "url"))
+    try:
+        check_stored_destination(key, req.get("models_dir"))
+    except HelperError as err:
+        refuse_entry(status, key, err)
+        raise
     r = {
-        "url": e.get("url") or sc.get("url"),
+        "url": resume_url(req, key, e),
         "sha256": e.get("sha256"),
         "connections": e.get("connections") or 1,
         "tokens": req.get("tokens") or {},
@@ -1758,6 +1845,57 @@ def cmd_resume(req):
     clear_control(ws, job_id)
     spawn_worker(ws, status, r, job_id, key, entry)
     return {"id": job_id, "outcome": "started", "path": key}
+
+
+def resume_url(req, key, e):
+    """A fresh link when given; else the link as given, from the 0600 sidecar,
+    when it is the entry's (the status file only has it without its secrets)."""
+    if req.get("url"):
+        return req["url"]
+    sc = read_json(key + ".part.json")
+    kept = sc.get("url") if isinstance(sc, dict) else None
+    if isinstance(kept, str) and strip_secrets(kept) == e.get("url"):
+        return kept
+    return e.get("url") or kept
+
+
+def check_stored_destination(key, models_dir):
+    """A path read back from the status file is a claim, not a fact: it must be
+    a plain absolute path whose folder's realpath is itself (no symlink
+    components) inside the models folder, with no symlink at the final name,
+    the .part or its sidecar."""
+
+    def refuse(why):
+        return HelperError("unsafe-path", "%s %s; PodPull will not write there." % (key, why))
+
+    if not isinstance(key, str) or not os.path.isabs(key) or os.path.normpath(key) != key:
+        raise refuse("is not a plain absolute path")
+    folder = os.path.dirname(key)
+    if os.path.realpath(folder) != folder or not os.path.isdir(folder):
+        raise refuse("goes through a symbolic link or a missing folder")
+    if models_dir is not None:
+        root = os.path.realpath(models_dir)
+        if not folder.startswith(root.rstrip("/") + "/"):
+            raise refuse("is outside the models folder")
+    for p in (key, key + ".part", key + ".part.json"):
+        if os.path.islink(p):
+            raise refuse("has a symbolic link at %s" % os.path.basename(p))
+
+
+def refuse_entry(status, key, err):
+    """The escaping entry becomes an error; nothing is written at its path."""
+
+    def fn(data):
+        cur = data.get(key)
+        if isinstance(cur, dict):
+            cur = dict(cur)
+            cur.update(
+                status="error", error=err.message, error_code=err.code, owner=None,
+                speed=0, eta=None, resumable=False, interrupted=False,
+            )
+            put_entry(data, key, cur)
+
+    status.update(fn)
 
 
 def stop_job(req, word):

@@ -319,11 +319,14 @@ function buildProgram(): Command {
 
   for (const verb of ['pause', 'resume', 'cancel'] as const) {
     const cmd = program.command(`${verb} <id>`).requiredOption('--target <name>', 'target name')
-    if (verb === 'resume') cmd.option('--detach', 'return at once')
-    cmd.action(async (id: string, o: { target: string; detach?: boolean }) => {
+    if (verb === 'resume')
+      cmd
+        .option('--detach', 'return at once')
+        .option('--url <fresh-url>', 'continue with a fresh link to the same file')
+    cmd.action(async (id: string, o: { target: string; detach?: boolean; url?: string }) => {
       const info = await openTarget(o.target)
       const method = `${verb}Download` as const
-      await call(method, { targetId: info.id, id })
+      await call(method, { targetId: info.id, id, ...(o.url !== undefined ? { url: o.url } : {}) })
       if (verb === 'resume' && !o.detach) {
         process.exitCode = finish(await followJob(info.id, id))
         return

@@ -112,7 +112,8 @@ export const apiArgs = {
   previewDownload: z.object({ url: httpUrl, targetId: id.optional() }),
   startDownload: startDownloadArgs,
   pauseDownload: jobRef,
-  resumeDownload: jobRef,
+  /** `url`: continue with a fresh link to the same file (signed links expire). */
+  resumeDownload: jobRef.extend({ url: httpUrl.optional() }),
   cancelDownload: jobRef,
   retryDownload: jobRef,
   removeDownload: jobRef,

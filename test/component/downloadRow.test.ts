@@ -21,10 +21,10 @@ describe('download row', () => {
     ['queued', ['pause', 'cancel', 'copy']],
     ['starting', ['pause', 'cancel', 'copy']],
     ['downloading', ['pause', 'cancel', 'copy']],
-    ['paused', ['resume', 'cancel', 'copy']],
+    ['paused', ['resume', 'relink', 'cancel', 'copy']],
     ['verifying', ['cancel', 'copy']],
     ['completed', ['copy', 'remove']],
-    ['error', ['retry', 'copy', 'remove']],
+    ['error', ['retry', 'relink', 'copy', 'remove']],
     ['cancelled', ['retry', 'copy', 'remove']]
   ])('in state %s offers %j', (state, expected) => {
     const w = row(state)

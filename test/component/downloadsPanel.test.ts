@@ -118,6 +118,37 @@ describe('downloads panel', () => {
     expect(fake.calls.at(-1)?.a).toEqual({ targetId: undefined })
   })
 
+  it('continues a failed download with a new link, checked before it is sent', async () => {
+    const fake = fakeBridge(twoTargets())
+    let fail = true
+    fake.answer('resumeDownload', () => {
+      if (fail) throw apiError('auth', 'The server refused the download (403).')
+    })
+    w = await mountWith(DownloadsPanel, fake)
+    await w.get('[data-testid="download-bad"] [data-testid="relink"]').trigger('click')
+    const dialog = () => w!.get('[data-testid="fresh-link-dialog"]')
+    expect(dialog().text()).toContain('Paste a fresh link to bad.safetensors')
+    await w.get('[data-testid="fresh-link-url"]').setValue('not a link')
+    const submit = () => w!.get('[data-testid="fresh-link-dialog"] form').trigger('submit')
+    await submit()
+    expect(w.get('[data-testid="fresh-link-error"]').text()).toMatch(/http\(s\) link/)
+    expect(fake.calls.some((c) => c.m === 'resumeDownload')).toBe(false)
+    const fresh = 'https://cdn.example/m.safetensors?X-Amz-Signature=new'
+    await w.get('[data-testid="fresh-link-url"]').setValue(`  ${fresh} `)
+    await submit()
+    await flushPromises()
+    // Main's answer is shown in the dialog, which stays open to try another link.
+    expect(w.get('[data-testid="fresh-link-error"]').text()).toContain('403')
+    fail = false
+    await submit()
+    await flushPromises()
+    expect(fake.calls.filter((c) => c.m === 'resumeDownload').map((c) => c.a)).toEqual([
+      { targetId: 't1', id: 'bad', url: fresh },
+      { targetId: 't1', id: 'bad', url: fresh }
+    ])
+    expect(w.find('[data-testid="fresh-link-dialog"]').exists()).toBe(false)
+  })
+
   it('rows follow events: a completed download moves down, a removed one goes', async () => {
     const fake = fakeBridge(twoTargets())
     w = await mountWith(DownloadsPanel, fake)

@@ -101,9 +101,44 @@ export function helperStartRequest(req: DriverRequest): Record<string, unknown> 
   }
 }
 
+const ENDED = ['completed', 'error', 'paused', 'cancelled']
+
+function resultOf(e: StatusEntry, path: string): DriverResult {
+  return {
+    state: e.status as DriverResult['state'],
+    path,
+    ...(e.error_code ? { code: e.error_code } : {}),
+    ...(e.error ? { error: e.error } : {})
+  }
+}
+
 export function localHelperDriver(): ConformanceDriver {
   return {
     name: 'helper (local python3)',
+    async start(req) {
+      const a = await runHelper('start', helperStartRequest(req))
+      if (!a.ok) throw new Error(`start refused: ${a.error}`)
+      return { id: a.id as string, path: a.path as string }
+    },
+    async pause(req, id) {
+      const a = await runHelper('pause', { workspace: req.workspace, id })
+      if (!a.ok) throw new Error(`pause refused: ${a.error}`)
+      await waitForState(req.workspace, id, ['paused'])
+    },
+    async resume(req, id, url) {
+      const path = entryById(req.workspace, id)?.[0] ?? ''
+      const a = await runHelper('resume', {
+        workspace: req.workspace,
+        id,
+        models_dir: req.modelsDir,
+        ...(url !== undefined ? { url } : {}),
+        tokens: req.tokens ?? {},
+        token_hosts: req.tokenHosts ?? {},
+        ...FAST
+      })
+      if (!a.ok) return { state: 'error', code: a.code, error: a.error, path }
+      return resultOf(await waitForState(req.workspace, id, ENDED), path)
+    },
     async run(req: DriverRequest): Promise<DriverResult> {
       const a = await runHelper('start', helperStartRequest(req))
       if (!a.ok) return { state: 'error', code: a.code, error: a.error }

@@ -20,7 +20,7 @@
 // file and a fresh models folder + workspace for every scenario.
 import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
-import { writeFileSync } from 'node:fs'
+import { renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -59,6 +59,13 @@ export interface ConformanceDriver {
   name: string
   /** Runs one download to its end (see the header). */
   run(req: DriverRequest): Promise<DriverResult>
+  /** Starts one download and returns at once with its id and final path. */
+  start(req: DriverRequest): Promise<{ id: string; path: string }>
+  /** Pauses it and returns once it is settled; the process that ran it goes
+   *  away (a local target is closed), so a resume must find the link on disk. */
+  pause(req: DriverRequest, id: string): Promise<void>
+  /** Resumes it (with a fresh link when `url` is given) and waits for its end. */
+  resume(req: DriverRequest, id: string, url?: string): Promise<DriverResult>
   close?(): Promise<void>
 }
 
@@ -112,7 +119,176 @@ function expectNothingInstalled(ctx: ScenarioContext, folder = 'checkpoints'): v
   expect(filesUnder(join(ctx.modelsDir, folder))).toEqual([])
 }
 
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Waits until the engine's sidecar claims `bytes` on disk (the server holds the rest back). */
+async function sidecarHolds(path: string, bytes: number): Promise<void> {
+  for (;;) {
+    try {
+      const sc = JSON.parse(readFileSync(path + '.part.json', 'utf8')) as {
+        segments: { done: number }[]
+      }
+      if (sc.segments.reduce((n, x) => n + x.done, 0) >= bytes) return
+    } catch {
+      // not written yet, or being replaced
+    }
+    await sleep(20)
+  }
+}
+
+/** A presigned link's query: the server answers 403 unless the signature is exact. */
+const signedQuery = (sig: string): string =>
+  `X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIA%2F20261202&X-Amz-Signature=${sig}`
+
+/** The status file, the sidecar gone, and no trace of `secret` in anything but a sidecar. */
+function expectNoSecretStored(ctx: ScenarioContext, secret: string): void {
+  const statusText = readFileSync(join(ctx.workspace, '.download_status.json'), 'utf8')
+  expect(statusText).not.toContain(secret)
+  for (const f of filesUnder(ctx.workspace).filter((p) => !p.endsWith('.part.json')))
+    expect(readFileSync(join(ctx.workspace, f), 'utf8'), f).not.toContain(secret)
+}
+
 export const SCENARIOS: Scenario[] = [
+  {
+    name: 'presigned link: fetched with its exact signature, stored without it; pause → resume completes',
+    async run(ctx) {
+      const sig = 'f00dcafe%2Bsig'
+      const f = ctx.srv.addFile(unique('signed.safetensors'), {
+        size: 4 * MiB,
+        seed: 'sig',
+        requireQuery: { 'X-Amz-Signature': 'f00dcafe+sig' },
+        stallAfterBytes: 1 * MiB
+      })
+      const req = ctx.req(`${f.url}?${signedQuery(sig)}`, { filename: 'signed.safetensors' })
+      const { id, path } = await ctx.driver.start(req)
+      // The server holds the body at 1 MiB until the job is paused: no race with the clock.
+      await sidecarHolds(path, 1 * MiB)
+      await ctx.driver.pause(req, id)
+      expect(statusEntry(ctx.workspace, path)).toMatchObject({ status: 'paused' })
+      const sidecar = path + '.part.json'
+      expect(statSync(sidecar).mode & 0o777).toBe(0o600)
+      ctx.srv.setFaults(f.path, { stallAfterBytes: undefined })
+      const r = await ctx.driver.resume(req, id)
+      expectCompleted(r, f.sha256)
+      const e = statusEntry(ctx.workspace, path)
+      expect(e).toMatchObject({ status: 'completed' })
+      expect(String(e?.url)).toBe(`${f.url}?X-Amz-Algorithm=AWS4-HMAC-SHA256`)
+      expectNoSecretStored(ctx, 'f00dcafe')
+      const gets = ctx.srv.requestsFor(f.path).filter((q) => q.method === 'GET')
+      expect(gets.every((q) => q.status !== 403)).toBe(true)
+      expect(gets.some((q) => q.headers.range)).toBe(true) // resumed, not restarted
+      expect(ctx.srv.bytesServed(f.path)).toBeLessThan(f.size * 1.05)
+    }
+  },
+  {
+    name: 'link expires halfway: .part kept, error names the fix; a fresh link to the same name finishes it',
+    async run(ctx) {
+      const size = 8 * MiB
+      const f = ctx.srv.addFile(unique('expiring.safetensors'), {
+        size,
+        seed: 'exp',
+        requireQuery: { 'X-Amz-Signature': 'expiredsig0ld' },
+        expireAfterBytes: size / 2
+      })
+      const first = await ctx.driver.run(
+        ctx.req(`${f.url}?${signedQuery('expiredsig0ld')}`, { filename: 'expiring.safetensors' })
+      )
+      expect(first, JSON.stringify(first)).toMatchObject({ state: 'error', code: 'auth' })
+      expect(first.error).toMatch(/paste a fresh link to continue from \d/)
+      const path = first.path!
+      expect(existsSync(path + '.part')).toBe(true)
+      expect(statusEntry(ctx.workspace, path)).toMatchObject({ status: 'error', resumable: true })
+      expect(existsSync(path)).toBe(false)
+      // A fresh link (new signature) to the same file, same folder and name.
+      ctx.srv.setFaults(f.path, {
+        requireQuery: { 'X-Amz-Signature': 'freshsig0new' },
+        expireAfterBytes: undefined
+      })
+      const second = await ctx.driver.run(
+        ctx.req(`${f.url}?${signedQuery('freshsig0new')}`, { filename: 'expiring.safetensors' })
+      )
+      expectCompleted(second, f.sha256)
+      expect(ctx.srv.bytesServed(f.path)).toBeLessThanOrEqual(size * 1.05)
+      expectNoSecretStored(ctx, 'expiredsig0ld')
+      expectNoSecretStored(ctx, 'freshsig0new')
+    }
+  },
+  {
+    name: 'resume with a fresh link after a 403: continues the .part',
+    async run(ctx) {
+      const size = 4 * MiB
+      const f = ctx.srv.addFile(unique('relink.safetensors'), {
+        size,
+        seed: 'rel',
+        requireQuery: { sig: 'one' },
+        stallAfterBytes: 1 * MiB
+      })
+      const req = ctx.req(`${f.url}?sig=one`, { filename: 'relink.safetensors' })
+      const { id, path } = await ctx.driver.start(req)
+      await sidecarHolds(path, 1 * MiB)
+      await ctx.driver.pause(req, id)
+      // The link expired meanwhile: resuming with it fails and keeps the .part.
+      ctx.srv.setFaults(f.path, { stallAfterBytes: undefined, requireQuery: { sig: 'two' } })
+      const failed = await ctx.driver.resume(req, id)
+      expect(failed, JSON.stringify(failed)).toMatchObject({ state: 'error', code: 'auth' })
+      expect(existsSync(path + '.part')).toBe(true)
+      const r = await ctx.driver.resume(req, id, `${f.url}?sig=two`)
+      expectCompleted(r, f.sha256)
+      expect(ctx.srv.bytesServed(f.path)).toBeLessThan(size * 1.05)
+      expect(String(statusEntry(ctx.workspace, path)?.url)).toBe(f.url)
+    }
+  },
+  {
+    name: 'a status entry whose path leaves models/ through a symlink is refused on resume, nothing written',
+    async run(ctx) {
+      const f = ctx.srv.addFile(unique('escape.safetensors'), {
+        size: 2 * MiB,
+        seed: 'esc',
+        stallAfterBytes: 256 * 1024
+      })
+      const req = ctx.req(f.url, { filename: 'escape.safetensors' })
+      const { id, path } = await ctx.driver.start(req)
+      await sidecarHolds(path, 256 * 1024)
+      await ctx.driver.pause(req, id)
+      ctx.srv.setFaults(f.path, { stallAfterBytes: undefined })
+      // Someone swaps the folder for a symlink to a place outside models/.
+      const outside = join(ctx.workspace, 'outside')
+      mkdirSync(outside)
+      const folder = dirname(path)
+      renameSync(folder, folder + '.moved')
+      symlinkSync(outside, folder)
+      const r = await ctx.driver.resume(req, id)
+      expect(r, JSON.stringify(r)).toMatchObject({ state: 'error', code: 'unsafe-path' })
+      expect(readdirSync(outside)).toEqual([])
+      expect(statusEntry(ctx.workspace, path)).toMatchObject({ status: 'error' })
+    }
+  },
+  {
+    name: 'a symlink planted at the paused .part is refused on resume, its target untouched',
+    async run(ctx) {
+      const f = ctx.srv.addFile(unique('planted.safetensors'), {
+        size: 2 * MiB,
+        seed: 'pl',
+        stallAfterBytes: 256 * 1024
+      })
+      const req = ctx.req(f.url, { filename: 'planted.safetensors' })
+      const { id, path } = await ctx.driver.start(req)
+      await sidecarHolds(path, 256 * 1024)
+      await ctx.driver.pause(req, id)
+      ctx.srv.setFaults(f.path, { stallAfterBytes: undefined })
+      // A same-size file elsewhere, linked in at the .part's name: a resume that
+      // followed the link would write the model's bytes into it.
+      const victim = join(ctx.workspace, 'victim.bin')
+      renameSync(path + '.part', victim)
+      const before = fileSha(victim)
+      symlinkSync(victim, path + '.part')
+      const r = await ctx.driver.resume(req, id)
+      expect(r, JSON.stringify(r)).toMatchObject({ state: 'error', code: 'unsafe-path' })
+      expect(fileSha(victim)).toBe(before)
+      expect(existsSync(path)).toBe(false)
+    }
+  },
   {
     name: 'plain download: right bytes, sha256 checked, status entry completed',
     async run(ctx) {

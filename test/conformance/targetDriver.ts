@@ -50,8 +50,50 @@ export function targetDriver(
   makeTarget: (req: DriverRequest) => Promise<Target>,
   timeoutMs = 45_000
 ): ConformanceDriver {
+  /** Targets of jobs started and not yet paused, by workspace. */
+  const live = new Map<string, Target>()
+  const ended = (r: DownloadRecord, path: string): DriverResult => ({
+    state: r.state as DriverResult['state'],
+    path,
+    ...(r.error ? { error: r.error, code: errorCodeOf(r) } : {})
+  })
   return {
     name,
+    async start(req) {
+      const target = await makeTarget(req)
+      live.set(req.workspace, target)
+      const s = await target.start({
+        url: req.url,
+        folder: req.folder,
+        ...(req.filename ? { filename: req.filename } : {})
+      })
+      return { id: s.id, path: s.path }
+    },
+    async pause(req, id) {
+      const target = live.get(req.workspace)!
+      live.delete(req.workspace)
+      try {
+        await target.pause(id)
+        await waitForEnd(target, id, timeoutMs)
+      } finally {
+        await target.close() // a resume then starts from what is on disk
+      }
+    },
+    async resume(req, id, url) {
+      const target = await makeTarget(req)
+      try {
+        const path = target.downloads().find((r) => r.id === id)?.path ?? ''
+        try {
+          await target.resume(id, url)
+        } catch (err) {
+          const e = err as { code?: string; message: string }
+          return { state: 'error', code: e.code, error: e.message, path }
+        }
+        return ended(await waitForEnd(target, id, timeoutMs), path)
+      } finally {
+        await target.close()
+      }
+    },
     async run(req) {
       const target = await makeTarget(req)
       try {

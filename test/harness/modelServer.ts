@@ -5,7 +5,7 @@
 // host (another port) standing in for the CDN a download redirects to.
 //
 // Gatekeeping faults (failStatus, forbidden, requireToken, htmlLogin,
-// authRedirect, redirectToSecond) act on the primary host only: the second
+// authRedirect, redirectToSecond, requireQuery, expireAfterBytes) act on the primary host only: the second
 // host is the CDN behind a signed redirect and serves without a token.
 // Transfer faults (throttle, drop, stall, ranges, validators, headers) act on
 // whichever host sends the body.
@@ -45,6 +45,13 @@ export interface Faults {
   retryAfter?: number // Retry-After seconds with failStatus
   noContentLength?: boolean // chunked, no Content-Length
   contentType?: string // default application/octet-stream
+  /** A presigned link (S3 / R2 / GCS / Azure SAS): 403 unless every named query
+   *  parameter is present with exactly this value. */
+  requireQuery?: Record<string, string>
+  /** The link expires after this many body bytes of the file (all connections
+   *  together, counted from when the fault is set): the response that crosses
+   *  it is cut there, every later request gets 403. */
+  expireAfterBytes?: number
 }
 
 export interface ServedFile {
@@ -97,6 +104,7 @@ interface Entry {
   bytes: number // body bytes written, both hosts
   waiters: (() => void)[] // responses held at the gate, woken when the faults change
   open: number // responses still open
+  expireLeft?: number // expireAfterBytes: body bytes still allowed before the link expires
 }
 
 type Host = RequestLog['host']
@@ -122,6 +130,12 @@ function gateOf(f: Faults, start: number): number | undefined {
 
 /** Logs and files are keyed by path alone: a query string doesn't matter. */
 const pathOnly = (pathOrUrl: string): string => new URL(pathOrUrl, 'http://x').pathname
+
+/** Every wanted parameter present in the request's query with exactly that value. */
+function queryMatches(reqUrl: string, want: Record<string, string>): boolean {
+  const q = new URL(reqUrl, 'http://x').searchParams
+  return Object.entries(want).every(([k, v]) => q.get(k) === v)
+}
 
 function listen(server: Server, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -175,6 +189,10 @@ export async function startModelServer(
       return true
     }
     if (f.forbidden) return (json(res, log, 403, 'Forbidden'), true)
+    if (f.expireAfterBytes !== undefined && (e.expireLeft ?? 0) <= 0)
+      return (json(res, log, 403, 'Request has expired'), true)
+    if (f.requireQuery && !queryMatches(req.url ?? '', f.requireQuery))
+      return (json(res, log, 403, 'SignatureDoesNotMatch'), true)
     const tokenOk =
       f.requireToken !== undefined && req.headers.authorization === `Bearer ${f.requireToken}`
     if (f.htmlLogin && !tokenOk) return (loginPage(res, log), true)
@@ -238,6 +256,15 @@ export async function startModelServer(
       e.dropsSoFar++
       limit = f.dropAfterBytes!
       after = 'drop'
+    }
+    if (f.expireAfterBytes !== undefined) {
+      // Shared by every connection: together they get no more than the link allows.
+      const left = e.expireLeft ?? 0
+      if (left < limit) {
+        limit = left
+        after = 'drop'
+      }
+      e.expireLeft = left - limit
     }
     const stallAt = f.stall ? 0 : f.stallAfterBytes
     if (stallAt !== undefined && stallAt < limit) {
@@ -324,6 +351,7 @@ export async function startModelServer(
         waiters: [],
         open: 0
       }
+      entry.expireLeft = faults.expireAfterBytes
       for (const k of Object.keys(faults) as (keyof Faults)[])
         if (faults[k] === undefined) delete faults[k]
       files.set(path, entry)
@@ -349,6 +377,7 @@ export async function startModelServer(
       e.faults = next as Faults
       if ('failStatus' in faults || 'failTimes' in faults) e.failsSoFar = 0
       if ('dropAfterBytes' in faults || 'dropTimes' in faults) e.dropsSoFar = 0
+      if ('expireAfterBytes' in faults) e.expireLeft = faults.expireAfterBytes
       for (const wake of e.waiters.splice(0)) wake()
     },
     requestsFor: (path) => requests.filter((r) => r.path === pathOnly(path)),

@@ -291,6 +291,29 @@ describe('model server', () => {
     expect((await fetchRaw(f.url)).status).toBe(403)
   })
 
+  it('requireQuery answers 403 unless the exact signature value is in the query', async () => {
+    const f = srv.addFile('/signed.bin', {
+      size: 3000,
+      seed: 's',
+      requireQuery: { 'X-Amz-Signature': 'ab%2Bc/d' }
+    })
+    expect((await fetchRaw(f.url)).status).toBe(403)
+    expect((await fetchRaw(`${f.url}?X-Amz-Signature=wrong`)).status).toBe(403)
+    const ok = await fetchRaw(`${f.url}?X-Amz-Date=1&X-Amz-Signature=ab%252Bc%2Fd`)
+    expect(ok.status).toBe(200)
+    expect(sha(ok.body)).toBe(f.sha256)
+  })
+
+  it('expireAfterBytes cuts the response that crosses it, then answers 403', async () => {
+    const f = srv.addFile('/expiring.bin', { size: 10_000, seed: 'x', expireAfterBytes: 4000 })
+    const first = await fetchRaw(f.url)
+    expect(first.status).toBe(200)
+    expect(first.body.length).toBe(4000)
+    expect((await fetchRaw(f.url, { Range: 'bytes=4000-' })).status).toBe(403)
+    srv.setFaults('/expiring.bin', { expireAfterBytes: undefined })
+    expect((await fetchRaw(f.url, { Range: 'bytes=4000-' })).status).toBe(206)
+  })
+
   it('htmlLogin serves a 200 HTML login page unless the token is right', async () => {
     const f = srv.addFile('/civitai/1.bin', {
       size: 5000,

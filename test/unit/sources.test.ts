@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { authFor, authHint, tokenKindFor } from '../../src/main/sources/tokens'
-import { splitUrlToken, stripSecrets } from '../../src/main/sources/urlSafety'
+import { stripSecrets } from '../../src/main/sources/urlSafety'
+import { parsePastedUrl } from '../../src/main/sources/pastedUrl'
 import { filenameFrom, sanitizeFilename } from '../../src/main/sources/fileNames'
 import { resolveDestination } from '../../src/main/sources/destination'
 import { suggestFolder } from '../../src/main/sources/folders'
@@ -52,11 +53,32 @@ describe('URLs are stored without secrets', () => {
     )
     expect(s).toBe('https://civitai.com/api/download/models/1?type=Model')
   })
-  it('splits a pasted token out of the URL', () => {
-    expect(splitUrlToken('https://civitai.com/api/download/models/1?token=abc')).toEqual({
-      url: 'https://civitai.com/api/download/models/1',
-      token: 'abc'
-    })
+  it('keeps a bare ?flag and every other part byte for byte', () => {
+    expect(stripSecrets('https://h.example/f?flag&sig=x%2By&a=b%2Fc')).toBe(
+      'https://h.example/f?flag&a=b%2Fc'
+    )
+    expect(stripSecrets('https://h.example/f?X-Amz-Signature=abc')).toBe('https://h.example/f')
+  })
+})
+
+describe('a pasted link is fetched as given', () => {
+  const signed =
+    'https://bucket.s3.amazonaws.com/m.safetensors?X-Amz-Credential=AK%2F1&X-Amz-Signature=f00d&key=v'
+  it('requests a presigned link exactly, shows it without its signature', () => {
+    const p = parsePastedUrl(signed)
+    expect(p.fetch).toBe(signed)
+    expect(p.given).toBe(signed)
+    expect(p.shown).toBe('https://bucket.s3.amazonaws.com/m.safetensors')
+    expect(p.urlToken).toBeUndefined()
+  })
+  it("moves Civitai's ?token= into a header for that host, keeps the rest as given", () => {
+    const p = parsePastedUrl('https://civitai.com/api/download/models/1?type=Model&token=abc')
+    expect(p.fetch).toBe('https://civitai.com/api/download/models/1?type=Model')
+    expect(p.shown).toBe('https://civitai.com/api/download/models/1?type=Model')
+    expect(p.urlToken).toEqual({ host: 'civitai.com', auth: 'Bearer abc' })
+  })
+  it('refuses what is not an http(s) link', () => {
+    expect(() => parsePastedUrl('file:///etc/passwd')).toThrow(/http\(s\) URL/)
   })
 })
 

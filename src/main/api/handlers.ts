@@ -67,7 +67,7 @@ export function createHandlers(
       return target.start({ ...rest, url, filename, folder: chosenFolder })
     },
     pauseDownload: async ({ targetId, id }) => core.target(targetId).pause(id),
-    resumeDownload: async ({ targetId, id }) => core.target(targetId).resume(id),
+    resumeDownload: async ({ targetId, id, url }) => core.target(targetId).resume(id, url),
     cancelDownload: async ({ targetId, id }) => core.target(targetId).cancel(id),
     retryDownload: async ({ targetId, id }) => core.target(targetId).retry(id),
     removeDownload: async ({ targetId, id }) => core.target(targetId).remove(id),

@@ -12,7 +12,7 @@ import { ProgressReporter } from './progressReporter'
 import { probeRemote, type RemoteInfo } from './remoteInfo'
 import { RestartNeeded } from './segmentFetcher'
 import { doneBytes, MIN_SEGMENT } from './segmentPlanner'
-import { partPath, removePartial, sidecarPath } from './sidecar'
+import { partPath, readSidecar, removePartial, sidecarPath } from './sidecar'
 import { transfer, type TransferCounters, type TransferSetup } from './transfer'
 import { EngineError, type EngineJob, type EngineOptions, type EngineResult } from './types'
 import { formatBytes } from '../../shared/format'
@@ -54,10 +54,27 @@ export async function runDownload(job: EngineJob, opts: EngineOptions): Promise<
       )
       return stopped(job, opts.signal.reason, counters, kept)
     }
-    throw err
+    throw await keptPartError(job, err)
   } finally {
     reporter.stop()
   }
+}
+
+/** Errors that say nothing about the bytes already on disk: the `.part` is kept
+ *  (only cancel, a changed validator or a failed checksum discard it). */
+const KEEPS_PART = new Set(['auth', 'html', 'network', 'http'])
+
+/** The error, saying what was kept and how to go on when a resumable `.part` is left. */
+async function keptPartError(job: EngineJob, err: unknown): Promise<unknown> {
+  if (!(err instanceof EngineError) || !KEEPS_PART.has(err.code)) return err
+  const sc = await readSidecar(job.finalPath)
+  if (!sc) return err
+  const kept = formatBytes(doneBytes(sc.segments))
+  const fix =
+    err.code === 'auth' || err.code === 'html'
+      ? `The link expired or needs a token: paste a fresh link to continue from ${kept}.`
+      : `The partial download is kept: resume, or paste a fresh link, to continue from ${kept}.`
+  return new EngineError(err.code, `${err.message} ${fix}`, true)
 }
 
 function withoutUndefined<T extends object>(o: T): T {
@@ -137,8 +154,7 @@ async function attemptRun(
   try {
     outcome = await transfer(setup, cfg.signal, counters)
   } catch (err) {
-    await file.close()
-    if (err instanceof EngineError && err.code === 'html') await removePartial(job.finalPath)
+    await file.close() // the .part stays: see keptPartError
     throw err
   }
   if (outcome.kind === 'stopped') {

@@ -58,9 +58,15 @@ export function looksLikeLoginUrl(url: URL): boolean {
 export const isHtmlType = (contentType: string | undefined): boolean =>
   /^\s*(text\/html|application\/xhtml\+xml)/i.test(contentType ?? '')
 
-/** A body that starts like a web page, for servers that mislabel their login pages. */
+/** A body that starts like a web page (XHTML's `<?xml` prologue included), for
+ *  servers that mislabel their login pages; the helper's looks_like_html. */
 export function looksLikeHtml(chunk: Buffer): boolean {
-  const head = chunk.subarray(0, 64).toString('latin1').trimStart().toLowerCase()
+  const head = chunk
+    .subarray(0, 256)
+    .toString('latin1')
+    .replace(/^[ \t\n\r\f\v]+/, '')
+    .toLowerCase()
+  if (head.startsWith('<?xml')) return head.includes('<html') || head.includes('<!doctype html')
   return head.startsWith('<!doctype') || head.startsWith('<html')
 }
 

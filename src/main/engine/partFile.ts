@@ -2,7 +2,7 @@
 // land at their own offsets in any order), synced before a durable sidecar.
 // Callback fs on a raw fd, not fs/promises' FileHandle; the hot path writes
 // synchronously (see writeSync).
-import { close, fdatasync, fstat, ftruncate, open, writeSync } from 'node:fs'
+import { close, constants, fdatasync, fstat, ftruncate, open, writeSync } from 'node:fs'
 import { promisify } from 'node:util'
 import { EngineError } from './types'
 
@@ -29,8 +29,9 @@ export class PartFile {
   static async open(path: string, size: number | null): Promise<PartFile> {
     let fd: number
     try {
-      fd = await openP(path, 'r+').catch((err: { code?: string }) => {
-        if (err.code === 'ENOENT') return openP(path, 'w+')
+      // O_NOFOLLOW: a symlink planted at the .part's name is refused, never written through.
+      fd = await openP(path, RW_NOFOLLOW).catch((err: { code?: string }) => {
+        if (err.code === 'ENOENT') return openP(path, RW_NOFOLLOW | constants.O_CREAT, 0o644)
         throw err
       })
     } catch (err) {
@@ -71,8 +72,15 @@ export class PartFile {
   }
 }
 
+const RW_NOFOLLOW = constants.O_RDWR | (constants.O_NOFOLLOW ?? 0)
+
 function writeError(err: unknown, path: string): EngineError {
   const code = (err as { code?: string }).code
+  if (code === 'ELOOP')
+    return new EngineError(
+      'unsafe-path',
+      `${path} is a symbolic link; PodPull will not write through it.`
+    )
   if (code === 'ENOSPC')
     return new EngineError('no-space', `The disk filled up while writing ${path}.`, true)
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')

@@ -1,5 +1,6 @@
 // Decides what the `.part` becomes in this run: resumed from its sidecar
-// (only when the sidecar still describes this very file) or started clean,
+// (only when the sidecar still describes this very file: same path, size and
+// strong validator, whatever link it now comes from) or started clean,
 // with its segment plan; and checks the disk can hold what is still to come.
 import { stat } from 'node:fs/promises'
 import { dirname } from 'node:path'
@@ -37,7 +38,7 @@ export async function planPart(
       : {
           version: 1,
           id: job.id,
-          url: job.url,
+          url: job.keepUrl ?? job.url,
           final_path: job.finalPath,
           size,
           etag: info.etag,
@@ -55,7 +56,7 @@ export async function planPart(
     trustworthy(old) &&
     rangesOk &&
     validator !== null &&
-    old.url === job.url &&
+    // Not the URL: a fresh link to the same file (signed links expire) continues it.
     old.final_path === job.finalPath &&
     old.size === size &&
     partSize === size &&

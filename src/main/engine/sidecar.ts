@@ -84,7 +84,8 @@ export async function writeSidecar(finalPath: string, data: Sidecar): Promise<vo
   const target = sidecarPath(finalPath)
   const tmp = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`
   try {
-    await writeFile(tmp, JSON.stringify(data, null, 2) + '\n')
+    // 0600: it holds the link as given, signature and all (docs/formats.md).
+    await writeFile(tmp, JSON.stringify(data, null, 2) + '\n', { mode: 0o600 })
     await rename(tmp, target)
   } catch (err) {
     await rm(tmp, { force: true })

@@ -7,8 +7,11 @@ import { PodPullError, type ErrorCode } from '../errors'
 
 export interface EngineJob {
   id: string
-  /** The URL to fetch (no secrets in it; auth comes from `auth`). */
+  /** The URL to fetch, exactly as requested (a signed link keeps its signature). */
   url: string
+  /** The link as the user gave it (it may hold secrets): kept only in the 0600
+   *  sidecar, so a later run can resume with it. Default: `url`. */
+  keepUrl?: string
   /** Absolute, already validated and contained final path. */
   finalPath: string
   sha256?: string | null

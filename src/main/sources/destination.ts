@@ -1,7 +1,7 @@
 // Where a model lands: <models>/<folder>/<filename>, proven inside the models
 // folder with realpath (a symlinked sub-folder pointing elsewhere is refused).
 import { lstat, mkdir, realpath } from 'node:fs/promises'
-import { isAbsolute, join, relative, sep } from 'node:path'
+import { basename, dirname, isAbsolute, join, normalize, relative, sep } from 'node:path'
 import { UserError } from '../errors'
 import { sanitizeFilename } from './fileNames'
 
@@ -47,4 +47,27 @@ export async function resolveDestination(
     )
   }
   return finalPath
+}
+
+/** Re-checks a destination read back from the status file before a resume
+ *  writes there: a plain absolute path, its folder's realpath is itself (no
+ *  symlink components) and inside the models folder, and no symlink at the
+ *  final name, the `.part` or its sidecar. */
+export async function checkStoredDestination(modelsDir: string, path: string): Promise<void> {
+  const refuse = (why: string): UserError =>
+    new UserError('unsafe-path', `${path} ${why}; PodPull will not write there.`)
+  if (!isAbsolute(path) || normalize(path) !== path) throw refuse('is not a plain absolute path')
+  const dir = dirname(path)
+  const [realModels, realDir] = await Promise.all([
+    realpath(modelsDir).catch(() => null),
+    realpath(dir).catch(() => null)
+  ])
+  if (realDir !== dir) throw refuse('goes through a symbolic link or a missing folder')
+  const rel = realModels === null ? '..' : relative(realModels, realDir)
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel))
+    throw refuse('is outside the models folder')
+  for (const p of [path, `${path}.part`, `${path}.part.json`]) {
+    const s = await lstat(p).catch(() => null)
+    if (s?.isSymbolicLink()) throw refuse(`has a symbolic link at ${basename(p)}`)
+  }
 }

@@ -1,5 +1,7 @@
 // URLs are shown, logged and written to the status file: none of those may
 // carry a secret. Signed CDN links and Civitai's `?token=` are the usual leaks.
+// Only the copy that is shown or stored is redacted: the request itself always
+// uses the link as given (see pastedUrl.ts), or a presigned link would 403.
 
 const SECRET_PARAMS = new Set([
   'token',
@@ -21,7 +23,26 @@ export function isSecretParam(name: string): boolean {
   return SECRET_PARAMS.has(name.toLowerCase())
 }
 
-/** The URL without credentials and without secret query values. */
+/** A raw `name=value` query part's decoded name. */
+export function paramName(part: string): string {
+  const raw = part.split('=', 1)[0]!.replace(/\+/g, ' ')
+  try {
+    return decodeURIComponent(raw)
+  } catch {
+    return raw
+  }
+}
+
+/** The query without the parts `drop` names, every other part byte for byte
+ *  (a `?flag` stays `?flag`; re-encoding could break a signature). */
+export function filterQuery(search: string, drop: (name: string) => boolean): string {
+  const parts = search.replace(/^\?/, '').split('&')
+  const kept = parts.filter((p) => p !== '' && !drop(paramName(p)))
+  return kept.length ? `?${kept.join('&')}` : ''
+}
+
+/** The URL without credentials and without secret query values. The helper's
+ *  `strip_secrets` gives the same string for the same link. */
 export function stripSecrets(url: string): string {
   let u: URL
   try {
@@ -29,18 +50,6 @@ export function stripSecrets(url: string): string {
   } catch {
     return url.replace(/\/\/[^/@]*@/, '//')
   }
-  u.username = ''
-  u.password = ''
-  for (const name of [...u.searchParams.keys()])
-    if (isSecretParam(name)) u.searchParams.delete(name)
-  return u.toString()
-}
-
-/** Splits a pasted URL into the secret-free URL and a token found in its query
- *  (Civitai users paste `…?token=abc`): the token then travels as a header, only
- *  to that host, and the URL is safe to store. */
-export function splitUrlToken(url: string): { url: string; token?: string } {
-  const u = new URL(url)
-  const token = u.searchParams.get('token') ?? u.searchParams.get('api_key') ?? undefined
-  return { url: stripSecrets(url), ...(token ? { token } : {}) }
+  const query = filterQuery(u.search, isSecretParam)
+  return `${u.protocol}//${u.host}${u.pathname}${query}${u.hash}`
 }

@@ -16,14 +16,15 @@ import {
   type TargetInfo
 } from '../../shared/types'
 import { runDownload } from '../engine/download'
-import { removePartial, sidecarPath } from '../engine/sidecar'
+import { readSidecar, removePartial, sidecarPath } from '../engine/sidecar'
 import { EngineError, type EngineOptions, type EngineResult } from '../engine/types'
 import { formatBytes } from '../../shared/format'
 import { sha256File, statfsFree } from '../engine/verify'
-import { resolveDestination } from '../sources/destination'
+import { checkStoredDestination, resolveDestination } from '../sources/destination'
 import { sanitizeFilename } from '../sources/fileNames'
 import { probeUrl, type ProbeResult } from '../sources/probe'
 import { sourceOf } from '../sources/sourceUrls'
+import { parsePastedUrl, type PastedUrl } from '../sources/pastedUrl'
 import { stripSecrets } from '../sources/urlSafety'
 import {
   failed,
@@ -59,8 +60,9 @@ export interface LocalTargetDeps {
 interface Job {
   id: string
   path: string
-  /** A token pasted in the URL (`?token=`): sent as a header to that host only, kept in memory only. */
-  urlToken?: { host: string; auth: string }
+  /** The link as pasted (signature, `?token=` and all): in memory and in the
+   *  0600 sidecar only. Without it a run falls back to the sidecar's copy. */
+  link?: PastedUrl
   overwrite: boolean
   /** Attempts of earlier runs, so the entry's count keeps growing across resumes. */
   attemptsBefore: number
@@ -69,20 +71,9 @@ interface Job {
   done?: Promise<void>
 }
 
-const TOKEN_PARAMS = ['token', 'api_key']
 const STATUS_WRITE_FAILED = 'The status file could not be updated'
 const newId = (): string => randomBytes(8).toString('hex')
 const isActive = (e: StatusEntry): boolean => ACTIVE_STATES.includes(e.status)
-
-/** The URL to store and fetch (no secrets) and a token the user pasted into it. */
-function splitToken(pasted: string): { url: string; urlToken?: Job['urlToken'] } {
-  const u = URL.canParse(pasted) ? new URL(pasted) : undefined
-  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:'))
-    throw new UserError('bad-request', 'The address must be an http(s) URL.')
-  const token = TOKEN_PARAMS.map((p) => u.searchParams.get(p)).find((t) => t)
-  const url = stripSecrets(pasted)
-  return token ? { url, urlToken: { host: u.host, auth: `Bearer ${token}` } } : { url }
-}
 
 export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   readonly id: string
@@ -183,15 +174,16 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   }
 
   async start(req: TargetStartRequest): Promise<StartResult> {
-    const { url, urlToken } = splitToken(req.url)
-    const auth = this.authFor(urlToken)
+    const link = parsePastedUrl(req.url)
+    const url = link.shown
+    const auth = this.authFor(link)
     let filename = req.filename
     let probe: ProbeResult | undefined
     if (!filename) {
       // Downloaded before from the same URL into the same folder: no need to ask the server.
       filename = this.earlierFilename(url, req.folder)
       if (!filename) {
-        probe = await probeUrl(url, { auth, authHint: this.deps.authHint })
+        probe = await probeUrl(link.fetch, { auth, authHint: this.deps.authHint })
         filename = sanitizeFilename(probe.filename)
       }
     }
@@ -201,7 +193,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     const sha256 = req.sha256 ?? probe?.sha256 ?? (cur?.url === url ? cur.sha256 : null)
     const existing = await stat(path).catch(() => undefined)
     if (existing && !req.overwrite) {
-      await this.checkSameFile(path, existing.size, { url, sha256, probe, cur, auth })
+      await this.checkSameFile(path, existing.size, { link, sha256, probe, cur, auth })
       return { id: cur?.id ?? newId(), outcome: 'already-present', path }
     }
     const id = cur?.id ?? newId()
@@ -228,7 +220,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
       overwrite: req.overwrite ?? false,
       attemptsBefore: 0,
       queued: false,
-      ...(urlToken ? { urlToken } : {})
+      link
     }
     this.jobs.set(id, job)
     this.enqueue(job)
@@ -250,8 +242,8 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     }
   }
 
-  async resume(id: string): Promise<void> {
-    await this.requeue(id, false)
+  async resume(id: string, url?: string): Promise<void> {
+    await this.requeue(id, false, url === undefined ? undefined : parsePastedUrl(url))
   }
 
   async retry(id: string): Promise<void> {
@@ -346,10 +338,12 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     job.controller = controller
     let last = this.store.put(job.path, { ...e0, status: 'starting' }, this.runningWrite(true))
     try {
+      const link = job.link ?? (await linkFromSidecar(job.path, e0.url))
       const result = await runDownload(
         {
           id: job.id,
-          url: e0.url,
+          url: link.fetch,
+          keepUrl: link.given,
           finalPath: job.path,
           sha256: e0.sha256,
           connections: e0.connections,
@@ -358,7 +352,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
         {
           ...this.deps.engine,
           signal: controller.signal,
-          auth: this.authFor(job.urlToken),
+          auth: this.authFor(link),
           authHint: this.deps.authHint,
           freeSpace: this.deps.freeSpace,
           onProgress: (p) => {
@@ -424,7 +418,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     )
   }
 
-  private async requeue(id: string, retry: boolean): Promise<void> {
+  private async requeue(id: string, retry: boolean, link?: PastedUrl): Promise<void> {
     const job = this.jobs.get(id)
     if (job?.queued) return // already on its way
     if (job?.done) {
@@ -435,18 +429,35 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     if (isActive(e)) throw this.busy(e)
     if (e.status === 'completed') throw new UserError('bad-state', 'This download has finished.')
     const j: Job = job ?? { id, path, overwrite: false, attemptsBefore: 0, queued: false }
-    j.attemptsBefore = retry ? e.attempts : e.attempts - 1
     this.jobs.set(id, j)
-    j.queued = true // claimed below: nobody else may queue it meanwhile
-    const next = requeued(e, this.store.owner(), this.store.now(), retry)
+    j.queued = true // checked and claimed below: nobody else may queue it meanwhile
     let claimed
     try {
+      await this.checkStillContained(path, e)
+      j.attemptsBefore = retry ? e.attempts : e.attempts - 1
+      if (link) j.link = link
+      const again = requeued(e, this.store.owner(), this.store.now(), retry)
+      const next = link ? { ...again, url: link.shown, source: sourceOf(link.shown) } : again
       claimed = await this.store.claim(path, next, { urgent: true, running: true })
     } finally {
       j.queued = false
     }
     if (!claimed.ok) throw this.busy(claimed.holder)
     this.enqueue(j)
+  }
+
+  /** A path read back from the status file is a claim, not a fact: an entry
+   *  that no longer leads inside models/ (edited, symlink swapped in) is set to
+   *  `error` and nothing is written there. */
+  private async checkStillContained(path: string, e: StatusEntry): Promise<void> {
+    try {
+      await checkStoredDestination(this.modelsDir, path)
+    } catch (err) {
+      if (!(err instanceof UserError)) throw err
+      this.store.put(path, failed(e, err.message, false, err.code), { urgent: true })
+      await this.store.flush()
+      throw err
+    }
   }
 
   /** Pauses or cancels a job that the engine isn't running. */
@@ -497,8 +508,9 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     return path.startsWith(this.realModels + sep) || path.startsWith(this.modelsDir + sep)
   }
 
-  private authFor(urlToken: Job['urlToken']): (url: URL) => string | undefined {
-    return (u) => (urlToken && u.host === urlToken.host ? urlToken.auth : this.deps.auth(u))
+  private authFor(link: PastedUrl | undefined): (url: URL) => string | undefined {
+    const t = link?.urlToken
+    return (u) => (t && u.host === t.host ? t.auth : this.deps.auth(u))
   }
 
   private earlierFilename(url: string, folder: string): string | undefined {
@@ -512,7 +524,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     path: string,
     have: number,
     o: {
-      url: string
+      link: PastedUrl
       sha256: string | null
       probe?: ProbeResult
       cur?: StatusEntry
@@ -520,11 +532,11 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     }
   ): Promise<void> {
     // What this workspace downloaded from this URL before: no need to ask the server.
-    const earlier = o.cur?.status === 'completed' && o.cur.url === o.url ? o.cur : undefined
+    const earlier = o.cur?.status === 'completed' && o.cur.url === o.link.shown ? o.cur : undefined
     const want =
       o.probe?.size ??
       earlier?.file_size ??
-      (await probeUrl(o.url, { auth: o.auth, authHint: this.deps.authHint })).size
+      (await probeUrl(o.link.fetch, { auth: o.auth, authHint: this.deps.authHint })).size
     const sha = o.sha256 ?? earlier?.sha256 ?? null
     const sameSize = want !== null && want === have
     if (sameSize && (!sha || (await sha256File(path)) === sha)) return
@@ -575,6 +587,13 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     if (upserts.length || removed.length)
       this.emit('downloads', { targetId: this.id, upserts, removed })
   }
+}
+
+/** The link to fetch when this process never saw it pasted (a resume after a
+ *  restart): the sidecar's full copy when it is the entry's link, else the entry's. */
+async function linkFromSidecar(path: string, shown: string): Promise<PastedUrl> {
+  const kept = (await readSidecar(path))?.url
+  return parsePastedUrl(kept !== undefined && stripSecrets(kept) === shown ? kept : shown)
 }
 
 async function isDir(p: string): Promise<boolean> {

@@ -193,9 +193,18 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
   async pause(id: string): Promise<void> {
     await this.simple('pause', id)
   }
-  async resume(id: string): Promise<void> {
+  async resume(id: string, url?: string): Promise<void> {
     const helper = await this.ready()
-    await helper.call('resume', { workspace: this.workspace, id, ...this.credentials() })
+    // models_dir: the helper re-checks that the entry's path still leads inside it.
+    const fresh = url === undefined ? {} : { url }
+    const models = { models_dir: await this.modelsDir() }
+    await helper.call('resume', {
+      workspace: this.workspace,
+      id,
+      ...models,
+      ...fresh,
+      ...this.credentials()
+    })
     await this.refresh()
   }
   async cancel(id: string): Promise<void> {

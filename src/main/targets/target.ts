@@ -32,7 +32,8 @@ export interface Target extends EventEmitter<TargetEvents> {
   close(): Promise<void>
   start(req: TargetStartRequest): Promise<StartResult>
   pause(id: string): Promise<void>
-  resume(id: string): Promise<void>
+  /** Continue a paused or failed job; `url`: a fresh link to the same file. */
+  resume(id: string, url?: string): Promise<void>
   cancel(id: string): Promise<void>
   retry(id: string): Promise<void>
   /** Drop a finished, failed or cancelled entry. */

@@ -3,7 +3,8 @@
 import { formatBytes, formatDuration, formatSpeed } from '../../shared/format'
 import type { DownloadRecord, JobState } from '../../shared/types'
 
-export type RowAction = 'pause' | 'resume' | 'cancel' | 'retry' | 'remove' | 'open' | 'copy'
+export type RowAction =
+  'pause' | 'resume' | 'relink' | 'cancel' | 'retry' | 'remove' | 'open' | 'copy'
 
 export const STATE_LABEL: Record<JobState, string> = {
   queued: 'Queued',
@@ -21,9 +22,11 @@ const MOVING: JobState[] = ['queued', 'starting', 'downloading']
 export function actionsFor(state: JobState, canOpenFolder: boolean): RowAction[] {
   const a: RowAction[] = []
   if (MOVING.includes(state)) a.push('pause')
-  if (state === 'paused') a.push('resume')
+  if (state === 'paused') a.push('resume', 'relink')
   if ([...MOVING, 'paused', 'verifying'].includes(state)) a.push('cancel')
   if (state === 'error' || state === 'cancelled') a.push('retry')
+  // An expired link is the usual reason a download fails: go on from its .part.
+  if (state === 'error') a.push('relink')
   if (state === 'completed' && canOpenFolder) a.push('open')
   a.push('copy')
   if (state === 'completed' || state === 'error' || state === 'cancelled') a.push('remove')

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { flushPromises, type VueWrapper } from '@vue/test-utils'
 import App from '../../src/renderer/App.vue'
 import type { AboutInfo } from '../../src/shared/api'
-import { apiError, fakeBridge } from './fixtures'
+import { apiError, fakeBridge, type Answer } from './fixtures'
 import { mountWith } from './mountApp'
 
 const ABOUT: AboutInfo = {
@@ -23,7 +23,7 @@ afterEach(() => {
   w = undefined
 })
 
-async function openSettings(about: (a: unknown) => unknown): Promise<VueWrapper> {
+async function openSettings(about: Answer<'getAbout'>): Promise<VueWrapper> {
   const fake = fakeBridge()
   fake.answer('getAbout', about)
   w = await mountWith(App, fake)

@@ -2,7 +2,7 @@
 // S3 / R2 / GCS / Azure links keep their signature), the URL we show and store
 // (no secrets), and a token pasted into the query (Civitai's `?token=`), which
 // travels as an Authorization header to that host only.
-import { UserError } from '../targets/target'
+import { UserError } from '../errors'
 import { filterQuery, stripSecrets } from './urlSafety'
 
 const TOKEN_PARAMS = new Set(['token', 'api_key'])

@@ -119,7 +119,6 @@ function expectNothingInstalled(ctx: ScenarioContext, folder = 'checkpoints'): v
   expect(filesUnder(join(ctx.modelsDir, folder))).toEqual([])
 }
 
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** Waits until the engine's sidecar claims `bytes` on disk (the server holds the rest back). */

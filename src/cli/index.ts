@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createApp, type PodPullApp } from '../main/app'
 import { invokeMethod } from '../main/api/dispatch'
-import { startHeadlessServer } from '../main/headless/server'
+import { publicBindWarning, startHeadlessServer } from '../main/headless/server'
 import { createNodeStore } from '../main/settings/createStore'
 import type { ApiArgs, ApiMethod, ApiResults } from '../shared/api'
 import type { DownloadRecord, TargetInfo } from '../shared/types'
@@ -114,6 +114,18 @@ function onStopSignal(stop: () => void): () => void {
     process.off('SIGINT', handler)
     process.off('SIGTERM', handler)
   }
+}
+
+/** `serve` runs downloads for as long as it lives: a bug reached by one
+ *  client's request must not end them. Last resort only (the server already
+ *  guards every socket): log the error on stderr and keep serving. */
+function keepServingOnUncaughtErrors(): void {
+  const log = (what: string) => (err: unknown) =>
+    process.stderr.write(
+      `PodPull serve: ${what}, still serving: ${(err as Error)?.stack ?? String(err)}\n`
+    )
+  process.on('uncaughtException', log('unexpected error'))
+  process.on('unhandledRejection', log('unhandled rejection'))
 }
 
 /** Follows a job in the foreground; Ctrl-C pauses it (resumable) and exits 130. */
@@ -368,6 +380,9 @@ function buildProgram(): Command {
         port: o.port,
         token: process.env.PODPULL_SERVE_TOKEN || undefined
       })
+      const warning = publicBindWarning(o.host)
+      if (warning) process.stderr.write(`${warning}\n`)
+      keepServingOnUncaughtErrors()
       process.stdout.write(`PodPull dashboard: ${server.pageUrl}\n`)
       const stop = (): void => {
         void server

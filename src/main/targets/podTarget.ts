@@ -21,6 +21,7 @@ import { HostKeyError, hostPortKey, type KnownHosts } from '../ssh/hostKeyTrust'
 import { checkWorkspace } from '../ssh/remotePath'
 import { SshConnection, type SshConnectionOptions, type SshState } from '../ssh/sshConnection'
 import { isFatalSshError } from '../ssh/sshErrors'
+import { tokensFor } from '../sources/tokens'
 import { entryToRecord, parseEntry } from '../status/statusEntry'
 import { UserError, type Target, type TargetEvents, type TargetStartRequest } from './target'
 
@@ -183,7 +184,7 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
         ...(req.sha256 ? { sha256: req.sha256 } : {}),
         connections: req.connections ?? this.deps.settings().connections,
         ...(req.overwrite ? { overwrite: true } : {}),
-        ...this.credentials()
+        ...this.credentials(req.url)
       }
     )
     await this.refresh()
@@ -195,7 +196,8 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
   }
   async resume(id: string): Promise<void> {
     const helper = await this.ready()
-    await helper.call('resume', { workspace: this.workspace, id, ...this.credentials() })
+    const url = this.records.get(id)?.url
+    await helper.call('resume', { workspace: this.workspace, id, ...this.credentials(url) })
     await this.refresh()
   }
   async cancel(id: string): Promise<void> {
@@ -496,13 +498,15 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
     return posix.join(this.comfyui, 'models')
   }
 
-  /** Tokens go to the helper on stdin only, with the hosts they belong to. */
-  private credentials(): { tokens: Tokens; token_hosts: { hf: string[]; civitai: string[] } } {
-    const t = this.deps.tokens()
-    const tokens: Tokens = {}
-    if (t.hf) tokens.hf = t.hf
-    if (t.civitai) tokens.civitai = t.civitai
-    return { tokens, token_hosts: this.deps.tokenHosts() }
+  /** Tokens go to the helper on stdin only, with the hosts they belong to:
+   *  only the one token this URL's host needs (over https, or to a host the
+   *  user listed), or none — a pod never holds a token it doesn't use. */
+  private credentials(url: string | undefined): {
+    tokens: Tokens
+    token_hosts: { hf: string[]; civitai: string[] }
+  } {
+    const token_hosts = this.deps.tokenHosts()
+    return { tokens: tokensFor(url, this.deps.tokens(), token_hosts), token_hosts }
   }
 
   private setInfo(state: ConnectionState, message: string | null): void {

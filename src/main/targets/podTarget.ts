@@ -372,7 +372,10 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
         .watch({ workspace: this.workspace }, onMessage)
         .then((stream) => {
           this.watchStream = stream
-          void stream.done.then(() => this.watchEnded(session))
+          void stream.done.then(() => {
+            if (stream.error) this.setInfo(this.state, stream.error.message)
+            this.watchEnded(session)
+          })
         })
         .catch(() => resolve())
     })

@@ -14,7 +14,8 @@ import { createNodeStore } from '../main/settings/createStore'
 import type { ApiArgs, ApiMethod, ApiResults } from '../shared/api'
 import type { DownloadRecord, TargetInfo } from '../shared/types'
 import { formatAgo } from '../shared/format'
-import { describe, follow } from './follow'
+import { follow } from './follow'
+import { printStatus, reachTarget } from './statusView'
 
 const here = dirname(fileURLToPath(import.meta.url))
 
@@ -252,6 +253,18 @@ function buildProgram(): Command {
     await call('removeTarget', { id: t.id })
     process.stdout.write(`Removed "${name}".\n`)
   })
+  // ── h8runtime: trust a rebuilt pod's new host key ──
+  targets
+    .command('trust <name>')
+    .description("trust the host key a pod presents now (after a rebuild), once you've checked it")
+    .requiredOption('--fingerprint <SHA256:…>', 'the new key, as the pod prints it')
+    .action(async (name: string, o: { fingerprint: string }) => {
+      const t = await targetByName(name)
+      const info = await call('trustHostKey', { id: t.id, fingerprint: o.fingerprint })
+      process.stdout.write(`Trusted ${o.fingerprint.trim()} for "${name}".\n`)
+      if (info.connection !== 'online' && info.message)
+        throw new CliExit(FAILED, `"${name}" is still not reachable: ${info.message}`)
+    })
 
   program
     .command('download <url>')
@@ -327,14 +340,19 @@ function buildProgram(): Command {
         }
         return
       }
-      for (const info of infos) await a.core.openTarget(info.id).catch(() => undefined)
+      const unreachable = new Map<string, string>()
+      for (const info of infos) {
+        const why = await reachTarget(a, info.id)
+        if (why) unreachable.set(info.id, why)
+      }
       const records = infos.flatMap((i) => a.core.target(i.id).downloads())
-      if (o.json) return void process.stdout.write(`${JSON.stringify(records, null, 2)}\n`)
-      if (!records.length) return void process.stdout.write('No downloads.\n')
-      for (const r of records) {
-        const tname = infos.find((i) => i.id === r.targetId)?.name ?? r.targetId
-        process.stdout.write(
-          `${r.id}  ${tname}  ${r.folder}/${r.filename}\n    ${describe(r)}${r.error ? `\n    ${r.error}` : ''}\n`
+      if (o.json) process.stdout.write(`${JSON.stringify(records, null, 2)}\n`)
+      else printStatus(a, infos, records, unreachable)
+      if (unreachable.size) {
+        const names = infos.filter((i) => unreachable.has(i.id))
+        throw new CliExit(
+          FAILED,
+          names.map((i) => `Cannot reach "${i.name}": ${unreachable.get(i.id)}`).join('\n')
         )
       }
     })

@@ -146,6 +146,15 @@ export const apiArgs = {
   setToken: z.object({
     kind: z.enum(['hf', 'civitai']),
     value: z.string().trim().min(1).max(4096).nullable()
+  }),
+  // ── h8runtime: host-key re-trust ──
+  /** Trust the key a pod presents now; refused unless it equals `fingerprint`. */
+  trustHostKey: z.object({
+    id,
+    fingerprint: z
+      .string()
+      .trim()
+      .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'must look like SHA256: and 43 base64 characters')
   })
 } as const
 
@@ -175,6 +184,7 @@ export interface ApiResults {
   setSettings: Settings
   getTokenStatus: TokenStatus
   setToken: TokenStatus
+  trustHostKey: TargetInfo
 }
 
 /** Argument type of a method as a caller writes it (defaults may be omitted). */

@@ -93,6 +93,8 @@ export interface TargetInfo {
   comfyui: string | null
   /** Why the target is offline / in error. */
   message: string | null
+  /** A pod presenting another host key than the pinned one: both, for the user to compare. */
+  hostKeyChange?: { pinned: string; presented: string } | null
 }
 
 export interface Settings {

@@ -129,6 +129,8 @@ export function createHandlers(core: PodPullCore, sources: SourceServices): ApiH
     getSettings: async () => core.settings(),
     setSettings: async (patch) => core.setSettings(patch),
     getTokenStatus: async () => core.tokenStatus(),
-    setToken: async ({ kind, value }) => core.setToken(kind, value)
+    setToken: async ({ kind, value }) => core.setToken(kind, value),
+
+    trustHostKey: async ({ id, fingerprint }) => core.trustHostKey(id, fingerprint)
   }
 }

@@ -51,6 +51,8 @@ export interface PodTargetDeps {
 export interface PodCacheInfo {
   freeBytes: number | null
   comfyui: string | null
+  /** When the pod was really last reached (saving the cache is not seeing the pod). */
+  lastSeen: number | null
 }
 
 export interface PodTargetDef {
@@ -113,8 +115,17 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
       lastSeen: this.lastSeen,
       freeBytes: this.freeBytes,
       comfyui: this.comfyui,
-      message: this.message
+      message: this.message,
+      hostKeyChange: this.hostKeyChange()
     }
+  }
+
+  /** Pinned and presented fingerprints while the pod's key differs from its pin. */
+  private hostKeyChange(): TargetInfo['hostKeyChange'] {
+    const err = this.conn?.error
+    if (!(err instanceof HostKeyError) || err.code !== 'host-key-changed') return null
+    const pinned = this.deps.knownHosts.get(this.conn!.where)
+    return pinned && pinned !== err.fingerprint ? { pinned, presented: err.fingerprint } : null
   }
 
   downloads(): DownloadRecord[] {
@@ -463,7 +474,11 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
   private flushCache(): void {
     if (this.saveTimer) clearTimeout(this.saveTimer)
     this.saveTimer = null
-    this.deps.cache.save(this.downloads(), { freeBytes: this.freeBytes, comfyui: this.comfyui })
+    this.deps.cache.save(this.downloads(), {
+      freeBytes: this.freeBytes,
+      comfyui: this.comfyui,
+      lastSeen: this.lastSeen
+    })
   }
 
   /** Fetches the status at once after an action, not waiting for the watch tick. */

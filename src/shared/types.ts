@@ -122,6 +122,9 @@ export interface TokenStatus {
   civitai: boolean
   /** Whether tokens can be changed from the UI (false in headless mode: use the environment). */
   editable: boolean
+  /** True when an OS keyring stores tokens and SSH passphrases encrypted, so
+   *  they survive a restart; absent/false: nothing secret is kept on disk. */
+  keyring?: boolean
 }
 
 export interface Snapshot {

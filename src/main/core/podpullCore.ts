@@ -318,8 +318,10 @@ export class PodPullCore extends EventEmitter<{ [E in keyof ApiEvents]: [ApiEven
     const mem = this.memorySecrets.get(id)
     if (mem !== undefined) return mem
     const sealed = this.store.get('secrets')[id]
-    // Without a keychain (CLI, headless) a pod's passphrase can come from the environment.
-    if (!sealed || !this.secretBox) return process.env.PODPULL_SSH_SECRET || undefined
+    // Without a keychain, the command line (CLI, `podpull serve`) can take a
+    // pod's passphrase from the environment; the desktop app asks instead.
+    if (!sealed || !this.secretBox)
+      return this.host === 'headless' ? process.env.PODPULL_SSH_SECRET || undefined : undefined
     try {
       return this.secretBox.decrypt(sealed)
     } catch {

@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startServe, type ServeProcess } from '../e2e/serveProcess'
-import { apiClient, assertBuilt, freshComfy, runCli } from '../support/cli'
+import { freePort, startServe, type ServeProcess } from '../e2e/serveProcess'
+import { apiClient, assertBuilt, freshComfy, runCli, spawnCli } from '../support/cli'
 
 const TOKEN = 'e2e-token-0123456789abcdefghijklmnop' // startServe's fixed token
 const FILE = randomBytes(4 << 20)
@@ -220,8 +220,11 @@ describe('podpull serve under a fuzz of bad clients', () => {
       id: string
     }
     await origin.halfSent // the download is under way and held at half
-    const before = (await client.call('getSnapshot')) as { downloads: { state: string }[] }
-    expect(before.downloads.map((d) => d.state)).toEqual(['downloading'])
+    const states = async (): Promise<string[]> =>
+      ((await client.call('getSnapshot')) as { downloads: { state: string }[] }).downloads.map(
+        (d) => d.state
+      )
+    await expect.poll(states, { timeout: 30_000, interval: 100 }).toEqual(['downloading'])
 
     await fuzz(serve.port, 1000, 16)
 
@@ -249,4 +252,46 @@ describe('podpull serve under a fuzz of bad clients', () => {
     client.close()
     after.close()
   }, 180_000)
+})
+
+describe('podpull serve on a network address', () => {
+  /** Starts `serve` with these args; resolves its stderr once the page URL is printed. */
+  async function serveOutput(args: string[]): Promise<{ stdout: string; stderr: string }> {
+    const t = freshComfy()
+    const p = spawnCli(['serve', ...args], { PODPULL_HOME: t.home })
+    let stdout = ''
+    let stderr = ''
+    p.stderr!.on('data', (d) => (stderr += d))
+    try {
+      await new Promise<void>((resolve, reject) => {
+        p.stdout!.on('data', (d) => {
+          stdout += d
+          if (stdout.includes('PodPull dashboard:')) resolve()
+        })
+        p.once('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)))
+      })
+    } finally {
+      p.kill('SIGTERM')
+    }
+    return { stdout, stderr }
+  }
+
+  it('warns that the token travels in clear text when bound to 0.0.0.0', async () => {
+    const { stdout, stderr } = await serveOutput([
+      '--host',
+      '0.0.0.0',
+      '--port',
+      String(await freePort())
+    ])
+    expect(stdout).toContain('PodPull dashboard: http://0.0.0.0:')
+    expect(stderr).toContain(
+      'Warning: the dashboard listens on 0.0.0.0, reachable from the network.'
+    )
+    expect(stderr).toMatch(/access token .* travel unencrypted/)
+  })
+
+  it('says nothing of the kind on loopback', async () => {
+    const { stderr } = await serveOutput(['--host', '127.0.0.1'])
+    expect(stderr).not.toContain('Warning')
+  })
 })

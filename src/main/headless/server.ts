@@ -140,7 +140,10 @@ export async function startHeadlessServer(opts: HeadlessOptions): Promise<Headle
   // must never take the server, and the downloads running in it, down: every
   // socket gets an error listener, so no 'error' event goes unhandled.
   wss.on('error', () => undefined)
-  http.on('clientError', (_err, socket) => socket.destroy())
+  http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy()
+    socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+  })
 
   http.on('upgrade', (req, socket, head) => {
     socket.on('error', () => socket.destroy())

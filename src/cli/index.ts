@@ -15,7 +15,7 @@ import type { ApiArgs, ApiMethod, ApiResults } from '../shared/api'
 import type { DownloadRecord, TargetInfo } from '../shared/types'
 import { formatAgo } from '../shared/format'
 import { follow } from './follow'
-import { printStatus, reachTarget } from './statusView'
+import { printStatus, reachTarget, withTargetName } from './statusView'
 
 const here = dirname(fileURLToPath(import.meta.url))
 
@@ -82,7 +82,7 @@ async function openTarget(name: string): Promise<TargetInfo> {
   try {
     await app!.core.openTarget(info.id)
   } catch (err) {
-    throw new CliExit(FAILED, (err as Error).message)
+    throw new CliExit(FAILED, withTargetName((err as Error).message, info.name))
   }
   return app!.core.target(info.id).info()
 }

@@ -13,10 +13,20 @@ export async function reachTarget(a: PodPullApp, id: string): Promise<string | n
     (err: unknown) => (err as Error).message
   )
   const info = a.core.target(id).info()
-  if (failed) return failed
+  if (failed) return withTargetName(failed, info.name)
   if (info.config.kind === 'ssh' && info.connection !== 'online')
-    return info.message ?? `${info.config.host}:${info.config.port} is offline.`
+    return withTargetName(
+      info.message ?? `${info.config.host}:${info.config.port} is offline.`,
+      info.name
+    )
   return null
+}
+
+/** Fills the "<name>" of advice such as `podpull targets trust <name> …`, so
+ *  the command can be run as printed (quoted when the name needs it). */
+export function withTargetName(message: string, name: string): string {
+  const arg = /^[A-Za-z0-9._-]+$/.test(name) ? name : `'${name.replace(/'/g, `'\\''`)}'`
+  return message.replaceAll('<name>', arg)
 }
 
 /** "3 h ago (2026-12-01 21:04 UTC)": relative and absolute, for cached rows. */

@@ -77,6 +77,8 @@ describe('a rebuilt pod from the CLI', () => {
     expect(st.stdout).not.toContain('No downloads.')
     expect(st.stderr).toContain(`Cannot reach "pod": The host key of ${hostPort} changed`)
     expect(st.stderr).toContain(`was ${oldKey}, now ${newKey}`)
+    // The way forward, ready to run once the key is checked.
+    expect(st.stderr).toContain(`podpull targets trust pod --fingerprint ${newKey}`)
 
     // Trying to reach it did not make it "seen".
     const list = await runCli(['targets', 'list'], env)

@@ -134,6 +134,13 @@ def token_kind(url, token_hosts):
     return None
 
 
+def listed_token_host(parts, kind, token_hosts):
+    """True when the host is one the user listed for this token kind."""
+    host, port = host_port(parts)
+    extra = [str(h).lower() for h in (token_hosts or {}).get(kind) or []]
+    return host in extra or "%s:%d" % (host, port) in extra
+
+
 def pid_alive(pid):
     try:
         os.kill(pid, 0)
@@ -619,6 +626,10 @@ class Http(object):
     def auth_for(self, url):
         parts = urllib.parse.urlsplit(url)
         if host_port(parts) != self.origin or not self.kind:
+            return None
+        # Plain http only to a host the user listed (PODPULL_*_HOSTS): a token
+        # in clear text can be read by anyone on the path.
+        if parts.scheme != "https" and not listed_token_host(parts, self.kind, self.token_hosts):
             return None
         token = self.tokens.get(self.kind)
         return "Bearer " + token if token else None

@@ -9,13 +9,14 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createApp, type PodPullApp } from '../main/app'
 import { invokeMethod } from '../main/api/dispatch'
-import { startHeadlessServer } from '../main/headless/server'
+import { publicBindWarning, startHeadlessServer } from '../main/headless/server'
 import { createNodeStore } from '../main/settings/createStore'
 import type { ApiArgs, ApiMethod, ApiResults } from '../shared/api'
 import type { DownloadRecord, TargetInfo } from '../shared/types'
 import { formatAgo } from '../shared/format'
 import { isUsageError } from '../shared/errorCodes'
-import { describe, follow } from './follow'
+import { follow } from './follow'
+import { printStatus, reachTarget, withTargetName } from './statusView'
 
 const here = dirname(fileURLToPath(import.meta.url))
 
@@ -71,7 +72,7 @@ async function openTarget(name: string): Promise<TargetInfo> {
   try {
     await app!.core.openTarget(info.id)
   } catch (err) {
-    throw new CliExit(FAILED, (err as Error).message)
+    throw new CliExit(FAILED, withTargetName((err as Error).message, info.name))
   }
   return app!.core.target(info.id).info()
 }
@@ -104,6 +105,18 @@ function onStopSignal(stop: () => void): () => void {
     process.off('SIGINT', handler)
     process.off('SIGTERM', handler)
   }
+}
+
+/** `serve` runs downloads for as long as it lives: a bug reached by one
+ *  client's request must not end them. Last resort only (the server already
+ *  guards every socket): log the error on stderr and keep serving. */
+function keepServingOnUncaughtErrors(): void {
+  const log = (what: string) => (err: unknown) =>
+    process.stderr.write(
+      `PodPull serve: ${what}, still serving: ${(err as Error)?.stack ?? String(err)}\n`
+    )
+  process.on('uncaughtException', log('unexpected error'))
+  process.on('unhandledRejection', log('unhandled rejection'))
 }
 
 /** Follows a job in the foreground; Ctrl-C pauses it (resumable) and exits 130. */
@@ -230,6 +243,18 @@ function buildProgram(): Command {
     await call('removeTarget', { id: t.id })
     process.stdout.write(`Removed "${name}".\n`)
   })
+  // ── h8runtime: trust a rebuilt pod's new host key ──
+  targets
+    .command('trust <name>')
+    .description("trust the host key a pod presents now (after a rebuild), once you've checked it")
+    .requiredOption('--fingerprint <SHA256:…>', 'the new key, as the pod prints it')
+    .action(async (name: string, o: { fingerprint: string }) => {
+      const t = await targetByName(name)
+      const info = await call('trustHostKey', { id: t.id, fingerprint: o.fingerprint })
+      process.stdout.write(`Trusted ${o.fingerprint.trim()} for "${name}".\n`)
+      if (info.connection !== 'online' && info.message)
+        throw new CliExit(FAILED, `"${name}" is still not reachable: ${info.message}`)
+    })
 
   program
     .command('download <url>')
@@ -305,14 +330,19 @@ function buildProgram(): Command {
         }
         return
       }
-      for (const info of infos) await a.core.openTarget(info.id).catch(() => undefined)
+      const unreachable = new Map<string, string>()
+      for (const info of infos) {
+        const why = await reachTarget(a, info.id)
+        if (why) unreachable.set(info.id, why)
+      }
       const records = infos.flatMap((i) => a.core.target(i.id).downloads())
-      if (o.json) return void process.stdout.write(`${JSON.stringify(records, null, 2)}\n`)
-      if (!records.length) return void process.stdout.write('No downloads.\n')
-      for (const r of records) {
-        const tname = infos.find((i) => i.id === r.targetId)?.name ?? r.targetId
-        process.stdout.write(
-          `${r.id}  ${tname}  ${r.folder}/${r.filename}\n    ${describe(r)}${r.error ? `\n    ${r.error}` : ''}\n`
+      if (o.json) process.stdout.write(`${JSON.stringify(records, null, 2)}\n`)
+      else printStatus(a, infos, records, unreachable)
+      if (unreachable.size) {
+        const names = infos.filter((i) => unreachable.has(i.id))
+        throw new CliExit(
+          FAILED,
+          names.map((i) => `Cannot reach "${i.name}": ${unreachable.get(i.id)}`).join('\n')
         )
       }
     })
@@ -382,6 +412,9 @@ function buildProgram(): Command {
         port: o.port,
         token: process.env.PODPULL_SERVE_TOKEN || undefined
       })
+      const warning = publicBindWarning(o.host)
+      if (warning) process.stderr.write(`${warning}\n`)
+      keepServingOnUncaughtErrors()
       process.stdout.write(`PodPull dashboard: ${server.pageUrl}\n`)
       const stop = (): void => {
         void server

@@ -43,7 +43,7 @@ export function createTarget(stored: StoredTarget, ctx: TargetContext): Target {
             ...store.get('podCache'),
             [id]: {
               records,
-              lastSeen: Date.now(),
+              lastSeen: info.lastSeen,
               freeBytes: info.freeBytes,
               comfyui: info.comfyui
             }

@@ -22,7 +22,7 @@ import ElectronStore from 'electron-store'
 import { createApp, type PodPullApp } from './app'
 import { appHome } from './settings/appHome'
 import { storeOptions, type StoreShape } from './settings/storeSchema'
-import { sealedTokenStore, type SecretBox } from './core/tokenStore'
+import { memoryTokenStore, sealedTokenStore, type SecretBox } from './core/tokenStore'
 import { forwardEvents, registerIpcHandlers } from './electron/ipc'
 import { desktopTouches } from './electron/desktopTouches'
 import {
@@ -91,7 +91,7 @@ async function start(): Promise<void> {
         () => store.get('tokens'),
         (t) => store.set('tokens', t)
       )
-    : undefined
+    : memoryTokenStore()
   const podpull = await createApp({
     store,
     host: 'electron',

@@ -153,7 +153,16 @@ export const apiArgs = {
   // dashboard may be a browser on another machine: it never names a path).
   saveDiagnostics: z.object({}).strict(),
   // About (app menu and dashboard): versions and where settings and logs live.
-  getAbout: z.object({}).strict()
+  getAbout: z.object({}).strict(),
+  // ── h8runtime: host-key re-trust ──
+  /** Trust the key a pod presents now; refused unless it equals `fingerprint`. */
+  trustHostKey: z.object({
+    id,
+    fingerprint: z
+      .string()
+      .trim()
+      .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'must look like SHA256: and 43 base64 characters')
+  })
 } as const
 
 export type ApiMethod = keyof typeof apiArgs
@@ -184,6 +193,7 @@ export interface ApiResults {
   setToken: TokenStatus
   saveDiagnostics: { path: string }
   getAbout: AboutInfo
+  trustHostKey: TargetInfo
 }
 
 /** Versions of every part (null where a part is absent, e.g. Electron under `podpull serve`). */

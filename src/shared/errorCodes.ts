@@ -29,11 +29,16 @@ export const ERROR_CODES = {
   stale: { kind: 'failed', means: 'the process running the download died' },
   offline: { kind: 'failed', means: 'the pod is not connected' },
   unreachable: { kind: 'failed', means: 'the pod address cannot be reached' },
-  timeout: { kind: 'failed', means: 'connecting to the pod timed out' },
+  timeout: { kind: 'failed', means: 'connecting to the pod, or a helper call, timed out' },
+  'too-large': { kind: 'failed', means: 'a pod sent more output than PodPull accepts' },
   ssh: { kind: 'failed', means: 'an SSH operation failed' },
   'ssh-auth': { kind: 'failed', means: 'the pod refused the SSH key or password' },
   'host-key-unknown': { kind: 'failed', means: 'first contact: the host key needs confirming' },
   'host-key-changed': { kind: 'failed', means: 'the host key differs from the trusted one' },
+  'host-key-mismatch': {
+    kind: 'usage',
+    means: 'the fingerprint to trust is not the one the pod presents now'
+  },
   'no-python': { kind: 'failed', means: 'the pod has no python3' },
   disconnected: { kind: 'failed', means: 'the dashboard lost its connection to PodPull' },
   closed: { kind: 'failed', means: 'the dashboard bridge was closed' },

@@ -93,6 +93,8 @@ export interface TargetInfo {
   comfyui: string | null
   /** Why the target is offline / in error. */
   message: string | null
+  /** A pod presenting another host key than the pinned one: both, for the user to compare. */
+  hostKeyChange?: { pinned: string; presented: string } | null
 }
 
 export interface Settings {
@@ -120,6 +122,9 @@ export interface TokenStatus {
   civitai: boolean
   /** Whether tokens can be changed from the UI (false in headless mode: use the environment). */
   editable: boolean
+  /** True when an OS keyring stores tokens and SSH passphrases encrypted, so
+   *  they survive a restart; absent/false: nothing secret is kept on disk. */
+  keyring?: boolean
 }
 
 export interface Snapshot {

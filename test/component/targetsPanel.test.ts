@@ -187,3 +187,53 @@ describe('targets sidebar', () => {
     expect(fake.calls.find((c) => c.m === 'removeTarget')?.a).toEqual({ id: 'p1' })
   })
 })
+
+describe('a pod whose host key changed', () => {
+  const pinned = 'SHA256:' + 'A'.repeat(43)
+  const presented = 'SHA256:' + 'B'.repeat(43)
+
+  it('shows both fingerprints and trusts the new key when asked', async () => {
+    const changed = pod({
+      connection: 'error',
+      message: 'The host key of 10.0.0.5:2222 changed',
+      hostKeyChange: { pinned, presented }
+    })
+    const fake = fakeBridge(snapshot({ targets: [changed] }))
+    fake.answer('trustHostKey', () => pod({ connection: 'online', hostKeyChange: null }))
+    w = await mountWith(TargetsPanel, fake)
+    const card = w.get('[data-testid="target-p1"]')
+    expect(card.get('[data-testid="hostkey-pinned"]').text()).toBe(pinned)
+    expect(card.get('[data-testid="hostkey-presented"]').text()).toBe(presented)
+    expect(card.get('[data-testid="hostkey-change"]').text()).toMatch(/console/)
+    await card.get('[data-testid="trust-new-key"]').trigger('click')
+    await flushPromises()
+    expect(fake.calls.find((c) => c.m === 'trustHostKey')?.a).toEqual({
+      id: 'p1',
+      fingerprint: presented
+    })
+    // Main answers with the list: the card goes back to normal.
+    fake.emit('targetsChanged', [pod({ connection: 'online', hostKeyChange: null })])
+    await flushPromises()
+    expect(w.find('[data-testid="hostkey-change"]').exists()).toBe(false)
+  })
+
+  it('says why when the pod presents another key by now', async () => {
+    const fake = fakeBridge(
+      snapshot({ targets: [pod({ connection: 'error', hostKeyChange: { pinned, presented } })] })
+    )
+    fake.answer('trustHostKey', () => {
+      throw apiError('host-key-mismatch', `"pod-a100" presents SHA256:C now, not ${presented}`)
+    })
+    w = await mountWith(TargetsPanel, fake)
+    await w.get('[data-testid="trust-new-key"]').trigger('click')
+    await flushPromises()
+    expect(w.get('[role="alert"]').text()).toContain('presents SHA256:C now')
+  })
+
+  it('shows no trust action for an ordinary error', async () => {
+    const fake = fakeBridge(snapshot({ targets: [pod({ connection: 'error', message: 'x' })] }))
+    w = await mountWith(TargetsPanel, fake)
+    expect(w.find('[data-testid="trust-new-key"]').exists()).toBe(false)
+    expect(w.text()).toContain('x')
+  })
+})

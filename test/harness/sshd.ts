@@ -33,6 +33,7 @@ export interface SshdOptions {
   // HOME is <dir>/home so the user's ~/.bashrc can't rewrite PATH.
   sessionEnv?: Record<string, string>
   password?: string // also allow password login (root only: sets the account password while up)
+  maxSessions?: number // channels per connection (OpenSSH's default is 10; ours 100)
 }
 
 const SSHD = '/usr/sbin/sshd'
@@ -101,6 +102,7 @@ function configText(o: {
   hostKey: string
   password: boolean
   env: Record<string, string>
+  maxSessions?: number
 }): string {
   const lines = [
     `Port ${o.port}`,
@@ -123,7 +125,7 @@ function configText(o: {
     // Many parallel test connections (one per download connection) must not
     // be turned away by the default 10:30:100 pre-auth throttling.
     'MaxStartups 100',
-    'MaxSessions 100',
+    `MaxSessions ${o.maxSessions ?? 100}`,
     'Subsystem sftp internal-sftp',
     'LogLevel VERBOSE'
   ]
@@ -180,7 +182,13 @@ class Sshd implements SshdHarness {
     this.publicKey = readFileSync(`${this.keyPath}.pub`, 'utf8').trim()
     writeFileSync(join(dir, 'authorized_keys'), this.publicKey + '\n', { mode: 0o600 })
     this.hostKeyFingerprint = fingerprintOf(`${this.hostKey}.pub`)
-    const cfg = { port, dir, hostKey: this.hostKey, password: opts.password !== undefined }
+    const cfg = {
+      port,
+      dir,
+      hostKey: this.hostKey,
+      password: opts.password !== undefined,
+      maxSessions: opts.maxSessions
+    }
     writeFileSync(this.configFile, configText({ ...cfg, env: sessionEnvWithHome(dir, opts) }))
   }
 

@@ -6,7 +6,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { request } from 'node:http'
 import WebSocket from 'ws'
-import { startHeadlessServer, type HeadlessServer } from '../../src/main/headless/server'
+import {
+  publicBindWarning,
+  startHeadlessServer,
+  type HeadlessServer
+} from '../../src/main/headless/server'
 import { makeTestApp } from '../support/testApp'
 
 let server: HeadlessServer
@@ -131,5 +135,49 @@ describe('podpull serve', () => {
     await rpc(ws, 'setSettings', { connections: 4 })
     expect(await got).toMatchObject({ connections: 4 })
     ws.close()
+  })
+})
+
+describe('podpull serve on other addresses', () => {
+  it('counts every 127.0.0.0/8 address as loopback in the Host check', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'podpull-static-'))
+    writeFileSync(join(dir, 'index.html'), '<!doctype html><title>PodPull</title>')
+    const s = await startHeadlessServer({
+      handlers: app.handlers,
+      events: app.core,
+      staticDir: dir,
+      host: '127.0.0.2'
+    })
+    const get = (host: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        request({ host: '127.0.0.2', port: s.port, path: '/', headers: { Host: host } }, (res) => {
+          res.resume()
+          resolve(res.statusCode ?? 0)
+        })
+          .on('error', reject)
+          .end()
+      })
+    try {
+      expect(await get(`127.0.0.2:${s.port}`)).toBe(200)
+      expect(await get(`127.1.2.3:${s.port}`)).toBe(200)
+      expect(await get(`localhost:${s.port}`)).toBe(200)
+      expect(await get(`[::1]:${s.port}`)).toBe(200)
+      expect(await get(`127.0.0.2:${s.port + 1}`)).toBe(403)
+      expect(await get(`127.evil.example:${s.port}`)).toBe(403)
+      expect(await get(`128.0.0.1:${s.port}`)).toBe(403)
+    } finally {
+      await s.close()
+    }
+  })
+
+  it('warns in plain words when bound to a network address, not on loopback', () => {
+    for (const h of ['127.0.0.1', '127.3.2.1', 'localhost', '::1', '[::1]'])
+      expect(publicBindWarning(h)).toBeNull()
+    for (const h of ['0.0.0.0', '::', '192.168.1.5']) {
+      const w = publicBindWarning(h)
+      expect(w).toContain(h)
+      expect(w).toMatch(/unencrypted/)
+      expect(w).toMatch(/token/)
+    }
   })
 })

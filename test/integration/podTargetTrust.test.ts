@@ -75,7 +75,8 @@ describe('host key', () => {
     expect(err.code).toBe('host-key-changed')
     expect(err.message).toBe(
       `The host key of ${hostPort} changed (was ${'SHA256:' + 'Q'.repeat(43)}, now ${sshd.hostKeyFingerprint}). ` +
-        'If the pod was rebuilt, remove and re-add the target.'
+        "If the pod was rebuilt, check the new key against the pod's console, then trust it: " +
+        `"Trust new key" on the target, or podpull targets trust <name> --fingerprint ${sshd.hostKeyFingerprint}`
     )
     expect(store.knownHosts[hostPort]).toBe('SHA256:' + 'Q'.repeat(43))
     await t.close()
@@ -99,7 +100,8 @@ describe('pod rebuilt while connected', () => {
       connection: 'error',
       message:
         `The host key of ${hostPort} changed (was ${old}, now ${sshd.hostKeyFingerprint}). ` +
-        'If the pod was rebuilt, remove and re-add the target.'
+        "If the pod was rebuilt, check the new key against the pod's console, then trust it: " +
+        `"Trust new key" on the target, or podpull targets trust <name> --fingerprint ${sshd.hostKeyFingerprint}`
     })
     expect(store.knownHosts[hostPort]).toBe(old)
     await t.close()

@@ -98,7 +98,8 @@ describe('host key trust', () => {
     expect(err.code).toBe('host-key-changed')
     expect(err.message).toBe(
       `The host key of 127.0.0.1:${sshd.port} changed (was ${old}, now ${sshd.hostKeyFingerprint}). ` +
-        'If the pod was rebuilt, remove and re-add the target.'
+        "If the pod was rebuilt, check the new key against the pod's console, then trust it: " +
+        `"Trust new key" on the target, or podpull targets trust <name> --fingerprint ${sshd.hostKeyFingerprint}`
     )
     expect(known.map[`127.0.0.1:${sshd.port}`]).toBe(old)
   })

@@ -67,7 +67,8 @@ describe('decideHostKey', () => {
       expect(d.error.code).toBe('host-key-changed')
       expect(d.error.message).toBe(
         `The host key of pod:22 changed (was ${fp}, now ${other}). ` +
-          'If the pod was rebuilt, remove and re-add the target.'
+          "If the pod was rebuilt, check the new key against the pod's console, then trust it: " +
+          `"Trust new key" on the target, or podpull targets trust <name> --fingerprint ${other}`
       )
     }
     expect(kh.map).toEqual({ 'pod:22': fp })

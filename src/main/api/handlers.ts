@@ -142,6 +142,7 @@ export function createHandlers(
       if (!diagnostics) throw new UserError('unsupported', 'Diagnostics are not available here.')
       return { path: await diagnostics() }
     },
-    getAbout: async () => aboutInfo()
+    getAbout: async () => aboutInfo(),
+    trustHostKey: async ({ id, fingerprint }) => core.trustHostKey(id, fingerprint)
   }
 }

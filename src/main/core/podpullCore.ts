@@ -18,6 +18,7 @@ import type { StoredTarget } from '../settings/storeSchema'
 import { UserError } from '../errors'
 import type { Target } from '../targets/target'
 import { DownloadEventThrottle } from './eventThrottle'
+import { dropUnusedPin, trustPresentedKey } from './hostKeyPins'
 import type { SecretBox, TokenStore } from './tokenStore'
 
 /** What only a desktop shell can do; absent in headless mode. */
@@ -229,6 +230,7 @@ export class PodPullCore extends EventEmitter<{ [E in keyof ApiEvents]: [ApiEven
 
   async removeTarget(id: string): Promise<void> {
     const target = this.target(id)
+    const stored = this.storedTarget(id)
     const gone = target.downloads().map((r) => ({ id: r.id, rev: r.rev + 1 }))
     this.detach(id)
     await target.close().catch(() => undefined)
@@ -239,9 +241,17 @@ export class PodPullCore extends EventEmitter<{ [E in keyof ApiEvents]: [ApiEven
     const cache = { ...this.store.get('podCache') }
     delete cache[id]
     this.store.set('podCache', cache)
+    dropUnusedPin(this.store, stored)
     this.forgetSecret(id)
     if (gone.length) this.throttle.push({ targetId: id, upserts: [], removed: gone })
     this.emitTargets()
+  }
+
+  /** Trusts the host key a pod presents now (checked against `fingerprint`),
+   *  then connects again with it. */
+  async trustHostKey(id: string, fingerprint: string): Promise<TargetInfo> {
+    await trustPresentedKey(this.store, this.storedTarget(id), fingerprint)
+    return this.updateTarget(id, {})
   }
 
   /** Builds a target that is not stored (for "test connection" before saving). */
@@ -318,8 +328,10 @@ export class PodPullCore extends EventEmitter<{ [E in keyof ApiEvents]: [ApiEven
     const mem = this.memorySecrets.get(id)
     if (mem !== undefined) return mem
     const sealed = this.store.get('secrets')[id]
-    // Without a keychain (CLI, headless) a pod's passphrase can come from the environment.
-    if (!sealed || !this.secretBox) return process.env.PODPULL_SSH_SECRET || undefined
+    // Without a keychain, the command line (CLI, `podpull serve`) can take a
+    // pod's passphrase from the environment; the desktop app asks instead.
+    if (!sealed || !this.secretBox)
+      return this.host === 'headless' ? process.env.PODPULL_SSH_SECRET || undefined : undefined
     try {
       return this.secretBox.decrypt(sealed)
     } catch {

@@ -60,13 +60,34 @@ export function sealedTokenStore(
     status: () => ({
       hf: get('hf') !== undefined,
       civitai: get('civitai') !== undefined,
-      editable: true
+      editable: true,
+      keyring: true
     }),
     set: (kind, value) => {
       const tokens = { ...read() }
       if (value === null) delete tokens[kind]
       else tokens[kind] = box.encrypt(value)
       write(tokens)
+    }
+  }
+}
+
+/** The desktop app without an OS keyring: tokens typed in the UI are kept in
+ *  memory until the app quits (never written to disk in clear), over the
+ *  environment's HF_TOKEN / CIVITAI_API_TOKEN. The UI says so (no `keyring`). */
+export function memoryTokenStore(env: NodeJS.ProcessEnv = process.env): TokenStore {
+  const typed = new Map<TokenKind, string>()
+  const get = (kind: TokenKind): string | undefined => typed.get(kind) ?? envToken(kind, env)
+  return {
+    get,
+    status: () => ({
+      hf: get('hf') !== undefined,
+      civitai: get('civitai') !== undefined,
+      editable: true
+    }),
+    set: (kind, value) => {
+      if (value === null) typed.delete(kind)
+      else typed.set(kind, value)
     }
   }
 }

@@ -5,7 +5,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { readFile, stat } from 'node:fs/promises'
 import { extname, join, normalize, resolve, sep } from 'node:path'
-import type { AddressInfo } from 'node:net'
+import { isIPv4, type AddressInfo } from 'node:net'
+import type { EventEmitter } from 'node:events'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { API_EVENTS, type ApiEvents, type ApiHandlers } from '../../shared/api'
 import { invokeMethod, toApiError } from '../api/dispatch'
@@ -52,9 +53,29 @@ const SECURITY_HEADERS = {
   'Cache-Control': 'no-store'
 }
 
-const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]']
-const isLoopback = (host: string): boolean =>
-  host === 'localhost' || host === '::1' || host.startsWith('127.')
+/** True for an address only this machine can reach: localhost, ::1 and all of
+ *  127.0.0.0/8 (not just 127.0.0.1). Brackets around an IPv6 literal are allowed. */
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1')
+  return h === 'localhost' || h === '::1' || (isIPv4(h) && h.startsWith('127.'))
+}
+
+/** A Host header naming a loopback address on our port ("127.0.0.5:8080"). */
+function isLoopbackHostHeader(h: string | undefined, port: number): boolean {
+  const m = h ? /^(\[[^\]]*\]|[^:]+):(\d+)$/.exec(h) : null
+  return !!m && Number(m[2]) === port && isLoopback(m[1]!)
+}
+
+/** What `serve` prints when bound to a non-loopback address. */
+export function publicBindWarning(host: string): string | null {
+  if (isLoopback(host)) return null
+  return (
+    `Warning: the dashboard listens on ${host}, reachable from the network. ` +
+    'Plain HTTP: the access token in the page URL, and everything the dashboard shows, ' +
+    'travel unencrypted; anyone who sees the token can control PodPull. ' +
+    'Use it only on a network you trust, or keep the default 127.0.0.1 and use an SSH tunnel.'
+  )
+}
 
 function sameToken(given: string | null, token: string): boolean {
   if (!given) return false
@@ -104,7 +125,7 @@ export async function startHeadlessServer(opts: HeadlessOptions): Promise<Headle
   let port = 0
   // Refuse other Host names (DNS rebinding) unless the user bound a public address.
   const allowedHost = (h: string | undefined): boolean =>
-    !isLoopback(host) || (h !== undefined && LOOPBACK_NAMES.some((n) => h === `${n}:${port}`))
+    !isLoopback(host) || isLoopbackHostHeader(h, port)
   const http: Server = createServer((req, res) => {
     if (!allowedHost(req.headers.host)) {
       res.writeHead(403, { 'Content-Type': 'text/plain' }).end('Forbidden host')
@@ -113,9 +134,24 @@ export async function startHeadlessServer(opts: HeadlessOptions): Promise<Headle
     serveStatic(root, req, res).catch(() => res.writeHead(500).end())
   })
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 })
+  // A client that misbehaves (reset mid-handshake, garbage, oversize frames)
+  // must never take the server, and the downloads running in it, down: every
+  // socket gets an error listener, so no 'error' event goes unhandled.
+  wss.on('error', () => undefined)
+  http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy()
+    socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+  })
 
   http.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://x')
+    socket.on('error', () => socket.destroy())
+    let url: URL
+    try {
+      url = new URL(req.url ?? '/', 'http://x')
+    } catch {
+      socket.destroy()
+      return
+    }
     const refuse = (status: number, why: string): void => {
       socket.end(`HTTP/1.1 ${status} ${why}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
     }
@@ -169,10 +205,19 @@ function parseCall(data: unknown): CallMessage | null {
   return null
 }
 
+/** Bytes queued to one client before we give up on it (it is not reading). */
+const MAX_CLIENT_BACKLOG = 16 << 20
+
 function attachClient(ws: WebSocket, opts: HeadlessOptions): void {
   const send = (msg: unknown): void => {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg))
+    if (ws.readyState !== ws.OPEN) return
+    // A client that stops reading would make us buffer events without end.
+    if (ws.bufferedAmount > MAX_CLIENT_BACKLOG) return ws.terminate()
+    ws.send(JSON.stringify(msg))
   }
+  // ws emits 'error' for protocol violations (oversize or malformed frames)
+  // and resets; it closes the socket itself, we only keep it from throwing.
+  ws.on('error', () => ws.terminate())
   const listeners = API_EVENTS.map((name) => {
     const cb = (p: unknown): void => send({ t: 'ev', n: name, p })
     opts.events.on(name, cb as (payload: ApiEvents[typeof name]) => void)

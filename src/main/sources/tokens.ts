@@ -41,13 +41,39 @@ export function tokenKindFor(
   return undefined
 }
 
+/** The token kind this URL may carry: its host's, and only over https — a
+ *  token on plain http can be read by anyone on the path. A host listed
+ *  explicitly in PODPULL_HF_HOSTS / PODPULL_CIVITAI_HOSTS (a LAN mirror, a
+ *  test server) is the user's own choice and may use http. */
+export function sendableTokenKind(
+  url: URL,
+  env: NodeJS.ProcessEnv = process.env
+): TokenKind | undefined {
+  return sendableTokenKindWith(url, tokenHostsFromEnv(env))
+}
+
+/** sendableTokenKind with the extra hosts given (a pod target gets them as data). */
+export function sendableTokenKindWith(
+  url: URL,
+  extra: Record<TokenKind, string[]>
+): TokenKind | undefined {
+  const host = url.hostname.toLowerCase()
+  const hostPort = url.host.toLowerCase()
+  for (const kind of ['hf', 'civitai'] as const) {
+    const listed = extra[kind].includes(host) || extra[kind].includes(hostPort)
+    if (listed) return kind
+    if (HOSTS[kind].includes(host)) return url.protocol === 'https:' ? kind : undefined
+  }
+  return undefined
+}
+
 /** The Authorization header value for this URL's host, if a token applies. */
 export function authFor(
   url: URL,
   tokenOf: (kind: TokenKind) => string | undefined,
   env: NodeJS.ProcessEnv = process.env
 ): string | undefined {
-  const kind = tokenKindFor(url, env)
+  const kind = sendableTokenKind(url, env)
   const token = kind ? tokenOf(kind) : undefined
   return token ? `Bearer ${token}` : undefined
 }
@@ -65,4 +91,21 @@ const HINTS: Record<TokenKind, string> = {
 export function authHint(url: URL, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const kind = tokenKindFor(url, env)
   return kind ? HINTS[kind] : undefined
+}
+
+/** The tokens a pod gets for one download: only the one its URL's host needs
+ *  (over https, or to a listed host), or none. `url` undefined or not a URL → none. */
+export function tokensFor(
+  url: string | undefined,
+  tokens: Partial<Record<TokenKind, string>>,
+  extra: Record<TokenKind, string[]>
+): Partial<Record<TokenKind, string>> {
+  let kind: TokenKind | undefined
+  try {
+    kind = url ? sendableTokenKindWith(new URL(url), extra) : undefined
+  } catch {
+    kind = undefined
+  }
+  const value = kind ? tokens[kind] : undefined
+  return kind && value ? { [kind]: value } : {}
 }

@@ -51,7 +51,9 @@ export class HelperClient {
     command: HelperCommand,
     request: object
   ): Promise<T> {
-    const r = await this.conn.exec(this.commandLine(command), JSON.stringify(request) + '\n')
+    const r = await this.conn.exec(this.commandLine(command), JSON.stringify(request) + '\n', {
+      what: `"${command}"`
+    })
     if (r.code === 127) throw new UserError('no-python', NO_PYTHON)
     if (r.code === null && !r.stdout.trim()) {
       throw new UserError(

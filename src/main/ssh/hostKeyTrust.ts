@@ -30,6 +30,14 @@ export class HostKeyError extends UserError {
   }
 }
 
+/** What to do about a changed key: a rebuilt pod is routine (RunPod makes new keys). */
+export function changedKeyAdvice(fingerprint: string): string {
+  return (
+    "If the pod was rebuilt, check the new key against the pod's console, then trust it: " +
+    `"Trust new key" on the target, or podpull targets trust <name> --fingerprint ${fingerprint}`
+  )
+}
+
 export type HostKeyDecision =
   { ok: true; fingerprint: string; stored: boolean } | { ok: false; error: HostKeyError }
 
@@ -52,7 +60,7 @@ export function decideHostKey(
   if (known !== undefined) {
     const message =
       `The host key of ${hostPort} changed (was ${known}, now ${fingerprint}). ` +
-      'If the pod was rebuilt, remove and re-add the target.'
+      changedKeyAdvice(fingerprint)
     return { ok: false, error: new HostKeyError('host-key-changed', message, fingerprint) }
   }
   if (accept !== undefined && accept.trim() === fingerprint) {

@@ -6,6 +6,16 @@ import { EventEmitter } from 'node:events'
 import { readFile } from 'node:fs/promises'
 import type { Client, ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2'
 import { UserError } from '../errors'
+import {
+  ChannelSlots,
+  collectOutput,
+  DEFAULT_EXEC_TIMEOUT_MS,
+  DEFAULT_MAX_CHANNELS,
+  DEFAULT_MAX_LINE_BYTES,
+  DEFAULT_MAX_OUTPUT_BYTES,
+  splitLines,
+  type ExecResult
+} from './channelLimits'
 import { hostPortKey, hostVerifierFor, type KnownHosts } from './hostKeyTrust'
 import { describeSshError, isFatalSshError } from './sshErrors'
 
@@ -37,17 +47,23 @@ export interface SshConnectionOptions {
   readyTimeoutMs?: number
   backoffInitialMs?: number
   backoffMaxMs?: number
+  /** Channels open at once (exec, line streams, SFTP); more wait their turn. */
+  maxChannels?: number
+  /** Output one exec may send before it is stopped. */
+  maxOutputBytes?: number
+  /** Length one streamed line may reach. */
+  maxLineBytes?: number
+  /** Default time limit of one exec, waiting for a channel included. */
+  execTimeoutMs?: number
 }
 
-export interface ExecResult {
-  stdout: string
-  stderr: string
-  code: number | null
-}
+export type { ExecResult }
 
 export interface LineStream {
   /** Resolves when the channel closes (either side). */
   done: Promise<void>
+  /** Set when we ended the stream because the pod broke a limit. */
+  error: UserError | null
   close(): void
 }
 
@@ -66,11 +82,13 @@ export class SshConnection extends EventEmitter<ConnectionEvents> {
   private retryTimer: NodeJS.Timeout | null = null
   private backoffMs: number
   private connecting: Promise<void> | null = null
+  private readonly slots: ChannelSlots
 
   constructor(private readonly opts: SshConnectionOptions) {
     super()
     this.where = hostPortKey(opts.host, opts.port)
     this.backoffMs = opts.backoffInitialMs ?? 1000
+    this.slots = new ChannelSlots(opts.maxChannels ?? DEFAULT_MAX_CHANNELS)
   }
 
   get connectionState(): SshState {
@@ -106,64 +124,108 @@ export class SshConnection extends EventEmitter<ConnectionEvents> {
     this.setState('offline', this.lastError)
   }
 
-  async exec(command: string, stdin?: string): Promise<ExecResult> {
-    const ch = await this.channel(command)
-    return new Promise((resolve) => {
-      const out: Buffer[] = []
-      const err: Buffer[] = []
-      let code: number | null = null
-      ch.on('data', (d: Buffer) => out.push(d))
-      ch.stderr.on('data', (d: Buffer) => err.push(d))
-      ch.on('exit', (c: number | null) => (code = c))
-      ch.on('close', () =>
-        resolve({
-          stdout: Buffer.concat(out).toString('utf8'),
-          stderr: Buffer.concat(err).toString('utf8'),
-          code
-        })
-      )
+  /** Runs a command to its end. Rejects (and stops the command) when it runs
+   *  past its time limit or sends more than maxOutputBytes. */
+  async exec(
+    command: string,
+    stdin?: string,
+    o: { timeoutMs?: number; what?: string } = {}
+  ): Promise<ExecResult> {
+    const ms = o.timeoutMs ?? this.opts.execTimeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS
+    const what = o.what ?? 'a command'
+    const timeout = new AbortController()
+    const timedOut = new Promise<never>((_, reject) =>
+      timeout.signal.addEventListener('abort', () => reject(timeout.signal.reason), { once: true })
+    )
+    timedOut.catch(() => undefined)
+    const timer = setTimeout(() => timeout.abort(this.timeoutError(what, ms)), ms)
+    const opening = this.channel(command, timeout.signal)
+    // However late the channel opens, a timed-out command is stopped.
+    const stop = (ch: ClientChannel): void => {
+      ch.signal('KILL')
+      ch.close()
+    }
+    opening.then(
+      (ch) => {
+        if (timeout.signal.aborted) stop(ch)
+        else timeout.signal.addEventListener('abort', () => stop(ch), { once: true })
+      },
+      () => undefined
+    )
+    try {
+      const ch = await Promise.race([opening, timedOut])
+      const result = collectOutput(ch, {
+        maxBytes: this.opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
+        what,
+        where: this.where
+      })
       ch.end(stdin ?? '')
-    })
-  }
-
-  /** A long-lived command whose stdout is delivered line by line. */
-  async lines(command: string, stdin: string, onLine: (line: string) => void): Promise<LineStream> {
-    const ch = await this.channel(command)
-    let buf = ''
-    ch.on('data', (d: Buffer) => {
-      buf += d.toString('utf8')
-      let nl: number
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl).trim()
-        buf = buf.slice(nl + 1)
-        if (line) onLine(line)
-      }
-    })
-    ch.stderr.resume()
-    const done = new Promise<void>((resolve) => ch.on('close', () => resolve()))
-    ch.end(stdin)
-    return {
-      done,
-      close: () => {
-        // Closing our end makes sshd hang up the command (SIGHUP on its next write).
-        ch.signal('TERM')
-        ch.close()
-      }
+      return await Promise.race([result, timedOut])
+    } finally {
+      clearTimeout(timer)
     }
   }
 
-  async sftp(): Promise<SFTPWrapper> {
-    const client = await this.onlineClient()
-    return new Promise((resolve, reject) =>
-      client.sftp((err, sftp) => (err ? reject(this.channelError(err)) : resolve(sftp)))
+  private timeoutError(what: string, ms: number): UserError {
+    return new UserError(
+      'timeout',
+      `The pod ${this.where} did not answer ${what} within ${Math.round(ms / 1000)} s.`
     )
   }
 
-  private async channel(command: string): Promise<ClientChannel> {
-    const client = await this.onlineClient()
-    return new Promise((resolve, reject) =>
-      client.exec(command, (err, ch) => (err ? reject(this.channelError(err)) : resolve(ch)))
-    )
+  /** A long-lived command whose stdout is delivered line by line. A line
+   *  longer than maxLineBytes ends the stream (done resolves). */
+  async lines(command: string, stdin: string, onLine: (line: string) => void): Promise<LineStream> {
+    const ch = await this.channel(command)
+    const close = (): void => {
+      // Closing our end makes sshd hang up the command (SIGHUP on its next write).
+      ch.signal('TERM')
+      ch.close()
+    }
+    const stream: LineStream = {
+      done: new Promise<void>((resolve) => ch.on('close', () => resolve())),
+      error: null,
+      close
+    }
+    splitLines(ch, this.opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, onLine, (err) => {
+      stream.error = err
+      close()
+    })
+    ch.stderr.resume()
+    ch.end(stdin)
+    return stream
+  }
+
+  async sftp(): Promise<SFTPWrapper> {
+    const release = await this.slots.acquire()
+    try {
+      const client = await this.onlineClient()
+      const sftp = await new Promise<SFTPWrapper>((resolve, reject) =>
+        client.sftp((err, sftp) => (err ? reject(this.channelError(err)) : resolve(sftp)))
+      )
+      sftp.once('close', release)
+      return sftp
+    } catch (err) {
+      release()
+      throw err
+    }
+  }
+
+  /** Opens an exec channel once one of the connection's slots is free; the
+   *  slot is given back when the channel closes. */
+  private async channel(command: string, signal?: AbortSignal): Promise<ClientChannel> {
+    const release = await this.slots.acquire(signal)
+    try {
+      const client = await this.onlineClient()
+      const ch = await new Promise<ClientChannel>((resolve, reject) =>
+        client.exec(command, (err, ch) => (err ? reject(this.channelError(err)) : resolve(ch)))
+      )
+      ch.once('close', release)
+      return ch
+    } catch (err) {
+      release()
+      throw err
+    }
   }
 
   private async onlineClient(): Promise<Client> {

@@ -21,6 +21,7 @@ import { HostKeyError, hostPortKey, type KnownHosts } from '../ssh/hostKeyTrust'
 import { checkWorkspace } from '../ssh/remotePath'
 import { SshConnection, type SshConnectionOptions, type SshState } from '../ssh/sshConnection'
 import { isFatalSshError } from '../ssh/sshErrors'
+import { tokensFor } from '../sources/tokens'
 import { entryToRecord, parseEntry } from '../status/statusEntry'
 import { UserError, type Target, type TargetEvents, type TargetStartRequest } from './target'
 
@@ -50,6 +51,8 @@ export interface PodTargetDeps {
 export interface PodCacheInfo {
   freeBytes: number | null
   comfyui: string | null
+  /** When the pod was really last reached (saving the cache is not seeing the pod). */
+  lastSeen: number | null
 }
 
 export interface PodTargetDef {
@@ -112,8 +115,17 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
       lastSeen: this.lastSeen,
       freeBytes: this.freeBytes,
       comfyui: this.comfyui,
-      message: this.message
+      message: this.message,
+      hostKeyChange: this.hostKeyChange()
     }
+  }
+
+  /** Pinned and presented fingerprints while the pod's key differs from its pin. */
+  private hostKeyChange(): TargetInfo['hostKeyChange'] {
+    const err = this.conn?.error
+    if (!(err instanceof HostKeyError) || err.code !== 'host-key-changed') return null
+    const pinned = this.deps.knownHosts.get(this.conn!.where)
+    return pinned && pinned !== err.fingerprint ? { pinned, presented: err.fingerprint } : null
   }
 
   downloads(): DownloadRecord[] {
@@ -183,7 +195,7 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
         ...(req.sha256 ? { sha256: req.sha256 } : {}),
         connections: req.connections ?? this.deps.settings().connections,
         ...(req.overwrite ? { overwrite: true } : {}),
-        ...this.credentials()
+        ...this.credentials(req.url)
       }
     )
     await this.refresh()
@@ -203,7 +215,7 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
       id,
       ...models,
       ...fresh,
-      ...this.credentials()
+      ...this.credentials(url ?? this.records.get(id)?.url)
     })
     await this.refresh()
   }
@@ -387,7 +399,10 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
         .watch({ workspace: this.workspace }, onMessage)
         .then((stream) => {
           this.watchStream = stream
-          void stream.done.then(() => this.watchEnded(session))
+          void stream.done.then(() => {
+            if (stream.error) this.setInfo(this.state, stream.error.message)
+            this.watchEnded(session)
+          })
         })
         .catch(() => resolve())
     })
@@ -475,7 +490,11 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
   private flushCache(): void {
     if (this.saveTimer) clearTimeout(this.saveTimer)
     this.saveTimer = null
-    this.deps.cache.save(this.downloads(), { freeBytes: this.freeBytes, comfyui: this.comfyui })
+    this.deps.cache.save(this.downloads(), {
+      freeBytes: this.freeBytes,
+      comfyui: this.comfyui,
+      lastSeen: this.lastSeen
+    })
   }
 
   /** Fetches the status at once after an action, not waiting for the watch tick. */
@@ -513,13 +532,15 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
     return posix.join(this.comfyui, 'models')
   }
 
-  /** Tokens go to the helper on stdin only, with the hosts they belong to. */
-  private credentials(): { tokens: Tokens; token_hosts: { hf: string[]; civitai: string[] } } {
-    const t = this.deps.tokens()
-    const tokens: Tokens = {}
-    if (t.hf) tokens.hf = t.hf
-    if (t.civitai) tokens.civitai = t.civitai
-    return { tokens, token_hosts: this.deps.tokenHosts() }
+  /** Tokens go to the helper on stdin only, with the hosts they belong to:
+   *  only the one token this URL's host needs (over https, or to a host the
+   *  user listed), or none — a pod never holds a token it doesn't use. */
+  private credentials(url: string | undefined): {
+    tokens: Tokens
+    token_hosts: { hf: string[]; civitai: string[] }
+  } {
+    const token_hosts = this.deps.tokenHosts()
+    return { tokens: tokensFor(url, this.deps.tokens(), token_hosts), token_hosts }
   }
 
   private setInfo(state: ConnectionState, message: string | null): void {

@@ -1,0 +1,99 @@
+// A pod gets only the token its download's host needs, or none. The pod's
+// python3 is a wrapper that records each helper request (stdin) before
+// running the real one, so the test sees exactly what reached the pod.
+import { execFileSync } from 'node:child_process'
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startSshd, type SshdHarness } from '../harness/sshd'
+import { startModelServer, type ModelServer } from '../harness/modelServer'
+import { pathWithout } from '../harness/pathWithout'
+import { killWorkers, newStore, newWorkspace, podTarget } from '../support/podTarget'
+import { waitFor } from '../support/wait'
+
+const HF = 'hf_only_for_hf_' + Math.random().toString(36).slice(2)
+const CIVITAI = 'civ_never_sent_' + Math.random().toString(36).slice(2)
+
+let sshd: SshdHarness
+let srv: ModelServer
+let tmp: string
+let recorded: string
+
+beforeAll(async () => {
+  tmp = mkdtempSync(join(tmpdir(), 'podpull-podtokens-'))
+  recorded = join(tmp, 'requests')
+  execFileSync('mkdir', ['-p', recorded, join(tmp, 'bin')])
+  const python = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], {
+    encoding: 'utf8'
+  }).trim()
+  const wrapper = join(tmp, 'bin', 'python3')
+  writeFileSync(
+    wrapper,
+    '#!/bin/sh\n' +
+      `f=$(mktemp ${recorded}/req.XXXXXX)\n` +
+      'cat > "$f"\n' +
+      `exec ${python} "$@" < "$f"\n`
+  )
+  chmodSync(wrapper, 0o755)
+  const path = `${join(tmp, 'bin')}:${pathWithout(['python3'], tmp)}`
+  ;[sshd, srv] = await Promise.all([startSshd({ sessionEnv: { PATH: path } }), startModelServer()])
+})
+afterAll(async () => {
+  await Promise.all([sshd?.close(), srv?.close()])
+  rmSync(tmp, { recursive: true, force: true })
+})
+
+/** Every helper request that carried this URL. */
+function requestsFor(url: string): { tokens?: Record<string, string> }[] {
+  return readdirSync(recorded)
+    .map((f) => readFileSync(join(recorded, f), 'utf8'))
+    .filter((text) => text.includes(url))
+    .map((text) => JSON.parse(text) as { tokens?: Record<string, string> })
+}
+
+describe('tokens sent to a pod', () => {
+  it('only the one its URL needs: the HF token for an HF host, none for another host', async () => {
+    const w = newWorkspace()
+    const store = newStore()
+    store.knownHosts[`127.0.0.1:${sshd.port}`] = sshd.hostKeyFingerprint
+    const hfHost = new URL(srv.url).host // stands in for huggingface.co
+    const gated = srv.addFile('/tok/gated.safetensors', { size: 1 << 20, requireToken: HF })
+    const other = srv.addFile('/tok/open.safetensors', { size: 1 << 20, seed: 'open' })
+    const t = podTarget(sshd, store, {
+      ws: w.ws,
+      comfyui: w.comfyui,
+      tokens: { hf: HF, civitai: CIVITAI },
+      tokenHosts: { hf: [hfHost], civitai: [] }
+    })
+    try {
+      await t.open()
+      const a = await t.start({ url: gated.url, folder: 'loras', connections: 1 })
+      // The second host (another port) is not a token host.
+      const b = await t.start({ url: other.secondUrl, folder: 'loras', connections: 1 })
+      await waitFor(
+        () => t.downloads().filter((r) => r.state === 'completed').length === 2,
+        'both completed',
+        60_000
+      )
+      expect(t.downloads().find((r) => r.id === a.id)?.state).toBe('completed')
+      expect(t.downloads().find((r) => r.id === b.id)?.state).toBe('completed')
+
+      const toGated = requestsFor(gated.url)
+      expect(toGated.length).toBeGreaterThan(0)
+      for (const r of toGated) expect(r.tokens).toEqual({ hf: HF })
+      const toOther = requestsFor(other.secondUrl)
+      expect(toOther.length).toBeGreaterThan(0)
+      for (const r of toOther) expect(r.tokens).toEqual({})
+      // The Civitai token had no download that needed it: it never left the app.
+      const everything = readdirSync(recorded)
+        .map((f) => readFileSync(join(recorded, f), 'utf8'))
+        .join('\n')
+      expect(everything).not.toContain(CIVITAI)
+    } finally {
+      await t.close()
+      killWorkers(w.ws)
+      rmSync(w.root, { recursive: true, force: true })
+    }
+  })
+})

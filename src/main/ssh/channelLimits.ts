@@ -4,7 +4,7 @@
 // command may take. A pod is a machine we don't control: a broken or hostile
 // one must get a clear error, not our memory or a hang.
 import type { ClientChannel } from 'ssh2'
-import { UserError } from '../targets/target'
+import { UserError } from '../errors'
 
 /** Below OpenSSH's default MaxSessions (10), leaving room for a manual session. */
 export const DEFAULT_MAX_CHANNELS = 8

@@ -176,3 +176,36 @@ export interface ModelFile {
   /** Epoch seconds. */
   mtime: number
 }
+
+// ── models: resolvers, workflows, catalog (issue 10) ─────────────────────
+
+/** One downloadable file a link resolved to. */
+export interface ResolvedFile {
+  /** The URL to download (no secrets). */
+  url: string
+  filename: string
+  /** Bytes; null when the source does not say. */
+  size: number | null
+  sha256: string | null
+  suggestedFolder: string
+  /** What tells it apart from its siblings: a repo path, "Model · pruned · fp16 · SafeTensor". */
+  label: string
+  primary: boolean
+}
+
+/** What a Hugging Face / Civitai / plain link means. */
+export interface Resolution {
+  input: string
+  source: SourceKind
+  /** Repo id, or Civitai "model · version". */
+  title: string
+  /** The human page (licence, description). */
+  page: string | null
+  files: ResolvedFile[]
+  /** The file meant by default; -1 when the user must pick (a repo link). */
+  selected: number
+  /** Civitai's model type (LORA, Checkpoint, …). */
+  modelType: string | null
+  baseModel: string | null
+  warning: string | null
+}

@@ -1,0 +1,68 @@
+// One entry point for every link or AIR a user gives: Hugging Face, Civitai,
+// or any other URL (name and size from a ranged GET, Content-Disposition
+// honoured). Used by the preview, the CLI, workflow import and the catalog.
+import type { DownloadPreview } from '../../shared/types'
+import { UserError } from '../targets/target'
+import { parseCivitai, resolveCivitai } from './civitai'
+import { parseHfUrl, resolveHf } from './huggingface'
+import { probeUrl } from './probe'
+import type { Resolution, ResolveOptions } from './resolution'
+import { stripSecrets } from './urlSafety'
+
+export async function resolveSource(input: string, opts: ResolveOptions): Promise<Resolution> {
+  const text = input.trim()
+  if (parseCivitai(text, opts.env)) return resolveCivitai(text, opts)
+  if (parseHfUrl(text, opts.env)) return resolveHf(text, opts)
+  const u = URL.canParse(text) ? new URL(text) : undefined
+  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:'))
+    throw new UserError(
+      'bad-request',
+      `"${text.slice(0, 100)}" is not a link PodPull can use: paste an http(s) URL, a Hugging Face or Civitai page, or a Civitai AIR (urn:air:…).`
+    )
+  const p = await probeUrl(text, opts)
+  return {
+    input: stripSecrets(text),
+    source: p.source,
+    title: p.filename,
+    page: null,
+    files: [
+      {
+        url: stripSecrets(p.url),
+        filename: p.filename,
+        size: p.size,
+        sha256: p.sha256 ?? null,
+        suggestedFolder: p.suggestedFolder,
+        label: p.filename,
+        primary: true
+      }
+    ],
+    selected: 0,
+    modelType: null,
+    baseModel: null,
+    warning: null
+  }
+}
+
+/** The one file a resolution means, or a clear request to pick one. */
+export function chosenFile(r: Resolution): Resolution['files'][number] {
+  const f = r.files[r.selected]
+  if (f) return f
+  const names = r.files.slice(0, 8).map((x) => x.label)
+  throw new UserError(
+    'choose-file',
+    `${r.title} has ${r.files.length} model files; link to one of them (…/resolve/<revision>/<file>): ${names.join(', ')}${r.files.length > 8 ? ', …' : ''}`
+  )
+}
+
+export function previewOf(r: Resolution): DownloadPreview {
+  const f = chosenFile(r)
+  return {
+    url: f.url,
+    filename: f.filename,
+    size: f.size,
+    source: r.source,
+    suggestedFolder: f.suggestedFolder,
+    sha256: f.sha256,
+    warning: r.warning
+  }
+}

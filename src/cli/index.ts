@@ -15,6 +15,7 @@ import type { ApiArgs, ApiMethod, ApiResults } from '../shared/api'
 import type { DownloadRecord, TargetInfo } from '../shared/types'
 import { formatAgo } from '../shared/format'
 import { describe, follow } from './follow'
+import { addModelsCommands, resolvedFile, type CliContext } from './modelsCommands'
 
 const here = dirname(fileURLToPath(import.meta.url))
 
@@ -40,7 +41,8 @@ const BAD_INPUT = new Set([
   'unsafe-path',
   'not-comfyui',
   'unsupported',
-  'read-only'
+  'read-only',
+  'choose-file'
 ])
 
 let app: PodPullApp | null = null
@@ -271,15 +273,22 @@ function buildProgram(): Command {
           return
         }
         await openTarget(o.target)
+        // A Civitai AIR (urn:air:…) is not a URL: resolve it to the file it names.
+        const file = /^urn:/i.test(url) ? await resolvedFile(cliContext, url) : undefined
         const res = await call('startDownload', {
           targetId: info.id,
-          url,
-          folder: o.folder,
-          filename: o.filename,
-          sha256: o.sha256,
+          url: file?.url ?? url,
+          folder: o.folder ?? file?.suggestedFolder,
+          filename: o.filename ?? file?.filename,
+          sha256: o.sha256 ?? file?.sha256 ?? undefined,
           connections: o.connections,
           overwrite: o.overwrite
         })
+        const folder = res.suggestedFolder ?? (o.folder ? undefined : file?.suggestedFolder)
+        if (folder)
+          process.stderr.write(
+            `Folder: models/${folder} (suggested; choose another with --folder)\n`
+          )
         if (res.outcome === 'already-present') {
           process.stdout.write(`Already present: ${res.path}\n`)
           return
@@ -379,7 +388,17 @@ function buildProgram(): Command {
       await new Promise(() => undefined)
     })
 
+  // models (issue 10): resolve, models, workflow
+  addModelsCommands(program, cliContext)
+
   return program
+}
+
+const cliContext: CliContext = {
+  call,
+  openTarget,
+  targetByName,
+  exit: (code, message) => new CliExit(code, message)
 }
 
 export async function main(argv = process.argv): Promise<number> {

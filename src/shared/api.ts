@@ -8,6 +8,7 @@ import type {
   DownloadPreview,
   DownloadsChangedEvent,
   ModelFile,
+  Resolution,
   Settings,
   Snapshot,
   StartResult,
@@ -105,6 +106,12 @@ export const startDownloadArgs = z.object({
 })
 export type StartDownloadArgs = z.output<typeof startDownloadArgs>
 
+// ── models (issue 10): resolvers, installed models, workflows, catalog ──
+const modelsArgs = {
+  /** A link or a Civitai AIR (urn:air:…): not only http(s). */
+  resolveSource: z.object({ input: z.string().trim().min(1).max(8192) })
+}
+
 /** Argument schemas, one per method. The keys are the channel names. */
 export const apiArgs = {
   getSnapshot: z.object({}).strict(),
@@ -146,7 +153,8 @@ export const apiArgs = {
   setToken: z.object({
     kind: z.enum(['hf', 'civitai']),
     value: z.string().trim().min(1).max(4096).nullable()
-  })
+  }),
+  ...modelsArgs
 } as const
 
 export type ApiMethod = keyof typeof apiArgs
@@ -175,6 +183,8 @@ export interface ApiResults {
   setSettings: Settings
   getTokenStatus: TokenStatus
   setToken: TokenStatus
+  // models (issue 10)
+  resolveSource: Resolution
 }
 
 /** Argument type of a method as a caller writes it (defaults may be omitted). */

@@ -144,6 +144,8 @@ export interface StartResult {
   id: string
   outcome: StartOutcome
   path: string
+  /** The models folder chosen when none was given (the suggestion used). */
+  suggestedFolder?: string
 }
 
 export interface DownloadPreview {

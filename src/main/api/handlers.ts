@@ -7,7 +7,9 @@ import type { LocalTargetConfig, SshTargetConfig, TargetConfig } from '../../sha
 import type { PodPullCore } from '../core/podpullCore'
 import { UserError } from '../targets/target'
 import { normalizeDownloadUrl } from '../sources/sourceUrls'
+import { isModelHubLink } from '../sources/modelHubs'
 import type { SourceServices } from './sourceServices'
+import { modelsHandlers } from './modelsHandlers'
 
 type TargetArgs = Parameters<ApiHandlers['addTarget']>[0]
 
@@ -50,15 +52,21 @@ export function createHandlers(core: PodPullCore, sources: SourceServices): ApiH
     startDownload: async ({ targetId, folder, url: pasted, ...rest }) => {
       const target = core.target(targetId)
       // A pasted model page (HF "blob", Civitai model page) means its file.
-      const url = normalizeDownloadUrl(pasted)
+      let url = normalizeDownloadUrl(pasted)
       let chosenFolder = folder
       let filename = rest.filename
-      if (!chosenFolder) {
-        const preview = await sources.preview(url)
-        chosenFolder = preview.suggestedFolder
+      let sha256 = rest.sha256
+      // Hugging Face / Civitai links (and any link without a folder) are resolved:
+      // the file they mean, fetched from the configured endpoint, in its folder.
+      if (!chosenFolder || isModelHubLink(pasted)) {
+        const preview = await sources.preview(pasted)
+        url = preview.url
+        chosenFolder ??= preview.suggestedFolder
         filename ??= preview.filename
+        sha256 ??= preview.sha256 ?? undefined
       }
-      return target.start({ ...rest, url, filename, folder: chosenFolder })
+      const started = await target.start({ ...rest, url, filename, sha256, folder: chosenFolder })
+      return folder ? started : { ...started, suggestedFolder: chosenFolder }
     },
     pauseDownload: async ({ targetId, id }) => core.target(targetId).pause(id),
     resumeDownload: async ({ targetId, id }) => core.target(targetId).resume(id),
@@ -129,6 +137,9 @@ export function createHandlers(core: PodPullCore, sources: SourceServices): ApiH
     getSettings: async () => core.settings(),
     setSettings: async (patch) => core.setSettings(patch),
     getTokenStatus: async () => core.tokenStatus(),
-    setToken: async ({ kind, value }) => core.setToken(kind, value)
+    setToken: async ({ kind, value }) => core.setToken(kind, value),
+
+    // models (issue 10)
+    ...modelsHandlers(core, sources)
   }
 }

@@ -50,4 +50,30 @@ export function addModelsCommands(program: Command, ctx: CliContext): void {
       if (r.selected < 0) out('Pick a file: download its link.\n')
       if (r.warning) process.stderr.write(`Warning: ${r.warning}\n`)
     })
+
+  program
+    .command('models')
+    .description('installed models of a target, by folder')
+    .requiredOption('--target <name>', 'target name')
+    .option('--search <text>', 'only names containing this text')
+    .option('--json', 'print JSON')
+    .action(async (o: { target: string; search?: string; json?: boolean }) => {
+      const info = await ctx.openTarget(o.target)
+      const inv = await ctx.call('listInstalled', { targetId: info.id })
+      const q = o.search?.toLowerCase()
+      const hit = (n: string): boolean => !q || n.toLowerCase().includes(q)
+      const models = inv.models.filter((m) => hit(m.name))
+      const partials = inv.partials.filter((m) => hit(m.name))
+      if (o.json) return out(`${JSON.stringify({ ...inv, models, partials }, null, 2)}\n`)
+      if (inv.warning) process.stderr.write(`Warning: ${inv.warning}\n`)
+      let folder = ''
+      for (const m of models) {
+        if (m.folder !== folder) out(`${(folder = m.folder)}/\n`)
+        const when = new Date(m.mtime * 1000).toISOString().slice(0, 10)
+        out(`  ${m.name}  ${formatBytes(m.size)}  ${when}${m.extra ? `  (${m.path})` : ''}\n`)
+      }
+      if (!models.length) out('No models found.\n')
+      for (const p of partials)
+        out(`unfinished: ${p.folder}/${p.name}  ${formatBytes(p.size)} so far (${p.path})\n`)
+    })
 }

@@ -7,6 +7,7 @@ import type {
   ConnectionTestResult,
   DownloadPreview,
   DownloadsChangedEvent,
+  InstalledModels,
   ModelFile,
   Resolution,
   Settings,
@@ -109,7 +110,11 @@ export type StartDownloadArgs = z.output<typeof startDownloadArgs>
 // ── models (issue 10): resolvers, installed models, workflows, catalog ──
 const modelsArgs = {
   /** A link or a Civitai AIR (urn:air:…): not only http(s). */
-  resolveSource: z.object({ input: z.string().trim().min(1).max(8192) })
+  resolveSource: z.object({ input: z.string().trim().min(1).max(8192) }),
+  listInstalled: z.object({ targetId: id }),
+  /** `path` must be one the inventory lists (a model file or a .part). */
+  deleteModel: z.object({ targetId: id, path: absPath }),
+  hashModel: z.object({ targetId: id, path: absPath })
 }
 
 /** Argument schemas, one per method. The keys are the channel names. */
@@ -185,6 +190,9 @@ export interface ApiResults {
   setToken: TokenStatus
   // models (issue 10)
   resolveSource: Resolution
+  listInstalled: InstalledModels
+  deleteModel: void
+  hashModel: { sha256: string }
 }
 
 /** Argument type of a method as a caller writes it (defaults may be omitted). */

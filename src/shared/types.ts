@@ -177,6 +177,10 @@ export interface ModelFile {
   size: number
   /** Epoch seconds. */
   mtime: number
+  /** Absolute path on the target (delete / sha256 name it). */
+  path?: string
+  /** Found through extra_model_paths.yaml, outside models/. */
+  extra?: boolean
 }
 
 // ── models: resolvers, workflows, catalog (issue 10) ─────────────────────
@@ -209,5 +213,27 @@ export interface Resolution {
   /** Civitai's model type (LORA, Checkpoint, …). */
   modelType: string | null
   baseModel: string | null
+  warning: string | null
+}
+
+/** A download that never finished: `<name>.part` (resume it from the list, or discard it). */
+export interface PartialModel {
+  folder: string
+  /** The final file name (without .part). */
+  name: string
+  /** The .part file. */
+  path: string
+  /** Bytes on disk so far. */
+  size: number
+  mtime: number
+}
+
+/** What a target has: model files by folder, leftover partial files, and the
+ *  folders extra_model_paths.yaml adds. */
+export interface InstalledModels {
+  models: ModelFile[]
+  partials: PartialModel[]
+  extraRoots: { folder: string; dir: string }[]
+  /** A problem reading extra_model_paths.yaml (the rest is still listed). */
   warning: string | null
 }

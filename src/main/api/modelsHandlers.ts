@@ -2,13 +2,20 @@
 // catalog), kept apart from the download/target table in handlers.ts.
 import type { ApiHandlers } from '../../shared/api'
 import type { PodPullCore } from '../core/podpullCore'
+import type { TargetModels } from '../sources/targetModels'
 import { UserError } from '../targets/target'
 import type { SourceServices } from './sourceServices'
 
-type ModelsMethods = 'resolveSource'
+type ModelsMethods = 'resolveSource' | 'listInstalled' | 'deleteModel' | 'hashModel'
+
+export function modelsOf(core: PodPullCore, targetId: string): TargetModels {
+  const target = core.target(targetId)
+  if (!target.models) throw new UserError('unsupported', 'This target cannot list its models.')
+  return target.models()
+}
 
 export function modelsHandlers(
-  _core: PodPullCore,
+  core: PodPullCore,
   sources: SourceServices
 ): Pick<ApiHandlers, ModelsMethods> {
   return {
@@ -16,6 +23,11 @@ export function modelsHandlers(
       if (!sources.resolve)
         throw new UserError('unsupported', 'Resolving links is not available here.')
       return sources.resolve(input)
-    }
+    },
+    listInstalled: async ({ targetId }) => modelsOf(core, targetId).installed(),
+    deleteModel: async ({ targetId, path }) => modelsOf(core, targetId).remove(path),
+    hashModel: async ({ targetId, path }) => ({
+      sha256: await modelsOf(core, targetId).sha256(path)
+    })
   }
 }

@@ -15,7 +15,12 @@ export const HELPER_COMMANDS = [
   'remove',
   'clear-completed',
   'status',
-  'models'
+  'models',
+  // installed models (issue 10)
+  'inventory',
+  'model-sha256',
+  'model-delete',
+  'extra-paths'
 ] as const
 export type HelperCommand = (typeof HELPER_COMMANDS)[number]
 

@@ -1,6 +1,7 @@
 // What every target (a local ComfyUI install, a pod over SSH) offers the core.
 // The core maps API calls onto these methods and forwards the events.
 import type { EventEmitter } from 'node:events'
+import type { TargetModels } from '../sources/targetModels'
 import type { StartDownloadArgs } from '../../shared/api'
 import type {
   ConnectionTestResult,
@@ -42,6 +43,8 @@ export interface Target extends EventEmitter<TargetEvents> {
   test(): Promise<ConnectionTestResult>
   /** The target's status file exactly as stored (`podpull status --json`). */
   rawStatus?(): Promise<Record<string, unknown>>
+  /** Installed models: inventory with extra_model_paths.yaml, delete, sha256 (issue 10). */
+  models?(): TargetModels
 }
 
 /** An error the user should read as is (bad input, missing token, …). */

@@ -42,7 +42,8 @@ const BAD_INPUT = new Set([
   'not-comfyui',
   'unsupported',
   'read-only',
-  'choose-file'
+  'choose-file',
+  'bad-workflow'
 ])
 
 let app: PodPullApp | null = null
@@ -398,6 +399,7 @@ const cliContext: CliContext = {
   call,
   openTarget,
   targetByName,
+  followJob,
   exit: (code, message) => new CliExit(code, message)
 }
 

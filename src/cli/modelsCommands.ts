@@ -2,13 +2,23 @@
 // link means, what a target has, and what a workflow still needs (issue 10).
 import type { Command } from 'commander'
 import type { ApiArgs, ApiMethod, ApiResults } from '../shared/api'
-import type { ResolvedFile, TargetInfo } from '../shared/types'
+import { readFile, stat } from 'node:fs/promises'
+import type {
+  DownloadRecord,
+  ResolvedFile,
+  TargetInfo,
+  WorkflowCheck,
+  WorkflowItem
+} from '../shared/types'
+import { downloadArgsFor } from '../shared/workflow/downloadArgs'
+import { workflowTextOf } from '../shared/workflow/imageMetadata'
 import { formatBytes } from '../shared/format'
 
 export interface CliContext {
   call<M extends ApiMethod>(m: M, args: ApiArgs<M>): Promise<ApiResults[M]>
   openTarget(name: string): Promise<TargetInfo>
   targetByName(name: string): Promise<TargetInfo>
+  followJob(targetId: string, id: string): Promise<DownloadRecord>
   exit(code: number, message: string): Error
 }
 
@@ -76,4 +86,85 @@ export function addModelsCommands(program: Command, ctx: CliContext): void {
       for (const p of partials)
         out(`unfinished: ${p.folder}/${p.name}  ${formatBytes(p.size)} so far (${p.path})\n`)
     })
+
+  program
+    .command('workflow')
+    .description('what a ComfyUI workflow needs')
+    .command('missing <file>')
+    .description(
+      'models a workflow (JSON, or a PNG/WebP ComfyUI saved) needs that the target lacks'
+    )
+    .requiredOption('--target <name>', 'target name')
+    .option('--json', 'print {"present", "missing", "unresolved"} as JSON')
+    .option('--download', 'download every missing model that has a source, into its folder')
+    .action(async (file: string, o: { target: string; json?: boolean; download?: boolean }) => {
+      const info = await ctx.openTarget(o.target)
+      const workflow = await readWorkflow(ctx, file)
+      let check = await ctx.call('checkWorkflow', { targetId: info.id, workflow })
+      if (o.download && check.missing.length) {
+        const failed = await downloadAll(ctx, info.id, check.missing)
+        check = await ctx.call('checkWorkflow', { targetId: info.id, workflow })
+        if (failed) process.exitCode = 1
+      }
+      if (o.json) return out(`${JSON.stringify(check, null, 2)}\n`)
+      printCheck(check)
+    })
+}
+
+const MAX_FILE = 64 << 20
+
+async function readWorkflow(ctx: CliContext, file: string): Promise<string> {
+  const s = await stat(file).catch(() => null)
+  if (!s?.isFile()) throw ctx.exit(USAGE, `${file} is not a file.`)
+  if (s.size > MAX_FILE)
+    throw ctx.exit(USAGE, `${file} is larger than 64 MiB; that is not a ComfyUI workflow.`)
+  try {
+    return workflowTextOf(new Uint8Array(await readFile(file)))
+  } catch (err) {
+    throw ctx.exit(USAGE, (err as Error).message)
+  }
+}
+
+/** Starts every download, then follows them all; true when one failed. */
+async function downloadAll(
+  ctx: CliContext,
+  targetId: string,
+  items: WorkflowItem[]
+): Promise<boolean> {
+  const ids: string[] = []
+  let failed = false
+  for (const item of items) {
+    try {
+      const res = await ctx.call('startDownload', { targetId, ...downloadArgsFor(item) })
+      process.stderr.write(
+        `${res.outcome === 'already-present' ? 'Present' : 'Downloading'}: ${res.path}\n`
+      )
+      if (res.outcome !== 'already-present') ids.push(res.id)
+    } catch (err) {
+      failed = true
+      process.stderr.write(`Error: ${item.name}: ${(err as Error).message}\n`)
+    }
+  }
+  for (const id of ids) {
+    const r = await ctx.followJob(targetId, id)
+    if (r.state !== 'completed') {
+      failed = true
+      process.stderr.write(`Error: ${r.filename}: ${r.error ?? r.state}\n`)
+    }
+  }
+  return failed
+}
+
+function printCheck(c: WorkflowCheck): void {
+  const where = (i: WorkflowItem): string => `${i.directory ?? '?'}/${i.name}`
+  out(`Present (${c.present.length})\n`)
+  for (const i of c.present) out(`  ${where(i)}\n`)
+  out(`Missing (${c.missing.length})\n`)
+  for (const i of c.missing)
+    out(`  ${where(i)}  ← ${i.url}${i.source === 'catalog' ? ' (catalog)' : ''}\n`)
+  out(`Unresolved (${c.unresolved.length})\n`)
+  for (const i of c.unresolved)
+    out(`  ${where(i)}  search: ${i.search?.huggingface}  ${i.search?.civitai}\n`)
+  for (const r of c.refused) process.stderr.write(`Refused: ${r.reason}\n`)
+  if (c.missing.length) out('Run again with --download to fetch what is missing.\n')
 }

@@ -6,6 +6,7 @@ import { z } from 'zod'
 import type {
   ConnectionTestResult,
   DownloadPreview,
+  Catalog,
   DownloadsChangedEvent,
   InstalledModels,
   ModelFile,
@@ -14,7 +15,8 @@ import type {
   Snapshot,
   StartResult,
   TargetInfo,
-  TokenStatus
+  TokenStatus,
+  WorkflowCheck
 } from './types'
 
 const id = z.string().min(1).max(200)
@@ -114,7 +116,16 @@ const modelsArgs = {
   listInstalled: z.object({ targetId: id }),
   /** `path` must be one the inventory lists (a model file or a .part). */
   deleteModel: z.object({ targetId: id, path: absPath }),
-  hashModel: z.object({ targetId: id, path: absPath })
+  hashModel: z.object({ targetId: id, path: absPath }),
+  /** The workflow's JSON text (a dropped image's is extracted first: shared/workflow). */
+  checkWorkflow: z.object({
+    targetId: id,
+    workflow: z
+      .string()
+      .min(1)
+      .max(32 << 20)
+  }),
+  getCatalog: z.object({}).strict()
 }
 
 /** Argument schemas, one per method. The keys are the channel names. */
@@ -193,6 +204,8 @@ export interface ApiResults {
   listInstalled: InstalledModels
   deleteModel: void
   hashModel: { sha256: string }
+  checkWorkflow: WorkflowCheck
+  getCatalog: Catalog
 }
 
 /** Argument type of a method as a caller writes it (defaults may be omitted). */

@@ -237,3 +237,58 @@ export interface InstalledModels {
   /** A problem reading extra_model_paths.yaml (the rest is still listed). */
   warning: string | null
 }
+
+/** One model a workflow needs, compared with a target's inventory. */
+export interface WorkflowItem {
+  /** As the workflow names it, sub-folder included ("flux/ae.safetensors"). */
+  name: string
+  /** ComfyUI folder; null when only an unknown node names the file. */
+  directory: string | null
+  url?: string
+  sha256?: string
+  /** Where it is on the target (present items). */
+  path?: string
+  /** Node types that use it. */
+  nodes: string[]
+  /** Where the URL came from. */
+  source?: 'workflow' | 'catalog'
+  /** For unresolved items: searches that may find it. */
+  search?: { huggingface: string; civitai: string }
+}
+
+export interface WorkflowCheck {
+  format: 'ui' | 'api'
+  present: WorkflowItem[]
+  /** Missing, with a URL to fetch it from. */
+  missing: WorkflowItem[]
+  /** Missing, and nothing says where to get it. */
+  unresolved: WorkflowItem[]
+  /** Names or folders that would leave the models folder: never downloaded. */
+  refused: { name: string; directory: string | null; reason: string }[]
+}
+
+export interface CatalogFile {
+  name: string
+  folder: string
+  url: string
+  /** Bytes, when the source says; null until resolved. */
+  size: number | null
+  /** Only when taken from the source itself. */
+  sha256: string | null
+  gated?: boolean
+}
+
+export interface CatalogSet {
+  id: string
+  name: string
+  description: string
+  licence: string
+  gated: boolean
+  page: string
+  files: CatalogFile[]
+}
+
+export interface Catalog {
+  version: number
+  sets: CatalogSet[]
+}

@@ -3,10 +3,14 @@
 import type { ApiHandlers } from '../../shared/api'
 import type { PodPullCore } from '../core/podpullCore'
 import type { TargetModels } from '../sources/targetModels'
+import { loadCatalog } from '../sources/catalog'
+import { checkWorkflow } from '../sources/workflowCheck'
+import { parseWorkflow } from '../../shared/workflow/parseWorkflow'
 import { UserError } from '../targets/target'
 import type { SourceServices } from './sourceServices'
 
-type ModelsMethods = 'resolveSource' | 'listInstalled' | 'deleteModel' | 'hashModel'
+type ModelsMethods =
+  'resolveSource' | 'listInstalled' | 'deleteModel' | 'hashModel' | 'checkWorkflow' | 'getCatalog'
 
 export function modelsOf(core: PodPullCore, targetId: string): TargetModels {
   const target = core.target(targetId)
@@ -28,6 +32,17 @@ export function modelsHandlers(
     deleteModel: async ({ targetId, path }) => modelsOf(core, targetId).remove(path),
     hashModel: async ({ targetId, path }) => ({
       sha256: await modelsOf(core, targetId).sha256(path)
-    })
+    }),
+    checkWorkflow: async ({ targetId, workflow }) => {
+      let parsed
+      try {
+        parsed = parseWorkflow(workflow)
+      } catch (err) {
+        throw new UserError('bad-workflow', (err as Error).message)
+      }
+      const installed = await modelsOf(core, targetId).installed()
+      return checkWorkflow(parsed, installed, loadCatalog())
+    },
+    getCatalog: async () => loadCatalog()
   }
 }

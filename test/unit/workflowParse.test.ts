@@ -32,7 +32,6 @@ describe('parseWorkflow', () => {
         true,
         'afc8e28272cd15db3919bacdb6918ce9c1ed22e96cb12c4d5ed0fba823529e38'
       ],
-      ['text_encoders', 'clip_l.safetensors', true, null],
       ['text_encoders', 't5xxl_fp16.safetensors', false, null]
     ])
     expect(w.models.find((m) => m.name === 'ae.safetensors')!.nodes).toEqual(['VAELoader'])

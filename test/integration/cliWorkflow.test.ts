@@ -41,30 +41,46 @@ afterAll(async () => {
 })
 
 const HF = 'https://huggingface.co/Comfy-Org/wf/resolve/main/split_files'
-const workflow = {
+const workflow = () => ({
   nodes: [
     {
       id: 1,
       type: 'UNETLoader',
       properties: {
-        models: [{ name: 'tiny-unet.safetensors', url: `${HF}/diffusion_models/tiny-unet.safetensors?download=true`, directory: 'diffusion_models' }]
+        models: [
+          {
+            name: 'tiny-unet.safetensors',
+            url: `${HF}/diffusion_models/tiny-unet.safetensors?download=true`,
+            directory: 'diffusion_models'
+          }
+        ]
       },
       widgets_values: ['tiny-unet.safetensors', 'default']
     },
     {
       id: 2,
       type: 'VAELoader',
-      properties: { models: [{ name: 'tiny-vae.safetensors', url: `${HF}/vae/tiny-vae.safetensors`, directory: 'vae', hash: vae.sha256 ?? '', hash_type: 'SHA256' }] },
+      properties: {
+        models: [
+          {
+            name: 'tiny-vae.safetensors',
+            url: `${HF}/vae/tiny-vae.safetensors`,
+            directory: 'vae',
+            hash: vae.sha256,
+            hash_type: 'SHA256'
+          }
+        ]
+      },
       widgets_values: ['tiny-vae.safetensors']
     },
     { id: 3, type: 'LoraLoaderModelOnly', widgets_values: ['mystery_style.safetensors', 1] }
   ]
-}
+})
 
 function workflowPng(): string {
   const dir = mkdtempSync(join(tmpdir(), 'podpull-wf-'))
   const file = join(dir, 'ComfyUI_00001_.png')
-  writeFileSync(file, pngWithWorkflow({ workflow: JSON.stringify({ ...workflow, nodes: workflow.nodes.map((n) => (n.id === 2 ? { ...n, properties: { models: [{ ...n.properties!.models![0], hash: vae.sha256 }] } } : n)) }) }))
+  writeFileSync(file, pngWithWorkflow({ workflow: JSON.stringify(workflow()) }))
   return file
 }
 
@@ -78,17 +94,21 @@ async function missingThenDownload(env: NodeJS.ProcessEnv): Promise<void> {
     ['diffusion_models', 'tiny-unet.safetensors'],
     ['vae', 'tiny-vae.safetensors']
   ])
-  expect(a.unresolved).toEqual([expect.objectContaining({ name: 'mystery_style.safetensors', directory: 'loras' })])
+  expect(a.unresolved).toEqual([
+    expect.objectContaining({ name: 'mystery_style.safetensors', directory: 'loras' })
+  ])
 
-  const dl = await runCli(['workflow', 'missing', file, '--target', 't', '--download', '--json'], env)
+  const dl = await runCli(
+    ['workflow', 'missing', file, '--target', 't', '--download', '--json'],
+    env
+  )
   expect(dl.code, dl.stderr).toBe(0)
   const second = await runCli(['workflow', 'missing', file, '--target', 't', '--json'], env)
   const b = JSON.parse(second.stdout)
   expect(b.missing).toEqual([])
-  expect(b.present.map((i: { name: string; path: string }) => i.path.split('/').slice(-2).join('/'))).toEqual([
-    'diffusion_models/tiny-unet.safetensors',
-    'vae/tiny-vae.safetensors'
-  ])
+  expect(
+    b.present.map((i: { name: string; path: string }) => i.path.split('/').slice(-2).join('/'))
+  ).toEqual(['diffusion_models/tiny-unet.safetensors', 'vae/tiny-vae.safetensors'])
   const models = JSON.parse((await runCli(['models', '--target', 't', '--json'], env)).stdout)
   expect(models.models.map((m: { name: string; size: number }) => [m.name, m.size])).toEqual([
     ['tiny-unet.safetensors', unet.size],
@@ -111,12 +131,30 @@ describe('podpull workflow missing', () => {
     mkdirSync(join(ws, 'ComfyUI', 'models'), { recursive: true })
     const env = { PODPULL_HOME: home, HF_ENDPOINT: hub.hfUrl }
     const add = await runCli(
-      ['targets', 'add-ssh', 't', '--host', '127.0.0.1', '--port', String(sshd.port), '--user', sshd.user, '--key', sshd.keyPath, '--workspace', ws, '--comfyui', join(ws, 'ComfyUI'), '--accept-new-host-key'],
+      [
+        'targets',
+        'add-ssh',
+        't',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(sshd.port),
+        '--user',
+        sshd.user,
+        '--key',
+        sshd.keyPath,
+        '--workspace',
+        ws,
+        '--comfyui',
+        join(ws, 'ComfyUI'),
+        '--accept-new-host-key'
+      ],
       env
     )
     expect(add.code, add.stderr).toBe(0)
     await missingThenDownload(env)
-  })
+    // Five CLI processes, each with its own SSH session: slow on a loaded machine.
+  }, 180_000)
 
   it('a malformed workflow is one clear line, exit 2', async () => {
     const c = freshComfy(['checkpoints'])
@@ -126,6 +164,8 @@ describe('podpull workflow missing', () => {
     writeFileSync(bad, '{"nodes": [')
     const r = await runCli(['workflow', 'missing', bad, '--target', 't'], env)
     expect(r.code).toBe(2)
-    expect(r.stderr.trim()).toMatch(/^Error: This is not a ComfyUI workflow: the JSON does not parse/)
+    expect(r.stderr.trim()).toMatch(
+      /^Error: This is not a ComfyUI workflow: the JSON does not parse/
+    )
   })
 })

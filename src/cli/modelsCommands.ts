@@ -109,6 +109,37 @@ export function addModelsCommands(program: Command, ctx: CliContext): void {
       if (o.json) return out(`${JSON.stringify(check, null, 2)}\n`)
       printCheck(check)
     })
+
+  const catalog = program.command('catalog').description('curated starter sets of models')
+  catalog
+    .command('list', { isDefault: true })
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      const c = await ctx.call('getCatalog', {})
+      if (o.json) return out(`${JSON.stringify(c, null, 2)}\n`)
+      for (const s of c.sets) {
+        out(`${s.id}  ${s.name}${s.gated ? '  (gated: accept the licence first)' : ''}\n`)
+        for (const f of s.files) out(`    ${f.folder}/${f.name}  ${size(f.size)}\n`)
+      }
+    })
+  catalog
+    .command('download <set>')
+    .description('download every file of a set into its folder')
+    .requiredOption('--target <name>', 'target name')
+    .action(async (id: string, o: { target: string }) => {
+      const c = await ctx.call('getCatalog', {})
+      const set = c.sets.find((s) => s.id === id)
+      if (!set) throw ctx.exit(USAGE, `No catalog set "${id}"; see "podpull catalog".`)
+      const info = await ctx.openTarget(o.target)
+      const items = set.files.map((f) => ({
+        name: f.name,
+        directory: f.folder,
+        url: f.url,
+        nodes: [],
+        ...(f.sha256 ? { sha256: f.sha256 } : {})
+      }))
+      if (await downloadAll(ctx, info.id, items)) process.exitCode = 1
+    })
 }
 
 const MAX_FILE = 64 << 20

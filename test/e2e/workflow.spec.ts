@@ -65,11 +65,10 @@ test('a dropped workflow lists two missing models; one click downloads them and 
   try {
     await page.goto(serve.pageUrl)
     await expect(page.getByTestId('models-panel')).toBeVisible()
-    const dataTransfer = await page.evaluateHandle((text) => {
-      const dt = new DataTransfer()
-      dt.items.add(new File([text], 'flux_dev.json', { type: 'application/json' }))
-      return dt
-    }, JSON.stringify(workflow))
+    // A file drop as the browser delivers it (the page's own DataTransfer and File).
+    const dataTransfer = await page.evaluateHandle(
+      `(() => { const dt = new DataTransfer(); dt.items.add(new File([${JSON.stringify(JSON.stringify(workflow))}], 'flux_dev.json', { type: 'application/json' })); return dt })()`
+    )
     await page.getByTestId('workflow-drop').dispatchEvent('drop', { dataTransfer })
 
     const missing = page.getByTestId('workflow-missing').locator('li')

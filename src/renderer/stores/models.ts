@@ -111,6 +111,19 @@ export const useModelsStore = defineStore('models', () => {
     await loadInstalled()
   }
 
+  /** The download a leftover .part belongs to, when this target still lists it. */
+  function downloadOfPartial(partPath: string): string | undefined {
+    for (const r of downloads.records.values())
+      if (r.targetId === targetId.value && `${r.path}.part` === partPath) return r.id
+    return undefined
+  }
+
+  async function resumePartial(partPath: string): Promise<void> {
+    const id = downloadOfPartial(partPath)
+    if (!id) return
+    await run(() => session.requireApi().resumeDownload({ targetId: targetId.value, id }))
+  }
+
   async function hashModel(path: string): Promise<string | undefined> {
     return (await run(() => session.requireApi().hashModel({ targetId: targetId.value, path })))
       ?.sha256
@@ -125,15 +138,13 @@ export const useModelsStore = defineStore('models', () => {
     if (!set) return
     await run(async () => {
       for (const f of set.files)
-        await session
-          .requireApi()
-          .startDownload({
-            targetId: targetId.value,
-            url: f.url,
-            folder: f.folder,
-            filename: f.name,
-            ...(f.sha256 ? { sha256: f.sha256 } : {})
-          })
+        await session.requireApi().startDownload({
+          targetId: targetId.value,
+          url: f.url,
+          folder: f.folder,
+          filename: f.name,
+          ...(f.sha256 ? { sha256: f.sha256 } : {})
+        })
     })
   }
 
@@ -162,6 +173,8 @@ export const useModelsStore = defineStore('models', () => {
     loadInstalled,
     deleteModel,
     hashModel,
+    downloadOfPartial,
+    resumePartial,
     loadCatalog,
     downloadSet
   }

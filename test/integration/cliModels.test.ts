@@ -132,3 +132,22 @@ describe('podpull download without --folder', () => {
     expect(r.stderr).toMatch(/org\/two has 2 model files.*a\.safetensors, b\.safetensors/)
   })
 })
+
+describe('podpull catalog', () => {
+  it('lists the curated sets; an unknown set is bad usage', async () => {
+    const t = await target()
+    const list = await runCli(['catalog', '--json'], t.env)
+    expect(list.code, list.stderr).toBe(0)
+    const cat = JSON.parse(list.stdout)
+    const flux = cat.sets.find((s: { id: string }) => s.id === 'flux1-dev')
+    expect(flux.files.map((f: { folder: string }) => f.folder)).toEqual([
+      'diffusion_models',
+      'vae',
+      'text_encoders',
+      'text_encoders'
+    ])
+    const bad = await runCli(['catalog', 'download', 'nope', '--target', 'studio'], t.env)
+    expect(bad.code).toBe(2)
+    expect(bad.stderr.trim()).toBe('Error: No catalog set "nope"; see "podpull catalog".')
+  })
+})

@@ -115,6 +115,39 @@ describe('podpull download without --folder', () => {
     expect(sha(join(t.models, 'vae', 'ae.safetensors'))).toBe(vae.sha256)
   })
 
+  it('a Civitai link with ?token= downloads with the token as a header; the stored URL has none', async () => {
+    hub.addCivitaiModel({
+      id: 301,
+      name: 'Members',
+      type: 'Checkpoint',
+      versions: [
+        {
+          id: 401,
+          name: 'v1',
+          baseModel: 'SDXL 1.0',
+          token: 'civ_ok',
+          files: [{ cdn: vae, name: 'members.safetensors' }]
+        }
+      ]
+    })
+    const t = await target()
+    const e = { ...t.env, PODPULL_CIVITAI_HOSTS: new URL(hub.civitaiUrl).host }
+    const r = await runCli(
+      [
+        'download',
+        'https://civitai.com/api/download/models/401?token=civ_ok',
+        '--target',
+        'studio'
+      ],
+      e
+    )
+    expect(r.code, r.stderr).toBe(0)
+    expect(sha(join(t.models, 'checkpoints', 'members.safetensors'))).toBe(vae.sha256)
+    const status = readFileSync(join(t.base, '.download_status.json'), 'utf8')
+    expect(status).toContain('/api/download/models/401')
+    expect(status).not.toContain('civ_ok')
+  })
+
   it('a repo link with several files asks for one (exit 2)', async () => {
     hub.addRepo({
       id: 'org/two',

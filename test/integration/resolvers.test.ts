@@ -245,6 +245,14 @@ describe('Civitai', () => {
     }
   })
 
+  it('a token pasted in the link is used for Civitai only and never echoed back', async () => {
+    const r = await resolveSource('https://civitai.com/models/101?token=civ_ok', opts())
+    expect(r.files[0]!.sha256).toBe(flux.sha256)
+    expect(JSON.stringify(r)).not.toContain('civ_ok')
+    const cdnHops = cdn.requestsFor(flux.path).filter((q) => q.host === 'second')
+    expect(cdnHops.every((q) => !q.headers.authorization)).toBe(true)
+  })
+
   it('early access says so, with the date', async () => {
     await expect(resolveSource('https://civitai.com/models/102', opts())).rejects.toMatchObject({
       code: 'auth',

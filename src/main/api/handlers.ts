@@ -7,7 +7,7 @@ import type { LocalTargetConfig, SshTargetConfig, TargetConfig } from '../../sha
 import type { PodPullCore } from '../core/podpullCore'
 import { UserError } from '../targets/target'
 import { normalizeDownloadUrl } from '../sources/sourceUrls'
-import { isModelHubLink } from '../sources/modelHubs'
+import { isModelHubLink, withPastedToken } from '../sources/modelHubs'
 import type { SourceServices } from './sourceServices'
 import { modelsHandlers } from './modelsHandlers'
 
@@ -60,7 +60,7 @@ export function createHandlers(core: PodPullCore, sources: SourceServices): ApiH
       // the file they mean, fetched from the configured endpoint, in its folder.
       if (!chosenFolder || isModelHubLink(pasted)) {
         const preview = await sources.preview(pasted)
-        url = preview.url
+        url = withPastedToken(preview.url, pasted)
         chosenFolder ??= preview.suggestedFolder
         filename ??= preview.filename
         sha256 ??= preview.sha256 ?? undefined

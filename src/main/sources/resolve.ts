@@ -7,12 +7,25 @@ import { parseCivitai, resolveCivitai } from './civitai'
 import { parseHfUrl, resolveHf } from './huggingface'
 import { probeUrl } from './probe'
 import type { Resolution, ResolveOptions } from './resolution'
-import { stripSecrets } from './urlSafety'
+import { civitaiEndpoint, hfEndpoint } from './endpoints'
+import { splitUrlToken, stripSecrets } from './urlSafety'
 
 export async function resolveSource(input: string, opts: ResolveOptions): Promise<Resolution> {
   const text = input.trim()
-  if (parseCivitai(text, opts.env)) return resolveCivitai(text, opts)
-  if (parseHfUrl(text, opts.env)) return resolveHf(text, opts)
+  const hub = parseCivitai(text, opts.env)
+    ? resolveCivitai
+    : parseHfUrl(text, opts.env)
+      ? resolveHf
+      : null
+  if (hub) {
+    // A token pasted in the link (Civitai's `?token=`) is used as a header for
+    // the hub's own hosts and never echoed back in the resolution.
+    const { url, token } = URL.canParse(text)
+      ? splitUrlToken(text)
+      : { url: text, token: undefined }
+    const r = await hub(url, token ? { ...opts, auth: withToken(text, token, opts) } : opts)
+    return { ...r, input: stripSecrets(r.input) }
+  }
   const u = URL.canParse(text) ? new URL(text) : undefined
   if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:'))
     throw new UserError(
@@ -65,4 +78,12 @@ export function previewOf(r: Resolution): DownloadPreview {
     sha256: f.sha256,
     warning: r.warning
   }
+}
+
+/** Auth with a pasted token: sent to the host it was pasted for and to the
+ *  same hub's configured endpoint (a mirror), never anywhere else. */
+function withToken(pasted: string, token: string, opts: ResolveOptions): ResolveOptions['auth'] {
+  const endpoint = parseCivitai(pasted, opts.env) ? civitaiEndpoint(opts.env) : hfEndpoint(opts.env)
+  const hosts = new Set([new URL(pasted).host, endpoint.host])
+  return (u) => (hosts.has(u.host) ? `Bearer ${token}` : opts.auth(u))
 }

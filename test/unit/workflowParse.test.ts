@@ -4,7 +4,7 @@
 // comparison with a target's inventory and the catalog.
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { parseWorkflow } from '../../src/shared/workflow/parseWorkflow'
+import { compactWorkflow, parseWorkflow } from '../../src/shared/workflow/parseWorkflow'
 import { workflowTextOf } from '../../src/shared/workflow/imageMetadata'
 import { downloadArgsFor } from '../../src/shared/workflow/downloadArgs'
 import { checkWorkflow } from '../../src/main/sources/workflowCheck'
@@ -91,6 +91,17 @@ describe('parseWorkflow', () => {
     expect(() => parseWorkflow('{"hello": "world"}')).toThrow(/neither "nodes"/)
     expect(() => parseWorkflow('[1,2]')).toThrow(/expected a JSON object/)
     expect(() => parseWorkflow(' '.repeat((32 << 20) + 1))).toThrow(/larger than 32 MiB/)
+  })
+})
+
+describe('compactWorkflow', () => {
+  it('keeps every model, folder, URL and hash, and parses back to the same list', () => {
+    const w = parseWorkflow(ui)
+    const back = parseWorkflow(compactWorkflow(w))
+    expect(back.models.map(({ nodes: _n, ...m }) => m)).toEqual(
+      w.models.map(({ nodes: _n, ...m }) => m)
+    )
+    expect(compactWorkflow(w).length).toBeLessThan(ui.length / 4)
   })
 })
 

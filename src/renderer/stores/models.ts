@@ -8,6 +8,11 @@ import { computed, ref, shallowRef, watch } from 'vue'
 import type { Catalog, InstalledModels, WorkflowCheck } from '../../shared/types'
 import { downloadArgsFor } from '../../shared/workflow/downloadArgs'
 import { workflowTextOf } from '../../shared/workflow/imageMetadata'
+import {
+  compactWorkflow,
+  parseWorkflow,
+  type ParsedWorkflow
+} from '../../shared/workflow/parseWorkflow'
 import { useDownloadsStore } from './downloads'
 import { useSessionStore } from './session'
 
@@ -21,6 +26,7 @@ export const useModelsStore = defineStore('models', () => {
   const workflowName = ref('')
   const workflowText = ref('')
   const check = shallowRef<WorkflowCheck | null>(null)
+  const parsed = shallowRef<ParsedWorkflow | null>(null)
   const installed = shallowRef<InstalledModels | null>(null)
   const catalog = shallowRef<Catalog | null>(null)
   const error = ref<string | null>(null)
@@ -46,19 +52,27 @@ export const useModelsStore = defineStore('models', () => {
     const c = await run(() =>
       session.requireApi().checkWorkflow({ targetId: targetId.value, workflow: workflowText.value })
     )
-    if (c) check.value = c
+    // Format and refused names are the dropped file's, not the compact copy's.
+    if (c)
+      check.value = parsed.value
+        ? { ...c, format: parsed.value.format, refused: parsed.value.refused }
+        : c
   }
 
   /** A dropped or opened file: workflow JSON, or a PNG/WebP ComfyUI saved. */
   async function openWorkflow(file: File): Promise<void> {
     check.value = null
+    parsed.value = null
+    workflowText.value = ''
     workflowName.value = file.name
     if (file.size > MAX_FILE) {
       error.value = `${file.name} is larger than 64 MiB; that is not a ComfyUI workflow.`
       return
     }
     try {
-      workflowText.value = workflowTextOf(new Uint8Array(await file.arrayBuffer()))
+      // Parsed here: only the models cross to main (a workflow can be megabytes).
+      parsed.value = parseWorkflow(workflowTextOf(new Uint8Array(await file.arrayBuffer())))
+      workflowText.value = compactWorkflow(parsed.value)
     } catch (err) {
       error.value = (err as Error).message
       return

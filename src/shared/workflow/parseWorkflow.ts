@@ -174,3 +174,18 @@ export function parseWorkflow(text: string): ParsedWorkflow {
     'This is not a ComfyUI workflow: it has neither "nodes" (UI format) nor nodes with "class_type" (API format).'
   )
 }
+
+/** The parsed models as a minimal UI-format workflow (top-level `models`):
+ *  what the dashboard sends to main instead of a multi-MB workflow. Main
+ *  parses it again, so every safety check still runs there. */
+export function compactWorkflow(p: ParsedWorkflow): string {
+  return JSON.stringify({
+    nodes: [],
+    models: p.models.map((m) => ({
+      name: m.name,
+      directory: m.directory,
+      ...(m.url ? { url: m.url } : {}),
+      ...(m.sha256 ? { hash: m.sha256, hash_type: 'sha256' } : {})
+    }))
+  })
+}

@@ -17,6 +17,7 @@ import { formatAgo } from '../shared/format'
 import { isUsageError } from '../shared/errorCodes'
 import { follow } from './follow'
 import { printStatus, reachTarget, withTargetName } from './statusView'
+import { addModelsCommands, resolvedFile, type CliContext } from './modelsCommands'
 
 const here = dirname(fileURLToPath(import.meta.url))
 
@@ -286,15 +287,22 @@ function buildProgram(): Command {
           return
         }
         await openTarget(o.target)
+        // A Civitai AIR (urn:air:…) is not a URL: resolve it to the file it names.
+        const file = /^urn:/i.test(url) ? await resolvedFile(cliContext, url) : undefined
         const res = await call('startDownload', {
           targetId: info.id,
-          url,
-          folder: o.folder,
-          filename: o.filename,
-          sha256: o.sha256,
+          url: file?.url ?? url,
+          folder: o.folder ?? file?.suggestedFolder,
+          filename: o.filename ?? file?.filename,
+          sha256: o.sha256 ?? file?.sha256 ?? undefined,
           connections: o.connections,
           overwrite: o.overwrite
         })
+        const folder = res.suggestedFolder ?? (o.folder ? undefined : file?.suggestedFolder)
+        if (folder)
+          process.stderr.write(
+            `Folder: models/${folder} (suggested; choose another with --folder)\n`
+          )
         if (res.outcome === 'already-present') {
           process.stdout.write(`Already present: ${res.path}\n`)
           return
@@ -426,7 +434,18 @@ function buildProgram(): Command {
       await new Promise(() => undefined)
     })
 
+  // models (issue 10): resolve, models, workflow
+  addModelsCommands(program, cliContext)
+
   return program
+}
+
+const cliContext: CliContext = {
+  call,
+  openTarget,
+  targetByName,
+  followJob,
+  exit: (code, message) => new CliExit(code, message)
 }
 
 export async function main(argv = process.argv): Promise<number> {

@@ -7,13 +7,17 @@ import type { ErrorCode } from './errorCodes'
 import type {
   ConnectionTestResult,
   DownloadPreview,
+  Catalog,
   DownloadsChangedEvent,
+  InstalledModels,
   ModelFile,
+  Resolution,
   Settings,
   Snapshot,
   StartResult,
   TargetInfo,
-  TokenStatus
+  TokenStatus,
+  WorkflowCheck
 } from './types'
 
 const id = z.string().min(1).max(200)
@@ -106,6 +110,25 @@ export const startDownloadArgs = z.object({
 })
 export type StartDownloadArgs = z.output<typeof startDownloadArgs>
 
+// ── models (issue 10): resolvers, installed models, workflows, catalog ──
+const modelsArgs = {
+  /** A link or a Civitai AIR (urn:air:…): not only http(s). */
+  resolveSource: z.object({ input: z.string().trim().min(1).max(8192) }),
+  listInstalled: z.object({ targetId: id }),
+  /** `path` must be one the inventory lists (a model file or a .part). */
+  deleteModel: z.object({ targetId: id, path: absPath }),
+  hashModel: z.object({ targetId: id, path: absPath }),
+  /** The workflow's JSON text (a dropped image's is extracted first: shared/workflow). */
+  checkWorkflow: z.object({
+    targetId: id,
+    workflow: z
+      .string()
+      .min(1)
+      .max(32 << 20)
+  }),
+  getCatalog: z.object({}).strict()
+}
+
 /** Argument schemas, one per method. The keys are the channel names. */
 export const apiArgs = {
   getSnapshot: z.object({}).strict(),
@@ -162,7 +185,8 @@ export const apiArgs = {
       .string()
       .trim()
       .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'must look like SHA256: and 43 base64 characters')
-  })
+  }),
+  ...modelsArgs
 } as const
 
 export type ApiMethod = keyof typeof apiArgs
@@ -194,6 +218,13 @@ export interface ApiResults {
   saveDiagnostics: { path: string }
   getAbout: AboutInfo
   trustHostKey: TargetInfo
+  // models (issue 10)
+  resolveSource: Resolution
+  listInstalled: InstalledModels
+  deleteModel: void
+  hashModel: { sha256: string }
+  checkWorkflow: WorkflowCheck
+  getCatalog: Catalog
 }
 
 /** Versions of every part (null where a part is absent, e.g. Electron under `podpull serve`). */

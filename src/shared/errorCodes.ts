@@ -17,6 +17,8 @@ export const ERROR_CODES = {
   'no-comfyui': { kind: 'failed', means: 'no ComfyUI install was found on the target' },
   unsupported: { kind: 'usage', means: 'not possible on this target or front end' },
   'read-only': { kind: 'usage', means: 'the setting is fixed by the environment' },
+  'choose-file': { kind: 'usage', means: 'a link names several files: pick one' },
+  'bad-workflow': { kind: 'usage', means: "a workflow file can't be read" },
   'bad-state': { kind: 'failed', means: 'the download is in a state that does not allow this' },
   busy: { kind: 'failed', means: 'another process is running this download' },
   auth: { kind: 'failed', means: 'the server answered 401/403; names the token to set' },

@@ -149,6 +149,8 @@ export interface StartResult {
   id: string
   outcome: StartOutcome
   path: string
+  /** The models folder chosen when none was given (the suggestion used). */
+  suggestedFolder?: string
 }
 
 export interface DownloadPreview {
@@ -180,4 +182,118 @@ export interface ModelFile {
   size: number
   /** Epoch seconds. */
   mtime: number
+  /** Absolute path on the target (delete / sha256 name it). */
+  path?: string
+  /** Found through extra_model_paths.yaml, outside models/. */
+  extra?: boolean
+}
+
+// ── models: resolvers, workflows, catalog (issue 10) ─────────────────────
+
+/** One downloadable file a link resolved to. */
+export interface ResolvedFile {
+  /** The URL to download (no secrets). */
+  url: string
+  filename: string
+  /** Bytes; null when the source does not say. */
+  size: number | null
+  sha256: string | null
+  suggestedFolder: string
+  /** What tells it apart from its siblings: a repo path, "Model · pruned · fp16 · SafeTensor". */
+  label: string
+  primary: boolean
+}
+
+/** What a Hugging Face / Civitai / plain link means. */
+export interface Resolution {
+  input: string
+  source: SourceKind
+  /** Repo id, or Civitai "model · version". */
+  title: string
+  /** The human page (licence, description). */
+  page: string | null
+  files: ResolvedFile[]
+  /** The file meant by default; -1 when the user must pick (a repo link). */
+  selected: number
+  /** Civitai's model type (LORA, Checkpoint, …). */
+  modelType: string | null
+  baseModel: string | null
+  warning: string | null
+}
+
+/** A download that never finished: `<name>.part` (resume it from the list, or discard it). */
+export interface PartialModel {
+  folder: string
+  /** The final file name (without .part). */
+  name: string
+  /** The .part file. */
+  path: string
+  /** Bytes on disk so far. */
+  size: number
+  mtime: number
+}
+
+/** What a target has: model files by folder, leftover partial files, and the
+ *  folders extra_model_paths.yaml adds. */
+export interface InstalledModels {
+  models: ModelFile[]
+  partials: PartialModel[]
+  extraRoots: { folder: string; dir: string }[]
+  /** A problem reading extra_model_paths.yaml (the rest is still listed). */
+  warning: string | null
+}
+
+/** One model a workflow needs, compared with a target's inventory. */
+export interface WorkflowItem {
+  /** As the workflow names it, sub-folder included ("flux/ae.safetensors"). */
+  name: string
+  /** ComfyUI folder; null when only an unknown node names the file. */
+  directory: string | null
+  url?: string
+  sha256?: string
+  /** Where it is on the target (present items). */
+  path?: string
+  /** Node types that use it. */
+  nodes: string[]
+  /** Where the URL came from. */
+  source?: 'workflow' | 'catalog'
+  /** For unresolved items: searches that may find it. */
+  search?: { huggingface: string; civitai: string }
+}
+
+export interface WorkflowCheck {
+  format: 'ui' | 'api'
+  present: WorkflowItem[]
+  /** Missing, with a URL to fetch it from. */
+  missing: WorkflowItem[]
+  /** Missing, and nothing says where to get it. */
+  unresolved: WorkflowItem[]
+  /** Names or folders that would leave the models folder: never downloaded. */
+  refused: { name: string; directory: string | null; reason: string }[]
+}
+
+export interface CatalogFile {
+  name: string
+  folder: string
+  url: string
+  /** Bytes, when the source says; null until resolved. */
+  size: number | null
+  /** Only when taken from the source itself. */
+  sha256: string | null
+  gated?: boolean
+}
+
+export interface CatalogSet {
+  id: string
+  name: string
+  description: string
+  licence: string
+  gated: boolean
+  page: string
+  files: CatalogFile[]
+}
+
+export interface Catalog {
+  version: number
+  sets: CatalogSet[]
 }

@@ -7,8 +7,10 @@ import type { LocalTargetConfig, SshTargetConfig, TargetConfig } from '../../sha
 import type { PodPullCore } from '../core/podpullCore'
 import { UserError } from '../errors'
 import { normalizeDownloadUrl } from '../sources/sourceUrls'
+import { isModelHubLink, withPastedToken } from '../sources/modelHubs'
 import type { SourceServices } from './sourceServices'
 import { aboutInfo } from '../core/about'
+import { modelsHandlers } from './modelsHandlers'
 
 type TargetArgs = Parameters<ApiHandlers['addTarget']>[0]
 
@@ -56,15 +58,21 @@ export function createHandlers(
     startDownload: async ({ targetId, folder, url: pasted, ...rest }) => {
       const target = core.target(targetId)
       // A pasted model page (HF "blob", Civitai model page) means its file.
-      const url = normalizeDownloadUrl(pasted)
+      let url = normalizeDownloadUrl(pasted)
       let chosenFolder = folder
       let filename = rest.filename
-      if (!chosenFolder) {
-        const preview = await sources.preview(url)
-        chosenFolder = preview.suggestedFolder
+      let sha256 = rest.sha256
+      // Hugging Face / Civitai links (and any link without a folder) are resolved:
+      // the file they mean, fetched from the configured endpoint, in its folder.
+      if (!chosenFolder || isModelHubLink(pasted)) {
+        const preview = await sources.preview(pasted)
+        url = withPastedToken(preview.url, pasted)
+        chosenFolder ??= preview.suggestedFolder
         filename ??= preview.filename
+        sha256 ??= preview.sha256 ?? undefined
       }
-      return target.start({ ...rest, url, filename, folder: chosenFolder })
+      const started = await target.start({ ...rest, url, filename, sha256, folder: chosenFolder })
+      return folder ? started : { ...started, suggestedFolder: chosenFolder }
     },
     pauseDownload: async ({ targetId, id }) => core.target(targetId).pause(id),
     resumeDownload: async ({ targetId, id, url }) => core.target(targetId).resume(id, url),
@@ -143,6 +151,8 @@ export function createHandlers(
       return { path: await diagnostics() }
     },
     getAbout: async () => aboutInfo(),
-    trustHostKey: async ({ id, fingerprint }) => core.trustHostKey(id, fingerprint)
+    trustHostKey: async ({ id, fingerprint }) => core.trustHostKey(id, fingerprint),
+    // models (issue 10)
+    ...modelsHandlers(core, sources)
   }
 }

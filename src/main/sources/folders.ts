@@ -60,3 +60,64 @@ export function suggestFolder(
   if (/\.(pt|bin)$/.test(name) && !/model/.test(name)) return 'embeddings'
   return 'checkpoints'
 }
+
+// ── ComfyUI's folder names (folder_paths.py) ──────────────────────────────
+
+/** The model folders a current ComfyUI knows, by their current name. */
+export const COMFY_FOLDERS = [
+  'checkpoints',
+  'loras',
+  'vae',
+  'diffusion_models',
+  'text_encoders',
+  'clip_vision',
+  'controlnet',
+  'upscale_models',
+  'latent_upscale_models',
+  'embeddings',
+  'hypernetworks',
+  'style_models',
+  'photomaker',
+  'gligen',
+  'model_patches',
+  'audio_encoders',
+  'vae_approx',
+  'diffusers',
+  'configs',
+  'classifiers',
+  'animatediff_models',
+  'animatediff_motion_lora',
+  'ipadapter',
+  'sams',
+  'ultralytics',
+  'onnx'
+] as const
+
+/** Legacy names ComfyUI still reads as the same folder list. */
+const ALIASES: Record<string, string> = {
+  unet: 'diffusion_models',
+  clip: 'text_encoders',
+  t2i_adapter: 'controlnet'
+}
+
+/** A folder's current name: "unet" → "diffusion_models"; sub-folders keep their tail. */
+export function canonicalFolder(folder: string): string {
+  const [head, ...rest] = folder.split('/')
+  const name = ALIASES[head!] ?? head!
+  return [name, ...rest].join('/')
+}
+
+/** Every folder name ComfyUI reads for this folder (its legacy aliases too). */
+export function folderGroup(folder: string): string[] {
+  const canon = canonicalFolder(folder).split('/')[0]!
+  return [canon, ...Object.keys(ALIASES).filter((a) => ALIASES[a] === canon)]
+}
+
+const KNOWN = new Set<string>([...COMFY_FOLDERS, ...Object.keys(ALIASES)])
+
+/** A folder named in a repo path ("split_files/vae/ae.safetensors" → "vae"), nearest first. */
+export function folderFromPath(path: string): string | undefined {
+  const dirs = path.toLowerCase().split('/').slice(0, -1).reverse()
+  const hit = dirs.find((d) => KNOWN.has(d))
+  return hit ? canonicalFolder(hit) : undefined
+}

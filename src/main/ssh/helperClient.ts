@@ -16,7 +16,12 @@ export const HELPER_COMMANDS = [
   'clear-completed',
   'status',
   'models',
-  'log-tail'
+  'log-tail',
+  // installed models (issue 10)
+  'inventory',
+  'model-sha256',
+  'model-delete',
+  'extra-paths'
 ] as const
 export type HelperCommand = (typeof HELPER_COMMANDS)[number]
 

@@ -3,7 +3,7 @@
 // written to, shared with the CLI, a second app and anything else on this host.
 import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
-import { access, constants, readdir, realpath, stat } from 'node:fs/promises'
+import { access, constants, realpath, stat } from 'node:fs/promises'
 import { join, sep } from 'node:path'
 import {
   ACTIVE_STATES,
@@ -21,6 +21,9 @@ import { EngineError, type EngineOptions, type EngineResult } from '../engine/ty
 import { formatBytes } from '../../shared/format'
 import { sha256File, statfsFree } from '../engine/verify'
 import { checkStoredDestination, resolveDestination } from '../sources/destination'
+import { LocalModels } from '../sources/localModels'
+import { walkModels } from '../sources/modelsWalker'
+import type { TargetModels } from '../sources/targetModels'
 import { sanitizeFilename } from '../sources/fileNames'
 import { probeUrl, type ProbeResult } from '../sources/probe'
 import { sourceOf } from '../sources/sourceUrls'
@@ -288,9 +291,11 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   }
 
   async listModels(): Promise<ModelFile[]> {
-    const out: ModelFile[] = []
-    await walkModels(this.modelsDir, '', out)
-    return out.sort((a, b) => a.folder.localeCompare(b.folder) || a.name.localeCompare(b.name))
+    return (await walkModels(this.modelsDir)).models
+  }
+
+  models(): TargetModels {
+    return new LocalModels(this.config.comfyui)
   }
 
   async test(): Promise<ConnectionTestResult> {
@@ -601,22 +606,4 @@ async function isDir(p: string): Promise<boolean> {
     (s) => s.isDirectory(),
     () => false
   )
-}
-
-const PARTIAL = /\.part(\.json)?$|\.part\.json\.tmp-/
-
-/** Model files under models/, folder by folder (no partial files, no hidden files). */
-async function walkModels(dir: string, folder: string, out: ModelFile[], depth = 0): Promise<void> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => [])
-  for (const d of entries) {
-    if (d.name.startsWith('.') || PARTIAL.test(d.name)) continue
-    const full = join(dir, d.name)
-    const s = await stat(full).catch(() => undefined)
-    if (!s) continue
-    if (s.isDirectory()) {
-      if (depth < 4) await walkModels(full, folder ? `${folder}/${d.name}` : d.name, out, depth + 1)
-    } else if (s.isFile() && folder) {
-      out.push({ folder, name: d.name, size: s.size, mtime: Math.floor(s.mtimeMs / 1000) })
-    }
-  }
 }

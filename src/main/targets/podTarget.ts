@@ -24,6 +24,8 @@ import { isFatalSshError } from '../ssh/sshErrors'
 import { tokensFor } from '../sources/tokens'
 import { entryToRecord, parseEntry } from '../status/statusEntry'
 import { UserError, type Target, type TargetEvents, type TargetStartRequest } from './target'
+import type { TargetModels } from '../sources/targetModels'
+import { PodModels } from './podModels'
 
 type Tokens = { hf?: string; civitai?: string }
 
@@ -245,6 +247,10 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
       models_dir: await this.modelsDir()
     })
     return ans.models ?? []
+  }
+
+  models(): TargetModels {
+    return new PodModels({ helper: () => this.ready(), modelsDir: () => this.modelsDir() })
   }
 
   async rawStatus(): Promise<Record<string, unknown>> {

@@ -1,6 +1,7 @@
 // What every target (a local ComfyUI install, a pod over SSH) offers the core.
 // The core maps API calls onto these methods and forwards the events.
 import type { EventEmitter } from 'node:events'
+import type { TargetModels } from '../sources/targetModels'
 import type { StartDownloadArgs } from '../../shared/api'
 import type {
   ConnectionTestResult,
@@ -45,6 +46,8 @@ export interface Target extends EventEmitter<TargetEvents> {
   rawStatus?(): Promise<Record<string, unknown>>
   /** Pods: the end of the helper's newest job logs, for `podpull diagnostics`. */
   helperLogTail?(): Promise<{ id: string; tail: string }[]>
+  /** Installed models: inventory with extra_model_paths.yaml, delete, sha256 (issue 10). */
+  models?(): TargetModels
 }
 
 // UserError lives in ../errors (one error vocabulary); re-exported so the two

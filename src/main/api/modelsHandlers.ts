@@ -1,0 +1,48 @@
+// The handlers of issue 10's methods (resolvers, installed models, workflows,
+// catalog), kept apart from the download/target table in handlers.ts.
+import type { ApiHandlers } from '../../shared/api'
+import type { PodPullCore } from '../core/podpullCore'
+import type { TargetModels } from '../sources/targetModels'
+import { loadCatalog } from '../sources/catalog'
+import { checkWorkflow } from '../sources/workflowCheck'
+import { parseWorkflow } from '../../shared/workflow/parseWorkflow'
+import { UserError } from '../targets/target'
+import type { SourceServices } from './sourceServices'
+
+type ModelsMethods =
+  'resolveSource' | 'listInstalled' | 'deleteModel' | 'hashModel' | 'checkWorkflow' | 'getCatalog'
+
+export function modelsOf(core: PodPullCore, targetId: string): TargetModels {
+  const target = core.target(targetId)
+  if (!target.models) throw new UserError('unsupported', 'This target cannot list its models.')
+  return target.models()
+}
+
+export function modelsHandlers(
+  core: PodPullCore,
+  sources: SourceServices
+): Pick<ApiHandlers, ModelsMethods> {
+  return {
+    resolveSource: async ({ input }) => {
+      if (!sources.resolve)
+        throw new UserError('unsupported', 'Resolving links is not available here.')
+      return sources.resolve(input)
+    },
+    listInstalled: async ({ targetId }) => modelsOf(core, targetId).installed(),
+    deleteModel: async ({ targetId, path }) => modelsOf(core, targetId).remove(path),
+    hashModel: async ({ targetId, path }) => ({
+      sha256: await modelsOf(core, targetId).sha256(path)
+    }),
+    checkWorkflow: async ({ targetId, workflow }) => {
+      let parsed
+      try {
+        parsed = parseWorkflow(workflow)
+      } catch (err) {
+        throw new UserError('bad-workflow', (err as Error).message)
+      }
+      const installed = await modelsOf(core, targetId).installed()
+      return checkWorkflow(parsed, installed, loadCatalog())
+    },
+    getCatalog: async () => loadCatalog()
+  }
+}

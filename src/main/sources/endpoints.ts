@@ -1,0 +1,38 @@
+// Where Hugging Face and Civitai live for this process. HF_ENDPOINT is
+// huggingface_hub's own convention for mirrors; PODPULL_CIVITAI_ENDPOINT does
+// the same for Civitai (mirrors, tests). A pasted public link is fetched from
+// the configured endpoint, so a user on a mirror can paste what they find.
+
+const HF_PUBLIC = 'https://huggingface.co'
+const CIVITAI_PUBLIC = 'https://civitai.com'
+
+function base(value: string | undefined, fallback: string): URL {
+  const u = value ? URL.canParse(value) && new URL(value) : undefined
+  return u && (u.protocol === 'http:' || u.protocol === 'https:') ? u : new URL(fallback)
+}
+
+export function hfEndpoint(env: NodeJS.ProcessEnv = process.env): URL {
+  return base(env.HF_ENDPOINT?.trim(), HF_PUBLIC)
+}
+
+export function civitaiEndpoint(env: NodeJS.ProcessEnv = process.env): URL {
+  return base(env.PODPULL_CIVITAI_ENDPOINT?.trim(), CIVITAI_PUBLIC)
+}
+
+const HF_HOSTS = new Set(['huggingface.co', 'www.huggingface.co', 'hf.co'])
+const CIVITAI_HOSTS = new Set(['civitai.com', 'www.civitai.com'])
+
+/** Is this URL on Hugging Face (the public site or the configured endpoint)? */
+export function isHfUrl(u: URL, env: NodeJS.ProcessEnv = process.env): boolean {
+  return HF_HOSTS.has(u.hostname.toLowerCase()) || u.host === hfEndpoint(env).host
+}
+
+export function isCivitaiUrl(u: URL, env: NodeJS.ProcessEnv = process.env): boolean {
+  return CIVITAI_HOSTS.has(u.hostname.toLowerCase()) || u.host === civitaiEndpoint(env).host
+}
+
+/** The same path and query on the configured endpoint (keeps a mirror's path prefix). */
+export function endpointUrl(endpoint: URL, pathAndQuery: string): string {
+  const prefix = endpoint.pathname.replace(/\/+$/, '')
+  return `${endpoint.origin}${prefix}${pathAndQuery}`
+}

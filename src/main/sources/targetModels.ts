@@ -1,0 +1,13 @@
+// What a target offers for its installed models (issue 10): the inventory
+// (with extra_model_paths.yaml and leftover .part files), delete, sha256.
+// Local targets work on the disk; pod targets ask the helper, so a hash is
+// computed on the pod and a file is never copied to compute it.
+import type { InstalledModels } from '../../shared/types'
+
+export interface TargetModels {
+  installed(): Promise<InstalledModels>
+  /** Deletes a listed model file, or a listed .part with its sidecar. */
+  remove(path: string): Promise<void>
+  /** The sha256 of a listed model file, computed where it lives. */
+  sha256(path: string): Promise<string>
+}

@@ -1,0 +1,67 @@
+// Installed models of a pod, through the helper: the inventory (with the
+// pod's extra_model_paths.yaml, read by the helper and parsed here), delete
+// and sha256 — computed on the pod, never by copying the file.
+import { posix } from 'node:path'
+import type { InstalledModels, ModelFile, PartialModel } from '../../shared/types'
+import type { HelperClient } from '../ssh/helperClient'
+import { parseExtraModelPaths, type ModelRoot } from '../sources/extraModelPaths'
+import type { TargetModels } from '../sources/targetModels'
+
+export interface PodModelsDeps {
+  helper: () => Promise<HelperClient>
+  /** <comfyui>/models on the pod. */
+  modelsDir: () => Promise<string>
+}
+
+export class PodModels implements TargetModels {
+  constructor(private readonly deps: PodModelsDeps) {}
+
+  private async roots(): Promise<{ roots: ModelRoot[]; warning: string | null }> {
+    const helper = await this.deps.helper()
+    const comfyui = posix.dirname(await this.deps.modelsDir())
+    try {
+      const ans = await helper.call<{ text?: string | null }>('extra-paths', { comfyui })
+      if (typeof ans.text !== 'string') return { roots: [], warning: null }
+      return { roots: parseExtraModelPaths(ans.text, comfyui, posix, '/root'), warning: null }
+    } catch (err) {
+      return { roots: [], warning: (err as Error).message }
+    }
+  }
+
+  private async request(): Promise<{
+    models_dir: string
+    roots: ModelRoot[]
+    warning: string | null
+  }> {
+    const { roots, warning } = await this.roots()
+    return { models_dir: await this.deps.modelsDir(), roots, warning }
+  }
+
+  async installed(): Promise<InstalledModels> {
+    const { warning, ...req } = await this.request()
+    const helper = await this.deps.helper()
+    const ans = await helper.call<{ models?: ModelFile[]; partials?: PartialModel[] }>(
+      'inventory',
+      req
+    )
+    return {
+      models: ans.models ?? [],
+      partials: ans.partials ?? [],
+      extraRoots: req.roots.map(({ folder, dir }) => ({ folder, dir })),
+      warning
+    }
+  }
+
+  async remove(path: string): Promise<void> {
+    const { warning: _w, ...req } = await this.request()
+    await (await this.deps.helper()).call('model-delete', { ...req, path })
+  }
+
+  async sha256(path: string): Promise<string> {
+    const { warning: _w, ...req } = await this.request()
+    const ans = await (
+      await this.deps.helper()
+    ).call<{ sha256?: string }>('model-sha256', { ...req, path })
+    return String(ans.sha256)
+  }
+}

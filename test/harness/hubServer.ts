@@ -1,0 +1,283 @@
+// Loopback stand-ins for the Hugging Face Hub and Civitai, answering with
+// their real header and JSON shapes (Hub: X-Linked-Size / X-Linked-Etag /
+// X-Repo-Commit on a 302 to the CDN, X-Error-Code GatedRepo / RepoNotFound /
+// EntryNotFound, the tree API; Civitai: /api/v1/model-versions/V,
+// /api/v1/models/ID, /api/download/models/V → 307 to the CDN or to
+// /login?reason=download-auth). The bytes come from the model server (the CDN).
+// Reached through HF_ENDPOINT and PODPULL_CIVITAI_ENDPOINT.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { ModelServer, ServedFile } from './modelServer'
+
+export interface HubFile {
+  path: string
+  /** Served bytes (LFS): the Hub redirects to this CDN file. */
+  cdn?: ServedFile
+  /** A small git file (config.json): served by the Hub itself. */
+  text?: string
+}
+export interface HubRepo {
+  id: string
+  files: HubFile[]
+  gated?: boolean
+  private?: boolean
+  token?: string
+}
+export interface CivitaiFileSpec {
+  cdn: ServedFile
+  name: string
+  type?: string
+  primary?: boolean
+  metadata?: { fp?: string; size?: string; format?: string }
+}
+export interface CivitaiVersionSpec {
+  id: number
+  name: string
+  baseModel: string
+  files: CivitaiFileSpec[]
+  /** Downloads need `Authorization: Bearer <token>`; else the login redirect. */
+  token?: string
+  earlyAccessEndsAt?: string
+}
+export interface CivitaiModelSpec {
+  id: number
+  name: string
+  type: string
+  versions: CivitaiVersionSpec[]
+}
+
+export interface HubServers {
+  hfUrl: string
+  civitaiUrl: string
+  addRepo(repo: HubRepo): void
+  addCivitaiModel(model: CivitaiModelSpec): void
+  /** Request paths each host saw, with their Authorization header. */
+  log: { host: 'hf' | 'civitai'; method: string; path: string; authorization?: string }[]
+  close(): Promise<void>
+}
+
+const COMMIT = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678'
+const LOGIN =
+  '<!doctype html><html><head><title>Civitai | Log in</title></head><body>Sign in</body></html>'
+
+function send(
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  body = ''
+): void {
+  res.writeHead(status, { ...headers, 'Content-Length': String(Buffer.byteLength(body)) })
+  res.end(res.req.method === 'HEAD' ? undefined : body)
+}
+const json = (res: ServerResponse, status: number, v: unknown, h: Record<string, string> = {}) =>
+  send(res, status, { 'Content-Type': 'application/json; charset=utf-8', ...h }, JSON.stringify(v))
+
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+export async function startHubServers(_cdn: ModelServer): Promise<HubServers> {
+  const repos = new Map<string, HubRepo>()
+  const versions = new Map<number, { model: CivitaiModelSpec; v: CivitaiVersionSpec }>()
+  const models = new Map<number, CivitaiModelSpec>()
+  const log: HubServers['log'] = []
+  const urls = { hf: '', civitai: '' }
+
+  function hfDenied(repo: HubRepo | undefined, req: IncomingMessage, res: ServerResponse): boolean {
+    const authed = repo?.token !== undefined && req.headers.authorization === `Bearer ${repo.token}`
+    if (!repo || (repo.private && !authed)) {
+      json(
+        res,
+        401,
+        { error: 'Repository not found' },
+        {
+          'X-Error-Code': 'RepoNotFound',
+          'X-Error-Message': 'Repository not found'
+        }
+      )
+      return true
+    }
+    if (repo.gated && !authed) {
+      const msg = `Access to model ${repo.id} is restricted. You must have access to it and be authenticated to access it. Please log in.`
+      json(res, 401, { error: msg }, { 'X-Error-Code': 'GatedRepo', 'X-Error-Message': msg })
+      return true
+    }
+    return false
+  }
+
+  const hf = createServer((req, res) => {
+    const u = new URL(req.url ?? '/', 'http://x')
+    log.push({
+      host: 'hf',
+      method: req.method ?? '',
+      path: u.pathname,
+      authorization: req.headers.authorization
+    })
+    const tree = /^\/api\/models\/([^/]+\/[^/]+)\/tree\/([^/]+)(?:\/(.*))?$/.exec(u.pathname)
+    if (tree) {
+      const repo = repos.get(tree[1]!)
+      if (hfDenied(repo?.gated ? { ...repo, gated: false } : repo, req, res)) return // gated repos list publicly
+      const under = tree[3] ? `${decodeURIComponent(tree[3])}/` : ''
+      const out = repo!.files
+        .filter((f) => f.path.startsWith(under))
+        .map((f) =>
+          f.cdn
+            ? {
+                type: 'file',
+                oid: '0'.repeat(40),
+                size: f.cdn.size,
+                path: f.path,
+                lfs: { oid: f.cdn.sha256, size: f.cdn.size, pointerSize: 135 }
+              }
+            : {
+                type: 'file',
+                oid: '1'.repeat(40),
+                size: Buffer.byteLength(f.text ?? ''),
+                path: f.path
+              }
+        )
+      return json(res, 200, out)
+    }
+    const m = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(u.pathname)
+    if (!m) return json(res, 404, { error: 'Not found' })
+    const repo = repos.get(m[1]!)
+    if (hfDenied(repo, req, res)) return
+    const file = repo!.files.find((f) => f.path === decodeURIComponent(m[3]!))
+    if (!file)
+      return json(
+        res,
+        404,
+        { error: 'Entry not found' },
+        { 'X-Error-Code': 'EntryNotFound', 'X-Error-Message': 'Entry not found' }
+      )
+    if (file.cdn) {
+      return send(res, 302, {
+        Location: `${file.cdn.secondUrl}?X-Amz-Signature=cdnsig`,
+        'X-Linked-Size': String(file.cdn.size),
+        'X-Linked-Etag': `"${file.cdn.sha256}"`,
+        'X-Repo-Commit': COMMIT,
+        ETag: `"${file.cdn.sha256}"`
+      })
+    }
+    send(
+      res,
+      200,
+      {
+        'Content-Type': 'text/plain; charset=utf-8',
+        ETag: `"${'1'.repeat(40)}"`,
+        'X-Repo-Commit': COMMIT
+      },
+      file.text ?? ''
+    )
+  })
+
+  function versionJson(model: CivitaiModelSpec, v: CivitaiVersionSpec) {
+    return {
+      id: v.id,
+      modelId: model.id,
+      name: v.name,
+      baseModel: v.baseModel,
+      availability: v.earlyAccessEndsAt ? 'EarlyAccess' : 'Public',
+      earlyAccessEndsAt: v.earlyAccessEndsAt ?? null,
+      model: { name: model.name, type: model.type, nsfw: false, poi: false },
+      downloadUrl: `https://civitai.com/api/download/models/${v.id}`,
+      files: v.files.map((f, i) => ({
+        id: v.id * 10 + i,
+        sizeKB: f.cdn.size / 1024,
+        name: f.name,
+        type: f.type ?? 'Model',
+        pickleScanResult: 'Success',
+        virusScanResult: 'Success',
+        metadata: {
+          fp: f.metadata?.fp ?? 'fp16',
+          size: f.metadata?.size ?? 'pruned',
+          format: f.metadata?.format ?? 'SafeTensor'
+        },
+        hashes: {
+          AutoV2: f.cdn.sha256.slice(0, 10).toUpperCase(),
+          SHA256: f.cdn.sha256.toUpperCase(),
+          CRC32: 'DEADBEEF'
+        },
+        primary: f.primary ?? i === 0,
+        downloadUrl: `https://civitai.com/api/download/models/${v.id}?type=${f.type ?? 'Model'}&format=${f.metadata?.format ?? 'SafeTensor'}&size=${f.metadata?.size ?? 'pruned'}&fp=${f.metadata?.fp ?? 'fp16'}`
+      }))
+    }
+  }
+
+  const civ = createServer((req, res) => {
+    const u = new URL(req.url ?? '/', 'http://x')
+    log.push({
+      host: 'civitai',
+      method: req.method ?? '',
+      path: u.pathname,
+      authorization: req.headers.authorization
+    })
+    let m = /^\/api\/v1\/model-versions\/(\d+)$/.exec(u.pathname)
+    if (m) {
+      const found = versions.get(Number(m[1]))
+      if (!found) return json(res, 404, { error: `No model version with id ${m[1]}` })
+      return json(res, 200, versionJson(found.model, found.v))
+    }
+    m = /^\/api\/v1\/models\/(\d+)$/.exec(u.pathname)
+    if (m) {
+      const model = models.get(Number(m[1]))
+      if (!model) return json(res, 404, { error: `No model with id ${m[1]}` })
+      return json(res, 200, {
+        id: model.id,
+        name: model.name,
+        type: model.type,
+        nsfw: false,
+        modelVersions: model.versions.map((v) => {
+          const { model: _drop, ...rest } = versionJson(model, v)
+          return rest
+        })
+      })
+    }
+    m = /^\/api\/download\/models\/(\d+)$/.exec(u.pathname)
+    if (m) {
+      const found = versions.get(Number(m[1]))
+      if (!found) return json(res, 404, { error: 'Model not found' })
+      const { v } = found
+      if (v.token !== undefined && req.headers.authorization !== `Bearer ${v.token}`) {
+        if (v.earlyAccessEndsAt)
+          return json(res, 401, { error: 'Unauthorized', message: 'This model is in early access' })
+        return send(res, 307, {
+          Location: `${urls.civitai}/login?returnUrl=%2Fmodels&reason=download-auth`
+        })
+      }
+      const q = u.searchParams
+      const f =
+        v.files.find(
+          (x) =>
+            (x.type ?? 'Model') === (q.get('type') ?? 'Model') &&
+            (!q.get('fp') || (x.metadata?.fp ?? 'fp16') === q.get('fp')) &&
+            (!q.get('size') || (x.metadata?.size ?? 'pruned') === q.get('size'))
+        ) ??
+        v.files.find((x) => x.primary) ??
+        v.files[0]!
+      return send(res, 307, { Location: `${f.cdn.secondUrl}?X-Amz-Signature=cdnsig` })
+    }
+    if (u.pathname === '/login')
+      return send(res, 200, { 'Content-Type': 'text/html; charset=utf-8' }, LOGIN)
+    json(res, 404, { error: 'Not found' })
+  })
+
+  urls.hf = await listen(hf)
+  urls.civitai = await listen(civ)
+  return {
+    hfUrl: urls.hf,
+    civitaiUrl: urls.civitai,
+    addRepo: (r) => void repos.set(r.id, r),
+    addCivitaiModel: (model) => {
+      models.set(model.id, model)
+      for (const v of model.versions) versions.set(v.id, { model, v })
+    },
+    log,
+    close: async () => {
+      hf.closeAllConnections()
+      civ.closeAllConnections()
+      await Promise.all([new Promise((r) => hf.close(r)), new Promise((r) => civ.close(r))])
+    }
+  }
+}

@@ -33,7 +33,25 @@ export interface SshdOptions {
   // HOME is <dir>/home so the user's ~/.bashrc can't rewrite PATH.
   sessionEnv?: Record<string, string>
   password?: string // also allow password login (root only: sets the account password while up)
+  /** Configured like RunPod's SSH proxy: a ForceCommand wrapper that refuses
+   *  exec requests and sessions without a PTY, no SFTP, no forwarding. */
+  ptyOnly?: boolean
+  /** sshd's MaxSessions (channels per connection); RunPod's proxy allows one. */
+  maxSessions?: number
 }
+
+/** The ForceCommand of a PTY-only server: an interactive shell or nothing. */
+const PTY_ONLY_WRAPPER = `#!/bin/sh
+if [ -n "$SSH_ORIGINAL_COMMAND" ]; then
+  echo "Error: this server only gives an interactive terminal; commands are not allowed." >&2
+  exit 1
+fi
+if [ ! -t 0 ]; then
+  echo "Error: Your SSH client doesn't support PTY" >&2
+  exit 1
+fi
+exec bash -il
+`
 
 const SSHD = '/usr/sbin/sshd'
 const START_TIMEOUT_MS = 10_000
@@ -101,6 +119,8 @@ function configText(o: {
   hostKey: string
   password: boolean
   env: Record<string, string>
+  ptyOnlyWrapper?: string
+  maxSessions?: number
 }): string {
   const lines = [
     `Port ${o.port}`,
@@ -115,7 +135,7 @@ function configText(o: {
     'KbdInteractiveAuthentication no',
     'PermitRootLogin yes',
     'PermitEmptyPasswords no',
-    'AllowTcpForwarding yes',
+    `AllowTcpForwarding ${o.ptyOnlyWrapper ? 'no' : 'yes'}`,
     'X11Forwarding no',
     'PrintMotd no',
     'PrintLastLog no',
@@ -123,10 +143,12 @@ function configText(o: {
     // Many parallel test connections (one per download connection) must not
     // be turned away by the default 10:30:100 pre-auth throttling.
     'MaxStartups 100',
-    'MaxSessions 100',
-    'Subsystem sftp internal-sftp',
+    `MaxSessions ${o.maxSessions ?? 100}`,
     'LogLevel VERBOSE'
   ]
+  if (o.ptyOnlyWrapper) {
+    lines.push('DisableForwarding yes', 'PermitTTY yes', `ForceCommand ${o.ptyOnlyWrapper}`)
+  } else lines.push('Subsystem sftp internal-sftp')
   const pairs = Object.entries(o.env).map(([k, v]) => {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || /["\\\n]/.test(v))
       throw new Error(`sessionEnv ${k}: names are [A-Za-z0-9_], values without quotes or newlines`)
@@ -180,7 +202,19 @@ class Sshd implements SshdHarness {
     this.publicKey = readFileSync(`${this.keyPath}.pub`, 'utf8').trim()
     writeFileSync(join(dir, 'authorized_keys'), this.publicKey + '\n', { mode: 0o600 })
     this.hostKeyFingerprint = fingerprintOf(`${this.hostKey}.pub`)
-    const cfg = { port, dir, hostKey: this.hostKey, password: opts.password !== undefined }
+    let ptyOnlyWrapper: string | undefined
+    if (opts.ptyOnly) {
+      ptyOnlyWrapper = join(dir, 'pty-only.sh')
+      writeFileSync(ptyOnlyWrapper, PTY_ONLY_WRAPPER, { mode: 0o755 })
+    }
+    const cfg = {
+      port,
+      dir,
+      hostKey: this.hostKey,
+      password: opts.password !== undefined,
+      ptyOnlyWrapper,
+      maxSessions: opts.maxSessions
+    }
     writeFileSync(this.configFile, configText({ ...cfg, env: sessionEnvWithHome(dir, opts) }))
   }
 

@@ -4,7 +4,7 @@
 // backoff (1 s doubling to 30 s), announcing every state change.
 import { EventEmitter } from 'node:events'
 import { readFile } from 'node:fs/promises'
-import type { Client, ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2'
+import type { Client, ClientChannel, ConnectConfig, PseudoTtyOptions, SFTPWrapper } from 'ssh2'
 import { UserError } from '../targets/target'
 import { hostPortKey, hostVerifierFor, type KnownHosts } from './hostKeyTrust'
 import { describeSshError, isFatalSshError } from './sshErrors'
@@ -156,6 +156,15 @@ export class SshConnection extends EventEmitter<ConnectionEvents> {
     const client = await this.onlineClient()
     return new Promise((resolve, reject) =>
       client.sftp((err, sftp) => (err ? reject(this.channelError(err)) : resolve(sftp)))
+    )
+  }
+
+  /** An interactive shell on a pseudo-terminal: all that PTY-only servers
+   *  (RunPod's SSH proxy) allow. ssh/ptyShell.ts drives it. */
+  async shell(window: PseudoTtyOptions): Promise<ClientChannel> {
+    const client = await this.onlineClient()
+    return new Promise((resolve, reject) =>
+      client.shell(window, (err, ch) => (err ? reject(this.channelError(err)) : resolve(ch)))
     )
   }
 

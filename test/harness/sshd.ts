@@ -40,8 +40,11 @@ export interface SshdOptions {
   maxSessions?: number
 }
 
-/** The ForceCommand of a PTY-only server: an interactive shell or nothing. */
-const PTY_ONLY_WRAPPER = `#!/bin/sh
+/** The ForceCommand of a PTY-only server: an interactive shell or nothing. Like
+ *  a real pod, the terminal greets with a coloured banner and a coloured
+ *  prompt (noise the PTY transport must ignore); the shell skips the system rc
+ *  files only to start fast on a loaded test machine. */
+const wrapperScript = (rcFile: string): string => `#!/bin/sh
 if [ -n "$SSH_ORIGINAL_COMMAND" ]; then
   echo "Error: this server only gives an interactive terminal; commands are not allowed." >&2
   exit 1
@@ -50,7 +53,11 @@ if [ ! -t 0 ]; then
   echo "Error: Your SSH client doesn't support PTY" >&2
   exit 1
 fi
-exec bash -il
+printf '\\033[1;36m  RunPod-like proxy: welcome\\033[0m\\r\\n'
+exec bash --noprofile --rcfile ${rcFile} -i
+`
+const PTY_ONLY_RC = `PS1='\\[\\e[32m\\]root@pod\\[\\e[0m\\]:\\w# '
+echo -e '\\e[33mtip: models live in /workspace\\e[0m'
 `
 
 const SSHD = '/usr/sbin/sshd'
@@ -205,7 +212,8 @@ class Sshd implements SshdHarness {
     let ptyOnlyWrapper: string | undefined
     if (opts.ptyOnly) {
       ptyOnlyWrapper = join(dir, 'pty-only.sh')
-      writeFileSync(ptyOnlyWrapper, PTY_ONLY_WRAPPER, { mode: 0o755 })
+      writeFileSync(join(dir, 'pod-bashrc'), PTY_ONLY_RC)
+      writeFileSync(ptyOnlyWrapper, wrapperScript(join(dir, 'pod-bashrc')), { mode: 0o755 })
     }
     const cfg = {
       port,

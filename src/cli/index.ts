@@ -15,6 +15,7 @@ import type { ApiArgs, ApiMethod, ApiResults } from '../shared/api'
 import type { DownloadRecord, TargetInfo } from '../shared/types'
 import { formatAgo } from '../shared/format'
 import { describe, follow } from './follow'
+import { registerRunpodCommands } from './runpod'
 
 const here = dirname(fileURLToPath(import.meta.url))
 
@@ -239,6 +240,13 @@ function buildProgram(): Command {
     const t = await targetByName(name)
     await call('removeTarget', { id: t.id })
     process.stdout.write(`Removed "${name}".\n`)
+  })
+
+  // RunPod (issue 11): `runpod pods|start|stop` and `targets import-runpod`.
+  registerRunpodCommands(program, targets, {
+    call,
+    usage: (m) => new CliExit(USAGE, m),
+    failed: (m) => new CliExit(FAILED, m)
   })
 
   program

@@ -3,6 +3,7 @@
 // and events are typed here. Electron IPC, the headless WebSocket and the
 // renderer's bridges are all derived from this table.
 import { z } from 'zod'
+import type { RunpodPod } from './runpod'
 import type {
   ConnectionTestResult,
   DownloadPreview,
@@ -69,7 +70,12 @@ export const sshTargetInput = z.object({
   workspace: absPath.default('/workspace'),
   comfyui: absPath.optional(),
   /** The fingerprint the user confirmed on first contact. */
-  acceptHostKey: z.string().max(200).optional()
+  acceptHostKey: z.string().max(200).optional(),
+  /** A pod imported from the RunPod account: its address is refreshed from the API. */
+  runpodPodId: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .optional()
 })
 export const targetInput = z.discriminatedUnion('kind', [localTargetInput, sshTargetInput])
 export type TargetInput = z.input<typeof targetInput>
@@ -146,7 +152,11 @@ export const apiArgs = {
   setToken: z.object({
     kind: z.enum(['hf', 'civitai']),
     value: z.string().trim().min(1).max(4096).nullable()
-  })
+  }),
+  // RunPod account (issue 11): `pod` is a RunPod-linked target's name, a pod id or a pod name.
+  runpodPods: z.object({}).strict(),
+  runpodStart: z.object({ pod: z.string().trim().min(1).max(200) }),
+  runpodStop: z.object({ pod: z.string().trim().min(1).max(200) })
 } as const
 
 export type ApiMethod = keyof typeof apiArgs
@@ -175,6 +185,9 @@ export interface ApiResults {
   setSettings: Settings
   getTokenStatus: TokenStatus
   setToken: TokenStatus
+  runpodPods: RunpodPod[]
+  runpodStart: RunpodPod
+  runpodStop: RunpodPod
 }
 
 /** Argument type of a method as a caller writes it (defaults may be omitted). */

@@ -77,6 +77,8 @@ export interface SshTargetConfig {
   workspace: string
   /** ComfyUI folder on the pod; omitted → probed. */
   comfyui?: string
+  /** Imported from the RunPod account: the address is refreshed from its API. */
+  runpodPodId?: string
 }
 
 export type TargetConfig = LocalTargetConfig | SshTargetConfig

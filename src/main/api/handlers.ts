@@ -8,6 +8,7 @@ import type { PodPullCore } from '../core/podpullCore'
 import { UserError } from '../targets/target'
 import { normalizeDownloadUrl } from '../sources/sourceUrls'
 import type { SourceServices } from './sourceServices'
+import { runpodHandlers } from '../runpod/runpodHandlers'
 
 type TargetArgs = Parameters<ApiHandlers['addTarget']>[0]
 
@@ -27,7 +28,8 @@ function configFrom(input: TargetArgs): TargetConfig {
     user: input.user,
     workspace: input.workspace,
     ...(input.keyPath ? { keyPath: input.keyPath } : {}),
-    ...(input.comfyui ? { comfyui: input.comfyui } : {})
+    ...(input.comfyui ? { comfyui: input.comfyui } : {}),
+    ...(input.runpodPodId ? { runpodPodId: input.runpodPodId } : {})
   }
   return config
 }
@@ -129,6 +131,8 @@ export function createHandlers(core: PodPullCore, sources: SourceServices): ApiH
     getSettings: async () => core.settings(),
     setSettings: async (patch) => core.setSettings(patch),
     getTokenStatus: async () => core.tokenStatus(),
-    setToken: async ({ kind, value }) => core.setToken(kind, value)
+    setToken: async ({ kind, value }) => core.setToken(kind, value),
+
+    ...runpodHandlers(core)
   }
 }

@@ -4,6 +4,7 @@
 // PODPULL_RUNPOD_ENDPOINT / PODPULL_RUNPOD_GRAPHQL move both (tests, proxies).
 // Every failure is one sentence a user can act on; the key is sent only in the
 // Authorization header and never appears in an error, a log line or argv.
+import type { RunpodPod, SshRoute } from '../../shared/runpod'
 import { UserError } from '../targets/target'
 
 export const DEFAULT_REST = 'https://rest.runpod.io/v1'
@@ -11,28 +12,7 @@ export const DEFAULT_GRAPHQL = 'https://api.runpod.io/graphql'
 /** RunPod's SSH proxy: `<podHostId>@ssh.runpod.io`, a terminal and nothing else. */
 export const RUNPOD_SSH_PROXY = 'ssh.runpod.io'
 
-export type RunpodStatus = 'RUNNING' | 'EXITED' | 'TERMINATED' | string
-
-export interface SshRoute {
-  /** 'direct': the pod's public IP and the public port mapped to 22; 'proxy': RunPod's SSH proxy. */
-  via: 'direct' | 'proxy'
-  host: string
-  port: number
-  user: string
-}
-
-export interface RunpodPod {
-  id: string
-  name: string
-  status: RunpodStatus
-  gpu: string | null
-  gpuCount: number
-  costPerHr: number | null
-  /** When the container last started (ISO); a new value after a recreate. */
-  lastStartedAt: string | null
-  /** null while the pod is stopped or has neither a public port 22 nor a proxy id yet. */
-  ssh: SshRoute | null
-}
+export type { RunpodPod, SshRoute } from '../../shared/runpod'
 
 export interface RunpodApiOptions {
   apiKey: string | undefined

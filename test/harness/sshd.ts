@@ -24,6 +24,7 @@ export interface SshdHarness {
   start(): Promise<void> // start again on the SAME port with the same keys (pod coming back)
   killConnections(): Promise<void> // kill the per-connection sshd children (listener stays)
   regenerateHostKey(): Promise<void> // new host key; restarts sshd if it was running
+  moveToNewPort(): Promise<void> // stop, then start on another free port with the same keys
   logs(): string
   close(): Promise<void> // stop and remove the temp dir
 }
@@ -194,6 +195,7 @@ class Sshd implements SshdHarness {
   private readonly hostKey: string
   private readonly logFile: string
   private readonly configFile: string
+  private config: Parameters<typeof configText>[0]
 
   constructor(
     readonly dir: string,
@@ -223,7 +225,8 @@ class Sshd implements SshdHarness {
       ptyOnlyWrapper,
       maxSessions: opts.maxSessions
     }
-    writeFileSync(this.configFile, configText({ ...cfg, env: sessionEnvWithHome(dir, opts) }))
+    this.config = { ...cfg, env: sessionEnvWithHome(dir, opts) }
+    writeFileSync(this.configFile, configText(this.config))
   }
 
   async start(): Promise<void> {
@@ -274,6 +277,15 @@ class Sshd implements SshdHarness {
     }
     this.restorePassword?.()
     this.restorePassword = null
+  }
+
+  /** A pod restarted by RunPod: same host key, a new public port. */
+  async moveToNewPort(): Promise<void> {
+    await this.stop()
+    this.port = await freePort()
+    this.config = { ...this.config, port: this.port }
+    writeFileSync(this.configFile, configText(this.config))
+    await this.start()
   }
 
   async killConnections(): Promise<void> {

@@ -37,6 +37,12 @@ export interface SshConnectionOptions {
   readyTimeoutMs?: number
   backoffInitialMs?: number
   backoffMaxMs?: number
+  /** The known-hosts key of this pod (default host:port): a RunPod pod keeps
+   *  its trust when a restart moves it to a new port. */
+  trustKey?: string
+  /** Asked before every connection attempt (RunPod: the pod's current
+   *  address from the API); null keeps the configured address. */
+  resolveAddress?: () => Promise<{ host: string; port: number; user: string } | null>
 }
 
 export interface ExecResult {
@@ -78,6 +84,10 @@ export class SshConnection extends EventEmitter<ConnectionEvents> {
   }
   get error(): UserError | null {
     return this.lastError
+  }
+  /** Where this pod's trusted host key is kept (see SshConnectionOptions.trustKey). */
+  get trustKey(): string {
+    return this.opts.trustKey ?? this.where
   }
   /** The host key fingerprint the pod last presented (trusted or not). */
   get hostFingerprint(): string | null {
@@ -213,7 +223,11 @@ export class SshConnection extends EventEmitter<ConnectionEvents> {
   }
 
   private async handshake(config: ConnectConfig): Promise<Client> {
-    const verifier = hostVerifierFor(this.where, this.opts.knownHosts, this.opts.acceptHostKey)
+    const verifier = hostVerifierFor(
+      this.opts.trustKey ?? this.where,
+      this.opts.knownHosts,
+      this.opts.acceptHostKey
+    )
     const client = new (await loadSsh2()).Client()
     return new Promise((resolve, reject) => {
       let ready = false
@@ -268,10 +282,11 @@ export class SshConnection extends EventEmitter<ConnectionEvents> {
   private async connectConfig(): Promise<ConnectConfig> {
     const o = this.opts
     const secret = o.secret?.()
+    const addr = (await o.resolveAddress?.()) ?? o
     const base: ConnectConfig = {
-      host: o.host,
-      port: o.port,
-      username: o.user,
+      host: addr.host,
+      port: addr.port,
+      username: addr.user,
       keepaliveInterval: o.keepaliveIntervalMs ?? 10_000,
       keepaliveCountMax: 3,
       readyTimeout: o.readyTimeoutMs ?? 20_000

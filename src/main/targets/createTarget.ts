@@ -4,6 +4,8 @@ import type { TargetContext } from '../core/podpullCore'
 import type { StoredTarget } from '../settings/storeSchema'
 import { authFor, authHint, tokenHostsFromEnv } from '../sources/tokens'
 import { LocalTarget } from './localTarget'
+import { runpodConnection } from '../runpod/runpodAddress'
+import { RunpodApi, runpodOptionsFromEnv } from '../runpod/runpodApi'
 import { PodTarget } from './podTarget'
 import type { Target } from './target'
 
@@ -21,6 +23,28 @@ export function createTarget(stored: StoredTarget, ctx: TargetContext): Target {
     )
   }
   const store = ctx.store
+  // A pod imported from RunPod: its address is asked of the API before every connection.
+  const runpod = config.runpodPodId
+    ? runpodConnection(
+        config.runpodPodId,
+        { via: 'direct', host: config.host, port: config.port, user: config.user },
+        () => new RunpodApi(runpodOptionsFromEnv()),
+        (route) =>
+          store.set(
+            'targets',
+            store
+              .get('targets')
+              .map((t) =>
+                t.id === id && t.config.kind === 'ssh'
+                  ? {
+                      ...t,
+                      config: { ...t.config, host: route.host, port: route.port, user: route.user }
+                    }
+                  : t
+              )
+          )
+      )
+    : undefined
   return new PodTarget(
     { id, name, config },
     {
@@ -34,6 +58,7 @@ export function createTarget(stored: StoredTarget, ctx: TargetContext): Target {
       },
       secret: () => ctx.secret(id),
       acceptHostKey: ctx.acceptHostKey,
+      ...(runpod ? { connection: runpod } : {}),
       cache: {
         load: () => store.get('podCache')[id]?.records,
         lastSeen: () => store.get('podCache')[id]?.lastSeen ?? null,

@@ -143,7 +143,7 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
       await conn.connect()
     } catch (err) {
       const e = asUserError(err)
-      const known = this.deps.knownHosts.get(conn.where) !== undefined
+      const known = this.deps.knownHosts.get(conn.trustKey) !== undefined
       if (isFatalSshError(e) || !known) {
         this.setInfo('error', e.message)
         throw e

@@ -147,4 +147,24 @@ describe('a RunPod-linked pod', () => {
     const resumed = server.requestsFor(f.path).slice(requestsBefore)
     expect(resumed.some((r) => /^bytes=[1-9]\d*-/.test(String(r.headers.range)))).toBe(true)
   })
+
+  it('explains a changed host key by the recreated container, and still asks to confirm it', async () => {
+    const { t, known } = linkedTarget()
+    await t.open()
+    expect(t.info().connection).toBe('online')
+    await t.close()
+    await sshd.regenerateHostKey()
+    fake.pods[0]!.lastStartedAt = '2026-12-02T00:45:00.000Z'
+    const err = await t.open().then(
+      () => null,
+      (e: Error & { fingerprint?: string }) => e
+    )
+    expect(err?.message).toMatch(
+      /^The pod was recreated on 2026-12-02 00:45 UTC; its SSH key is new\. The host key of runpod:pd1 changed/
+    )
+    expect(err?.fingerprint).toBe(sshd.hostKeyFingerprint)
+    expect(t.info().connection).toBe('error')
+    // Nothing trusted behind the user's back.
+    expect(known[runpodTrustKey('pd1')]).not.toBe(sshd.hostKeyFingerprint)
+  })
 })

@@ -16,15 +16,19 @@ export function runpodConnection(
   api: () => RunpodApi,
   /** Told when the pod's address changed, to store it on the target. */
   onMoved?: (route: SshRoute) => void
-): Pick<SshConnectionOptions, 'trustKey' | 'resolveAddress'> {
+): Pick<SshConnectionOptions, 'trustKey' | 'resolveAddress' | 'explainHostKeyChange'> {
   let last = initial
+  let startedAt: string | null = null
   return {
     trustKey: runpodTrustKey(podId),
+    explainHostKeyChange: () =>
+      startedAt ? `The pod was recreated on ${readable(startedAt)}; its SSH key is new.` : null,
     resolveAddress: async () => {
-      const route = await api()
+      const pod = await api()
         .findPod(podId)
-        .then((p) => p.ssh)
         .catch(() => null)
+      startedAt = pod?.lastStartedAt ?? startedAt
+      const route = pod?.ssh
       if (!route) return null
       if (
         last &&
@@ -35,4 +39,10 @@ export function runpodConnection(
       return route
     }
   }
+}
+
+/** "2026-12-02 01:00 UTC" from an ISO time (as the API gives it). */
+function readable(iso: string): string {
+  const d = new Date(iso)
+  return Number.isNaN(d.getTime()) ? iso : `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`
 }

@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events'
 import { readFile } from 'node:fs/promises'
 import type { Client, ClientChannel, ConnectConfig, PseudoTtyOptions, SFTPWrapper } from 'ssh2'
 import { UserError } from '../targets/target'
-import { hostPortKey, hostVerifierFor, type KnownHosts } from './hostKeyTrust'
+import { HostKeyError, hostPortKey, hostVerifierFor, type KnownHosts } from './hostKeyTrust'
 import { describeSshError, isFatalSshError } from './sshErrors'
 
 type Ssh2 = typeof import('ssh2')
@@ -43,6 +43,9 @@ export interface SshConnectionOptions {
   /** Asked before every connection attempt (RunPod: the pod's current
    *  address from the API); null keeps the configured address. */
   resolveAddress?: () => Promise<{ host: string; port: number; user: string } | null>
+  /** Why the host key may have changed (RunPod: the pod was recreated), put
+   *  before the changed-key sentence; the user still confirms the new key. */
+  explainHostKeyChange?: () => string | null
 }
 
 export interface ExecResult {
@@ -238,7 +241,7 @@ export class SshConnection extends EventEmitter<ConnectionEvents> {
       client.on('error', (err) => {
         if (ready) return // 'close' follows and drives the reconnect
         const decision = verifier.lastDecision()
-        if (decision && !decision.ok) reject(decision.error)
+        if (decision && !decision.ok) reject(this.explained(decision.error))
         else reject(describeSshError(err, this.where, this.opts.user))
       })
       client.once('close', () => {
@@ -256,6 +259,11 @@ export class SshConnection extends EventEmitter<ConnectionEvents> {
         }
       })
     })
+  }
+
+  private explained(e: HostKeyError): HostKeyError {
+    const why = e.code === 'host-key-changed' ? this.opts.explainHostKeyChange?.() : null
+    return why ? new HostKeyError('host-key-changed', `${why} ${e.message}`, e.fingerprint) : e
   }
 
   private lost(client: Client): void {

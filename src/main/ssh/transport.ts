@@ -43,21 +43,25 @@ export class ExecTransport implements PodTransport {
 }
 
 const EXEC_OK = 'podpull-exec-ok'
-const DETECT_TIMEOUT_MS = 15_000
+const DETECT_TIMEOUT_MS = 30_000
 
-/** True when the server runs exec requests (a PTY-only proxy refuses them,
- *  by failing the channel or by a wrapper that answers with an error). */
+/** True when the server runs exec requests; false when it clearly refuses them
+ *  (a PTY-only proxy fails the channel, or its wrapper answers with an error).
+ *  A lost connection is not an answer: it is thrown. */
 export async function execWorks(conn: SshConnection): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), DETECT_TIMEOUT_MS)
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), DETECT_TIMEOUT_MS)
   })
   try {
-    const probe = conn
-      .exec(`echo ${EXEC_OK}`)
-      .then((r) => r.code === 0 && r.stdout.includes(EXEC_OK))
-      .catch(() => false)
-    return await Promise.race([probe, timeout])
+    const r = await Promise.race([conn.exec(`echo ${EXEC_OK}`), timeout])
+    if (r === 'timeout') return false
+    if (r.code === 0 && r.stdout.includes(EXEC_OK)) return true
+    if (r.code === null && !r.stdout) throw conn.error ?? new Error('the connection dropped')
+    return false
+  } catch (err) {
+    if (err instanceof Error && /open failed|open failure|prohibited/i.test(err.message)) return false
+    throw err
   } finally {
     clearTimeout(timer)
   }

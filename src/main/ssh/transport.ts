@@ -60,7 +60,8 @@ export async function execWorks(conn: SshConnection): Promise<boolean> {
     if (r.code === null && !r.stdout) throw conn.error ?? new Error('the connection dropped')
     return false
   } catch (err) {
-    if (err instanceof Error && /open failed|open failure|prohibited/i.test(err.message)) return false
+    if (err instanceof Error && /open failed|open failure|prohibited/i.test(err.message))
+      return false
     throw err
   } finally {
     clearTimeout(timer)

@@ -32,16 +32,14 @@ export function createTarget(stored: StoredTarget, ctx: TargetContext): Target {
         (route) =>
           store.set(
             'targets',
-            store
-              .get('targets')
-              .map((t) =>
-                t.id === id && t.config.kind === 'ssh'
-                  ? {
-                      ...t,
-                      config: { ...t.config, host: route.host, port: route.port, user: route.user }
-                    }
-                  : t
-              )
+            store.get('targets').map((t) =>
+              t.id === id && t.config.kind === 'ssh'
+                ? {
+                    ...t,
+                    config: { ...t.config, host: route.host, port: route.port, user: route.user }
+                  }
+                : t
+            )
           )
       )
     : undefined

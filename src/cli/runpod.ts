@@ -91,6 +91,10 @@ export function registerRunpodCommands(program: Command, targets: Command, d: Ru
     .option('--workspace <dir>', 'pod workspace', '/workspace')
     .option('--comfyui <dir>', 'ComfyUI folder on the pod (default: probed)')
     .option('--accept-new-host-key', 'trust the host key on first contact')
+    .option(
+      '--stop-when-done',
+      'stop the pod once its downloads have finished (it costs by the hour)'
+    )
     .action(async (podArg: string, o: Record<string, string | boolean | undefined>) => {
       const pod = pick(await d.call('runpodPods', {}), podArg, d)
       if (pod.status !== 'RUNNING')
@@ -109,7 +113,8 @@ export function registerRunpodCommands(program: Command, targets: Command, d: Ru
         workspace: String(o.workspace),
         comfyui: typeof o.comfyui === 'string' ? o.comfyui : undefined,
         secret: process.env.PODPULL_SSH_SECRET || undefined,
-        runpodPodId: pod.id
+        runpodPodId: pod.id,
+        ...(o.stopWhenDone ? { stopWhenDone: true } : {})
       }
       const probe = await d.call('testConnection', input)
       let acceptHostKey: string | undefined

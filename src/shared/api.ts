@@ -75,7 +75,9 @@ export const sshTargetInput = z.object({
   runpodPodId: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/)
-    .optional()
+    .optional(),
+  /** With runpodPodId: stop the pod when its downloads finish. */
+  stopWhenDone: z.boolean().optional()
 })
 export const targetInput = z.discriminatedUnion('kind', [localTargetInput, sshTargetInput])
 export type TargetInput = z.input<typeof targetInput>

@@ -12,6 +12,7 @@ import type { SshRoute } from '../../src/shared/runpod'
 import { PodTarget } from '../../src/main/targets/podTarget'
 import { runpodConnection, runpodTrustKey } from '../../src/main/runpod/runpodAddress'
 import { RunpodApi } from '../../src/main/runpod/runpodApi'
+import { stopWhenDone } from '../../src/main/runpod/stopWhenDone'
 import { startSshd, type SshdHarness } from '../harness/sshd'
 import { startModelServer, type ModelServer } from '../harness/modelServer'
 import { fakePod, startFakeRunpod, type FakeRunpod } from '../harness/runpodApi'
@@ -166,5 +167,38 @@ describe('a RunPod-linked pod', () => {
     expect(t.info().connection).toBe('error')
     // Nothing trusted behind the user's back.
     expect(known[runpodTrustKey('pd1')]).not.toBe(sshd.hostKeyFingerprint)
+  })
+
+  it('stop when done: never while a download is active, then stops the pod and says so', async () => {
+    const { t } = linkedTarget()
+    const said: string[] = []
+    const api = new RunpodApi({ apiKey: fake.key, rest: fake.rest, graphql: fake.graphql })
+    const unwatch = stopWhenDone(t, 'flux', {
+      stop: () => api.stopPod('pd1'),
+      say: (m) => said.push(m)
+    })
+    try {
+      const quick = server.addFile('/rp/q.safetensors', { size: MiB, seed: 'q' })
+      const slow = server.addFile('/rp/s.safetensors', {
+        size: 32 * MiB,
+        seed: 's',
+        throttleBps: MiB / 4
+      })
+      await t.open()
+      const s = await t.start({ url: slow.url, folder: 'loras', connections: 1 })
+      await waitFor(() => (record(t, s.id)?.downloaded ?? 0) > 0, 'slow one running')
+      const q = await t.start({ url: quick.url, folder: 'loras', connections: 1 })
+      await waitFor(() => record(t, q.id)?.state === 'completed', 'quick one completed')
+      expect(record(t, s.id)?.state).toBe('downloading')
+      expect(fake.pods[0]!.desiredStatus).toBe('RUNNING')
+      expect(fake.requests.some((r) => r.path.endsWith('/stop'))).toBe(false)
+
+      server.setFaults(slow.path, { throttleBps: undefined })
+      await waitFor(() => fake.pods[0]!.desiredStatus === 'EXITED', 'the pod stopped', 60_000)
+      expect(record(t, s.id)?.state).toBe('completed')
+      expect(said).toEqual(['Stopped the pod "flux": its downloads finished.'])
+    } finally {
+      unwatch()
+    }
   })
 })

@@ -29,7 +29,8 @@ function configFrom(input: TargetArgs): TargetConfig {
     workspace: input.workspace,
     ...(input.keyPath ? { keyPath: input.keyPath } : {}),
     ...(input.comfyui ? { comfyui: input.comfyui } : {}),
-    ...(input.runpodPodId ? { runpodPodId: input.runpodPodId } : {})
+    ...(input.runpodPodId ? { runpodPodId: input.runpodPodId } : {}),
+    ...(input.runpodPodId && input.stopWhenDone ? { stopWhenDone: true } : {})
   }
   return config
 }

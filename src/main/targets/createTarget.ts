@@ -5,6 +5,7 @@ import type { StoredTarget } from '../settings/storeSchema'
 import { authFor, authHint, tokenHostsFromEnv } from '../sources/tokens'
 import { LocalTarget } from './localTarget'
 import { runpodConnection } from '../runpod/runpodAddress'
+import { stopWhenDone } from '../runpod/stopWhenDone'
 import { RunpodApi, runpodOptionsFromEnv } from '../runpod/runpodApi'
 import { PodTarget } from './podTarget'
 import type { Target } from './target'
@@ -43,7 +44,7 @@ export function createTarget(stored: StoredTarget, ctx: TargetContext): Target {
           )
       )
     : undefined
-  return new PodTarget(
+  const pod = new PodTarget(
     { id, name, config },
     {
       settings: ctx.settings,
@@ -75,4 +76,11 @@ export function createTarget(stored: StoredTarget, ctx: TargetContext): Target {
       }
     }
   )
+  const podId = config.runpodPodId
+  if (podId && config.stopWhenDone)
+    stopWhenDone(pod, name, {
+      stop: () => new RunpodApi(runpodOptionsFromEnv()).stopPod(podId),
+      say: (message) => console.info(message)
+    })
+  return pod
 }

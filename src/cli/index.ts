@@ -18,6 +18,7 @@ import { isUsageError } from '../shared/errorCodes'
 import { follow } from './follow'
 import { printStatus, reachTarget, withTargetName } from './statusView'
 import { addModelsCommands, resolvedFile, type CliContext } from './modelsCommands'
+import { registerRunpodCommands } from './runpod'
 
 const here = dirname(fileURLToPath(import.meta.url))
 
@@ -256,6 +257,13 @@ function buildProgram(): Command {
       if (info.connection !== 'online' && info.message)
         throw new CliExit(FAILED, `"${name}" is still not reachable: ${info.message}`)
     })
+
+  // RunPod (issue 11): `runpod pods|start|stop` and `targets import-runpod`.
+  registerRunpodCommands(program, targets, {
+    call,
+    usage: (m) => new CliExit(USAGE, m),
+    failed: (m) => new CliExit(FAILED, m)
+  })
 
   program
     .command('download <url>')

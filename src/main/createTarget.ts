@@ -4,6 +4,9 @@ import type { TargetContext } from './core/podpullCore'
 import type { StoredTarget } from './settings/storeSchema'
 import { authFor, authHint, tokenHostsFromEnv } from './sources/tokens'
 import { LocalTarget } from './targets/localTarget'
+import { runpodConnection } from './runpod/runpodAddress'
+import { stopWhenDone } from './runpod/stopWhenDone'
+import { RunpodApi, runpodOptionsFromEnv } from './runpod/runpodApi'
 import { PodTarget } from './targets/podTarget'
 import type { Target } from './targets/target'
 
@@ -21,7 +24,27 @@ export function createTarget(stored: StoredTarget, ctx: TargetContext): Target {
     )
   }
   const store = ctx.store
-  return new PodTarget(
+  // A pod imported from RunPod: its address is asked of the API before every connection.
+  const runpod = config.runpodPodId
+    ? runpodConnection(
+        config.runpodPodId,
+        { via: 'direct', host: config.host, port: config.port, user: config.user },
+        () => new RunpodApi(runpodOptionsFromEnv()),
+        (route) =>
+          store.set(
+            'targets',
+            store.get('targets').map((t) =>
+              t.id === id && t.config.kind === 'ssh'
+                ? {
+                    ...t,
+                    config: { ...t.config, host: route.host, port: route.port, user: route.user }
+                  }
+                : t
+            )
+          )
+      )
+    : undefined
+  const pod = new PodTarget(
     { id, name, config },
     {
       settings: ctx.settings,
@@ -34,6 +57,7 @@ export function createTarget(stored: StoredTarget, ctx: TargetContext): Target {
       },
       secret: () => ctx.secret(id),
       acceptHostKey: ctx.acceptHostKey,
+      ...(runpod ? { connection: runpod } : {}),
       cache: {
         load: () => store.get('podCache')[id]?.records,
         lastSeen: () => store.get('podCache')[id]?.lastSeen ?? null,
@@ -52,4 +76,11 @@ export function createTarget(stored: StoredTarget, ctx: TargetContext): Target {
       }
     }
   )
+  const podId = config.runpodPodId
+  if (podId && config.stopWhenDone)
+    stopWhenDone(pod, name, {
+      stop: () => new RunpodApi(runpodOptionsFromEnv()).stopPod(podId),
+      say: (message) => console.info(message)
+    })
+  return pod
 }

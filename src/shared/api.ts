@@ -4,6 +4,7 @@
 // renderer's bridges are all derived from this table.
 import { z } from 'zod'
 import type { ErrorCode } from './errorCodes'
+import type { RunpodPod } from './runpod'
 import type {
   ConnectionTestResult,
   DownloadPreview,
@@ -74,7 +75,14 @@ export const sshTargetInput = z.object({
   workspace: absPath.default('/workspace'),
   comfyui: absPath.optional(),
   /** The fingerprint the user confirmed on first contact. */
-  acceptHostKey: z.string().max(200).optional()
+  acceptHostKey: z.string().max(200).optional(),
+  /** A pod imported from the RunPod account: its address is refreshed from the API. */
+  runpodPodId: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .optional(),
+  /** With runpodPodId: stop the pod when its downloads finish. */
+  stopWhenDone: z.boolean().optional()
 })
 export const targetInput = z.discriminatedUnion('kind', [localTargetInput, sshTargetInput])
 export type TargetInput = z.input<typeof targetInput>
@@ -186,7 +194,11 @@ export const apiArgs = {
       .trim()
       .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'must look like SHA256: and 43 base64 characters')
   }),
-  ...modelsArgs
+  ...modelsArgs,
+  // RunPod account (issue 11): `pod` is a RunPod-linked target's name, a pod id or a pod name.
+  runpodPods: z.object({}).strict(),
+  runpodStart: z.object({ pod: z.string().trim().min(1).max(200) }),
+  runpodStop: z.object({ pod: z.string().trim().min(1).max(200) })
 } as const
 
 export type ApiMethod = keyof typeof apiArgs
@@ -225,6 +237,9 @@ export interface ApiResults {
   hashModel: { sha256: string }
   checkWorkflow: WorkflowCheck
   getCatalog: Catalog
+  runpodPods: RunpodPod[]
+  runpodStart: RunpodPod
+  runpodStop: RunpodPod
 }
 
 /** Versions of every part (null where a part is absent, e.g. Electron under `podpull serve`). */

@@ -44,6 +44,9 @@ export const ERROR_CODES = {
   'no-python': { kind: 'failed', means: 'the pod has no python3' },
   disconnected: { kind: 'failed', means: 'the dashboard lost its connection to PodPull' },
   closed: { kind: 'failed', means: 'the dashboard bridge was closed' },
+  'runpod-key': { kind: 'failed', means: 'RunPod refused the API key (missing, wrong or revoked)' },
+  'runpod-rate': { kind: 'failed', means: "RunPod's API is rate-limiting requests" },
+  'runpod-down': { kind: 'failed', means: "RunPod's API could not be reached or failed" },
   internal: { kind: 'failed', means: 'a bug: anything not covered above' }
 } as const satisfies Record<string, { kind: ErrorKind; means: string }>
 

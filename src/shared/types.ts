@@ -77,6 +77,10 @@ export interface SshTargetConfig {
   workspace: string
   /** ComfyUI folder on the pod; omitted → probed. */
   comfyui?: string
+  /** Imported from the RunPod account: the address is refreshed from its API. */
+  runpodPodId?: string
+  /** RunPod-linked only: stop the pod once its running downloads have all ended. */
+  stopWhenDone?: boolean
 }
 
 export type TargetConfig = LocalTargetConfig | SshTargetConfig

@@ -24,6 +24,7 @@ export interface SshdHarness {
   start(): Promise<void> // start again on the SAME port with the same keys (pod coming back)
   killConnections(): Promise<void> // kill the per-connection sshd children (listener stays)
   regenerateHostKey(): Promise<void> // new host key; restarts sshd if it was running
+  moveToNewPort(): Promise<void> // stop, then start on another free port with the same keys
   logs(): string
   close(): Promise<void> // stop and remove the temp dir
 }
@@ -33,8 +34,32 @@ export interface SshdOptions {
   // HOME is <dir>/home so the user's ~/.bashrc can't rewrite PATH.
   sessionEnv?: Record<string, string>
   password?: string // also allow password login (root only: sets the account password while up)
-  maxSessions?: number // channels per connection (OpenSSH's default is 10; ours 100)
+  /** Configured like RunPod's SSH proxy: a ForceCommand wrapper that refuses
+   *  exec requests and sessions without a PTY, no SFTP, no forwarding. */
+  ptyOnly?: boolean
+  /** sshd's MaxSessions (channels per connection); RunPod's proxy allows one. */
+  maxSessions?: number
 }
+
+/** The ForceCommand of a PTY-only server: an interactive shell or nothing. Like
+ *  a real pod, the terminal greets with a coloured banner and a coloured
+ *  prompt (noise the PTY transport must ignore); the shell skips the system rc
+ *  files only to start fast on a loaded test machine. */
+const wrapperScript = (rcFile: string): string => `#!/bin/sh
+if [ -n "$SSH_ORIGINAL_COMMAND" ]; then
+  echo "Error: this server only gives an interactive terminal; commands are not allowed." >&2
+  exit 1
+fi
+if [ ! -t 0 ]; then
+  echo "Error: Your SSH client doesn't support PTY" >&2
+  exit 1
+fi
+printf '\\033[1;36m  RunPod-like proxy: welcome\\033[0m\\r\\n'
+exec bash --noprofile --rcfile ${rcFile} -i
+`
+const PTY_ONLY_RC = `PS1='\\[\\e[32m\\]root@pod\\[\\e[0m\\]:\\w# '
+echo -e '\\e[33mtip: models live in /workspace\\e[0m'
+`
 
 const SSHD = '/usr/sbin/sshd'
 const START_TIMEOUT_MS = 10_000
@@ -102,6 +127,7 @@ function configText(o: {
   hostKey: string
   password: boolean
   env: Record<string, string>
+  ptyOnlyWrapper?: string
   maxSessions?: number
 }): string {
   const lines = [
@@ -117,7 +143,7 @@ function configText(o: {
     'KbdInteractiveAuthentication no',
     'PermitRootLogin yes',
     'PermitEmptyPasswords no',
-    'AllowTcpForwarding yes',
+    `AllowTcpForwarding ${o.ptyOnlyWrapper ? 'no' : 'yes'}`,
     'X11Forwarding no',
     'PrintMotd no',
     'PrintLastLog no',
@@ -126,9 +152,11 @@ function configText(o: {
     // be turned away by the default 10:30:100 pre-auth throttling.
     'MaxStartups 100',
     `MaxSessions ${o.maxSessions ?? 100}`,
-    'Subsystem sftp internal-sftp',
     'LogLevel VERBOSE'
   ]
+  if (o.ptyOnlyWrapper) {
+    lines.push('DisableForwarding yes', 'PermitTTY yes', `ForceCommand ${o.ptyOnlyWrapper}`)
+  } else lines.push('Subsystem sftp internal-sftp')
   const pairs = Object.entries(o.env).map(([k, v]) => {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || /["\\\n]/.test(v))
       throw new Error(`sessionEnv ${k}: names are [A-Za-z0-9_], values without quotes or newlines`)
@@ -167,6 +195,7 @@ class Sshd implements SshdHarness {
   private readonly hostKey: string
   private readonly logFile: string
   private readonly configFile: string
+  private config: Parameters<typeof configText>[0]
 
   constructor(
     readonly dir: string,
@@ -182,14 +211,22 @@ class Sshd implements SshdHarness {
     this.publicKey = readFileSync(`${this.keyPath}.pub`, 'utf8').trim()
     writeFileSync(join(dir, 'authorized_keys'), this.publicKey + '\n', { mode: 0o600 })
     this.hostKeyFingerprint = fingerprintOf(`${this.hostKey}.pub`)
+    let ptyOnlyWrapper: string | undefined
+    if (opts.ptyOnly) {
+      ptyOnlyWrapper = join(dir, 'pty-only.sh')
+      writeFileSync(join(dir, 'pod-bashrc'), PTY_ONLY_RC)
+      writeFileSync(ptyOnlyWrapper, wrapperScript(join(dir, 'pod-bashrc')), { mode: 0o755 })
+    }
     const cfg = {
       port,
       dir,
       hostKey: this.hostKey,
       password: opts.password !== undefined,
+      ptyOnlyWrapper,
       maxSessions: opts.maxSessions
     }
-    writeFileSync(this.configFile, configText({ ...cfg, env: sessionEnvWithHome(dir, opts) }))
+    this.config = { ...cfg, env: sessionEnvWithHome(dir, opts) }
+    writeFileSync(this.configFile, configText(this.config))
   }
 
   async start(): Promise<void> {
@@ -240,6 +277,15 @@ class Sshd implements SshdHarness {
     }
     this.restorePassword?.()
     this.restorePassword = null
+  }
+
+  /** A pod restarted by RunPod: same host key, a new public port. */
+  async moveToNewPort(): Promise<void> {
+    await this.stop()
+    this.port = await freePort()
+    this.config = { ...this.config, port: this.port }
+    writeFileSync(this.configFile, configText(this.config))
+    await this.start()
   }
 
   async killConnections(): Promise<void> {

@@ -11,6 +11,7 @@ import { isModelHubLink, withPastedToken } from '../sources/modelHubs'
 import type { SourceServices } from './sourceServices'
 import { aboutInfo } from '../core/about'
 import { modelsHandlers } from './modelsHandlers'
+import { runpodHandlers } from '../runpod/runpodHandlers'
 
 type TargetArgs = Parameters<ApiHandlers['addTarget']>[0]
 
@@ -30,7 +31,9 @@ function configFrom(input: TargetArgs): TargetConfig {
     user: input.user,
     workspace: input.workspace,
     ...(input.keyPath ? { keyPath: input.keyPath } : {}),
-    ...(input.comfyui ? { comfyui: input.comfyui } : {})
+    ...(input.comfyui ? { comfyui: input.comfyui } : {}),
+    ...(input.runpodPodId ? { runpodPodId: input.runpodPodId } : {}),
+    ...(input.runpodPodId && input.stopWhenDone ? { stopWhenDone: true } : {})
   }
   return config
 }
@@ -153,6 +156,7 @@ export function createHandlers(
     getAbout: async () => aboutInfo(),
     trustHostKey: async ({ id, fingerprint }) => core.trustHostKey(id, fingerprint),
     // models (issue 10)
-    ...modelsHandlers(core, sources)
+    ...modelsHandlers(core, sources),
+    ...runpodHandlers(core)
   }
 }

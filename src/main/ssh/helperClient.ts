@@ -4,7 +4,8 @@
 // command word go on the command line; URLs, paths and tokens stay on stdin.
 import { UserError, isErrorCode } from '../errors'
 import { shellQuote } from './remotePath'
-import type { LineStream, SshConnection } from './sshConnection'
+import type { LineStream } from './sshConnection'
+import type { CommandRunner } from './transport'
 
 export const HELPER_COMMANDS = [
   'probe',
@@ -39,7 +40,8 @@ export const PYTHON_FLAGS = ['-I', '-S'] as const
 
 export class HelperClient {
   constructor(
-    private readonly conn: SshConnection,
+    /** Exec channels or a terminal (ssh/transport.ts): the same to us. */
+    private readonly conn: CommandRunner,
     /** <workspace>/.podpull/helper-<version>.py, from helperRemotePath(). */
     private readonly helperPath: string
   ) {}

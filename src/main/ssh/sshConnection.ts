@@ -4,7 +4,7 @@
 // backoff (1 s doubling to 30 s), announcing every state change.
 import { EventEmitter } from 'node:events'
 import { readFile } from 'node:fs/promises'
-import type { Client, ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2'
+import type { Client, ClientChannel, ConnectConfig, PseudoTtyOptions, SFTPWrapper } from 'ssh2'
 import { UserError } from '../errors'
 import {
   ChannelSlots,
@@ -16,7 +16,7 @@ import {
   splitLines,
   type ExecResult
 } from './channelLimits'
-import { hostPortKey, hostVerifierFor, type KnownHosts } from './hostKeyTrust'
+import { HostKeyError, hostPortKey, hostVerifierFor, type KnownHosts } from './hostKeyTrust'
 import { describeSshError, isFatalSshError } from './sshErrors'
 
 type Ssh2 = typeof import('ssh2')
@@ -55,9 +55,24 @@ export interface SshConnectionOptions {
   maxLineBytes?: number
   /** Default time limit of one exec, waiting for a channel included. */
   execTimeoutMs?: number
+  /** The known-hosts key of this pod (default host:port): a RunPod pod keeps
+   *  its trust when a restart moves it to a new port. */
+  trustKey?: string
+  /** Asked before every connection attempt (RunPod: the pod's current
+   *  address from the API); null keeps the configured address. */
+  resolveAddress?: () => Promise<{ host: string; port: number; user: string } | null>
+  /** Why the host key may have changed (RunPod: the pod was recreated), put
+   *  before the changed-key sentence; the user still confirms the new key. */
+  explainHostKeyChange?: () => string | null
 }
 
 export type { ExecResult }
+
+/** Limits of one exec: its time (waiting for a channel included) and how errors name it. */
+export interface ExecOptions {
+  timeoutMs?: number
+  what?: string
+}
 
 export interface LineStream {
   /** Resolves when the channel closes (either side). */
@@ -97,6 +112,10 @@ export class SshConnection extends EventEmitter<ConnectionEvents> {
   get error(): UserError | null {
     return this.lastError
   }
+  /** Where this pod's trusted host key is kept (see SshConnectionOptions.trustKey). */
+  get trustKey(): string {
+    return this.opts.trustKey ?? this.where
+  }
   /** The host key fingerprint the pod last presented (trusted or not). */
   get hostFingerprint(): string | null {
     return this.fingerprint
@@ -126,11 +145,7 @@ export class SshConnection extends EventEmitter<ConnectionEvents> {
 
   /** Runs a command to its end. Rejects (and stops the command) when it runs
    *  past its time limit or sends more than maxOutputBytes. */
-  async exec(
-    command: string,
-    stdin?: string,
-    o: { timeoutMs?: number; what?: string } = {}
-  ): Promise<ExecResult> {
+  async exec(command: string, stdin?: string, o: ExecOptions = {}): Promise<ExecResult> {
     const ms = o.timeoutMs ?? this.opts.execTimeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS
     const what = o.what ?? 'a command'
     const timeout = new AbortController()
@@ -211,6 +226,24 @@ export class SshConnection extends EventEmitter<ConnectionEvents> {
     }
   }
 
+  /** An interactive shell on a pseudo-terminal: all that PTY-only servers
+   *  (RunPod's SSH proxy) allow. ssh/ptyShell.ts drives it. It takes one of
+   *  the connection's channel slots like any other channel. */
+  async shell(window: PseudoTtyOptions): Promise<ClientChannel> {
+    const release = await this.slots.acquire()
+    try {
+      const client = await this.onlineClient()
+      const ch = await new Promise<ClientChannel>((resolve, reject) =>
+        client.shell(window, (err, ch) => (err ? reject(this.channelError(err)) : resolve(ch)))
+      )
+      ch.once('close', release)
+      return ch
+    } catch (err) {
+      release()
+      throw err
+    }
+  }
+
   /** Opens an exec channel once one of the connection's slots is free; the
    *  slot is given back when the channel closes. */
   private async channel(command: string, signal?: AbortSignal): Promise<ClientChannel> {
@@ -266,7 +299,11 @@ export class SshConnection extends EventEmitter<ConnectionEvents> {
   }
 
   private async handshake(config: ConnectConfig): Promise<Client> {
-    const verifier = hostVerifierFor(this.where, this.opts.knownHosts, this.opts.acceptHostKey)
+    const verifier = hostVerifierFor(
+      this.opts.trustKey ?? this.where,
+      this.opts.knownHosts,
+      this.opts.acceptHostKey
+    )
     const client = new (await loadSsh2()).Client()
     return new Promise((resolve, reject) => {
       let ready = false
@@ -277,7 +314,7 @@ export class SshConnection extends EventEmitter<ConnectionEvents> {
       client.on('error', (err) => {
         if (ready) return // 'close' follows and drives the reconnect
         const decision = verifier.lastDecision()
-        if (decision && !decision.ok) reject(decision.error)
+        if (decision && !decision.ok) reject(this.explained(decision.error))
         else reject(describeSshError(err, this.where, this.opts.user))
       })
       client.once('close', () => {
@@ -295,6 +332,11 @@ export class SshConnection extends EventEmitter<ConnectionEvents> {
         }
       })
     })
+  }
+
+  private explained(e: HostKeyError): HostKeyError {
+    const why = e.code === 'host-key-changed' ? this.opts.explainHostKeyChange?.() : null
+    return why ? new HostKeyError('host-key-changed', `${why} ${e.message}`, e.fingerprint) : e
   }
 
   private lost(client: Client): void {
@@ -321,10 +363,11 @@ export class SshConnection extends EventEmitter<ConnectionEvents> {
   private async connectConfig(): Promise<ConnectConfig> {
     const o = this.opts
     const secret = o.secret?.()
+    const addr = (await o.resolveAddress?.()) ?? o
     const base: ConnectConfig = {
-      host: o.host,
-      port: o.port,
-      username: o.user,
+      host: addr.host,
+      port: addr.port,
+      username: addr.user,
       keepaliveInterval: o.keepaliveIntervalMs ?? 10_000,
       keepaliveCountMax: 3,
       readyTimeout: o.readyTimeoutMs ?? 20_000

@@ -16,12 +16,13 @@ import type {
   TargetInfo
 } from '../../shared/types'
 import { HelperClient, type WatchMessage } from '../ssh/helperClient'
-import { ensureHelper, loadHelper, type HelperFile } from '../ssh/helperUpload'
+import { loadHelper, type HelperFile } from '../ssh/helperUpload'
 import { HostKeyError, hostPortKey, type KnownHosts } from '../ssh/hostKeyTrust'
 import { checkWorkspace } from '../ssh/remotePath'
 import { SshConnection, type SshConnectionOptions, type SshState } from '../ssh/sshConnection'
 import { isFatalSshError } from '../ssh/sshErrors'
 import { tokensFor } from '../sources/tokens'
+import { openTransport, type PodTransport, type TransportKind } from '../ssh/transport'
 import { entryToRecord, parseEntry } from '../status/statusEntry'
 import { UserError, type Target, type TargetEvents, type TargetStartRequest } from './target'
 import type { TargetModels } from '../sources/targetModels'
@@ -82,6 +83,9 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
   private readonly workspace: string
   private conn: SshConnection | null = null
   private helper: HelperClient | null = null
+  /** Exec + SFTP, or one terminal (PTY-only proxies); detected once per target. */
+  private transport: PodTransport | null = null
+  private transportKind: TransportKind | undefined
   private watchStream: { close(): void } | null = null
   private session = 0
   private closed = false
@@ -153,7 +157,7 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
       await conn.connect()
     } catch (err) {
       const e = asUserError(err)
-      const known = this.deps.knownHosts.get(conn.where) !== undefined
+      const known = this.deps.knownHosts.get(conn.trustKey) !== undefined
       if (isFatalSshError(e) || !known) {
         this.setInfo('error', e.message)
         throw e
@@ -176,6 +180,8 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
     this.watchStream?.close()
     this.watchStream = null
     this.conn?.removeAllListeners('state')
+    this.transport?.close()
+    this.transport = null
     this.conn?.close()
     this.conn = null
     this.helper = null
@@ -277,10 +283,12 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
       this.conn?.connectionState === 'online'
         ? this.conn
         : this.connection(readOnlyHosts, this.deps.acceptHostKey)
+    let transport: PodTransport | null = null
     try {
       await conn.connect()
       const ws = checkWorkspace(this.workspace)
-      const helper = await this.installHelper(conn, ws)
+      transport = await this.transportFor(conn)
+      const helper = await this.installHelper(transport, ws)
       const probe = await this.probe(helper, ws)
       const comfy = this.def.config.comfyui ?? probe.comfyui ?? null
       return {
@@ -301,7 +309,10 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
         ...(e.code === 'host-key-unknown' ? { needsHostKeyConfirmation: true } : {})
       }
     } finally {
-      if (conn !== this.conn) conn.close()
+      if (conn !== this.conn) {
+        transport?.close()
+        conn.close()
+      }
     }
   }
 
@@ -358,7 +369,8 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
     const conn = this.conn
     if (!conn) throw new UserError('offline', `${this.def.name} is closed.`)
     const session = ++this.session
-    const helper = await this.installHelper(conn, ws)
+    this.transport ??= await this.transportFor(conn)
+    const helper = await this.installHelper(this.transport, ws)
     const probe = await this.probe(helper, ws)
     if (session !== this.session) return
     this.freeBytes = probe.free_bytes ?? null
@@ -370,10 +382,19 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
     await this.subscribe(helper, session)
   }
 
-  private async installHelper(conn: SshConnection, ws: string): Promise<HelperClient> {
+  private async installHelper(transport: PodTransport, ws: string): Promise<HelperClient> {
     const file = this.deps.helper ?? loadHelper()
-    const { remotePath } = await ensureHelper(conn, ws, file)
-    return new HelperClient(conn, remotePath)
+    const { remotePath } = await transport.ensureHelper(ws, file)
+    return new HelperClient(transport, remotePath)
+  }
+
+  private async transportFor(conn: SshConnection): Promise<PodTransport> {
+    const t = await openTransport(conn, {
+      kind: this.transportKind,
+      spare: () => this.connection(this.deps.knownHosts, this.deps.acceptHostKey)
+    })
+    this.transportKind = t.kind
+    return t
   }
 
   private async probe(helper: HelperClient, ws: string): Promise<ProbeAnswer> {

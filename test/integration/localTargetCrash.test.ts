@@ -71,6 +71,7 @@ async function crashHalfway(ws: string, url: string, path: string, size: number)
   })
   child.kill('SIGKILL')
   await exited
+  await waitFor(() => srv.openResponses(path) === 0, 'the killed request closed')
   return { started: JSON.parse(out.trim()) as { id: string; path: string }, pid: child.pid! }
 }
 

@@ -128,6 +128,7 @@ describe('pod downloads', () => {
     const owner = Object.values(statusFile(ws)).find((e) => e.id === id)?.owner as { pid: number }
     process.kill(owner.pid, 'SIGKILL')
     await waitFor(() => !alive(owner.pid), 'worker gone')
+    await waitFor(() => pod.server.openResponses(f.path) === 0, 'its request closed')
     pod.server.setFaults(f.path, { holdAt: undefined })
     const requestsBefore = pod.server.requestsFor(f.path).length
 

@@ -126,6 +126,9 @@ describe('podpull CLI', () => {
     p.kill('SIGKILL')
     await done
     expect(existsSync(part)).toBe(true)
+    // Opened only once the server saw the killed client go (else it would count bytes
+    // sent into a dead socket as served).
+    await waitFor(() => srv.openResponses(f.path) === 0, 'the killed request closed')
     srv.setFaults(f.path, { holdAt: undefined })
     const r = await runCli(['download', f.url, '--target', 'studio', '--folder', 'vae'], t.env)
     expect(r.code, r.stderr).toBe(0)
@@ -148,6 +151,7 @@ describe('podpull CLI', () => {
     const path = join(t.models, 'loras', 'ctrl-c.safetensors')
     const entry = readStatus(t.base)[path]
     expect(entry).toMatchObject({ status: 'paused' })
+    await waitFor(() => srv.openResponses(f.path) === 0, 'the paused request closed')
     srv.setFaults(f.path, { holdAt: undefined })
     const res = await runCli(['resume', String(entry!.id), '--target', 'studio'], t.env)
     expect(res.code, res.stderr).toBe(0)

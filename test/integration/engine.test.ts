@@ -140,6 +140,7 @@ describe('runDownload: resume and restart', () => {
     // A pause syncs the data, so the sidecar holds even after a reboot.
     expect(side.boot_id).toBeNull()
 
+    await waitFor(() => srv.openResponses(f.path) === 0, 'the paused request closed')
     srv.setFaults(f.path, { holdAt: undefined })
     const before = srv.requestsFor(f.path).length
     const res = await run(f, finalPath)
@@ -170,6 +171,7 @@ describe('runDownload: resume and restart', () => {
     const claimed = JSON.parse(side.toString()).segments[0].done as number
     expect(claimed).toBeGreaterThan(MiB)
 
+    await waitFor(() => srv.openResponses(f.path) === 0, 'the cancelled request closed')
     srv.setFaults(f.path, { holdAt: undefined })
     const served = srv.bytesServed(f.path)
     const res = await run(f, finalPath)
@@ -268,6 +270,7 @@ describe('runDownload: several connections', () => {
     expect(side.segments.length).toBeGreaterThanOrEqual(4)
     expect(side.segments.filter((s: { done: number }) => s.done > 0).length).toBeGreaterThan(1)
 
+    await waitFor(() => srv.openResponses(f.path) === 0, 'the paused requests closed')
     srv.setFaults(f.path, { holdAfterBytes: undefined })
     const served = srv.bytesServed(f.path)
     const res = await run(f, finalPath, { connections: 4 }, { segmentThreshold: MiB })
@@ -282,6 +285,7 @@ describe('runDownload: several connections', () => {
     await untilDownloaded(r, MiB)
     r.ctl.abort('pause')
     expect((await r.result).outcome).toBe('paused')
+    await waitFor(() => srv.openResponses(f.path) === 0, 'the paused request closed')
     srv.setFaults(f.path, { holdAt: undefined, throttleBps: 2 * MiB })
     const before = srv.requestsFor(f.path).length
     const t0 = performance.now()

@@ -117,6 +117,7 @@ describe('raw HTTP body path', () => {
     const part = readFileSync(finalPath + '.part')
     expect(part.subarray(0, done).equals(contentOf(f.size, 'podpull', 0, done))).toBe(true)
 
+    await waitFor(() => srv.openResponses(f.path) === 0, 'the paused request closed')
     srv.setFaults(f.path, { holdAt: undefined })
     const res = await start(f, finalPath).result
     expect(res.outcome).toBe('completed')

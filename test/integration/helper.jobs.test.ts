@@ -162,6 +162,7 @@ describe('pod helper jobs', () => {
     }
     expect(sc.segments).toHaveLength(4)
     expect(sc.segments.filter((x) => x.done > 0)).toHaveLength(4)
+    await waitFor(() => srv.openResponses(f.path) === 0, 'the paused requests closed')
     srv.setFaults(f.path, { holdAfterBytes: undefined })
     await runHelper('resume', { workspace: d.workspace, id, tokens: {} })
     expect((await waitForState(d.workspace, id, ['completed', 'error'])).status).toBe('completed')

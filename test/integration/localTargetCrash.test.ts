@@ -55,7 +55,13 @@ afterAll(async () => {
 
 /** Runs the child until half of `size` is served (the file is held there) and its
  *  sidecar records it, then kills it with SIGKILL. */
-async function crashHalfway(ws: string, url: string, path: string, size: number) {
+async function crashHalfway(
+  ws: string,
+  url: string,
+  path: string,
+  size: number,
+  beforeKill: (started: { id: string }) => Promise<unknown> = async () => undefined
+) {
   const comfyui = join(ws, 'ComfyUI')
   await mkdir(join(comfyui, 'models'), { recursive: true })
   const child = spawn(process.execPath, [childJs, comfyui, ws, url], {
@@ -69,8 +75,10 @@ async function crashHalfway(ws: string, url: string, path: string, size: number)
     until: (n) => Number(n) >= size / 2,
     ms: 30_000
   })
+  await beforeKill(JSON.parse(out.trim()) as { id: string })
   child.kill('SIGKILL')
   await exited
+  await waitFor(() => srv.openResponses(path) === 0, 'the killed request closed')
   return { started: JSON.parse(out.trim()) as { id: string; path: string }, pid: child.pid! }
 }
 
@@ -171,13 +179,17 @@ it('an open target takes over a download whose process dies while it watches', a
   const { target, events } = newTarget(ws, true)
   await target.open()
   try {
-    const { started } = await crashHalfway(ws, f.url, f.path, size)
-    srv.setFaults(f.path, { holdAt: undefined })
-    const states = () =>
+    const statesOf = (id: string) =>
       events
         .flatMap((e) => e.upserts)
-        .filter((r) => r.id === started.id)
+        .filter((r) => r.id === id)
         .map((r) => r.state)
+    // Killed only once this target has seen the other process download it.
+    const { started } = await crashHalfway(ws, f.url, f.path, size, (s) =>
+      waitFor(() => statesOf(s.id).includes('downloading'), 'the watch showing it downloading')
+    )
+    srv.setFaults(f.path, { holdAt: undefined })
+    const states = () => statesOf(started.id)
     await waitFor(states, 'completed', { until: (s) => s.includes('completed'), ms: 30_000 })
     // It watched the other process download, then saw it stop and took over.
     expect(states().indexOf('downloading')).toBeLessThan(states().indexOf('paused'))

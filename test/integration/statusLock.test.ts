@@ -144,8 +144,9 @@ describe('status lock shared by both engines', () => {
     const lockDir = `${file}.lock`
     const aged = (): void => utimesSync(lockDir, new Date(0), new Date(0))
 
-    const ts = await acquireStatusLock(file)
-    aged() // as if our refresh had stopped: the helper takes it over and keeps it
+    // A holder that froze: it stopped refreshing, so its lock goes stale.
+    const ts = await acquireStatusLock(file, { updateMs: 3_600_000 })
+    aged() // the helper takes it over and keeps it
     await python(`h.StatusLock(sys.argv[2]).acquire()`, lockDir)
     const helperOwner = readFileSync(join(lockDir, 'owner'), 'utf8')
     expect(JSON.parse(helperOwner)).toMatchObject({ engine: 'helper' })

@@ -69,7 +69,7 @@ async function tryCreate(dir: string, nonce: string): Promise<boolean> {
   return true
 }
 
-function refresher(dir: string, nonce: string, state: { compromised: boolean }) {
+function refresher(dir: string, nonce: string, state: { compromised: boolean }, every: number) {
   const timer = setInterval(() => {
     void ownerNonce(dir).then(async (n) => {
       if (n !== nonce) {
@@ -80,14 +80,18 @@ function refresher(dir: string, nonce: string, state: { compromised: boolean }) 
       const t = new Date()
       await utimes(dir, t, t).catch(() => undefined)
     })
-  }, LOCK_UPDATE_MS)
+  }, every)
   timer.unref()
   return timer
 }
 
 /** Takes `<file>.lock`, waiting for a live holder up to LOCK_WAIT_MS and taking
  *  over a stale one (mtime older than LOCK_STALE_MS) at once. */
-export async function acquireStatusLock(file: string): Promise<HeldLock> {
+export async function acquireStatusLock(
+  file: string,
+  /** Refresh interval; tests stretch it to play a holder that froze. */
+  o: { updateMs?: number } = {}
+): Promise<HeldLock> {
   const dir = `${file}.lock`
   const nonce = randomBytes(12).toString('hex')
   const deadline = Date.now() + LOCK_WAIT_MS
@@ -104,7 +108,7 @@ export async function acquireStatusLock(file: string): Promise<HeldLock> {
     await sleep(50 + Math.random() * 50)
   }
   const state = { compromised: false }
-  const timer = refresher(dir, nonce, state)
+  const timer = refresher(dir, nonce, state, o.updateMs ?? LOCK_UPDATE_MS)
   return {
     compromised: () => state.compromised,
     async release() {

@@ -322,6 +322,21 @@ def free_bytes(path):
     return st.f_bavail * st.f_frsize
 
 
+def readable(sock, timeout):
+    """True when a read on `sock` would not block for longer than `timeout` s
+    (TLS: decrypted bytes pending count too)."""
+    if sock is None or timeout <= 0:
+        return False
+    pending = getattr(sock, "pending", None)
+    if pending is not None and pending() > 0:
+        return True
+    try:
+        ready, _, _ = select.select([sock], [], [], timeout)
+    except (OSError, ValueError):
+        return False
+    return bool(ready)
+
+
 def sha256_file(path, stop=None, h=None, pos=0):
     """Hex SHA-256 of the file; with `h`, continues a hash of its first `pos` bytes."""
     h = h or hashlib.sha256()
@@ -1197,8 +1212,14 @@ class Download(object):
         a kill -9 can lose); returns (bytes, error, end of body). readinto1
         returns as soon as data arrives, so stop checks stay prompt."""
         n = 0
+        sock = getattr(getattr(fp, "raw", None), "_sock", None)
         until = time.monotonic() + BATCH_MAX_DELAY
-        while n < limit and not self.stop.is_set() and (n == 0 or time.monotonic() < until):
+        while n < limit and not self.stop.is_set():
+            # Gather more only while more arrives within the batch time: a server
+            # that stalls must not hold bytes already read back from the disk
+            # (and from progress) until the stall timeout.
+            if n and not readable(sock, until - time.monotonic()):
+                break
             try:
                 got = fp.readinto1(mv[n:limit])
             except (OSError, http.client.HTTPException, ValueError, AttributeError) as e:
@@ -2102,7 +2123,7 @@ def inventory_roots(req):
         raise HelperError("bad-request", "roots must be a list.")
     out = []
     for r in roots:
-        if not isinstance(r, dict) or not isinstance(r.get("dir"), str) or not isinstance(r.get("folder"), str):
+        if not isinstance(r, dict) or not all(isinstance(r.get(k), str) for k in ("dir", "folder")):
             raise HelperError("bad-request", "Each root needs a folder and a dir.")
         if not os.path.isabs(r["dir"]):
             raise HelperError("bad-request", "An extra models folder must be an absolute path.")

@@ -21,7 +21,7 @@ export async function resolveSource(input: string, opts: ResolveOptions): Promis
   if (hub) {
     // A token pasted in the link (Civitai's `?token=`) is used as a header for
     // the hub's own hosts and never echoed back in the resolution.
-    const pasted = URL.canParse(text) ? parsePastedUrl(text) : undefined
+    const pasted = /^https?:\/\//i.test(text) ? parsePastedUrl(text) : undefined // not an AIR URN
     const url = pasted?.shown ?? text
     const token = pasted?.urlToken?.auth.replace(/^Bearer /, '')
     const r = await hub(url, token ? { ...opts, auth: withToken(text, token, opts) } : opts)

@@ -125,6 +125,19 @@ describe('raw HTTP body path', () => {
     expect(paused.bytesFetched + res.bytesFetched).toBeLessThanOrEqual(f.size * 1.02)
   })
 
+  it('bytes read before the server goes quiet reach the file without waiting for more', async () => {
+    const { f, finalPath } = newFile(6 * MiB, { size: 0, holdAt: 3 * MiB + 12345 })
+    // A stall would hand the bytes over too: keep it out of reach of this test.
+    const r = start(f, finalPath, {}, { stallTimeoutMs: 600_000 })
+    // The server holds the rest: every byte it sent must still be handed over.
+    await untilDownloaded(r.progress, 3 * MiB + 12345)
+    r.ctl.abort('pause')
+    expect((await r.result).outcome).toBe('paused')
+    const side = JSON.parse(readFileSync(finalPath + '.part.json', 'utf8'))
+    expect(side.segments[0].done).toBe(3 * MiB + 12345)
+    srv.setFaults(f.path, { holdAt: undefined })
+  })
+
   it('stops at the new end when another connection takes the tail (work stealing)', async () => {
     const { f, finalPath } = newFile(16 * MiB, { size: 0, throttleBps: 8 * MiB })
     const first = start(f, finalPath)

@@ -100,12 +100,15 @@ class RawRequest {
   private early: Buffer | undefined
   private sink: BodySink | undefined
   private left = 0
-  /** Body bytes in `buffer[0, filled)` not yet given to the sink, since `since`. */
+  /** Body bytes in `buffer[handed, filled)` not yet given to the sink, since `since`. */
   private filled = 0
+  private handed = 0
   private since = 0
   /** The connection failed after the head, before pump(). */
   private lost: Error | undefined
   private settle: { resolve: () => void; reject: (err: Error) => void } | undefined
+  /** Hands a held batch over once it is BATCH_MAX_DELAY_MS old, however quiet the server. */
+  private lateFlush: NodeJS.Timeout | undefined
   private finished = false
 
   constructor(
@@ -169,15 +172,36 @@ class RawRequest {
 
   /** A read added `n` bytes at `filled`: hand the batch over when full, old or complete. */
   private gather(n: number): boolean {
-    if (this.filled === 0) this.since = Date.now()
+    if (this.filled === this.handed) this.since = Date.now()
     const take = Math.min(n, this.left)
     this.filled += take
     this.left -= take
     const full = this.buffer.length - this.filled < Math.min(MIN_READ, this.buffer.length / 4)
-    if (this.left > 0 && !full && Date.now() - this.since < BATCH_MAX_DELAY_MS) return true
-    const end = this.filled
-    this.filled = 0
-    return this.deliver(this.buffer, 0, end)
+    if (this.left > 0 && !full && Date.now() - this.since < BATCH_MAX_DELAY_MS) {
+      // A server that pauses must not hold bytes already read back from the
+      // file (and from progress): they are handed over when the batch time is up.
+      this.lateFlush ??= setTimeout(this.flushLate, BATCH_MAX_DELAY_MS)
+      return true
+    }
+    this.cancelLateFlush()
+    const [start, end] = [this.handed, this.filled]
+    this.filled = this.handed = 0
+    return this.deliver(this.buffer, start, end)
+  }
+
+  private readonly flushLate = (): void => {
+    this.lateFlush = undefined
+    if (this.finished || this.filled === this.handed || !this.sink) return
+    // The next read already aims past `filled`: keep appending there, only the
+    // bytes up to it are handed over now.
+    const start = this.handed
+    this.handed = this.filled
+    if (!this.deliver(this.buffer, start, this.filled)) this.socket?.pause()
+  }
+
+  private cancelLateFlush(): void {
+    if (this.lateFlush) clearTimeout(this.lateFlush)
+    this.lateFlush = undefined
   }
 
   private readHead(chunk: Buffer): boolean {
@@ -262,11 +286,11 @@ class RawRequest {
       return
     }
     // Bytes in hand are good bytes: they reach the file even when the link broke.
-    if (this.filled > 0 && this.sink) {
-      const end = this.filled
-      this.filled = 0
+    if (this.filled > this.handed && this.sink) {
+      const [start, end] = [this.handed, this.filled]
+      this.filled = this.handed = 0
       try {
-        this.sink(this.buffer, 0, end)
+        this.sink(this.buffer, start, end)
       } catch (sinkErr) {
         err = sinkErr as Error
       }
@@ -278,6 +302,7 @@ class RawRequest {
   }
 
   private cleanup(): void {
+    this.cancelLateFlush()
     this.opts.signal.removeEventListener('abort', this.onAbort)
     this.socket?.destroy()
   }

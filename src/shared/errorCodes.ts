@@ -38,7 +38,7 @@ export const ERROR_CODES = {
   'host-key-unknown': { kind: 'failed', means: 'first contact: the host key needs confirming' },
   'host-key-changed': { kind: 'failed', means: 'the host key differs from the trusted one' },
   'host-key-mismatch': {
-    kind: 'usage',
+    kind: 'failed',
     means: 'the fingerprint to trust is not the one the pod presents now'
   },
   'no-python': { kind: 'failed', means: 'the pod has no python3' },

@@ -142,7 +142,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   async open(): Promise<void> {
     if (this.opened) return
     this.realModels = await realpath(this.modelsDir).catch(() => this.modelsDir)
-    this.message = (await this.problem()) ?? null
+    this.message = (await this.setupProblem()) ?? null
     await this.store.open()
     this.opened = true
     await this.refreshFreeSpace()
@@ -294,7 +294,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   }
 
   async test(): Promise<ConnectionTestResult> {
-    const problem = await this.problem()
+    const problem = await this.setupProblem()
     await this.refreshFreeSpace()
     return {
       ok: problem === undefined,
@@ -559,7 +559,8 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     )
   }
 
-  private async problem(): Promise<string | undefined> {
+  /** Why this install cannot take downloads (no models/ folder, a read-only workspace), if it cannot. */
+  private async setupProblem(): Promise<string | undefined> {
     if (!(await isDir(this.modelsDir)))
       return `${this.config.comfyui} has no models/ folder; is it a ComfyUI install?`
     const writable = await access(this.config.workspace, constants.W_OK).then(

@@ -361,10 +361,10 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
           }
         }
       )
-      await this.settle(job, finished(last, result, this.store.now()))
+      await this.recordFinalState(job, finished(last, result, this.store.now()))
       if (result.outcome === 'completed') void this.refreshFreeSpace()
     } catch (err) {
-      await this.settle(job, await this.failure(job, last, err, controller.signal))
+      await this.recordFinalState(job, await this.failure(job, last, err, controller.signal))
     } finally {
       job.controller = undefined
       job.attemptsBefore = this.store.get(job.path)?.attempts ?? job.attemptsBefore
@@ -376,7 +376,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   }
 
   /** A job's final state for this run, on disk before pause()/cancel()/close() return. */
-  private async settle(job: Job, e: StatusEntry): Promise<void> {
+  private async recordFinalState(job: Job, e: StatusEntry): Promise<void> {
     this.store.put(job.path, this.closing ? interrupted(e) : e, { urgent: true })
     try {
       await this.store.flush()

@@ -14,10 +14,10 @@
 #   errors            HelperError / RestartNeeded  src/main/errors.ts, engine/types.ts,
 #                                                  engine/segmentFetcher.ts (RestartNeeded)
 #   small helpers     secrets, tokens, owners,     sources/urlSafety.ts, sources/tokens.ts,
-#                     names, destinations, hash    status/settle.ts, sources/fileNames.ts,
+#                     names, destinations, hash    status/entryAging.ts, sources/fileNames.ts,
 #                                                  sources/destination.ts, engine/verify.ts
 #   status file       StatusFile (lock, settle)    status/statusFile.ts, status/statusStore.ts,
-#                                                  status/settle.ts
+#                                                  status/entryAging.ts
 #   HTTP              Http (redirects, auth hop)   engine/httpClient.ts, engine/remoteInfo.ts
 #   the download      Download (.part, segments)   engine/download.ts, engine/partPlan.ts,
 #                                                  engine/sidecar.ts, engine/segmentFetcher.ts

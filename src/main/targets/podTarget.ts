@@ -191,7 +191,7 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
   }
 
   async pause(id: string): Promise<void> {
-    await this.simple('pause', id)
+    await this.helperCommand('pause', id)
   }
   async resume(id: string, url?: string): Promise<void> {
     const helper = await this.ready()
@@ -208,13 +208,13 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
     await this.refresh()
   }
   async cancel(id: string): Promise<void> {
-    await this.simple('cancel', id)
+    await this.helperCommand('cancel', id)
   }
   async retry(id: string): Promise<void> {
     await this.resume(id)
   }
   async remove(id: string): Promise<void> {
-    await this.simple('remove', id)
+    await this.helperCommand('remove', id)
   }
 
   async clearCompleted(): Promise<number> {
@@ -490,7 +490,7 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
 
   // ── helpers ───────────────────────────────────────────────────────────
 
-  private async simple(command: 'pause' | 'cancel' | 'remove', id: string): Promise<void> {
+  private async helperCommand(command: 'pause' | 'cancel' | 'remove', id: string): Promise<void> {
     const helper = await this.ready()
     await helper.call(command, { workspace: this.workspace, id })
     await this.refresh()

@@ -37,7 +37,8 @@ import {
 } from '../status/jobEntries'
 import { entryToRecord, type StatusEntry } from '../status/statusEntry'
 import { StatusStore, type StatusChange } from '../status/statusStore'
-import { UserError, type Target, type TargetEvents, type TargetStartRequest } from './target'
+import { UserError } from '../errors'
+import type { Target, TargetEvents, TargetStartRequest } from './target'
 
 export interface LocalTargetDeps {
   settings: () => Settings

@@ -22,7 +22,8 @@ import { checkWorkspace } from '../ssh/remotePath'
 import { SshConnection, type SshConnectionOptions, type SshState } from '../ssh/sshConnection'
 import { isFatalSshError } from '../ssh/sshErrors'
 import { entryToRecord, parseEntry } from '../status/statusEntry'
-import { UserError, type Target, type TargetEvents, type TargetStartRequest } from './target'
+import { UserError } from '../errors'
+import type { Target, TargetEvents, TargetStartRequest } from './target'
 
 type Tokens = { hf?: string; civitai?: string }
 

@@ -46,7 +46,3 @@ export interface Target extends EventEmitter<TargetEvents> {
   /** Pods: the end of the helper's newest job logs, for `podpull diagnostics`. */
   helperLogTail?(): Promise<{ id: string; tail: string }[]>
 }
-
-// UserError lives in ../errors (one error vocabulary); re-exported so the two
-// targets and branches written before the move keep compiling.
-export { UserError } from '../errors'

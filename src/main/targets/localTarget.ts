@@ -3,7 +3,7 @@
 // written to, shared with the CLI, a second app and anything else on this host.
 import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
-import { access, constants, readdir, realpath, stat } from 'node:fs/promises'
+import { readdir, realpath, stat } from 'node:fs/promises'
 import { join, sep } from 'node:path'
 import {
   ACTIVE_STATES,
@@ -18,11 +18,8 @@ import {
 import { runDownload } from '../engine/download'
 import { readSidecar, removePartial, sidecarPath } from '../engine/sidecar'
 import { EngineError, type EngineOptions, type EngineResult } from '../engine/types'
-import { formatBytes } from '../../shared/format'
-import { sha256File, statfsFree } from '../engine/verify'
+import { statfsFree } from '../engine/verify'
 import { checkStoredDestination, resolveDestination } from '../sources/destination'
-import { sanitizeFilename } from '../sources/fileNames'
-import { probeUrl, type ProbeResult } from '../sources/probe'
 import { sourceOf } from '../sources/sourceUrls'
 import { parsePastedUrl, type PastedUrl } from '../sources/pastedUrl'
 import { stripSecrets } from '../sources/urlSafety'
@@ -39,6 +36,7 @@ import { entryToRecord, type StatusEntry } from '../status/statusEntry'
 import { StatusStore, type StatusChange } from '../status/statusStore'
 import { UserError } from '../errors'
 import type { Target, TargetEvents, TargetStartRequest } from './target'
+import { authForLink, checkSameFile, chooseFilename, setupProblem } from './localStartChecks'
 
 export interface LocalTargetDeps {
   settings: () => Settings
@@ -143,7 +141,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   async open(): Promise<void> {
     if (this.opened) return
     this.realModels = await realpath(this.modelsDir).catch(() => this.modelsDir)
-    this.message = (await this.setupProblem()) ?? null
+    this.message = (await setupProblem(this.config, this.modelsDir)) ?? null
     await this.store.open()
     this.opened = true
     await this.refreshFreeSpace()
@@ -178,23 +176,28 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     const link = parsePastedUrl(req.url)
     const url = link.shown
     const auth = this.authFor(link)
-    let filename = req.filename
-    let probe: ProbeResult | undefined
-    if (!filename) {
-      // Downloaded before from the same URL into the same folder: no need to ask the server.
-      filename = this.earlierFilename(url, req.folder)
-      if (!filename) {
-        probe = await probeUrl(link.fetch, { auth, authHint: this.deps.authHint })
-        filename = sanitizeFilename(probe.filename)
-      }
-    }
+    const { filename, probe } = await chooseFilename({
+      asked: req.filename,
+      link,
+      folder: req.folder,
+      entries: this.ownEntries(),
+      auth,
+      authHint: this.deps.authHint
+    })
     const path = await resolveDestination(this.modelsDir, req.folder, filename)
     const cur = this.store.get(path)
     if (cur && isActive(cur)) return { id: cur.id, outcome: 'already-active', path }
     const sha256 = req.sha256 ?? probe?.sha256 ?? (cur?.url === url ? cur.sha256 : null)
     const existing = await stat(path).catch(() => undefined)
     if (existing && !req.overwrite) {
-      await this.checkSameFile(path, existing.size, { link, sha256, probe, cur, auth })
+      await checkSameFile(path, existing.size, {
+        link,
+        sha256,
+        probe,
+        cur,
+        auth,
+        authHint: this.deps.authHint
+      })
       return { id: cur?.id ?? newId(), outcome: 'already-present', path }
     }
     const id = cur?.id ?? newId()
@@ -295,7 +298,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   }
 
   async test(): Promise<ConnectionTestResult> {
-    const problem = await this.setupProblem()
+    const problem = await setupProblem(this.config, this.modelsDir)
     await this.refreshFreeSpace()
     return {
       ok: problem === undefined,
@@ -509,48 +512,13 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     return path.startsWith(this.realModels + sep) || path.startsWith(this.modelsDir + sep)
   }
 
+  /** This target's entries (the workspace's status file may list other installs' too). */
+  private *ownEntries(): Generator<[string, StatusEntry]> {
+    for (const [p, e] of this.store.entries()) if (this.owns(p)) yield [p, e]
+  }
+
   private authFor(link: PastedUrl | undefined): (url: URL) => string | undefined {
-    const t = link?.urlToken
-    return (u) => (t && u.host === t.host ? t.auth : this.deps.auth(u))
-  }
-
-  private earlierFilename(url: string, folder: string): string | undefined {
-    for (const [p, e] of this.store.entries())
-      if (this.owns(p) && e.url === url && e.folder === folder) return e.filename
-    return undefined
-  }
-
-  /** Throws unless the file at `path` is the one asked for (size, and sha256 when known). */
-  private async checkSameFile(
-    path: string,
-    have: number,
-    o: {
-      link: PastedUrl
-      sha256: string | null
-      probe?: ProbeResult
-      cur?: StatusEntry
-      auth: (u: URL) => string | undefined
-    }
-  ): Promise<void> {
-    // What this workspace downloaded from this URL before: no need to ask the server.
-    const earlier = o.cur?.status === 'completed' && o.cur.url === o.link.shown ? o.cur : undefined
-    const want =
-      o.probe?.size ??
-      earlier?.file_size ??
-      (await probeUrl(o.link.fetch, { auth: o.auth, authHint: this.deps.authHint })).size
-    const sha = o.sha256 ?? earlier?.sha256 ?? null
-    const sameSize = want !== null && want === have
-    if (sameSize && (!sha || (await sha256File(path)) === sha)) return
-    const why =
-      sha && sameSize
-        ? 'its SHA-256 differs from the expected one'
-        : want === null
-          ? 'the download size is unknown, so it cannot be compared'
-          : `it is ${formatBytes(have)}, the download is ${formatBytes(want)}`
-    throw new UserError(
-      'exists',
-      `A different file already exists at ${path} (${why}): remove it or choose to overwrite it.`
-    )
+    return authForLink(link, this.deps.auth)
   }
 
   private async hasPartial(path: string): Promise<boolean> {
@@ -558,18 +526,6 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
       () => true,
       () => false
     )
-  }
-
-  /** Why this install cannot take downloads (no models/ folder, a read-only workspace), if it cannot. */
-  private async setupProblem(): Promise<string | undefined> {
-    if (!(await isDir(this.modelsDir)))
-      return `${this.config.comfyui} has no models/ folder; is it a ComfyUI install?`
-    const writable = await access(this.config.workspace, constants.W_OK).then(
-      () => true,
-      () => false
-    )
-    if (!writable) return `The workspace ${this.config.workspace} is not writable.`
-    return undefined
   }
 
   private async refreshFreeSpace(): Promise<void> {
@@ -596,13 +552,6 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
 async function linkFromSidecar(path: string, shown: string): Promise<PastedUrl> {
   const kept = (await readSidecar(path))?.url
   return parsePastedUrl(kept !== undefined && stripSecrets(kept) === shown ? kept : shown)
-}
-
-async function isDir(p: string): Promise<boolean> {
-  return stat(p).then(
-    (s) => s.isDirectory(),
-    () => false
-  )
 }
 
 const PARTIAL = /\.part(\.json)?$|\.part\.json\.tmp-/

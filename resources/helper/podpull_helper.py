@@ -21,7 +21,7 @@
 #   HTTP              Http (redirects, auth hop)   engine/httpClient.ts, engine/remoteInfo.ts
 #   the download      Download (.part, segments)   engine/download.ts, engine/partPlan.ts,
 #                                                  engine/sidecar.ts, engine/segmentFetcher.ts
-#   the worker        Worker (entry per step)      targets/localTarget.ts, status/jobEntries.ts
+#   the worker        Worker (entry per step)      targets/localJobQueue.ts, status/jobEntries.ts
 #   commands          probe/start/…/watch          ssh/helperClient.ts (the caller),
 #                                                  targets/podTarget.ts
 HELPER_VERSION = "0.1.0"

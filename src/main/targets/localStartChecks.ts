@@ -2,8 +2,8 @@
 // take downloads at all, which token a pasted link carries, which file name to
 // save as, and whether a file already at the destination is the one asked for.
 import { access, constants, stat } from 'node:fs/promises'
-import { formatBytes } from '../../shared/format'
 import type { LocalTargetConfig } from '../../shared/types'
+import { differentFileMessage } from '../engine/download'
 import { sha256File } from '../engine/verify'
 import { UserError } from '../errors'
 import { sanitizeFilename } from '../sources/fileNames'
@@ -84,16 +84,7 @@ export async function checkSameFile(
   const sha = o.sha256 ?? earlier?.sha256 ?? null
   const sameSize = want !== null && want === have
   if (sameSize && (!sha || (await sha256File(path)) === sha)) return
-  const why =
-    sha && sameSize
-      ? 'its SHA-256 differs from the expected one'
-      : want === null
-        ? 'the download size is unknown, so it cannot be compared'
-        : `it is ${formatBytes(have)}, the download is ${formatBytes(want)}`
-  throw new UserError(
-    'exists',
-    `A different file already exists at ${path} (${why}): remove it or choose to overwrite it.`
-  )
+  throw new UserError('exists', differentFileMessage(path, have, want, !!sha && sameSize))
 }
 
 async function isDir(p: string): Promise<boolean> {

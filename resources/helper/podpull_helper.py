@@ -14,14 +14,14 @@
 #   errors            HelperError / RestartNeeded  src/main/errors.ts, engine/types.ts,
 #                                                  engine/segmentFetcher.ts (RestartNeeded)
 #   small helpers     secrets, tokens, owners,     sources/urlSafety.ts, sources/tokens.ts,
-#                     names, destinations, hash    status/settle.ts, sources/fileNames.ts,
+#                     names, destinations, hash    status/entryAging.ts, sources/fileNames.ts,
 #                                                  sources/destination.ts, engine/verify.ts
-#   status file       StatusFile (lock, settle)    status/statusFile.ts, status/statusStore.ts,
-#                                                  status/settle.ts
+#   status file       StatusFile (lock, stale)     status/statusFile.ts, status/statusStore.ts,
+#                                                  status/entryAging.ts
 #   HTTP              Http (redirects, auth hop)   engine/httpClient.ts, engine/remoteInfo.ts
 #   the download      Download (.part, segments)   engine/download.ts, engine/partPlan.ts,
 #                                                  engine/sidecar.ts, engine/segmentFetcher.ts
-#   the worker        Worker (entry per step)      targets/localTarget.ts, status/jobEntries.ts
+#   the worker        Worker (entry per step)      targets/localJobQueue.ts, status/jobEntries.ts
 #   commands          probe/start/…/watch          ssh/helperClient.ts (the caller),
 #                                                  targets/podTarget.ts
 HELPER_VERSION = "0.1.0"
@@ -578,8 +578,8 @@ class StatusFile(object):
             return "the download made no progress for %d minutes" % (self.stale // 60)
         return None
 
-    def settle(self):
-        """Settles stale entries (written back) and returns the file's object."""
+    def mark_stale(self):
+        """Marks stale entries paused or error (written back) and returns the file's object."""
         data = self.read()
         if not any(self.stale_reason(e) for e in data.values()):
             return data
@@ -605,7 +605,7 @@ class StatusFile(object):
         return self.update(fn)
 
     def find(self, job_id):
-        for key, e in self.settle().items():
+        for key, e in self.mark_stale().items():
             if isinstance(e, dict) and e.get("id") == job_id:
                 return key, e
         raise HelperError("not-found", "No download with id %s on this pod." % job_id)
@@ -1800,7 +1800,7 @@ def new_id():
 
 
 def active_at(status, final):
-    e = status.settle().get(final)
+    e = status.mark_stale().get(final)
     live = isinstance(e, dict) and owner_alive(e.get("owner")) is not False
     if live and e.get("status") in ACTIVE:
         return e.get("id")
@@ -2017,7 +2017,7 @@ def cmd_clear_completed(req):
 
 def cmd_status(req):
     _, status = status_for(req)
-    return {"status": status.settle()}
+    return {"status": status.mark_stale()}
 
 
 def emit(obj):
@@ -2048,7 +2048,7 @@ def cmd_watch(req):
                 pending = True
             t = now()
             if pending and t - last_emit >= 0.5:
-                text = json.dumps(status.settle(), sort_keys=True)
+                text = json.dumps(status.mark_stale(), sort_keys=True)
                 if text != last_text:
                     emit({"type": "status", "status": json.loads(text)})
                     last_text, last_emit = text, t

@@ -8,7 +8,7 @@ import { startSshd, type SshdHarness } from '../harness/sshd'
 import { pathWithout } from '../harness/pathWithout'
 import { loadHelper } from '../../src/main/ssh/helperUpload'
 import { NO_PYTHON } from '../../src/main/ssh/helperClient'
-import { UserError } from '../../src/main/targets/target'
+import { UserError } from '../../src/main/errors'
 import { newStore, newWorkspace, podTarget, removeWorkspace } from '../support/podTarget'
 
 let sshd: SshdHarness

@@ -12,7 +12,7 @@ import {
   type SshState
 } from '../../src/main/ssh/sshConnection'
 import type { KnownHosts } from '../../src/main/ssh/hostKeyTrust'
-import { UserError } from '../../src/main/targets/target'
+import { UserError } from '../../src/main/errors'
 import { waitFor } from '../support/wait'
 
 const PASSWORD = 'pw-' + Math.random().toString(36).slice(2)

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startSshd, type SshdHarness } from '../harness/sshd'
 import { SshConnection, type SshConnectionOptions } from '../../src/main/ssh/sshConnection'
 import { shellQuote } from '../../src/main/ssh/remotePath'
-import { UserError } from '../../src/main/targets/target'
+import { UserError } from '../../src/main/errors'
 
 let sshd: SshdHarness
 let tmp: string

@@ -9,7 +9,7 @@ import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { currentBootId } from '../../src/main/engine/sidecar'
-import { pidStartTime, settleStatus, STOPPED_REASON } from '../../src/main/status/settle'
+import { ageEntries, pidStartTime, STOPPED_REASON } from '../../src/main/status/entryAging'
 import {
   readStatusText,
   statusFilePath,
@@ -225,10 +225,10 @@ describe('owner start time', () => {
     const start = pidStartTime(process.pid)
     expect(start).toBeGreaterThan(0)
     const reused: RawStatus = { '/m/a.bin': downloading(start! + 1) }
-    expect(settleStatus(reused, rules).stale).toEqual(['/m/a.bin'])
+    expect(ageEntries(reused, rules).stale).toEqual(['/m/a.bin'])
     expect(reused['/m/a.bin']).toMatchObject({ status: 'paused', owner: null, interrupted: true })
     const same: RawStatus = { '/m/a.bin': downloading(start!) }
-    expect(settleStatus(same, rules).stale).toEqual([])
+    expect(ageEntries(same, rules).stale).toEqual([])
     expect(STOPPED_REASON).toBe('the download process stopped')
   })
 

@@ -6,7 +6,7 @@ import type { TargetModels } from '../sources/targetModels'
 import { loadCatalog } from '../sources/catalog'
 import { checkWorkflow } from '../sources/workflowCheck'
 import { parseWorkflow } from '../../shared/workflow/parseWorkflow'
-import { UserError } from '../targets/target'
+import { UserError } from '../errors'
 import type { SourceServices } from './sourceServices'
 
 type ModelsMethods =

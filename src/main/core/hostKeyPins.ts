@@ -5,7 +5,7 @@ import type { AppStore } from '../settings/createStore'
 import type { StoredTarget } from '../settings/storeSchema'
 import { hostPortKey } from '../ssh/hostKeyTrust'
 import { presentedFingerprint } from '../ssh/presentedKey'
-import { UserError } from '../targets/target'
+import { UserError } from '../errors'
 
 const pinOf = (t: StoredTarget): string | null =>
   t.config.kind === 'ssh' ? hostPortKey(t.config.host, t.config.port) : null

@@ -195,15 +195,22 @@ function present(size: number, sha256: string | null, counters: TransferCounters
 }
 
 function existsError(path: string, have: number, want: number | null, byHash: boolean) {
+  return new EngineError('exists', differentFileMessage(path, have, want, byHash))
+}
+
+/** Why the file already at `path` is not the download (a local start says it the same way). */
+export function differentFileMessage(
+  path: string,
+  have: number,
+  want: number | null,
+  byHash: boolean
+): string {
   const why = byHash
     ? 'its SHA-256 differs from the expected one'
     : want === null
       ? 'the download size is unknown, so it cannot be compared'
       : `it is ${formatBytes(have)}, the download is ${formatBytes(want)}`
-  return new EngineError(
-    'exists',
-    `A different file already exists at ${path} (${why}): remove it or choose to overwrite it.`
-  )
+  return `A different file already exists at ${path} (${why}): remove it or choose to overwrite it.`
 }
 
 /** The first request, retried like any other on network errors, 5xx and 429. */

@@ -5,7 +5,7 @@
 // Every failure is one sentence a user can act on; the key is sent only in the
 // Authorization header and never appears in an error, a log line or argv.
 import type { RunpodPod, SshRoute } from '../../shared/runpod'
-import { UserError } from '../targets/target'
+import { UserError } from '../errors'
 
 export const DEFAULT_REST = 'https://rest.runpod.io/v1'
 export const DEFAULT_GRAPHQL = 'https://api.runpod.io/graphql'

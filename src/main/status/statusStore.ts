@@ -5,7 +5,7 @@
 import { currentBootId } from '../engine/sidecar'
 import { EventEmitter } from 'node:events'
 import { hostname } from 'node:os'
-import { isPidAlive, pidStartTime, settleStatus, staleReason, type SettleRules } from './settle'
+import { ageEntries, isPidAlive, pidStartTime, staleReason, type AgingRules } from './entryAging'
 import { ACTIVE_STATES } from '../../shared/types'
 import { parseEntry, type StatusEntry, type StatusOwner } from './statusEntry'
 import {
@@ -53,7 +53,7 @@ export type ClaimResult = { ok: true; entry: StatusEntry } | { ok: false; holder
 
 interface StoreEvents {
   change: [StatusChange]
-  /** Entries found stale (their owner died, or they stopped moving) and settled. */
+  /** Entries found stale (their owner died, or they stopped moving) and marked stopped. */
   stale: [paths: string[]]
   error: [Error]
 }
@@ -79,7 +79,7 @@ export class StatusStore extends EventEmitter<StoreEvents> {
   private writing: Promise<void> | null = null
   private lastWriteAt = 0
   private readonly watch: StatusWatch
-  /** Re-settles what we show: an owner can die without the file changing. */
+  /** Ages what we show again: an owner can die without the file changing. */
   private staleTimer: NodeJS.Timeout | null = null
   private closed = false
 
@@ -133,7 +133,7 @@ export class StatusStore extends EventEmitter<StoreEvents> {
     this.timer = null
   }
 
-  /** Every well-formed entry: other processes' (settled) and ours. */
+  /** Every well-formed entry: other processes' (aged) and ours. */
   entries(): ReadonlyMap<string, StatusEntry> {
     return this.view
   }
@@ -252,7 +252,7 @@ export class StatusStore extends EventEmitter<StoreEvents> {
     return staleReason(e, path, this.rules()) === undefined
   }
 
-  private rules(): SettleRules {
+  private rules(): AgingRules {
     return {
       now: this.now(),
       retentionHours: this.opts.retentionHours(),
@@ -321,7 +321,7 @@ export class StatusStore extends EventEmitter<StoreEvents> {
     this.rebuildView()
   }
 
-  /** Under the lock: read the file, let `mutate` change it (false: leave it be), settle, write. */
+  /** Under the lock: read the file, let `mutate` change it (false: leave it be), age, write. */
   private async readModifyWrite(mutate: (raw: RawStatus) => boolean): Promise<void> {
     const parsed = parseStatusText(await readStatusText(this.file))
     let raw: RawStatus
@@ -337,22 +337,22 @@ export class StatusStore extends EventEmitter<StoreEvents> {
       const e = this.own.get(p)
       if (e) raw[p] = e
     }
-    const settled = settleStatus(raw, this.rules())
-    if (mutated || settled.changed || !parsed.ok) await writeStatusAtomic(this.file, raw)
+    const aged = ageEntries(raw, this.rules())
+    if (mutated || aged.changed || !parsed.ok) await writeStatusAtomic(this.file, raw)
     this.disk = raw
-    if (settled.stale.length) this.emit('stale', settled.stale)
+    if (aged.stale.length) this.emit('stale', aged.stale)
   }
 
   private rebuildView(): void {
-    const settled = { ...this.disk }
-    const s = settleStatus(settled, this.rules())
+    const view = { ...this.disk }
+    const s = ageEntries(view, this.rules())
     if (s.changed) {
       this.needsWrite = true
       this.schedule(true)
     }
     if (s.stale.length) this.emit('stale', s.stale)
     const next = new Map<string, StatusEntry>()
-    for (const [p, v] of Object.entries(settled)) {
+    for (const [p, v] of Object.entries(view)) {
       const e = parseEntry(p, v)
       if (e) next.set(p, e)
     }

@@ -24,7 +24,8 @@ import { isFatalSshError } from '../ssh/sshErrors'
 import { tokensFor } from '../sources/tokens'
 import { openTransport, type PodTransport, type TransportKind } from '../ssh/transport'
 import { entryToRecord, parseEntry } from '../status/statusEntry'
-import { UserError, type Target, type TargetEvents, type TargetStartRequest } from './target'
+import { UserError } from '../errors'
+import type { Target, TargetEvents, TargetStartRequest } from './target'
 import type { TargetModels } from '../sources/targetModels'
 import { PodModels } from './podModels'
 
@@ -211,7 +212,7 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
   }
 
   async pause(id: string): Promise<void> {
-    await this.simple('pause', id)
+    await this.helperCommand('pause', id)
   }
   async resume(id: string, url?: string): Promise<void> {
     const helper = await this.ready()
@@ -228,13 +229,13 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
     await this.refresh()
   }
   async cancel(id: string): Promise<void> {
-    await this.simple('cancel', id)
+    await this.helperCommand('cancel', id)
   }
   async retry(id: string): Promise<void> {
     await this.resume(id)
   }
   async remove(id: string): Promise<void> {
-    await this.simple('remove', id)
+    await this.helperCommand('remove', id)
   }
 
   async clearCompleted(): Promise<number> {
@@ -536,7 +537,7 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
 
   // ── helpers ───────────────────────────────────────────────────────────
 
-  private async simple(command: 'pause' | 'cancel' | 'remove', id: string): Promise<void> {
+  private async helperCommand(command: 'pause' | 'cancel' | 'remove', id: string): Promise<void> {
     const helper = await this.ready()
     await helper.call(command, { workspace: this.workspace, id })
     await this.refresh()

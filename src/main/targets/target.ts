@@ -49,7 +49,3 @@ export interface Target extends EventEmitter<TargetEvents> {
   /** Installed models: inventory with extra_model_paths.yaml, delete, sha256 (issue 10). */
   models?(): TargetModels
 }
-
-// UserError lives in ../errors (one error vocabulary); re-exported so the two
-// targets and branches written before the move keep compiling.
-export { UserError } from '../errors'

@@ -1,11 +1,13 @@
-// Retention and staleness rules of docs/formats.md, applied to a raw status
-// object on every write (and to what is shown after every read).
+// How status entries age: the retention and staleness rules of docs/formats.md
+// (old finished entries dropped, entries whose owner died or that stopped
+// moving marked paused/error), applied to a raw status object on every write
+// (and to what is shown after every read).
 import { readFileSync } from 'node:fs'
 import { currentBootId } from '../engine/sidecar'
 import { parseEntry, type StatusEntry, type StatusOwner } from './statusEntry'
 import type { RawStatus } from './statusFile'
 
-export interface SettleRules {
+export interface AgingRules {
   /** Epoch seconds now. */
   now: number
   retentionHours: number
@@ -51,7 +53,7 @@ export function pidStartTime(pid: number): number | null {
 }
 
 /** An owner's recorded start time that differs from its pid's now: another process. */
-function pidReused(o: StatusOwner, r: SettleRules): boolean {
+function pidReused(o: StatusOwner, r: AgingRules): boolean {
   if (o.start === undefined) return false
   const now = (r.pidStart ?? pidStartTime)(o.pid)
   return now !== null && now !== o.start
@@ -64,7 +66,7 @@ function sameBoot(boot: string | undefined): boolean {
 }
 
 /** Why an entry is stale under `r`, or undefined when it isn't. */
-export function staleReason(e: StatusEntry, path: string, r: SettleRules): string | undefined {
+export function staleReason(e: StatusEntry, path: string, r: AgingRules): string | undefined {
   const running = RUNNING_STATES.has(e.status)
   if ((!running && !WAITING_STATES.has(e.status)) || r.running.has(path)) return undefined
   const o = e.owner
@@ -76,8 +78,8 @@ export function staleReason(e: StatusEntry, path: string, r: SettleRules): strin
   return undefined
 }
 
-/** The settled form of a stale entry: paused when it can resume, else error with the reason. */
-function settleStale(raw: Record<string, unknown>, e: StatusEntry, reason: string, now: number) {
+/** What a stale entry becomes: paused when it can resume, else error with the reason. */
+function stoppedEntry(raw: Record<string, unknown>, e: StatusEntry, reason: string, now: number) {
   return {
     ...raw,
     status: e.resumable ? 'paused' : 'error',
@@ -95,15 +97,15 @@ function settleStale(raw: Record<string, unknown>, e: StatusEntry, reason: strin
   }
 }
 
-export interface Settled {
+export interface Aged {
   changed: boolean
-  /** Paths whose stale entries were settled (a crashed owner's jobs, to resume). */
+  /** Paths whose stale entries were marked stopped (a crashed owner's jobs, to resume). */
   stale: string[]
 }
 
 /** Applies retention and staleness to `raw` in place. Malformed entries are left
  *  exactly as they are. */
-export function settleStatus(raw: RawStatus, r: SettleRules): Settled {
+export function ageEntries(raw: RawStatus, r: AgingRules): Aged {
   let changed = false
   const stale: string[] = []
   for (const [path, value] of Object.entries(raw)) {
@@ -116,7 +118,7 @@ export function settleStatus(raw: RawStatus, r: SettleRules): Settled {
     }
     const reason = staleReason(e, path, r)
     if (reason !== undefined) {
-      raw[path] = settleStale(value as Record<string, unknown>, e, reason, r.now)
+      raw[path] = stoppedEntry(value as Record<string, unknown>, e, reason, r.now)
       changed = true
       stale.push(path)
     }

@@ -1,0 +1,292 @@
+// The local target's jobs: a queue that runs a few at a time on the TypeScript
+// engine, writes each step to the status file, and stops, resumes or retries
+// jobs on request. The target owns the lifecycle; this owns the runs.
+import { stat } from 'node:fs/promises'
+import { ACTIVE_STATES, type Settings } from '../../shared/types'
+import { runDownload } from '../engine/download'
+import { readSidecar, removePartial, sidecarPath } from '../engine/sidecar'
+import { EngineError, type EngineOptions, type EngineResult } from '../engine/types'
+import { UserError } from '../errors'
+import { checkStoredDestination } from '../sources/destination'
+import { parsePastedUrl, type PastedUrl } from '../sources/pastedUrl'
+import { sourceOf } from '../sources/sourceUrls'
+import { stripSecrets } from '../sources/urlSafety'
+import {
+  failed,
+  finished,
+  interrupted,
+  progressed,
+  requeued,
+  stoppedWhileIdle
+} from '../status/jobEntries'
+import type { StatusEntry } from '../status/statusEntry'
+import type { StatusStore } from '../status/statusStore'
+
+export interface Job {
+  id: string
+  path: string
+  /** The link as pasted (signature, `?token=` and all): in memory and in the
+   *  0600 sidecar only. Without it a run falls back to the sidecar's copy. */
+  link?: PastedUrl
+  overwrite: boolean
+  /** Attempts of earlier runs, so the entry's count keeps growing across resumes. */
+  attemptsBefore: number
+  queued: boolean
+  controller?: AbortController
+  done?: Promise<void>
+}
+
+/** Engine tuning (tests shorten stalls and backoff). */
+export type EngineTuning = Pick<
+  EngineOptions,
+  'stallTimeoutMs' | 'maxAttempts' | 'retryBaseMs' | 'segmentThreshold'
+>
+
+/** What the queue needs from its target. */
+export interface JobQueueHost {
+  store: StatusStore
+  settings: () => Settings
+  engine?: EngineTuning
+  freeSpace?: (dir: string) => Promise<number>
+  authFor: (link: PastedUrl | undefined) => (url: URL) => string | undefined
+  authHint: (url: URL) => string | undefined
+  modelsDir: () => string
+  /** The target is closing: a job it stops is interrupted, not paused by the user. */
+  closing: () => boolean
+  /** The entry of a job this target lists, or a not-found error. */
+  entry: (id: string) => [string, StatusEntry]
+  /** A final state reached the status file. */
+  onWritten: () => void
+  /** A job completed (free space changed). */
+  onCompleted: () => void
+}
+
+export const isActive = (e: StatusEntry): boolean => ACTIVE_STATES.includes(e.status)
+
+/** The refusal when another process runs (or queues) the entry. */
+export function busyError(e: StatusEntry): UserError {
+  const who = e.owner ? ` (process ${e.owner.pid} on ${e.owner.host})` : ''
+  return new UserError('busy', `Another PodPull process${who} is running this download.`)
+}
+
+export class LocalJobQueue {
+  private readonly jobs = new Map<string, Job>()
+  private readonly queue: string[] = []
+  private running = 0
+
+  constructor(private readonly host: JobQueueHost) {}
+
+  private get store(): StatusStore {
+    return this.host.store
+  }
+
+  /** Queues a job whose entry was just claimed as `queued`. */
+  add(job: Pick<Job, 'id' | 'path' | 'overwrite' | 'link'>): void {
+    const j: Job = { ...job, attemptsBefore: 0, queued: false }
+    this.jobs.set(j.id, j)
+    this.enqueue(j)
+  }
+
+  /** Aborts the job's run if it is running here; resolves once its final state is written. */
+  async abortRun(id: string, reason: 'pause' | 'cancel'): Promise<boolean> {
+    const job = this.jobs.get(id)
+    if (!job?.controller) return false
+    job.controller.abort(reason)
+    await job.done
+    return true
+  }
+
+  isQueued(id: string): boolean {
+    return this.jobs.get(id)?.queued ?? false
+  }
+
+  forget(id: string): void {
+    this.jobs.delete(id)
+  }
+
+  /** Stops every job (the target is closing): queued ones at once, running ones once written. */
+  async stopAll(): Promise<void> {
+    for (const id of this.queue.splice(0)) await this.stopIdle(id, 'paused')
+    const running = [...this.jobs.values()].filter((j) => j.controller)
+    for (const j of running) j.controller!.abort('pause')
+    await Promise.all(running.map((j) => j.done))
+  }
+
+  private enqueue(job: Job): void {
+    job.queued = true
+    this.queue.push(job.id)
+    this.pump()
+  }
+
+  private pump(): void {
+    const limit = Math.max(1, this.host.settings().concurrency)
+    while (this.running < limit && this.queue.length > 0) {
+      const job = this.jobs.get(this.queue.shift()!)
+      if (!job) continue
+      job.queued = false
+      this.running++
+      job.done = this.run(job).finally(() => {
+        this.running--
+        job.done = undefined
+        this.pump()
+      })
+    }
+  }
+
+  private async run(job: Job): Promise<void> {
+    const e0 = this.store.get(job.path)
+    if (!e0 || e0.status !== 'queued') return
+    const controller = new AbortController()
+    job.controller = controller
+    let last = this.store.put(job.path, { ...e0, status: 'starting' }, this.runningWrite(true))
+    try {
+      const link = job.link ?? (await linkFromSidecar(job.path, e0.url))
+      const result = await runDownload(
+        {
+          id: job.id,
+          url: link.fetch,
+          keepUrl: link.given,
+          finalPath: job.path,
+          sha256: e0.sha256,
+          connections: e0.connections,
+          overwrite: job.overwrite
+        },
+        {
+          ...this.host.engine,
+          signal: controller.signal,
+          auth: this.host.authFor(link),
+          authHint: this.host.authHint,
+          freeSpace: this.host.freeSpace,
+          onProgress: (p) => {
+            const next = progressed(last, p, job.attemptsBefore, this.store.now())
+            last = this.store.put(job.path, next, this.runningWrite(next.status !== last.status))
+          }
+        }
+      )
+      await this.recordFinalState(job, finished(last, result, this.store.now()))
+      if (result.outcome === 'completed') this.host.onCompleted()
+    } catch (err) {
+      await this.recordFinalState(job, await this.failure(job, last, err, controller.signal))
+    } finally {
+      job.controller = undefined
+      job.attemptsBefore = this.store.get(job.path)?.attempts ?? job.attemptsBefore
+    }
+  }
+
+  private runningWrite(urgent: boolean) {
+    return { urgent, running: true }
+  }
+
+  /** A job's final state for this run, on disk before pause()/cancel()/close() return. */
+  private async recordFinalState(job: Job, e: StatusEntry): Promise<void> {
+    this.store.put(job.path, this.host.closing() ? interrupted(e) : e, { urgent: true })
+    try {
+      await this.store.flush()
+      this.host.onWritten()
+    } catch (err) {
+      this.store.emit('error', err as Error)
+    }
+  }
+
+  private async failure(
+    job: Job,
+    e: StatusEntry,
+    err: unknown,
+    signal: AbortSignal
+  ): Promise<StatusEntry> {
+    if (signal.aborted) {
+      // Stopped on request while the engine was failing: honour the request.
+      const r: EngineResult = {
+        outcome: signal.reason === 'cancel' ? 'cancelled' : 'paused',
+        fileSize: null,
+        bytesFetched: 0,
+        sha256: null,
+        resumable: await hasPartial(job.path)
+      }
+      if (r.outcome === 'cancelled') await removePartial(job.path)
+      return finished(e, r, this.store.now())
+    }
+    if (err instanceof EngineError) return failed(e, err.message, err.resumable, err.code)
+    if (err instanceof UserError) return failed(e, err.message, false, err.code)
+    const why = err instanceof Error ? err.message : String(err)
+    return failed(
+      e,
+      `The download failed unexpectedly: ${why}`,
+      await hasPartial(job.path),
+      'internal'
+    )
+  }
+
+  /** Runs a paused or failed job again (`retry`: a fresh attempt count); `link`: a fresh link. */
+  async requeue(id: string, retry: boolean, link?: PastedUrl): Promise<void> {
+    const job = this.jobs.get(id)
+    if (job?.queued) return // already on its way
+    if (job?.done) {
+      if (isActive(this.host.entry(id)[1])) return // running here
+      await job.done // its run is writing its final state: let it finish first
+    }
+    const [path, e] = this.host.entry(id)
+    if (isActive(e)) throw busyError(e)
+    if (e.status === 'completed') throw new UserError('bad-state', 'This download has finished.')
+    const j: Job = job ?? { id, path, overwrite: false, attemptsBefore: 0, queued: false }
+    this.jobs.set(id, j)
+    j.queued = true // checked and claimed below: nobody else may queue it meanwhile
+    let claimed
+    try {
+      await this.checkStillContained(path, e)
+      j.attemptsBefore = retry ? e.attempts : e.attempts - 1
+      if (link) j.link = link
+      const again = requeued(e, this.store.owner(), this.store.now(), retry)
+      const next = link ? { ...again, url: link.shown, source: sourceOf(link.shown) } : again
+      claimed = await this.store.claim(path, next, { urgent: true, running: true })
+    } finally {
+      j.queued = false
+    }
+    if (!claimed.ok) throw busyError(claimed.holder)
+    this.enqueue(j)
+  }
+
+  /** A path read back from the status file is a claim, not a fact: an entry
+   *  that no longer leads inside models/ (edited, symlink swapped in) is set to
+   *  `error` and nothing is written there. */
+  private async checkStillContained(path: string, e: StatusEntry): Promise<void> {
+    try {
+      await checkStoredDestination(this.host.modelsDir(), path)
+    } catch (err) {
+      if (!(err instanceof UserError)) throw err
+      this.store.put(path, failed(e, err.message, false, err.code), { urgent: true })
+      await this.store.flush()
+      throw err
+    }
+  }
+
+  /** Pauses or cancels a job that the engine isn't running. */
+  async stopIdle(id: string, state: 'paused' | 'cancelled'): Promise<void> {
+    const i = this.queue.indexOf(id)
+    if (i >= 0) this.queue.splice(i, 1)
+    const job = this.jobs.get(id)
+    if (job) job.queued = false
+    const found = this.store.findById(id)
+    if (!found) return
+    const [path, e] = found
+    if (state === 'cancelled') await removePartial(path)
+    const resumable = state === 'paused' && (await hasPartial(path))
+    const stopped = stoppedWhileIdle(e, state, resumable)
+    this.store.put(path, this.host.closing() ? interrupted(stopped) : stopped, { urgent: true })
+    await this.store.flush()
+  }
+}
+
+/** The link to fetch when this process never saw it pasted (a resume after a
+ *  restart): the sidecar's full copy when it is the entry's link, else the entry's. */
+async function linkFromSidecar(path: string, shown: string): Promise<PastedUrl> {
+  const kept = (await readSidecar(path))?.url
+  return parsePastedUrl(kept !== undefined && stripSecrets(kept) === shown ? kept : shown)
+}
+
+async function hasPartial(path: string): Promise<boolean> {
+  return stat(sidecarPath(path)).then(
+    () => true,
+    () => false
+  )
+}

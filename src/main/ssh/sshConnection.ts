@@ -1,9 +1,9 @@
 // One SSH connection per pod, carrying many channels (exec with a JSON request
 // on stdin, long-lived line streams, SFTP). It keeps itself alive: keepalives
 // notice a dead link, and once it has been online it reconnects by itself with
-// backoff (1 s doubling to 30 s), announcing every state change.
+// backoff (1 s doubling to 30 s), announcing every state change. What an
+// attempt logs in with (address, key, agent, password) is sshLogin.ts's part.
 import { EventEmitter } from 'node:events'
-import { readFile } from 'node:fs/promises'
 import type { Client, ClientChannel, ConnectConfig, PseudoTtyOptions, SFTPWrapper } from 'ssh2'
 import { UserError } from '../errors'
 import {
@@ -18,15 +18,7 @@ import {
 } from './channelLimits'
 import { HostKeyError, hostPortKey, hostVerifierFor, type KnownHosts } from './hostKeyTrust'
 import { describeSshError, isFatalSshError } from './sshErrors'
-
-type Ssh2 = typeof import('ssh2')
-let ssh2: Promise<Ssh2> | null = null
-/** ssh2 loads on first use, so CLI commands for local targets start faster. It
- *  is CommonJS: Node's ESM loader (the built bundle) gives it as a default export. */
-function loadSsh2(): Promise<Ssh2> {
-  ssh2 ??= import('ssh2').then((m) => (m as Ssh2 & { default?: Ssh2 }).default ?? m)
-  return ssh2
-}
+import { connectConfig, loadSsh2 } from './sshLogin'
 
 export type SshState = 'connecting' | 'online' | 'offline'
 
@@ -284,7 +276,7 @@ export class SshConnection extends EventEmitter<ConnectionEvents> {
     if (this.closed) throw this.offlineError()
     this.setState('connecting', this.lastError)
     try {
-      const config = await this.connectConfig()
+      const config = await connectConfig(this.opts)
       this.client = await this.handshake(config)
       this.backoffMs = this.opts.backoffInitialMs ?? 1000
       this.lastError = null
@@ -358,49 +350,6 @@ export class SshConnection extends EventEmitter<ConnectionEvents> {
       this.connect().catch(() => undefined)
     }, delay)
     this.retryTimer.unref?.()
-  }
-
-  private async connectConfig(): Promise<ConnectConfig> {
-    const o = this.opts
-    const secret = o.secret?.()
-    const addr = (await o.resolveAddress?.()) ?? o
-    const base: ConnectConfig = {
-      host: addr.host,
-      port: addr.port,
-      username: addr.user,
-      keepaliveInterval: o.keepaliveIntervalMs ?? 10_000,
-      keepaliveCountMax: 3,
-      readyTimeout: o.readyTimeoutMs ?? 20_000
-    }
-    if (o.keyPath) {
-      return { ...base, privateKey: await this.readKey(o.keyPath, secret), passphrase: secret }
-    }
-    const agent = o.agent ?? process.env.SSH_AUTH_SOCK
-    return { ...base, ...(agent ? { agent } : {}), ...(secret ? { password: secret } : {}) }
-  }
-
-  /** Reads and parses the key up front so a wrong path or passphrase gets its own sentence. */
-  private async readKey(path: string, passphrase: string | undefined): Promise<Buffer> {
-    let data: Buffer
-    try {
-      data = await readFile(path)
-    } catch (err) {
-      const why =
-        (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : String(err)
-      throw new UserError('bad-request', `Cannot read the SSH key file ${path}: ${why}.`)
-    }
-    const parsed = (await loadSsh2()).utils.parseKey(data, passphrase)
-    if (parsed instanceof Error) {
-      if (/no passphrase given/i.test(parsed.message))
-        throw new UserError(
-          'ssh-auth',
-          `The SSH key ${path} is protected by a passphrase: enter it.`
-        )
-      if (/bad passphrase|integrity check/i.test(parsed.message))
-        throw new UserError('ssh-auth', `The passphrase for the SSH key ${path} is wrong.`)
-      throw new UserError('bad-request', `${path} is not a usable SSH private key.`)
-    }
-    return data
   }
 
   private setState(state: SshState, err: UserError | null): void {

@@ -1,12 +1,12 @@
 // A pod reached over SSH. The pod's helper does the downloading (detached, so
-// it goes on when the app is closed); this class keeps one SSH connection,
-// mirrors the pod's status file through the helper's `watch` stream, and maps
-// the Target interface onto helper commands. Cached records show at once on
-// start-up, marked with the last time the pod was seen.
+// it goes on when the app is closed). This class maps the Target interface
+// onto helper commands; podSession.ts keeps the SSH connection, the helper
+// and its `watch` stream, and podRecords.ts mirrors the pod's status file into
+// records. Cached records show at once on start-up, marked with the last time
+// the pod was seen.
 import { EventEmitter } from 'node:events'
 import { posix } from 'node:path'
 import type {
-  ConnectionState,
   ConnectionTestResult,
   DownloadRecord,
   ModelFile,
@@ -15,19 +15,19 @@ import type {
   StartResult,
   TargetInfo
 } from '../../shared/types'
-import { HelperClient, type WatchMessage } from '../ssh/helperClient'
-import { loadHelper, type HelperFile } from '../ssh/helperUpload'
-import { HostKeyError, hostPortKey, type KnownHosts } from '../ssh/hostKeyTrust'
-import { checkWorkspace } from '../ssh/remotePath'
-import { SshConnection, type SshConnectionOptions, type SshState } from '../ssh/sshConnection'
-import { isFatalSshError } from '../ssh/sshErrors'
+import type { HelperClient } from '../ssh/helperClient'
+import type { HelperFile } from '../ssh/helperUpload'
+import type { KnownHosts } from '../ssh/hostKeyTrust'
+import type { SshConnectionOptions } from '../ssh/sshConnection'
 import { tokensFor } from '../sources/tokens'
-import { openTransport, type PodTransport, type TransportKind } from '../ssh/transport'
-import { entryToRecord, parseEntry } from '../status/statusEntry'
 import { UserError } from '../errors'
 import type { Target, TargetEvents, TargetStartRequest } from './target'
 import type { TargetModels } from '../sources/targetModels'
 import { PodModels } from './podModels'
+import { PodRecords, type PodCacheInfo } from './podRecords'
+import { asUserError, PodSession } from './podSession'
+
+export type { PodCacheInfo } from './podRecords'
 
 type Tokens = { hf?: string; civitai?: string }
 
@@ -52,50 +52,17 @@ export interface PodTargetDeps {
   helper?: HelperFile
 }
 
-export interface PodCacheInfo {
-  freeBytes: number | null
-  comfyui: string | null
-  /** When the pod was really last reached (saving the cache is not seeing the pod). */
-  lastSeen: number | null
-}
-
 export interface PodTargetDef {
   id: string
   name: string
   config: SshTargetConfig
 }
 
-const CACHE_SAVE_MS = 2000
-const WATCH_RETRY_MS = 2000
-
-interface ProbeAnswer {
-  python?: string
-  writable?: boolean
-  free_bytes?: number | null
-  comfyui?: string | null
-}
-
 export class PodTarget extends EventEmitter<TargetEvents> implements Target {
   readonly id: string
-  private readonly records = new Map<string, DownloadRecord>()
-  /** Interrupted jobs (worker gone: pod restart, kill) being resumed right now,
-   *  so the next status line does not resume them twice. */
-  private readonly resuming = new Set<string>()
   private readonly workspace: string
-  private conn: SshConnection | null = null
-  private helper: HelperClient | null = null
-  /** Exec + SFTP, or one terminal (PTY-only proxies); detected once per target. */
-  private transport: PodTransport | null = null
-  private transportKind: TransportKind | undefined
-  private watchStream: { close(): void } | null = null
-  private session = 0
-  private closed = false
-  private state: ConnectionState = 'connecting'
-  private lastSeen: number | null
-  private freeBytes: number | null = null
-  private comfyui: string | null
-  private message: string | null = null
-  private saveTimer: NodeJS.Timeout | null = null
+  private readonly session: PodSession
+  private readonly records: PodRecords
 
   constructor(
     private readonly def: PodTargetDef,
@@ -104,39 +71,61 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
     super()
     this.id = def.id
     this.workspace = def.config.workspace
+    this.session = this.newSession()
+    this.records = this.newRecords()
+  }
+
+  /** The SSH side, starting from what the cache last knew of the pod. */
+  private newSession(): PodSession {
+    const { def, deps } = this
     const cached = deps.cache.info?.()
-    this.comfyui = def.config.comfyui ?? cached?.comfyui ?? null
-    this.freeBytes = cached?.freeBytes ?? null
-    this.lastSeen = deps.cache.lastSeen?.() ?? null
-    for (const r of deps.cache.load() ?? []) {
-      this.records.set(r.id, { ...r, targetId: def.id })
+    const hooks = {
+      changed: () => this.emit('info', this.info()),
+      status: (status: Record<string, unknown>) => this.records.watched(status)
     }
+    return new PodSession(def, deps, hooks, {
+      comfyui: def.config.comfyui ?? cached?.comfyui ?? null,
+      freeBytes: cached?.freeBytes ?? null,
+      lastSeen: deps.cache.lastSeen?.() ?? null
+    })
+  }
+
+  /** The mirrored records, starting from the cached ones. */
+  private newRecords(): PodRecords {
+    const { deps, session } = this
+    return new PodRecords(this.id, deps.cache.load() ?? [], {
+      changed: (upserts, removed) =>
+        this.emit('downloads', { targetId: this.id, upserts, removed }),
+      save: (records, info) => deps.cache.save(records, info),
+      cacheInfo: () => ({
+        freeBytes: session.freeBytes,
+        comfyui: session.comfyui,
+        lastSeen: session.lastSeen
+      }),
+      autoResume: () => deps.settings().autoResume,
+      resume: (id) => this.resume(id),
+      resumeFailed: (err) =>
+        session.setInfo(session.state, `Could not resume a download: ${asUserError(err).message}`)
+    })
   }
 
   info(): TargetInfo {
+    const s = this.session
     return {
       id: this.id,
       name: this.def.name,
       config: this.def.config,
-      connection: this.state,
-      lastSeen: this.lastSeen,
-      freeBytes: this.freeBytes,
-      comfyui: this.comfyui,
-      message: this.message,
-      hostKeyChange: this.hostKeyChange()
+      connection: s.state,
+      lastSeen: s.lastSeen,
+      freeBytes: s.freeBytes,
+      comfyui: s.comfyui,
+      message: s.message,
+      hostKeyChange: s.hostKeyChange()
     }
   }
 
-  /** Pinned and presented fingerprints while the pod's key differs from its pin. */
-  private hostKeyChange(): TargetInfo['hostKeyChange'] {
-    const err = this.conn?.error
-    if (!(err instanceof HostKeyError) || err.code !== 'host-key-changed') return null
-    const pinned = this.deps.knownHosts.get(this.conn!.where)
-    return pinned && pinned !== err.fingerprint ? { pinned, presented: err.fingerprint } : null
-  }
-
   downloads(): DownloadRecord[] {
-    return [...this.records.values()]
+    return this.records.list()
   }
 
   /**
@@ -146,48 +135,14 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
    * merely down resolves and keeps reconnecting in the background.
    */
   async open(): Promise<void> {
-    this.closed = false
-    if (this.records.size) this.emitDownloads([...this.records.values()], [])
-    const ws = checkWorkspace(this.workspace)
-    if (!this.conn) {
-      this.conn = this.connection(this.deps.knownHosts, this.deps.acceptHostKey)
-      this.conn.on('state', (s, err) => this.onState(s, err))
-    }
-    const conn = this.conn
-    try {
-      await conn.connect()
-    } catch (err) {
-      const e = asUserError(err)
-      const known = this.deps.knownHosts.get(conn.trustKey) !== undefined
-      if (isFatalSshError(e) || !known) {
-        this.setInfo('error', e.message)
-        throw e
-      }
-      conn.keepReconnecting()
-      return
-    }
-    try {
-      await this.ensureSession(ws)
-    } catch (err) {
-      this.setInfo('error', asUserError(err).message)
-      throw err
-    }
-    conn.keepReconnecting()
+    this.records.announce()
+    await this.session.open()
   }
 
   async close(): Promise<void> {
-    this.closed = true
-    this.session++
-    this.watchStream?.close()
-    this.watchStream = null
-    this.conn?.removeAllListeners('state')
-    this.transport?.close()
-    this.transport = null
-    this.conn?.close()
-    this.conn = null
-    this.helper = null
-    this.flushCache()
-    this.setInfo('offline', this.message)
+    this.session.close()
+    this.records.flush()
+    this.session.setInfo('offline', this.session.message)
   }
 
   async start(req: TargetStartRequest): Promise<StartResult> {
@@ -277,262 +232,18 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
   }
 
   /** Tries the pod without trusting anything new: a confirmed key is checked, not stored. */
-  async test(): Promise<ConnectionTestResult> {
-    const where = hostPortKey(this.def.config.host, this.def.config.port)
-    const readOnlyHosts: KnownHosts = { get: (k) => this.deps.knownHosts.get(k), set: () => {} }
-    const conn =
-      this.conn?.connectionState === 'online'
-        ? this.conn
-        : this.connection(readOnlyHosts, this.deps.acceptHostKey)
-    let transport: PodTransport | null = null
-    try {
-      await conn.connect()
-      const ws = checkWorkspace(this.workspace)
-      transport = await this.transportFor(conn)
-      const helper = await this.installHelper(transport, ws)
-      const probe = await this.probe(helper, ws)
-      const comfy = this.def.config.comfyui ?? probe.comfyui ?? null
-      return {
-        ok: true,
-        message:
-          `Connected to ${where}` +
-          (comfy ? `; ComfyUI at ${comfy}.` : `; no ComfyUI found under ${ws}.`),
-        fingerprint: conn.hostFingerprint ?? undefined,
-        comfyui: comfy,
-        freeBytes: probe.free_bytes ?? null
-      }
-    } catch (err) {
-      const e = asUserError(err)
-      return {
-        ok: false,
-        message: e.message,
-        ...(e instanceof HostKeyError ? { fingerprint: e.fingerprint } : {}),
-        ...(e.code === 'host-key-unknown' ? { needsHostKeyConfirmation: true } : {})
-      }
-    } finally {
-      if (conn !== this.conn) {
-        transport?.close()
-        conn.close()
-      }
-    }
-  }
-
-  // ── connection and session ────────────────────────────────────────────
-
-  private connection(knownHosts: KnownHosts, accept: string | undefined): SshConnection {
-    const c = this.def.config
-    return new SshConnection({
-      host: c.host,
-      port: c.port,
-      user: c.user,
-      keyPath: c.keyPath,
-      secret: this.deps.secret,
-      knownHosts,
-      acceptHostKey: () => accept,
-      ...this.deps.connection
-    })
-  }
-
-  private onState(s: SshState, err: Error | null): void {
-    if (this.closed) return
-    if (s === 'online') {
-      this.lastSeen = Date.now()
-      this.setInfo('online', null)
-      // Every (re)connection needs the helper checked and the watch re-subscribed.
-      if (this.helper === null) this.restartSession()
-      return
-    }
-    if (s === 'offline') {
-      this.helper = null
-      this.watchStream = null
-      const fatal = err instanceof UserError && isFatalSshError(err)
-      this.setInfo(fatal ? 'error' : 'offline', err?.message ?? null)
-      return
-    }
-    this.setInfo('connecting', this.message)
-  }
-
-  private restartSession(): void {
-    this.ensureSession(checkWorkspace(this.workspace)).catch((err: unknown) => {
-      if (!this.closed) this.setInfo('error', asUserError(err).message)
-    })
-  }
-
-  /** One session start at a time: open() and the 'online' event share it. */
-  private ensureSession(ws: string): Promise<void> {
-    this.starting ??= this.startSession(ws).finally(() => (this.starting = null))
-    return this.starting
-  }
-  private starting: Promise<void> | null = null
-
-  /** Helper in place, probe, watch, then resume what died while we were away. */
-  private async startSession(ws: string): Promise<void> {
-    const conn = this.conn
-    if (!conn) throw new UserError('offline', `${this.def.name} is closed.`)
-    const session = ++this.session
-    this.transport ??= await this.transportFor(conn)
-    const helper = await this.installHelper(this.transport, ws)
-    const probe = await this.probe(helper, ws)
-    if (session !== this.session) return
-    this.freeBytes = probe.free_bytes ?? null
-    this.comfyui = this.def.config.comfyui ?? probe.comfyui ?? null
-    this.helper = helper
-    this.lastSeen = Date.now()
-    this.setInfo('online', null)
-    this.watchStream?.close()
-    await this.subscribe(helper, session)
-  }
-
-  private async installHelper(transport: PodTransport, ws: string): Promise<HelperClient> {
-    const file = this.deps.helper ?? loadHelper()
-    const { remotePath } = await transport.ensureHelper(ws, file)
-    return new HelperClient(transport, remotePath)
-  }
-
-  private async transportFor(conn: SshConnection): Promise<PodTransport> {
-    const t = await openTransport(conn, {
-      kind: this.transportKind,
-      spare: () => this.connection(this.deps.knownHosts, this.deps.acceptHostKey)
-    })
-    this.transportKind = t.kind
-    return t
-  }
-
-  private async probe(helper: HelperClient, ws: string): Promise<ProbeAnswer> {
-    const probe = await helper.call<ProbeAnswer>('probe', {
-      workspace: ws,
-      ...(this.def.config.comfyui ? { comfyui: this.def.config.comfyui } : {})
-    })
-    if (probe.writable === false)
-      throw new UserError('unwritable', `The workspace ${ws} is not writable on the pod.`)
-    return probe
-  }
-
-  private async subscribe(helper: HelperClient, session: number): Promise<void> {
-    let first = true
-    const firstStatus = new Promise<void>((resolve) => {
-      const onMessage = (m: WatchMessage): void => {
-        if (session !== this.session) return
-        this.lastSeen = Date.now()
-        if (m.type !== 'status' || !m.status) return
-        this.applyStatus(m.status)
-        const interrupted = this.interrupted(m.status)
-        if (interrupted.length && this.deps.settings().autoResume) void this.autoResume(interrupted)
-        if (first) {
-          first = false
-          resolve()
-        }
-      }
-      helper
-        .watch({ workspace: this.workspace }, onMessage)
-        .then((stream) => {
-          this.watchStream = stream
-          void stream.done.then(() => {
-            if (stream.error) this.setInfo(this.state, stream.error.message)
-            this.watchEnded(session)
-          })
-        })
-        .catch(() => resolve())
-    })
-    // Don't hang open() on a helper that never answers: the stream fills in later.
-    await Promise.race([firstStatus, sleep(10_000)])
-  }
-
-  private watchEnded(session: number): void {
-    if (session !== this.session || this.closed) return
-    // The connection dropped (a reconnect starts a new session) or the watch
-    // process itself ended: subscribe again while still online.
-    setTimeout(() => {
-      if (
-        session === this.session &&
-        !this.closed &&
-        this.helper &&
-        this.conn?.connectionState === 'online'
-      )
-        void this.subscribe(this.helper, session)
-    }, WATCH_RETRY_MS).unref?.()
-  }
-
-  /** Entries whose worker went away (the helper settles them `interrupted`):
-   *  not paused by anyone, so they are resumed — with the tokens, which only
-   *  this app has. A user's pause (here or from the CLI) is never interrupted. */
-  private interrupted(status: Record<string, unknown>): string[] {
-    const ids: string[] = []
-    for (const [path, raw] of Object.entries(status)) {
-      const e = parseEntry(path, raw)
-      if (!e || !e.interrupted || !e.resumable || this.resuming.has(e.id)) continue
-      if (e.status === 'paused' || e.status === 'error') ids.push(e.id)
-    }
-    return ids
-  }
-
-  private async autoResume(ids: string[]): Promise<void> {
-    for (const id of ids) {
-      this.resuming.add(id)
-      try {
-        await this.resume(id)
-      } catch (err) {
-        this.setInfo(this.state, `Could not resume a download: ${asUserError(err).message}`)
-      } finally {
-        this.resuming.delete(id)
-      }
-    }
-  }
-
-  // ── records ───────────────────────────────────────────────────────────
-
-  private applyStatus(status: Record<string, unknown>): void {
-    const upserts: DownloadRecord[] = []
-    const seen = new Set<string>()
-    for (const [path, raw] of Object.entries(status)) {
-      const e = parseEntry(path, raw)
-      if (!e) continue
-      const rec = entryToRecord(this.id, path, e)
-      seen.add(rec.id)
-      const old = this.records.get(rec.id)
-      if (!old || JSON.stringify(old) !== JSON.stringify(rec)) {
-        this.records.set(rec.id, rec)
-        upserts.push(rec)
-      }
-    }
-    const removed: { id: string; rev: number }[] = []
-    for (const [id, old] of this.records) {
-      if (seen.has(id)) continue
-      this.records.delete(id)
-      removed.push({ id, rev: old.rev + 1 })
-    }
-    if (upserts.length || removed.length) this.emitDownloads(upserts, removed)
-  }
-
-  private emitDownloads(upserts: DownloadRecord[], removed: { id: string; rev: number }[]): void {
-    this.emit('downloads', { targetId: this.id, upserts, removed })
-    this.scheduleCacheSave()
-  }
-
-  private scheduleCacheSave(): void {
-    if (this.saveTimer) return
-    this.saveTimer = setTimeout(() => this.flushCache(), CACHE_SAVE_MS)
-    this.saveTimer.unref?.()
-  }
-
-  private flushCache(): void {
-    if (this.saveTimer) clearTimeout(this.saveTimer)
-    this.saveTimer = null
-    this.deps.cache.save(this.downloads(), {
-      freeBytes: this.freeBytes,
-      comfyui: this.comfyui,
-      lastSeen: this.lastSeen
-    })
+  test(): Promise<ConnectionTestResult> {
+    return this.session.test()
   }
 
   /** Fetches the status at once after an action, not waiting for the watch tick. */
   private async refresh(): Promise<void> {
-    const helper = this.helper
+    const helper = this.session.helper
     if (!helper) return
     const ans = await helper
       .call<{ status?: Record<string, unknown> }>('status', { workspace: this.workspace })
       .catch(() => null)
-    if (ans?.status) this.applyStatus(ans.status)
+    if (ans?.status) this.records.apply(ans.status)
   }
 
   // ── helpers ───────────────────────────────────────────────────────────
@@ -543,21 +254,19 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
     await this.refresh()
   }
 
-  /** The helper client of the live session, or a clear "offline" error. */
-  private async ready(): Promise<HelperClient> {
-    if (this.helper) return this.helper
-    const why = this.message ? `: ${this.message}` : '.'
-    throw new UserError('offline', `The pod "${this.def.name}" is not connected${why}`)
+  private ready(): Promise<HelperClient> {
+    return this.session.ready()
   }
 
   private async modelsDir(): Promise<string> {
-    if (!this.comfyui) {
+    const comfyui = this.session.comfyui
+    if (!comfyui) {
       throw new UserError(
         'no-comfyui',
         `No ComfyUI folder was found on "${this.def.name}"; set its ComfyUI folder in the target's settings.`
       )
     }
-    return posix.join(this.comfyui, 'models')
+    return posix.join(comfyui, 'models')
   }
 
   /** Tokens go to the helper on stdin only, with the hosts they belong to:
@@ -570,17 +279,4 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
     const token_hosts = this.deps.tokenHosts()
     return { tokens: tokensFor(url, this.deps.tokens(), token_hosts), token_hosts }
   }
-
-  private setInfo(state: ConnectionState, message: string | null): void {
-    if (state === this.state && message === this.message) return
-    this.state = state
-    this.message = message
-    this.emit('info', this.info())
-  }
 }
-
-function asUserError(err: unknown): UserError {
-  return err instanceof UserError ? err : new UserError('internal', String(err))
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref?.())

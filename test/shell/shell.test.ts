@@ -10,6 +10,7 @@ import { checkChannels, checkQuit, checkScheme, checkWindow, HELPER_SOURCE } fro
 import { comfyInstall, launchShell } from './launchShell'
 import { startModelServer, type ModelServer } from '../harness/modelServer'
 import { FakeWebContents } from './fakeElectron'
+import type { TokenStatus } from '../../src/shared/types'
 
 vi.mock('electron', async () => (await import('./fakeElectron')).electronModuleProxy())
 
@@ -131,11 +132,22 @@ describe('Electron shell (built bundle, fake electron)', () => {
     await server.close()
   })
 
-  it('without OS encryption tokens are not stored, and the UI is told so', async () => {
+  it('without OS encryption a token is kept for this session only, and the UI is told so', async () => {
     const shell = await launchShell(OUT, { encryption: false })
-    expect(await shell.invoke('getTokenStatus')).toMatchObject({ editable: false })
-    await expect(shell.invoke('setToken', { kind: 'hf', value: 'hf_secret' })).rejects.toThrow()
+    // The UI learns there is no keyring (it says what won't be remembered).
+    const before = (await shell.invoke('getTokenStatus')) as TokenStatus
+    expect(before).toMatchObject({ editable: true, hf: false })
+    expect(before.keyring).toBeFalsy()
+    const after = (await shell.invoke('setToken', {
+      kind: 'hf',
+      value: 'hf_secret'
+    })) as TokenStatus
+    expect(after).toMatchObject({ hf: true })
+    expect(after.keyring).toBeFalsy()
     await shell.quit()
+    // Nothing secret reached the disk for a restart to find.
+    const cfg = join(shell.home, 'config.json')
+    expect(existsSync(cfg) ? readFileSync(cfg, 'utf8') : '').not.toContain('hf_secret')
   })
 
   it('the app menu has an About entry showing every version and where settings live', async () => {

@@ -585,10 +585,14 @@ class StatusFile(object):
             return data
 
         def fn(d):
-            for e in d.values():
+            for path, e in d.items():
                 reason = self.stale_reason(e)
                 if not reason:
                     continue
+                # A worker killed between two status writes may have saved a
+                # sidecar the entry does not show yet: the .part can go on.
+                if not e.get("resumable") and os.path.exists(path + ".part.json"):
+                    e["resumable"] = True
                 if e.get("resumable"):
                     e.update(status="paused", error=None, error_code=None)
                 else:

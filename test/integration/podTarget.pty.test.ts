@@ -14,6 +14,7 @@ import type { PodTarget } from '../../src/main/targets/podTarget'
 import { SshConnection } from '../../src/main/ssh/sshConnection'
 import { podTarget, usePodHarness } from '../support/podTarget'
 import { waitFor } from '../support/wait'
+import { sidecarDone } from '../support/partFiles'
 
 vi.mock('../harness/sshd', async (importOriginal) => {
   const real = await importOriginal<typeof import('../harness/sshd')>()
@@ -112,19 +113,20 @@ describe('pod downloads over the terminal', () => {
   it('resumes a killed worker with a Range request on the next open', async () => {
     const w = pod.workspace()
     const size = 48 * MiB
-    // The worker syncs its sidecar about once a second and a loaded machine
-    // can make that two: a slow first run keeps the bytes a kill loses small.
-    const f = pod.server.addFile('/pty/d.safetensors', { size, seed: 'd', throttleBps: MiB / 4 })
+    // The worker saves its sidecar about once a second, so a kill loses what came
+    // after the last save: hold the server at 2 MiB and kill once the sidecar has it all.
+    const f = pod.server.addFile('/pty/d.safetensors', { size, seed: 'd', holdAt: 2 * MiB })
     const first = await open(w)
     const { id, path } = await first.start({ url: f.url, folder: 'unet', connections: 1 })
-    await waitFor(() => (record(first, id)?.downloaded ?? 0) > MiB / 2, 'the first bytes')
+    await waitFor(() => sidecarDone(`${path}.part.json`) === 2 * MiB, 'the first 2 MiB saved')
     await first.close()
     const owner = Object.values(statusFile(w.ws)).find((e) => e.id === id)?.owner as {
       pid: number
     }
     process.kill(owner.pid, 'SIGKILL')
     await waitFor(() => !alive(owner.pid), 'worker gone')
-    pod.server.setFaults(f.path, { throttleBps: undefined })
+    await waitFor(() => pod.server.openResponses(f.path) === 0, 'its request closed')
+    pod.server.setFaults(f.path, { holdAt: undefined })
     const requestsBefore = pod.server.requestsFor(f.path).length
 
     const second = await open(w)
@@ -133,7 +135,7 @@ describe('pod downloads over the terminal', () => {
     const resumed = pod.server.requestsFor(f.path).slice(requestsBefore)
     expect(resumed.some((r) => /^bytes=[1-9]\d*-/.test(String(r.headers.range)))).toBe(true)
     expect(pod.server.bytesServed(f.path)).toBeLessThanOrEqual(size * 1.02)
-  })
+  }, 120_000)
 
   it('sends tokens on stdin only: no argv, status file, log, cache or shell history has them', async () => {
     const w = pod.workspace()

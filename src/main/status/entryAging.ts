@@ -2,7 +2,7 @@
 // (old finished entries dropped, entries whose owner died or that stopped
 // moving marked paused/error), applied to a raw status object on every write
 // (and to what is shown after every read).
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { currentBootId } from '../engine/sidecar'
 import { parseEntry, type StatusEntry, type StatusOwner } from './statusEntry'
 import type { RawStatus } from './statusFile'
@@ -82,6 +82,7 @@ export function staleReason(e: StatusEntry, path: string, r: AgingRules): string
 function stoppedEntry(raw: Record<string, unknown>, e: StatusEntry, reason: string, now: number) {
   return {
     ...raw,
+    resumable: e.resumable,
     status: e.resumable ? 'paused' : 'error',
     error: e.resumable ? null : `Stopped: ${reason}.`,
     error_code: e.resumable ? null : 'stale',
@@ -118,7 +119,10 @@ export function ageEntries(raw: RawStatus, r: AgingRules): Aged {
     }
     const reason = staleReason(e, path, r)
     if (reason !== undefined) {
-      raw[path] = stoppedEntry(value as Record<string, unknown>, e, reason, r.now)
+      // A process killed between two status writes may have saved a sidecar
+      // the entry does not show yet: its .part can go on.
+      const resumable = e.resumable || existsSync(`${path}.part.json`)
+      raw[path] = stoppedEntry(value as Record<string, unknown>, { ...e, resumable }, reason, r.now)
       changed = true
       stale.push(path)
     }

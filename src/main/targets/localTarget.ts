@@ -20,7 +20,7 @@ import { readSidecar, removePartial, sidecarPath } from '../engine/sidecar'
 import { EngineError, type EngineOptions, type EngineResult } from '../engine/types'
 import { formatBytes } from '../../shared/format'
 import { sha256File, statfsFree } from '../engine/verify'
-import { checkStoredDestination, resolveDestination } from '../sources/destination'
+import { LocalPlaces } from '../sources/localPlaces'
 import { LocalModels } from '../sources/localModels'
 import { walkModels } from '../sources/modelsWalker'
 import type { TargetModels } from '../sources/targetModels'
@@ -89,6 +89,8 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   private modelsDir: string
   /** The models folder with symlinks resolved: status keys use it (resolveDestination). */
   private realModels: string
+  /** models/ plus the folders extra_model_paths.yaml configures. */
+  private readonly places: LocalPlaces
   private freeBytes: number | null = null
   private message: string | null = null
   private opened = false
@@ -105,6 +107,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     this.name = def.name
     this.config = def.config
     this.modelsDir = this.realModels = join(def.config.comfyui, 'models')
+    this.places = new LocalPlaces(def.config.comfyui)
     this.store = new StatusStore({
       workspace: def.config.workspace,
       retentionHours: () => deps.settings().retentionHours,
@@ -145,6 +148,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   async open(): Promise<void> {
     if (this.opened) return
     this.realModels = await realpath(this.modelsDir).catch(() => this.modelsDir)
+    await this.places.roots() // before the store's first change: owns() needs them
     this.message = (await this.problem()) ?? null
     await this.store.open()
     this.opened = true
@@ -190,7 +194,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
         filename = sanitizeFilename(probe.filename)
       }
     }
-    const path = await resolveDestination(this.modelsDir, req.folder, filename)
+    const path = await this.places.destination(req.folder, filename)
     const cur = this.store.get(path)
     if (cur && isActive(cur)) return { id: cur.id, outcome: 'already-active', path }
     const sha256 = req.sha256 ?? probe?.sha256 ?? (cur?.url === url ? cur.sha256 : null)
@@ -456,7 +460,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
    *  `error` and nothing is written there. */
   private async checkStillContained(path: string, e: StatusEntry): Promise<void> {
     try {
-      await checkStoredDestination(this.modelsDir, path)
+      await this.places.checkStored(path)
     } catch (err) {
       if (!(err instanceof UserError)) throw err
       this.store.put(path, failed(e, err.message, false, err.code), { urgent: true })
@@ -510,7 +514,8 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   }
 
   private owns(path: string): boolean {
-    return path.startsWith(this.realModels + sep) || path.startsWith(this.modelsDir + sep)
+    const inModels = path.startsWith(this.realModels + sep) || path.startsWith(this.modelsDir + sep)
+    return inModels || this.places.ownsExtra(path)
   }
 
   private authFor(link: PastedUrl | undefined): (url: URL) => string | undefined {

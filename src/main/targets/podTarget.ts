@@ -25,7 +25,6 @@ import { tokensFor } from '../sources/tokens'
 import { openTransport, type PodTransport, type TransportKind } from '../ssh/transport'
 import { entryToRecord, parseEntry } from '../status/statusEntry'
 import { UserError, type Target, type TargetEvents, type TargetStartRequest } from './target'
-import type { TargetModels } from '../sources/targetModels'
 import { PodModels } from './podModels'
 
 type Tokens = { hf?: string; civitai?: string }
@@ -203,6 +202,7 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
         ...(req.sha256 ? { sha256: req.sha256 } : {}),
         connections: req.connections ?? this.deps.settings().connections,
         ...(req.overwrite ? { overwrite: true } : {}),
+        ...(await this.models().startFields(req.folder)),
         ...this.credentials(req.url)
       }
     )
@@ -222,6 +222,7 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
       workspace: this.workspace,
       id,
       ...models,
+      ...(await this.models().resumeFields()),
       ...fresh,
       ...this.credentials(url ?? this.records.get(id)?.url)
     })
@@ -255,7 +256,7 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
     return ans.models ?? []
   }
 
-  models(): TargetModels {
+  models(): PodModels {
     return new PodModels({ helper: () => this.ready(), modelsDir: () => this.modelsDir() })
   }
 

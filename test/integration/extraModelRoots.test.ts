@@ -64,6 +64,11 @@ async function pauseResume(make: () => Promise<Target>, shared: string) {
   const rec = (t: Target, id: string): DownloadRecord | undefined =>
     t.downloads().find((r) => r.id === id)
   const t = await make()
+  // The dashboard's "Saves to" line asks the same question of the target.
+  expect(await t.models!().directoryFor('loras/flux')).toEqual({
+    dir: join(shared, 'flux'),
+    extra: true
+  })
   const { id, path } = await t.start({ url: f.url, folder: 'loras', connections: 1 })
   expect(path).toBe(join(shared, 'held.safetensors'))
   await waitFor(() => (rec(t, id)?.downloaded ?? 0) > 0, 'first bytes')

@@ -8,7 +8,7 @@ import { join, sep } from 'node:path'
 import type { ModelRoot } from './extraModelPaths'
 import { checkStoredDestination, resolveDestination } from './destination'
 import { localExtraRoots } from './localModels'
-import { placeFolder, trimSlash } from './modelRoots'
+import { trimSlash } from './modelRoots'
 
 export class LocalPlaces {
   readonly modelsDir: string
@@ -34,12 +34,6 @@ export class LocalPlaces {
 
   async checkStored(path: string): Promise<void> {
     await checkStoredDestination(this.modelsDir, path, await this.roots())
-  }
-
-  /** The directory a download into `folder` goes to (the dashboard's preview). */
-  async directoryFor(folder: string): Promise<{ dir: string; extra: boolean }> {
-    const p = placeFolder(this.modelsDir, folder, await this.roots())
-    return { dir: join(p.root, ...p.parts), extra: p.extra }
   }
 
   /** A status entry under one of the extra roots (models/ is checked by the target). */

@@ -21,7 +21,8 @@ export async function resolveSource(input: string, opts: ResolveOptions): Promis
   if (hub) {
     // A token pasted in the link (Civitai's `?token=`) is used as a header for
     // the hub's own hosts and never echoed back in the resolution.
-    const pasted = URL.canParse(text) ? parsePastedUrl(text) : undefined
+    // (An AIR, urn:air:…, parses as a URL too but is no link: nothing to strip.)
+    const pasted = /^https?:/i.test(text) && URL.canParse(text) ? parsePastedUrl(text) : undefined
     const url = pasted?.shown ?? text
     const token = pasted?.urlToken?.auth.replace(/^Bearer /, '')
     const r = await hub(url, token ? { ...opts, auth: withToken(text, token, opts) } : opts)

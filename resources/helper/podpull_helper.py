@@ -296,22 +296,28 @@ def contained(path, root):
     return real == root or real.startswith(root.rstrip("/") + "/")
 
 
-def resolve_destination(models_dir, folder, filename):
+def resolve_destination(models_dir, folder, filename, folder_root=None):
+    """<models_dir>/<folder>/<filename>, or <folder_root>/<rest of folder>/<filename>
+    when the app chose a root from extra_model_paths.yaml for this folder; proven
+    inside that root with realpath."""
     folder = validate_folder(folder)
     if not os.path.isdir(models_dir):
         raise HelperError("not-found", "The models folder %s does not exist." % models_dir)
-    directory = os.path.join(models_dir, folder)
-    if not contained(directory, models_dir):
-        raise HelperError("unsafe-path", "The folder %s leaves the models folder." % folder)
+    root, sub, where = models_dir, folder, "the models folder"
+    if folder_root is not None:
+        root, sub, where = extra_placement(folder_root, folder)
+    directory = os.path.join(root, sub) if sub else root
+    if not contained(directory, root):
+        raise HelperError("unsafe-path", "The folder %s leaves %s." % (folder, where))
     try:
         os.makedirs(directory, exist_ok=True)
     except OSError as e:
         raise HelperError("unwritable", "Cannot create %s: %s." % (directory, e.strerror))
-    if not contained(directory, models_dir):  # a symlink swapped in meanwhile
-        raise HelperError("unsafe-path", "The folder %s leaves the models folder." % folder)
+    if not contained(directory, root):  # a symlink swapped in meanwhile
+        raise HelperError("unsafe-path", "The folder %s leaves %s." % (folder, where))
     final = os.path.join(os.path.realpath(directory), filename)
-    if os.path.lexists(final) and not contained(final, models_dir):
-        raise HelperError("unsafe-path", "%s points outside the models folder." % final)
+    if os.path.lexists(final) and not contained(final, root):
+        raise HelperError("unsafe-path", "%s points outside %s." % (final, where))
     return final
 
 
@@ -1775,7 +1781,7 @@ def cmd_start(req):
     else:
         name, size = remote_name_and_size(req)
         probed = True
-    final = resolve_destination(req["models_dir"], folder, name)
+    final = resolve_destination(req["models_dir"], folder, name, req.get("folder_root"))
     active = active_at(status, final)
     if active:
         return {"id": active, "outcome": "already-active", "path": final}
@@ -1852,7 +1858,7 @@ def cmd_resume(req):
     if req.get("url") is not None:
         check_url(need(req, "url"))
     try:
-        check_stored_destination(key, req.get("models_dir"))
+        check_stored_destination(key, req.get("models_dir"), inventory_roots(req))
     except HelperError as err:
         refuse_entry(status, key, err)
         raise
@@ -1895,11 +1901,12 @@ def resume_url(req, key, e):
     return e.get("url") or kept
 
 
-def check_stored_destination(key, models_dir):
+def check_stored_destination(key, models_dir, roots=()):
     """A path read back from the status file is a claim, not a fact: it must be
     a plain absolute path whose folder's realpath is itself (no symlink
-    components) inside the models folder, with no symlink at the final name,
-    the .part or its sidecar."""
+    components) inside the models folder or one of the folders
+    extra_model_paths.yaml configures (roots: [(folder, dir)]), with no symlink
+    at the final name, the .part or its sidecar."""
 
     def refuse(why):
         return HelperError("unsafe-path", "%s %s; PodPull will not write there." % (key, why))
@@ -1909,10 +1916,12 @@ def check_stored_destination(key, models_dir):
     folder = os.path.dirname(key)
     if os.path.realpath(folder) != folder or not os.path.isdir(folder):
         raise refuse("goes through a symbolic link or a missing folder")
-    if models_dir is not None:
-        root = os.path.realpath(models_dir)
-        if not folder.startswith(root.rstrip("/") + "/"):
-            raise refuse("is outside the models folder")
+    if models_dir is not None and not in_configured_root(folder, models_dir, roots):
+        if roots:
+            raise refuse(
+                "is outside the models folder and every folder extra_model_paths.yaml configures"
+            )
+        raise refuse("is outside the models folder")
     for p in (key, key + ".part", key + ".part.json"):
         if os.path.islink(p):
             raise refuse("has a symbolic link at %s" % os.path.basename(p))
@@ -2133,6 +2142,43 @@ def inventory_roots(req):
             raise HelperError("bad-request", "An extra models folder must be an absolute path.")
         out.append((r["folder"], r["dir"]))
     return out
+
+
+# ---------------------------------------------------------------- extra model roots (issue 10)
+# extra_model_paths.yaml is parsed by the app, which also picks the root a
+# folder's downloads go to (an `is_default: true` path, or the only path of a
+# folder ComfyUI doesn't know): `start` gets it as folder_root, `resume` gets
+# every configured root as roots. Containment is proven here, on the pod.
+
+
+def extra_placement(folder_root, folder):
+    """(root, sub-folder below it, name for messages) for a download into folder."""
+    if (
+        not isinstance(folder_root, str)
+        or not os.path.isabs(folder_root)
+        or os.path.normpath(folder_root) != folder_root.rstrip("/") or folder_root == "/"
+    ):
+        raise HelperError("bad-request", "folder_root must be a plain absolute path.")
+    root = folder_root.rstrip("/")
+    if not os.path.isdir(root):
+        raise HelperError(
+            "not-found",
+            "%s, the %s folder extra_model_paths.yaml sets as the default, does not exist: "
+            "create it or correct the file." % (root, folder.split("/")[0]),
+        )
+    return root, "/".join(folder.split("/")[1:]), root
+
+
+def in_configured_root(folder, models_dir, roots):
+    """folder (a realpath) lies below models/, or in or below an extra root."""
+    real = os.path.realpath(models_dir).rstrip("/")
+    if folder.startswith(real + "/"):
+        return True
+    for _kind, d in roots:
+        r = os.path.realpath(d).rstrip("/")
+        if r and (folder == r or folder.startswith(r + "/")):
+            return True
+    return False
 
 
 def walk_inventory(models_dir, roots):

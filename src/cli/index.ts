@@ -307,10 +307,12 @@ function buildProgram(): Command {
           overwrite: o.overwrite
         })
         const folder = res.suggestedFolder ?? (o.folder ? undefined : file?.suggestedFolder)
-        if (folder)
-          process.stderr.write(
-            `Folder: models/${folder} (suggested; choose another with --folder)\n`
-          )
+        if (folder) {
+          // extra_model_paths.yaml may send the folder elsewhere: say where.
+          const inModels = res.path.includes(`/models/${folder}/`)
+          const where = inModels ? `models/${folder}` : `${folder} → ${dirname(res.path)}`
+          process.stderr.write(`Folder: ${where} (suggested; choose another with --folder)\n`)
+        }
         if (res.outcome === 'already-present') {
           process.stdout.write(`Already present: ${res.path}\n`)
           return

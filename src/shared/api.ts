@@ -198,7 +198,9 @@ export const apiArgs = {
   // RunPod account (issue 11): `pod` is a RunPod-linked target's name, a pod id or a pod name.
   runpodPods: z.object({}).strict(),
   runpodStart: z.object({ pod: z.string().trim().min(1).max(200) }),
-  runpodStop: z.object({ pod: z.string().trim().min(1).max(200) })
+  runpodStop: z.object({ pod: z.string().trim().min(1).max(200) }),
+  // ── models2: where a download into a folder really goes (extra_model_paths.yaml) ──
+  destinationFolder: z.object({ targetId: id, folder: folderName })
 } as const
 
 export type ApiMethod = keyof typeof apiArgs
@@ -240,6 +242,8 @@ export interface ApiResults {
   runpodPods: RunpodPod[]
   runpodStart: RunpodPod
   runpodStop: RunpodPod
+  /** `extra`: the directory comes from the target's extra_model_paths.yaml. */
+  destinationFolder: { dir: string; extra: boolean }
 }
 
 /** Versions of every part (null where a part is absent, e.g. Electron under `podpull serve`). */

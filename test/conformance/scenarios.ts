@@ -264,6 +264,51 @@ export const SCENARIOS: Scenario[] = [
     }
   },
   {
+    name: 'a stored entry outside models/ and every extra_model_paths.yaml folder is refused on resume',
+    async run(ctx) {
+      // The target's ComfyUI has a yaml whose default loras folder is shared/loras.
+      const base = dirname(ctx.modelsDir)
+      mkdirSync(join(base, 'shared', 'loras'), { recursive: true })
+      writeFileSync(
+        join(base, 'extra_model_paths.yaml'),
+        'shared:\n  base_path: shared\n  is_default: true\n  loras: loras\n'
+      )
+      const f = ctx.srv.addFile(unique('moved.safetensors'), {
+        size: 2 * MiB,
+        seed: 'mv',
+        stallAfterBytes: 256 * 1024
+      })
+      const req = ctx.req(f.url, { filename: 'moved.safetensors' })
+      const { id, path } = await ctx.driver.start(req)
+      await sidecarHolds(path, 256 * 1024)
+      await ctx.driver.pause(req, id)
+      ctx.srv.setFaults(f.path, { stallAfterBytes: undefined })
+      // The entry is edited to a plain folder beside the configured one (a name
+      // that merely starts like it): in no configured root.
+      const elsewhere = join(base, 'shared', 'loras2')
+      mkdirSync(elsewhere)
+      const moved = join(elsewhere, 'moved.safetensors')
+      renameSync(path + '.part', moved + '.part')
+      renameSync(path + '.part.json', moved + '.part.json')
+      const statusFile = join(ctx.workspace, '.download_status.json')
+      const all = JSON.parse(readFileSync(statusFile, 'utf8')) as Record<string, unknown>
+      all[moved] = all[path]
+      delete all[path]
+      writeFileSync(statusFile, JSON.stringify(all))
+      const partBefore = fileSha(moved + '.part')
+      const r = await ctx.driver.resume(req, id)
+      // The helper refuses the path; a local target does not even list an entry
+      // outside its roots. Either way nothing is fetched or written there.
+      expect(r.state, JSON.stringify(r)).toBe('error')
+      expect(['unsafe-path', 'not-found'], JSON.stringify(r)).toContain(r.code)
+      expect(readdirSync(elsewhere).sort()).toEqual([
+        'moved.safetensors.part',
+        'moved.safetensors.part.json'
+      ])
+      expect(fileSha(moved + '.part')).toBe(partBefore)
+    }
+  },
+  {
     name: 'a symlink planted at the paused .part is refused on resume, its target untouched',
     async run(ctx) {
       const f = ctx.srv.addFile(unique('planted.safetensors'), {

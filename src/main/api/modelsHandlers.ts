@@ -4,13 +4,20 @@ import type { ApiHandlers } from '../../shared/api'
 import type { PodPullCore } from '../core/podpullCore'
 import type { TargetModels } from '../sources/targetModels'
 import { loadCatalog } from '../sources/catalog'
+import { checkFolder } from '../sources/destination'
 import { checkWorkflow } from '../sources/workflowCheck'
 import { parseWorkflow } from '../../shared/workflow/parseWorkflow'
 import { UserError } from '../errors'
 import type { SourceServices } from './sourceServices'
 
 type ModelsMethods =
-  'resolveSource' | 'listInstalled' | 'deleteModel' | 'hashModel' | 'checkWorkflow' | 'getCatalog'
+  | 'resolveSource'
+  | 'listInstalled'
+  | 'deleteModel'
+  | 'hashModel'
+  | 'checkWorkflow'
+  | 'getCatalog'
+  | 'destinationFolder'
 
 export function modelsOf(core: PodPullCore, targetId: string): TargetModels {
   const target = core.target(targetId)
@@ -43,6 +50,10 @@ export function modelsHandlers(
       const installed = await modelsOf(core, targetId).installed()
       return checkWorkflow(parsed, installed, loadCatalog())
     },
-    getCatalog: async () => loadCatalog()
+    getCatalog: async () => loadCatalog(),
+    destinationFolder: async ({ targetId, folder }) => {
+      checkFolder(folder) // a clear unsafe-path error, before any target is asked
+      return modelsOf(core, targetId).directoryFor(folder)
+    }
   }
 }

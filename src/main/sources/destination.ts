@@ -1,9 +1,12 @@
-// Where a model lands: <models>/<folder>/<filename>, proven inside the models
-// folder with realpath (a symlinked sub-folder pointing elsewhere is refused).
-import { lstat, mkdir, realpath } from 'node:fs/promises'
+// Where a model lands: <models>/<folder>/<filename> — or the folder's root from
+// extra_model_paths.yaml (modelRoots.ts) — proven inside that root with
+// realpath (a symlinked sub-folder pointing elsewhere is refused).
+import { lstat, mkdir, realpath, stat } from 'node:fs/promises'
 import { basename, dirname, isAbsolute, join, normalize, relative, sep } from 'node:path'
 import { UserError } from '../errors'
+import type { ModelRoot } from './extraModelPaths'
 import { sanitizeFilename } from './fileNames'
+import { placeFolder, trimSlash } from './modelRoots'
 
 const hasControlChar = (s: string): boolean => [...s].some((c) => c.charCodeAt(0) < 0x20)
 
@@ -24,19 +27,28 @@ export function checkFolder(folder: string): string[] {
 export async function resolveDestination(
   modelsDir: string,
   folder: string,
-  filename: string
+  filename: string,
+  roots: readonly ModelRoot[] = []
 ): Promise<string> {
   const parts = checkFolder(folder)
   const name = sanitizeFilename(filename)
   if (name !== filename) {
     throw new UserError('unsafe-path', `"${filename.slice(0, 80)}" is not a plain file name.`)
   }
-  const dir = join(modelsDir, ...parts)
+  const place = placeFolder(modelsDir, parts.join('/'), roots)
+  if (place.extra && !(await stat(place.root).catch(() => null))?.isDirectory()) {
+    throw new UserError(
+      'not-found',
+      `${place.root}, the ${parts[0]} folder extra_model_paths.yaml sets as the default, does not exist: create it or correct the file.`
+    )
+  }
+  const dir = join(place.root, ...place.parts)
   await mkdir(dir, { recursive: true })
-  const [realModels, realDir] = await Promise.all([realpath(modelsDir), realpath(dir)])
-  const rel = relative(realModels, realDir)
+  const [realRoot, realDir] = await Promise.all([realpath(place.root), realpath(dir)])
+  const rel = relative(realRoot, realDir)
   if (rel.startsWith('..') || isAbsolute(rel) || rel.split(sep).includes('..')) {
-    throw new UserError('unsafe-path', `models/${folder} points outside the models folder.`)
+    const where = place.extra ? place.root : 'the models folder'
+    throw new UserError('unsafe-path', `models/${folder} points outside ${where}.`)
   }
   const finalPath = join(realDir, name)
   const existing = await lstat(finalPath).catch(() => null)
@@ -51,23 +63,45 @@ export async function resolveDestination(
 
 /** Re-checks a destination read back from the status file before a resume
  *  writes there: a plain absolute path, its folder's realpath is itself (no
- *  symlink components) and inside the models folder, and no symlink at the
- *  final name, the `.part` or its sidecar. */
-export async function checkStoredDestination(modelsDir: string, path: string): Promise<void> {
+ *  symlink components) and inside the models folder or one of the folders
+ *  extra_model_paths.yaml configures (`roots`), and no symlink at the final
+ *  name, the `.part` or its sidecar. */
+export async function checkStoredDestination(
+  modelsDir: string,
+  path: string,
+  roots: readonly ModelRoot[] = []
+): Promise<void> {
   const refuse = (why: string): UserError =>
     new UserError('unsafe-path', `${path} ${why}; PodPull will not write there.`)
   if (!isAbsolute(path) || normalize(path) !== path) throw refuse('is not a plain absolute path')
   const dir = dirname(path)
-  const [realModels, realDir] = await Promise.all([
-    realpath(modelsDir).catch(() => null),
-    realpath(dir).catch(() => null)
-  ])
+  const realDir = await realpath(dir).catch(() => null)
   if (realDir !== dir) throw refuse('goes through a symbolic link or a missing folder')
-  const rel = realModels === null ? '..' : relative(realModels, realDir)
-  if (rel === '' || rel.startsWith('..') || isAbsolute(rel))
-    throw refuse('is outside the models folder')
+  if (!(await insideSomeRoot(realDir, modelsDir, roots)))
+    throw refuse(
+      roots.length
+        ? 'is outside the models folder and every folder extra_model_paths.yaml configures'
+        : 'is outside the models folder'
+    )
   for (const p of [path, `${path}.part`, `${path}.part.json`]) {
     const s = await lstat(p).catch(() => null)
     if (s?.isSymbolicLink()) throw refuse(`has a symbolic link at ${basename(p)}`)
   }
+}
+
+/** Inside models/<something>, or in (or below) an extra root itself. */
+async function insideSomeRoot(
+  realDir: string,
+  modelsDir: string,
+  roots: readonly ModelRoot[]
+): Promise<boolean> {
+  const within = async (root: string, allowSelf: boolean): Promise<boolean> => {
+    const real = await realpath(root).catch(() => null)
+    if (real === null) return false
+    const rel = relative(real, realDir)
+    return (allowSelf || rel !== '') && !rel.startsWith('..') && !isAbsolute(rel)
+  }
+  if (await within(modelsDir, false)) return true
+  for (const r of roots) if (await within(trimSlash(r.dir), true)) return true
+  return false
 }

@@ -8,6 +8,7 @@ import { sha256File } from '../engine/verify'
 import { UserError } from '../errors'
 import { parseExtraModelPaths, type ModelRoot } from './extraModelPaths'
 import { walkModels } from './modelsWalker'
+import { placeFolder } from './modelRoots'
 import type { TargetModels } from './targetModels'
 
 const MAX_YAML = 1 << 20
@@ -34,6 +35,12 @@ export class LocalModels implements TargetModels {
     const { roots, warning } = await localExtraRoots(this.comfyui)
     const inv = await walkModels(path.join(this.comfyui, 'models'), roots)
     return { ...inv, extraRoots: roots.map(({ folder, dir }) => ({ folder, dir })), warning }
+  }
+
+  async directoryFor(folder: string): Promise<{ dir: string; extra: boolean }> {
+    const { roots } = await localExtraRoots(this.comfyui)
+    const p = placeFolder(path.join(this.comfyui, 'models'), folder, roots)
+    return { dir: path.join(p.root, ...p.parts), extra: p.extra }
   }
 
   async remove(p: string): Promise<void> {

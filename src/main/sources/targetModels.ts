@@ -10,4 +10,6 @@ export interface TargetModels {
   remove(path: string): Promise<void>
   /** The sha256 of a listed model file, computed where it lives. */
   sha256(path: string): Promise<string>
+  /** The directory a download into `folder` goes to (extra_model_paths.yaml honoured). */
+  directoryFor(folder: string): Promise<{ dir: string; extra: boolean }>
 }

@@ -7,7 +7,6 @@ import { runDownload } from '../engine/download'
 import { readSidecar, removePartial, sidecarPath } from '../engine/sidecar'
 import { EngineError, type EngineOptions, type EngineResult } from '../engine/types'
 import { UserError } from '../errors'
-import { checkStoredDestination } from '../sources/destination'
 import { parsePastedUrl, type PastedUrl } from '../sources/pastedUrl'
 import { sourceOf } from '../sources/sourceUrls'
 import { stripSecrets } from '../sources/urlSafety'
@@ -50,7 +49,9 @@ export interface JobQueueHost {
   freeSpace?: (dir: string) => Promise<number>
   authFor: (link: PastedUrl | undefined) => (url: URL) => string | undefined
   authHint: (url: URL) => string | undefined
-  modelsDir: () => string
+
+  /** Throws unless `path` still leads inside models/ or a configured extra folder. */
+  checkStored: (path: string) => Promise<void>
   /** The target is closing: a job it stops is interrupted, not paused by the user. */
   closing: () => boolean
   /** The entry of a job this target lists, or a not-found error. */
@@ -251,7 +252,7 @@ export class LocalJobQueue {
    *  `error` and nothing is written there. */
   private async checkStillContained(path: string, e: StatusEntry): Promise<void> {
     try {
-      await checkStoredDestination(this.host.modelsDir(), path)
+      await this.host.checkStored(path)
     } catch (err) {
       if (!(err instanceof UserError)) throw err
       this.store.put(path, failed(e, err.message, false, err.code), { urgent: true })

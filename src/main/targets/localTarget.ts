@@ -18,7 +18,7 @@ import type {
 } from '../../shared/types'
 import { removePartial } from '../engine/sidecar'
 import { statfsFree } from '../engine/verify'
-import { resolveDestination } from '../sources/destination'
+import { LocalPlaces } from '../sources/localPlaces'
 import { LocalModels } from '../sources/localModels'
 import { walkModels } from '../sources/modelsWalker'
 import type { TargetModels } from '../sources/targetModels'
@@ -59,6 +59,8 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   private modelsDir: string
   /** The models folder with symlinks resolved: status keys use it (resolveDestination). */
   private realModels: string
+  /** models/ plus the folders extra_model_paths.yaml configures. */
+  private readonly places: LocalPlaces
   private freeBytes: number | null = null
   private message: string | null = null
   private opened = false
@@ -75,6 +77,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     this.name = def.name
     this.config = def.config
     this.modelsDir = this.realModels = join(def.config.comfyui, 'models')
+    this.places = new LocalPlaces(def.config.comfyui)
     this.store = new StatusStore({
       workspace: def.config.workspace,
       retentionHours: () => deps.settings().retentionHours,
@@ -97,7 +100,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
       freeSpace: deps.freeSpace,
       authFor: (link) => this.authFor(link),
       authHint: deps.authHint,
-      modelsDir: () => this.modelsDir,
+      checkStored: (path) => this.places.checkStored(path),
       closing: () => this.closing,
       entry: (id) => this.entry(id),
       onWritten: () => this.statusWritten(),
@@ -128,6 +131,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   async open(): Promise<void> {
     if (this.opened) return
     this.realModels = await realpath(this.modelsDir).catch(() => this.modelsDir)
+    await this.places.roots() // before the store's first change: owns() needs them
     this.message = (await setupProblem(this.config, this.modelsDir)) ?? null
     await this.store.open()
     this.opened = true
@@ -168,7 +172,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
       auth,
       authHint: this.deps.authHint
     })
-    const path = await resolveDestination(this.modelsDir, req.folder, filename)
+    const path = await this.places.destination(req.folder, filename)
     const cur = this.store.get(path)
     if (cur && isActive(cur)) return { id: cur.id, outcome: 'already-active', path }
     const sha256 = req.sha256 ?? probe?.sha256 ?? (cur?.url === url ? cur.sha256 : null)
@@ -305,7 +309,8 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   }
 
   private owns(path: string): boolean {
-    return path.startsWith(this.realModels + sep) || path.startsWith(this.modelsDir + sep)
+    const inModels = path.startsWith(this.realModels + sep) || path.startsWith(this.modelsDir + sep)
+    return inModels || this.places.ownsExtra(path)
   }
 
   /** This target's entries (the workspace's status file may list other installs' too). */

@@ -1,10 +1,13 @@
 // Installed models of a pod, through the helper: the inventory (with the
 // pod's extra_model_paths.yaml, read by the helper and parsed here), delete
-// and sha256 — computed on the pod, never by copying the file.
+// and sha256 — computed on the pod, never by copying the file. Also where the
+// pod's downloads go: the root the yaml sets for a folder (`folder_root` of
+// `start`) and every configured root (`roots` of `resume`'s path re-check).
 import { posix } from 'node:path'
 import type { InstalledModels, ModelFile, PartialModel } from '../../shared/types'
 import type { HelperClient } from '../ssh/helperClient'
 import { parseExtraModelPaths, type ModelRoot } from '../sources/extraModelPaths'
+import { placeFolder } from '../sources/modelRoots'
 import type { TargetModels } from '../sources/targetModels'
 
 export interface PodModelsDeps {
@@ -50,6 +53,25 @@ export class PodModels implements TargetModels {
       extraRoots: req.roots.map(({ folder, dir }) => ({ folder, dir })),
       warning
     }
+  }
+
+  /** `start`'s extra field: the yaml's root for this folder, when it has one. */
+  async startFields(folder: string): Promise<{ folder_root?: string }> {
+    const { roots } = await this.roots()
+    const p = placeFolder(await this.deps.modelsDir(), folder, roots)
+    return p.extra ? { folder_root: p.root } : {}
+  }
+
+  /** `resume`'s extra field: every root a stored path may lie in besides models/. */
+  async resumeFields(): Promise<{ roots: { folder: string; dir: string }[] }> {
+    const { roots } = await this.roots()
+    return { roots: roots.map(({ folder, dir }) => ({ folder, dir })) }
+  }
+
+  async directoryFor(folder: string): Promise<{ dir: string; extra: boolean }> {
+    const { roots } = await this.roots()
+    const p = placeFolder(await this.deps.modelsDir(), folder, roots)
+    return { dir: posix.join(p.root, ...p.parts), extra: p.extra }
   }
 
   async remove(path: string): Promise<void> {

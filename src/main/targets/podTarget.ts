@@ -22,7 +22,6 @@ import type { SshConnectionOptions } from '../ssh/sshConnection'
 import { tokensFor } from '../sources/tokens'
 import { UserError } from '../errors'
 import type { Target, TargetEvents, TargetStartRequest } from './target'
-import type { TargetModels } from '../sources/targetModels'
 import { PodModels } from './podModels'
 import { PodRecords, type PodCacheInfo } from './podRecords'
 import { asUserError, PodSession } from './podSession'
@@ -159,6 +158,7 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
         ...(req.sha256 ? { sha256: req.sha256 } : {}),
         connections: req.connections ?? this.deps.settings().connections,
         ...(req.overwrite ? { overwrite: true } : {}),
+        ...(await this.models().startFields(req.folder)),
         ...this.credentials(req.url)
       }
     )
@@ -178,6 +178,7 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
       workspace: this.workspace,
       id,
       ...models,
+      ...(await this.models().resumeFields()),
       ...fresh,
       ...this.credentials(url ?? this.records.get(id)?.url)
     })
@@ -211,7 +212,7 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
     return ans.models ?? []
   }
 
-  models(): TargetModels {
+  models(): PodModels {
     return new PodModels({ helper: () => this.ready(), modelsDir: () => this.modelsDir() })
   }
 

@@ -54,6 +54,13 @@ describe('token stores', () => {
     expect(t.get('runpod')).toBe('rpa_typed')
     t.set!('runpod', null)
     expect(t.get('runpod')).toBe('rpa_from_env')
-    expect(sealedTokenStore(box, () => ({}), () => undefined, {}).status().runpod).toBe(false)
+    expect(
+      sealedTokenStore(
+        box,
+        () => ({}),
+        () => undefined,
+        {}
+      ).status().runpod
+    ).toBe(false)
   })
 })

@@ -8,7 +8,7 @@ import { makeTestApp } from '../support/testApp'
 describe('RunPod settings in the handler table', () => {
   it('refuses stop-when-done for a target not imported from RunPod, changing nothing', async () => {
     const { handlers, store } = await makeTestApp()
-    const t = await invokeMethod(handlers, 'addTarget', {
+    const t = await handlers.addTarget({
       kind: 'local',
       name: 'studio',
       comfyui: '/x/ComfyUI'
@@ -24,7 +24,7 @@ describe('RunPod settings in the handler table', () => {
 
   it('reports RUNPOD_API_KEY as set, never its value', async () => {
     const { handlers } = await makeTestApp({ RUNPOD_API_KEY: 'rpa_unit_secret_42' })
-    const status = await invokeMethod(handlers, 'getTokenStatus', {})
+    const status = await handlers.getTokenStatus({})
     expect(status.runpod).toBe(true)
     const snap = await invokeMethod(handlers, 'getSnapshot', {})
     expect(JSON.stringify(snap)).not.toContain('rpa_unit_secret_42')

@@ -57,6 +57,10 @@ export async function createApp(opts: CreateAppOptions): Promise<PodPullApp> {
   const log = logging?.log ?? silentLog()
   const nameOf = (id: string): string => core.targetInfos().find((t) => t.id === id)?.name ?? id
   const stopActivity = logActivity(core, log, nameOf)
+  // What PodPull did by itself (e.g. stopped a pod when its downloads finished).
+  const stopNotices = core.onNotice((id, message) =>
+    log.info({ target: nameOf(id), message }, 'notice')
+  )
   log.info({ host: opts.host, version: process.env.npm_package_version }, 'start')
   // Loaded on demand: tar and the archive code cost start-up time every CLI command would pay.
   const diagnostics = async (output?: string): Promise<string> => {
@@ -81,6 +85,7 @@ export async function createApp(opts: CreateAppOptions): Promise<PodPullApp> {
     dispose: async () => {
       await core.dispose()
       stopActivity()
+      stopNotices()
       await logging?.close()
     }
   }

@@ -12,7 +12,9 @@ import type { Target } from './targets/target'
 
 export function createTarget(stored: StoredTarget, ctx: TargetContext): Target {
   const { id, name, config } = stored
-  const tokenOf = (kind: 'hf' | 'civitai'): string | undefined => ctx.tokens.get(kind)
+  const tokenOf = (kind: 'hf' | 'civitai' | 'runpod'): string | undefined => ctx.tokens.get(kind)
+  const runpodApi = (): RunpodApi =>
+    new RunpodApi({ ...runpodOptionsFromEnv(), apiKey: tokenOf('runpod') })
   if (config.kind === 'local') {
     return new LocalTarget(
       { id, name, config },
@@ -29,7 +31,7 @@ export function createTarget(stored: StoredTarget, ctx: TargetContext): Target {
     ? runpodConnection(
         config.runpodPodId,
         { via: 'direct', host: config.host, port: config.port, user: config.user },
-        () => new RunpodApi(runpodOptionsFromEnv()),
+        runpodApi,
         (route) =>
           store.set(
             'targets',
@@ -79,8 +81,9 @@ export function createTarget(stored: StoredTarget, ctx: TargetContext): Target {
   const podId = config.runpodPodId
   if (podId && config.stopWhenDone)
     stopWhenDone(pod, name, {
-      stop: () => new RunpodApi(runpodOptionsFromEnv()).stopPod(podId),
-      say: (message) => console.info(message)
+      stop: () => runpodApi().stopPod(podId),
+      // On the target's card, in the app log and as a desktop notification.
+      say: (message) => ctx.notice?.(id, message)
     })
   return pod
 }

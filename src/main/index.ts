@@ -105,7 +105,10 @@ async function start(): Promise<void> {
         })
         return r.canceled ? null : (r.filePaths[0] ?? null)
       },
-      openFolder: async (path) => shell.showItemInFolder(path)
+      openFolder: async (path) => shell.showItemInFolder(path),
+      notify: (title, body) => {
+        if (Notification.isSupported()) new Notification({ title, body }).show()
+      }
     }
   })
   serveRenderer()

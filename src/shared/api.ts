@@ -4,7 +4,7 @@
 // renderer's bridges are all derived from this table.
 import { z } from 'zod'
 import type { ErrorCode } from './errorCodes'
-import type { RunpodPod } from './runpod'
+import type { RunpodImportResult, RunpodPod } from './runpod'
 import type {
   ConnectionTestResult,
   DownloadPreview,
@@ -164,7 +164,9 @@ export const apiArgs = {
         user: z.string().trim().min(1).max(64),
         keyPath: absPath,
         secret: z.string().max(1024),
-        acceptHostKey: z.string().max(200)
+        acceptHostKey: z.string().max(200),
+        /** RunPod-linked pods only: stop the pod when its downloads finish. */
+        stopWhenDone: z.boolean()
       })
       .partial()
       .strict()
@@ -177,7 +179,7 @@ export const apiArgs = {
   setSettings: settingsPatch,
   getTokenStatus: z.object({}).strict(),
   setToken: z.object({
-    kind: z.enum(['hf', 'civitai']),
+    kind: z.enum(['hf', 'civitai', 'runpod']),
     value: z.string().trim().min(1).max(4096).nullable()
   }),
   // Diagnostics: the archive always goes under PODPULL_HOME/diagnostics (the
@@ -200,7 +202,20 @@ export const apiArgs = {
   runpodStart: z.object({ pod: z.string().trim().min(1).max(200) }),
   runpodStop: z.object({ pod: z.string().trim().min(1).max(200) }),
   // ── models2: where a download into a folder really goes (extra_model_paths.yaml) ──
-  destinationFolder: z.object({ targetId: id, folder: folderName })
+  destinationFolder: z.object({ targetId: id, folder: folderName }),
+  // ── runpod2: import a pod from the dashboard (issue 11) ──
+  /** A pod by id or name; the SSH options as in addTarget. Without acceptHostKey
+   *  a first-contact key comes back to be confirmed and nothing is saved. */
+  runpodImport: z.object({
+    pod: z.string().trim().min(1).max(200),
+    name: name.optional(),
+    keyPath: absPath.optional(),
+    secret: z.string().max(1024).optional(),
+    workspace: absPath.default('/workspace'),
+    comfyui: absPath.optional(),
+    acceptHostKey: z.string().max(200).optional(),
+    stopWhenDone: z.boolean().optional()
+  })
 } as const
 
 export type ApiMethod = keyof typeof apiArgs
@@ -244,6 +259,7 @@ export interface ApiResults {
   runpodStop: RunpodPod
   /** `extra`: the directory comes from the target's extra_model_paths.yaml. */
   destinationFolder: { dir: string; extra: boolean }
+  runpodImport: RunpodImportResult
 }
 
 /** Versions of every part (null where a part is absent, e.g. Electron under `podpull serve`). */

@@ -1,5 +1,6 @@
 // RunPod pods as every process sees them (the account client in main, the CLI,
 // the dashboard's RunPod section). No node/electron imports.
+import type { ConnectionTestResult, TargetInfo } from './types'
 
 export type RunpodStatus = 'RUNNING' | 'EXITED' | 'TERMINATED' | string
 
@@ -22,4 +23,12 @@ export interface RunpodPod {
   lastStartedAt: string | null
   /** null while the pod is stopped or has neither a public port 22 nor a proxy id yet. */
   ssh: SshRoute | null
+}
+
+/** What importing a pod gives: the new target, or (first contact) the host key
+ *  to confirm — then `target` is null and nothing was saved. */
+export interface RunpodImportResult {
+  target: TargetInfo | null
+  test: ConnectionTestResult | null
+  via: SshRoute['via']
 }

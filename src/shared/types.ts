@@ -19,7 +19,10 @@ export const ACTIVE_STATES: readonly JobState[] = ['queued', 'starting', 'downlo
 
 export type SourceKind = 'huggingface' | 'civitai' | 'direct'
 export type TargetKind = 'local' | 'ssh'
+/** A model hub's token (sent with downloads). */
 export type TokenKind = 'hf' | 'civitai'
+/** Every key the token store keeps: the hubs' tokens and the RunPod API key. */
+export type KeyKind = TokenKind | 'runpod'
 
 /** One download as the dashboard sees it (camelCase view of a status-file entry). */
 export interface DownloadRecord {
@@ -99,6 +102,8 @@ export interface TargetInfo {
   message: string | null
   /** A pod presenting another host key than the pinned one: both, for the user to compare. */
   hostKeyChange?: { pinned: string; presented: string } | null
+  /** What PodPull last did to this target by itself, e.g. "Stopped the pod …" (stop-when-done). */
+  notice?: string | null
 }
 
 export interface Settings {
@@ -124,6 +129,8 @@ export const DEFAULT_SETTINGS: Settings = {
 export interface TokenStatus {
   hf: boolean
   civitai: boolean
+  /** The RunPod API key (RUNPOD_API_KEY); optional for snapshots from older builds. */
+  runpod?: boolean
   /** Whether tokens can be changed from the UI (false in headless mode: use the environment). */
   editable: boolean
   /** True when an OS keyring stores tokens and SSH passphrases encrypted, so

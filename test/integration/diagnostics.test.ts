@@ -17,7 +17,8 @@ const CIVITAI_TOKEN = 'civitai-diag-secret-7f3e9a1b'
 const SIGNATURE = 'SignedValue0diag5e1a'
 const URL_TOKEN = 'UrlTokenDiag42'
 const FAILED_SIGNATURE = 'FailedSignature9c0d'
-const SECRETS = [HF_TOKEN, CIVITAI_TOKEN, SIGNATURE, URL_TOKEN, FAILED_SIGNATURE]
+const RUNPOD_KEY = 'rpa_DiagRunpodKey0a1b2c3d'
+const SECRETS = [HF_TOKEN, CIVITAI_TOKEN, SIGNATURE, URL_TOKEN, FAILED_SIGNATURE, RUNPOD_KEY]
 
 let srv: ModelServer
 let sshd: SshdHarness
@@ -63,7 +64,15 @@ function podArgs(name: string, s: SshdHarness, ws: string): string[] {
 describe('podpull diagnostics', () => {
   it('writes one archive with logs, targets and pod state, and no secret in it', async () => {
     const c = freshComfy()
-    const env = { PODPULL_HOME: c.home, HF_TOKEN, CIVITAI_API_TOKEN: CIVITAI_TOKEN }
+    const env = {
+      PODPULL_HOME: c.home,
+      HF_TOKEN,
+      CIVITAI_API_TOKEN: CIVITAI_TOKEN,
+      RUNPOD_API_KEY: RUNPOD_KEY,
+      // A RunPod API that refuses: the failed call is logged, the key must not be.
+      PODPULL_RUNPOD_ENDPOINT: `${srv.url}/runpod/v1`,
+      PODPULL_RUNPOD_GRAPHQL: `${srv.url}/runpod/graphql`
+    }
     const ok = async (args: string[]): Promise<void> => {
       const r = await runCli(args, env)
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0)
@@ -93,6 +102,7 @@ describe('podpull diagnostics', () => {
       env
     )
     expect(failed.code).toBe(1)
+    expect((await runCli(['runpod', 'pods'], env)).code).not.toBe(0)
     await downSshd.stop()
 
     const out = join(c.base, 'report.tar.gz')

@@ -104,7 +104,7 @@ describe('targets', () => {
   it('tokens: status only, never the value; env-only stores refuse to set', async () => {
     const { handlers } = await makeTestApp({ HF_TOKEN: 'hf_secret_value' })
     const status = await invokeMethod(handlers, 'getTokenStatus', {})
-    expect(status).toEqual({ hf: true, civitai: false, editable: false })
+    expect(status).toEqual({ hf: true, civitai: false, runpod: false, editable: false })
     const snap = await invokeMethod(handlers, 'getSnapshot', {})
     expect(JSON.stringify(snap)).not.toContain('hf_secret_value')
     await expect(

@@ -7,7 +7,7 @@ import { memoryTokenStore, sealedTokenStore } from '../../src/main/core/tokenSto
 describe('token stores', () => {
   it('without a keyring: typed tokens live in memory, over the environment', () => {
     const t = memoryTokenStore({ HF_TOKEN: 'from-env' })
-    expect(t.status()).toEqual({ hf: true, civitai: false, editable: true })
+    expect(t.status()).toEqual({ hf: true, civitai: false, runpod: false, editable: true })
     expect(t.status().keyring).toBeUndefined()
     t.set!('civitai', 'typed')
     t.set!('hf', 'typed-hf')
@@ -29,6 +29,38 @@ describe('token stores', () => {
     )
     t.set!('hf', 'x')
     expect(saved).toEqual({ hf: 'sealed:x' })
-    expect(t.status()).toEqual({ hf: true, civitai: false, editable: true, keyring: true })
+    expect(t.status()).toEqual({
+      hf: true,
+      civitai: false,
+      runpod: false,
+      editable: true,
+      keyring: true
+    })
+  })
+
+  it('the RunPod API key: sealed like the tokens when saved, else RUNPOD_API_KEY', () => {
+    let saved: Record<string, string> = {}
+    const box = { encrypt: (s: string) => `sealed:${s}`, decrypt: (s: string) => s.slice(7) }
+    const t = sealedTokenStore(
+      box,
+      () => saved,
+      (x) => (saved = x as Record<string, string>),
+      { RUNPOD_API_KEY: 'rpa_from_env' }
+    )
+    expect(t.get('runpod')).toBe('rpa_from_env')
+    expect(t.status().runpod).toBe(true)
+    t.set!('runpod', 'rpa_typed')
+    expect(saved).toEqual({ runpod: 'sealed:rpa_typed' })
+    expect(t.get('runpod')).toBe('rpa_typed')
+    t.set!('runpod', null)
+    expect(t.get('runpod')).toBe('rpa_from_env')
+    expect(
+      sealedTokenStore(
+        box,
+        () => ({}),
+        () => undefined,
+        {}
+      ).status().runpod
+    ).toBe(false)
   })
 })

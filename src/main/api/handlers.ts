@@ -53,7 +53,7 @@ export function createHandlers(
     }
   }
 
-  return {
+  const table: ApiHandlers = {
     getSnapshot: async () => core.snapshot(),
 
     previewDownload: async ({ url }) => sources.preview(url),
@@ -113,6 +113,14 @@ export function createHandlers(
       if (stored.config.kind === 'local' && sshOnly.some((k) => patch[k] !== undefined)) {
         throw new UserError('bad-request', 'That setting applies to pods only.')
       }
+      if (
+        patch.stopWhenDone !== undefined &&
+        !(stored.config.kind === 'ssh' && stored.config.runpodPodId)
+      )
+        throw new UserError(
+          'bad-request',
+          'Stop-when-done applies to pods imported from RunPod only.'
+        )
       if (stored.config.kind === 'local' && patch.comfyui) {
         await checkLocal({ ...stored.config, comfyui: patch.comfyui })
       }
@@ -157,6 +165,10 @@ export function createHandlers(
     trustHostKey: async ({ id, fingerprint }) => core.trustHostKey(id, fingerprint),
     // models (issue 10)
     ...modelsHandlers(core, sources),
-    ...runpodHandlers(core)
+    ...runpodHandlers(core, {
+      testConnection: (a) => table.testConnection(a),
+      addTarget: (a) => table.addTarget(a)
+    })
   }
+  return table
 }

@@ -25,6 +25,8 @@ import type { SecretBox, TokenStore } from './tokenStore'
 export interface NativeShell {
   pickFolder(title?: string): Promise<string | null>
   openFolder(path: string): Promise<void>
+  /** A desktop notification (PodPull stopped a pod, …); absent where there is no desktop. */
+  notify?(title: string, body: string): void
 }
 
 export interface TargetContext {
@@ -35,6 +37,8 @@ export interface TargetContext {
   secret: (targetId: string) => string | undefined
   /** A fingerprint the user just confirmed for this target. */
   acceptHostKey?: string
+  /** Tells the user something PodPull did to a target on its own (e.g. stopped a pod). */
+  notice?: (targetId: string, message: string) => void
 }
 
 export type TargetFactory = (stored: StoredTarget, ctx: TargetContext) => Target
@@ -62,6 +66,8 @@ export class PodPullCore extends EventEmitter<{ [E in keyof ApiEvents]: [ApiEven
   private readonly targets = new Map<string, Target>()
   private readonly throttle: DownloadEventThrottle
   private readonly settingsOverride: Partial<Settings>
+  private readonly notices = new Map<string, string>()
+  private readonly noticeListeners = new Set<(targetId: string, message: string) => void>()
 
   constructor(opts: CoreOptions) {
     super()
@@ -111,11 +117,11 @@ export class PodPullCore extends EventEmitter<{ [E in keyof ApiEvents]: [ApiEven
     return this.tokens.status()
   }
 
-  setToken(kind: 'hf' | 'civitai', value: string | null): TokenStatus {
+  setToken(kind: 'hf' | 'civitai' | 'runpod', value: string | null): TokenStatus {
     if (!this.tokens.set) {
       throw new UserError(
         'read-only',
-        'Tokens come from the environment here: set HF_TOKEN or CIVITAI_API_TOKEN and restart.'
+        'Tokens come from the environment here: set HF_TOKEN, CIVITAI_API_TOKEN or RUNPOD_API_KEY and restart.'
       )
     }
     this.tokens.set(kind, value)
@@ -135,7 +141,29 @@ export class PodPullCore extends EventEmitter<{ [E in keyof ApiEvents]: [ApiEven
   }
 
   targetInfos(): TargetInfo[] {
-    return [...this.targets.values()].map((t) => t.info())
+    return [...this.targets.values()].map((t) => {
+      const notice = this.notices.get(t.id)
+      return notice ? { ...t.info(), notice } : t.info()
+    })
+  }
+
+  /** Something PodPull did to a target by itself: shown on its card, logged,
+   *  and (with notifications on) a desktop notification. null clears it. */
+  notice(targetId: string, message: string | null): void {
+    if (message === null) {
+      if (this.notices.delete(targetId)) this.emitTargets()
+      return
+    }
+    this.notices.set(targetId, message)
+    this.emitTargets()
+    this.noticeListeners.forEach((l) => l(targetId, message))
+    if (this.settings().notifications) this.native?.notify?.('PodPull', message)
+  }
+
+  /** Hears every notice (the app log); returns an unsubscribe function. */
+  onNotice(listener: (targetId: string, message: string) => void): () => void {
+    this.noticeListeners.add(listener)
+    return () => this.noticeListeners.delete(listener)
   }
 
   downloads(): DownloadRecord[] {
@@ -233,6 +261,7 @@ export class PodPullCore extends EventEmitter<{ [E in keyof ApiEvents]: [ApiEven
     const stored = this.storedTarget(id)
     const gone = target.downloads().map((r) => ({ id: r.id, rev: r.rev + 1 }))
     this.detach(id)
+    this.notices.delete(id)
     await target.close().catch(() => undefined)
     this.store.set(
       'targets',
@@ -291,7 +320,8 @@ export class PodPullCore extends EventEmitter<{ [E in keyof ApiEvents]: [ApiEven
       settings: () => this.settings(),
       tokens: this.tokens,
       secret: (targetId) => this.readSecret(targetId),
-      acceptHostKey
+      acceptHostKey,
+      notice: (targetId, message) => this.notice(targetId, message)
     }
   }
 
@@ -306,7 +336,7 @@ export class PodPullCore extends EventEmitter<{ [E in keyof ApiEvents]: [ApiEven
 
   /** Every secret value this process knows (tokens, target passphrases), for log redaction. */
   knownSecrets(): string[] {
-    const tokens = [this.tokens.get('hf'), this.tokens.get('civitai')]
+    const tokens = [this.tokens.get('hf'), this.tokens.get('civitai'), this.tokens.get('runpod')]
     const targets = this.store.get('targets').map((t) => this.readSecret(t.id))
     return [...tokens, ...targets, ...this.memorySecrets.values()].filter(
       (s): s is string => typeof s === 'string' && s.length > 0

@@ -1,6 +1,6 @@
-// Where Hugging Face / Civitai tokens come from. The values never leave main:
+// Where Hugging Face / Civitai tokens and the RunPod API key come from. The values never leave main:
 // the UI only learns whether each one is set.
-import type { TokenKind, TokenStatus } from '../../shared/types'
+import type { KeyKind as TokenKind, TokenStatus } from '../../shared/types'
 
 export interface TokenStore {
   get(kind: TokenKind): string | undefined
@@ -9,7 +9,19 @@ export interface TokenStore {
   set?(kind: TokenKind, value: string | null): void
 }
 
-const ENV_NAMES: Record<TokenKind, string> = { hf: 'HF_TOKEN', civitai: 'CIVITAI_API_TOKEN' }
+const ENV_NAMES: Record<TokenKind, string> = {
+  hf: 'HF_TOKEN',
+  civitai: 'CIVITAI_API_TOKEN',
+  // The name RunPod's own tools (runpodctl, the Python SDK) read.
+  runpod: 'RUNPOD_API_KEY'
+}
+
+/** Which keys are set: the same three fields in every store. */
+const which = (get: (kind: TokenKind) => string | undefined): Pick<TokenStatus, TokenKind> => ({
+  hf: get('hf') !== undefined,
+  civitai: get('civitai') !== undefined,
+  runpod: get('runpod') !== undefined
+})
 
 export function envToken(
   kind: TokenKind,
@@ -23,11 +35,7 @@ export function envToken(
 export function envTokenStore(env: NodeJS.ProcessEnv = process.env): TokenStore {
   return {
     get: (kind) => envToken(kind, env),
-    status: () => ({
-      hf: envToken('hf', env) !== undefined,
-      civitai: envToken('civitai', env) !== undefined,
-      editable: false
-    })
+    status: () => ({ ...which((kind) => envToken(kind, env)), editable: false })
   }
 }
 
@@ -57,12 +65,7 @@ export function sealedTokenStore(
   }
   return {
     get,
-    status: () => ({
-      hf: get('hf') !== undefined,
-      civitai: get('civitai') !== undefined,
-      editable: true,
-      keyring: true
-    }),
+    status: () => ({ ...which(get), editable: true, keyring: true }),
     set: (kind, value) => {
       const tokens = { ...read() }
       if (value === null) delete tokens[kind]
@@ -80,11 +83,7 @@ export function memoryTokenStore(env: NodeJS.ProcessEnv = process.env): TokenSto
   const get = (kind: TokenKind): string | undefined => typed.get(kind) ?? envToken(kind, env)
   return {
     get,
-    status: () => ({
-      hf: get('hf') !== undefined,
-      civitai: get('civitai') !== undefined,
-      editable: true
-    }),
+    status: () => ({ ...which(get), editable: true }),
     set: (kind, value) => {
       if (value === null) typed.delete(kind)
       else typed.set(kind, value)

@@ -25,7 +25,7 @@ export type StoreShape = {
   /** "host:port" → "SHA256:…" */
   knownHosts: Record<string, string>
   /** Encrypted (safeStorage) tokens, base64. Only the Electron app can read them. */
-  tokens: Partial<Record<'hf' | 'civitai', string>>
+  tokens: Partial<Record<'hf' | 'civitai' | 'runpod', string>>
   /** Encrypted passphrases / passwords per target id, base64. */
   secrets: Record<string, string>
   podCache: Record<string, PodCacheEntry>

@@ -103,6 +103,11 @@ class RawRequest {
   /** Body bytes in `buffer[0, filled)` not yet given to the sink, since `since`. */
   private filled = 0
   private since = 0
+  /** Of those, `buffer[0, given)` went to the sink early (flushHeld); `filled`
+   *  stays put so a read already aimed past it still lands where we expect. */
+  private given = 0
+  /** Hands a held batch over when no read comes for a while (a stalled server). */
+  private holdTimer: NodeJS.Timeout | undefined
   /** The connection failed after the head, before pump(). */
   private lost: Error | undefined
   private settle: { resolve: () => void; reject: (err: Error) => void } | undefined
@@ -174,10 +179,30 @@ class RawRequest {
     this.filled += take
     this.left -= take
     const full = this.buffer.length - this.filled < Math.min(MIN_READ, this.buffer.length / 4)
-    if (this.left > 0 && !full && Date.now() - this.since < BATCH_MAX_DELAY_MS) return true
+    if (this.left > 0 && !full && Date.now() - this.since < BATCH_MAX_DELAY_MS) {
+      this.holdTimer ??= setTimeout(this.flushHeld, BATCH_MAX_DELAY_MS)
+      return true
+    }
+    const start = this.given
     const end = this.filled
     this.filled = 0
-    return this.deliver(this.buffer, 0, end)
+    this.given = 0
+    return this.deliver(this.buffer, start, end)
+  }
+
+  /** A batch must not wait for the next read: when the server stalls, the
+   *  bytes already read still reach the disk, the sidecar and the progress. */
+  private readonly flushHeld = (): void => {
+    this.holdTimer = undefined
+    if (this.finished || this.filled === this.given || !this.sink) return
+    const age = Date.now() - this.since
+    if (age < BATCH_MAX_DELAY_MS) {
+      this.holdTimer = setTimeout(this.flushHeld, BATCH_MAX_DELAY_MS - age)
+      return
+    }
+    const start = this.given
+    this.given = this.filled
+    this.deliver(this.buffer, start, this.filled)
   }
 
   private readHead(chunk: Buffer): boolean {
@@ -262,11 +287,12 @@ class RawRequest {
       return
     }
     // Bytes in hand are good bytes: they reach the file even when the link broke.
-    if (this.filled > 0 && this.sink) {
-      const end = this.filled
+    if (this.filled > this.given && this.sink) {
+      const [start, end] = [this.given, this.filled]
       this.filled = 0
+      this.given = 0
       try {
-        this.sink(this.buffer, 0, end)
+        this.sink(this.buffer, start, end)
       } catch (sinkErr) {
         err = sinkErr as Error
       }
@@ -278,6 +304,8 @@ class RawRequest {
   }
 
   private cleanup(): void {
+    clearTimeout(this.holdTimer)
+    this.holdTimer = undefined
     this.opts.signal.removeEventListener('abort', this.onAbort)
     this.socket?.destroy()
   }

@@ -9,7 +9,6 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createApp, type PodPullApp } from '../main/app'
 import { invokeMethod } from '../main/api/dispatch'
-import { publicBindWarning, startHeadlessServer } from '../main/headless/server'
 import { createNodeStore } from '../main/settings/createStore'
 import type { ApiArgs, ApiMethod, ApiResults } from '../shared/api'
 import type { DownloadRecord, TargetInfo } from '../shared/types'
@@ -422,6 +421,8 @@ function buildProgram(): Command {
     .addOption(new Option('--port <port>', 'port (default: any free one)').argParser(int('--port')))
     .action(async (o: { host: string; port?: number }) => {
       const a = await openApp(true)
+      // Loaded here only: ws and the server are start-up time no other command needs.
+      const { publicBindWarning, startHeadlessServer } = await import('../main/headless/server')
       const server = await startHeadlessServer({
         handlers: a.handlers,
         events: a.core,

@@ -76,17 +76,22 @@ export async function createApp(opts: CreateAppOptions): Promise<PodPullApp> {
     createHandlers(core, createSourceServices(tokens), () => diagnostics()),
     log
   )
+  let disposing: Promise<void> | undefined
   return {
     core,
     handlers,
     log,
     home: home ?? process.cwd(),
     diagnostics,
-    dispose: async () => {
-      await core.dispose()
-      stopActivity()
-      stopNotices()
-      await logging?.close()
-    }
+    // Once, whoever asks first: a second caller (the CLI's Ctrl-C path and
+    // its normal exit) waits for the same work instead of finding the targets
+    // already marked closed and exiting before a paused job's sidecar is saved.
+    dispose: () =>
+      (disposing ??= (async () => {
+        await core.dispose()
+        stopActivity()
+        stopNotices()
+        await logging?.close()
+      })())
   }
 }

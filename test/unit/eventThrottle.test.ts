@@ -55,4 +55,22 @@ describe('DownloadEventThrottle', () => {
     t.flush()
     expect(out).toEqual([{ targetId: 't', upserts: [rec('b', 1)], removed: [{ id: 'a', rev: 2 }] }])
   })
+  it('a download that ends goes out on the next turn, not after the interval', () => {
+    const out: DownloadsChangedEvent[] = []
+    const t = new DownloadEventThrottle((e) => out.push(e))
+    t.push({ targetId: 't', upserts: [rec('a', 1)], removed: [] })
+    vi.advanceTimersByTime(0)
+    expect(out).toHaveLength(1) // the first progress report is not held back either
+    t.push({ targetId: 't', upserts: [rec('a', 2)], removed: [] })
+    vi.advanceTimersByTime(50)
+    expect(out).toHaveLength(1) // progress waits out the 250 ms interval …
+    const done = { ...rec('a', 3), state: 'completed' as const }
+    const other = { ...rec('b', 1), state: 'paused' as const }
+    t.push({ targetId: 't', upserts: [done], removed: [] })
+    t.push({ targetId: 't', upserts: [other], removed: [] })
+    vi.advanceTimersByTime(1)
+    // … the end does not, and ends in the same turn share one event.
+    expect(out).toHaveLength(2)
+    expect(out[1]!.upserts).toEqual([done, other])
+  })
 })

@@ -1,7 +1,14 @@
 // Coalesces download changes so the UI gets at most `perSecond` events per
 // target however fast the engines report. Only the newest revision of a record
-// is kept; a removal supersedes older upserts of the same id.
+// is kept; a removal supersedes older upserts of the same id. A download that
+// ends (completed, error, cancelled, paused) goes out on the next turn of the
+// event loop instead of waiting out the interval: `podpull download` exits on
+// it, and a user waits for that, not for a progress tick (issue 12's start-up
+// and exit cost, up to 250 ms per command). Ends reported in the same turn
+// still share one event.
 import type { DownloadRecord, DownloadsChangedEvent } from '../../shared/types'
+
+const ENDED = new Set<DownloadRecord['state']>(['completed', 'error', 'cancelled', 'paused'])
 
 interface Pending {
   upserts: Map<string, DownloadRecord>
@@ -11,6 +18,7 @@ interface Pending {
 export class DownloadEventThrottle {
   private pending = new Map<string, Pending>()
   private timer: NodeJS.Timeout | null = null
+  private soon = false
   private lastFlush = 0
 
   constructor(
@@ -30,6 +38,7 @@ export class DownloadEventThrottle {
       if (!prev || prev.rev <= r.rev) p.upserts.set(r.id, r)
       const gone = p.removed.get(r.id)
       if (gone !== undefined && gone < r.rev) p.removed.delete(r.id)
+      if (ENDED.has(r.state)) this.flushSoon()
     }
     for (const rm of ev.removed) {
       const up = p.upserts.get(rm.id)
@@ -37,6 +46,13 @@ export class DownloadEventThrottle {
       p.removed.set(rm.id, Math.max(rm.rev, p.removed.get(rm.id) ?? 0))
     }
     this.schedule()
+  }
+
+  private flushSoon(): void {
+    if (this.soon) return
+    if (this.timer) clearTimeout(this.timer)
+    this.soon = true
+    this.timer = setTimeout(() => this.flush(), 0)
   }
 
   private schedule(): void {
@@ -49,6 +65,7 @@ export class DownloadEventThrottle {
   flush(): void {
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
+    this.soon = false
     this.lastFlush = this.now()
     const batches = this.pending
     this.pending = new Map()
@@ -65,6 +82,7 @@ export class DownloadEventThrottle {
   dispose(): void {
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
+    this.soon = false
     this.pending.clear()
   }
 }

@@ -1,7 +1,9 @@
 // ComfyUI's extra_model_paths.yaml: more folders per model kind, possibly
 // outside models/ (an A1111 install, a shared disk). Parsed in TypeScript for
 // local targets and pods alike (a pod's file is read through the helper).
-import { parse } from 'yaml'
+import { createRequire } from 'node:module'
+// yaml loads on first use: most commands never read this file (CLI start-up).
+const yaml = (): typeof import('yaml') => createRequire(import.meta.url)('yaml')
 import { canonicalFolder } from './folders'
 
 export interface ModelRoot {
@@ -32,7 +34,7 @@ export function parseExtraModelPaths(
 ): ModelRoot[] {
   let doc: unknown
   try {
-    doc = parse(text, { maxAliasCount: 100 })
+    doc = yaml().parse(text, { maxAliasCount: 100 })
   } catch (err) {
     throw new Error(
       `extra_model_paths.yaml is not valid YAML: ${(err as Error).message.split('\n')[0]}`

@@ -191,10 +191,17 @@ def owner_alive(owner):
     return now_start is None or now_start == start
 
 
-def atomic_write_json(path, obj, sync=True):
+def atomic_write_json(path, obj, sync=True, private=False):
+    """Writes obj as JSON to a temp file, then renames it into place. `private`:
+    0600 from its creation (the sidecar holds the link as given, signature and all)."""
     tmp = "%s.tmp-%d-%s" % (path, os.getpid(), os.urandom(4).hex())
     try:
-        with open(tmp, "w") as f:
+        if private:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+            f = os.fdopen(os.open(tmp, flags, 0o600), "w")
+        else:
+            f = open(tmp, "w")
+        with f:
             json.dump(obj, f, indent=1)
             f.flush()
             if sync:
@@ -209,23 +216,7 @@ def atomic_write_json(path, obj, sync=True):
 
 
 def write_private_json(path, obj, sync=True):
-    """atomic_write_json for a file only its owner may read (0600 from its
-    creation): the sidecar holds the link as given, signature and all."""
-    tmp = "%s.tmp-%d-%s" % (path, os.getpid(), os.urandom(4).hex())
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=1)
-            f.flush()
-            if sync:
-                os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    atomic_write_json(path, obj, sync, private=True)
 
 
 def read_json(path):

@@ -319,19 +319,73 @@ def free_bytes(path):
     return st.f_bavail * st.f_frsize
 
 
-def readable(sock, timeout):
-    """True when a read on `sock` would not block for longer than `timeout` s
-    (TLS: decrypted bytes pending count too)."""
-    if sock is None or timeout <= 0:
-        return False
-    pending = getattr(sock, "pending", None)
-    if pending is not None and pending() > 0:
-        return True
-    try:
-        ready, _, _ = select.select([sock], [], [], timeout)
-    except (OSError, ValueError):
-        return False
-    return bool(ready)
+class SocketBody(object):
+    """A response body read straight from its (TLS) socket into the caller's
+    buffer. http.client's file object adds two Python layers and, with our
+    stall check, a select() per 16 KiB TLS record; reading the socket itself
+    with a short timeout (measured: 1 GiB over TLS in ~1.5 s against
+    http.client's ~2.5 s) lets a quiet server end a batch without any extra
+    system call while data flows."""
+
+    def __init__(self, resp, stall_timeout):
+        self.fp = resp.fp
+        self.sock = getattr(getattr(self.fp, "raw", None), "_sock", None)
+        self.stall_timeout = stall_timeout
+        self.drained = self.sock is None
+
+    def _drain(self, mv, limit):
+        """Bytes http.client already buffered with the head; after them, the socket."""
+        self.drained = True
+        # What is buffered, or else one read (waiting up to stall_timeout).
+        n = min(len(self.fp.peek()), limit)
+        if n:
+            mv[:n] = self.fp.read1(n)
+        # From here on the socket is read directly, each wait at most a batch time.
+        self.sock.settimeout(BATCH_MAX_DELAY)
+        return n
+
+    def fill(self, mv, limit, stop):
+        """Reads up to `limit` bytes into mv, for at most BATCH_MAX_DELAY (what
+        a kill -9 can lose); returns (bytes, error, end of body)."""
+        if self.sock is None:
+            return self._fill_file(mv, limit, stop)
+        n = 0
+        if not self.drained:
+            try:
+                n = self._drain(mv, limit)
+            except (OSError, http.client.HTTPException, ValueError) as e:
+                return n, e, False
+        until = time.monotonic() + BATCH_MAX_DELAY
+        quiet_since = None
+        recv_into = self.sock.recv_into
+        while n < limit and not stop.is_set():
+            try:
+                got = recv_into(mv[n:limit])
+            except socket.timeout as e:
+                # A server that pauses must not hold bytes already read back
+                # from the disk (and from progress): hand the batch over.
+                if n:
+                    return n, None, False
+                quiet_since = quiet_since or time.monotonic()
+                if time.monotonic() - quiet_since >= self.stall_timeout:
+                    return n, e, False
+                continue
+            except (OSError, ValueError) as e:
+                return n, e, False
+            if not got:
+                return n, None, True
+            n += got
+            if time.monotonic() >= until:
+                break
+        return n, None, False
+
+    def _fill_file(self, mv, limit, stop):
+        """No socket to reach (not http.client's): the file object, one read at a time."""
+        try:
+            got = self.fp.readinto1(mv[:limit])
+        except (OSError, http.client.HTTPException, ValueError, AttributeError) as e:
+            return 0, e, False
+        return got, None, not got
 
 
 def sha256_file(path, stop=None, h=None, pos=0):
@@ -635,6 +689,14 @@ class Http(object):
         self.timeout = timeout
         self.kind = token_kind(url, token_hosts)
         self.origin = host_port(urllib.parse.urlsplit(url))
+        self._tls = None
+
+    def tls_context(self):
+        """One context for every connection of the job: building one loads the
+        CA store, ~25 ms a connection."""
+        if self._tls is None:
+            self._tls = ssl.create_default_context()
+        return self._tls
 
     def hint(self):
         return TOKEN_HINTS.get(self.kind or "")
@@ -658,7 +720,7 @@ class Http(object):
             host, port = host_port(parts)
             if parts.scheme == "https":
                 conn = http.client.HTTPSConnection(
-                    host, port, timeout=self.timeout, context=ssl.create_default_context()
+                    host, port, timeout=self.timeout, context=self.tls_context()
                 )
             else:
                 conn = http.client.HTTPConnection(host, port, timeout=self.timeout)
@@ -1040,6 +1102,7 @@ class Download(object):
     def transfer_segments(self, first):
         threads = []
         self.errors = []
+        self.ended = threading.Semaphore(0)  # one release per segment thread that ended
         for i, seg in enumerate(self.segments):
             if self.size is not None and seg["done"] >= seg["end"] - seg["start"]:
                 if first is not None and i == 0:
@@ -1052,8 +1115,12 @@ class Download(object):
         if first is not None and not threads:
             first[0].close()
         last_save = last_sync = now()
-        while any(t.is_alive() for t in threads):
-            time.sleep(0.1)
+        running = len(threads)
+        while running:
+            # Woken by a thread's end: the last one finishing is noticed at
+            # once, not at the next tick.
+            if self.ended.acquire(timeout=0.1):
+                running -= 1
             self.on_tick()
             if self.resumable() and self.checkpoint_due(last_save):
                 synced = now() - last_sync >= SYNC_EVERY
@@ -1094,6 +1161,8 @@ class Download(object):
             self.pull_segment(seg, first)
         except BaseException as e:  # reported to the main loop, which stops the rest
             self.errors.append(e)
+        finally:
+            self.ended.release()
 
     def pull_segment(self, seg, first):
         failures = 0
@@ -1181,14 +1250,14 @@ class Download(object):
         pwrite: over TLS each read returns one 16 KiB record, so the reads fill
         the buffer back to back and the batch goes to disk (and progress) in one
         write. Bytes read before a failure are written before it is raised."""
-        fp = resp.fp
+        body = SocketBody(resp, self.http.timeout)
         progressed = False
         checked = seg["done"] > 0 or seg["start"] > 0
         while not self.stop.is_set():
             want = seg["end"] - seg["start"] - seg["done"]
             if want <= 0:
                 break
-            n, err, eof = self.fill(fp, mv, min(CHUNK, want))
+            n, err, eof = body.fill(mv, min(CHUNK, want), self.stop)
             if n:
                 if not checked:
                     checked = True
@@ -1207,28 +1276,6 @@ class Download(object):
             if eof:
                 break
         return progressed
-
-    def fill(self, fp, mv, limit):
-        """Reads up to `limit` bytes into mv, for at most BATCH_MAX_DELAY (what
-        a kill -9 can lose); returns (bytes, error, end of body). readinto1
-        returns as soon as data arrives, so stop checks stay prompt."""
-        n = 0
-        sock = getattr(getattr(fp, "raw", None), "_sock", None)
-        until = time.monotonic() + BATCH_MAX_DELAY
-        while n < limit and not self.stop.is_set():
-            # Gather more only while more arrives within the batch time: a server
-            # that stalls must not hold bytes already read back from the disk
-            # (and from progress) until the stall timeout.
-            if n and not readable(sock, until - time.monotonic()):
-                break
-            try:
-                got = fp.readinto1(mv[n:limit])
-            except (OSError, http.client.HTTPException, ValueError, AttributeError) as e:
-                return n, e, False
-            if not got:
-                return n, None, True
-            n += got
-        return n, None, False
 
     def read_unsized(self, resp, seg):
         """No Content-Length (chunked): one stream, not resumable."""

@@ -363,7 +363,8 @@ describe('runDownload: retries', () => {
     const t0 = performance.now()
     const err = await failure(run(f, finalPath, {}, { stallTimeoutMs: 200, maxAttempts: 2 }))
     expect(err.code).toBe('network')
-    expect(err.message).toBe('The download could not start (no answer for 0.2 s) after 2 attempts.')
+    // The first answer's body is the download: its silence is a stalled transfer.
+    expect(err.message).toBe('The download kept failing (no data for 0.2 s) after 2 attempts.')
     expect(performance.now() - t0).toBeLessThan(5000)
   })
 })

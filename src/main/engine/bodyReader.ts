@@ -19,6 +19,24 @@ export interface BodyReader {
   close: () => void
 }
 
+/**
+ * The probe's answer from byte 0, still unread: the first request from byte 0
+ * takes it over instead of asking again (one request and handshake fewer, as
+ * curl and aria2c do), or it is closed unread.
+ */
+export interface InitialBody {
+  /** The reader, ended by `signal` (the attempt's: a stall or a stop). Once. */
+  take: (signal: AbortSignal) => BodyReader
+  /** Closes it unread. */
+  close: () => void
+}
+
+/** An undici body as an InitialBody. */
+export const streamBody = (body: Readable): InitialBody => ({
+  take: (signal) => streamReader(body, signal),
+  close: () => void body.destroy()
+})
+
 /** A Node stream as a BodyReader; `signal` ends it (a stall or a stop must end the probe's body too). */
 export function streamReader(body: Readable, signal: AbortSignal): BodyReader {
   const close = (): void => void body.destroy()

@@ -68,7 +68,8 @@ const KEEPS_PART = new Set(['auth', 'html', 'network', 'http'])
 async function keptPartError(job: EngineJob, err: unknown): Promise<unknown> {
   if (!(err instanceof EngineError) || !KEEPS_PART.has(err.code)) return err
   const sc = await readSidecar(job.finalPath)
-  if (!sc) return err
+  // Nothing kept, nothing to continue from: the error says all there is.
+  if (!sc || doneBytes(sc.segments) === 0) return err
   const kept = formatBytes(doneBytes(sc.segments))
   const fix =
     err.code === 'auth' || err.code === 'html'
@@ -111,21 +112,25 @@ async function attemptRun(
   if (existing && expectedSha && (await sha256File(job.finalPath, cfg.signal)) === expectedSha)
     return present(existing.size, expectedSha, counters)
 
-  const info = await probeWithRetries(job.url, cfg, counters)
+  // One connection and nothing of the file here yet: the probe's answer is
+  // the whole download. (Several connections ask for bounded spans: an
+  // open-ended first answer would send a TCP window's worth of bytes that the
+  // next segment fetches again.)
+  const single = !(Math.floor(job.connections) > 1)
+  const fresh = !existing && !(await stat(sidecarPath(job.finalPath)).catch(() => undefined))
+  const info = await probeWithRetries(job.url, cfg, counters, single && fresh)
   if (existing) {
     if (!expectedSha && info.size !== null && existing.size === info.size) {
-      info.body?.destroy()
+      info.body?.close()
       return present(existing.size, null, counters)
     }
     if (!job.overwrite) {
-      info.body?.destroy()
+      info.body?.close()
       throw existsError(job.finalPath, existing.size, info.size, expectedSha !== null)
     }
   }
 
-  const plan = await planPart(job, cfg, info)
-  await checkFreeSpace(job.finalPath, info.size, doneBytes(plan.segments), cfg, info)
-  const file = await PartFile.open(partPath(job.finalPath), info.size)
+  const { plan, file } = await openPart(job, cfg, info)
   const setup: TransferSetup = {
     ...plan,
     url: job.url,
@@ -184,6 +189,18 @@ async function attemptRun(
   }
 }
 
+/** The segment plan and the open `.part`; a failure on the way closes the probe's body. */
+async function openPart(job: EngineJob, cfg: Settings, info: RemoteInfo) {
+  try {
+    const plan = await planPart(job, cfg, info)
+    await checkFreeSpace(job.finalPath, info.size, doneBytes(plan.segments), cfg, info)
+    return { plan, file: await PartFile.open(partPath(job.finalPath), info.size) }
+  } catch (err) {
+    info.body?.close()
+    throw err
+  }
+}
+
 function present(size: number, sha256: string | null, counters: TransferCounters): EngineResult {
   return {
     outcome: 'already-present',
@@ -217,14 +234,13 @@ export function differentFileMessage(
 async function probeWithRetries(
   url: string,
   cfg: Settings,
-  counters: TransferCounters
+  counters: TransferCounters,
+  keepBody: boolean
 ): Promise<RemoteInfo> {
   const http = { auth: cfg.auth, authHint: cfg.authHint, headersTimeoutMs: cfg.stallTimeoutMs }
   for (let failures = 1; ; failures++) {
     try {
-      const info = await probeRemote(url, { ...http, signal: cfg.signal })
-      counters.bytesFetched += info.bytesRead
-      return info
+      return await probeRemote(url, { ...http, signal: cfg.signal, keepBody })
     } catch (err) {
       if (cfg.signal.aborted || !(err instanceof RetryableError)) throw err
       if (failures >= cfg.maxAttempts) {

@@ -3,14 +3,12 @@
 // "give up with a sentence for the user" (EngineError) and "try again"
 // (RetryableError), and nothing secret (tokens, signed URLs) in any message.
 import type { Readable } from 'node:stream'
-import { Agent, request, type Dispatcher } from 'undici'
+import type { Dispatcher } from 'undici'
 import { retryAfterMs } from './backoff'
+import { engineAgent, request } from './undiciLazy'
 import { EngineError } from './types'
 
-/** Shared by all downloads: many connections per host (16 per job, several jobs). */
-const agent = new Agent({ connections: 128, pipelining: 1, keepAliveTimeout: 10_000 })
-
-const MAX_REDIRECTS = 10
+export const MAX_REDIRECTS = 10
 /** How much of each response undici buffers ahead of us (measured: 64 KiB costs less CPU than 1 MiB). */
 const BODY_HIGH_WATER_MARK = 64 * 1024
 
@@ -133,7 +131,7 @@ async function send(url: URL, opts: HttpOptions): Promise<Dispatcher.ResponseDat
       method: 'GET',
       headers: buildHeaders(url, opts),
       signal: opts.signal,
-      dispatcher: agent,
+      dispatcher: await engineAgent(),
       headersTimeout: opts.headersTimeoutMs,
       bodyTimeout: 0, // stalls are watched by the reader, which knows about disk backpressure
       highWaterMark: BODY_HIGH_WATER_MARK
@@ -165,6 +163,19 @@ export function describe(err: unknown): string {
   return e.cause?.code ?? e.code ?? e.message ?? String(err)
 }
 
+/** Where a redirect from `at` leads, refused when it is no download (another scheme, a login page). */
+export function redirectTarget(
+  location: string,
+  at: URL,
+  opts: Pick<HttpOptions, 'authHint'>
+): URL {
+  const next = new URL(location, at)
+  if (next.protocol !== 'http:' && next.protocol !== 'https:')
+    throw new EngineError('http', `${at.host} redirected to an unsupported address.`)
+  if (looksLikeLoginUrl(next)) throw htmlError(next, opts)
+  return next
+}
+
 /** GET `url`, following redirects; resolves on a 2xx with the body unread. */
 export async function get(url: string, opts: HttpOptions): Promise<HttpResponse> {
   const first = new URL(url)
@@ -175,11 +186,7 @@ export async function get(url: string, opts: HttpOptions): Promise<HttpResponse>
     const status = res.statusCode
     if (status >= 300 && status < 400 && headers.location) {
       await res.body.dump().catch(() => undefined)
-      const next = new URL(headers.location, at)
-      if (next.protocol !== 'http:' && next.protocol !== 'https:')
-        throw new EngineError('http', `${at.host} redirected to an unsupported address.`)
-      if (looksLikeLoginUrl(next)) throw htmlError(next, opts)
-      at = next
+      at = redirectTarget(headers.location, at, opts)
       continue
     }
     // 416 answers a range past the end (an empty file); the caller reads Content-Range.

@@ -64,7 +64,7 @@ export async function planPart(
       ? old.etag === info.etag
       : old.last_modified === info.lastModified)
   if (canResume && base) {
-    info.body?.destroy()
+    info.body?.close()
     return {
       segments: old.segments,
       rangesOk,
@@ -102,7 +102,7 @@ export async function checkFreeSpace(
   const free = await (cfg.freeSpace ?? statfsFree)(dir)
   const needs = size - done
   if (free >= needs) return
-  info.body?.destroy()
+  info.body?.close()
   throw new EngineError(
     'no-space',
     `Not enough free space: needs ${formatBytes(needs)}, ${formatBytes(free)} free at ${dir}.`

@@ -1,19 +1,34 @@
 // What the server says about the file before any byte is written: size,
 // whether it serves ranges, and its validators (for If-Range and for
 // deciding whether a `.part` from an earlier run is still the same file).
-import type { Readable } from 'node:stream'
+// For a fresh download the question is the first request itself (`Range:
+// bytes=0-`): its body is kept for the first connection, so a download costs
+// one request and one handshake fewer, as with curl and aria2c. Where bytes
+// are already here (a .part to resume, a file to compare) it asks for byte 0
+// only: an open-ended answer would send what we have again, a TCP window's
+// worth before we could hang up.
+import { streamBody, type InitialBody } from './bodyReader'
 import { seconds } from './backoff'
-import { get, RetryableError, type HttpOptions } from './httpClient'
+import {
+  get,
+  htmlError,
+  isHtmlType,
+  MAX_REDIRECTS,
+  redirectTarget,
+  refusal,
+  RetryableError,
+  unreachable,
+  type HttpOptions
+} from './httpClient'
+import { rawGet } from './rawHttp'
 
 export interface RemoteInfo {
   size: number | null
   acceptsRanges: boolean
   etag: string | null
   lastModified: string | null
-  /** A 200 body (the server ignored the 1-byte range): reusable as a whole-file stream. */
-  body?: Readable
-  /** Bytes read while probing. */
-  bytesRead: number
+  /** The answer's body from byte 0, unread: the first connection continues it. */
+  body?: InitialBody
   /** Where the file is served from, after redirects (the raw HTTP path asks there directly). */
   url: URL
 }
@@ -35,7 +50,12 @@ function lengthOf(value: string | undefined): number | null {
 }
 
 /** Asks for byte 0 only: a 206 tells size and range support at the cost of one byte. */
-export async function probeRemote(url: string, opts: HttpOptions): Promise<RemoteInfo> {
+export interface ProbeOptions extends HttpOptions {
+  /** Ask for the whole file and keep the body for the first connection. */
+  keepBody: boolean
+}
+
+export async function probeRemote(url: string, opts: ProbeOptions): Promise<RemoteInfo> {
   // A server that sends headers and then nothing must not hang the download.
   const ctl = new AbortController()
   const timer = setTimeout(
@@ -52,29 +72,93 @@ export async function probeRemote(url: string, opts: HttpOptions): Promise<Remot
   }
 }
 
-async function probe(url: string, opts: HttpOptions): Promise<RemoteInfo> {
-  const res = await get(url, { ...opts, range: { from: 0, to: 0 }, ifRange: undefined })
-  const base = {
-    etag: res.headers.etag ?? null,
-    lastModified: res.headers['last-modified'] ?? null
-  }
-  if (res.status === 206 || res.status === 416) {
-    let bytesRead = 0
-    for await (const chunk of res.body) bytesRead += (chunk as Buffer).length
-    return {
-      ...base,
-      size: totalFromContentRange(res.headers['content-range']),
-      acceptsRanges: true,
-      bytesRead,
-      url: res.url
-    }
-  }
+async function probe(url: string, opts: ProbeOptions): Promise<RemoteInfo> {
+  const raw = await rawProbe(new URL(url), opts)
+  if (raw) return raw
+  // Redirects to elsewhere, chunked bodies, a 416: undici sorts out every case.
+  const res = await get(url, { ...opts, range: rangeOf(opts), ifRange: undefined })
+  const sized = res.status === 206 || res.status === 416
+  let body: InitialBody | undefined
+  if (res.status === 200 || (res.status === 206 && opts.keepBody)) body = streamBody(res.body)
+  else await res.body.dump?.().catch(() => undefined) // byte 0 only (or nothing): the connection stays usable
   return {
-    ...base,
-    size: lengthOf(res.headers['content-length']),
-    acceptsRanges: false,
-    body: res.body,
-    bytesRead: 0,
+    etag: res.headers.etag ?? null,
+    lastModified: res.headers['last-modified'] ?? null,
+    size: sized
+      ? totalFromContentRange(res.headers['content-range'])
+      : lengthOf(res.headers['content-length']),
+    acceptsRanges: sized,
+    body,
     url: res.url
   }
+}
+
+/** The whole file when its body is kept, else byte 0 only. */
+const rangeOf = (opts: ProbeOptions): { from: number; to?: number } =>
+  opts.keepBody ? { from: 0 } : { from: 0, to: 0 }
+
+const RAW_PROTOCOLS = new Set(['http:', 'https:'])
+
+/**
+ * The probe on the raw reader (rawHttp.ts), redirects followed as get() does:
+ * no undici to load and no second connection for the common answer (a sized
+ * 200 or 206 from byte 0). Undefined when the answer needs get().
+ */
+async function rawProbe(first: URL, opts: ProbeOptions): Promise<RemoteInfo | undefined> {
+  let at = first
+  for (let hop = 0; hop <= MAX_REDIRECTS && RAW_PROTOCOLS.has(at.protocol); hop++) {
+    // The body outlives the probe: the attempt that takes it relays its own stop.
+    const relay = new AbortController()
+    const signal = AbortSignal.any([opts.signal, relay.signal])
+    const res = await rawGet(at, {
+      ...opts,
+      signal,
+      range: rangeOf(opts),
+      ifRange: undefined
+    }).catch((err: unknown) => {
+      if (opts.signal.aborted) throw err
+      throw unreachable(at, err)
+    })
+    const { status, headers } = res
+    const fromZero = status === 200 || /^bytes 0-/.test(headers['content-range'] ?? '')
+    if (status >= 300 && status < 400 && headers.location) {
+      res.close()
+      at = redirectTarget(headers.location, at, opts)
+      continue
+    }
+    if ((status === 200 || status === 206) && res.length !== null && fromZero) {
+      if (isHtmlType(headers['content-type'])) {
+        res.close()
+        throw htmlError(at, opts)
+      }
+      const info = {
+        etag: headers.etag ?? null,
+        lastModified: headers['last-modified'] ?? null,
+        size: status === 206 ? totalFromContentRange(headers['content-range']) : res.length,
+        acceptsRanges: status === 206,
+        url: at
+      }
+      if (status === 206 && !opts.keepBody) {
+        res.close() // byte 0 was all we asked for
+        return info
+      }
+      return {
+        ...info,
+        body: {
+          take: (attempt) => {
+            if (attempt.aborted) relay.abort(attempt.reason)
+            else
+              attempt.addEventListener('abort', () => relay.abort(attempt.reason), { once: true })
+            return res
+          },
+          close: () => res.close()
+        }
+      }
+    }
+    res.close()
+    // A refusal is final the way get() would call it; anything else goes to get().
+    if (status >= 400 && status !== 416) throw refusal(status, headers, at, first, opts)
+    return undefined
+  }
+  return undefined
 }

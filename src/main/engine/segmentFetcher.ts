@@ -4,7 +4,6 @@
 // what it reads synchronously at its offset (memory stays one read buffer
 // per connection whatever the file size), and watches for stalls.
 import type { Hash } from 'node:crypto'
-import type { Readable } from 'node:stream'
 import { backoffMs, seconds, sleep } from './backoff'
 import {
   describe,
@@ -17,7 +16,7 @@ import {
   unreachable,
   type HttpOptions
 } from './httpClient'
-import { streamReader, type BodyReader } from './bodyReader'
+import { streamReader, type BodyReader, type InitialBody } from './bodyReader'
 import type { PartFile } from './partFile'
 import { rawGet, type RawResponse } from './rawHttp'
 import { totalFromContentRange } from './remoteInfo'
@@ -59,7 +58,7 @@ export interface FetchContext {
   /** Most bytes one request asks for (Infinity: to the segment's end). */
   requestSpan: number
   /** A whole-file body from the probe, usable once by an attempt starting at byte 0. */
-  takeInitialBody: () => Readable | undefined
+  takeInitialBody: () => InitialBody | undefined
   /** A single stream without ranges: bytes are hashed in file order as they are written (else frontierHash.ts). */
   hash?: { current: Hash; reset: () => void }
   onNetworkBytes: (n: number) => void
@@ -101,18 +100,14 @@ export async function fetchSegment(
 }
 
 function gaveUp(err: unknown, attempts: number, ctx: FetchContext): EngineError {
+  // How to go on is said once, with what was kept (download.ts keptPartError).
   const resumable = ctx.rangesOk && ctx.validator !== null
-  const again = resumable ? ' Resume it to continue where it stopped.' : ''
   if (err instanceof RetryableError && !(err instanceof StallError) && /HTTP \d/.test(err.message))
-    return new EngineError(
-      'http',
-      `${err.message} Gave up after ${attempts} attempts.${again}`,
-      resumable
-    )
+    return new EngineError('http', `${err.message} Gave up after ${attempts} attempts.`, resumable)
   const why = err instanceof RetryableError ? err.message : describe(err)
   return new EngineError(
     'network',
-    `The download kept failing (${why}) after ${attempts} attempts.${again}`,
+    `The download kept failing (${why}) after ${attempts} attempts.`,
     resumable
   )
 }
@@ -157,7 +152,7 @@ async function openBody(
   signal: AbortSignal
 ): Promise<BodyReader> {
   const initial = from === 0 ? ctx.takeInitialBody() : undefined
-  if (initial) return streamReader(initial, signal)
+  if (initial) return initial.take(signal)
   const raw = await rawOpen(from, ctx, st, signal)
   if (raw) return raw
   const res = await get(ctx.url, {

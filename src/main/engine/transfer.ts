@@ -3,7 +3,7 @@
 // checkpoints the segment map into the sidecar (see Checkpointer: never
 // claiming bytes not written, tagged with the boot when not fdatasynced).
 import { createHash } from 'node:crypto'
-import type { Readable } from 'node:stream'
+import type { InitialBody } from './bodyReader'
 import { FrontierHash, frontierOf } from './frontierHash'
 import { fetchSegment, type FetchContext, type WorkerState } from './segmentFetcher'
 import type { PartFile } from './partFile'
@@ -51,7 +51,7 @@ export interface TransferSetup {
   hashWhileWriting: boolean
   /** A SHA-256 is expected: with ranges and a known size, hash along the frontier (frontierHash.ts). */
   shaExpected?: boolean
-  initialBody?: Readable
+  initialBody?: InitialBody
   /** The probe's final `http:`/`https:` URL, for the raw body path (undefined: undici only). */
   fastUrl?: URL
   http: FetchContext['http']
@@ -169,6 +169,7 @@ export async function transfer(
   } finally {
     clearInterval(ticker)
     signal.removeEventListener('abort', relay)
+    initialBody?.close() // never taken (the run stopped first): its connection goes too
     // Paused or failed: the sidecar must say exactly what is on disk. Done:
     // the sidecar is about to go, and syncing gigabytes here would only wait on the disk.
     if (signal.aborted || failure) await checkpoints.flush()

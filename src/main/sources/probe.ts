@@ -1,7 +1,7 @@
 // Looks at a URL before downloading: the file name, size, source, folder to
 // suggest and (Hugging Face) the sha256. One ranged GET (bytes 0-0) per hop,
 // redirects followed by hand so Authorization never leaves its own host.
-import { request } from 'undici'
+import { request } from '../engine/undiciLazy'
 import type { SourceKind } from '../../shared/types'
 import { isHtmlType, looksLikeLoginUrl } from '../engine/httpClient'
 import { UserError } from '../errors'

@@ -1,5 +1,5 @@
 // What a resolver hands back, and the HTTP bits every resolver shares.
-import { request } from 'undici'
+import { request } from '../engine/undiciLazy'
 import { UserError } from '../errors'
 
 export type { Resolution, ResolvedFile } from '../../shared/types'

@@ -980,14 +980,22 @@ class Download(object):
         return strong_validator(self.etag, self.last_modified)
 
     def fresh(self):
-        """A clean start: one GET for the whole file tells size and validators."""
+        """A clean start. The first answer tells size and validators; on one
+        connection it is a GET of the whole file, whose body is the download."""
         self.discard_part()
-        conn, resp, _ = self.http.open()
-        total = resp.getheader("Content-Length")
-        self.size = int(total) if total is not None and resp.status == 200 else None
+        conn, resp = self.first_answer()
+        if resp.status == 206:
+            _, self.size = content_range_total(resp)
+            self.accepts_ranges = self.size is not None
+        else:
+            total = resp.getheader("Content-Length")
+            self.size = int(total) if total is not None and resp.status == 200 else None
+            self.accepts_ranges = (resp.getheader("Accept-Ranges") or "").lower() == "bytes"
         self.etag = resp.getheader("ETag")
         self.last_modified = resp.getheader("Last-Modified")
-        self.accepts_ranges = (resp.getheader("Accept-Ranges") or "").lower() == "bytes"
+        if resp.status == 206:
+            conn.close()  # byte 0 only: every connection asks its own spans
+            conn = resp = None
         self.check_space(self.size or 0)
         self.fd = open_part(self.part, os.O_RDWR | os.O_CREAT | os.O_TRUNC)
         n = 1
@@ -999,6 +1007,22 @@ class Download(object):
         self.span = request_span(self.size, n)
         if self.resumable():
             self.save_sidecar()
+        return (conn, resp) if conn is not None else None
+
+    def first_answer(self):
+        """Several connections ask byte 0 only (as the engine does): a
+        whole-file answer cut at the first segment's end would already have
+        pushed a socket buffer's worth of bytes (megabytes) that the next
+        segment fetches again."""
+        if self.connections > 1:
+            try:
+                conn, resp, _ = self.http.open({"Range": "bytes=0-0"})
+                if resp.status != 206 or content_range_total(resp)[1] is not None:
+                    return conn, resp
+                conn.close()  # no total size: one plain GET it is
+            except RestartNeeded:
+                pass  # 416: an empty file, which a plain GET serves
+        conn, resp, _ = self.http.open()
         return conn, resp
 
     def check_space(self, need):

@@ -20,6 +20,9 @@ import { HostKeyError, hostPortKey, hostVerifierFor, type KnownHosts } from './h
 import { describeSshError, isFatalSshError } from './sshErrors'
 import { connectConfig, loadSsh2 } from './sshLogin'
 
+/** Waits before asking again for a channel sshd refused (see openExec). */
+const OPEN_RETRY_MS = [50, 100, 200]
+
 export type SshState = 'connecting' | 'online' | 'offline'
 
 export interface SshConnectionOptions {
@@ -242,14 +245,32 @@ export class SshConnection extends EventEmitter<ConnectionEvents> {
     const release = await this.slots.acquire(signal)
     try {
       const client = await this.onlineClient()
-      const ch = await new Promise<ClientChannel>((resolve, reject) =>
-        client.exec(command, (err, ch) => (err ? reject(this.channelError(err)) : resolve(ch)))
-      )
+      const ch = await this.openExec(client, command)
       ch.once('close', release)
       return ch
     } catch (err) {
       release()
       throw err
+    }
+  }
+
+  /**
+   * sshd counts a session until it has handled our side of the close, so a
+   * channel opened the moment another ends can be refused for a moment (seen
+   * with eight channels ending at once under MaxSessions 10): a refused open
+   * (ssh2 gives it a reason code) is asked again a few times, briefly.
+   */
+  private async openExec(client: Client, command: string): Promise<ClientChannel> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await new Promise<ClientChannel>((resolve, reject) =>
+          client.exec(command, (err, ch) => (err ? reject(err) : resolve(ch)))
+        )
+      } catch (err) {
+        const refused = typeof (err as { reason?: unknown }).reason === 'number'
+        if (!refused || attempt >= OPEN_RETRY_MS.length) throw this.channelError(err as Error)
+        await new Promise((r) => setTimeout(r, OPEN_RETRY_MS[attempt]))
+      }
     }
   }
 

@@ -349,7 +349,7 @@ class SocketBody(object):
         """Reads up to `limit` bytes into mv, for at most BATCH_MAX_DELAY (what
         a kill -9 can lose); returns (bytes, error, end of body)."""
         if self.sock is None:
-            return self._fill_file(mv, limit, stop)
+            return self._fill_file(mv, limit)
         n = 0
         if not self.drained:
             try:
@@ -380,7 +380,7 @@ class SocketBody(object):
                 break
         return n, None, False
 
-    def _fill_file(self, mv, limit, stop):
+    def _fill_file(self, mv, limit):
         """No socket to reach (not http.client's): the file object, one read at a time."""
         try:
             got = self.fp.readinto1(mv[:limit])
@@ -984,18 +984,17 @@ class Download(object):
         connection it is a GET of the whole file, whose body is the download."""
         self.discard_part()
         conn, resp = self.first_answer()
+        self.etag = resp.getheader("ETag")
+        self.last_modified = resp.getheader("Last-Modified")
         if resp.status == 206:
             _, self.size = content_range_total(resp)
             self.accepts_ranges = self.size is not None
+            conn.close()  # byte 0 only: every connection asks its own spans
+            conn = None
         else:
             total = resp.getheader("Content-Length")
             self.size = int(total) if total is not None and resp.status == 200 else None
             self.accepts_ranges = (resp.getheader("Accept-Ranges") or "").lower() == "bytes"
-        self.etag = resp.getheader("ETag")
-        self.last_modified = resp.getheader("Last-Modified")
-        if resp.status == 206:
-            conn.close()  # byte 0 only: every connection asks its own spans
-            conn = resp = None
         self.check_space(self.size or 0)
         self.fd = open_part(self.part, os.O_RDWR | os.O_CREAT | os.O_TRUNC)
         n = 1

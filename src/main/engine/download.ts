@@ -9,6 +9,7 @@ import { RetryableError } from './httpClient'
 import { PartFile } from './partFile'
 import { checkFreeSpace, planPart } from './partPlan'
 import { ProgressReporter } from './progressReporter'
+import { rawSpeaks } from './rawHttp'
 import { probeRemote, type RemoteInfo } from './remoteInfo'
 import { RestartNeeded } from './segmentFetcher'
 import { doneBytes, MIN_SEGMENT } from './segmentPlanner'
@@ -138,7 +139,7 @@ async function attemptRun(
     file,
     size: info.size,
     initialBody: info.body,
-    fastUrl: info.url.protocol === 'http:' || info.url.protocol === 'https:' ? info.url : undefined,
+    fastUrl: rawSpeaks(info.url) ? info.url : undefined,
     http: { auth: cfg.auth, authHint: cfg.authHint, headersTimeoutMs: cfg.stallTimeoutMs },
     shaExpected: expectedSha !== null,
     stallTimeoutMs: cfg.stallTimeoutMs,
@@ -193,7 +194,7 @@ async function attemptRun(
 async function openPart(job: EngineJob, cfg: Settings, info: RemoteInfo) {
   try {
     const plan = await planPart(job, cfg, info)
-    await checkFreeSpace(job.finalPath, info.size, doneBytes(plan.segments), cfg, info)
+    await checkFreeSpace(job.finalPath, info.size, doneBytes(plan.segments), cfg)
     return { plan, file: await PartFile.open(partPath(job.finalPath), info.size) }
   } catch (err) {
     info.body?.close()

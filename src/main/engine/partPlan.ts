@@ -94,15 +94,13 @@ export async function checkFreeSpace(
   finalPath: string,
   size: number | null,
   done: number,
-  cfg: { freeSpace?: (dir: string) => Promise<number> },
-  info: RemoteInfo
+  cfg: { freeSpace?: (dir: string) => Promise<number> }
 ): Promise<void> {
   if (size === null) return
   const dir = dirname(finalPath)
   const free = await (cfg.freeSpace ?? statfsFree)(dir)
   const needs = size - done
   if (free >= needs) return
-  info.body?.close()
   throw new EngineError(
     'no-space',
     `Not enough free space: needs ${formatBytes(needs)}, ${formatBytes(free)} free at ${dir}.`

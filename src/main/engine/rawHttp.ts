@@ -19,6 +19,10 @@ import type { HttpOptions } from './httpClient'
 
 export type { BodySink } from './bodyReader'
 
+/** Whether the raw reader speaks `url`'s scheme (else undici carries it). */
+export const rawSpeaks = (url: URL): boolean =>
+  url.protocol === 'http:' || url.protocol === 'https:'
+
 /** One reused read buffer per connection: big reads, few callbacks, flat memory. */
 export const RAW_READ_BUFFER = 2 * 1024 * 1024
 /** Room a read gets at least; with less left, the batch goes to the sink first. */

@@ -20,7 +20,7 @@ import {
   unreachable,
   type HttpOptions
 } from './httpClient'
-import { rawGet } from './rawHttp'
+import { rawGet, rawSpeaks } from './rawHttp'
 
 export interface RemoteInfo {
   size: number | null
@@ -49,12 +49,12 @@ function lengthOf(value: string | undefined): number | null {
   return value !== undefined && /^\d+$/.test(value.trim()) ? Number(value) : null
 }
 
-/** Asks for byte 0 only: a 206 tells size and range support at the cost of one byte. */
 export interface ProbeOptions extends HttpOptions {
-  /** Ask for the whole file and keep the body for the first connection. */
+  /** Ask for the whole file and keep the body for the first connection (else byte 0 only). */
   keepBody: boolean
 }
 
+/** Size, range support and validators from the first answer (see the top of this file). */
 export async function probeRemote(url: string, opts: ProbeOptions): Promise<RemoteInfo> {
   // A server that sends headers and then nothing must not hang the download.
   const ctl = new AbortController()
@@ -97,8 +97,6 @@ async function probe(url: string, opts: ProbeOptions): Promise<RemoteInfo> {
 const rangeOf = (opts: ProbeOptions): { from: number; to?: number } =>
   opts.keepBody ? { from: 0 } : { from: 0, to: 0 }
 
-const RAW_PROTOCOLS = new Set(['http:', 'https:'])
-
 /**
  * The probe on the raw reader (rawHttp.ts), redirects followed as get() does:
  * no undici to load and no second connection for the common answer (a sized
@@ -106,7 +104,7 @@ const RAW_PROTOCOLS = new Set(['http:', 'https:'])
  */
 async function rawProbe(first: URL, opts: ProbeOptions): Promise<RemoteInfo | undefined> {
   let at = first
-  for (let hop = 0; hop <= MAX_REDIRECTS && RAW_PROTOCOLS.has(at.protocol); hop++) {
+  for (let hop = 0; hop <= MAX_REDIRECTS && rawSpeaks(at); hop++) {
     // The body outlives the probe: the attempt that takes it relays its own stop.
     const relay = new AbortController()
     const signal = AbortSignal.any([opts.signal, relay.signal])

@@ -18,7 +18,7 @@ import {
 } from './httpClient'
 import { streamReader, type BodyReader, type InitialBody } from './bodyReader'
 import type { PartFile } from './partFile'
-import { rawGet, type RawResponse } from './rawHttp'
+import { rawGet, rawSpeaks, type RawResponse } from './rawHttp'
 import { totalFromContentRange } from './remoteInfo'
 import type { Segment } from './segmentPlanner'
 import { EngineError } from './types'
@@ -162,15 +162,12 @@ async function openBody(
     ifRange: ctx.validator ?? undefined
   })
   // The next attempts may read the body raw again, from where the redirects lead now.
-  if (!ctx.fast.off && RAW_PROTOCOLS.has(res.url.protocol)) ctx.fast.url = res.url
+  if (!ctx.fast.off && rawSpeaks(res.url)) ctx.fast.url = res.url
   if (!ctx.rangesOk || sameBytes(res.status, res.headers, from, ctx))
     return streamReader(res.body, signal)
   res.body.destroy()
   throw restart(res.status)
 }
-
-/** What the raw reader speaks. */
-const RAW_PROTOCOLS = new Set(['http:', 'https:'])
 
 /** Whether an answer to a range request carries exactly the bytes asked for, of this file. */
 function sameBytes(

@@ -9,7 +9,7 @@ type Undici = typeof import('undici')
 let loading: Promise<Undici> | undefined
 let shared: Agent | undefined
 
-export const loadUndici = (): Promise<Undici> => (loading ??= import('undici'))
+const loadUndici = (): Promise<Undici> => (loading ??= import('undici'))
 
 /** undici's request(), loaded on first use. */
 export async function request(

@@ -7,9 +7,9 @@
 //
 // The tests run in order on one clone: the first one installs it (`npm ci` is
 // part of the README's command), the others use that install.
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startElectronMirror, type ElectronMirror } from '../harness/electronMirror'
 import { apiClient } from '../support/cli'
@@ -33,7 +33,10 @@ const mainEntry = (): string =>
 beforeAll(() => {
   clone = freshClone()
 })
-afterAll(() => mirror?.close())
+afterAll(async () => {
+  await mirror?.close()
+  rmSync(dirname(clone), { recursive: true, force: true })
+})
 
 /** A loopback port nothing listens on: a mirror that cannot be reached. */
 async function closedPort(): Promise<number> {
@@ -102,7 +105,9 @@ describe('the README quick start, on a fresh clone', () => {
       api.close()
       await expect(apiClient(base, `${token}x`)).rejects.toThrow(/401/)
     } finally {
+      const exited = new Promise((res) => p.on('close', res))
       process.kill(-p.pid!, 'SIGTERM')
+      await exited
     }
   })
 

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { authFor, authHint, tokenKindFor } from '../../src/main/sources/tokens'
 import { stripSecrets } from '../../src/main/sources/urlSafety'
 import { parsePastedUrl } from '../../src/main/sources/pastedUrl'
+import { authForLink } from '../../src/main/targets/localStartChecks'
 import { filenameFrom, sanitizeFilename } from '../../src/main/sources/fileNames'
 import { resolveDestination } from '../../src/main/sources/destination'
 import { suggestFolder } from '../../src/main/sources/folders'
@@ -75,7 +76,13 @@ describe('a pasted link is fetched as given', () => {
     const p = parsePastedUrl('https://civitai.com/api/download/models/1?type=Model&token=abc')
     expect(p.fetch).toBe('https://civitai.com/api/download/models/1?type=Model')
     expect(p.shown).toBe('https://civitai.com/api/download/models/1?type=Model')
-    expect(p.urlToken).toEqual({ host: 'civitai.com', auth: 'Bearer abc' })
+    expect(p.urlToken).toEqual({ host: 'civitai.com', protocol: 'https:', auth: 'Bearer abc' })
+  })
+  it('a token pasted in an https link never goes over plain http, even to its own host', () => {
+    const auth = authForLink(parsePastedUrl('https://host.test/f?token=abc'), () => undefined)
+    expect(auth(new URL('https://host.test/f'))).toBe('Bearer abc')
+    expect(auth(new URL('http://host.test/f'))).toBeUndefined()
+    expect(auth(new URL('https://other.test/f'))).toBeUndefined()
   })
   it('refuses what is not an http(s) link', () => {
     expect(() => parsePastedUrl('file:///etc/passwd')).toThrow(/http\(s\) URL/)

@@ -90,14 +90,7 @@ describe('a pasted link is fetched as given', () => {
 })
 
 describe('file names from servers are made safe', () => {
-  it.each([
-    ['../../evil.safetensors', 'evil.safetensors'],
-    ['/etc/passwd', 'passwd'],
-    ['C:\\Windows\\x.ckpt', 'x.ckpt'],
-    ['.hidden.safetensors', 'hidden.safetensors'],
-    ['a\nb\u0000c.gguf', 'abc.gguf'],
-    ['$(touch pwned).safetensors', '$(touch pwned).safetensors']
-  ])('%j → %j', (input, out) => expect(sanitizeFilename(input)).toBe(out))
+  // Names as servers send them: test/vectors/filenames.json (fileNameVectors.test.ts).
   it('refuses names with nothing left', () => {
     expect(() => sanitizeFilename('../..')).toThrow(/not a usable file name/)
     expect(() => sanitizeFilename('...')).toThrow(/not a usable file name/)

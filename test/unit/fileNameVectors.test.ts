@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { sanitizeFilename } from '../../src/main/sources/fileNames'
+import { sanitizeFilename } from '../../src/main/models/fileNames'
 
 interface Case {
   in: string

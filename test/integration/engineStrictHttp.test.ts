@@ -31,7 +31,7 @@ async function rawServer(answers: string[]): Promise<RawServer> {
       got += d.toString('latin1')
       if (!got.includes('\r\n\r\n')) return
       heads.push(got)
-      sock.end(answers[Math.min(heads.length, answers.length) - 1])
+      sock.end(answers[Math.min(heads.length, answers.length) - 1]!)
     })
   })
   srv.on('error', () => undefined)
@@ -63,6 +63,7 @@ function download(url: string) {
     { id: 'feedfacecafebeef', url, finalPath, connections: 1 },
     {
       signal: new AbortController().signal,
+      onProgress: () => undefined,
       auth: () => undefined,
       retryBaseMs: 10,
       maxAttempts: 3,

@@ -4,8 +4,8 @@
 // metadata from the public REST API: names, sizes, SHA256, type, base model.
 import { UserError } from '../errors'
 import { civitaiEndpoint, endpointUrl, isCivitaiUrl } from './endpoints'
-import { folderForCivitaiType, suggestFolder } from './folders'
-import { sanitizeFilename } from './fileNames'
+import { folderForCivitaiType, suggestFolder } from '../models/folders'
+import { sanitizeFilename } from '../models/fileNames'
 import {
   civitaiModel,
   civitaiVersion,

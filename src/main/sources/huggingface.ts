@@ -4,8 +4,8 @@
 // the Hub itself. Repo links list the repo's files (tree API) for a picker.
 import { UserError } from '../errors'
 import { endpointUrl, hfEndpoint, isHfUrl } from './endpoints'
-import { folderFromPath, suggestFolder } from './folders'
-import { sanitizeFilename } from './fileNames'
+import { folderFromPath, suggestFolder } from '../models/folders'
+import { sanitizeFilename } from '../models/fileNames'
 import { hfTree, plausibleSize, type HfTreeEntry } from './hubJson'
 import {
   fetchOnce,

@@ -124,9 +124,11 @@ function keepServingOnUncaughtErrors(): void {
  *  it (resumable, through its owner when another process runs it) and exits 130. */
 async function followJob(targetId: string, id: string): Promise<DownloadRecord> {
   const a = await openApp()
+  // Once Ctrl-C asked for a pause, its answer is what this command ends with.
+  let stopping: Promise<unknown> | null = null
   const off = onStopSignal(() => {
     process.stderr.write('\nPausing…\n')
-    void a.handlers
+    stopping = a.handlers
       .pauseDownload({ targetId, id })
       .then(
         () => process.stderr.write(`Paused; run "podpull resume ${id}" to continue.\n`),
@@ -137,6 +139,7 @@ async function followJob(targetId: string, id: string): Promise<DownloadRecord> 
   try {
     for (;;) {
       const r = await follow(a.core, id)
+      if (stopping) await stopping // it ends the process
       // The process running it died (not anyone's pause): go on with it here.
       if (!(await diedWhileFollowed(a, targetId, r))) return r
       process.stderr.write('The process running this download stopped; continuing it here.\n')

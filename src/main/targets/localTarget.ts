@@ -224,6 +224,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   }
 
   async pause(id: string): Promise<void> {
+    await this.readIfUnknown(id)
     if (await this.stopHere(id, 'pause')) return
     const e = await this.settleElsewhere(id, 'pause')
     if (!e || (e.status === 'paused' && !e.interrupted)) return
@@ -234,6 +235,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   }
 
   async resume(id: string, url?: string): Promise<void> {
+    await this.readIfUnknown(id)
     const [, e] = this.entry(id)
     if (isActive(e) && !this.jobs.runs(id) && this.heldElsewhere(e)) {
       if (url === undefined) return // running in its own process already
@@ -248,6 +250,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   }
 
   async cancel(id: string): Promise<void> {
+    await this.readIfUnknown(id)
     if (await this.stopHere(id, 'cancel')) return
     const e = await this.settleElsewhere(id, 'cancel')
     if (e?.status === 'completed')
@@ -346,6 +349,11 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   }
 
   // ── helpers ─────────────────────────────────────────────────────────────
+
+  /** A job another process started a moment ago may not have reached our view yet. */
+  private async readIfUnknown(id: string): Promise<void> {
+    if (!this.store.findById(id)) await this.store.refresh()
+  }
 
   private entry(id: string): [string, StatusEntry] {
     const found = this.store.findById(id)

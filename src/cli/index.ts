@@ -18,6 +18,7 @@ import { isDetachedWorker, reportReady, runDetached } from './detach'
 import { printStatus, reachTarget, withTargetName } from './statusView'
 import { addModelsCommands, resolvedFile, type CliContext } from './modelsCommands'
 import { registerRunpodCommands } from './runpod'
+import { endQuietlyOnClosedPipe } from './closedPipe'
 
 const here = dirname(fileURLToPath(import.meta.url))
 
@@ -77,6 +78,12 @@ async function openTarget(name: string): Promise<TargetInfo> {
   }
   return app!.core.target(info.id).info()
 }
+
+const VERB_HELP = {
+  pause: 'pause a download (resumable; bytes kept)',
+  resume: 'resume a paused or failed download; follows it unless --detach',
+  cancel: 'cancel a download and delete its partial file'
+} as const
 
 const int = (what: string) => (v: string) => {
   const n = Number(v)
@@ -195,6 +202,7 @@ function buildProgram(): Command {
   const targets = program.command('targets').description('manage download targets')
   targets
     .command('list')
+    .description('list the targets with where they point')
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
       const a = await openApp()
@@ -215,6 +223,7 @@ function buildProgram(): Command {
     })
   targets
     .command('add-local <name>')
+    .description('add a ComfyUI folder on this machine as a target')
     .requiredOption('--comfyui <dir>', 'the ComfyUI folder (contains models/)')
     .option('--workspace <dir>', 'state folder (default: the parent of --comfyui)')
     .action(async (name: string, o: { comfyui: string; workspace?: string }) => {
@@ -228,6 +237,7 @@ function buildProgram(): Command {
     })
   targets
     .command('add-ssh <name>')
+    .description('add a pod reached over SSH as a target (probes it first)')
     .requiredOption('--host <host>', 'pod address')
     .option('--port <port>', 'SSH port', int('--port'), 22)
     .option('--user <user>', 'SSH user', 'root')
@@ -266,11 +276,14 @@ function buildProgram(): Command {
         `Added pod "${t.name}" (${t.id})${t.comfyui ? `, ComfyUI at ${t.comfyui}` : ''}.\n`
       )
     })
-  targets.command('remove <name>').action(async (name: string) => {
-    const t = await targetByName(name)
-    await call('removeTarget', { id: t.id })
-    process.stdout.write(`Removed "${name}".\n`)
-  })
+  targets
+    .command('remove <name>')
+    .description('forget a target (nothing on it is deleted)')
+    .action(async (name: string) => {
+      const t = await targetByName(name)
+      await call('removeTarget', { id: t.id })
+      process.stdout.write(`Removed "${name}".\n`)
+    })
   // ── h8runtime: trust a rebuilt pod's new host key ──
   targets
     .command('trust <name>')
@@ -366,6 +379,7 @@ function buildProgram(): Command {
 
   program
     .command('status')
+    .description('downloads on every target (or one), with progress and state')
     .option('--target <name>', 'only this target')
     .option('--json', 'print the status file as it is')
     .action(async (o: { target?: string; json?: boolean }) => {
@@ -403,7 +417,10 @@ function buildProgram(): Command {
     })
 
   for (const verb of ['pause', 'resume', 'cancel'] as const) {
-    const cmd = program.command(`${verb} <id>`).requiredOption('--target <name>', 'target name')
+    const cmd = program
+      .command(`${verb} <id>`)
+      .description(VERB_HELP[verb])
+      .requiredOption('--target <name>', 'target name')
     if (verb === 'resume')
       cmd
         .option('--detach', 'return at once')
@@ -443,6 +460,7 @@ function buildProgram(): Command {
 
   program
     .command('clear-completed')
+    .description('remove finished downloads from the list (the files stay)')
     .requiredOption('--target <name>', 'target name')
     .action(async (o: { target: string }) => {
       const info = await openTarget(o.target)
@@ -518,6 +536,11 @@ const cliContext: CliContext = {
 
 export async function main(argv = process.argv): Promise<number> {
   const program = buildProgram()
+  endQuietlyOnClosedPipe(() => {
+    void (app?.dispose() ?? Promise.resolve())
+      .catch(() => undefined)
+      .finally(() => process.exit(OK))
+  })
   try {
     await program.parseAsync(argv)
     return typeof process.exitCode === 'number' ? process.exitCode : OK

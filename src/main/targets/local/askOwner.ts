@@ -2,15 +2,15 @@
 // the word for the process that runs a download, then wait — on the status
 // file's changes, not on a timer's guess — until that process has acted (the
 // entry is no longer running under it) or has died, for a few seconds at most.
-import { ACTIVE_STATES } from '../../shared/types'
-import { UserError } from '../errors'
+import { ACTIVE_STATES } from '../../../shared/types'
+import { UserError } from '../../errors'
 import {
   clearControlRequest,
   writeControlRequest,
   type ControlWord
-} from '../status/controlRequests'
-import type { StatusEntry, StatusOwner } from '../status/statusEntry'
-import type { StatusStore } from '../status/statusStore'
+} from '../../status/controlRequests'
+import type { StatusEntry, StatusOwner } from '../../status/statusEntry'
+import type { StatusStore } from '../../status/statusStore'
 
 /** How long an owner has to act on a request before the requester names it. */
 export const CONTROL_ANSWER_MS = 6000

@@ -216,6 +216,28 @@ describe('control from any process (local targets)', () => {
     expect(r.stdout).toContain(`Saved ${path}`)
     expect(sha(path)).toBe(f.sha256)
     expect(statusOf(t.base)[path]).toMatchObject({ status: 'completed' })
+    await waitFor(() => !alive(w.pid), 'the worker to exit once done')
+  })
+
+  it('a follower whose owner is killed carries the download on to the end', async () => {
+    const t = await localTarget()
+    const f = srv.addFile('/ctl/orphan.safetensors', { size: 4 * MiB, seed: 'ctl8', holdAt: MiB })
+    const path = join(t.models, 'loras', 'orphan.safetensors')
+    const w = await detached(t, f.url, path)
+    const follower = spawnCli(['download', f.url, '--target', 'studio', '--folder', 'loras'], t.env)
+    follower.on('error', (err) => expect.fail(String(err)))
+    let err = ''
+    follower.stderr!.on('data', (d: Buffer) => (err += d))
+    const done = collect(follower)
+    await waitFor(() => err, 'following', { until: (s) => /following it[\s\S]*%/.test(s) })
+    process.kill(w.pid, 'SIGKILL')
+    await waitFor(() => err, 'the follower taking over', {
+      until: (s) => /continuing it here/.test(s)
+    })
+    srv.setFaults(f.path, { holdAt: undefined })
+    const r = await done
+    expect(r.code, r.stderr).toBe(0)
+    expect(sha(path)).toBe(f.sha256)
   })
 
   it("Ctrl-C in a follower pauses the other process's download; a follower of a cancelled one exits 1", async () => {

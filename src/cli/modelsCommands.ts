@@ -1,5 +1,5 @@
 // `podpull resolve`, `podpull models` and `podpull workflow missing`: what a
-// link means, what a target has, and what a workflow still needs (issue 10).
+// link means, what a target has, and what a workflow still needs.
 import type { Command } from 'commander'
 import type { ApiArgs, ApiMethod, ApiResults } from '../shared/api'
 import { readFile, stat } from 'node:fs/promises'
@@ -113,6 +113,7 @@ export function addModelsCommands(program: Command, ctx: CliContext): void {
   const catalog = program.command('catalog').description('curated starter sets of models')
   catalog
     .command('list', { isDefault: true })
+    .description('the sets and their files (the default)')
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
       const c = await ctx.call('getCatalog', {})

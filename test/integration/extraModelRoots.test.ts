@@ -1,4 +1,4 @@
-// extra_model_paths.yaml is not only shown but used (issue 10 item 2): a LoRA
+// extra_model_paths.yaml is not only shown but used: a LoRA
 // downloaded to a target whose yaml sets a default loras folder elsewhere
 // lands there — locally (TypeScript engine) and on a pod (helper over a real
 // sshd) — `podpull models` lists it from there, and a paused download in that
@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { DEFAULT_SETTINGS, type DownloadRecord } from '../../src/shared/types'
-import { LocalTarget } from '../../src/main/targets/localTarget'
+import { LocalTarget } from '../../src/main/targets/local/localTarget'
 import type { Target } from '../../src/main/targets/target'
 import { assertBuilt, freshComfy, runCli } from '../support/cli'
 import { podTarget, usePodHarness } from '../support/podTarget'

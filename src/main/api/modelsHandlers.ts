@@ -1,11 +1,11 @@
-// The handlers of issue 10's methods (resolvers, installed models, workflows,
+// The handlers of the models methods (resolvers, installed models, workflows,
 // catalog), kept apart from the download/target table in handlers.ts.
 import type { ApiHandlers } from '../../shared/api'
 import type { PodPullCore } from '../core/podpullCore'
-import type { TargetModels } from '../sources/targetModels'
-import { loadCatalog } from '../sources/catalog'
-import { checkFolder } from '../sources/destination'
-import { checkWorkflow } from '../sources/workflowCheck'
+import type { TargetModels } from '../models/targetModels'
+import { loadCatalog } from '../models/catalog'
+import { checkFolder } from '../models/destination'
+import { checkWorkflow } from '../models/workflowCheck'
 import { parseWorkflow } from '../../shared/workflow/parseWorkflow'
 import { UserError } from '../errors'
 import type { SourceServices } from './sourceServices'

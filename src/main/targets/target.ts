@@ -1,7 +1,7 @@
 // What every target (a local ComfyUI install, a pod over SSH) offers the core.
 // The core maps API calls onto these methods and forwards the events.
 import type { EventEmitter } from 'node:events'
-import type { TargetModels } from '../sources/targetModels'
+import type { TargetModels } from '../models/targetModels'
 import type { StartDownloadArgs } from '../../shared/api'
 import type {
   ConnectionTestResult,
@@ -46,6 +46,6 @@ export interface Target extends EventEmitter<TargetEvents> {
   rawStatus?(): Promise<Record<string, unknown>>
   /** Pods: the end of the helper's newest job logs, for `podpull diagnostics`. */
   helperLogTail?(): Promise<{ id: string; tail: string }[]>
-  /** Installed models: inventory with extra_model_paths.yaml, delete, sha256 (issue 10). */
+  /** Installed models: inventory with extra_model_paths.yaml, delete, sha256. */
   models?(): TargetModels
 }

@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs'
 import { posix } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { parseExtraModelPaths } from '../../src/main/sources/extraModelPaths'
-import { chooseRoot, placeFolder } from '../../src/main/sources/modelRoots'
+import { parseExtraModelPaths } from '../../src/main/models/extraModelPaths'
+import { chooseRoot, placeFolder } from '../../src/main/models/modelRoots'
 
 const example = readFileSync(
   new URL('../fixtures/comfyui/extra_model_paths.yaml.example', import.meta.url),

@@ -8,9 +8,9 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { LocalModels } from '../../src/main/sources/localModels'
+import { LocalModels } from '../../src/main/models/localModels'
 import { extensionOf, listsFile } from '../../src/shared/modelFiles'
-import { COMFY_FOLDERS } from '../../src/main/sources/folders'
+import { COMFY_FOLDERS } from '../../src/main/models/folders'
 import { layOut, listingVector, sorted } from '../support/modelListing'
 
 describe('listing as ComfyUI lists', () => {

@@ -8,8 +8,8 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { compactWorkflow, parseWorkflow } from '../../src/shared/workflow/parseWorkflow'
-import { checkWorkflow } from '../../src/main/sources/workflowCheck'
-import { loadCatalog } from '../../src/main/sources/catalog'
+import { checkWorkflow } from '../../src/main/models/workflowCheck'
+import { loadCatalog } from '../../src/main/models/catalog'
 
 type Doc = { nodes: Node[]; definitions?: { subgraphs: { nodes: Node[] }[] }; models?: unknown[] }
 type Node = {

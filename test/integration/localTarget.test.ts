@@ -14,7 +14,7 @@ import {
   type Settings,
   type TargetInfo
 } from '../../src/shared/types'
-import { LocalTarget } from '../../src/main/targets/localTarget'
+import { LocalTarget } from '../../src/main/targets/local/localTarget'
 import { startModelServer, type ModelServer } from '../harness/modelServer'
 import { waitFor } from '../support/wait'
 
@@ -128,6 +128,25 @@ describe('LocalTarget', () => {
       owner: null
     })
   })
+
+  it.each([251, 253, 255])(
+    'a server name of %i bytes is shortened so the .part.json beside it fits',
+    async (bytes) => {
+      const s = await setup()
+      const name = `${'n'.repeat(bytes - '.safetensors'.length)}.safetensors`
+      const f = srv.addFile(`/long/${bytes}.bin`, {
+        size: 64 * 1024,
+        seed: `long${bytes}`,
+        contentDisposition: `attachment; filename="${name}"`
+      })
+      const { id, path } = await s.target.start({ url: f.url, folder: 'loras' })
+      await waitState(s.target, id, 'completed')
+      const saved = path.split('/').pop()!
+      expect(Buffer.byteLength(`${saved}.part.json`)).toBeLessThanOrEqual(255)
+      expect(saved.endsWith('.safetensors')).toBe(true)
+      expect(sha(path)).toBe(f.sha256)
+    }
+  )
 
   it('pause keeps the .part; resume finishes it with a Range request', async () => {
     const s = await setup()

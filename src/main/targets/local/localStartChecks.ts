@@ -2,14 +2,14 @@
 // take downloads at all, which token a pasted link carries, which file name to
 // save as, and whether a file already at the destination is the one asked for.
 import { access, constants, stat } from 'node:fs/promises'
-import type { LocalTargetConfig } from '../../shared/types'
-import { differentFileMessage } from '../engine/download'
-import { sha256File } from '../engine/verify'
-import { UserError } from '../errors'
-import { sanitizeFilename } from '../sources/fileNames'
-import type { PastedUrl } from '../sources/pastedUrl'
-import { probeUrl, type ProbeResult } from '../sources/probe'
-import type { StatusEntry } from '../status/statusEntry'
+import type { LocalTargetConfig } from '../../../shared/types'
+import { differentFileMessage } from '../../engine/download'
+import { sha256File } from '../../engine/verify'
+import { UserError } from '../../errors'
+import { sanitizeFilename } from '../../models/fileNames'
+import type { PastedUrl } from '../../sources/pastedUrl'
+import { probeUrl, type ProbeResult } from '../../sources/probe'
+import type { StatusEntry } from '../../status/statusEntry'
 
 type Auth = (url: URL) => string | undefined
 type AuthHint = (url: URL) => string | undefined
@@ -29,10 +29,15 @@ export async function setupProblem(
   return undefined
 }
 
-/** The auth for a request: a token pasted in the link goes to its own host, the stored tokens elsewhere. */
+/** The auth for a request: a token pasted in the link goes to its own scheme
+ *  and host (an https link redirected to http:// of the same host must not
+ *  carry it in the clear), the stored tokens elsewhere. */
 export function authForLink(link: PastedUrl | undefined, stored: Auth): Auth {
   const t = link?.urlToken
-  return (u) => (t && u.host === t.host ? t.auth : stored(u))
+  return (u) => {
+    if (!t || u.host !== t.host) return stored(u)
+    return u.protocol === t.protocol ? t.auth : undefined
+  }
 }
 
 /** The file name to save as: the one asked for, the one this URL got before in

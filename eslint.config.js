@@ -11,6 +11,7 @@ const layers = [
   },
   { folder: 'ssh', banned: ['targets'], why: 'targets build on ssh, not the other way' },
   { folder: 'sources', banned: ['targets'], why: 'targets build on sources, not the other way' },
+  { folder: 'models', banned: ['targets'], why: 'targets build on models, not the other way' },
   { folder: 'targets', banned: ['core'], why: 'the core drives targets; targets get a context' },
   {
     folder: 'electron',

@@ -18,6 +18,7 @@ import { follow } from './follow'
 import { printStatus, reachTarget, withTargetName } from './statusView'
 import { addModelsCommands, resolvedFile, type CliContext } from './modelsCommands'
 import { registerRunpodCommands } from './runpod'
+import { endQuietlyOnClosedPipe } from './closedPipe'
 
 const here = dirname(fileURLToPath(import.meta.url))
 
@@ -77,6 +78,12 @@ async function openTarget(name: string): Promise<TargetInfo> {
   }
   return app!.core.target(info.id).info()
 }
+
+const VERB_HELP = {
+  pause: 'pause a download (resumable; bytes kept)',
+  resume: 'resume a paused or failed download; follows it unless --detach',
+  cancel: 'cancel a download and delete its partial file'
+} as const
 
 const int = (what: string) => (v: string) => {
   const n = Number(v)
@@ -168,6 +175,7 @@ function buildProgram(): Command {
   const targets = program.command('targets').description('manage download targets')
   targets
     .command('list')
+    .description('list the targets with where they point')
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
       const a = await openApp()
@@ -188,6 +196,7 @@ function buildProgram(): Command {
     })
   targets
     .command('add-local <name>')
+    .description('add a ComfyUI folder on this machine as a target')
     .requiredOption('--comfyui <dir>', 'the ComfyUI folder (contains models/)')
     .option('--workspace <dir>', 'state folder (default: the parent of --comfyui)')
     .action(async (name: string, o: { comfyui: string; workspace?: string }) => {
@@ -201,6 +210,7 @@ function buildProgram(): Command {
     })
   targets
     .command('add-ssh <name>')
+    .description('add a pod reached over SSH as a target (probes it first)')
     .requiredOption('--host <host>', 'pod address')
     .option('--port <port>', 'SSH port', int('--port'), 22)
     .option('--user <user>', 'SSH user', 'root')
@@ -239,11 +249,14 @@ function buildProgram(): Command {
         `Added pod "${t.name}" (${t.id})${t.comfyui ? `, ComfyUI at ${t.comfyui}` : ''}.\n`
       )
     })
-  targets.command('remove <name>').action(async (name: string) => {
-    const t = await targetByName(name)
-    await call('removeTarget', { id: t.id })
-    process.stdout.write(`Removed "${name}".\n`)
-  })
+  targets
+    .command('remove <name>')
+    .description('forget a target (nothing on it is deleted)')
+    .action(async (name: string) => {
+      const t = await targetByName(name)
+      await call('removeTarget', { id: t.id })
+      process.stdout.write(`Removed "${name}".\n`)
+    })
   // ── h8runtime: trust a rebuilt pod's new host key ──
   targets
     .command('trust <name>')
@@ -328,6 +341,7 @@ function buildProgram(): Command {
 
   program
     .command('status')
+    .description('downloads on every target (or one), with progress and state')
     .option('--target <name>', 'only this target')
     .option('--json', 'print the status file as it is')
     .action(async (o: { target?: string; json?: boolean }) => {
@@ -365,7 +379,10 @@ function buildProgram(): Command {
     })
 
   for (const verb of ['pause', 'resume', 'cancel'] as const) {
-    const cmd = program.command(`${verb} <id>`).requiredOption('--target <name>', 'target name')
+    const cmd = program
+      .command(`${verb} <id>`)
+      .description(VERB_HELP[verb])
+      .requiredOption('--target <name>', 'target name')
     if (verb === 'resume')
       cmd
         .option('--detach', 'return at once')
@@ -386,6 +403,7 @@ function buildProgram(): Command {
 
   program
     .command('clear-completed')
+    .description('remove finished downloads from the list (the files stay)')
     .requiredOption('--target <name>', 'target name')
     .action(async (o: { target: string }) => {
       const info = await openTarget(o.target)
@@ -461,6 +479,11 @@ const cliContext: CliContext = {
 
 export async function main(argv = process.argv): Promise<number> {
   const program = buildProgram()
+  endQuietlyOnClosedPipe(() => {
+    void (app?.dispose() ?? Promise.resolve())
+      .catch(() => undefined)
+      .finally(() => process.exit(OK))
+  })
   try {
     await program.parseAsync(argv)
     return typeof process.exitCode === 'number' ? process.exitCode : OK

@@ -113,6 +113,7 @@ export function addModelsCommands(program: Command, ctx: CliContext): void {
   const catalog = program.command('catalog').description('curated starter sets of models')
   catalog
     .command('list', { isDefault: true })
+    .description('the sets and their files (the default)')
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
       const c = await ctx.call('getCatalog', {})

@@ -64,6 +64,7 @@ export function registerRunpodCommands(program: Command, targets: Command, d: Ru
     .description('pods of your RunPod account (RUNPOD_API_KEY)')
   runpod
     .command('pods')
+    .description('list the pods with their state, GPU and SSH address')
     .option('--json', 'machine-readable')
     .action(async (o: { json?: boolean }) => {
       const pods = await d.call('runpodPods', {})

@@ -3,11 +3,11 @@
 import type { TargetContext } from './core/podpullCore'
 import type { StoredTarget } from './settings/storeSchema'
 import { authFor, authHint, tokenHostsFromEnv } from './sources/tokens'
-import { LocalTarget } from './targets/localTarget'
+import { LocalTarget } from './targets/local/localTarget'
 import { runpodConnection } from './runpod/runpodAddress'
 import { stopWhenDone } from './runpod/stopWhenDone'
 import { RunpodApi, runpodOptionsFromEnv } from './runpod/runpodApi'
-import { PodTarget } from './targets/podTarget'
+import { PodTarget } from './targets/pod/podTarget'
 import type { Target } from './targets/target'
 
 export function createTarget(stored: StoredTarget, ctx: TargetContext): Target {

@@ -3,7 +3,7 @@
 // test files differ only in how that sshd is configured.
 import { afterAll, beforeAll } from 'vitest'
 import { DEFAULT_SETTINGS } from '../../src/shared/types'
-import { PodTarget } from '../../src/main/targets/podTarget'
+import { PodTarget } from '../../src/main/targets/pod/podTarget'
 import { startSshd, type SshdHarness, type SshdOptions } from '../harness/sshd'
 import { defineConformance } from './scenarios'
 import { comfyOf, targetDriver } from './targetDriver'

@@ -51,6 +51,8 @@ export interface HubServers {
   civitaiUrl: string
   addRepo(repo: HubRepo): void
   addCivitaiModel(model: CivitaiModelSpec): void
+  /** Answer GETs of this path (either host) with this JSON instead: a hub gone wrong. */
+  answerJson(path: string, body: unknown): void
   /** Request paths each host saw, with their Authorization header. */
   log: { host: 'hf' | 'civitai'; method: string; path: string; authorization?: string }[]
   close(): Promise<void>
@@ -83,6 +85,10 @@ export async function startHubServers(_cdn: ModelServer): Promise<HubServers> {
   const models = new Map<number, CivitaiModelSpec>()
   const log: HubServers['log'] = []
   const urls = { hf: '', civitai: '' }
+  const canned = new Map<string, unknown>()
+  /** A canned answer for this path; true when it answered. */
+  const cannedAnswer = (path: string, res: ServerResponse): boolean =>
+    canned.has(path) ? (json(res, 200, canned.get(path)), true) : false
 
   function hfDenied(repo: HubRepo | undefined, req: IncomingMessage, res: ServerResponse): boolean {
     const authed = repo?.token !== undefined && req.headers.authorization === `Bearer ${repo.token}`
@@ -114,6 +120,7 @@ export async function startHubServers(_cdn: ModelServer): Promise<HubServers> {
       path: u.pathname,
       authorization: req.headers.authorization
     })
+    if (cannedAnswer(u.pathname, res)) return
     const tree = /^\/api\/models\/([^/]+\/[^/]+)\/tree\/([^/]+)(?:\/(.*))?$/.exec(u.pathname)
     if (tree) {
       const repo = repos.get(tree[1]!)
@@ -213,6 +220,7 @@ export async function startHubServers(_cdn: ModelServer): Promise<HubServers> {
       path: u.pathname,
       authorization: req.headers.authorization
     })
+    if (cannedAnswer(u.pathname, res)) return
     let m = /^\/api\/v1\/model-versions\/(\d+)$/.exec(u.pathname)
     if (m) {
       const found = versions.get(Number(m[1]))
@@ -246,13 +254,20 @@ export async function startHubServers(_cdn: ModelServer): Promise<HubServers> {
           Location: `${urls.civitai}/login?returnUrl=%2Fmodels&reason=download-auth`
         })
       }
+      // Civitai's choice: the file `fileId` names, else the one matching the
+      // type/format/size/fp given, else the primary.
       const q = u.searchParams
+      const meta = (x: CivitaiFileSpec, k: 'fp' | 'size' | 'format') =>
+        x.metadata?.[k] ?? { fp: 'fp16', size: 'pruned', format: 'SafeTensor' }[k]
+      const byId = q.get('fileId')
+        ? v.files.find((_, i) => String(v.id * 10 + i) === q.get('fileId'))
+        : undefined
       const f =
+        byId ??
         v.files.find(
           (x) =>
             (x.type ?? 'Model') === (q.get('type') ?? 'Model') &&
-            (!q.get('fp') || (x.metadata?.fp ?? 'fp16') === q.get('fp')) &&
-            (!q.get('size') || (x.metadata?.size ?? 'pruned') === q.get('size'))
+            (['fp', 'size', 'format'] as const).every((k) => !q.get(k) || meta(x, k) === q.get(k))
         ) ??
         v.files.find((x) => x.primary) ??
         v.files[0]!
@@ -269,6 +284,7 @@ export async function startHubServers(_cdn: ModelServer): Promise<HubServers> {
     hfUrl: urls.hf,
     civitaiUrl: urls.civitai,
     addRepo: (r) => void repos.set(r.id, r),
+    answerJson: (path, body) => void canned.set(path, body),
     addCivitaiModel: (model) => {
       models.set(model.id, model)
       for (const v of model.versions) versions.set(v.id, { model, v })

@@ -1,7 +1,7 @@
 // The download conformance table, run by the TypeScript engine through a real
 // LocalTarget (queue, status file, install), as a click in the app runs it.
 import { DEFAULT_SETTINGS } from '../../src/shared/types'
-import { LocalTarget } from '../../src/main/targets/localTarget'
+import { LocalTarget } from '../../src/main/targets/local/localTarget'
 import { authFor, authHint } from '../../src/main/sources/tokens'
 import { defineConformance } from '../conformance/scenarios'
 import { comfyOf, targetDriver, tokenHostEnv } from '../conformance/targetDriver'

@@ -7,8 +7,8 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { LocalModels } from '../../src/main/sources/localModels'
-import type { TargetModels } from '../../src/main/sources/targetModels'
+import { LocalModels } from '../../src/main/models/localModels'
+import type { TargetModels } from '../../src/main/models/targetModels'
 import { podTarget, usePodHarness } from '../support/podTarget'
 
 const pod = usePodHarness()

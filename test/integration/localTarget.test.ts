@@ -14,7 +14,7 @@ import {
   type Settings,
   type TargetInfo
 } from '../../src/shared/types'
-import { LocalTarget } from '../../src/main/targets/localTarget'
+import { LocalTarget } from '../../src/main/targets/local/localTarget'
 import { startModelServer, type ModelServer } from '../harness/modelServer'
 import { waitFor } from '../support/wait'
 

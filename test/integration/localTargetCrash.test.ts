@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path'
 import { build } from 'rolldown'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { DEFAULT_SETTINGS, type DownloadsChangedEvent } from '../../src/shared/types'
-import { LocalTarget } from '../../src/main/targets/localTarget'
+import { LocalTarget } from '../../src/main/targets/local/localTarget'
 import { startModelServer, type ModelServer } from '../harness/modelServer'
 import { waitFor } from '../support/wait'
 import { sidecarDone } from '../support/partFiles'
@@ -23,7 +23,7 @@ let childJs: string
 
 // The child: one LocalTarget, one download, then it waits to be killed.
 const CHILD_SOURCE = `
-import { LocalTarget } from ${JSON.stringify(resolve('src/main/targets/localTarget.ts'))}
+import { LocalTarget } from ${JSON.stringify(resolve('src/main/targets/local/localTarget.ts'))}
 const [comfyui, workspace, url] = process.argv.slice(2)
 const settings = { concurrency: 3, connections: 1, retentionHours: 24, staleMinutes: 10,
   autoResume: false, notifications: false }

@@ -7,7 +7,7 @@ import { DEFAULT_SETTINGS, type DownloadRecord, type Settings } from '../../src/
 import { afterAll, afterEach, beforeAll } from 'vitest'
 import { startSshd, type SshdHarness } from '../harness/sshd'
 import { startModelServer, type ModelServer } from '../harness/modelServer'
-import { PodTarget, type PodTargetDeps } from '../../src/main/targets/podTarget'
+import { PodTarget, type PodTargetDeps } from '../../src/main/targets/pod/podTarget'
 
 export interface FakeStore {
   knownHosts: Record<string, string>

@@ -20,7 +20,8 @@ describe('layers point one way (eslint no-restricted-imports)', () => {
     ['engine', '../status/statusFile'],
     ['engine', '../targets/target'],
     ['ssh', '../targets/target'],
-    ['sources', '../targets/podTarget'],
+    ['sources', '../targets/pod/podTarget'],
+    ['models', '../targets/local/localTarget'],
     ['targets', '../core/podpullCore'],
     ['electron', '../headless/server']
   ])('src/main/%s may not import %s', async (folder, from) => {

@@ -2,13 +2,13 @@
 // repo path, and extra_model_paths.yaml as ComfyUI reads it.
 import { posix } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { parseExtraModelPaths } from '../../src/main/sources/extraModelPaths'
+import { parseExtraModelPaths } from '../../src/main/models/extraModelPaths'
 import {
   canonicalFolder,
   folderFromPath,
   folderGroup,
   suggestFolder
-} from '../../src/main/sources/folders'
+} from '../../src/main/models/folders'
 
 describe('folder rules', () => {
   it('legacy aliases map to the current folder and back', () => {

@@ -3,8 +3,8 @@
 // first of all; a folder only the yaml knows uses its first path), else models/.
 import { posix } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { parseExtraModelPaths } from '../../src/main/sources/extraModelPaths'
-import { chooseRoot, placeFolder } from '../../src/main/sources/modelRoots'
+import { parseExtraModelPaths } from '../../src/main/models/extraModelPaths'
+import { chooseRoot, placeFolder } from '../../src/main/models/modelRoots'
 
 const yaml = [
   'a111:',

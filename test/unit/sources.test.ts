@@ -6,9 +6,9 @@ import { describe, expect, it } from 'vitest'
 import { authFor, authHint, tokenKindFor } from '../../src/main/sources/tokens'
 import { stripSecrets } from '../../src/main/sources/urlSafety'
 import { parsePastedUrl } from '../../src/main/sources/pastedUrl'
-import { filenameFrom, sanitizeFilename } from '../../src/main/sources/fileNames'
-import { resolveDestination } from '../../src/main/sources/destination'
-import { suggestFolder } from '../../src/main/sources/folders'
+import { filenameFrom, sanitizeFilename } from '../../src/main/models/fileNames'
+import { resolveDestination } from '../../src/main/models/destination'
+import { suggestFolder } from '../../src/main/models/folders'
 import { normalizeDownloadUrl, sourceOf } from '../../src/main/sources/sourceUrls'
 
 const tokens = { hf: 'hf_secret', civitai: 'civ_secret' }

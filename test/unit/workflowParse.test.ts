@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest'
 import { compactWorkflow, parseWorkflow } from '../../src/shared/workflow/parseWorkflow'
 import { workflowTextOf } from '../../src/shared/workflow/imageMetadata'
 import { downloadArgsFor } from '../../src/shared/workflow/downloadArgs'
-import { checkWorkflow } from '../../src/main/sources/workflowCheck'
-import { loadCatalog } from '../../src/main/sources/catalog'
+import { checkWorkflow } from '../../src/main/models/workflowCheck'
+import { loadCatalog } from '../../src/main/models/catalog'
 import { pngWithWorkflow, webpWithWorkflow } from '../support/workflowImages'
 
 const fixture = (n: string): string =>

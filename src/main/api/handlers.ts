@@ -7,7 +7,7 @@ import type { LocalTargetConfig, SshTargetConfig, TargetConfig } from '../../sha
 import type { PodPullCore } from '../core/podpullCore'
 import { UserError } from '../errors'
 import { normalizeDownloadUrl } from '../sources/sourceUrls'
-import { isModelHubLink, withPastedToken } from '../sources/modelHubs'
+import { isModelHubLink, withPastedToken } from '../sources/resolve'
 import type { SourceServices } from './sourceServices'
 import { aboutInfo } from '../core/about'
 import { modelsHandlers } from './modelsHandlers'

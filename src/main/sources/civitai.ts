@@ -4,8 +4,15 @@
 // metadata from the public REST API: names, sizes, SHA256, type, base model.
 import { UserError } from '../errors'
 import { civitaiEndpoint, endpointUrl, isCivitaiUrl } from './endpoints'
-import { folderForCivitaiType, suggestFolder } from './folders'
-import { sanitizeFilename } from './fileNames'
+import { folderForCivitaiType, suggestFolder } from '../models/folders'
+import { sanitizeFilename } from '../models/fileNames'
+import {
+  civitaiModel,
+  civitaiVersion,
+  type CivFile,
+  type CivModel,
+  type CivVersion
+} from './hubJson'
 import { probeUrl } from './probe'
 import {
   fetchOnce,
@@ -40,34 +47,6 @@ export function parseCivitai(input: string, env?: NodeJS.ProcessEnv): CivitaiRef
   return undefined
 }
 
-interface CivFile {
-  id?: number
-  name: string
-  sizeKB?: number
-  type?: string
-  primary?: boolean
-  metadata?: { fp?: string | null; size?: string | null; format?: string | null }
-  hashes?: Record<string, string>
-  downloadUrl?: string
-}
-interface CivVersion {
-  id: number
-  modelId?: number
-  name?: string
-  baseModel?: string
-  availability?: string
-  earlyAccessEndsAt?: string | null
-  model?: { name?: string; type?: string }
-  files?: CivFile[]
-  downloadUrl?: string
-}
-interface CivModel {
-  id: number
-  name?: string
-  type?: string
-  modelVersions?: CivVersion[]
-}
-
 export async function resolveCivitai(input: string, opts: ResolveOptions): Promise<Resolution> {
   const ref = parseCivitai(input, opts.env)
   if (!ref)
@@ -76,7 +55,7 @@ export async function resolveCivitai(input: string, opts: ResolveOptions): Promi
   const type = version.model?.type ?? model?.type ?? null
   const files = (version.files ?? []).map((f) => civFile(f, version, type, opts))
   if (!files.length) throw new UserError('not-found', `Civitai version ${version.id} has no files.`)
-  const selected = pickFile(version.files ?? [], ref.query)
+  const selected = pickFile(version.files ?? [], version.id, ref.query)
   const title = `${version.model?.name ?? model?.name ?? `model ${version.modelId ?? ref.modelId}`} · ${version.name ?? version.id}`
   const res: Resolution = {
     input,
@@ -101,11 +80,15 @@ async function fetchVersion(
   if (ref.versionId !== undefined) {
     const a = await fetchOnce(endpointUrl(ep, `/api/v1/model-versions/${ref.versionId}`), opts)
     apiError(a.status, `version ${ref.versionId}`)
-    return { version: parseJson<CivVersion>(a, 'Civitai') }
+    const what = `Civitai's answer for version ${ref.versionId}`
+    return { version: civitaiVersion(parseJson<unknown>(a, 'Civitai'), what) }
   }
   const a = await fetchOnce(endpointUrl(ep, `/api/v1/models/${ref.modelId}`), opts)
   apiError(a.status, `model ${ref.modelId}`)
-  const model = parseJson<CivModel>(a, 'Civitai')
+  const model = civitaiModel(
+    parseJson<unknown>(a, 'Civitai'),
+    `Civitai's answer for model ${ref.modelId}`
+  )
   const latest = model.modelVersions?.[0]
   if (!latest) throw new UserError('not-found', `Civitai model ${ref.modelId} has no versions.`)
   return {
@@ -138,19 +121,12 @@ function civFile(
 ): ResolvedFile {
   const filename = sanitizeFilename(f.name)
   const sha = Object.entries(f.hashes ?? {}).find(([k]) => k.toUpperCase() === 'SHA256')?.[1]
-  const fallback = `/api/download/models/${v.id}`
-  // A public link is fetched from the configured endpoint (a mirror, a test server).
-  const given = f.downloadUrl && URL.canParse(f.downloadUrl) ? new URL(f.downloadUrl) : undefined
-  const url = endpointUrl(
-    civitaiEndpoint(opts.env),
-    given ? `${given.pathname}${given.search}` : fallback
-  )
   const isVae = /vae/i.test(f.type ?? '')
   return {
-    url,
+    url: downloadUrlOf(f, v, opts),
     filename,
-    size: typeof f.sizeKB === 'number' ? Math.round(f.sizeKB * 1024) : null,
-    sha256: sha && /^[0-9a-f]{64}$/i.test(sha) ? sha.toLowerCase() : null,
+    size: f.sizeKB,
+    sha256: typeof sha === 'string' && /^[0-9a-f]{64}$/i.test(sha) ? sha.toLowerCase() : null,
     suggestedFolder: isVae
       ? 'vae'
       : (folderForCivitaiType(type ?? undefined) ?? suggestFolder(filename)),
@@ -159,21 +135,61 @@ function civFile(
   }
 }
 
-/** The file a download link's query names, else the primary, else the first. */
-function pickFile(files: CivFile[], q?: URLSearchParams): number {
-  if (q && [...q.keys()].some((k) => ['type', 'format', 'size', 'fp'].includes(k))) {
-    const i = files.findIndex(
-      (f) =>
-        (!q.get('type') || f.type === q.get('type')) &&
-        (!q.get('format') || f.metadata?.format === q.get('format')) &&
-        (!q.get('size') || f.metadata?.size === q.get('size')) &&
-        (!q.get('fp') || f.metadata?.fp === q.get('fp'))
-    )
-    if (i >= 0) return i
+/** The file's link on the configured endpoint (a mirror, a test server): only
+ *  the path and query of Civitai's `downloadUrl` are taken, set on a parsed
+ *  URL of the endpoint, so nothing in it can move the request to another host. */
+function downloadUrlOf(f: CivFile, v: CivVersion, opts: ResolveOptions): string {
+  const given = f.downloadUrl && URL.canParse(f.downloadUrl) ? new URL(f.downloadUrl) : undefined
+  const usable =
+    given &&
+    (given.protocol === 'https:' || given.protocol === 'http:') &&
+    /^\/api\/download\/models\/\d+\/?$/.test(given.pathname)
+  const ep = civitaiEndpoint(opts.env)
+  return usable
+    ? endpointUrl(ep, given.pathname, given.search)
+    : endpointUrl(ep, `/api/download/models/${v.id}`)
+}
+
+const PICKS = ['type', 'format', 'size', 'fp'] as const
+const same = (a: string | null | undefined, b: string): boolean =>
+  (a ?? '').toLowerCase() === b.toLowerCase()
+
+/** The file a download link names (`fileId`, or its type, format, size and
+ *  fp), else the primary, else the first. A link naming a file the version
+ *  does not have is refused rather than answered with another file. */
+function pickFile(files: CivFile[], versionId: number, q?: URLSearchParams): number {
+  const fileId = q?.get('fileId')
+  if (fileId) {
+    const i = files.findIndex((f) => f.id !== undefined && String(f.id) === fileId.trim())
+    if (i < 0) throw noSuchFile(versionId, `fileId=${fileId}`)
+    return i
+  }
+  const asked = PICKS.filter((k) => q?.get(k))
+  if (q && asked.length) {
+    // A value the file's metadata leaves out does not contradict the link;
+    // the file matching the most of what the link names wins.
+    const valueOf = (f: CivFile, k: (typeof PICKS)[number]) =>
+      k === 'type' ? f.type : f.metadata?.[k]
+    let best = -1
+    let bestScore = -1
+    files.forEach((f, i) => {
+      const vals = asked.map((k) => [valueOf(f, k), q.get(k)!] as const)
+      if (vals.some(([v, want]) => v && !same(v, want))) return
+      const score = vals.filter(([v]) => v).length
+      if (score > bestScore) [best, bestScore] = [i, score]
+    })
+    if (best < 0) throw noSuchFile(versionId, asked.map((k) => `${k}=${q.get(k)}`).join(', '))
+    return best
   }
   const p = files.findIndex((f) => f.primary)
   return p >= 0 ? p : 0
 }
+
+const noSuchFile = (versionId: number, what: string): UserError =>
+  new UserError(
+    'not-found',
+    `Civitai version ${versionId} has no file matching ${what.slice(0, 200)}: check the link.`
+  )
 
 /** One ranged request on the chosen file: a login wall or an early-access
  *  refusal is said now, with its fix, not after the download has started. */

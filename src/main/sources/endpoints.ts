@@ -31,8 +31,14 @@ export function isCivitaiUrl(u: URL, env: NodeJS.ProcessEnv = process.env): bool
   return CIVITAI_HOSTS.has(u.hostname.toLowerCase()) || u.host === civitaiEndpoint(env).host
 }
 
-/** The same path and query on the configured endpoint (keeps a mirror's path prefix). */
-export function endpointUrl(endpoint: URL, pathAndQuery: string): string {
-  const prefix = endpoint.pathname.replace(/\/+$/, '')
-  return `${endpoint.origin}${prefix}${pathAndQuery}`
+/** The same path and query on the configured endpoint (keeps a mirror's path
+ *  prefix). Set on a parsed URL, never joined as text: no path can move the
+ *  request to another host or port (`@host`, `//host`, a scheme). */
+export function endpointUrl(endpoint: URL, path: string, search = ''): string {
+  const q = path.indexOf('?')
+  const [p, s] = q >= 0 ? [path.slice(0, q), path.slice(q)] : [path, search]
+  const u = new URL(endpoint.origin)
+  u.pathname = `${endpoint.pathname.replace(/\/+$/, '')}/${p.replace(/^\/+/, '')}`
+  u.search = s
+  return u.href
 }

@@ -4,8 +4,9 @@
 // the Hub itself. Repo links list the repo's files (tree API) for a picker.
 import { UserError } from '../errors'
 import { endpointUrl, hfEndpoint, isHfUrl } from './endpoints'
-import { folderFromPath, suggestFolder } from './folders'
-import { sanitizeFilename } from './fileNames'
+import { folderFromPath, suggestFolder } from '../models/folders'
+import { sanitizeFilename } from '../models/fileNames'
+import { hfTree, plausibleSize, type HfTreeEntry } from './hubJson'
 import {
   fetchOnce,
   parseJson,
@@ -34,7 +35,7 @@ export function parseHfUrl(input: string, env?: NodeJS.ProcessEnv): HfRef | unde
   let path = u.pathname
   if (u.host === hfEndpoint(env).host && prefix && path.startsWith(prefix))
     path = path.slice(prefix.length)
-  const parts = path.split('/').filter(Boolean).map(decodeURIComponent)
+  const parts = path.split('/').filter(Boolean).map(decodePart)
   const ds = parts[0] === 'datasets' ? 1 : 0
   const [org, name, verb, rev, ...rest] = parts.slice(ds)
   if (!org || !name || NOT_REPO.has(org)) return undefined
@@ -44,6 +45,17 @@ export function parseHfUrl(input: string, env?: NodeJS.ProcessEnv): HfRef | unde
   if (verb === 'tree' && rev) return { repo, revision: rev, path: '', folder: rest.join('/') }
   if (!verb) return { repo, revision: 'main', path: '', folder: '' }
   return undefined
+}
+
+function decodePart(part: string): string {
+  try {
+    return decodeURIComponent(part)
+  } catch {
+    throw new UserError(
+      'bad-request',
+      'That Hugging Face link has a broken %-escape in its path: copy the link again.'
+    )
+  }
 }
 
 const enc = (s: string): string => s.split('/').map(encodeURIComponent).join('/')
@@ -104,7 +116,7 @@ async function headFile(ref: HfRef, opts: ResolveOptions): Promise<ResolvedFile>
   for (let hop = 0; hop < 5; hop++) {
     const a = await fetchOnce(url, opts, 'HEAD')
     hfError(a.status, a.headers, ref)
-    const linkedSize = Number(a.headers['x-linked-size'])
+    const linkedSize = plausibleSize(a.headers['x-linked-size'])
     const etag = (a.headers['x-linked-etag'] ?? '').replace(/^W\//, '').replace(/"/g, '')
     const sha256 = /^[0-9a-f]{64}$/i.test(etag) ? etag.toLowerCase() : null
     if (a.status >= 300 && a.status < 400) {
@@ -112,25 +124,15 @@ async function headFile(ref: HfRef, opts: ResolveOptions): Promise<ResolvedFile>
       if (!loc) throw new UserError('http', `Hugging Face answered ${a.status} without a location.`)
       const next = new URL(loc, url)
       // A redirect to the CDN: the Hub already said what it needs to.
-      if (Number.isFinite(linkedSize) && linkedSize > 0)
-        return { ...fileOf(ref, ref.path, linkedSize, sha256, opts.env) }
+      if (linkedSize) return fileOf(ref, ref.path, linkedSize, sha256, opts.env)
       if (next.host !== new URL(url).host) return fileOf(ref, ref.path, null, sha256, opts.env)
       url = next.toString() // a renamed repo or the resolve cache: same host, ask again
       continue
     }
-    const len = Number(a.headers['content-length'])
-    const size =
-      Number.isFinite(linkedSize) && linkedSize > 0 ? linkedSize : Number.isFinite(len) ? len : null
+    const size = linkedSize || plausibleSize(a.headers['content-length'])
     return fileOf(ref, ref.path, size, sha256, opts.env)
   }
   throw new UserError('http', 'Too many redirects from Hugging Face.')
-}
-
-interface TreeEntry {
-  type: 'file' | 'directory'
-  path: string
-  size?: number
-  lfs?: { oid?: string; size?: number }
 }
 
 async function listRepo(ref: HfRef, opts: ResolveOptions): Promise<ResolvedFile[]> {
@@ -141,13 +143,14 @@ async function listRepo(ref: HfRef, opts: ResolveOptions): Promise<ResolvedFile[
     ep,
     `/api/${kind}/${id}/tree/${enc(ref.revision)}${ref.folder ? `/${enc(ref.folder)}` : ''}?recursive=true`
   )
-  const entries: TreeEntry[] = []
+  const entries: HfTreeEntry[] = []
   for (let page = 0; next && page < 50; page++) {
     const a = await fetchOnce(next, opts)
     hfError(a.status, a.headers, ref)
-    const list = parseJson<TreeEntry[]>(a, 'The Hugging Face file list')
-    if (!Array.isArray(list))
-      throw new UserError('http', 'The Hugging Face file list is not a list.')
+    const list = hfTree(
+      parseJson<unknown>(a, 'The Hugging Face file list'),
+      'The Hugging Face file list of ' + ref.repo
+    )
     entries.push(...list)
     next = /<([^>]+)>;\s*rel="next"/.exec(a.headers.link ?? '')?.[1]
   }

@@ -5,8 +5,8 @@ import { request } from '../engine/undiciLazy'
 import type { SourceKind } from '../../shared/types'
 import { isHtmlType, looksLikeLoginUrl } from '../engine/httpClient'
 import { UserError } from '../errors'
-import { filenameFrom } from './fileNames'
-import { suggestFolder } from './folders'
+import { filenameFrom } from '../models/fileNames'
+import { suggestFolder } from '../models/folders'
 import { normalizeDownloadUrl, sourceOf } from './sourceUrls'
 
 export interface ProbeResult {

@@ -1,7 +1,7 @@
 // What every target (a local ComfyUI install, a pod over SSH) offers the core.
 // The core maps API calls onto these methods and forwards the events.
 import type { EventEmitter } from 'node:events'
-import type { TargetModels } from '../sources/targetModels'
+import type { TargetModels } from '../models/targetModels'
 import type { StartDownloadArgs } from '../../shared/api'
 import type {
   ConnectionTestResult,

@@ -2,14 +2,14 @@
 // take downloads at all, which token a pasted link carries, which file name to
 // save as, and whether a file already at the destination is the one asked for.
 import { access, constants, stat } from 'node:fs/promises'
-import type { LocalTargetConfig } from '../../shared/types'
-import { differentFileMessage } from '../engine/download'
-import { sha256File } from '../engine/verify'
-import { UserError } from '../errors'
-import { sanitizeFilename } from '../sources/fileNames'
-import type { PastedUrl } from '../sources/pastedUrl'
-import { probeUrl, type ProbeResult } from '../sources/probe'
-import type { StatusEntry } from '../status/statusEntry'
+import type { LocalTargetConfig } from '../../../shared/types'
+import { differentFileMessage } from '../../engine/download'
+import { sha256File } from '../../engine/verify'
+import { UserError } from '../../errors'
+import { sanitizeFilename } from '../../models/fileNames'
+import type { PastedUrl } from '../../sources/pastedUrl'
+import { probeUrl, type ProbeResult } from '../../sources/probe'
+import type { StatusEntry } from '../../status/statusEntry'
 
 type Auth = (url: URL) => string | undefined
 type AuthHint = (url: URL) => string | undefined

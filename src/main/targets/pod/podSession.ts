@@ -10,15 +10,15 @@ import type {
   ConnectionTestResult,
   SshTargetConfig,
   TargetInfo
-} from '../../shared/types'
-import { HelperClient, type WatchMessage } from '../ssh/helperClient'
-import { loadHelper, type HelperFile } from '../ssh/helperUpload'
-import { HostKeyError, hostPortKey, type KnownHosts } from '../ssh/hostKeyTrust'
-import { checkWorkspace } from '../ssh/remotePath'
-import { SshConnection, type SshConnectionOptions, type SshState } from '../ssh/sshConnection'
-import { isFatalSshError } from '../ssh/sshErrors'
-import { openTransport, type PodTransport, type TransportKind } from '../ssh/transport'
-import { UserError } from '../errors'
+} from '../../../shared/types'
+import { HelperClient, type WatchMessage } from '../../ssh/helperClient'
+import { loadHelper, type HelperFile } from '../../ssh/helperUpload'
+import { HostKeyError, hostPortKey, type KnownHosts } from '../../ssh/hostKeyTrust'
+import { checkWorkspace } from '../../ssh/remotePath'
+import { SshConnection, type SshConnectionOptions, type SshState } from '../../ssh/sshConnection'
+import { isFatalSshError } from '../../ssh/sshErrors'
+import { openTransport, type PodTransport, type TransportKind } from '../../ssh/transport'
+import { UserError } from '../../errors'
 
 const WATCH_RETRY_MS = 2000
 

@@ -3,8 +3,8 @@
 // announced); the cache that shows them at once on the next start-up is saved
 // at most every 2 s; and entries whose worker went away (pod restart, kill)
 // are resumed, once each, when auto-resume is on.
-import type { DownloadRecord } from '../../shared/types'
-import { entryToRecord, parseEntry } from '../status/statusEntry'
+import type { DownloadRecord } from '../../../shared/types'
+import { entryToRecord, parseEntry } from '../../status/statusEntry'
 
 const CACHE_SAVE_MS = 2000
 

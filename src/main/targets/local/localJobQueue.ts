@@ -2,14 +2,14 @@
 // engine, writes each step to the status file, and stops, resumes or retries
 // jobs on request. The target owns the lifecycle; this owns the runs.
 import { stat } from 'node:fs/promises'
-import { ACTIVE_STATES, type Settings } from '../../shared/types'
-import { runDownload } from '../engine/download'
-import { readSidecar, removePartial, sidecarPath } from '../engine/sidecar'
-import { EngineError, type EngineOptions, type EngineResult } from '../engine/types'
-import { UserError } from '../errors'
-import { parsePastedUrl, type PastedUrl } from '../sources/pastedUrl'
-import { sourceOf } from '../sources/sourceUrls'
-import { stripSecrets } from '../sources/urlSafety'
+import { ACTIVE_STATES, type Settings } from '../../../shared/types'
+import { runDownload } from '../../engine/download'
+import { readSidecar, removePartial, sidecarPath } from '../../engine/sidecar'
+import { EngineError, type EngineOptions, type EngineResult } from '../../engine/types'
+import { UserError } from '../../errors'
+import { parsePastedUrl, type PastedUrl } from '../../sources/pastedUrl'
+import { sourceOf } from '../../sources/sourceUrls'
+import { stripSecrets } from '../../sources/urlSafety'
 import {
   failed,
   finished,
@@ -17,9 +17,9 @@ import {
   progressed,
   requeued,
   stoppedWhileIdle
-} from '../status/jobEntries'
-import type { StatusEntry } from '../status/statusEntry'
-import type { StatusStore } from '../status/statusStore'
+} from '../../status/jobEntries'
+import type { StatusEntry } from '../../status/statusEntry'
+import type { StatusStore } from '../../status/statusStore'
 
 export interface Job {
   id: string

@@ -4,11 +4,11 @@
 // pod's downloads go: the root the yaml sets for a folder (`folder_root` of
 // `start`) and every configured root (`roots` of `resume`'s path re-check).
 import { posix } from 'node:path'
-import type { InstalledModels, ModelFile, PartialModel } from '../../shared/types'
-import type { HelperClient } from '../ssh/helperClient'
-import { parseExtraModelPaths, type ModelRoot } from '../sources/extraModelPaths'
-import { placeFolder } from '../sources/modelRoots'
-import type { TargetModels } from '../sources/targetModels'
+import type { InstalledModels, ModelFile, PartialModel } from '../../../shared/types'
+import type { HelperClient } from '../../ssh/helperClient'
+import { parseExtraModelPaths, type ModelRoot } from '../../models/extraModelPaths'
+import { placeFolder } from '../../models/modelRoots'
+import type { TargetModels } from '../../models/targetModels'
 
 export interface PodModelsDeps {
   helper: () => Promise<HelperClient>

@@ -14,14 +14,14 @@ import type {
   SshTargetConfig,
   StartResult,
   TargetInfo
-} from '../../shared/types'
-import type { HelperClient } from '../ssh/helperClient'
-import type { HelperFile } from '../ssh/helperUpload'
-import type { KnownHosts } from '../ssh/hostKeyTrust'
-import type { SshConnectionOptions } from '../ssh/sshConnection'
-import { tokensFor } from '../sources/tokens'
-import { UserError } from '../errors'
-import type { Target, TargetEvents, TargetStartRequest } from './target'
+} from '../../../shared/types'
+import type { HelperClient } from '../../ssh/helperClient'
+import type { HelperFile } from '../../ssh/helperUpload'
+import type { KnownHosts } from '../../ssh/hostKeyTrust'
+import type { SshConnectionOptions } from '../../ssh/sshConnection'
+import { tokensFor } from '../../sources/tokens'
+import { UserError } from '../../errors'
+import type { Target, TargetEvents, TargetStartRequest } from '../target'
 import { PodModels } from './podModels'
 import { PodRecords, type PodCacheInfo } from './podRecords'
 import { asUserError, PodSession } from './podSession'

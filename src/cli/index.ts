@@ -257,7 +257,7 @@ function buildProgram(): Command {
       await call('removeTarget', { id: t.id })
       process.stdout.write(`Removed "${name}".\n`)
     })
-  // ── h8runtime: trust a rebuilt pod's new host key ──
+  // ── Trust a rebuilt pod's new host key ──
   targets
     .command('trust <name>')
     .description("trust the host key a pod presents now (after a rebuild), once you've checked it")
@@ -270,7 +270,7 @@ function buildProgram(): Command {
         throw new CliExit(FAILED, `"${name}" is still not reachable: ${info.message}`)
     })
 
-  // RunPod (issue 11): `runpod pods|start|stop` and `targets import-runpod`.
+  // RunPod: `runpod pods|start|stop` and `targets import-runpod`.
   registerRunpodCommands(program, targets, {
     call,
     usage: (m) => new CliExit(USAGE, m),
@@ -411,7 +411,7 @@ function buildProgram(): Command {
       process.stdout.write(`Cleared ${removed} finished download${removed === 1 ? '' : 's'}.\n`)
     })
 
-  // Diagnostics (issue 9 item 6): one archive for a bug report, no secrets.
+  // Diagnostics: one archive for a bug report, no secrets.
   program
     .command('diagnostics')
     .description(
@@ -463,7 +463,7 @@ function buildProgram(): Command {
       await new Promise(() => undefined)
     })
 
-  // models (issue 10): resolve, models, workflow
+  // Models: resolve, models, workflow
   addModelsCommands(program, cliContext)
 
   return program

@@ -129,6 +129,25 @@ describe('LocalTarget', () => {
     })
   })
 
+  it.each([251, 253, 255])(
+    'a server name of %i bytes is shortened so the .part.json beside it fits',
+    async (bytes) => {
+      const s = await setup()
+      const name = `${'n'.repeat(bytes - '.safetensors'.length)}.safetensors`
+      const f = srv.addFile(`/long/${bytes}.bin`, {
+        size: 64 * 1024,
+        seed: `long${bytes}`,
+        contentDisposition: `attachment; filename="${name}"`
+      })
+      const { id, path } = await s.target.start({ url: f.url, folder: 'loras' })
+      await waitState(s.target, id, 'completed')
+      const saved = path.split('/').pop()!
+      expect(Buffer.byteLength(`${saved}.part.json`)).toBeLessThanOrEqual(255)
+      expect(saved.endsWith('.safetensors')).toBe(true)
+      expect(sha(path)).toBe(f.sha256)
+    }
+  )
+
   it('pause keeps the .part; resume finishes it with a Range request', async () => {
     const s = await setup()
     const f = srv.addFile('/p/pause.safetensors', { size: 4 * MiB, seed: 'p', holdAt: 2 * MiB })

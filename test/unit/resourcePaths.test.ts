@@ -6,7 +6,7 @@ import {
   builtCandidates,
   findResource,
   resourceCandidates
-} from '../../src/main/core/resourcePaths'
+} from '../../src/main/resourcePaths'
 
 const HELPER = 'helper/podpull_helper.pyz'
 

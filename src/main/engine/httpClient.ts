@@ -5,6 +5,7 @@
 import type { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import { retryAfterMs } from './backoff'
+import { MalformedAnswer } from './rawHttp'
 import { engineAgent, request } from './undiciLazy'
 import { EngineError } from './types'
 
@@ -148,6 +149,11 @@ const CERT_ERRORS =
 
 /** A connection that failed: worth another attempt, unless the server's certificate is not trusted. */
 export function unreachable(url: URL, err: unknown): Error {
+  if (err instanceof MalformedAnswer)
+    return new EngineError(
+      'http',
+      `The server at ${url.host} sent a malformed answer (${err.reason}); PodPull will not guess what it meant.`
+    )
   const why = describe(err)
   if (CERT_ERRORS.test(why))
     return new EngineError(

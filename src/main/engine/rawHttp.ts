@@ -56,10 +56,28 @@ export function requestHead(url: URL, opts: Omit<HttpOptions, 'headersTimeoutMs'
   if (auth) lines.push(`Authorization: ${auth}`)
   if (opts.range) lines.push(`Range: bytes=${opts.range.from}-${opts.range.to ?? ''}`)
   if (opts.range && opts.ifRange) lines.push(`If-Range: ${opts.ifRange}`)
+  // A value read back from disk (a sidecar's validator) must not add a header of its own.
+  if (lines.some((l) => /[\r\n]/.test(l)))
+    throw new MalformedAnswer('a request header would carry a CR or LF')
   return lines.join('\r\n') + '\r\n\r\n'
 }
 
-/** Status and lower-cased headers (first value wins) from the head, or undefined when malformed. */
+/** An answer no well-behaved server sends and no client may guess at: a bare
+ *  CR or LF inside a header (a value smuggling another header), Content-Length
+ *  headers that disagree (which one is the file's size?). */
+export class MalformedAnswer extends Error {
+  constructor(readonly reason: string) {
+    super(`malformed response: ${reason}`)
+    this.name = 'MalformedAnswer'
+  }
+}
+
+/** RFC 9110's token: what a header name may be made of. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+
+/** Status and lower-cased headers (repeated ones joined with ", ", as RFC 9110
+ *  reads them); undefined when the status line is not HTTP/1.x. Throws
+ *  MalformedAnswer on a head that could be read two ways. */
 export function parseHead(
   head: string
 ): { status: number; headers: Record<string, string | undefined> } | undefined {
@@ -68,16 +86,31 @@ export function parseHead(
   if (!m) return undefined
   const headers: Record<string, string | undefined> = {}
   for (const line of lines.slice(1)) {
+    if (/[\r\n]/.test(line)) throw new MalformedAnswer('a header carries a bare CR or LF')
     const i = line.indexOf(':')
-    if (i <= 0) continue
-    const k = line.slice(0, i).trim().toLowerCase()
-    headers[k] ??= line.slice(i + 1).trim()
+    const k = line.slice(0, Math.max(i, 0))
+    if (i <= 0 || !HEADER_NAME.test(k))
+      throw new MalformedAnswer('a header line is not name: value')
+    const key = k.toLowerCase()
+    const value = line.slice(i + 1).trim()
+    headers[key] = headers[key] === undefined ? value : `${headers[key]}, ${value}`
   }
+  if (headers['content-length'] !== undefined)
+    headers['content-length'] = oneLength(headers['content-length'])
   return { status: Number(m[1]), headers }
 }
 
+/** The one Content-Length a head means: repeats must agree, and be a number. */
+function oneLength(joined: string): string {
+  const values = new Set(joined.split(',').map((v) => v.trim()))
+  if (values.size > 1) throw new MalformedAnswer('Content-Length headers that disagree')
+  const [value] = values
+  if (!/^\d+$/.test(value!)) throw new MalformedAnswer('a Content-Length that is not a size')
+  return value!
+}
+
 const contentLength = (h: Record<string, string | undefined>): number | null =>
-  h['transfer-encoding'] === undefined && /^\d+$/.test(h['content-length'] ?? '')
+  h['transfer-encoding'] === undefined && h['content-length'] !== undefined
     ? Number(h['content-length'])
     : null
 
@@ -126,11 +159,17 @@ class RawRequest {
   start(): void {
     const { signal } = this.opts
     if (signal.aborted) return this.rejectHead(signal.reason as Error)
+    let head: string
+    try {
+      head = requestHead(this.url, this.opts)
+    } catch (err) {
+      return this.rejectHead(err as Error)
+    }
     signal.addEventListener('abort', this.onAbort, { once: true })
     const socket = this.connect()
     this.socket = socket
     socket.setNoDelay(true)
-    socket.write(requestHead(this.url, this.opts))
+    socket.write(head)
     socket.on('error', (err) => this.fail(err))
     socket.on('end', () => this.fail(new Error('the connection closed early')))
     socket.on('close', () => this.fail(new Error('the connection closed early')))
@@ -218,7 +257,13 @@ class RawRequest {
       if (this.headLength > MAX_HEAD) this.fail(new Error('response head too large'))
       return true
     }
-    const parsed = parseHead(all.subarray(0, end).toString('latin1'))
+    let parsed: ReturnType<typeof parseHead>
+    try {
+      parsed = parseHead(all.subarray(0, end).toString('latin1'))
+    } catch (err) {
+      this.fail(err as Error)
+      return false
+    }
     if (!parsed) {
       this.fail(new Error('malformed response'))
       return false

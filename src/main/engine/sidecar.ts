@@ -12,14 +12,17 @@ const segmentSchema = z.object({
   done: z.number().int().nonnegative()
 })
 
+/** A validator goes back to the server in If-Range: never one that could add a header. */
+const headerValue = z.string().regex(/^[^\r\n]*$/)
+
 const sidecarSchema = z.object({
   version: z.literal(1),
   id: z.string(),
   url: z.string(),
   final_path: z.string(),
   size: z.number().int().nonnegative(),
-  etag: z.string().nullable(),
-  last_modified: z.string().nullable(),
+  etag: headerValue.nullable(),
+  last_modified: headerValue.nullable(),
   sha256: z.string().nullable(),
   segments: z.array(segmentSchema).min(1),
   created: z.number(),

@@ -1,24 +1,35 @@
 // File names come from servers (Content-Disposition) and URLs: both are
 // untrusted. What reaches the disk is a plain base name, or nothing.
 import contentDisposition from 'content-disposition'
+import { plainText } from '../../shared/plainText'
 import { UserError } from '../errors'
 
-const MAX_BYTES = 255
+/** What a name on disk gets beside it: `<name>.part.json` (the sidecar) is the
+ *  longest, and it must fit the file system's 255 bytes too. */
+const LONGEST_SUFFIX = '.part.json'
+const MAX_BYTES = 255 - LONGEST_SUFFIX.length
+/** An extension this long or shorter is kept when a name is shortened. */
+const MAX_EXT = 16
 
-/** A plain, safe base name, or a UserError when nothing usable is left. */
+/** Characters Windows refuses in a name (controls go with plainText). */
+const WINDOWS_REFUSED = /[<>:"|?*]/g
+/** Device names Windows reserves whatever the extension (CON, aux.safetensors, COM1.txt). */
+const WINDOWS_RESERVED =
+  /^(con|prn|aux|nul|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3])(\.|$)/i
+
+/** A plain, safe base name, or a UserError when nothing usable is left. The
+ *  helper's sanitize_filename does the same (test/vectors/filenames.json). */
 export function sanitizeFilename(name: string): string {
   // Only the last path component, whichever separator the server used.
   let base = name.split(/[/\\]/).pop() ?? ''
-  base = base
-    // eslint-disable-next-line no-control-regex -- control characters are exactly what we strip
-    .replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '')
+  // Controls and bidi controls go too: U+202E shows "x\u202Egpj.exe" as "xexe.jpg".
+  base = plainText(base, { oneLine: true })
+    .replace(WINDOWS_REFUSED, '')
     .replace(/^[\s.]+/, '')
-    .replace(/\s+$/, '')
-  while (Buffer.byteLength(base) > MAX_BYTES) {
-    const dot = base.lastIndexOf('.')
-    const ext = dot > 0 && base.length - dot <= 16 ? base.slice(dot) : ''
-    base = base.slice(0, Math.max(1, base.length - ext.length - 1)) + ext
-  }
+    // Windows drops trailing dots and spaces: "x.safetensors." would become another name.
+    .replace(/[\s.]+$/, '')
+  if (WINDOWS_RESERVED.test(base)) base = `_${base}`
+  base = fitBytes(base)
   if (!base || base === '.' || base === '..') {
     throw new UserError(
       'unsafe-path',
@@ -26,6 +37,17 @@ export function sanitizeFilename(name: string): string {
     )
   }
   return base
+}
+
+/** Shortens a name to MAX_BYTES of UTF-8, keeping its extension, never splitting a character. */
+function fitBytes(base: string): string {
+  if (Buffer.byteLength(base) <= MAX_BYTES) return base
+  const dot = base.lastIndexOf('.')
+  const ext = dot > 0 && base.length - dot <= MAX_EXT ? base.slice(dot) : ''
+  const stem = [...base.slice(0, base.length - ext.length)]
+  let bytes = Buffer.byteLength(stem.join('')) + Buffer.byteLength(ext)
+  while (stem.length > 1 && bytes > MAX_BYTES) bytes -= Buffer.byteLength(stem.pop()!)
+  return stem.join('') + ext
 }
 
 /** The server's suggested name (Content-Disposition), else the URL's last segment. */

@@ -14,7 +14,9 @@ export interface PastedUrl {
   fetch: string
   /** What is shown, logged and stored: no secrets. */
   shown: string
-  urlToken?: { host: string; auth: string }
+  /** The token pasted in the query: for this scheme and host only (never sent
+   *  over plain http when it was pasted in an https link). */
+  urlToken?: { host: string; protocol: string; auth: string }
 }
 
 export function parsePastedUrl(pasted: string): PastedUrl {
@@ -26,5 +28,10 @@ export function parsePastedUrl(pasted: string): PastedUrl {
   if (!token) return { given: pasted, fetch: pasted, shown }
   const query = filterQuery(u.search, (n) => TOKEN_PARAMS.has(n.toLowerCase()))
   const fetch = `${u.protocol}//${u.username ? `${u.username}:${u.password}@` : ''}${u.host}${u.pathname}${query}${u.hash}`
-  return { given: pasted, fetch, shown, urlToken: { host: u.host, auth: `Bearer ${token}` } }
+  return {
+    given: pasted,
+    fetch,
+    shown,
+    urlToken: { host: u.host, protocol: u.protocol, auth: `Bearer ${token}` }
+  }
 }

@@ -13,7 +13,7 @@ import type { SFTPWrapper, Stats } from 'ssh2'
 import { UserError } from '../errors'
 import { checkWorkspace, helperRemotePath, podpullDir } from './remotePath'
 import type { SshConnection } from './sshConnection'
-import { builtCandidates, processLayout } from '../core/resourcePaths'
+import { builtCandidates, processLayout } from '../resourcePaths'
 
 export interface HelperFile {
   path: string
@@ -27,7 +27,7 @@ const HELPER_REL = 'helper/podpull_helper.pyz'
 const VERSION_ENTRY = 'podpull_helper/__init__.py'
 
 /** Where the helper lives: PODPULL_HELPER, a packaged app's resources, or out/
- *  where `npm run build` writes it (see core/resourcePaths.ts). */
+ *  where `npm run build` writes it (see resourcePaths.ts). */
 export function helperCandidates(here = dirname(fileURLToPath(import.meta.url))): string[] {
   return builtCandidates(HELPER_REL, processLayout(here, process.env.PODPULL_HELPER))
 }

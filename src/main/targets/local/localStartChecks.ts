@@ -29,10 +29,15 @@ export async function setupProblem(
   return undefined
 }
 
-/** The auth for a request: a token pasted in the link goes to its own host, the stored tokens elsewhere. */
+/** The auth for a request: a token pasted in the link goes to its own scheme
+ *  and host (an https link redirected to http:// of the same host must not
+ *  carry it in the clear), the stored tokens elsewhere. */
 export function authForLink(link: PastedUrl | undefined, stored: Auth): Auth {
   const t = link?.urlToken
-  return (u) => (t && u.host === t.host ? t.auth : stored(u))
+  return (u) => {
+    if (!t || u.host !== t.host) return stored(u)
+    return u.protocol === t.protocol ? t.auth : undefined
+  }
 }
 
 /** The file name to save as: the one asked for, the one this URL got before in

@@ -1,0 +1,25 @@
+// The shared file-name vectors (test/vectors/filenames.json): the TypeScript
+// side. The helper's side reads the same file (test/integration/helper.names.test.ts).
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { sanitizeFilename } from '../../src/main/models/fileNames'
+
+interface Case {
+  in: string
+  out: string | null
+}
+const vectors = JSON.parse(readFileSync(join(__dirname, '../vectors/filenames.json'), 'utf8')) as {
+  cases: Case[]
+}
+
+describe('file names from servers, as both engines save them', () => {
+  it.each(vectors.cases.map((c) => [c.in, c.out] as const))('%j → %j', (input, out) => {
+    if (out === null) expect(() => sanitizeFilename(input)).toThrow(/not a usable file name/)
+    else expect(sanitizeFilename(input)).toBe(out)
+  })
+  it('leaves room for the sidecar suffix within 255 bytes', () => {
+    for (const c of vectors.cases)
+      if (c.out !== null) expect(Buffer.byteLength(`${c.out}.part.json`)).toBeLessThanOrEqual(255)
+  })
+})

@@ -1,8 +1,9 @@
 // Where PodPull's bundled resources (the tray icon, the model catalog) and
-// build products (the pod helper's .pyz) live. One function for every caller, because the layouts differ:
-// a packaged app keeps them in `process.resourcesPath` (outside app.asar), the
-// built tree beside `out/` (out/main → ../../resources), the source tree in
-// ./resources (src/main/x → ../../../resources).
+// build products (the pod helper's .pyz) live. One function for every caller,
+// because the layouts differ: a packaged app keeps them in
+// `process.resourcesPath` (outside app.asar), the built tree beside `out/`
+// (out/main → ../../resources), the source tree in ./resources
+// (src/main/x → ../../../resources).
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 

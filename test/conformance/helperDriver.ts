@@ -10,6 +10,7 @@ import { PYTHON_FLAGS } from '../../src/main/ssh/helperClient'
 import { HELPER_PYZ, HELPER_SOURCE } from '../../scripts/build-helper.mjs'
 import type { ConformanceDriver, DriverRequest, DriverResult } from './scenarios'
 import { waitFor } from '../support/wait'
+import { childWithErrorListeners } from '../support/listeners'
 
 /** The .pyz the app uploads, as `npm run build` writes it. */
 export const HELPER_PATH = HELPER_PYZ
@@ -28,9 +29,9 @@ export type HelperAnswer = { ok: boolean; code?: string; error?: string } & Reco
 /** One helper command; resolves with its parsed answer line. */
 export function runHelper(command: string, request: unknown): Promise<HelperAnswer> {
   return new Promise((resolve, reject) => {
-    const child = spawn('python3', [...PYTHON_FLAGS, HELPER_PATH, command], {
-      stdio: ['pipe', 'pipe', 'pipe']
-    })
+    const child = childWithErrorListeners(
+      spawn('python3', [...PYTHON_FLAGS, HELPER_PATH, command], { stdio: ['pipe', 'pipe', 'pipe'] })
+    )
     let out = ''
     let err = ''
     child.stdout.on('data', (d: Buffer) => (out += d.toString()))

@@ -20,6 +20,7 @@ import {
 import { acquireStatusLock, LOCK_STALE_MS } from '../../src/main/status/statusLock'
 import { waitFor } from '../support/wait'
 import { HELPER_PATH } from '../conformance/helperDriver'
+import { childWithErrorListeners } from '../support/listeners'
 
 // Imports the built helper's modules, so a test drives its StatusFile and StatusLock directly.
 const LOAD_HELPER = `
@@ -30,7 +31,9 @@ from podpull_helper import lock, owners, status
 
 function python(script: string, ...args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const p = spawn('python3', ['-I', '-S', '-B', '-c', LOAD_HELPER + script, HELPER_PATH, ...args])
+    const p = childWithErrorListeners(
+      spawn('python3', ['-I', '-S', '-B', '-c', LOAD_HELPER + script, HELPER_PATH, ...args])
+    )
     let out = ''
     let err = ''
     p.stdout.on('data', (c: Buffer) => (out += c.toString()))

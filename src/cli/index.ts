@@ -19,6 +19,7 @@ import { printStatus, reachTarget, withTargetName } from './statusView'
 import { addModelsCommands, resolvedFile, type CliContext } from './modelsCommands'
 import { registerRunpodCommands } from './runpod'
 import { endQuietlyOnClosedPipe } from './closedPipe'
+import { say, warn, sayJson, sayJsonText } from './terminalOut'
 
 const here = dirname(fileURLToPath(import.meta.url))
 
@@ -120,9 +121,7 @@ function onStopSignal(stop: () => void): () => void {
  *  guards every socket): log the error on stderr and keep serving. */
 function keepServingOnUncaughtErrors(): void {
   const log = (what: string) => (err: unknown) =>
-    process.stderr.write(
-      `PodPull serve: ${what}, still serving: ${(err as Error)?.stack ?? String(err)}\n`
-    )
+    warn(`PodPull serve: ${what}, still serving: ${(err as Error)?.stack ?? String(err)}\n`)
   process.on('uncaughtException', log('unexpected error'))
   process.on('unhandledRejection', log('unhandled rejection'))
 }
@@ -131,7 +130,7 @@ function keepServingOnUncaughtErrors(): void {
 async function followJob(targetId: string, id: string): Promise<DownloadRecord> {
   const a = await openApp()
   const off = onStopSignal(() => {
-    process.stderr.write('\nPausing… (run "podpull resume" to continue)\n')
+    warn('\nPausing… (run "podpull resume" to continue)\n')
     void a.handlers
       .pauseDownload({ targetId, id })
       .catch(() => undefined)
@@ -146,14 +145,14 @@ async function followJob(targetId: string, id: string): Promise<DownloadRecord> 
 
 function finish(r: DownloadRecord): number {
   if (r.state === 'completed') {
-    process.stdout.write(`Saved ${r.path}\n`)
+    say(`Saved ${r.path}\n`)
     return OK
   }
   if (r.state === 'paused') {
-    process.stderr.write(`Paused at ${r.progress}%: ${r.path}\n`)
+    warn(`Paused at ${r.progress}%: ${r.path}\n`)
     return OK
   }
-  process.stderr.write(`Error: ${r.error ?? `the download ended as ${r.state}`}\n`)
+  warn(`Error: ${r.error ?? `the download ended as ${r.state}`}\n`)
   return FAILED
 }
 
@@ -170,7 +169,7 @@ function buildProgram(): Command {
     .version(process.env.npm_package_version ?? '0.1.0')
     .showHelpAfterError('(run "podpull --help" for usage)')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .configureOutput({ writeErr: (s) => warn(s) })
 
   const targets = program.command('targets').description('manage download targets')
   targets
@@ -180,18 +179,16 @@ function buildProgram(): Command {
     .action(async (o: { json?: boolean }) => {
       const a = await openApp()
       const list = a.core.targetInfos()
-      if (o.json) return void process.stdout.write(`${JSON.stringify(list, null, 2)}\n`)
+      if (o.json) return void sayJson(list)
       if (!list.length)
-        return void process.stdout.write(
-          'No targets yet. Add one with "podpull targets add-local" or "add-ssh".\n'
-        )
+        return void say('No targets yet. Add one with "podpull targets add-local" or "add-ssh".\n')
       for (const t of list) {
         const where =
           t.config.kind === 'local'
             ? t.config.comfyui
             : `${t.config.user}@${t.config.host}:${t.config.port}`
         const seen = t.config.kind === 'ssh' ? `  last seen ${formatAgo(t.lastSeen)}` : ''
-        process.stdout.write(`${t.name}\t${t.config.kind}\t${where}${seen}\n`)
+        say(`${t.name}\t${t.config.kind}\t${where}${seen}\n`)
       }
     })
   targets
@@ -206,7 +203,7 @@ function buildProgram(): Command {
         comfyui: resolve(o.comfyui),
         workspace: o.workspace ? resolve(o.workspace) : undefined
       })
-      process.stdout.write(`Added local target "${t.name}" (${t.id}).\n`)
+      say(`Added local target "${t.name}" (${t.id}).\n`)
     })
   targets
     .command('add-ssh <name>')
@@ -245,9 +242,7 @@ function buildProgram(): Command {
         throw new CliExit(FAILED, probe.message)
       }
       const t = await call('addTarget', { ...input, acceptHostKey })
-      process.stdout.write(
-        `Added pod "${t.name}" (${t.id})${t.comfyui ? `, ComfyUI at ${t.comfyui}` : ''}.\n`
-      )
+      say(`Added pod "${t.name}" (${t.id})${t.comfyui ? `, ComfyUI at ${t.comfyui}` : ''}.\n`)
     })
   targets
     .command('remove <name>')
@@ -255,7 +250,7 @@ function buildProgram(): Command {
     .action(async (name: string) => {
       const t = await targetByName(name)
       await call('removeTarget', { id: t.id })
-      process.stdout.write(`Removed "${name}".\n`)
+      say(`Removed "${name}".\n`)
     })
   // ── h8runtime: trust a rebuilt pod's new host key ──
   targets
@@ -265,7 +260,7 @@ function buildProgram(): Command {
     .action(async (name: string, o: { fingerprint: string }) => {
       const t = await targetByName(name)
       const info = await call('trustHostKey', { id: t.id, fingerprint: o.fingerprint })
-      process.stdout.write(`Trusted ${o.fingerprint.trim()} for "${name}".\n`)
+      say(`Trusted ${o.fingerprint.trim()} for "${name}".\n`)
       if (info.connection !== 'online' && info.message)
         throw new CliExit(FAILED, `"${name}" is still not reachable: ${info.message}`)
     })
@@ -303,7 +298,7 @@ function buildProgram(): Command {
         const info = await targetByName(o.target)
         if (o.detach && info.config.kind === 'local') {
           detachSelf()
-          process.stdout.write('Started in the background; see "podpull status".\n')
+          say('Started in the background; see "podpull status".\n')
           return
         }
         await openTarget(o.target)
@@ -323,16 +318,16 @@ function buildProgram(): Command {
           // extra_model_paths.yaml may send the folder elsewhere: say where.
           const inModels = res.path.includes(`/models/${folder}/`)
           const where = inModels ? `models/${folder}` : `${folder} → ${dirname(res.path)}`
-          process.stderr.write(`Folder: ${where} (suggested; choose another with --folder)\n`)
+          warn(`Folder: ${where} (suggested; choose another with --folder)\n`)
         }
         if (res.outcome === 'already-present') {
-          process.stdout.write(`Already present: ${res.path}\n`)
+          say(`Already present: ${res.path}\n`)
           return
         }
         if (res.outcome === 'already-active')
-          process.stderr.write(`Already downloading (${res.id}); following it.\n`)
+          warn(`Already downloading (${res.id}); following it.\n`)
         if (o.detach) {
-          process.stdout.write(`${res.id}\n`)
+          say(`${res.id}\n`)
           return
         }
         process.exitCode = finish(await followJob(info.id, res.id))
@@ -353,11 +348,11 @@ function buildProgram(): Command {
         if (info.config.kind === 'local') {
           const file = join(info.config.workspace, '.download_status.json')
           const text = await readFile(file, 'utf8').catch(() => '{}')
-          process.stdout.write(text.endsWith('\n') ? text : `${text}\n`)
+          sayJsonText(text)
         } else {
           await openTarget(o.target)
           const raw = t.rawStatus ? await t.rawStatus() : t.downloads()
-          process.stdout.write(`${JSON.stringify(raw, null, 2)}\n`)
+          sayJson(raw)
         }
         return
       }
@@ -367,7 +362,7 @@ function buildProgram(): Command {
         if (why) unreachable.set(info.id, why)
       }
       const records = infos.flatMap((i) => a.core.target(i.id).downloads())
-      if (o.json) process.stdout.write(`${JSON.stringify(records, null, 2)}\n`)
+      if (o.json) sayJson(records)
       else printStatus(a, infos, records, unreachable)
       if (unreachable.size) {
         const names = infos.filter((i) => unreachable.has(i.id))
@@ -395,9 +390,7 @@ function buildProgram(): Command {
         process.exitCode = finish(await followJob(info.id, id))
         return
       }
-      process.stdout.write(
-        `${verb === 'cancel' ? 'Cancelled' : verb === 'pause' ? 'Paused' : 'Resumed'} ${id}.\n`
-      )
+      say(`${verb === 'cancel' ? 'Cancelled' : verb === 'pause' ? 'Paused' : 'Resumed'} ${id}.\n`)
     })
   }
 
@@ -408,7 +401,7 @@ function buildProgram(): Command {
     .action(async (o: { target: string }) => {
       const info = await openTarget(o.target)
       const { removed } = await call('clearCompleted', { targetId: info.id })
-      process.stdout.write(`Cleared ${removed} finished download${removed === 1 ? '' : 's'}.\n`)
+      say(`Cleared ${removed} finished download${removed === 1 ? '' : 's'}.\n`)
     })
 
   // Diagnostics (issue 9 item 6): one archive for a bug report, no secrets.
@@ -423,7 +416,7 @@ function buildProgram(): Command {
       const a = await openApp()
       const out = o.output ? resolve(o.output) : undefined
       try {
-        process.stdout.write(`${await a.diagnostics(out)}\n`)
+        say(`${await a.diagnostics(out)}\n`)
       } catch (err) {
         throw new CliExit(
           FAILED,
@@ -450,9 +443,9 @@ function buildProgram(): Command {
         token: process.env.PODPULL_SERVE_TOKEN || undefined
       })
       const warning = publicBindWarning(o.host)
-      if (warning) process.stderr.write(`${warning}\n`)
+      if (warning) warn(`${warning}\n`)
       keepServingOnUncaughtErrors()
-      process.stdout.write(`PodPull dashboard: ${server.pageUrl}\n`)
+      say(`PodPull dashboard: ${server.pageUrl}\n`)
       const stop = (): void => {
         void server
           .close()
@@ -493,7 +486,7 @@ export async function main(argv = process.argv): Promise<number> {
       return err.exitCode === 0 ? OK : USAGE
     }
     const code = err instanceof CliExit ? err.code : FAILED
-    process.stderr.write(`Error: ${(err as Error).message}\n`)
+    warn(`Error: ${(err as Error).message}\n`)
     return code
   } finally {
     await app?.dispose().catch(() => undefined)

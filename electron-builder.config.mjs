@@ -2,7 +2,7 @@
 // the current OS) and the unpacked app (`npm run pack:dir`, offline, with a
 // stub Electron). The app code goes into app.asar; the pod helper, the model
 // catalog and the tray icon stay outside it, in resources/ (process.resourcesPath),
-// where src/main/core/resourcePaths.ts finds them.
+// where src/main/resourcePaths.ts finds them.
 import { existsSync } from 'node:fs'
 
 const catalog = existsSync('resources/catalog.json')

@@ -252,7 +252,7 @@ function buildProgram(): Command {
       await call('removeTarget', { id: t.id })
       say(`Removed "${name}".\n`)
     })
-  // ── h8runtime: trust a rebuilt pod's new host key ──
+  // ── Trust a rebuilt pod's new host key ──
   targets
     .command('trust <name>')
     .description("trust the host key a pod presents now (after a rebuild), once you've checked it")
@@ -265,7 +265,7 @@ function buildProgram(): Command {
         throw new CliExit(FAILED, `"${name}" is still not reachable: ${info.message}`)
     })
 
-  // RunPod (issue 11): `runpod pods|start|stop` and `targets import-runpod`.
+  // RunPod: `runpod pods|start|stop` and `targets import-runpod`.
   registerRunpodCommands(program, targets, {
     call,
     usage: (m) => new CliExit(USAGE, m),
@@ -404,7 +404,7 @@ function buildProgram(): Command {
       say(`Cleared ${removed} finished download${removed === 1 ? '' : 's'}.\n`)
     })
 
-  // Diagnostics (issue 9 item 6): one archive for a bug report, no secrets.
+  // Diagnostics: one archive for a bug report, no secrets.
   program
     .command('diagnostics')
     .description(
@@ -456,7 +456,7 @@ function buildProgram(): Command {
       await new Promise(() => undefined)
     })
 
-  // models (issue 10): resolve, models, workflow
+  // Models: resolve, models, workflow
   addModelsCommands(program, cliContext)
 
   return program

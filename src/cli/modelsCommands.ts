@@ -1,5 +1,5 @@
 // `podpull resolve`, `podpull models` and `podpull workflow missing`: what a
-// link means, what a target has, and what a workflow still needs (issue 10).
+// link means, what a target has, and what a workflow still needs.
 import type { Command } from 'commander'
 import type { ApiArgs, ApiMethod, ApiResults } from '../shared/api'
 import { readFile, stat } from 'node:fs/promises'

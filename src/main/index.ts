@@ -34,7 +34,7 @@ import {
 } from './electron/rendererProtocol'
 import { aboutText, appMenuTemplate } from './electron/appMenu'
 import { hideOnClose, trayLabel, trayStep } from './electron/trayState'
-import { findResource, processLayout } from './core/resourcePaths'
+import { findResource, processLayout } from './resourcePaths'
 import { aboutInfo } from './core/about'
 import { CSP_HEADER, forDevServer } from '../shared/csp'
 

@@ -118,7 +118,7 @@ export const startDownloadArgs = z.object({
 })
 export type StartDownloadArgs = z.output<typeof startDownloadArgs>
 
-// ── models (issue 10): resolvers, installed models, workflows, catalog ──
+// ── models: resolvers, installed models, workflows, catalog ──
 const modelsArgs = {
   /** A link or a Civitai AIR (urn:air:…): not only http(s). */
   resolveSource: z.object({ input: z.string().trim().min(1).max(8192) }),
@@ -187,7 +187,7 @@ export const apiArgs = {
   saveDiagnostics: z.object({}).strict(),
   // About (app menu and dashboard): versions and where settings and logs live.
   getAbout: z.object({}).strict(),
-  // ── h8runtime: host-key re-trust ──
+  // ── host-key re-trust ──
   /** Trust the key a pod presents now; refused unless it equals `fingerprint`. */
   trustHostKey: z.object({
     id,
@@ -197,13 +197,13 @@ export const apiArgs = {
       .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'must look like SHA256: and 43 base64 characters')
   }),
   ...modelsArgs,
-  // RunPod account (issue 11): `pod` is a RunPod-linked target's name, a pod id or a pod name.
+  // RunPod account: `pod` is a RunPod-linked target's name, a pod id or a pod name.
   runpodPods: z.object({}).strict(),
   runpodStart: z.object({ pod: z.string().trim().min(1).max(200) }),
   runpodStop: z.object({ pod: z.string().trim().min(1).max(200) }),
-  // ── models2: where a download into a folder really goes (extra_model_paths.yaml) ──
+  // ── where a download into a folder really goes (extra_model_paths.yaml) ──
   destinationFolder: z.object({ targetId: id, folder: folderName }),
-  // ── runpod2: import a pod from the dashboard (issue 11) ──
+  // ── import a RunPod pod from the dashboard ──
   /** A pod by id or name; the SSH options as in addTarget. Without acceptHostKey
    *  a first-contact key comes back to be confirmed and nothing is saved. */
   runpodImport: z.object({
@@ -247,7 +247,7 @@ export interface ApiResults {
   saveDiagnostics: { path: string }
   getAbout: AboutInfo
   trustHostKey: TargetInfo
-  // models (issue 10)
+  // models: resolvers, installed models, workflows, catalog
   resolveSource: Resolution
   listInstalled: InstalledModels
   deleteModel: void

@@ -199,7 +199,7 @@ export interface ModelFile {
   extra?: boolean
 }
 
-// ── models: resolvers, workflows, catalog (issue 10) ─────────────────────
+// ── models: resolvers, workflows, catalog ───────────────────────────────
 
 /** One downloadable file a link resolved to. */
 export interface ResolvedFile {

@@ -1,4 +1,4 @@
-// extra_model_paths.yaml is not only shown but used (issue 10 item 2): a LoRA
+// extra_model_paths.yaml is not only shown but used: a LoRA
 // downloaded to a target whose yaml sets a default loras folder elsewhere
 // lands there — locally (TypeScript engine) and on a pod (helper over a real
 // sshd) — `podpull models` lists it from there, and a paused download in that

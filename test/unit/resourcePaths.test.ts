@@ -2,7 +2,7 @@
 // (process.resourcesPath, outside app.asar), the built tree and the source tree.
 import { posix, win32 } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { findResource, resourceCandidates } from '../../src/main/core/resourcePaths'
+import { findResource, resourceCandidates } from '../../src/main/resourcePaths'
 
 const HELPER = 'helper/podpull_helper.py'
 

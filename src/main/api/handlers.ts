@@ -156,14 +156,14 @@ export function createHandlers(
     getTokenStatus: async () => core.tokenStatus(),
     setToken: async ({ kind, value }) => core.setToken(kind, value),
 
-    // Diagnostics (issue 9 item 6): one archive for a bug report, no secrets.
+    // Diagnostics: one archive for a bug report, no secrets.
     saveDiagnostics: async () => {
       if (!diagnostics) throw new UserError('unsupported', 'Diagnostics are not available here.')
       return { path: await diagnostics() }
     },
     getAbout: async () => aboutInfo(),
     trustHostKey: async ({ id, fingerprint }) => core.trustHostKey(id, fingerprint),
-    // models (issue 10)
+    // Models: resolvers, installed models, workflows, catalog
     ...modelsHandlers(core, sources),
     ...runpodHandlers(core, {
       testConnection: (a) => table.testConnection(a),

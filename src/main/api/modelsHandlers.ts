@@ -1,4 +1,4 @@
-// The handlers of issue 10's methods (resolvers, installed models, workflows,
+// The handlers of the models methods (resolvers, installed models, workflows,
 // catalog), kept apart from the download/target table in handlers.ts.
 import type { ApiHandlers } from '../../shared/api'
 import type { PodPullCore } from '../core/podpullCore'

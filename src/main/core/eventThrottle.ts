@@ -3,8 +3,8 @@
 // is kept; a removal supersedes older upserts of the same id. A download that
 // ends (completed, error, cancelled, paused) goes out on the next turn of the
 // event loop instead of waiting out the interval: `podpull download` exits on
-// it, and a user waits for that, not for a progress tick (issue 12's start-up
-// and exit cost, up to 250 ms per command). Ends reported in the same turn
+// it, and a user waits for that, not for a progress tick (up to 250 ms of
+// every command's exit). Ends reported in the same turn
 // still share one event.
 import type { DownloadRecord, DownloadsChangedEvent } from '../../shared/types'
 

@@ -6,7 +6,7 @@
 //
 // pino and rotating-file-stream are loaded on the first write, without
 // waiting for them: every CLI command would otherwise pay their load time
-// before its first request (issue 12's start-up budget). Lines written
+// before its first request. Lines written
 // meanwhile are queued in order and keep the time they were written at.
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'

@@ -1,4 +1,4 @@
-// What a target offers for its installed models (issue 10): the inventory
+// What a target offers for its installed models: the inventory
 // (with extra_model_paths.yaml and leftover .part files), delete, sha256.
 // Local targets work on the disk; pod targets ask the helper, so a hash is
 // computed on the pod and a file is never copied to compute it.

@@ -18,7 +18,7 @@ export const HELPER_COMMANDS = [
   'status',
   'models',
   'log-tail',
-  // installed models (issue 10)
+  // installed models: inventory, sha256, delete
   'inventory',
   'model-sha256',
   'model-delete',

@@ -10,7 +10,7 @@ import type { SFTPWrapper, Stats } from 'ssh2'
 import { UserError } from '../errors'
 import { checkWorkspace, helperRemotePath, podpullDir } from './remotePath'
 import type { SshConnection } from './sshConnection'
-import { processLayout, resourceCandidates } from '../core/resourcePaths'
+import { processLayout, resourceCandidates } from '../resourcePaths'
 
 export interface HelperFile {
   path: string
@@ -22,7 +22,7 @@ export interface HelperFile {
 const HELPER_REL = join('resources', 'helper', 'podpull_helper.py')
 
 /** Where the helper lives: PODPULL_HELPER, a packaged app's resources, beside
- *  the built bundle or in the source tree (see core/resourcePaths.ts). */
+ *  the built bundle or in the source tree (see resourcePaths.ts). */
 export function helperCandidates(here = dirname(fileURLToPath(import.meta.url))): string[] {
   return resourceCandidates(
     'helper/podpull_helper.py',

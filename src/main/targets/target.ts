@@ -46,6 +46,6 @@ export interface Target extends EventEmitter<TargetEvents> {
   rawStatus?(): Promise<Record<string, unknown>>
   /** Pods: the end of the helper's newest job logs, for `podpull diagnostics`. */
   helperLogTail?(): Promise<{ id: string; tail: string }[]>
-  /** Installed models: inventory with extra_model_paths.yaml, delete, sha256 (issue 10). */
+  /** Installed models: inventory with extra_model_paths.yaml, delete, sha256. */
   models?(): TargetModels
 }

@@ -1,4 +1,4 @@
-// The models view's state and actions (issue 10): a dropped workflow checked
+// The models view's state and actions: a dropped workflow checked
 // against a target (present / missing / unresolved) with "Download all
 // missing", the target's installed models, and the starter catalog. Main does
 // the work; this store keeps what the view shows and re-checks when the

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { PYTHON_FLAGS } from '../../src/main/ssh/helperClient'
 import type { ConformanceDriver, DriverRequest, DriverResult } from './scenarios'
 import { waitFor } from '../support/wait'
+import { childWithErrorListeners } from '../support/listeners'
 
 export const HELPER_PATH = fileURLToPath(
   new URL('../../resources/helper/podpull_helper.py', import.meta.url)
@@ -19,9 +20,9 @@ export type HelperAnswer = { ok: boolean; code?: string; error?: string } & Reco
 /** One helper command; resolves with its parsed answer line. */
 export function runHelper(command: string, request: unknown): Promise<HelperAnswer> {
   return new Promise((resolve, reject) => {
-    const child = spawn('python3', [...PYTHON_FLAGS, HELPER_PATH, command], {
-      stdio: ['pipe', 'pipe', 'pipe']
-    })
+    const child = childWithErrorListeners(
+      spawn('python3', [...PYTHON_FLAGS, HELPER_PATH, command], { stdio: ['pipe', 'pipe', 'pipe'] })
+    )
     let out = ''
     let err = ''
     child.stdout.on('data', (d: Buffer) => (out += d.toString()))

@@ -75,7 +75,10 @@ const json = (res: ServerResponse, status: number, v: unknown, h: Record<string,
   send(res, status, { 'Content-Type': 'application/json; charset=utf-8', ...h }, JSON.stringify(v))
 
 async function listen(server: Server): Promise<string> {
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  await new Promise<void>((r, fail) => {
+    server.on('error', fail) // kept for the server's life
+    server.listen(0, '127.0.0.1', r)
+  })
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 }
 

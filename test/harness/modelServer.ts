@@ -139,9 +139,9 @@ function queryMatches(reqUrl: string, want: Record<string, string>): boolean {
 
 function listen(server: Server, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject)
+    // Kept for the server's life (a late error after listening must not escape).
+    server.on('error', reject)
     server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject)
       resolve((server.address() as AddressInfo).port)
     })
   })

@@ -19,6 +19,7 @@ import {
 } from '../../src/main/status/statusFile'
 import { acquireStatusLock, LOCK_STALE_MS } from '../../src/main/status/statusLock'
 import { waitFor } from '../support/wait'
+import { childWithErrorListeners } from '../support/listeners'
 
 const HELPER = join(__dirname, '../../resources/helper/podpull_helper.py')
 
@@ -32,7 +33,9 @@ spec.loader.exec_module(h)
 
 function python(script: string, ...args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const p = spawn('python3', ['-I', '-S', '-B', '-c', LOAD_HELPER + script, HELPER, ...args])
+    const p = childWithErrorListeners(
+      spawn('python3', ['-I', '-S', '-B', '-c', LOAD_HELPER + script, HELPER, ...args])
+    )
     let out = ''
     let err = ''
     p.stdout.on('data', (c: Buffer) => (out += c.toString()))

@@ -20,6 +20,7 @@ import {
 } from '../../status/jobEntries'
 import type { StatusEntry } from '../../status/statusEntry'
 import type { StatusStore } from '../../status/statusStore'
+import { clearControlRequest } from '../../status/controlRequests'
 
 export interface Job {
   id: string
@@ -95,6 +96,12 @@ export class LocalJobQueue {
     job.controller.abort(reason)
     await job.done
     return true
+  }
+
+  /** Whether this process runs the job, queues it, or is writing its last state. */
+  runs(id: string): boolean {
+    const j = this.jobs.get(id)
+    return j !== undefined && (j.queued || j.controller !== undefined || j.done !== undefined)
   }
 
   isQueued(id: string): boolean {
@@ -244,6 +251,7 @@ export class LocalJobQueue {
       j.queued = false
     }
     if (!claimed.ok) throw busyError(claimed.holder)
+    await clearControlRequest(this.store.workspace, id).catch(() => undefined) // a leftover
     this.enqueue(j)
   }
 

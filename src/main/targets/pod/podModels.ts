@@ -25,7 +25,10 @@ export class PodModels implements TargetModels {
     try {
       const ans = await helper.call<{ text?: string | null }>('extra-paths', { comfyui })
       if (typeof ans.text !== 'string') return { roots: [], warning: null }
-      return { roots: parseExtraModelPaths(ans.text, comfyui, posix, '/root'), warning: null }
+      return {
+        roots: parseExtraModelPaths(ans.text, comfyui, posix, { home: '/root' }),
+        warning: null
+      }
     } catch (err) {
       return { roots: [], warning: (err as Error).message }
     }

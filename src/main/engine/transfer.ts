@@ -5,12 +5,7 @@
 import { createHash } from 'node:crypto'
 import type { InitialBody } from './bodyReader'
 import { FrontierHash, frontierOf } from './frontierHash'
-import {
-  fetchSegment,
-  RestartNeeded,
-  type FetchContext,
-  type WorkerState
-} from './segmentFetcher'
+import { fetchSegment, RestartNeeded, type FetchContext, type WorkerState } from './segmentFetcher'
 import type { PartFile } from './partFile'
 import { doneBytes, remaining, splitLargest, type Segment } from './segmentPlanner'
 import { currentBootId, writeSidecar, type Sidecar } from './sidecar'

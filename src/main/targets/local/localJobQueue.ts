@@ -1,6 +1,7 @@
 // The local target's jobs: a queue that runs a few at a time on the TypeScript
 // engine, writes each step to the status file, and stops, resumes or retries
 // jobs on request. The target owns the lifecycle; this owns the runs.
+import { redirectsToSignedLink } from '../../sources/endpoints'
 import { stat } from 'node:fs/promises'
 import { ACTIVE_STATES, type Settings } from '../../../shared/types'
 import { runDownload } from '../../engine/download'
@@ -154,6 +155,7 @@ export class LocalJobQueue {
           id: job.id,
           url: link.fetch,
           keepUrl: link.given,
+          signedRedirect: redirectsToSignedLink(link.fetch),
           finalPath: job.path,
           sha256: e0.sha256,
           connections: e0.connections,

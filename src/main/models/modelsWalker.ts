@@ -42,7 +42,7 @@ interface Place {
 export async function walkModels(modelsDir: string, extra: ModelRoot[] = []): Promise<Inventory> {
   const w: Walk = { models: [], partials: [], seen: new Set() }
   const top = await readdir(modelsDir, { withFileTypes: true }).catch(() => [])
-  for (const d of top.sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const d of top.sort(byName)) {
     // Files straight in models/ belong to no kind; a hidden directory is none either.
     if (d.name.startsWith('.')) continue
     const dir = join(modelsDir, d.name)
@@ -63,10 +63,14 @@ export async function walkModels(modelsDir: string, extra: ModelRoot[] = []): Pr
 }
 
 const id = (s: { dev: number; ino: number }): string => `${s.dev}:${s.ino}`
+/** Python's sorted() order, which the helper walks in: which of two links to
+ *  one file is listed is then the same on both engines. */
+const byName = (a: { name: string }, b: { name: string }): number =>
+  a.name < b.name ? -1 : a.name > b.name ? 1 : 0
 
 async function walkDir(dir: string, at: Place, w: Walk, extra = false): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => [])
-  for (const d of entries) {
+  for (const d of entries.sort(byName)) {
     const full = join(dir, d.name)
     const s = await stat(full).catch(() => undefined)
     if (!s) continue

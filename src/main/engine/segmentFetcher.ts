@@ -4,7 +4,7 @@
 // what it reads synchronously at its offset (memory stays one read buffer
 // per connection whatever the file size), and watches for stalls.
 import type { Hash } from 'node:crypto'
-import { backoffMs, seconds, sleep } from './backoff'
+import { seconds } from './backoff'
 import {
   describe,
   get,
@@ -21,6 +21,7 @@ import type { PartFile } from './partFile'
 import { rawGet, rawSpeaks, type RawResponse } from './rawHttp'
 import { totalFromContentRange } from './remoteInfo'
 import type { Segment } from './segmentPlanner'
+import { waitToRetry, type WaitPolicy } from './retryWait'
 import { isLinkRefusal, type SignedLink } from './signedLink'
 import { EngineError } from './types'
 
@@ -55,7 +56,8 @@ export interface FetchContext {
   signal: AbortSignal
   stallTimeoutMs: number
   maxAttempts: number
-  retryBaseMs: number
+  /** How long to wait between attempts, and what to show meanwhile. */
+  wait: WaitPolicy
   /** Only one segment in this run (a 200 from byte 0 is then fine). */
   single: () => boolean
   /** Most bytes one request asks for (Infinity: to the segment's end). */
@@ -96,8 +98,7 @@ export async function fetchSegment(
       failures = seg.done > before ? 1 : failures + 1
       if (failures >= ctx.maxAttempts) throw gaveUp(err, failures, ctx)
       ctx.onRetry()
-      const wait = err instanceof RetryableError ? err.retryAfterMs : undefined
-      await sleep(wait ?? backoffMs(failures, ctx.retryBaseMs), ctx.signal)
+      await waitToRetry(err, failures, ctx.wait, ctx.signal)
     }
   }
 }

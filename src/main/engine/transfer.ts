@@ -60,7 +60,7 @@ export interface TransferSetup {
   link?: SignedLink
   stallTimeoutMs: number
   maxAttempts: number
-  retryBaseMs: number
+  wait: FetchContext['wait']
   minSplit: number
 }
 
@@ -108,7 +108,7 @@ export async function transfer(
     signal: stop.signal,
     stallTimeoutMs: s.stallTimeoutMs,
     maxAttempts: s.maxAttempts,
-    retryBaseMs: s.retryBaseMs,
+    wait: s.wait,
     single: () => s.segments.length === 1,
     // With several connections each request asks for a bounded span, so a
     // connection that takes over the tail of another never races bytes that

@@ -3,6 +3,7 @@
 import cliProgress from 'cli-progress'
 import type { DownloadRecord, DownloadsChangedEvent } from '../shared/types'
 import { formatBytes, formatDuration, formatSpeed } from '../shared/format'
+import { plainText } from '../shared/plainText'
 
 export const TERMINAL = new Set(['completed', 'error', 'cancelled', 'paused'])
 
@@ -58,7 +59,7 @@ export function follow(
         started = true
       } else if (Date.now() - lastLine >= 1000 || TERMINAL.has(r.state)) {
         lastLine = Date.now()
-        out.write(`${describe(r)}\n`)
+        out.write(plainText(`${describe(r)}\n`))
       }
     }
     const check = (r: DownloadRecord | undefined): boolean => {

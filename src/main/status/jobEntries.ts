@@ -1,5 +1,6 @@
 // How a job's life shows up in its status entry: created queued, moved by the
 // engine's progress reports, settled by the engine's outcome or error.
+import { plainText } from '../../shared/plainText'
 import type { SourceKind } from '../../shared/types'
 import type { EngineProgress, EngineResult } from '../engine/types'
 import { withDerived, type StatusEntry, type StatusOwner } from './statusEntry'
@@ -128,7 +129,8 @@ export function failed(
     ...e,
     ...stoppedFields,
     status: 'error',
-    error: message,
+    // Reasons quote servers (a reason phrase, a page title): stored without control codes.
+    error: plainText(message),
     error_code: code,
     resumable
   })

@@ -2,6 +2,7 @@
 // PodPull's, and the conversion to and from the dashboard's DownloadRecord.
 // Both targets use this: the local target for its own file, the pod target for
 // the helper's file read over SSH.
+import { plainOrNull, plainText } from '../../shared/plainText'
 import { JOB_STATES, type DownloadRecord, type JobState, type SourceKind } from '../../shared/types'
 
 export interface StatusOwner {
@@ -166,17 +167,19 @@ export function entryToRecord(targetId: string, path: string, e: StatusEntry): D
     id: e.id,
     targetId,
     path,
-    url: e.url,
-    folder: e.folder,
-    filename: e.filename,
+    // Shown on the dashboard, printed by the CLI, kept in the snapshot cache:
+    // whoever wrote the status file (a pod) does not get to send terminal codes.
+    url: plainText(e.url, { oneLine: true }),
+    folder: plainText(e.folder, { oneLine: true }),
+    filename: plainText(e.filename, { oneLine: true }),
     state: e.status,
     progress: e.progress,
     fileSize: e.file_size,
     downloaded: e.downloaded,
     speed: e.speed,
     eta: e.eta,
-    error: e.error,
-    errorCode: e.error_code,
+    error: plainOrNull(e.error),
+    errorCode: e.error_code === null ? null : plainText(e.error_code, { oneLine: true }),
     startTime: e.start_time,
     timestamp: e.timestamp,
     sha256: e.sha256,

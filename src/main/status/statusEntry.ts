@@ -46,6 +46,8 @@ export interface StatusEntry {
   /** Stopped because its process went away (app quit, crash, pod restart), not
    *  by the user: the next owner resumes it when auto-resume is on. */
   interrupted: boolean
+  /** What a running download waits for ("rate-limited by huggingface.co, going on in 2 s"). */
+  notice?: string | null
 }
 
 const MIB = 1024 * 1024
@@ -138,7 +140,8 @@ export function parseEntry(path: string, raw: unknown): StatusEntry | undefined 
     // A writer without revisions (the seed) still moves forward in time.
     rev: num(raw.rev, Math.round(timestamp * 1000)),
     error_code: strOrNull(raw.error_code),
-    interrupted: raw.interrupted === true
+    interrupted: raw.interrupted === true,
+    notice: strOrNull(raw.notice)
   }
 }
 
@@ -186,7 +189,8 @@ export function entryToRecord(targetId: string, path: string, e: StatusEntry): D
     source: e.source,
     connections: e.connections,
     attempts: e.attempts,
-    rev: e.rev
+    rev: e.rev,
+    notice: e.notice ?? null
   }
 }
 
@@ -222,6 +226,7 @@ export function recordToEntry(
     resumable: extra.resumable,
     rev: r.rev,
     error_code: r.errorCode ?? null,
-    interrupted: false
+    interrupted: false,
+    notice: r.notice ?? null
   })
 }

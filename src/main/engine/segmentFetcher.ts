@@ -68,6 +68,8 @@ export interface FetchContext {
   hash?: { current: Hash; reset: () => void }
   onNetworkBytes: (n: number) => void
   onRetry: () => void
+  /** Another connection failed for good: finish the request under way, start no other. */
+  windingDown: () => boolean
 }
 
 /** What the connection on a segment has read so far (ahead of what is written). */
@@ -87,12 +89,13 @@ export async function fetchSegment(
     const before = seg.done
     try {
       await attempt(seg, ctx, st)
-      if (seg.start + seg.done >= seg.end) return
+      if (seg.start + seg.done >= seg.end || ctx.windingDown()) return
       failures = 0 // one span done: the next request, at once
       continue
     } catch (err) {
       if (ctx.signal.aborted) throw ctx.signal.reason
       if (err instanceof EngineError || err instanceof RestartNeeded) throw err
+      if (ctx.windingDown()) return // what this request brought is written
       // A connection that moved bytes before failing starts a fresh count:
       // a flaky but working link is not a dead one.
       failures = seg.done > before ? 1 : failures + 1

@@ -58,6 +58,8 @@ class Download(SidecarMixin, SegmentsMixin):
         self.link = SignedLink(self.http) if signed else None
         self.notice = None  # what the download waits for, shown on the row
         self.stop = threading.Event()
+        # Set when one connection failed for good: the others finish their requests.
+        self.winding = threading.Event()
         self.stop_reason = None
         self.open_conns = set()  # connections now reading: interrupt() unblocks them
         self.lock = threading.Lock()

@@ -16,8 +16,9 @@ import { isUsageError } from '../shared/errorCodes'
 import { follow } from './follow'
 import { isDetachedWorker, reportReady, runDetached } from './detach'
 import { printStatus, reachTarget, withTargetName } from './statusView'
-import { addModelsCommands, resolvedFile, type CliContext } from './modelsCommands'
+import { addModelsCommands, resolvedFile } from './modelsCommands'
 import { registerRunpodCommands } from './runpod'
+import { addSetsCommands, type SetsContext } from './setsCommands'
 import { endQuietlyOnClosedPipe } from './closedPipe'
 import { say, sayJson, sayJsonText, warn } from './terminalOut'
 
@@ -514,11 +515,13 @@ function buildProgram(): Command {
 
   // Models: resolve, models, workflow
   addModelsCommands(program, cliContext)
+  addSetsCommands(program, cliContext)
 
   return program
 }
 
-const cliContext: CliContext = {
+const cliContext: SetsContext = {
+  jobs: async () => (await openApp()).core,
   call,
   openTarget,
   targetByName,

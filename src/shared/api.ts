@@ -5,6 +5,7 @@
 import { z } from 'zod'
 import type { ErrorCode } from './errorCodes'
 import type { RunpodImportResult, RunpodPod } from './runpod'
+import { modelSetSchema, type ModelSet } from './modelSet'
 import type {
   ConnectionTestResult,
   DownloadPreview,
@@ -13,6 +14,7 @@ import type {
   InstalledModels,
   ModelFile,
   Resolution,
+  SetPlanItem,
   Settings,
   Snapshot,
   StartResult,
@@ -215,7 +217,16 @@ export const apiArgs = {
     comfyui: absPath.optional(),
     acceptHostKey: z.string().max(200).optional(),
     stopWhenDone: z.boolean().optional()
-  })
+  }),
+  // ── model sets ──
+  /** The target's installed models as a set (only `folders` when given). */
+  exportSet: z.object({
+    targetId: id,
+    folders: z.array(folderName).max(100).optional(),
+    name: name.optional()
+  }),
+  /** What applying `set` to the target would do, entry by entry (nothing is started). */
+  planSet: z.object({ targetId: id, set: modelSetSchema })
 } as const
 
 export type ApiMethod = keyof typeof apiArgs
@@ -260,6 +271,8 @@ export interface ApiResults {
   /** `extra`: the directory comes from the target's extra_model_paths.yaml. */
   destinationFolder: { dir: string; extra: boolean }
   runpodImport: RunpodImportResult
+  exportSet: ModelSet
+  planSet: SetPlanItem[]
 }
 
 /** Versions of every part (null where a part is absent, e.g. Electron under `podpull serve`). */

@@ -5,6 +5,7 @@
 import type { Options } from 'conf'
 import { DEFAULT_SETTINGS } from '../../shared/types'
 import type { DownloadRecord, Settings, TargetConfig } from '../../shared/types'
+import type { FillPodRecord } from '../../shared/runpod'
 
 export interface StoredTarget {
   id: string
@@ -29,6 +30,9 @@ export type StoreShape = {
   /** Encrypted passphrases / passwords per target id, base64. */
   secrets: Record<string, string>
   podCache: Record<string, PodCacheEntry>
+  /** Pods PodPull created to fill volumes, by pod id, until they are removed
+   *  (a new key with a default: older files need no migration). */
+  fillPods: Record<string, FillPodRecord>
   window: { x?: number; y?: number; width: number; height: number; maximized: boolean }
 }
 
@@ -42,6 +46,7 @@ export const STORE_DEFAULTS: StoreShape = {
   tokens: {},
   secrets: {},
   podCache: {},
+  fillPods: {},
   window: { width: 1200, height: 800, maximized: false }
 }
 

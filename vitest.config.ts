@@ -1,12 +1,16 @@
 import { defineConfig } from 'vitest/config'
 import vue from '@vitejs/plugin-vue'
 
+// Builds out/helper/podpull_helper.pyz, which the projects that run the pod helper use.
+const HELPER_SETUP = 'test/harness/buildHelper.setup.ts'
+
 export default defineConfig({
   test: {
     projects: [
       {
         test: {
           name: 'unit',
+          globalSetup: [HELPER_SETUP],
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
           typecheck: {
@@ -19,6 +23,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
+          globalSetup: [HELPER_SETUP],
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
           testTimeout: 60_000,
@@ -28,6 +33,7 @@ export default defineConfig({
       {
         test: {
           name: 'bench',
+          globalSetup: [HELPER_SETUP],
           include: ['bench/**/*.bench.ts'],
           environment: 'node',
           testTimeout: 900_000,
@@ -39,12 +45,25 @@ export default defineConfig({
         // The Electron shell on the built bundle (needs `npm run build` first).
         test: {
           name: 'shell',
+          globalSetup: [HELPER_SETUP],
           include: ['test/shell/**/*.test.ts'],
           environment: 'node',
           testTimeout: 60_000,
           hookTimeout: 60_000,
           // electron-store imports 'electron': run it through vitest so the fake applies.
           server: { deps: { inline: ['electron-store'] } }
+        }
+      },
+      {
+        // The README's quick start on a fresh clone of the committed HEAD: npm ci,
+        // builds and launches (a stand-in Electron). Minutes, not seconds: the
+        // bounds only stop a hung install.
+        test: {
+          name: 'clone',
+          include: ['test/clone/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 900_000,
+          hookTimeout: 120_000
         }
       },
       {

@@ -17,3 +17,8 @@ fi
 [ -f out/main/cli.js ] || npm run build
 # nginx lives in /usr/sbin, which a non-login PATH may lack.
 PATH="$PATH:/usr/sbin" npx vitest run --project bench "$@"
+# The dashboard's timing budgets (render and update figures in Chromium) are
+# bench numbers too: asserted here, only recorded in the test run.
+if [ $# -eq 0 ]; then
+  PODPULL_PERF_BUDGETS=1 npx playwright test test/e2e/perf.spec.ts
+fi

@@ -3,7 +3,6 @@
 // validation. Exit codes: 0 success (including "already present"), 1 a failed
 // download, 2 bad usage — each failure with one clear line on stderr.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
-import { spawn } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -11,10 +10,11 @@ import { createApp, type PodPullApp } from '../main/app'
 import { invokeMethod } from '../main/api/dispatch'
 import { createNodeStore } from '../main/settings/createStore'
 import type { ApiArgs, ApiMethod, ApiResults } from '../shared/api'
-import type { DownloadRecord, TargetInfo } from '../shared/types'
+import { ACTIVE_STATES, type DownloadRecord, type TargetInfo } from '../shared/types'
 import { formatAgo } from '../shared/format'
 import { isUsageError } from '../shared/errorCodes'
 import { follow } from './follow'
+import { isDetachedWorker, reportReady, runDetached } from './detach'
 import { printStatus, reachTarget, withTargetName } from './statusView'
 import { addModelsCommands, resolvedFile, type CliContext } from './modelsCommands'
 import {
@@ -25,6 +25,7 @@ import {
   type RunpodCliDeps
 } from './runpod'
 import { endQuietlyOnClosedPipe } from './closedPipe'
+import { say, sayJson, sayJsonText, warn } from './terminalOut'
 
 const here = dirname(fileURLToPath(import.meta.url))
 
@@ -56,12 +57,8 @@ async function openApp(open = false): Promise<PodPullApp> {
   // Fill pods a crashed run left: removed when done, else their work goes on.
   if (Object.keys(app.core.store.get('fillPods') ?? {}).length)
     await app.handlers.runpodReconcile({}).then(
-      (r) =>
-        r.removed.forEach((b) =>
-          process.stderr.write(`Removed a leftover CPU fill pod ${b.podId}.\n`)
-        ),
-      (err: unknown) =>
-        process.stderr.write(`Could not check the recorded fill pods: ${(err as Error).message}\n`)
+      (r) => r.removed.forEach((b) => warn(`Removed a leftover CPU fill pod ${b.podId}.\n`)),
+      (err: unknown) => warn(`Could not check the recorded fill pods: ${(err as Error).message}\n`)
     )
   return app
 }
@@ -137,51 +134,76 @@ function onStopSignal(stop: () => void): () => void {
  *  guards every socket): log the error on stderr and keep serving. */
 function keepServingOnUncaughtErrors(): void {
   const log = (what: string) => (err: unknown) =>
-    process.stderr.write(
-      `PodPull serve: ${what}, still serving: ${(err as Error)?.stack ?? String(err)}\n`
-    )
+    warn(`PodPull serve: ${what}, still serving: ${(err as Error)?.stack ?? String(err)}\n`)
   process.on('uncaughtException', log('unexpected error'))
   process.on('unhandledRejection', log('unhandled rejection'))
 }
 
-/** Follows a job in the foreground; Ctrl-C pauses it (resumable) and exits 130. */
+/** Follows a job in the foreground, whichever process runs it; Ctrl-C pauses
+ *  it (resumable, through its owner when another process runs it) and exits 130. */
 async function followJob(targetId: string, id: string): Promise<DownloadRecord> {
   const a = await openApp()
+  // Once Ctrl-C asked for a pause, its answer is what this command ends with.
+  let stopping: Promise<unknown> | null = null
   const off = onStopSignal(() => {
-    process.stderr.write('\nPausing… (run "podpull resume" to continue)\n')
-    void a.handlers
+    warn('\nPausing…\n')
+    stopping = a.handlers
       .pauseDownload({ targetId, id })
-      .catch(() => undefined)
+      .then(
+        () => warn(`Paused; run "podpull resume ${id}" to continue.\n`),
+        (err: Error) => warn(`Could not pause it: ${err.message}\n`)
+      )
       // A volume's fill pod has nothing left to do: it must not bill on.
       .then(() => settleVolumePod(a.core.target(targetId).info(), runpodDeps))
       .catch(() => undefined)
       .finally(() => a.dispose().finally(() => process.exit(130)))
   })
   try {
-    return await follow(a.core, id)
+    for (;;) {
+      const r = await follow(a.core, id)
+      if (stopping) await stopping // it ends the process
+      // The process running it died (not anyone's pause): go on with it here.
+      if (!(await diedWhileFollowed(a, targetId, r))) return r
+      warn('The process running this download stopped; continuing it here.\n')
+      await a.handlers.resumeDownload({ targetId, id }).catch((err: { code?: unknown }) => {
+        if (err.code !== 'busy') throw err // busy: another follower took it on; follow that
+      })
+    }
   } finally {
     off()
   }
 }
 
+/** A local download that ended paused because its owner went away. */
+async function diedWhileFollowed(a: PodPullApp, targetId: string, r: DownloadRecord) {
+  const t = a.core.target(targetId)
+  if (r.state !== 'paused' || t.info().config.kind !== 'local' || !t.rawStatus) return false
+  const e = (await t.rawStatus())[r.path] as { interrupted?: unknown; id?: unknown } | undefined
+  return e?.id === r.id && e.interrupted === true
+}
+
 function finish(r: DownloadRecord): number {
   if (r.state === 'completed') {
-    process.stdout.write(`Saved ${r.path}\n`)
+    say(`Saved ${r.path}\n`)
     return OK
   }
   if (r.state === 'paused') {
-    process.stderr.write(`Paused at ${r.progress}%: ${r.path}\n`)
-    return OK
+    // Not there yet: a script must not go on as if the file were.
+    warn(`Paused at ${r.progress}%: ${r.path} (run "podpull resume ${r.id}")\n`)
+    return FAILED
   }
-  process.stderr.write(`Error: ${r.error ?? `the download ended as ${r.state}`}\n`)
+  warn(`Error: ${r.error ?? `the download ended as ${r.state}`}\n`)
   return FAILED
 }
 
-/** Runs the same command again, detached, without --detach (local targets). */
-function detachSelf(): void {
-  const args = process.argv.slice(1).filter((a) => a !== '--detach')
-  const child = spawn(process.execPath, args, { detached: true, stdio: 'ignore', env: process.env })
-  child.unref()
+/** Runs the same command again in a detached process, without --detach (local
+ *  targets: the download lives in the process that runs it), and returns once
+ *  that process has started the work, or fails with the reason it gave. */
+async function detachSelf(): Promise<{ id: string; outcome: string; path?: string }> {
+  const r = await runDetached(process.argv.slice(1).filter((a) => a !== '--detach'))
+  if (!r.ok || !r.id || !r.outcome)
+    throw new CliExit(r.exitCode ?? FAILED, r.message ?? 'The background process did not start.')
+  return { id: r.id, outcome: r.outcome, path: r.path }
 }
 
 function buildProgram(): Command {
@@ -190,7 +212,7 @@ function buildProgram(): Command {
     .version(process.env.npm_package_version ?? '0.1.0')
     .showHelpAfterError('(run "podpull --help" for usage)')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .configureOutput({ writeErr: (s) => warn(s) })
 
   const targets = program.command('targets').description('manage download targets')
   targets
@@ -200,18 +222,16 @@ function buildProgram(): Command {
     .action(async (o: { json?: boolean }) => {
       const a = await openApp()
       const list = a.core.targetInfos()
-      if (o.json) return void process.stdout.write(`${JSON.stringify(list, null, 2)}\n`)
+      if (o.json) return void sayJson(list)
       if (!list.length)
-        return void process.stdout.write(
-          'No targets yet. Add one with "podpull targets add-local" or "add-ssh".\n'
-        )
+        return void say('No targets yet. Add one with "podpull targets add-local" or "add-ssh".\n')
       for (const t of list) {
         const where =
           t.config.kind === 'local'
             ? t.config.comfyui
             : `${t.config.user}@${t.config.host}:${t.config.port}`
         const seen = t.config.kind === 'ssh' ? `  last seen ${formatAgo(t.lastSeen)}` : ''
-        process.stdout.write(`${t.name}\t${t.config.kind}\t${where}${seen}\n`)
+        say(`${t.name}\t${t.config.kind}\t${where}${seen}\n`)
       }
     })
   targets
@@ -226,7 +246,7 @@ function buildProgram(): Command {
         comfyui: resolve(o.comfyui),
         workspace: o.workspace ? resolve(o.workspace) : undefined
       })
-      process.stdout.write(`Added local target "${t.name}" (${t.id}).\n`)
+      say(`Added local target "${t.name}" (${t.id}).\n`)
     })
   targets
     .command('add-ssh <name>')
@@ -265,9 +285,7 @@ function buildProgram(): Command {
         throw new CliExit(FAILED, probe.message)
       }
       const t = await call('addTarget', { ...input, acceptHostKey })
-      process.stdout.write(
-        `Added pod "${t.name}" (${t.id})${t.comfyui ? `, ComfyUI at ${t.comfyui}` : ''}.\n`
-      )
+      say(`Added pod "${t.name}" (${t.id})${t.comfyui ? `, ComfyUI at ${t.comfyui}` : ''}.\n`)
     })
   targets
     .command('remove <name>')
@@ -275,7 +293,7 @@ function buildProgram(): Command {
     .action(async (name: string) => {
       const t = await targetByName(name)
       await call('removeTarget', { id: t.id })
-      process.stdout.write(`Removed "${name}".\n`)
+      say(`Removed "${name}".\n`)
     })
   // ── Trust a rebuilt pod's new host key ──
   targets
@@ -285,7 +303,7 @@ function buildProgram(): Command {
     .action(async (name: string, o: { fingerprint: string }) => {
       const t = await targetByName(name)
       const info = await call('trustHostKey', { id: t.id, fingerprint: o.fingerprint })
-      process.stdout.write(`Trusted ${o.fingerprint.trim()} for "${name}".\n`)
+      say(`Trusted ${o.fingerprint.trim()} for "${name}".\n`)
       if (info.connection !== 'online' && info.message)
         throw new CliExit(FAILED, `"${name}" is still not reachable: ${info.message}`)
     })
@@ -320,9 +338,14 @@ function buildProgram(): Command {
       ) => {
         const info = await targetByName(o.target)
         if (o.detach && info.config.kind === 'local') {
-          detachSelf()
-          process.stdout.write('Started in the background; see "podpull status".\n')
-          return
+          const r = await detachSelf()
+          if (r.outcome === 'already-present') return void say(`Already present: ${r.path}\n`)
+          warn(
+            r.outcome === 'already-active'
+              ? `Already downloading (${r.id}) in another PodPull process.\n`
+              : `Started in the background; see "podpull status".\n`
+          )
+          return void say(`${r.id}\n`)
         }
         await ensureVolumePod(info, o.yes, runpodDeps)
         await openTarget(o.target)
@@ -342,17 +365,22 @@ function buildProgram(): Command {
           // extra_model_paths.yaml may send the folder elsewhere: say where.
           const inModels = res.path.includes(`/models/${folder}/`)
           const where = inModels ? `models/${folder}` : `${folder} → ${dirname(res.path)}`
-          process.stderr.write(`Folder: ${where} (suggested; choose another with --folder)\n`)
+          warn(`Folder: ${where} (suggested; choose another with --folder)\n`)
+        }
+        if (isDetachedWorker()) {
+          reportReady({ ok: true, id: res.id, outcome: res.outcome, path: res.path })
+          // Another process runs it (or it is there): nothing for a worker to do.
+          if (res.outcome !== 'started') return
         }
         if (res.outcome === 'already-present') {
-          process.stdout.write(`Already present: ${res.path}\n`)
+          say(`Already present: ${res.path}\n`)
           await settleVolumePod(info, runpodDeps)
           return
         }
         if (res.outcome === 'already-active')
-          process.stderr.write(`Already downloading (${res.id}); following it.\n`)
+          warn(`Already downloading (${res.id}); following it.\n`)
         if (o.detach) {
-          process.stdout.write(`${res.id}\n`)
+          say(`${res.id}\n`)
           return
         }
         process.exitCode = finish(await followJob(info.id, res.id))
@@ -374,11 +402,11 @@ function buildProgram(): Command {
         if (info.config.kind === 'local') {
           const file = join(info.config.workspace, '.download_status.json')
           const text = await readFile(file, 'utf8').catch(() => '{}')
-          process.stdout.write(text.endsWith('\n') ? text : `${text}\n`)
+          sayJsonText(text)
         } else {
           await openTarget(o.target)
           const raw = t.rawStatus ? await t.rawStatus() : t.downloads()
-          process.stdout.write(`${JSON.stringify(raw, null, 2)}\n`)
+          sayJson(raw)
         }
         return
       }
@@ -388,11 +416,11 @@ function buildProgram(): Command {
         if (why) unreachable.set(info.id, why)
       }
       const records = infos.flatMap((i) => a.core.target(i.id).downloads())
-      if (o.json) process.stdout.write(`${JSON.stringify(records, null, 2)}\n`)
+      if (o.json) sayJson(records)
       else {
         for (const info of infos.map((i) => a.core.target(i.id).info())) {
           if (info.config.kind !== 'ssh' || !info.config.runpodVolume) continue
-          process.stdout.write(
+          say(
             `"${info.name}": ${info.fillPod ? fillPodLine(info.fillPod) : 'no pod has the volume mounted'}\n`
           )
           unreachable.delete(info.id)
@@ -420,23 +448,44 @@ function buildProgram(): Command {
         .option('--yes', "network volumes: accept the CPU fill pod's cost")
     cmd.action(
       async (id: string, o: { target: string; detach?: boolean; url?: string; yes?: boolean }) => {
+        if (
+          verb === 'resume' &&
+          o.detach &&
+          (await targetByName(o.target)).config.kind === 'local'
+        ) {
+          const r = await detachSelf()
+          say(
+            r.outcome === 'already-active'
+              ? `${id} is already running in another PodPull process.\n`
+              : `Resumed ${id} in the background.\n`
+          )
+          return
+        }
         if (verb === 'resume')
           await ensureVolumePod(await targetByName(o.target), o.yes, runpodDeps)
         const info = await openTarget(o.target)
         const method = `${verb}Download` as const
+        const before = app!.core
+          .target(info.id)
+          .downloads()
+          .find((r) => r.id === id)
         await call(method, {
           targetId: info.id,
           id,
           ...(o.url !== undefined ? { url: o.url } : {})
         })
+        if (isDetachedWorker()) {
+          // The resume left it running elsewhere when it already was (no fresh link).
+          const elsewhere = o.url === undefined && before && ACTIVE_STATES.includes(before.state)
+          reportReady({ ok: true, id, outcome: elsewhere ? 'already-active' : 'started' })
+          if (elsewhere) return
+        }
         if (verb === 'resume' && !o.detach) {
           process.exitCode = finish(await followJob(info.id, id))
           await settleVolumePod(info, runpodDeps)
           return
         }
-        process.stdout.write(
-          `${verb === 'cancel' ? 'Cancelled' : verb === 'pause' ? 'Paused' : 'Resumed'} ${id}.\n`
-        )
+        say(`${verb === 'cancel' ? 'Cancelled' : verb === 'pause' ? 'Paused' : 'Resumed'} ${id}.\n`)
         if (verb !== 'resume') await settleVolumePod(info, runpodDeps)
       }
     )
@@ -449,7 +498,7 @@ function buildProgram(): Command {
     .action(async (o: { target: string }) => {
       const info = await openTarget(o.target)
       const { removed } = await call('clearCompleted', { targetId: info.id })
-      process.stdout.write(`Cleared ${removed} finished download${removed === 1 ? '' : 's'}.\n`)
+      say(`Cleared ${removed} finished download${removed === 1 ? '' : 's'}.\n`)
     })
 
   // Diagnostics: one archive for a bug report, no secrets.
@@ -464,7 +513,7 @@ function buildProgram(): Command {
       const a = await openApp()
       const out = o.output ? resolve(o.output) : undefined
       try {
-        process.stdout.write(`${await a.diagnostics(out)}\n`)
+        say(`${await a.diagnostics(out)}\n`)
       } catch (err) {
         throw new CliExit(
           FAILED,
@@ -491,9 +540,9 @@ function buildProgram(): Command {
         token: process.env.PODPULL_SERVE_TOKEN || undefined
       })
       const warning = publicBindWarning(o.host)
-      if (warning) process.stderr.write(`${warning}\n`)
+      if (warning) warn(`${warning}\n`)
       keepServingOnUncaughtErrors()
-      process.stdout.write(`PodPull dashboard: ${server.pageUrl}\n`)
+      say(`PodPull dashboard: ${server.pageUrl}\n`)
       const stop = (): void => {
         void server
           .close()
@@ -540,7 +589,9 @@ export async function main(argv = process.argv): Promise<number> {
       return err.exitCode === 0 ? OK : USAGE
     }
     const code = err instanceof CliExit ? err.code : FAILED
-    process.stderr.write(`Error: ${(err as Error).message}\n`)
+    if (isDetachedWorker())
+      reportReady({ ok: false, message: (err as Error).message, exitCode: code })
+    warn(`Error: ${(err as Error).message}\n`)
     return code
   } finally {
     await app?.dispose().catch(() => undefined)

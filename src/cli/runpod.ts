@@ -6,6 +6,7 @@ import { resolve } from 'node:path'
 import type { ApiArgs, ApiMethod, ApiResults } from '../shared/api'
 import type { FillBill, FillPodState, RunpodPod, RunpodVolume } from '../shared/runpod'
 import type { TargetInfo } from '../shared/types'
+import { say, sayJson, warn } from './terminalOut'
 
 export interface RunpodCliDeps {
   call<M extends ApiMethod>(m: M, args: ApiArgs<M>): Promise<ApiResults[M]>
@@ -97,9 +98,9 @@ export async function ensureVolumePod(
     throw d.usage(
       `No pod has the volume "${plan.volumeName}" mounted. PodPull ${plan.summary}. Add --yes to accept.`
     )
-  process.stderr.write(`PodPull ${plan.summary}…\n`)
+  warn(`PodPull ${plan.summary}…\n`)
   const done = await d.call('runpodFill', { targetId: info.id, accept: true })
-  if (done.pod) process.stderr.write(`CPU pod ${done.pod.podId} is up.\n`)
+  if (done.pod) warn(`CPU pod ${done.pod.podId} is up.\n`)
 }
 
 /** After work on a volume target: removes the fill pod if its queue is done, and says what it cost. */
@@ -110,7 +111,7 @@ export async function settleVolumePod(
 ): Promise<void> {
   if (info.config.kind !== 'ssh' || !info.config.runpodVolume) return
   const bill = await d.call('runpodFillDone', { targetId: info.id, force })
-  if (bill) process.stderr.write(`${billLine(bill)}; the pod was removed.\n`)
+  if (bill) warn(`${billLine(bill)}; the pod was removed.\n`)
 }
 
 function volumeTable(volumes: RunpodVolume[], targets: TargetInfo[]): string {
@@ -138,9 +139,9 @@ export function registerRunpodCommands(program: Command, targets: Command, d: Ru
     .option('--json', 'machine-readable')
     .action(async (o: { json?: boolean }) => {
       const pods = await d.call('runpodPods', {})
-      if (o.json) process.stdout.write(JSON.stringify(pods, null, 2) + '\n')
-      else if (!pods.length) process.stdout.write('No pods in this RunPod account.\n')
-      else process.stdout.write(table(pods))
+      if (o.json) sayJson(pods)
+      else if (!pods.length) say('No pods in this RunPod account.\n')
+      else say(table(pods))
     })
   runpod
     .command('volumes')
@@ -148,9 +149,9 @@ export function registerRunpodCommands(program: Command, targets: Command, d: Ru
     .option('--json', 'machine-readable')
     .action(async (o: { json?: boolean }) => {
       const volumes = await d.call('runpodVolumes', {})
-      if (o.json) process.stdout.write(JSON.stringify(volumes, null, 2) + '\n')
-      else if (!volumes.length) process.stdout.write('No network volumes in this RunPod account.\n')
-      else process.stdout.write(volumeTable(volumes, (await d.call('getSnapshot', {})).targets))
+      if (o.json) sayJson(volumes)
+      else if (!volumes.length) say('No network volumes in this RunPod account.\n')
+      else say(volumeTable(volumes, (await d.call('getSnapshot', {})).targets))
     })
   targets
     .command('add-runpod-volume <name>')
@@ -172,7 +173,7 @@ export function registerRunpodCommands(program: Command, targets: Command, d: Ru
         maxHours: typeof o.maxHours === 'number' ? o.maxHours : undefined
       })
       const v = t.config.kind === 'ssh' ? t.config.runpodVolume : undefined
-      process.stdout.write(
+      say(
         `Added volume "${v?.name}" (${v?.id}, ${v?.dataCenterId}) as target "${t.name}" (${t.id}).\n` +
           (t.fillPod
             ? `It is mounted on pod ${t.fillPod.podId}.\n`
@@ -185,7 +186,7 @@ export function registerRunpodCommands(program: Command, targets: Command, d: Ru
       .description(`${verb} a pod (an imported target's name, a pod id or a pod name)`)
       .action(async (name: string) => {
         const pod = await d.call(verb === 'start' ? 'runpodStart' : 'runpodStop', { pod: name })
-        process.stdout.write(
+        say(
           `${verb === 'start' ? 'Started' : 'Stopped'} pod "${pod.name}" (${pod.id}): ${pod.status}.\n`
         )
       })
@@ -242,8 +243,6 @@ export function registerRunpodCommands(program: Command, targets: Command, d: Ru
         t.comfyui ??
         probe.comfyui ??
         (await d.call('testConnection', { id: t.id }).catch(() => null))?.comfyui
-      process.stdout.write(
-        `Added pod "${t.name}" (${t.id}) via ${via}${comfy ? `, ComfyUI at ${comfy}` : ''}.\n`
-      )
+      say(`Added pod "${t.name}" (${t.id}) via ${via}${comfy ? `, ComfyUI at ${comfy}` : ''}.\n`)
     })
 }

@@ -15,9 +15,13 @@ interface Call {
 /** A tiny stand-in for `podpull serve`'s socket: answers calls from a table. */
 async function startServer(port = 0, answers: Record<string, (a: unknown) => unknown> = {}) {
   const wss = new WebSocketServer({ port, host: '127.0.0.1' })
-  await new Promise<void>((ok) => wss.once('listening', () => ok()))
+  await new Promise<void>((ok, fail) => {
+    wss.on('error', fail) // kept for the server's life
+    wss.once('listening', () => ok())
+  })
   const calls: Call[] = []
   wss.on('connection', (ws) => {
+    ws.on('error', () => undefined) // a client the test drops resets its socket
     ws.on('message', (data) => {
       const c = JSON.parse(String(data)) as Call
       calls.push(c)

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { childWithErrorListeners } from '../support/listeners'
 
 const CLI = fileURLToPath(new URL('../../bin/podpull', import.meta.url))
 
@@ -30,7 +31,9 @@ export function runCli(
   env: NodeJS.ProcessEnv
 ): Promise<{ code: number; out: string }> {
   return new Promise((res) => {
-    const p = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } })
+    const p = childWithErrorListeners(
+      spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } })
+    )
     let out = ''
     p.stdout.on('data', (d) => (out += d))
     p.stderr.on('data', (d) => (out += d))
@@ -44,10 +47,12 @@ export async function startServe(env: NodeJS.ProcessEnv): Promise<ServeProcess> 
   let child: ChildProcess | null = null
   const launch = (): Promise<void> =>
     new Promise((res, rej) => {
-      const p = spawn(process.execPath, [CLI, 'serve', '--port', String(port)], {
-        env: { ...process.env, ...env, PODPULL_SERVE_TOKEN: token },
-        stdio: ['ignore', 'pipe', 'pipe']
-      })
+      const p = childWithErrorListeners(
+        spawn(process.execPath, [CLI, 'serve', '--port', String(port)], {
+          env: { ...process.env, ...env, PODPULL_SERVE_TOKEN: token },
+          stdio: ['ignore', 'pipe', 'pipe']
+        })
+      )
       child = p
       let out = ''
       const timer = setTimeout(() => rej(new Error(`serve did not start: ${out}`)), 20_000)

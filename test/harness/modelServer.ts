@@ -56,6 +56,8 @@ export interface Faults {
 
 export interface ServedFile {
   path: string
+  /** The content's seed (content.ts): another server can serve the same bytes. */
+  seed: string
   url: string
   secondUrl: string
   size: number
@@ -139,9 +141,9 @@ function queryMatches(reqUrl: string, want: Record<string, string>): boolean {
 
 function listen(server: Server, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject)
+    // Kept for the server's life (a late error after listening must not escape).
+    server.on('error', reject)
     server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject)
       resolve((server.address() as AddressInfo).port)
     })
   })
@@ -357,6 +359,7 @@ export async function startModelServer(
       files.set(path, entry)
       return {
         path,
+        seed,
         url: urls.primary + path,
         secondUrl: urls.second + path,
         size,

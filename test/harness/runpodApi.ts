@@ -249,7 +249,10 @@ export async function startFakeRunpod(pods: FakePod[] = []): Promise<FakeRunpod>
     return pod
   }
 
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
+  await new Promise<void>((r, fail) => {
+    server.on('error', fail) // kept for the server's life
+    server.listen(0, '127.0.0.1', () => r())
+  })
   const { port } = server.address() as AddressInfo
   fake.rest = `http://127.0.0.1:${port}/v1`
   fake.graphql = `http://127.0.0.1:${port}/graphql`

@@ -87,7 +87,7 @@ function fingerprintOf(pubPath: string): string {
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer()
-    s.once('error', reject)
+    s.on('error', reject)
     s.listen(0, '127.0.0.1', () => {
       const addr = s.address()
       s.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject()))
@@ -243,7 +243,7 @@ class Sshd implements SshdHarness {
     this.child = child
     this.pid = child.pid ?? null
     let exited: string | null = null
-    child.once('error', (err) => (exited = err.message))
+    child.on('error', (err) => (exited ??= err.message))
     child.once('exit', (code, sig) => {
       exited ??= `exited with ${sig ?? code}`
       if (this.child === child) {

@@ -99,18 +99,24 @@ describe('runDownload: the happy path', () => {
     expect(readFileSync(finalPath).length).toBe(0)
   })
 
-  it('reports a smoothed speed and an ETA while downloading', async () => {
-    const { f, finalPath } = newFile(2 * MiB, { size: 0, throttleBps: 2 * MiB })
+  it('reports a speed and an ETA that agree with it once bytes have moved', async () => {
+    // The server holds the body at 1 MiB, so the reports are read while the
+    // download is certainly mid-way, whatever the machine's load.
+    const { f, finalPath } = newFile(2 * MiB, { size: 0, holdAt: MiB })
     const r = start(f, finalPath)
-    await r.result
-    const mid = r.progress.filter((p) => p.state === 'downloading' && p.downloaded > 0)
-    expect(mid.length).toBeGreaterThanOrEqual(3)
-    const last = mid.at(-1)!
-    expect(last.speed).toBeGreaterThan(0.5 * MiB)
-    expect(last.speed).toBeLessThan(4 * MiB)
-    expect(last.eta).not.toBeNull()
-    // About 4 reports a second, not one per chunk.
-    expect(mid.length).toBeLessThan(12)
+    const moving = () =>
+      r.progress.findLast((p) => p.state === 'downloading' && p.downloaded > 0 && p.speed > 0)
+    await waitFor(() => moving() !== undefined, 'a report with a speed')
+    const p = moving()!
+    expect(p.fileSize).toBe(2 * MiB)
+    expect(Number.isFinite(p.speed)).toBe(true)
+    expect(p.eta).not.toBeNull()
+    expect(Number.isFinite(p.eta)).toBe(true)
+    expect(p.eta!).toBeCloseTo((p.fileSize! - p.downloaded) / p.speed, 6)
+    srv.setFaults(f.path, { holdAt: undefined })
+    expect((await r.result).outcome).toBe('completed')
+    // Once the bytes are in, nothing reports a speed any more.
+    expect(r.progress.at(-1)!.speed).toBe(0)
   })
 })
 
@@ -238,24 +244,25 @@ describe('runDownload: resume and restart', () => {
 })
 
 describe('runDownload: several connections', () => {
-  it('is faster with 8 connections on a per-connection-throttled server, and correct', async () => {
-    const { f, finalPath } = newFile(8 * MiB, { size: 0, throttleBps: 4 * MiB })
-    const t0 = performance.now()
-    const res1 = await run(f, finalPath, { connections: 1 })
-    const one = performance.now() - t0
-    expect(res1.outcome).toBe('completed')
-    rmSync(finalPath)
-
+  it('runs 8 connections at once, each at its own offset, and gets the right bytes', async () => {
+    // Every response stops after 256 KiB until the test opens the gate: the
+    // connections are seen open together however slowly the machine runs them.
+    const { f, finalPath } = newFile(8 * MiB, { size: 0, holdAfterBytes: MiB / 4 })
     const before = srv.requestsFor(f.path).length
-    const t1 = performance.now()
-    const r = start(f, finalPath, { connections: 8, sha256: f.sha256 }, { segmentThreshold: MiB })
+    const r = start(
+      f,
+      finalPath,
+      { connections: 8, sha256: f.sha256 },
+      { segmentThreshold: MiB, stallTimeoutMs: 120_000 }
+    )
+    await waitFor(() => srv.openResponses(f.path) >= 8, '8 responses open at once')
+    // The progress reports say so too (they come on a ticker: wait for one).
+    await waitFor(() => r.progress.some((p) => p.connections >= 8), 'a report of 8 connections')
+    srv.setFaults(f.path, { holdAfterBytes: undefined })
     const res8 = await r.result
-    const eight = performance.now() - t1
     expect(res8.outcome).toBe('completed')
     expect(sha(finalPath)).toBe(f.sha256)
-    expect(eight).toBeLessThan(one / 3)
     expect(new Set(rangeStarts(f, before)).size).toBeGreaterThanOrEqual(8)
-    expect(Math.max(...r.progress.map((p) => p.connections))).toBeGreaterThanOrEqual(4)
     expect(res8.bytesFetched).toBeLessThanOrEqual(f.size * 1.05)
   })
 
@@ -286,14 +293,20 @@ describe('runDownload: several connections', () => {
     r.ctl.abort('pause')
     expect((await r.result).outcome).toBe('paused')
     await waitFor(() => srv.openResponses(f.path) === 0, 'the paused request closed')
-    srv.setFaults(f.path, { holdAt: undefined, throttleBps: 2 * MiB })
+    // The resumed responses stop after 256 KiB each until the test opens the gate.
+    srv.setFaults(f.path, { holdAt: undefined, holdAfterBytes: MiB / 4 })
     const before = srv.requestsFor(f.path).length
-    const t0 = performance.now()
-    const res = await run(f, finalPath, { connections: 6 }, { segmentThreshold: MiB })
+    const resumed = start(
+      f,
+      finalPath,
+      { connections: 6 },
+      { segmentThreshold: MiB, stallTimeoutMs: 120_000 }
+    )
+    await waitFor(() => srv.openResponses(f.path) >= 4, 'the rest split over several connections')
+    srv.setFaults(f.path, { holdAfterBytes: undefined })
+    const res = await resumed.result
     expect(res.outcome).toBe('completed')
     expect(sha(finalPath)).toBe(f.sha256)
-    // ~7 MiB left at 2 MiB/s per connection: one connection would need 3.5 s.
-    expect(performance.now() - t0).toBeLessThan(2000)
     expect(new Set(rangeStarts(f, before)).size).toBeGreaterThanOrEqual(4)
     expect(srv.bytesServed(f.path)).toBeLessThanOrEqual(f.size * 1.05)
   })
@@ -322,11 +335,13 @@ describe('runDownload: several connections', () => {
 describe('runDownload: retries', () => {
   it('honours Retry-After on 429', async () => {
     const { f, finalPath } = newFile(MiB, { size: 0, failStatus: 429, failTimes: 1, retryAfter: 1 })
-    const t0 = performance.now()
     const r = start(f, finalPath)
     const res = await r.result
     expect(res.outcome).toBe('completed')
-    expect(performance.now() - t0).toBeGreaterThanOrEqual(950)
+    // A lower bound only: the server asked for a second's wait, and load can only add to it.
+    const [first, second] = srv.requestsFor(f.path)
+    expect(first!.status).toBe(429)
+    expect(second!.time - first!.time).toBeGreaterThanOrEqual(950)
     expect(r.progress.at(-1)!.attempts).toBe(2)
   })
 
@@ -360,12 +375,10 @@ describe('runDownload: retries', () => {
 
   it('gives up on a server that sends headers and then nothing, with a clear error', async () => {
     const { f, finalPath } = newFile(MiB, { size: 0, stall: true })
-    const t0 = performance.now()
     const err = await failure(run(f, finalPath, {}, { stallTimeoutMs: 200, maxAttempts: 2 }))
     expect(err.code).toBe('network')
     // The first answer's body is the download: its silence is a stalled transfer.
     expect(err.message).toBe('The download kept failing (no data for 0.2 s) after 2 attempts.')
-    expect(performance.now() - t0).toBeLessThan(5000)
   })
 })
 

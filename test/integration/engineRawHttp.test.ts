@@ -17,6 +17,7 @@ import { fileSha, startEngine } from '../support/engine'
 import { rawGet } from '../../src/main/engine/rawHttp'
 import type { EngineProgress } from '../../src/main/engine/types'
 import { waitFor } from '../support/wait'
+import { withErrorListener } from '../support/listeners'
 
 const MiB = 1024 * 1024
 let srv: ModelServer
@@ -204,16 +205,19 @@ describe('raw HTTP body path', () => {
 describe('rawGet', () => {
   /** A server that sends its head a few bytes per write, then the body. */
   async function dribblingServer(body: Buffer): Promise<{ url: URL; close: () => void }> {
-    const server = net.createServer((sock) => {
-      sock.once('data', async () => {
-        const head = `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nX-Long: ${'a'.repeat(3000)}\r\n\r\n`
-        for (let i = 0; i < head.length; i += 7) {
-          sock.write(head.slice(i, i + 7))
-          await new Promise((res) => setTimeout(res, i % 700 === 0 ? 1 : 0))
-        }
-        sock.end(body)
+    const server = withErrorListener(
+      net.createServer((sock) => {
+        withErrorListener(sock)
+        sock.once('data', async () => {
+          const head = `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nX-Long: ${'a'.repeat(3000)}\r\n\r\n`
+          for (let i = 0; i < head.length; i += 7) {
+            sock.write(head.slice(i, i + 7))
+            await new Promise((res) => setTimeout(res, i % 700 === 0 ? 1 : 0))
+          }
+          sock.end(body)
+        })
       })
-    })
+    )
     await new Promise<void>((res) => server.listen(0, '127.0.0.1', res))
     const { port } = server.address() as net.AddressInfo
     return { url: new URL(`http://127.0.0.1:${port}/x`), close: () => server.close() }

@@ -15,6 +15,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { FAST, HELPER_PATH, readStatusFile } from '../conformance/helperDriver'
 import { PYTHON_FLAGS } from '../../src/main/ssh/helperClient'
+import { childWithErrorListeners } from '../support/listeners'
 
 const MiB = 1024 * 1024
 let srv: ModelServer
@@ -117,10 +118,12 @@ describe('HTTPS downloads (raw TLS reader)', () => {
 /** The pod helper's `start`, trusting the test certificate through SSL_CERT_FILE (its process only). */
 function helperStart(req: Record<string, unknown>): Promise<{ ok: boolean; id: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('python3', [...PYTHON_FLAGS, HELPER_PATH, 'start'], {
-      env: { ...process.env, SSL_CERT_FILE: cert.certPath },
-      stdio: ['pipe', 'pipe', 'inherit']
-    })
+    const child = childWithErrorListeners(
+      spawn('python3', [...PYTHON_FLAGS, HELPER_PATH, 'start'], {
+        env: { ...process.env, SSL_CERT_FILE: cert.certPath },
+        stdio: ['pipe', 'pipe', 'inherit']
+      })
+    )
     let out = ''
     child.stdout.on('data', (d: Buffer) => (out += d.toString()))
     child.on('error', reject)

@@ -15,8 +15,15 @@ import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startModelServer, type ModelServer } from '../harness/modelServer'
-import { FAST, HELPER_PATH, readStatusFile, runHelper } from '../conformance/helperDriver'
+import {
+  FAST,
+  HELPER_PATH,
+  HELPER_VERSION,
+  readStatusFile,
+  runHelper
+} from '../conformance/helperDriver'
 import { waitFor } from '../support/wait'
+import { childWithErrorListeners } from '../support/listeners'
 
 const MiB = 1 << 20
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -65,7 +72,7 @@ function entry(id: string, over: Record<string, unknown>): Record<string, unknow
 
 /** A pid that surely is not running (a process that already exited). */
 async function deadPid(): Promise<number> {
-  const p = spawn('true')
+  const p = childWithErrorListeners(spawn('true'))
   await new Promise((r) => p.on('exit', r))
   return p.pid!
 }
@@ -76,10 +83,9 @@ describe('pod helper commands', () => {
     const comfy = join(ws, 'MyComfy')
     mkdirSync(join(comfy, 'models'), { recursive: true })
     const a = await runHelper('probe', { workspace: ws, comfyui: comfy })
-    const version = /^HELPER_VERSION = "([^"]+)"/m.exec(readFileSync(HELPER_PATH, 'utf8'))![1]
     expect(a).toMatchObject({
       ok: true,
-      helper_version: version,
+      helper_version: HELPER_VERSION,
       workspace: ws,
       writable: true,
       comfyui: comfy
@@ -197,9 +203,7 @@ describe('pod helper commands', () => {
     // A lock whose holder died long ago (mtime 20 s old) is taken over at once.
     mkdirSync(lock)
     utimesSync(lock, now() - 20, now() - 20)
-    const t1 = Date.now()
     expect(await runHelper('clear-completed', { workspace: ws })).toEqual({ ok: true, removed: 0 })
-    expect(Date.now() - t1).toBeLessThan(2000)
     expect(existsSync(lock)).toBe(false)
   })
 
@@ -207,7 +211,9 @@ describe('pod helper commands', () => {
     const ws = workspace()
     const models = join(ws, 'models')
     mkdirSync(models)
-    const w = spawn('python3', [HELPER_PATH, 'watch'], { stdio: ['pipe', 'pipe', 'ignore'] })
+    const w = childWithErrorListeners(
+      spawn('python3', [HELPER_PATH, 'watch'], { stdio: ['pipe', 'pipe', 'ignore'] })
+    )
     const lines: { at: number; msg: { type: string; status?: Record<string, unknown> } }[] = []
     let buf = ''
     w.stdout.on('data', (b: Buffer) => {
@@ -276,7 +282,7 @@ describe('pod helper commands', () => {
     }
     // Not JSON at all.
     const raw = await new Promise<string>((resolve) => {
-      const p = spawn('python3', [HELPER_PATH, 'status'])
+      const p = childWithErrorListeners(spawn('python3', [HELPER_PATH, 'status']))
       let out = ''
       p.stdout.on('data', (b: Buffer) => (out += b.toString()))
       p.on('close', () => resolve(out))

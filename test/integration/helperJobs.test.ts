@@ -32,6 +32,7 @@ import {
   waitForState,
   type StatusEntry
 } from '../conformance/helperDriver'
+import { childWithErrorListeners } from '../support/listeners'
 
 const MiB = 1 << 20
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -78,10 +79,11 @@ describe('pod helper jobs', () => {
     const d = dirs()
     const f = srv.addFile('/jobs/detach.safetensors', { size: 3 * MiB, holdAt: MiB })
     // A session: a shell in its own process group that runs `start`, then lingers.
-    const session = spawn(
-      'bash',
-      ['-c', `python3 "$0" start; echo done; exec sleep 60`, HELPER_PATH],
-      { detached: true, stdio: ['pipe', 'pipe', 'ignore'] }
+    const session = childWithErrorListeners(
+      spawn('bash', ['-c', `python3 "$0" start; echo done; exec sleep 60`, HELPER_PATH], {
+        detached: true,
+        stdio: ['pipe', 'pipe', 'ignore']
+      })
     )
     let out = ''
     session.stdout.on('data', (b: Buffer) => (out += b.toString()))

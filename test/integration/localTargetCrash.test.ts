@@ -15,6 +15,7 @@ import { LocalTarget } from '../../src/main/targets/local/localTarget'
 import { startModelServer, type ModelServer } from '../harness/modelServer'
 import { waitFor } from '../support/wait'
 import { sidecarDone } from '../support/partFiles'
+import { childWithErrorListeners } from '../support/listeners'
 
 const MiB = 1 << 20
 let srv: ModelServer
@@ -65,9 +66,9 @@ async function crashHalfway(
 ) {
   const comfyui = join(ws, 'ComfyUI')
   await mkdir(join(comfyui, 'models'), { recursive: true })
-  const child = spawn(process.execPath, [childJs, comfyui, ws, url], {
-    stdio: ['ignore', 'pipe', 'inherit']
-  })
+  const child = childWithErrorListeners(
+    spawn(process.execPath, [childJs, comfyui, ws, url], { stdio: ['ignore', 'pipe', 'inherit'] })
+  )
   let out = ''
   child.stdout.on('data', (d: Buffer) => (out += d.toString()))
   const exited = new Promise((r) => child.once('exit', r))

@@ -195,7 +195,10 @@ let serve: ServeProcess | null = null
 beforeAll(async () => {
   assertBuilt()
   origin = gatedServer()
-  await new Promise<void>((r) => origin.server.listen(0, '127.0.0.1', r))
+  await new Promise<void>((r, fail) => {
+    origin.server.on('error', fail) // kept for the server's life
+    origin.server.listen(0, '127.0.0.1', r)
+  })
 })
 afterAll(async () => {
   origin?.open()

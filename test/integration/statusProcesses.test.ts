@@ -60,7 +60,6 @@ it('two processes writing five entries each into one workspace lose nothing', as
   const ws = join(dir, 'ws')
   await rm(ws, { recursive: true, force: true })
   await mkdir(ws)
-  const started = Date.now()
   await Promise.all([run('node', [writerJs, ws, 'a']), run('node', [writerJs, ws, 'b'])])
   const disk = JSON.parse(await readFile(join(ws, '.download_status.json'), 'utf8')) as Record<
     string,
@@ -76,5 +75,4 @@ it('two processes writing five entries each into one workspace lose nothing', as
     expect(e).toMatchObject({ status: 'completed', downloaded: 1000, owner: null })
     expect(e.rev).toBeGreaterThan(30) // every progress report bumped it
   }
-  expect(Date.now() - started).toBeLessThan(20_000)
 })

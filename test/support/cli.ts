@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import WebSocket from 'ws'
 import { fileURLToPath } from 'node:url'
+import { childWithErrorListeners } from './listeners'
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 export const CLI = join(ROOT, 'bin/podpull')
@@ -24,10 +25,12 @@ export interface CliRun {
 }
 
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
+  return childWithErrorListeners(
+    spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
+  )
 }
 
 export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
@@ -69,7 +72,8 @@ export async function apiClient(
   const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/api?token=${token}`)
   await new Promise((res, rej) => {
     ws.once('open', res)
-    ws.once('error', rej)
+    // Kept for the socket's life: the server may go away before the test closes it.
+    ws.on('error', rej)
   })
   let next = 1
   const pending = new Map<number, { res: (v: unknown) => void; rej: (e: Error) => void }>()

@@ -3,15 +3,16 @@
 // connections, verify, and install by rename. The queue, the status file and
 // job states live in the local target; this reports through onProgress.
 import { rename, rm, stat } from 'node:fs/promises'
-import { backoffMs, sleep } from './backoff'
 import { checkFinished } from './finishedCheck'
 import { RetryableError } from './httpClient'
 import { PartFile } from './partFile'
 import { checkFreeSpace, planPart } from './partPlan'
 import { ProgressReporter } from './progressReporter'
 import { rawSpeaks } from './rawHttp'
-import { probeRemote, type RemoteInfo } from './remoteInfo'
-import { RestartNeeded } from './segmentFetcher'
+import { probeRemote, type ProbeOptions, type RemoteInfo } from './remoteInfo'
+import { refusedLink, RestartNeeded } from './segmentFetcher'
+import { MAX_WAIT_MS, waitToRetry, WaitTooLong, type WaitPolicy } from './retryWait'
+import { SignedLink } from './signedLink'
 import { doneBytes, MIN_SEGMENT } from './segmentPlanner'
 import { partPath, readSidecar, removePartial, sidecarPath } from './sidecar'
 import { transfer, type TransferCounters, type TransferSetup } from './transfer'
@@ -23,6 +24,7 @@ const DEFAULTS = {
   stallTimeoutMs: 60_000,
   maxAttempts: 8,
   retryBaseMs: 1000,
+  maxWaitMs: MAX_WAIT_MS,
   segmentThreshold: 16 * 1024 * 1024
 }
 /** A server that keeps changing the file under us is not worth more restarts. */
@@ -67,7 +69,9 @@ const KEEPS_PART = new Set(['auth', 'html', 'network', 'http'])
 
 /** The error, saying what was kept and how to go on when a resumable `.part` is left. */
 async function keptPartError(job: EngineJob, err: unknown): Promise<unknown> {
-  if (!(err instanceof EngineError) || !KEEPS_PART.has(err.code)) return err
+  // A wait past the cap already says how to go on.
+  if (!(err instanceof EngineError) || !KEEPS_PART.has(err.code) || err instanceof WaitTooLong)
+    return err
   const sc = await readSidecar(job.finalPath)
   // Nothing kept, nothing to continue from: the error says all there is.
   if (!sc || doneBytes(sc.segments) === 0) return err
@@ -119,7 +123,14 @@ async function attemptRun(
   // next segment fetches again.)
   const single = !(Math.floor(job.connections) > 1)
   const fresh = !existing && !(await stat(sidecarPath(job.finalPath)).catch(() => undefined))
-  const info = await probeWithRetries(job.url, cfg, counters, single && fresh)
+  const http = { auth: cfg.auth, authHint: cfg.authHint, headersTimeoutMs: cfg.stallTimeoutMs }
+  const link = job.signedRedirect ? new SignedLink(job.url, http, cfg.signal) : undefined
+  const wait: WaitPolicy = {
+    retryBaseMs: cfg.retryBaseMs,
+    maxWaitMs: cfg.maxWaitMs,
+    notice: (text) => reporter.setNotice(text)
+  }
+  const info = await probeWithRetries(job.url, cfg, counters, single && fresh, link, wait)
   if (existing) {
     if (!expectedSha && info.size !== null && existing.size === info.size) {
       info.body?.close()
@@ -140,11 +151,12 @@ async function attemptRun(
     size: info.size,
     initialBody: info.body,
     fastUrl: rawSpeaks(info.url) ? info.url : undefined,
-    http: { auth: cfg.auth, authHint: cfg.authHint, headersTimeoutMs: cfg.stallTimeoutMs },
+    link,
+    http,
     shaExpected: expectedSha !== null,
     stallTimeoutMs: cfg.stallTimeoutMs,
     maxAttempts: cfg.maxAttempts,
-    retryBaseMs: cfg.retryBaseMs,
+    wait,
     minSplit: Math.min(MIN_SEGMENT, cfg.segmentThreshold)
   }
   const resumable = setup.sidecar !== undefined
@@ -236,12 +248,15 @@ async function probeWithRetries(
   url: string,
   cfg: Settings,
   counters: TransferCounters,
-  keepBody: boolean
+  keepBody: boolean,
+  link: SignedLink | undefined,
+  wait: WaitPolicy
 ): Promise<RemoteInfo> {
   const http = { auth: cfg.auth, authHint: cfg.authHint, headersTimeoutMs: cfg.stallTimeoutMs }
+  const opts = { ...http, signal: cfg.signal, keepBody }
   for (let failures = 1; ; failures++) {
     try {
-      return await probeRemote(url, { ...http, signal: cfg.signal, keepBody })
+      return link ? await probeLink(link, opts) : await probeRemote(url, opts)
     } catch (err) {
       if (cfg.signal.aborted || !(err instanceof RetryableError)) throw err
       if (failures >= cfg.maxAttempts) {
@@ -253,7 +268,18 @@ async function probeWithRetries(
         )
       }
       counters.attempts++
-      await sleep(err.retryAfterMs ?? backoffMs(failures, cfg.retryBaseMs), cfg.signal)
+      await waitToRetry(err, failures, wait, cfg.signal)
     }
+  }
+}
+
+/** The probe at the hub's signed link (asked for without Range), once more with a new link if refused. */
+async function probeLink(link: SignedLink, opts: ProbeOptions): Promise<RemoteInfo> {
+  const at = await link.current()
+  try {
+    return await probeRemote(at.href, opts)
+  } catch (err) {
+    if (!refusedLink(err)) throw err
+    return probeRemote((await link.refused(at)).href, opts)
   }
 }

@@ -19,6 +19,10 @@ export interface EngineJob {
   connections: number
   /** Replace a different existing file at finalPath. */
   overwrite?: boolean
+  /** `url` is a hub's resolve URL that redirects to a short-lived signed link
+   *  (Hugging Face /resolve/, Civitai /api/download/): it is asked without
+   *  Range, and ranges go to the link (signedLink.ts). */
+  signedRedirect?: boolean
 }
 
 export interface EngineProgress {
@@ -34,6 +38,8 @@ export interface EngineProgress {
   resumable: boolean
   /** The connections actually in use. */
   connections: number
+  /** What the download waits for, in words ("rate-limited by huggingface.co, going on in 2 s"). */
+  notice: string | null
 }
 
 export type EngineOutcome = 'completed' | 'already-present' | 'paused' | 'cancelled'
@@ -53,7 +59,9 @@ export class EngineError extends PodPullError {
     code: ErrorCode,
     message: string,
     /** Whether the .part was kept and a resume makes sense. */
-    readonly resumable = false
+    readonly resumable = false,
+    /** The HTTP status that refused the request, when one did. */
+    readonly httpStatus?: number
   ) {
     super(code, message)
     this.name = 'EngineError'
@@ -77,6 +85,9 @@ export interface EngineOptions {
   maxAttempts?: number
   /** First backoff delay in ms (default 1000, doubled each time, capped at 30 s). */
   retryBaseMs?: number
+  /** The longest wait a server may ask for (Retry-After, RateLimit) before the
+   *  download stops instead, resumable (default 5 min). */
+  maxWaitMs?: number
   /** Minimum size in bytes before several connections are used (default 16 MiB). */
   segmentThreshold?: number
 }

@@ -2,7 +2,8 @@
 // ask the server about the file, resume or start the `.part`, run the
 // connections, verify, and install by rename. The queue, the status file and
 // job states live in the local target; this reports through onProgress.
-import { rename, rm, stat } from 'node:fs/promises'
+import { rm, stat } from 'node:fs/promises'
+import { renameRetrying } from './renameRetry'
 import { checkFinished } from './finishedCheck'
 import { RetryableError } from './httpClient'
 import { PartFile } from './partFile'
@@ -191,7 +192,7 @@ async function attemptRun(
     await outcome.sha256.catch(() => null), // a failed hashing thread: hash the file instead
     cfg.signal
   )
-  await rename(partPath(job.finalPath), job.finalPath)
+  await renameRetrying(partPath(job.finalPath), job.finalPath)
   await rm(sidecarPath(job.finalPath), { force: true })
   return {
     outcome: 'completed',

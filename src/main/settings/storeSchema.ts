@@ -33,6 +33,9 @@ export type StoreShape = {
   /** Pods PodPull created to fill volumes, by pod id, until they are removed
    *  (a new key with a default: older files need no migration). */
   fillPods: Record<string, FillPodRecord>
+  /** Per target id: the downloads this PodPull started or its user resumed
+   *  (id → status-file path), the only ones resumed by itself (targets/ownJobs.ts). */
+  ownJobs: Record<string, Record<string, string>>
   window: { x?: number; y?: number; width: number; height: number; maximized: boolean }
 }
 
@@ -47,6 +50,7 @@ export const STORE_DEFAULTS: StoreShape = {
   secrets: {},
   podCache: {},
   fillPods: {},
+  ownJobs: {},
   window: { width: 1200, height: 800, maximized: false }
 }
 

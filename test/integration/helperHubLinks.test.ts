@@ -116,6 +116,18 @@ describe('helper: resolve once, ranges to the signed link', () => {
   })
 })
 
+describe('helper: start without a file name', () => {
+  it('the name comes from the Hub link, the byte from the signed link, no Range on the resolve', async () => {
+    hub.xet.configure({ linkLifeMs: 3_600_000, cutEvery: undefined, throttleBps: undefined })
+    const j = job(MB)
+    const id = await start(j, { filename: undefined })
+    const e = await waitForState(j.workspace, id, ['completed', 'error', 'paused'])
+    expect(e.status).toBe('completed')
+    expect(sha(j.path)).toBe(j.f.sha256)
+    expect(resolvesOf(j.url).every((q) => q.range === undefined)).toBe(true)
+  })
+})
+
 describe('helper: rate limits as the Hub sends them', () => {
   beforeEach(() =>
     hub.xet.configure({ linkLifeMs: 3_600_000, cutEvery: undefined, throttleBps: undefined })

@@ -1,5 +1,17 @@
+import { readFileSync, readdirSync } from 'node:fs'
 import { defineConfig } from 'vitest/config'
 import vue from '@vitejs/plugin-vue'
+
+/** The integration files that start a real sshd (directly, through a pod
+ *  target or the pod conformance table): they form the `ssh` project, which
+ *  .ci/run runs in its own vitest process beside the rest. Found by what the
+ *  file imports, so a new file lands in the right project by itself. */
+const SSHD_USERS = /\bstartSshd\b|support\/podTarget'|conformance\/podConformance'/
+const integrationDir = new URL('test/integration/', import.meta.url)
+const sshFiles = readdirSync(integrationDir)
+  .filter((f) => f.endsWith('.test.ts'))
+  .filter((f) => SSHD_USERS.test(readFileSync(new URL(f, integrationDir), 'utf8')))
+  .map((f) => `test/integration/${f}`)
 
 export default defineConfig({
   test: {
@@ -20,6 +32,16 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          exclude: sshFiles,
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 60_000
+        }
+      },
+      {
+        test: {
+          name: 'ssh',
+          include: sshFiles,
           environment: 'node',
           testTimeout: 60_000,
           hookTimeout: 60_000

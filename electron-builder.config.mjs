@@ -1,6 +1,6 @@
 // electron-builder: installers (`npm run dist`: AppImage + deb, NSIS, dmg for
 // the current OS) and the unpacked app (`npm run pack:dir`, offline, with a
-// stub Electron). The app code goes into app.asar; the pod helper, the model
+// stub Electron). The app code goes into app.asar; the pod helper (.pyz), the model
 // catalog and the tray icon stay outside it, in resources/ (process.resourcesPath),
 // where src/main/resourcePaths.ts finds them.
 import { existsSync } from 'node:fs'
@@ -25,7 +25,8 @@ export default {
   ],
   asar: true,
   extraResources: [
-    { from: 'resources/helper/podpull_helper.py', to: 'helper/podpull_helper.py' },
+    // The helper zipapp `npm run build` writes (scripts/build-helper.mjs).
+    { from: 'out/helper/podpull_helper.pyz', to: 'helper/podpull_helper.pyz' },
     { from: 'resources/icon.png', to: 'icon.png' },
     { from: catalog, to: 'catalog.json' }
   ],

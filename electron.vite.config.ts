@@ -4,9 +4,14 @@ import vue from '@vitejs/plugin-vue'
 import type { Plugin } from 'vite'
 import { CSP_META, forDevServer } from './src/shared/csp'
 import { writeTrayIcon } from './scripts/icons.mjs'
+import { writeHelper } from './scripts/build-helper.mjs'
 
 // The tray icon is rendered from resources/icon.svg, the one icon source.
 const trayIcon: Plugin = { name: 'podpull-tray-icon', buildStart: () => writeTrayIcon() }
+
+// The pod helper ships as one reproducible zipapp, out/helper/podpull_helper.pyz,
+// built with the app so `npm run build`, pack:dir and dist all carry it.
+const helperPyz: Plugin = { name: 'podpull-helper-pyz', buildStart: () => void writeHelper() }
 
 // index.html's <meta> CSP is the one policy of src/shared/csp.ts (serve and the
 // app:// scheme send the same one as a header).
@@ -28,7 +33,7 @@ const devInlineStyles: Plugin = {
 // test/unit/cliBundle.test.ts checks the built output.
 export default defineConfig({
   main: {
-    plugins: [trayIcon],
+    plugins: [trayIcon, helperPyz],
     build: {
       // Bundle the pure-JS dependencies: one file loads far faster than
       // hundreds (CLI start-up ~0.45 s → see README). ssh2 (optional native

@@ -13,12 +13,16 @@ const sshFiles = readdirSync(integrationDir)
   .filter((f) => SSHD_USERS.test(readFileSync(new URL(f, integrationDir), 'utf8')))
   .map((f) => `test/integration/${f}`)
 
+// Builds out/helper/podpull_helper.pyz, which the projects that run the pod helper use.
+const HELPER_SETUP = 'test/harness/buildHelper.setup.ts'
+
 export default defineConfig({
   test: {
     projects: [
       {
         test: {
           name: 'unit',
+          globalSetup: [HELPER_SETUP],
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
           typecheck: {
@@ -31,6 +35,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
+          globalSetup: [HELPER_SETUP],
           include: ['test/integration/**/*.test.ts'],
           exclude: sshFiles,
           environment: 'node',
@@ -41,6 +46,7 @@ export default defineConfig({
       {
         test: {
           name: 'ssh',
+          globalSetup: [HELPER_SETUP],
           include: sshFiles,
           environment: 'node',
           testTimeout: 60_000,
@@ -50,6 +56,7 @@ export default defineConfig({
       {
         test: {
           name: 'bench',
+          globalSetup: [HELPER_SETUP],
           include: ['bench/**/*.bench.ts'],
           environment: 'node',
           testTimeout: 900_000,
@@ -61,6 +68,7 @@ export default defineConfig({
         // The Electron shell on the built bundle (needs `npm run build` first).
         test: {
           name: 'shell',
+          globalSetup: [HELPER_SETUP],
           include: ['test/shell/**/*.test.ts'],
           environment: 'node',
           testTimeout: 60_000,

@@ -21,10 +21,12 @@ import { startSshd, type SshdHarness } from '../test/harness/sshd'
 import { PYTHON_FLAGS } from '../src/main/ssh/helperClient'
 import { runDownload } from '../src/main/engine/download'
 import { startNginx } from './nginx'
+import { HELPER_PYZ } from '../scripts/build-helper.mjs'
 
 const ROOT = resolve(__dirname, '..')
 const CLI = join(ROOT, 'bin/podpull')
-const HELPER = join(ROOT, 'resources/helper/podpull_helper.py')
+// The built zipapp, as the app uploads it (the vitest global setup builds it).
+const HELPER = HELPER_PYZ
 // The interpreter itself, as a pod runs it (ssh's `python3` is a binary
 // there): a version-manager shim (pyenv's costs ~0.25 s a start here) would
 // be timed as the helper's.
@@ -620,7 +622,7 @@ async function podLatency(): Promise<string> {
       }
     })
     writeFileSync(file, JSON.stringify(entry(0)))
-    const helperPath = join(ws, '.podpull', 'helper.py')
+    const helperPath = join(ws, '.podpull', 'helper.pyz')
     writeFileSync(helperPath, readFileSync(HELPER))
     const ssh = spawn(
       'ssh',

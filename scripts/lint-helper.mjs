@@ -1,27 +1,27 @@
-// Lints the pod helper (resources/helper/podpull_helper.py) with Ruff, pinned
+// Lints the pod helper (resources/helper: __main__.py and the podpull_helper
+// package) with Ruff, pinned
 // in package.json as its official WebAssembly build, so CI needs neither pip
 // nor a Debian package (bookworm has no ruff). Target: Python 3.8, the oldest
 // python3 the helper supports on a pod. Prints one line per finding, exits 1
 // when there is any. Usage: node scripts/lint-helper.mjs [file.py …]
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { createRequire } from 'node:module'
-import { fileURLToPath } from 'node:url'
+import { HELPER_SOURCE, helperEntries } from './build-helper.mjs'
 
 const require = createRequire(import.meta.url)
 const { Workspace, PositionEncoding } = require('@astral-sh/ruff-wasm-nodejs')
 
-const root = fileURLToPath(new URL('..', import.meta.url))
 const files = process.argv.slice(2)
-if (!files.length) files.push(`${root}resources/helper/podpull_helper.py`)
+// By default: every file the .pyz is built from.
+if (!files.length) files.push(...helperEntries().map((e) => join(HELPER_SOURCE, e.name)))
 
 const workspace = new Workspace(
   {
     'target-version': 'py38',
     'line-length': 100,
     // Pyflakes (F: undefined names, unused imports …) and pycodestyle (E, W).
-    // E402 is off: HELPER_VERSION stays the file's first statement, where
-    // helperUpload.ts and people look for it, above the imports.
-    lint: { select: ['E', 'F', 'W'], ignore: ['E402'] }
+    lint: { select: ['E', 'F', 'W'] }
   },
   PositionEncoding.Utf8
 )

@@ -18,6 +18,12 @@ export function describe(r: DownloadRecord): string {
   return `${r.state.padEnd(11)} ${String(r.progress).padStart(3)}%  ${formatBytes(r.downloaded)}${size}  ${formatSpeed(r.speed)}${eta}`
 }
 
+/** How often the record is looked at again besides its change events. It also
+ *  keeps the process alive: the status file's watch and poll don't (they must
+ *  not hold a finished command open), so a follower of another process's
+ *  download would otherwise end before that download does. */
+const RECHECK_MS = 1000
+
 /** Resolves with the record once it reaches a terminal state. */
 export function follow(
   source: Source,
@@ -61,12 +67,17 @@ export function follow(
       if (!TERMINAL.has(r.state)) return false
       if (bar && started) bar.stop()
       source.off('downloadsChanged', onEvent)
+      clearInterval(keepAlive)
       resolve(r)
       return true
     }
     const onEvent = (ev: DownloadsChangedEvent): void => {
       void check(ev.upserts.find((r) => r.id === id))
     }
+    const keepAlive = setInterval(
+      () => check(source.downloads().find((r) => r.id === id)),
+      RECHECK_MS
+    )
     source.on('downloadsChanged', onEvent)
     check(source.downloads().find((r) => r.id === id))
   })

@@ -3,7 +3,6 @@
 // validation. Exit codes: 0 success (including "already present"), 1 a failed
 // download, 2 bad usage — each failure with one clear line on stderr.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
-import { spawn } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -11,10 +10,11 @@ import { createApp, type PodPullApp } from '../main/app'
 import { invokeMethod } from '../main/api/dispatch'
 import { createNodeStore } from '../main/settings/createStore'
 import type { ApiArgs, ApiMethod, ApiResults } from '../shared/api'
-import type { DownloadRecord, TargetInfo } from '../shared/types'
+import { ACTIVE_STATES, type DownloadRecord, type TargetInfo } from '../shared/types'
 import { formatAgo } from '../shared/format'
 import { isUsageError } from '../shared/errorCodes'
 import { follow } from './follow'
+import { isDetachedWorker, reportReady, runDetached } from './detach'
 import { printStatus, reachTarget, withTargetName } from './statusView'
 import { addModelsCommands, resolvedFile, type CliContext } from './modelsCommands'
 import { registerRunpodCommands } from './runpod'
@@ -127,21 +127,44 @@ function keepServingOnUncaughtErrors(): void {
   process.on('unhandledRejection', log('unhandled rejection'))
 }
 
-/** Follows a job in the foreground; Ctrl-C pauses it (resumable) and exits 130. */
+/** Follows a job in the foreground, whichever process runs it; Ctrl-C pauses
+ *  it (resumable, through its owner when another process runs it) and exits 130. */
 async function followJob(targetId: string, id: string): Promise<DownloadRecord> {
   const a = await openApp()
+  // Once Ctrl-C asked for a pause, its answer is what this command ends with.
+  let stopping: Promise<unknown> | null = null
   const off = onStopSignal(() => {
-    process.stderr.write('\nPausing… (run "podpull resume" to continue)\n')
-    void a.handlers
+    process.stderr.write('\nPausing…\n')
+    stopping = a.handlers
       .pauseDownload({ targetId, id })
-      .catch(() => undefined)
+      .then(
+        () => process.stderr.write(`Paused; run "podpull resume ${id}" to continue.\n`),
+        (err: Error) => process.stderr.write(`Could not pause it: ${err.message}\n`)
+      )
       .finally(() => a.dispose().finally(() => process.exit(130)))
   })
   try {
-    return await follow(a.core, id)
+    for (;;) {
+      const r = await follow(a.core, id)
+      if (stopping) await stopping // it ends the process
+      // The process running it died (not anyone's pause): go on with it here.
+      if (!(await diedWhileFollowed(a, targetId, r))) return r
+      process.stderr.write('The process running this download stopped; continuing it here.\n')
+      await a.handlers.resumeDownload({ targetId, id }).catch((err: { code?: unknown }) => {
+        if (err.code !== 'busy') throw err // busy: another follower took it on; follow that
+      })
+    }
   } finally {
     off()
   }
+}
+
+/** A local download that ended paused because its owner went away. */
+async function diedWhileFollowed(a: PodPullApp, targetId: string, r: DownloadRecord) {
+  const t = a.core.target(targetId)
+  if (r.state !== 'paused' || t.info().config.kind !== 'local' || !t.rawStatus) return false
+  const e = (await t.rawStatus())[r.path] as { interrupted?: unknown; id?: unknown } | undefined
+  return e?.id === r.id && e.interrupted === true
 }
 
 function finish(r: DownloadRecord): number {
@@ -150,18 +173,22 @@ function finish(r: DownloadRecord): number {
     return OK
   }
   if (r.state === 'paused') {
-    process.stderr.write(`Paused at ${r.progress}%: ${r.path}\n`)
-    return OK
+    // Not there yet: a script must not go on as if the file were.
+    process.stderr.write(`Paused at ${r.progress}%: ${r.path} (run "podpull resume ${r.id}")\n`)
+    return FAILED
   }
   process.stderr.write(`Error: ${r.error ?? `the download ended as ${r.state}`}\n`)
   return FAILED
 }
 
-/** Runs the same command again, detached, without --detach (local targets). */
-function detachSelf(): void {
-  const args = process.argv.slice(1).filter((a) => a !== '--detach')
-  const child = spawn(process.execPath, args, { detached: true, stdio: 'ignore', env: process.env })
-  child.unref()
+/** Runs the same command again in a detached process, without --detach (local
+ *  targets: the download lives in the process that runs it), and returns once
+ *  that process has started the work, or fails with the reason it gave. */
+async function detachSelf(): Promise<{ id: string; outcome: string; path?: string }> {
+  const r = await runDetached(process.argv.slice(1).filter((a) => a !== '--detach'))
+  if (!r.ok || !r.id || !r.outcome)
+    throw new CliExit(r.exitCode ?? FAILED, r.message ?? 'The background process did not start.')
+  return { id: r.id, outcome: r.outcome, path: r.path }
 }
 
 function buildProgram(): Command {
@@ -302,9 +329,15 @@ function buildProgram(): Command {
       ) => {
         const info = await targetByName(o.target)
         if (o.detach && info.config.kind === 'local') {
-          detachSelf()
-          process.stdout.write('Started in the background; see "podpull status".\n')
-          return
+          const r = await detachSelf()
+          if (r.outcome === 'already-present')
+            return void process.stdout.write(`Already present: ${r.path}\n`)
+          process.stderr.write(
+            r.outcome === 'already-active'
+              ? `Already downloading (${r.id}) in another PodPull process.\n`
+              : `Started in the background; see "podpull status".\n`
+          )
+          return void process.stdout.write(`${r.id}\n`)
         }
         await openTarget(o.target)
         // A Civitai AIR (urn:air:…) is not a URL: resolve it to the file it names.
@@ -324,6 +357,11 @@ function buildProgram(): Command {
           const inModels = res.path.includes(`/models/${folder}/`)
           const where = inModels ? `models/${folder}` : `${folder} → ${dirname(res.path)}`
           process.stderr.write(`Folder: ${where} (suggested; choose another with --folder)\n`)
+        }
+        if (isDetachedWorker()) {
+          reportReady({ ok: true, id: res.id, outcome: res.outcome, path: res.path })
+          // Another process runs it (or it is there): nothing for a worker to do.
+          if (res.outcome !== 'started') return
         }
         if (res.outcome === 'already-present') {
           process.stdout.write(`Already present: ${res.path}\n`)
@@ -388,9 +426,28 @@ function buildProgram(): Command {
         .option('--detach', 'return at once')
         .option('--url <fresh-url>', 'continue with a fresh link to the same file')
     cmd.action(async (id: string, o: { target: string; detach?: boolean; url?: string }) => {
+      if (verb === 'resume' && o.detach && (await targetByName(o.target)).config.kind === 'local') {
+        const r = await detachSelf()
+        process.stdout.write(
+          r.outcome === 'already-active'
+            ? `${id} is already running in another PodPull process.\n`
+            : `Resumed ${id} in the background.\n`
+        )
+        return
+      }
       const info = await openTarget(o.target)
       const method = `${verb}Download` as const
+      const before = app!.core
+        .target(info.id)
+        .downloads()
+        .find((r) => r.id === id)
       await call(method, { targetId: info.id, id, ...(o.url !== undefined ? { url: o.url } : {}) })
+      if (isDetachedWorker()) {
+        // The resume left it running elsewhere when it already was (no fresh link).
+        const elsewhere = o.url === undefined && before && ACTIVE_STATES.includes(before.state)
+        reportReady({ ok: true, id, outcome: elsewhere ? 'already-active' : 'started' })
+        if (elsewhere) return
+      }
       if (verb === 'resume' && !o.detach) {
         process.exitCode = finish(await followJob(info.id, id))
         return
@@ -493,6 +550,8 @@ export async function main(argv = process.argv): Promise<number> {
       return err.exitCode === 0 ? OK : USAGE
     }
     const code = err instanceof CliExit ? err.code : FAILED
+    if (isDetachedWorker())
+      reportReady({ ok: false, message: (err as Error).message, exitCode: code })
     process.stderr.write(`Error: ${(err as Error).message}\n`)
     return code
   } finally {

@@ -95,7 +95,7 @@ export function addModelsCommands(program: Command, ctx: CliContext): void {
       'models a workflow (JSON, or a PNG/WebP ComfyUI saved) needs that the target lacks'
     )
     .requiredOption('--target <name>', 'target name')
-    .option('--json', 'print {"present", "missing", "unresolved"} as JSON')
+    .option('--json', 'print {"present", "missing", "unresolved", "unused", "refused"} as JSON')
     .option('--download', 'download every missing model that has a source, into its folder')
     .action(async (file: string, o: { target: string; json?: boolean; download?: boolean }) => {
       const info = await ctx.openTarget(o.target)
@@ -197,6 +197,10 @@ function printCheck(c: WorkflowCheck): void {
   out(`Unresolved (${c.unresolved.length})\n`)
   for (const i of c.unresolved)
     out(`  ${where(i)}  search: ${i.search?.huggingface}  ${i.search?.civitai}\n`)
+  if (c.unused.length) {
+    out(`Not used by this workflow (${c.unused.length}; never downloaded)\n`)
+    for (const i of c.unused) out(`  ${where(i)}  (${i.reason})\n`)
+  }
   for (const r of c.refused) process.stderr.write(`Refused: ${r.reason}\n`)
   if (c.missing.length) out('Run again with --download to fetch what is missing.\n')
 }

@@ -1,8 +1,9 @@
-// Where PodPull's bundled resources (the pod helper, the tray icon, the model
-// catalog) live. One function for every caller, because the layouts differ:
-// a packaged app keeps them in `process.resourcesPath` (outside app.asar), the
-// built tree beside `out/` (out/main → ../../resources), the source tree in
-// ./resources (src/main/x → ../../../resources).
+// Where PodPull's bundled resources (the tray icon, the model catalog) and
+// build products (the pod helper's .pyz) live. One function for every caller,
+// because the layouts differ: a packaged app keeps them in
+// `process.resourcesPath` (outside app.asar), the built tree beside `out/`
+// (out/main → ../../resources), the source tree in ./resources
+// (src/main/x → ../../../resources).
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 
@@ -18,7 +19,7 @@ export interface ResourceLayout {
   join?: (...parts: string[]) => string
 }
 
-/** Every place `rel` (e.g. "helper/podpull_helper.py") may be, most specific first. */
+/** Every place `rel` (e.g. "icon.png") may be, most specific first. */
 export function resourceCandidates(rel: string, layout: ResourceLayout): string[] {
   const j = layout.join ?? join
   const parts = rel.split('/')
@@ -28,6 +29,25 @@ export function resourceCandidates(rel: string, layout: ResourceLayout): string[
     j(layout.bundleDir, '..', '..', 'resources', ...parts),
     j(layout.bundleDir, '..', '..', '..', 'resources', ...parts),
     layout.cwd && j(layout.cwd, 'resources', ...parts)
+  ]
+  return list.filter((p): p is string => typeof p === 'string' && p.length > 0)
+}
+
+/** Every place a build product `rel` (e.g. "helper/podpull_helper.pyz", which
+ *  `npm run build` writes under out/) may be: packaged it is copied into
+ *  process.resourcesPath like any resource; otherwise it sits in out/, beside
+ *  the bundle (out/main, out/main/chunks) or, seen from the source tree, at
+ *  the repository's out/. */
+export function builtCandidates(rel: string, layout: ResourceLayout): string[] {
+  const j = layout.join ?? join
+  const parts = rel.split('/')
+  const list = [
+    layout.override,
+    layout.resourcesPath && j(layout.resourcesPath, ...parts),
+    j(layout.bundleDir, '..', ...parts),
+    j(layout.bundleDir, '..', '..', ...parts),
+    j(layout.bundleDir, '..', '..', '..', 'out', ...parts),
+    layout.cwd && j(layout.cwd, 'out', ...parts)
   ]
   return list.filter((p): p is string => typeof p === 'string' && p.length > 0)
 }

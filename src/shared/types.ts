@@ -270,6 +270,8 @@ export interface WorkflowItem {
   source?: 'workflow' | 'catalog'
   /** For unresolved items: searches that may find it. */
   search?: { huggingface: string; civitai: string }
+  /** For unused items: why the workflow does not need it ("its node is bypassed"). */
+  reason?: string
 }
 
 export interface WorkflowCheck {
@@ -279,6 +281,9 @@ export interface WorkflowCheck {
   missing: WorkflowItem[]
   /** Missing, and nothing says where to get it. */
   unresolved: WorkflowItem[]
+  /** Named by the workflow but not used by it (muted or bypassed nodes, unused
+   *  subgraphs, unselected or unreferenced entries): never downloaded. */
+  unused: WorkflowItem[]
   /** Names or folders that would leave the models folder: never downloaded. */
   refused: { name: string; directory: string | null; reason: string }[]
 }

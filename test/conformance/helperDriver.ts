@@ -1,19 +1,28 @@
-// Runs the pod helper (resources/helper/podpull_helper.py) on this machine,
-// exactly as the app does on a pod: one command word in argv, one JSON request
-// on stdin, one JSON line back. Used by the conformance table and the helper's
+// Runs the pod helper on this machine, exactly as the app does on a pod: the
+// built zipapp (out/helper/podpull_helper.pyz, rebuilt from resources/helper by
+// the vitest global setup), one command word in argv, one JSON request on
+// stdin, one JSON line back. Used by the conformance table and the helper's
 // own integration tests.
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { PYTHON_FLAGS } from '../../src/main/ssh/helperClient'
+import { HELPER_PYZ, HELPER_SOURCE } from '../../scripts/build-helper.mjs'
 import type { ConformanceDriver, DriverRequest, DriverResult } from './scenarios'
 import { waitFor } from '../support/wait'
 import { childWithErrorListeners } from '../support/listeners'
 
-export const HELPER_PATH = fileURLToPath(
-  new URL('../../resources/helper/podpull_helper.py', import.meta.url)
-)
+/** The .pyz the app uploads, as `npm run build` writes it. */
+export const HELPER_PATH = HELPER_PYZ
+
+/** HELPER_VERSION of the package, as the probe reports it. */
+export const HELPER_VERSION = /^HELPER_VERSION = "([^"]+)"/m.exec(
+  readFileSync(join(HELPER_SOURCE, 'podpull_helper', '__init__.py'), 'utf8')
+)![1]!
+
+/** Python lines that put the built helper first on sys.path, so a test script can
+ *  `from podpull_helper import status` and drive the modules the pod runs. */
+export const IMPORT_HELPER = `import sys\nsys.path.insert(0, ${JSON.stringify(HELPER_PYZ)})\n`
 
 export type HelperAnswer = { ok: boolean; code?: string; error?: string } & Record<string, unknown>
 

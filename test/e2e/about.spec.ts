@@ -8,7 +8,9 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startServe } from './serveProcess'
 
-const HELPER = fileURLToPath(new URL('../../resources/helper/podpull_helper.py', import.meta.url))
+const HELPER = fileURLToPath(
+  new URL('../../resources/helper/podpull_helper/__init__.py', import.meta.url)
+)
 
 test('Settings → About shows the versions and where settings and logs live', async ({ page }) => {
   const home = mkdtempSync(join(tmpdir(), 'podpull-about-'))

@@ -1,7 +1,8 @@
 // Workflow import on the dashboard (real Chromium, real `podpull serve`):
-// drop a workflow, see the two models the target lacks, download them with
-// one click, and see the list turn complete. Hugging Face is the loopback
-// stand-in reached through HF_ENDPOINT; the bytes come from the model server.
+// drop a workflow, see the two models the target lacks (and the bypassed one it
+// does not use, apart), download them with one click, and see the list turn
+// complete. Hugging Face is the loopback stand-in reached through HF_ENDPOINT;
+// the bytes come from the model server.
 import { expect, test } from '@playwright/test'
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -61,6 +62,22 @@ test('a dropped workflow lists two missing models; one click downloads them and 
           ]
         },
         widgets_values: ['e2e-vae.safetensors']
+      },
+      {
+        // Bypassed: the workflow names it but does not use it, so it is never fetched.
+        id: 3,
+        type: 'LoraLoaderModelOnly',
+        mode: 4,
+        properties: {
+          models: [
+            {
+              name: 'e2e-style.safetensors',
+              url: `${HF}/loras/e2e-style.safetensors`,
+              directory: 'loras'
+            }
+          ]
+        },
+        widgets_values: ['e2e-style.safetensors', 1]
       }
     ]
   }
@@ -78,6 +95,10 @@ test('a dropped workflow lists two missing models; one click downloads them and 
     await expect(missing.nth(0)).toContainText('diffusion_models/e2e-unet.safetensors')
     await expect(missing.nth(1)).toContainText('vae/e2e-vae.safetensors')
     await expect(page.getByTestId('workflow-present').locator('li')).toHaveCount(0)
+    const unused = page.getByTestId('workflow-unused').locator('li')
+    await expect(unused).toHaveCount(1)
+    await expect(unused.nth(0)).toContainText('loras/e2e-style.safetensors')
+    await expect(unused.nth(0)).toContainText('its node is bypassed')
 
     await page.getByTestId('download-all-missing').click()
 
@@ -86,6 +107,8 @@ test('a dropped workflow lists two missing models; one click downloads them and 
     await expect(missing).toHaveCount(0)
     expect(existsSync(join(comfy, 'models', 'diffusion_models', 'e2e-unet.safetensors'))).toBe(true)
     expect(existsSync(join(comfy, 'models', 'vae', 'e2e-vae.safetensors'))).toBe(true)
+    await expect(unused).toHaveCount(1)
+    expect(existsSync(join(comfy, 'models', 'loras', 'e2e-style.safetensors'))).toBe(false)
   } finally {
     await serve.stop()
     await hub.close()

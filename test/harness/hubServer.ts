@@ -8,6 +8,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { ModelServer, ServedFile } from './modelServer'
+import { startXetCdn, type XetCdn } from './xetCdn'
 
 export interface HubFile {
   path: string
@@ -22,6 +23,8 @@ export interface HubRepo {
   gated?: boolean
   private?: boolean
   token?: string
+  /** LFS files go through the Xet bridge CDN on 127.0.0.2 (xetCdn.ts), as the Hub serves them today. */
+  xet?: boolean
 }
 export interface CivitaiFileSpec {
   cdn: ServedFile
@@ -51,10 +54,22 @@ export interface HubServers {
   civitaiUrl: string
   addRepo(repo: HubRepo): void
   addCivitaiModel(model: CivitaiModelSpec): void
+  /** The Xet bridge CDN (another host) that `xet` repos redirect to. */
+  xet: XetCdn
+  /** The next `times` resolve requests answer 429, saying when to come back with the
+   *  IETF RateLimit header (`"resolvers";r=0;t=…`, as the Hub does) or with Retry-After. */
+  limitResolves(o: { times: number; seconds: number; header: 'ratelimit' | 'retry-after' }): void
   /** Answer GETs of this path (either host) with this JSON instead: a hub gone wrong. */
   answerJson(path: string, body: unknown): void
   /** Request paths each host saw, with their Authorization header. */
-  log: { host: 'hf' | 'civitai'; method: string; path: string; authorization?: string }[]
+  log: {
+    host: 'hf' | 'civitai'
+    method: string
+    path: string
+    authorization?: string
+    range?: string
+    status?: number
+  }[]
   close(): Promise<void>
 }
 
@@ -89,6 +104,8 @@ export async function startHubServers(_cdn: ModelServer): Promise<HubServers> {
   const log: HubServers['log'] = []
   const urls = { hf: '', civitai: '' }
   const canned = new Map<string, unknown>()
+  const xet = await startXetCdn()
+  const limit = { times: 0, seconds: 0, header: 'ratelimit' as 'ratelimit' | 'retry-after' }
   /** A canned answer for this path; true when it answered. */
   const cannedAnswer = (path: string, res: ServerResponse): boolean =>
     canned.has(path) ? (json(res, 200, canned.get(path)), true) : false
@@ -117,12 +134,15 @@ export async function startHubServers(_cdn: ModelServer): Promise<HubServers> {
 
   const hf = createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://x')
-    log.push({
+    const entry: HubServers['log'][number] = {
       host: 'hf',
       method: req.method ?? '',
       path: u.pathname,
-      authorization: req.headers.authorization
-    })
+      authorization: req.headers.authorization,
+      range: req.headers.range
+    }
+    log.push(entry)
+    res.once('finish', () => (entry.status = res.statusCode))
     if (cannedAnswer(u.pathname, res)) return
     const tree = /^\/api\/models\/([^/]+\/[^/]+)\/tree\/([^/]+)(?:\/(.*))?$/.exec(u.pathname)
     if (tree) {
@@ -152,6 +172,17 @@ export async function startHubServers(_cdn: ModelServer): Promise<HubServers> {
     const m = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(u.pathname)
     if (!m) return json(res, 404, { error: 'Not found' })
     const repo = repos.get(m[1]!)
+    if (limit.times > 0) {
+      limit.times--
+      const h: Record<string, string> =
+        limit.header === 'ratelimit'
+          ? {
+              RateLimit: `"resolvers";r=0;t=${limit.seconds}`,
+              'RateLimit-Policy': '"fixed window";"resolvers";q=3000;w=300'
+            }
+          : { 'Retry-After': String(limit.seconds) }
+      return json(res, 429, { error: 'Too Many Requests' }, h)
+    }
     if (hfDenied(repo, req, res)) return
     const file = repo!.files.find((f) => f.path === decodeURIComponent(m[3]!))
     if (!file)
@@ -162,8 +193,13 @@ export async function startHubServers(_cdn: ModelServer): Promise<HubServers> {
         { 'X-Error-Code': 'EntryNotFound', 'X-Error-Message': 'Entry not found' }
       )
     if (file.cdn) {
+      // A Range on the resolve request binds the Xet link to that range.
+      const range = [req.headers.range].flat()[0]
+      const location = repo!.xet
+        ? xet.link(file.cdn, range)
+        : `${file.cdn.secondUrl}?X-Amz-Signature=cdnsig`
       return send(res, 302, {
-        Location: `${file.cdn.secondUrl}?X-Amz-Signature=cdnsig`,
+        Location: location,
         'X-Linked-Size': String(file.cdn.size),
         'X-Linked-Etag': `"${file.cdn.sha256}"`,
         'X-Repo-Commit': COMMIT,
@@ -288,6 +324,8 @@ export async function startHubServers(_cdn: ModelServer): Promise<HubServers> {
     civitaiUrl: urls.civitai,
     addRepo: (r) => void repos.set(r.id, r),
     answerJson: (path, body) => void canned.set(path, body),
+    xet,
+    limitResolves: (o) => void Object.assign(limit, o),
     addCivitaiModel: (model) => {
       models.set(model.id, model)
       for (const v of model.versions) versions.set(v.id, { model, v })
@@ -296,7 +334,11 @@ export async function startHubServers(_cdn: ModelServer): Promise<HubServers> {
     close: async () => {
       hf.closeAllConnections()
       civ.closeAllConnections()
-      await Promise.all([new Promise((r) => hf.close(r)), new Promise((r) => civ.close(r))])
+      await Promise.all([
+        new Promise((r) => hf.close(r)),
+        new Promise((r) => civ.close(r)),
+        xet.close()
+      ])
     }
   }
 }

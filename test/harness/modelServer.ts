@@ -56,6 +56,8 @@ export interface Faults {
 
 export interface ServedFile {
   path: string
+  /** The content's seed (content.ts): another server can serve the same bytes. */
+  seed: string
   url: string
   secondUrl: string
   size: number
@@ -357,6 +359,7 @@ export async function startModelServer(
       files.set(path, entry)
       return {
         path,
+        seed,
         url: urls.primary + path,
         secondUrl: urls.second + path,
         size,

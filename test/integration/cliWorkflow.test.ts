@@ -18,6 +18,7 @@ let hub: HubServers
 let sshd: SshdHarness
 let unet: ServedFile
 let vae: ServedFile
+let bypassed: ServedFile
 const workspaces: string[] = []
 
 beforeAll(async () => {
@@ -26,11 +27,15 @@ beforeAll(async () => {
   hub = await startHubServers(cdn)
   unet = cdn.addFile('/cdn/wf-unet.safetensors', { size: 200_000, seed: 'wf-unet' })
   vae = cdn.addFile('/cdn/wf-vae.safetensors', { size: 60_000, seed: 'wf-vae' })
+  bypassed = cdn.addFile('/cdn/wf-bypassed.safetensors', { size: 30_000, seed: 'wf-bypassed' })
   hub.addRepo({
     id: 'Comfy-Org/wf',
     files: [
       { path: 'split_files/diffusion_models/tiny-unet.safetensors', cdn: unet },
-      { path: 'split_files/vae/tiny-vae.safetensors', cdn: vae }
+      { path: 'split_files/vae/tiny-vae.safetensors', cdn: vae },
+      // Real links: were a model the workflow does not use ever fetched, it would land.
+      { path: 'split_files/vae/bypassed-vae.safetensors', cdn: bypassed },
+      { path: 'split_files/diffusion_models/unselected-unet.safetensors', cdn: bypassed }
     ]
   })
 })
@@ -51,6 +56,11 @@ const workflow = () => ({
           {
             name: 'tiny-unet.safetensors',
             url: `${HF}/diffusion_models/tiny-unet.safetensors?download=true`,
+            directory: 'diffusion_models'
+          },
+          {
+            name: 'unselected-unet.safetensors',
+            url: `${HF}/diffusion_models/unselected-unet.safetensors`,
             directory: 'diffusion_models'
           }
         ]
@@ -73,7 +83,22 @@ const workflow = () => ({
       },
       widgets_values: ['tiny-vae.safetensors']
     },
-    { id: 3, type: 'LoraLoaderModelOnly', widgets_values: ['mystery_style.safetensors', 1] }
+    { id: 3, type: 'LoraLoaderModelOnly', widgets_values: ['mystery_style.safetensors', 1] },
+    {
+      id: 4,
+      type: 'VAELoader',
+      mode: 4,
+      properties: {
+        models: [
+          {
+            name: 'bypassed-vae.safetensors',
+            url: `${HF}/vae/bypassed-vae.safetensors`,
+            directory: 'vae'
+          }
+        ]
+      },
+      widgets_values: ['bypassed-vae.safetensors']
+    }
   ]
 })
 
@@ -97,6 +122,10 @@ async function missingThenDownload(env: NodeJS.ProcessEnv): Promise<void> {
   expect(a.unresolved).toEqual([
     expect.objectContaining({ name: 'mystery_style.safetensors', directory: 'loras' })
   ])
+  expect(a.unused.map((i: { name: string; reason: string }) => [i.name, i.reason]).sort()).toEqual([
+    ['bypassed-vae.safetensors', 'its node is bypassed'],
+    ['unselected-unet.safetensors', 'its node lists it but does not select it']
+  ])
 
   const dl = await runCli(
     ['workflow', 'missing', file, '--target', 't', '--download', '--json'],
@@ -106,6 +135,7 @@ async function missingThenDownload(env: NodeJS.ProcessEnv): Promise<void> {
   const second = await runCli(['workflow', 'missing', file, '--target', 't', '--json'], env)
   const b = JSON.parse(second.stdout)
   expect(b.missing).toEqual([])
+  expect(b.unused).toHaveLength(2)
   expect(
     b.present.map((i: { name: string; path: string }) => i.path.split('/').slice(-2).join('/'))
   ).toEqual(['diffusion_models/tiny-unet.safetensors', 'vae/tiny-vae.safetensors'])
@@ -122,6 +152,9 @@ describe('podpull workflow missing', () => {
     const env = { PODPULL_HOME: c.home, HF_ENDPOINT: hub.hfUrl }
     expect((await runCli(['targets', 'add-local', 't', '--comfyui', c.comfy], env)).code).toBe(0)
     await missingThenDownload(env)
+    const text = await runCli(['workflow', 'missing', workflowPng(), '--target', 't'], env)
+    expect(text.stdout).toContain('Not used by this workflow (2; never downloaded)')
+    expect(text.stdout).toContain('vae/bypassed-vae.safetensors  (its node is bypassed)')
   })
 
   it('pod target: the same over SSH, the helper downloading on the pod', async () => {

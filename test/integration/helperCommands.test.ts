@@ -15,7 +15,13 @@ import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startModelServer, type ModelServer } from '../harness/modelServer'
-import { FAST, HELPER_PATH, readStatusFile, runHelper } from '../conformance/helperDriver'
+import {
+  FAST,
+  HELPER_PATH,
+  HELPER_VERSION,
+  readStatusFile,
+  runHelper
+} from '../conformance/helperDriver'
 import { waitFor } from '../support/wait'
 import { childWithErrorListeners } from '../support/listeners'
 
@@ -77,10 +83,9 @@ describe('pod helper commands', () => {
     const comfy = join(ws, 'MyComfy')
     mkdirSync(join(comfy, 'models'), { recursive: true })
     const a = await runHelper('probe', { workspace: ws, comfyui: comfy })
-    const version = /^HELPER_VERSION = "([^"]+)"/m.exec(readFileSync(HELPER_PATH, 'utf8'))![1]
     expect(a).toMatchObject({
       ok: true,
-      helper_version: version,
+      helper_version: HELPER_VERSION,
       workspace: ws,
       writable: true,
       comfyui: comfy

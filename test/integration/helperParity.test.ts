@@ -5,18 +5,17 @@ import { execFileSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import { isHtmlType, looksLikeHtml, looksLikeLoginUrl } from '../../src/main/engine/httpClient'
 import { stripSecrets } from '../../src/main/sources/urlSafety'
-import { HELPER_PATH } from '../conformance/helperDriver'
+import { IMPORT_HELPER } from '../conformance/helperDriver'
 
 /** Calls helper function `fn` on each input in one python3 run. */
 function python(fn: string, inputs: unknown[], asBytes = false): unknown[] {
   const script = [
-    'import importlib.util, json, sys',
-    `spec = importlib.util.spec_from_file_location("helper", ${JSON.stringify(HELPER_PATH)})`,
-    'h = importlib.util.module_from_spec(spec); spec.loader.exec_module(h)',
+    IMPORT_HELPER + 'import json',
+    'from podpull_helper import httpclient, urls',
     'args = json.load(sys.stdin)',
     asBytes
-      ? `print(json.dumps([h.${fn}(a.encode("latin-1")) for a in args]))`
-      : `print(json.dumps([h.${fn}(a) for a in args]))`
+      ? `print(json.dumps([${fn}(a.encode("latin-1")) for a in args]))`
+      : `print(json.dumps([${fn}(a) for a in args]))`
   ].join('\n')
   const out = execFileSync('python3', ['-I', '-S', '-c', script], { input: JSON.stringify(inputs) })
   return JSON.parse(out.toString()) as unknown[]
@@ -36,7 +35,7 @@ describe('the helper and the app agree', () => {
       'https://h.example/f?key=v&auth=w&apikey=z'
     ]
     const ours = urls.map(stripSecrets)
-    expect(python('strip_secrets', urls)).toEqual(ours)
+    expect(python('urls.strip_secrets', urls)).toEqual(ours)
     expect(ours[0]).toBe('https://h.example/f.safetensors?flag')
     expect(ours[1]).toBe('https://h.example/f?flag&keep=1')
     expect(ours[2]).toBe('https://h.example/f?X-Amz-Date=1')
@@ -54,7 +53,7 @@ describe('the helper and the app agree', () => {
       'application/json',
       ''
     ]
-    expect(python('is_html_type', types)).toEqual(types.map((t) => isHtmlType(t)))
+    expect(python('httpclient.is_html_type', types)).toEqual(types.map((t) => isHtmlType(t)))
     expect(types.map((t) => isHtmlType(t))).toEqual([
       true,
       true,
@@ -76,7 +75,7 @@ describe('the helper and the app agree', () => {
       '{"__metadata__": {}}'
     ]
     const ourBodies = bodies.map((b) => looksLikeHtml(Buffer.from(b, 'latin1')))
-    expect(python('looks_like_html', bodies, true)).toEqual(ourBodies)
+    expect(python('httpclient.looks_like_html', bodies, true)).toEqual(ourBodies)
     expect(ourBodies).toEqual([true, true, true, true, false, false, false])
   })
 
@@ -90,7 +89,7 @@ describe('the helper and the app agree', () => {
       'https://cdn.example/file.safetensors?X-Amz-Signature=1'
     ]
     const ours = urls.map((u) => looksLikeLoginUrl(new URL(u)))
-    expect(python('login_url', urls)).toEqual(ours)
+    expect(python('httpclient.login_url', urls)).toEqual(ours)
     expect(ours).toEqual([true, true, false, true, false, false])
   })
 })

@@ -109,11 +109,11 @@ describe('pod rebuilt while connected', () => {
 })
 
 describe('helper', () => {
-  it('is uploaded once per version', async () => {
+  it('is uploaded once per build, named by its content hash', async () => {
     const { ws, comfyui } = workspace()
     const store = newStore()
     store.knownHosts[`127.0.0.1:${sshd.port}`] = sshd.hostKeyFingerprint
-    const remote = join(ws, '.podpull', `helper-${helper.version}.py`)
+    const remote = join(ws, '.podpull', `helper-${helper.sha256.slice(0, 16)}.pyz`)
     const first = podTarget(sshd, store, { ws, comfyui })
     await first.open()
     await first.close()

@@ -19,22 +19,20 @@ import {
 } from '../../src/main/status/statusFile'
 import { acquireStatusLock, LOCK_STALE_MS } from '../../src/main/status/statusLock'
 import { waitFor } from '../support/wait'
+import { HELPER_PATH } from '../conformance/helperDriver'
 import { childWithErrorListeners } from '../support/listeners'
 
-const HELPER = join(__dirname, '../../resources/helper/podpull_helper.py')
-
-// Loads the helper as a module, so a test drives its StatusFile and StatusLock directly.
+// Imports the built helper's modules, so a test drives its StatusFile and StatusLock directly.
 const LOAD_HELPER = `
-import importlib.util, json, os, random, sys, time
-spec = importlib.util.spec_from_file_location("helper", sys.argv[1])
-h = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(h)
+import json, os, random, sys, time
+sys.path.insert(0, sys.argv[1])
+from podpull_helper import lock, owners, status
 `
 
 function python(script: string, ...args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     const p = childWithErrorListeners(
-      spawn('python3', ['-I', '-S', '-B', '-c', LOAD_HELPER + script, HELPER, ...args])
+      spawn('python3', ['-I', '-S', '-B', '-c', LOAD_HELPER + script, HELPER_PATH, ...args])
     )
     let out = ''
     let err = ''
@@ -71,9 +69,9 @@ const counter = (raw: RawStatus): Counter =>
 // left, outlasts the stale time. Prints the longest it waited for the lock.
 const PY_WRITER = `
 ws, ops, long_hold = sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
-sf = h.StatusFile(ws)
+sf = status.StatusFile(ws)
 delay = [0.0]
-real_write, real_acquire = h.atomic_write_json, h.StatusLock.acquire
+real_write, real_acquire = status.atomic_write_json, lock.StatusLock.acquire
 def slow_write(path, obj, sync=True):
     time.sleep(delay[0])
     real_write(path, obj, sync)
@@ -82,7 +80,7 @@ def timed_acquire(self):
     t = time.time()
     real_acquire(self)
     waits.append(time.time() - t)
-h.atomic_write_json, h.StatusLock.acquire = slow_write, timed_acquire
+status.atomic_write_json, lock.StatusLock.acquire = slow_write, timed_acquire
 def ts_done():
     return (sf.read().get("/counter") or {}).get("ts", 0)
 while ts_done() < 1:
@@ -150,7 +148,7 @@ describe('status lock shared by both engines', () => {
     // A holder that froze: it stopped refreshing, so its lock goes stale.
     const ts = await acquireStatusLock(file, { updateMs: 3_600_000 })
     aged() // the helper takes it over and keeps it
-    await python(`h.StatusLock(sys.argv[2]).acquire()`, lockDir)
+    await python(`lock.StatusLock(sys.argv[2]).acquire()`, lockDir)
     const helperOwner = readFileSync(join(lockDir, 'owner'), 'utf8')
     expect(JSON.parse(helperOwner)).toMatchObject({ engine: 'helper' })
     await ts.release()
@@ -163,7 +161,7 @@ describe('status lock shared by both engines', () => {
     expect(JSON.parse(tsOwner)).toMatchObject({ engine: 'ts' })
     const out = await python(
       `
-a = h.StatusLock(sys.argv[2])
+a = lock.StatusLock(sys.argv[2])
 a.nonce = json.loads(sys.argv[3])["nonce"]  # the helper that held it before
 a.release()
 print(json.dumps(os.path.isdir(sys.argv[2])))`,
@@ -181,7 +179,7 @@ print(json.dumps(os.path.isdir(sys.argv[2])))`,
     const lockDir = `${statusFilePath(ws)}.lock`
     const out = await python(
       `
-a = h.StatusLock(sys.argv[2])
+a = lock.StatusLock(sys.argv[2])
 a.acquire()
 os.utime(sys.argv[2], (1, 1))
 deadline = time.time() + 30
@@ -237,12 +235,12 @@ describe('owner start time', () => {
 
   it('helper: records its start time and treats a reused pid as dead, so it is never signalled', async () => {
     const out = await python(`
-me = h.my_owner()
+me = owners.my_owner()
 reused = dict(me, start=me["start"] + 1)
 older = dict(me)
 del older["start"]  # an owner written before start times: pid and boot decide
-print(json.dumps([me["start"] == h.pid_start(os.getpid()), h.owner_alive(me),
-                  h.owner_alive(reused), h.owner_alive(older)]))`)
+print(json.dumps([me["start"] == owners.pid_start(os.getpid()), owners.owner_alive(me),
+                  owners.owner_alive(reused), owners.owner_alive(older)]))`)
     expect(JSON.parse(out)).toEqual([true, true, false, true])
   })
 })

@@ -5,6 +5,7 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { strToU8, zipSync } from 'fflate'
 import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { checkChannels, checkQuit, checkScheme, checkWindow, HELPER_SOURCE } from './shellChecks'
 import { comfyInstall, launchShell } from './launchShell'
@@ -113,7 +114,8 @@ describe('Electron shell (built bundle, fake electron)', () => {
     // electron-builder's extraResources put them here, outside app.asar.
     const resources = mkdtempSync(join(tmpdir(), 'podpull-resources-'))
     mkdirSync(join(resources, 'helper'))
-    writeFileSync(join(resources, 'helper', 'podpull_helper.py'), 'HELPER_VERSION = "9.9.9"\n')
+    const pyz = zipSync({ 'podpull_helper/__init__.py': strToU8('HELPER_VERSION = "9.9.9"\n') })
+    writeFileSync(join(resources, 'helper', 'podpull_helper.pyz'), pyz)
     cpSync(join(RESOURCES, 'icon.png'), join(resources, 'icon.png'))
     const shell = await launchShell(OUT, { resourcesPath: resources })
     expect(await shell.invoke('getAbout')).toMatchObject({ helper: '9.9.9' })

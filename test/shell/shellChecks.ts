@@ -9,7 +9,8 @@ import { CSP_HEADER, CSP_META } from '../../src/shared/csp'
 import { startModelServer } from '../harness/modelServer'
 import { APP_PAGE, comfyInstall, launchShell, type LaunchOptions, type Shell } from './launchShell'
 
-export const HELPER_SOURCE = join(__dirname, '../../resources/helper/podpull_helper.py')
+/** The package file that holds HELPER_VERSION. */
+export const HELPER_SOURCE = join(__dirname, '../../resources/helper/podpull_helper/__init__.py')
 const helperVersion = (): string =>
   /^HELPER_VERSION\s*=\s*"([^"]+)"/m.exec(readFileSync(HELPER_SOURCE, 'utf8'))![1]!
 

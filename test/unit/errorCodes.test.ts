@@ -9,17 +9,17 @@ import { describe, expect, it } from 'vitest'
 import { ERROR_CODE_LIST, ERROR_CODES, isUsageError } from '../../src/shared/errorCodes'
 
 const root = join(__dirname, '../..')
-const helper = join(root, 'resources/helper/podpull_helper.py')
+const helperPackage = join(root, 'resources/helper/podpull_helper')
 
 /** Every literal code in the helper: HelperError's first argument, `code`/`error_code` values. */
 const HELPER_CODES_PY = `
 import ast, json, sys
-tree = ast.parse(open(sys.argv[1]).read())
 found = set()
 def lit(node):
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         found.add(node.value)
-for n in ast.walk(tree):
+trees = [ast.parse(open(f).read()) for f in sys.argv[1:]]
+for n in (x for t in trees for x in ast.walk(t)):
     if isinstance(n, ast.Call):
         name = getattr(n.func, "id", getattr(n.func, "attr", None))
         if name == "HelperError" and n.args:
@@ -39,7 +39,10 @@ print(json.dumps(sorted(found)))
 `
 
 function helperCodes(): string[] {
-  const out = execFileSync('python3', ['-c', HELPER_CODES_PY, helper], { encoding: 'utf8' })
+  const files = readdirSync(helperPackage)
+    .filter((n) => n.endsWith('.py'))
+    .map((n) => join(helperPackage, n))
+  const out = execFileSync('python3', ['-c', HELPER_CODES_PY, ...files], { encoding: 'utf8' })
   return JSON.parse(out) as string[]
 }
 

@@ -45,9 +45,9 @@ describe('extra_model_paths.yaml', () => {
       '    vae: /abs/vae',
       ''
     ].join('\n')
-    expect(parseExtraModelPaths(text, '/home/u/ComfyUI', posix, '/home/u')).toEqual([
-      { folder: 'checkpoints', dir: '/mnt/shared/models/checkpoints/', isDefault: true },
-      { folder: 'text_encoders', dir: '/mnt/shared/models/clip/', isDefault: true },
+    expect(parseExtraModelPaths(text, '/home/u/ComfyUI', posix, { home: '/home/u' })).toEqual([
+      { folder: 'checkpoints', dir: '/mnt/shared/models/checkpoints', isDefault: true },
+      { folder: 'text_encoders', dir: '/mnt/shared/models/clip', isDefault: true },
       { folder: 'loras', dir: '/home/u/webui/models/Lora', isDefault: false },
       { folder: 'loras', dir: '/home/u/webui/models/LyCORIS', isDefault: false },
       { folder: 'vae', dir: '/abs/vae', isDefault: false }

@@ -1,11 +1,10 @@
 // Tokens travel only over https (or to a host the user listed), on both
 // engines, and a pod gets only the one token its download's host needs.
 import { execFileSync } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { authFor, tokensFor } from '../../src/main/sources/tokens'
+import { IMPORT_HELPER } from '../conformance/helperDriver'
 
-const HELPER = fileURLToPath(new URL('../../resources/helper/podpull_helper.py', import.meta.url))
 const tokens = { hf: 'hf_secret', civitai: 'civ_secret' }
 const tokenOf = (k: 'hf' | 'civitai'): string => tokens[k]
 const none = { hf: [], civitai: [] }
@@ -13,9 +12,9 @@ const none = { hf: [], civitai: [] }
 /** What the helper's Http would put in Authorization for `url` (a real helper import). */
 function helperAuth(url: string, tokenHosts: Record<string, string[]> = {}): string | null {
   const py =
-    'import importlib.util,json,sys\n' +
-    `s=importlib.util.spec_from_file_location("h", ${JSON.stringify(HELPER)})\n` +
-    'h=importlib.util.module_from_spec(s); s.loader.exec_module(h)\n' +
+    IMPORT_HELPER +
+    'import json\n' +
+    'from podpull_helper import httpclient as h\n' +
     'a=json.loads(sys.argv[1])\n' +
     'print(json.dumps(h.Http(a["url"], a["tokens"], a["hosts"], 5).auth_for(a["url"])))'
   const arg = JSON.stringify({ url, tokens, hosts: tokenHosts })

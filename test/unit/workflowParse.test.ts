@@ -22,9 +22,9 @@ describe('parseWorkflow', () => {
   it('UI format: models in subgraph nodes, properties.models, top-level models and widget values', () => {
     const w = parseWorkflow(ui)
     expect(w.format).toBe('ui')
+    // In the order the nodes need them; clip_l's URL comes from the top-level
+    // models list, which counts because the DualCLIPLoader uses it.
     expect(summary(w)).toEqual([
-      ['loras', 'flux/film_grain.safetensors', false, null],
-      ['text_encoders', 'clip_l.safetensors', true, null],
       ['diffusion_models', 'flux1-dev-fp8.safetensors', true, null],
       [
         'vae',
@@ -32,8 +32,11 @@ describe('parseWorkflow', () => {
         true,
         'afc8e28272cd15db3919bacdb6918ce9c1ed22e96cb12c4d5ed0fba823529e38'
       ],
-      ['text_encoders', 't5xxl_fp16.safetensors', false, null]
+      ['text_encoders', 'clip_l.safetensors', true, null],
+      ['text_encoders', 't5xxl_fp16.safetensors', false, null],
+      ['loras', 'flux/film_grain.safetensors', false, null]
     ])
+    expect(w.unused).toEqual([])
     expect(w.models.find((m) => m.name === 'ae.safetensors')!.nodes).toEqual(['VAELoader'])
   })
 
@@ -64,7 +67,7 @@ describe('parseWorkflow', () => {
     const w = parseWorkflow(
       JSON.stringify({
         nodes: [
-          { id: 1, type: 'VAELoader', widgets_values: ['../../.ssh/authorized_keys'] },
+          { id: 1, type: 'VAELoader', widgets_values: ['../../.ssh/authorized_keys.pt'] },
           {
             id: 2,
             type: 'X',
@@ -72,7 +75,7 @@ describe('parseWorkflow', () => {
               models: [{ name: 'a.safetensors', directory: '../../etc', url: 'https://x/a' }]
             }
           },
-          { id: 3, type: 'VAELoader', widgets_values: ['/etc/passwd'] }
+          { id: 3, type: 'VAELoader', widgets_values: ['/etc/passwd.safetensors'] }
         ]
       })
     )
@@ -125,15 +128,15 @@ describe('checkWorkflow', () => {
     // unet is the legacy name of diffusion_models: it counts.
     expect(c.present.map((i) => i.path)).toEqual(['/m/unet/flux1-dev-fp8.safetensors'])
     expect(c.missing.map((i) => [i.name, i.source])).toEqual([
-      ['clip_l.safetensors', 'workflow'],
       ['ae.safetensors', 'workflow'],
+      ['clip_l.safetensors', 'workflow'],
       ['t5xxl_fp16.safetensors', 'catalog']
     ])
     expect(c.unresolved.map((i) => i.name)).toEqual(['flux/film_grain.safetensors'])
     expect(c.unresolved[0]!.search!.civitai).toBe(
       'https://civitai.com/search/models?query=film_grain'
     )
-    expect(downloadArgsFor({ ...c.missing[1]!, name: 'flux/ae.safetensors' })).toMatchObject({
+    expect(downloadArgsFor({ ...c.missing[0]!, name: 'flux/ae.safetensors' })).toMatchObject({
       folder: 'vae/flux',
       filename: 'ae.safetensors',
       sha256: 'afc8e28272cd15db3919bacdb6918ce9c1ed22e96cb12c4d5ed0fba823529e38'

@@ -10,8 +10,9 @@ import { PartFile } from './partFile'
 import { checkFreeSpace, planPart } from './partPlan'
 import { ProgressReporter } from './progressReporter'
 import { rawSpeaks } from './rawHttp'
-import { probeRemote, type RemoteInfo } from './remoteInfo'
-import { RestartNeeded } from './segmentFetcher'
+import { probeRemote, type ProbeOptions, type RemoteInfo } from './remoteInfo'
+import { refusedLink, RestartNeeded } from './segmentFetcher'
+import { SignedLink } from './signedLink'
 import { doneBytes, MIN_SEGMENT } from './segmentPlanner'
 import { partPath, readSidecar, removePartial, sidecarPath } from './sidecar'
 import { transfer, type TransferCounters, type TransferSetup } from './transfer'
@@ -119,7 +120,9 @@ async function attemptRun(
   // next segment fetches again.)
   const single = !(Math.floor(job.connections) > 1)
   const fresh = !existing && !(await stat(sidecarPath(job.finalPath)).catch(() => undefined))
-  const info = await probeWithRetries(job.url, cfg, counters, single && fresh)
+  const http = { auth: cfg.auth, authHint: cfg.authHint, headersTimeoutMs: cfg.stallTimeoutMs }
+  const link = job.signedRedirect ? new SignedLink(job.url, http, cfg.signal) : undefined
+  const info = await probeWithRetries(job.url, cfg, counters, single && fresh, link)
   if (existing) {
     if (!expectedSha && info.size !== null && existing.size === info.size) {
       info.body?.close()
@@ -140,7 +143,8 @@ async function attemptRun(
     size: info.size,
     initialBody: info.body,
     fastUrl: rawSpeaks(info.url) ? info.url : undefined,
-    http: { auth: cfg.auth, authHint: cfg.authHint, headersTimeoutMs: cfg.stallTimeoutMs },
+    link,
+    http,
     shaExpected: expectedSha !== null,
     stallTimeoutMs: cfg.stallTimeoutMs,
     maxAttempts: cfg.maxAttempts,
@@ -236,12 +240,14 @@ async function probeWithRetries(
   url: string,
   cfg: Settings,
   counters: TransferCounters,
-  keepBody: boolean
+  keepBody: boolean,
+  link: SignedLink | undefined
 ): Promise<RemoteInfo> {
   const http = { auth: cfg.auth, authHint: cfg.authHint, headersTimeoutMs: cfg.stallTimeoutMs }
+  const opts = { ...http, signal: cfg.signal, keepBody }
   for (let failures = 1; ; failures++) {
     try {
-      return await probeRemote(url, { ...http, signal: cfg.signal, keepBody })
+      return link ? await probeLink(link, opts) : await probeRemote(url, opts)
     } catch (err) {
       if (cfg.signal.aborted || !(err instanceof RetryableError)) throw err
       if (failures >= cfg.maxAttempts) {
@@ -255,5 +261,16 @@ async function probeWithRetries(
       counters.attempts++
       await sleep(err.retryAfterMs ?? backoffMs(failures, cfg.retryBaseMs), cfg.signal)
     }
+  }
+}
+
+/** The probe at the hub's signed link (asked for without Range), once more with a new link if refused. */
+async function probeLink(link: SignedLink, opts: ProbeOptions): Promise<RemoteInfo> {
+  const at = await link.current()
+  try {
+    return await probeRemote(at.href, opts)
+  } catch (err) {
+    if (!refusedLink(err)) throw err
+    return probeRemote((await link.refused(at)).href, opts)
   }
 }

@@ -87,15 +87,24 @@ function statusError(status: number, url: URL, first: URL, opts: HttpOptions): E
     return new EngineError(
       'auth',
       hint ??
-        `The server refused access (${status}) at ${url.host}: the file may need an access token, or it is private.`
+        `The server refused access (${status}) at ${url.host}: the file may need an access token, or it is private.`,
+      false,
+      status
     )
   }
   if (status === 404 || status === 410)
     return new EngineError(
       'http',
-      `The file was not found (${status}) at ${url.host}: check the URL.`
+      `The file was not found (${status}) at ${url.host}: check the URL.`,
+      false,
+      status
     )
-  return new EngineError('http', `The server at ${url.host} refused the download (HTTP ${status}).`)
+  return new EngineError(
+    'http',
+    `The server at ${url.host} refused the download (HTTP ${status}).`,
+    false,
+    status
+  )
 }
 
 function buildHeaders(url: URL, opts: HttpOptions): Record<string, string> {

@@ -21,6 +21,7 @@ import type { PartFile } from './partFile'
 import { rawGet, rawSpeaks, type RawResponse } from './rawHttp'
 import { totalFromContentRange } from './remoteInfo'
 import type { Segment } from './segmentPlanner'
+import { isLinkRefusal, type SignedLink } from './signedLink'
 import { EngineError } from './types'
 
 /** The server no longer serves the same bytes (200 to a range, new validator or size). */
@@ -47,6 +48,8 @@ export interface FetchContext {
    * `off` once the server answered in a way the raw path does not speak.
    */
   fast: { url?: URL; off?: boolean }
+  /** The job URL is a hub's resolve URL: ranges go only to the signed link it gives. */
+  link?: SignedLink
   http: Omit<HttpOptions, 'signal' | 'range' | 'ifRange'>
   /** Aborts on pause, cancel, or another connection's fatal error. */
   signal: AbortSignal
@@ -153,6 +156,7 @@ async function openBody(
 ): Promise<BodyReader> {
   const initial = from === 0 ? ctx.takeInitialBody() : undefined
   if (initial) return initial.take(signal)
+  if (ctx.link) return openFromLink(ctx.link, from, ctx, st, signal)
   const raw = await rawOpen(from, ctx, st, signal)
   if (raw) return raw
   const res = await get(ctx.url, {
@@ -163,6 +167,66 @@ async function openBody(
   })
   // The next attempts may read the body raw again, from where the redirects lead now.
   if (!ctx.fast.off && rawSpeaks(res.url)) ctx.fast.url = res.url
+  if (!ctx.rangesOk || sameBytes(res.status, res.headers, from, ctx))
+    return streamReader(res.body, signal)
+  res.body.destroy()
+  throw restart(res.status)
+}
+
+/** The bytes from `from` at the hub's signed link; a refused link (expired,
+ *  signed for another range) is replaced once, never retried as it was. */
+async function openFromLink(
+  link: SignedLink,
+  from: number,
+  ctx: FetchContext,
+  st: WorkerState,
+  signal: AbortSignal
+): Promise<BodyReader> {
+  let url = await link.current()
+  for (let renewed = false; ; renewed = true) {
+    try {
+      return await openAt(url, from, ctx, st, signal)
+    } catch (err) {
+      if (renewed || signal.aborted || !refusedLink(err)) throw err
+      url = await link.refused(url)
+    }
+  }
+}
+
+export const refusedLink = (err: unknown): boolean =>
+  err instanceof EngineError && err.httpStatus !== undefined && isLinkRefusal(err.httpStatus)
+
+/** One ranged request at `url`: on the raw reader when the answer suits it, else undici. */
+async function openAt(
+  url: URL,
+  from: number,
+  ctx: FetchContext,
+  st: WorkerState,
+  signal: AbortSignal
+): Promise<BodyReader> {
+  const range = ctx.rangesOk ? { from, to: st.requestEnd - 1 } : undefined
+  const opts = { ...ctx.http, signal, range, ifRange: ctx.validator ?? undefined }
+  if (rawSpeaks(url) && !ctx.fast.off) {
+    const res = await rawGet(url, opts).catch((err: unknown) => {
+      if (signal.aborted) throw err
+      throw unreachable(url, err)
+    })
+    const { status, headers } = res
+    if (
+      status >= 200 &&
+      status < 300 &&
+      res.length !== null &&
+      !isHtmlType(headers['content-type'])
+    ) {
+      if (!ctx.rangesOk || sameBytes(status, headers, from, ctx)) return res
+      res.close()
+      throw restart(status)
+    }
+    res.close()
+    if (status >= 400 && status !== 416) throw refusal(status, headers, url, url, opts)
+    if (status >= 200 && status < 300 && res.length === null) ctx.fast.off = true
+  }
+  const res = await get(url.href, opts)
   if (!ctx.rangesOk || sameBytes(res.status, res.headers, from, ctx))
     return streamReader(res.body, signal)
   res.body.destroy()

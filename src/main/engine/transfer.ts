@@ -9,6 +9,7 @@ import { fetchSegment, type FetchContext, type WorkerState } from './segmentFetc
 import type { PartFile } from './partFile'
 import { doneBytes, remaining, splitLargest, type Segment } from './segmentPlanner'
 import { currentBootId, writeSidecar, type Sidecar } from './sidecar'
+import type { SignedLink } from './signedLink'
 
 /** How often the checkpointer looks at the progress. */
 const CHECKPOINT_TICK_MS = 25
@@ -55,6 +56,8 @@ export interface TransferSetup {
   /** The probe's final `http:`/`https:` URL, for the raw body path (undefined: undici only). */
   fastUrl?: URL
   http: FetchContext['http']
+  /** The job URL is a hub's resolve URL: ranges go to its signed link. */
+  link?: SignedLink
   stallTimeoutMs: number
   maxAttempts: number
   retryBaseMs: number
@@ -100,6 +103,7 @@ export async function transfer(
     rangesOk: s.rangesOk,
     validator: s.validator,
     fast: { url: s.fastUrl },
+    link: s.link,
     http: s.http,
     signal: stop.signal,
     stallTimeoutMs: s.stallTimeoutMs,

@@ -19,6 +19,10 @@ export interface EngineJob {
   connections: number
   /** Replace a different existing file at finalPath. */
   overwrite?: boolean
+  /** `url` is a hub's resolve URL that redirects to a short-lived signed link
+   *  (Hugging Face /resolve/, Civitai /api/download/): it is asked without
+   *  Range, and ranges go to the link (signedLink.ts). */
+  signedRedirect?: boolean
 }
 
 export interface EngineProgress {
@@ -53,7 +57,9 @@ export class EngineError extends PodPullError {
     code: ErrorCode,
     message: string,
     /** Whether the .part was kept and a resume makes sense. */
-    readonly resumable = false
+    readonly resumable = false,
+    /** The HTTP status that refused the request, when one did. */
+    readonly httpStatus?: number
   ) {
     super(code, message)
     this.name = 'EngineError'

@@ -1,5 +1,6 @@
 // Which models/<folder> a file belongs in. ComfyUI's own folder names; the
 // user can always change the suggestion before starting.
+import { KNOWN_KINDS } from '../../shared/modelFiles'
 
 /** Civitai's model types (from its API) → ComfyUI folders. */
 const CIVITAI_TYPES: Record<string, string> = {
@@ -63,37 +64,13 @@ export function suggestFolder(
 
 // ── ComfyUI's folder names (folder_paths.py) ──────────────────────────────
 
-/** The model folders a current ComfyUI knows, by their current name. */
-export const COMFY_FOLDERS = [
-  'checkpoints',
-  'loras',
-  'vae',
-  'diffusion_models',
-  'text_encoders',
-  'clip_vision',
-  'controlnet',
-  'upscale_models',
-  'latent_upscale_models',
-  'embeddings',
-  'hypernetworks',
-  'style_models',
-  'photomaker',
-  'gligen',
-  'model_patches',
-  'audio_encoders',
-  'vae_approx',
-  'diffusers',
-  'configs',
-  'classifiers',
-  'animatediff_models',
-  'animatediff_motion_lora',
-  'ipadapter',
-  'sams',
-  'ultralytics',
-  'onnx'
-] as const
+/** The model folders a current ComfyUI knows (folder_paths.py), and those
+ *  popular custom nodes add, by their current name. */
+export const COMFY_FOLDERS = KNOWN_KINDS as [string, ...string[]]
 
-/** Legacy names ComfyUI still reads as the same folder list. */
+/** Directory names under models/ that ComfyUI reads into another folder's
+ *  list (models/t2i_adapter is the second default path of controlnet). As
+ *  extra_model_paths.yaml keys only unet and clip are aliases (kindOfYamlKey). */
 const ALIASES: Record<string, string> = {
   unet: 'diffusion_models',
   clip: 'text_encoders',

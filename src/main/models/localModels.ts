@@ -22,7 +22,13 @@ export async function localExtraRoots(
   if (text.length > MAX_YAML)
     return { roots: [], warning: `${file} is larger than 1 MiB; it was not read.` }
   try {
-    return { roots: parseExtraModelPaths(text, comfyui, path, homedir()), warning: null }
+    const warnings: string[] = []
+    const roots = parseExtraModelPaths(text, comfyui, path, {
+      home: homedir(),
+      env: process.env,
+      warnings
+    })
+    return { roots, warning: warnings.length ? warnings.join(' ') : null }
   } catch (err) {
     return { roots: [], warning: (err as Error).message }
   }

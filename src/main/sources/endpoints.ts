@@ -42,3 +42,13 @@ export function endpointUrl(endpoint: URL, path: string, search = ''): string {
   u.search = s
   return u.href
 }
+
+/** A hub's download URL that redirects to a short-lived signed CDN link
+ *  (Hugging Face `/resolve/`, Civitai `/api/download/models/`): the engines ask
+ *  it without Range and send ranges only to the link. */
+export function redirectsToSignedLink(url: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  const u = URL.canParse(url) ? new URL(url) : undefined
+  if (!u || (u.protocol !== 'https:' && u.protocol !== 'http:')) return false
+  if (isHfUrl(u, env)) return /\/resolve\/[^/]+\/./.test(u.pathname)
+  return isCivitaiUrl(u, env) && /\/api\/download\/models\/\d+\/?$/.test(u.pathname)
+}

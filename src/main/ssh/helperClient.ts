@@ -42,7 +42,7 @@ export class HelperClient {
   constructor(
     /** Exec channels or a terminal (ssh/transport.ts): the same to us. */
     private readonly conn: CommandRunner,
-    /** <workspace>/.podpull/helper-<version>.py, from helperRemotePath(). */
+    /** <workspace>/.podpull/helper-<sha256 prefix>.pyz, from helperRemotePath(). */
     private readonly helperPath: string
   ) {}
 

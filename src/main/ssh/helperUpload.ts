@@ -1,16 +1,19 @@
-// Puts the Python helper on the pod once per version, at
-// <workspace>/.podpull/helper-<version>.py. Everything goes through SFTP (no
-// path on a command line): upload to a temp name, read it back and compare the
-// sha256, then rename into place, so a half-written helper never runs.
+// Puts the Python helper (one zipapp, built by scripts/build-helper.mjs) on the
+// pod once per build, at <workspace>/.podpull/helper-<sha256 prefix>.pyz: the
+// name follows the content, so two builds never overwrite each other's file.
+// Everything goes through SFTP (no path on a command line): upload to a temp
+// name, read it back and compare the sha256, then rename into place, so a
+// half-written helper never runs.
 import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { strFromU8, unzipSync } from 'fflate'
 import type { SFTPWrapper, Stats } from 'ssh2'
 import { UserError } from '../errors'
 import { checkWorkspace, helperRemotePath, podpullDir } from './remotePath'
 import type { SshConnection } from './sshConnection'
-import { processLayout, resourceCandidates } from '../resourcePaths'
+import { builtCandidates, processLayout } from '../resourcePaths'
 
 export interface HelperFile {
   path: string
@@ -19,25 +22,36 @@ export interface HelperFile {
   sha256: string
 }
 
-const HELPER_REL = join('resources', 'helper', 'podpull_helper.py')
+const HELPER_REL = 'helper/podpull_helper.pyz'
+/** The package file that holds HELPER_VERSION, inside the .pyz. */
+const VERSION_ENTRY = 'podpull_helper/__init__.py'
 
-/** Where the helper lives: PODPULL_HELPER, a packaged app's resources, beside
- *  the built bundle or in the source tree (see resourcePaths.ts). */
+/** Where the helper lives: PODPULL_HELPER, a packaged app's resources, or out/
+ *  where `npm run build` writes it (see resourcePaths.ts). */
 export function helperCandidates(here = dirname(fileURLToPath(import.meta.url))): string[] {
-  return resourceCandidates(
-    'helper/podpull_helper.py',
-    processLayout(here, process.env.PODPULL_HELPER)
-  )
+  return builtCandidates(HELPER_REL, processLayout(here, process.env.PODPULL_HELPER))
 }
 
 export function loadHelper(path = helperCandidates().find((p) => existsSync(p))): HelperFile {
-  if (!path) throw new Error(`The pod helper ${HELPER_REL} is missing from this installation.`)
+  if (!path)
+    throw new Error(
+      `The pod helper ${HELPER_REL} is missing from this installation (npm run build makes it).`
+    )
   const content = readFileSync(path)
   const version = /^HELPER_VERSION\s*=\s*["']([0-9A-Za-z._-]+)["']/m.exec(
-    content.toString('utf8')
+    versionSource(content)
   )?.[1]
   if (!version) throw new Error(`${path} has no HELPER_VERSION = "x.y.z" line.`)
   return { path, version, content, sha256: sha256(content) }
+}
+
+function versionSource(pyz: Buffer): string {
+  try {
+    const entry = unzipSync(pyz, { filter: (f) => f.name === VERSION_ENTRY })[VERSION_ENTRY]
+    return entry ? strFromU8(entry) : ''
+  } catch {
+    return '' // not a zip: reported as a missing version
+  }
 }
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex')
@@ -47,14 +61,14 @@ export interface UploadResult {
   uploaded: boolean
 }
 
-/** Makes sure the pod has this helper version; uploads it only when missing or different. */
+/** Makes sure the pod has this helper build; uploads it only when missing or different. */
 export async function ensureHelper(
   conn: SshConnection,
   workspace: string,
   helper: HelperFile
 ): Promise<UploadResult> {
   const ws = checkWorkspace(workspace)
-  const remotePath = helperRemotePath(ws, helper.version)
+  const remotePath = helperRemotePath(ws, helper.sha256)
   const sftp = await conn.sftp()
   try {
     if (await sameFile(sftp, remotePath, helper)) return { remotePath, uploaded: false }

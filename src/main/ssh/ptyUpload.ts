@@ -19,7 +19,7 @@ export async function uploadHelperOverShell(
   helper: HelperFile
 ): Promise<UploadResult> {
   const ws = checkWorkspace(workspace)
-  const remotePath = helperRemotePath(ws, helper.version)
+  const remotePath = helperRemotePath(ws, helper.sha256)
   const state = await run(
     shell,
     `if [ ! -d ${shellQuote(ws)} ]; then echo no-workspace; ` +

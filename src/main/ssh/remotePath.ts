@@ -27,7 +27,12 @@ export function podpullDir(workspace: string): string {
   return posix.join(workspace, '.podpull')
 }
 
-export function helperRemotePath(workspace: string, version: string): string {
-  if (!/^[0-9A-Za-z._-]+$/.test(version)) throw new Error(`Bad helper version "${version}"`)
-  return posix.join(podpullDir(workspace), `helper-${version}.py`)
+/** Hex digits of the helper's sha256 in its pod file name: 64 bits tell builds apart. */
+const HASH_PREFIX = 16
+
+/** <workspace>/.podpull/helper-<sha256 prefix>.pyz: named by content, so each
+ *  build has its own file and an app never runs another build's helper. */
+export function helperRemotePath(workspace: string, sha256: string): string {
+  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`Bad helper sha256 "${sha256}"`)
+  return posix.join(podpullDir(workspace), `helper-${sha256.slice(0, HASH_PREFIX)}.pyz`)
 }

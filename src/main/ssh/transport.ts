@@ -17,7 +17,7 @@ export type TransportKind = 'exec' | 'pty'
 
 export interface PodTransport extends CommandRunner {
   readonly kind: TransportKind
-  /** Makes sure the pod has this helper version (uploads it when missing or different). */
+  /** Makes sure the pod has this helper build (uploads it when missing or different). */
   ensureHelper(workspace: string, helper: HelperFile): Promise<UploadResult>
   /** Ends what the transport opened beyond the connection (shells, extra connections). */
   close(): void

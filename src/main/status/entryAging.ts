@@ -2,7 +2,7 @@
 // (old finished entries dropped, entries whose owner died or that stopped
 // moving marked paused/error), applied to a raw status object on every write
 // (and to what is shown after every read).
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { currentBootId } from '../engine/sidecar'
 import { parseEntry, type StatusEntry, type StatusOwner } from './statusEntry'
 import type { RawStatus } from './statusFile'
@@ -31,10 +31,23 @@ export const STOPPED_REASON = 'the download process stopped'
 export function isPidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
-    return true
   } catch (err) {
     // EPERM: it exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false
+  }
+  // A killed process stays a zombie until its parent (often a busy or non-reaping
+  // init in a container) collects it: kill(pid, 0) still succeeds, yet it is gone.
+  return !isZombie(pid)
+}
+
+/** `/proc/<pid>/stat` field 3 is Z (zombie) or X (dead); false where there is no /proc. */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
+    return state === 'Z' || state === 'X'
+  } catch {
+    return false
   }
 }
 
@@ -53,7 +66,7 @@ export function pidStartTime(pid: number): number | null {
 }
 
 /** An owner's recorded start time that differs from its pid's now: another process. */
-function pidReused(o: StatusOwner, r: AgingRules): boolean {
+function pidReused(o: StatusOwner, r: Pick<AgingRules, 'pidStart'>): boolean {
   if (o.start === undefined) return false
   const now = (r.pidStart ?? pidStartTime)(o.pid)
   return now !== null && now !== o.start
@@ -65,17 +78,58 @@ function sameBoot(boot: string | undefined): boolean {
   return !boot || !current || boot === current
 }
 
+/** Whether an owner on this host is gone: its pid dead, from another boot, or reused. */
+export function ownerGone(
+  o: StatusOwner,
+  r: Pick<AgingRules, 'host' | 'isPidAlive' | 'pidStart'>
+): boolean {
+  return o.host === r.host && (!sameBoot(o.boot) || !r.isPidAlive(o.pid) || pidReused(o, r))
+}
+
 /** Why an entry is stale under `r`, or undefined when it isn't. */
 export function staleReason(e: StatusEntry, path: string, r: AgingRules): string | undefined {
   const running = RUNNING_STATES.has(e.status)
   if ((!running && !WAITING_STATES.has(e.status)) || r.running.has(path)) return undefined
-  const o = e.owner
-  if (o && o.host === r.host && (!sameBoot(o.boot) || !r.isPidAlive(o.pid) || pidReused(o, r)))
-    return STOPPED_REASON
+  if (e.owner && ownerGone(e.owner, r)) return STOPPED_REASON
   if (!running) return undefined
   if (r.now - e.progress_time > r.staleMinutes * 60)
     return `the download made no progress for ${r.staleMinutes} minutes`
   return undefined
+}
+
+/** What the sidecar beside `path`'s .part proves is on disk, or null without one. */
+export function sidecarProgress(path: string): { size: number; done: number } | null {
+  try {
+    const v = JSON.parse(readFileSync(`${path}.part.json`, 'utf8')) as {
+      size?: unknown
+      segments?: { done?: unknown }[]
+    }
+    if (typeof v.size !== 'number' || !Array.isArray(v.segments)) return null
+    const done = v.segments.reduce((n, s) => n + (typeof s.done === 'number' ? s.done : 0), 0)
+    return { size: v.size, done }
+  } catch {
+    return null
+  }
+}
+
+/** A stopped entry never claims less than its sidecar proves (nor a size it lost). */
+function withKeptProgress(
+  stopped: Record<string, unknown>,
+  e: StatusEntry,
+  kept: { size: number; done: number }
+): Record<string, unknown> {
+  if (kept.done <= e.downloaded && e.file_size !== null) return stopped
+  const size = e.file_size ?? kept.size
+  const downloaded = Math.max(e.downloaded, kept.done)
+  const MiB = 1024 * 1024
+  return {
+    ...stopped,
+    file_size: size,
+    downloaded,
+    progress: size > 0 ? Math.min(100, Math.floor((downloaded / size) * 100)) : 0,
+    file_size_mb: Math.round((size / MiB) * 10) / 10,
+    downloaded_mb: Math.round((downloaded / MiB) * 10) / 10
+  }
 }
 
 /** What a stale entry becomes: paused when it can resume, else error with the reason. */
@@ -120,9 +174,16 @@ export function ageEntries(raw: RawStatus, r: AgingRules): Aged {
     const reason = staleReason(e, path, r)
     if (reason !== undefined) {
       // A process killed between two status writes may have saved a sidecar
-      // the entry does not show yet: its .part can go on.
-      const resumable = e.resumable || existsSync(`${path}.part.json`)
-      raw[path] = stoppedEntry(value as Record<string, unknown>, { ...e, resumable }, reason, r.now)
+      // the entry does not show yet: its .part can go on from what it proves.
+      const kept = sidecarProgress(path)
+      const resumable = e.resumable || kept !== null
+      const stopped = stoppedEntry(
+        value as Record<string, unknown>,
+        { ...e, resumable },
+        reason,
+        r.now
+      )
+      raw[path] = kept ? withKeptProgress(stopped, e, kept) : stopped
       changed = true
       stale.push(path)
     }

@@ -72,11 +72,14 @@ export function progressed(
   attemptsBefore: number,
   now: number
 ): StatusEntry {
+  // Before the engine has read the .part (its first 'starting' report) it knows
+  // no size and no bytes: the entry keeps what earlier runs recorded.
+  const unknown = p.state === 'starting' && p.fileSize === null
   return withDerived({
     ...e,
     status: p.state,
-    file_size: p.fileSize,
-    downloaded: p.downloaded,
+    file_size: unknown ? e.file_size : p.fileSize,
+    downloaded: unknown ? e.downloaded : p.downloaded,
     speed: p.speed,
     eta: p.eta,
     attempts: attemptsBefore + p.attempts,

@@ -60,6 +60,7 @@ interface StoreEvents {
 
 export class StatusStore extends EventEmitter<StoreEvents> {
   readonly file: string
+  readonly workspace: string
   private readonly clock: () => number
   private readonly host: string
   private readonly pid: number
@@ -86,6 +87,7 @@ export class StatusStore extends EventEmitter<StoreEvents> {
   constructor(private readonly opts: StatusStoreOptions) {
     super()
     this.file = statusFilePath(opts.workspace)
+    this.workspace = opts.workspace
     this.clock = opts.clock ?? Date.now
     this.host = opts.host ?? hostname()
     this.pid = opts.pid ?? process.pid

@@ -50,4 +50,33 @@ export const LOADERS: Record<string, LoaderInput[]> = {
   LatentUpscaleModelLoader: one('model_name', 'latent_upscale_models')
 }
 
-export const MODEL_EXT = /\.(safetensors|sft|ckpt|pt|pth|bin|gguf|onnx|pkl)$/i
+export const MODEL_EXT = /\.(safetensors|sft|ckpt|pt2?|pth|bin|gguf|onnx|pkl)$/i
+
+// VAELoader (nodes.py) offers values that are no file in models/vae:
+// "pixel_space", and the image TAESD decoders it builds from a pair of
+// vae_approx files; the video ones are single vae_approx files.
+const VAE_BUILTINS = new Set([
+  'pixel_space',
+  'taesd',
+  'taesdxl',
+  'taesd3',
+  'taef1',
+  'taef2',
+  'taeqi2_1'
+])
+const VIDEO_TAES = new Set([
+  'taehv',
+  'lighttaew2_2',
+  'lighttaew2_1',
+  'lighttaehy1_5',
+  'taeltx_2',
+  'taeh3'
+])
+
+/** The folder a loader's value is a file of, or null for an option ComfyUI
+ *  builds in (no file to look for or download). */
+export function valueFolder(type: string, input: LoaderInput, value: string): string | null {
+  if (type !== 'VAELoader') return input.folder
+  if (VAE_BUILTINS.has(value)) return null
+  return VIDEO_TAES.has(value.replace(/\.[^.]*$/, '')) ? 'vae_approx' : input.folder
+}

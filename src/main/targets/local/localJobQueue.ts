@@ -1,6 +1,7 @@
 // The local target's jobs: a queue that runs a few at a time on the TypeScript
 // engine, writes each step to the status file, and stops, resumes or retries
 // jobs on request. The target owns the lifecycle; this owns the runs.
+import { redirectsToSignedLink } from '../../sources/endpoints'
 import { stat } from 'node:fs/promises'
 import { ACTIVE_STATES, type Settings } from '../../../shared/types'
 import { runDownload } from '../../engine/download'
@@ -20,6 +21,7 @@ import {
 } from '../../status/jobEntries'
 import type { StatusEntry } from '../../status/statusEntry'
 import type { StatusStore } from '../../status/statusStore'
+import { clearControlRequest } from '../../status/controlRequests'
 
 export interface Job {
   id: string
@@ -97,6 +99,12 @@ export class LocalJobQueue {
     return true
   }
 
+  /** Whether this process runs the job, queues it, or is writing its last state. */
+  runs(id: string): boolean {
+    const j = this.jobs.get(id)
+    return j !== undefined && (j.queued || j.controller !== undefined || j.done !== undefined)
+  }
+
   isQueued(id: string): boolean {
     return this.jobs.get(id)?.queued ?? false
   }
@@ -147,6 +155,7 @@ export class LocalJobQueue {
           id: job.id,
           url: link.fetch,
           keepUrl: link.given,
+          signedRedirect: redirectsToSignedLink(link.fetch),
           finalPath: job.path,
           sha256: e0.sha256,
           connections: e0.connections,
@@ -244,6 +253,7 @@ export class LocalJobQueue {
       j.queued = false
     }
     if (!claimed.ok) throw busyError(claimed.holder)
+    await clearControlRequest(this.store.workspace, id).catch(() => undefined) // a leftover
     this.enqueue(j)
   }
 

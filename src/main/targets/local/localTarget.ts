@@ -27,9 +27,11 @@ import { parsePastedUrl, type PastedUrl } from '../../sources/pastedUrl'
 import { queuedEntry } from '../../status/jobEntries'
 import { entryToRecord, type StatusEntry } from '../../status/statusEntry'
 import { StatusStore, type StatusChange } from '../../status/statusStore'
+import { clearControlRequest, ControlInbox, type ControlWord } from '../../status/controlRequests'
 import { UserError } from '../../errors'
 import type { Target, TargetEvents, TargetStartRequest } from '../target'
-import { busyError, isActive, LocalJobQueue, type EngineTuning } from './localJobQueue'
+import { isActive, LocalJobQueue, type EngineTuning } from './localJobQueue'
+import { askOwner } from './askOwner'
 import { authForLink, checkSameFile, chooseFilename, setupProblem } from './localStartChecks'
 
 export interface LocalTargetDeps {
@@ -45,6 +47,8 @@ export interface LocalTargetDeps {
   /** Status-file poll fallback and write batching, in ms. */
   statusPollMs?: number
   statusFlushMs?: number
+  /** How long another process has to act on a pause or cancel (default 6 s). */
+  controlAnswerMs?: number
 }
 
 const STATUS_WRITE_FAILED = 'The status file could not be updated'
@@ -56,6 +60,8 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   private readonly config: LocalTargetConfig
   private readonly store: StatusStore
   private readonly jobs: LocalJobQueue
+  /** Pause and cancel requests from other PodPull processes for the jobs we run. */
+  private readonly inbox: ControlInbox
   private modelsDir: string
   /** The models folder with symlinks resolved: status keys use it (resolveDestination). */
   private realModels: string
@@ -106,6 +112,10 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
       onWritten: () => this.statusWritten(),
       onCompleted: () => void this.refreshFreeSpace()
     })
+    this.inbox = new ControlInbox(def.config.workspace, {
+      runs: (id) => this.jobs.runs(id),
+      act: async (id, word) => void (await this.stopHere(id, word))
+    })
   }
 
   info(): TargetInfo {
@@ -134,6 +144,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     await this.places.roots() // before the store's first change: owns() needs them
     this.message = (await setupProblem(this.config, this.modelsDir)) ?? null
     await this.store.open()
+    await this.inbox.start()
     this.opened = true
     await this.refreshFreeSpace()
     this.emit('info', this.info())
@@ -153,6 +164,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     this.opened = false
     this.closing = true
     try {
+      this.inbox.stop()
       await this.jobs.stopAll()
       await this.store.close()
     } finally {
@@ -206,23 +218,30 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     })
     const claimed = await this.store.claim(path, entry, { urgent: true, running: true })
     if (!claimed.ok) return { id: claimed.holder.id, outcome: 'already-active', path }
+    await clearControlRequest(this.store.workspace, id).catch(() => undefined) // a leftover
     this.jobs.add({ id, path, overwrite: req.overwrite ?? false, link })
     return { id, outcome: 'started', path }
   }
 
   async pause(id: string): Promise<void> {
-    const [, e] = this.entry(id)
-    if (await this.jobs.abortRun(id, 'pause')) return
-    if (this.jobs.isQueued(id)) {
-      await this.jobs.stopIdle(id, 'paused')
-    } else if (isActive(e)) {
-      throw busyError(e)
-    } else if (e.status !== 'paused') {
-      throw new UserError('bad-state', `Only a running or queued download can be paused.`)
-    }
+    await this.readIfUnknown(id)
+    if (await this.stopHere(id, 'pause')) return
+    const e = await this.settleElsewhere(id, 'pause')
+    if (!e || (e.status === 'paused' && !e.interrupted)) return
+    // Stopped by its process dying (the user's pause now: no auto-resume), or
+    // left active by this process without a run: settle it here.
+    if (e.status === 'paused' || isActive(e)) return this.jobs.stopIdle(id, 'paused')
+    throw new UserError('bad-state', `Only a running or queued download can be paused.`)
   }
 
   async resume(id: string, url?: string): Promise<void> {
+    await this.readIfUnknown(id)
+    const [, e] = this.entry(id)
+    if (isActive(e) && !this.jobs.runs(id) && this.heldElsewhere(e)) {
+      if (url === undefined) return // running in its own process already
+      // A fresh link for a download another process runs: it stops, this one goes on.
+      await this.settleElsewhere(id, 'pause')
+    }
     await this.jobs.requeue(id, false, url === undefined ? undefined : parsePastedUrl(url))
   }
 
@@ -231,12 +250,42 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   }
 
   async cancel(id: string): Promise<void> {
-    const [, e] = this.entry(id)
-    if (await this.jobs.abortRun(id, 'cancel')) return
-    if (isActive(e) && !this.jobs.isQueued(id)) throw busyError(e)
-    if (e.status === 'completed')
+    await this.readIfUnknown(id)
+    if (await this.stopHere(id, 'cancel')) return
+    const e = await this.settleElsewhere(id, 'cancel')
+    if (e?.status === 'completed')
       throw new UserError('bad-state', 'This download has finished; remove it instead.')
-    await this.jobs.stopIdle(id, 'cancelled')
+    if (e && e.status !== 'cancelled') await this.jobs.stopIdle(id, 'cancelled')
+  }
+
+  /** Pauses or cancels a job this process runs or queues; false when it doesn't. */
+  private async stopHere(id: string, word: ControlWord): Promise<boolean> {
+    this.entry(id)
+    if (await this.jobs.abortRun(id, word)) return true
+    if (!this.jobs.isQueued(id)) return false
+    await this.jobs.stopIdle(id, word === 'pause' ? 'paused' : 'cancelled')
+    return true
+  }
+
+  /** A job this process does not run: when another live process does, it is
+   *  asked to stop and this resolves once it has (with the entry as left). */
+  private async settleElsewhere(id: string, word: ControlWord): Promise<StatusEntry | undefined> {
+    const [path, e] = this.entry(id)
+    if (!isActive(e) || !this.heldElsewhere(e)) return e
+    return askOwner({
+      store: this.store,
+      workspace: this.config.workspace,
+      path,
+      entry: e,
+      word,
+      answerMs: this.deps.controlAnswerMs
+    })
+  }
+
+  /** An active entry some other process holds (a dead one's is aged to stopped already). */
+  private heldElsewhere(e: StatusEntry): boolean {
+    const me = this.store.owner()
+    return e.owner !== null && !(e.owner.host === me.host && e.owner.pid === me.pid)
   }
 
   async remove(id: string): Promise<void> {
@@ -300,6 +349,11 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   }
 
   // ── helpers ─────────────────────────────────────────────────────────────
+
+  /** A job another process started a moment ago may not have reached our view yet. */
+  private async readIfUnknown(id: string): Promise<void> {
+    if (!this.store.findById(id)) await this.store.refresh()
+  }
 
   private entry(id: string): [string, StatusEntry] {
     const found = this.store.findById(id)

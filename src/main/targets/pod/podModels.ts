@@ -1,5 +1,6 @@
 // Installed models of a pod, through the helper: the inventory (with the
-// pod's extra_model_paths.yaml, read by the helper and parsed here), delete
+// pod's extra_model_paths.yaml, read by the helper with the pod's home and
+// the variables its base paths name, and parsed here), delete
 // and sha256 — computed on the pod, never by copying the file. Also where the
 // pod's downloads go: the root the yaml sets for a folder (`folder_root` of
 // `start`) and every configured root (`roots` of `resume`'s path re-check).
@@ -23,9 +24,20 @@ export class PodModels implements TargetModels {
     const helper = await this.deps.helper()
     const comfyui = posix.dirname(await this.deps.modelsDir())
     try {
-      const ans = await helper.call<{ text?: string | null }>('extra-paths', { comfyui })
+      // The pod's home and the variables base_path names: ComfyUI expands them there.
+      const ans = await helper.call<{
+        text?: string | null
+        home?: string
+        env?: Record<string, string>
+      }>('extra-paths', { comfyui })
       if (typeof ans.text !== 'string') return { roots: [], warning: null }
-      return { roots: parseExtraModelPaths(ans.text, comfyui, posix, '/root'), warning: null }
+      const warnings: string[] = []
+      const roots = parseExtraModelPaths(ans.text, comfyui, posix, {
+        home: typeof ans.home === 'string' ? ans.home : '/root',
+        env: ans.env && typeof ans.env === 'object' ? ans.env : {},
+        warnings
+      })
+      return { roots, warning: warnings.length ? warnings.join(' ') : null }
     } catch (err) {
       return { roots: [], warning: (err as Error).message }
     }

@@ -1,0 +1,76 @@
+# The command table and the entry point: one JSON request in, one JSON line out.
+import json
+import sys
+
+from .control import cmd_clear_completed, cmd_remove, cmd_status, stop_job
+from .errors import HelperError, RestartNeeded
+from .inventory import (
+    cmd_extra_paths,
+    cmd_inventory,
+    cmd_model_delete,
+    cmd_model_sha256,
+    cmd_models,
+)
+from .probe import cmd_probe
+from .protocol import emit
+from .resume import cmd_resume
+from .start import cmd_start
+from .watch import cmd_log_tail, cmd_watch
+
+
+COMMANDS = {
+    "probe": cmd_probe,
+    "start": cmd_start,
+    "resume": cmd_resume,
+    "pause": lambda r: stop_job(r, "pause"),
+    "cancel": lambda r: stop_job(r, "cancel"),
+    "remove": cmd_remove,
+    "clear-completed": cmd_clear_completed,
+    "status": cmd_status,
+    "watch": cmd_watch,
+    "models": cmd_models,
+    "log-tail": cmd_log_tail,
+    # installed models
+    "inventory": cmd_inventory,
+    "model-sha256": cmd_model_sha256,
+    "model-delete": cmd_model_delete,
+    "extra-paths": cmd_extra_paths,
+}
+
+
+def main(argv):
+    if len(argv) != 2 or argv[1] not in COMMANDS:
+        emit(
+            {
+                "ok": False,
+                "code": "bad-request",
+                "error": "Usage: podpull_helper.py <%s> with a JSON request on stdin."
+                % "|".join(sorted(COMMANDS)),
+            }
+        )
+        return 0
+    try:
+        req = json.loads(sys.stdin.read() or "{}")
+        if not isinstance(req, dict):
+            raise ValueError("not an object")
+    except ValueError:
+        emit({"ok": False, "code": "bad-request", "error": "The request is not a JSON object."})
+        return 0
+    try:
+        answer = COMMANDS[argv[1]](req)
+        out = {"ok": True}
+        out.update(answer or {})
+        emit(out)
+    except HelperError as e:
+        emit({"ok": False, "code": e.code, "error": e.message})
+    except RestartNeeded:
+        emit({"ok": False, "code": "http", "error": "The server refused the byte range."})
+    except Exception as e:  # never a traceback with request data in it
+        emit(
+            {
+                "ok": False,
+                "code": "internal",
+                "error": "The pod helper failed: %s." % e.__class__.__name__,
+            }
+        )
+    return 0

@@ -1,0 +1,95 @@
+# `start`: check the request, name the file, claim it, fork the worker.
+import os
+import re
+import time
+
+from .claims import active_at, claim, clear_control, new_id
+from .destination import exists_message, resolve_destination, same_file, validate_folder
+from .errors import HelperError
+from .httpclient import content_range_total, Http
+from .names import filename_from, sanitize_filename
+from .protocol import need, status_for
+from .tokens import source_of
+from .urls import check_url
+from .worker import make_entry, spawn_worker
+
+
+def check_start_request(req):
+    check_url(need(req, "url"))
+    need(req, "models_dir")
+    if not os.path.isabs(req["models_dir"]):
+        raise HelperError("bad-request", "The models folder must be an absolute path.")
+    validate_folder(req.get("folder"))
+    sha = req.get("sha256")
+    if sha and not re.match(r"^[0-9a-fA-F]{64}$", str(sha)):
+        raise HelperError("bad-request", "The SHA-256 must be 64 hexadecimal characters.")
+    c = req.get("connections", 1)
+    if not isinstance(c, int) or isinstance(c, bool) or not 1 <= c <= 32:
+        raise HelperError("bad-request", "Connections must be a whole number from 1 to 32.")
+    for k in ("tokens", "token_hosts"):
+        if req.get(k) is not None and not isinstance(req[k], dict):
+            raise HelperError("bad-request", '"%s" must be an object.' % k)
+
+
+def remote_name_and_size(req):
+    """One GET whose body we don't read: the file name and size the server gives."""
+    http_ = Http(
+        req["url"],
+        req.get("tokens"),
+        req.get("token_hosts"),
+        float(req.get("stall_timeout_s") or 30),
+    )
+    for attempt in range(3):  # `start` answers in seconds: a short retry budget
+        try:
+            conn, resp, final_url = http_.open({"Range": "bytes=0-0"})
+            break
+        except HelperError as e:
+            if not e.retry or attempt == 2:
+                raise
+            base = float(req.get("retry_base_s") or 1.0)
+            wait = e.retry_after if e.retry_after is not None else base * 2**attempt
+            time.sleep(min(wait, 5.0))
+    try:
+        size = None
+        if resp.status == 206:
+            size = content_range_total(resp)[1]
+        elif resp.getheader("Content-Length") is not None:
+            size = int(resp.getheader("Content-Length"))
+        name = filename_from(resp.getheader("Content-Disposition"), final_url)
+        return name, size
+    finally:
+        conn.close()
+
+
+def cmd_start(req):
+    check_start_request(req)
+    ws, status = status_for(req)
+    folder = validate_folder(req["folder"])
+    name, size, probed = None, None, False
+    if req.get("filename"):
+        name = sanitize_filename(str(req["filename"]))
+    else:
+        name, size = remote_name_and_size(req)
+        probed = True
+    final = resolve_destination(req["models_dir"], folder, name, req.get("folder_root"))
+    active = active_at(status, final)
+    if active:
+        return {"id": active, "outcome": "already-active", "path": final}
+    sha = (req.get("sha256") or "").lower() or None
+    if os.path.lexists(final):
+        if not sha and not probed:
+            _, size = remote_name_and_size(req)
+        if same_file(final, size, sha):
+            return {"id": req.get("id") or new_id(), "outcome": "already-present", "path": final}
+        if not req.get("overwrite"):
+            raise HelperError("exists", exists_message(final))
+    job_id = req.get("id") or new_id()
+    if not re.match(r"^[0-9a-f]{16}$", job_id):
+        raise HelperError("bad-request", "A job id is 16 lowercase hex characters.")
+    entry = make_entry(req, job_id, final, folder, source_of(req["url"]))
+    claimed = claim(status, final, entry)
+    if claimed != job_id:
+        return {"id": claimed, "outcome": "already-active", "path": final}
+    clear_control(ws, job_id)
+    spawn_worker(ws, status, req, job_id, final, entry)
+    return {"id": job_id, "outcome": "started", "path": final}

@@ -1,0 +1,138 @@
+# The shared status file: read-modify-write of our own entries, retention, staleness.
+# TypeScript: status/statusFile.ts, status/statusStore.ts, status/entryAging.ts.
+import json
+import os
+
+from .clock import now
+from .errors import HelperError
+from .jsonfile import atomic_write_json
+from .lock import StatusLock
+from .owners import owner_alive
+
+
+STATUS_NAME = ".download_status.json"
+ACTIVE = ("queued", "starting", "downloading", "verifying")
+RUNNING = ("starting", "downloading", "verifying")
+TERMINAL = ("completed", "error", "cancelled")
+
+
+class StatusFile(object):
+    """The shared status file: mkdir lock (proper-lockfile protocol), atomic
+    replace, read-modify-write of our own entries only, retention, staleness."""
+
+    def __init__(self, workspace, retention_hours=24.0, stale_minutes=10.0):
+        self.path = os.path.join(workspace, STATUS_NAME)
+        self.lock_path = self.path + ".lock"
+        self.retention = float(retention_hours) * 3600
+        self.stale = float(stale_minutes) * 60
+
+    def _read_unlocked(self):
+        try:
+            with open(self.path) as f:
+                text = f.read()
+        except FileNotFoundError:
+            return {}
+        if not text.strip():
+            return {}
+        try:
+            data = json.loads(text)
+            if not isinstance(data, dict):
+                raise ValueError("not an object")
+            return data
+        except ValueError:
+            try:
+                os.replace(self.path, "%s.corrupt-%d" % (self.path, int(now())))
+            except OSError:
+                pass
+            return {}
+
+    def read(self):
+        """A snapshot without the lock (writers replace atomically)."""
+        try:
+            with open(self.path) as f:
+                data = json.load(f)
+            return data if isinstance(data, dict) else {}
+        except (OSError, ValueError):
+            return {}
+
+    def update(self, fn):
+        """Read-modify-write under the lock; fn mutates the dict, returns a result."""
+        lock = StatusLock(self.lock_path)
+        lock.acquire()
+        try:
+            data = self._read_unlocked()
+            result = fn(data)
+            self._prune(data)
+            # No fsync under the lock (as in the TypeScript engine): a torn file
+            # after a power cut is recovered like any corrupt one.
+            atomic_write_json(self.path, data, sync=False)
+            return result
+        finally:
+            lock.release()
+
+    def _prune(self, data):
+        cutoff = now() - self.retention
+        for key in list(data):
+            e = data[key]
+            if (
+                isinstance(e, dict)
+                and e.get("status") in ("completed", "cancelled")
+                and isinstance(e.get("timestamp"), (int, float))
+                and e["timestamp"] < cutoff
+            ):
+                del data[key]
+
+    def stale_reason(self, e):
+        if not isinstance(e, dict) or e.get("status") not in RUNNING:
+            return None
+        if owner_alive(e.get("owner")) is False:
+            return "the download process stopped"
+        pt = e.get("progress_time") or e.get("timestamp")
+        if isinstance(pt, (int, float)) and now() - pt > self.stale:
+            return "the download made no progress for %d minutes" % (self.stale // 60)
+        return None
+
+    def mark_stale(self):
+        """Marks stale entries paused or error (written back) and returns the file's object."""
+        data = self.read()
+        if not any(self.stale_reason(e) for e in data.values()):
+            return data
+
+        def fn(d):
+            for path, e in d.items():
+                reason = self.stale_reason(e)
+                if not reason:
+                    continue
+                # A worker killed between two status writes may have saved a
+                # sidecar the entry does not show yet: the .part can go on.
+                if not e.get("resumable") and os.path.exists(path + ".part.json"):
+                    e["resumable"] = True
+                if e.get("resumable"):
+                    e.update(status="paused", error=None, error_code=None)
+                else:
+                    e.update(status="error", error="The download stopped: %s." % reason)
+                    e["error_code"] = "stale"
+                # Its process went away (pod restart, kill): not the user's pause,
+                # so the app resumes it (docs/formats.md "interrupted").
+                e["interrupted"] = True
+                e.update(owner=None, speed=0, eta=None, timestamp=now(), speed_mb=0)
+                e["eta_minutes"] = None
+                e["rev"] = int(e.get("rev") or 0) + 1
+            return d
+
+        return self.update(fn)
+
+    def find(self, job_id):
+        for key, e in self.mark_stale().items():
+            if isinstance(e, dict) and e.get("id") == job_id:
+                return key, e
+        raise HelperError("not-found", "No download with id %s on this pod." % job_id)
+
+
+def put_entry(data, key, entry):
+    """Replaces one entry, keeping rev monotonic across writers."""
+    old = data.get(key)
+    old_rev = old.get("rev", 0) if isinstance(old, dict) else 0
+    entry["rev"] = max(int(old_rev or 0), int(entry.get("rev") or 0)) + 1
+    entry["timestamp"] = now()
+    data[key] = dict(entry)

@@ -1,0 +1,284 @@
+# The detached worker: runs one Download, keeps its status entry, obeys control.
+# TypeScript: targets/localJobQueue.ts, status/jobEntries.ts.
+import os
+import signal
+import time
+
+from .clock import now
+from .download import Download
+from .errors import HelperError, Stopped
+from .owners import my_owner, owner_alive
+from .status import ACTIVE, put_entry
+from .urls import strip_secrets
+
+
+KEEPS_PART = ("auth", "html", "network", "http")
+
+
+def format_bytes(n):
+    """The app's formatBytes (src/shared/format.ts): decimal units, one decimal."""
+    units = ("B", "KB", "MB", "GB", "TB")
+    v, u = float(n), 0
+    while v >= 1000 and u < len(units) - 1:
+        v /= 1000
+        u += 1
+    return "%d B" % round(v) if u == 0 else "%.1f %s" % (v, units[u])
+
+
+def kept_part_message(e, kept):
+    """The error, naming how to go on from the kept .part (the app's keptPartError)."""
+    if e.code not in KEEPS_PART:
+        return e.message
+    if e.code in ("auth", "html"):
+        fix = "The link expired or needs a token: paste a fresh link to continue from %s."
+    else:
+        fix = "The partial download is kept: resume, or paste a fresh link, to continue from %s."
+    return "%s %s" % (e.message, fix % format_bytes(kept))
+
+
+def make_entry(req, job_id, final, folder, source):
+    t = now()
+    return {
+        "progress": 0,
+        "status": "starting",
+        "url": strip_secrets(req["url"]),
+        "start_time": t,
+        "timestamp": t,
+        "file_size": None,
+        "downloaded": 0,
+        "speed": 0,
+        "eta": None,
+        "file_size_mb": 0,
+        "downloaded_mb": 0,
+        "speed_mb": 0,
+        "eta_minutes": None,
+        "error": None,
+        "id": job_id,
+        "folder": folder,
+        "filename": os.path.basename(final),
+        "sha256": (req.get("sha256") or "").lower() or None,
+        "source": source,
+        "connections": max(1, min(32, int(req.get("connections") or 1))),
+        "attempts": 1,
+        "owner": my_owner(),
+        "progress_time": t,
+        "resumable": False,
+        "rev": 0,
+    }
+
+
+class Worker(object):
+    """The detached process that runs one download and reports it in the status file."""
+
+    def __init__(self, ws, status, req, job_id, final, entry):
+        self.ws = ws
+        self.status = status
+        self.entry = entry
+        self.final = final
+        self.id = job_id
+        self.control = os.path.join(ws, ".podpull", "control", job_id)
+        log_dir = os.path.join(ws, ".podpull", "logs")
+        os.makedirs(log_dir, exist_ok=True)
+        self.log_file = open(os.path.join(log_dir, job_id + ".log"), "a")
+        self.dl = Download(req, job_id, final, status, self.log)
+        self.dl.on_tick = self.tick
+        self.last_write = 0.0
+        self.last_control = 0.0
+        self.speed = 0.0
+        self.sample = (now(), 0)
+
+    def log(self, msg):
+        # Only sentences we compose: never headers, tokens or request JSON.
+        self.log_file.write("%s %s\n" % (time.strftime("%Y-%m-%dT%H:%M:%S"), msg))
+        self.log_file.flush()
+
+    def write(self, **fields):
+        self.entry.update(fields)
+        # A live worker writes it: whatever it ends as, no one has to resume it.
+        self.entry["interrupted"] = False
+        self.entry["owner"] = (
+            None
+            if self.entry["status"] not in ACTIVE
+            else my_owner()
+        )
+
+        def fn(data):
+            cur = data.get(self.final)
+            if isinstance(cur, dict) and cur.get("id") not in (None, self.id):
+                if cur.get("status") in ACTIVE and owner_alive(cur.get("owner")):
+                    return  # someone else took this destination over: leave it alone
+            put_entry(data, self.final, self.entry)
+            self.entry["rev"] = data[self.final]["rev"]
+
+        self.status.update(fn)
+        self.last_write = now()
+
+    def progress_fields(self):
+        dl = self.dl
+        done = dl.downloaded()
+        t = now()
+        t0, d0 = self.sample
+        if t - t0 >= 0.5:
+            inst = (done - d0) / (t - t0)
+            self.speed = inst if self.speed == 0 else 0.3 * inst + 0.7 * self.speed
+            self.sample = (t, done)
+        size = dl.size
+        eta = (size - done) / self.speed if size and self.speed > 0 else None
+        f = {
+            "file_size": size,
+            "downloaded": done,
+            "progress": int(done * 100 // size) if size else 0,
+            "speed": round(self.speed, 1),
+            "eta": round(eta, 1) if eta is not None else None,
+            "file_size_mb": round((size or 0) / 1048576.0, 1),
+            "downloaded_mb": round(done / 1048576.0, 1),
+            "speed_mb": round(self.speed / 1048576.0, 1),
+            "eta_minutes": round(eta / 60.0, 1) if eta is not None else None,
+            "attempts": dl.attempts,
+            "resumable": dl.resumable(),
+        }
+        if done > self.entry.get("downloaded", 0):
+            f["progress_time"] = t
+        return f
+
+    def tick(self):
+        t = now()
+        if t - self.last_control >= 0.5:
+            self.last_control = t
+            self.check_control()
+        if t - self.last_write >= 1.0:
+            self.write(status="downloading", **self.progress_fields())
+
+    def check_control(self):
+        try:
+            with open(self.control) as f:
+                word = f.read().strip()
+        except OSError:
+            return
+        if word in ("pause", "cancel"):
+            self.dl.stop_reason = word
+            self.dl.interrupt(word)
+
+    def on_signal(self, signum, _frame):
+        self.check_control()
+        self.dl.interrupt("pause")
+
+    def catch_signals(self):
+        # Before our pid is published: a pause must never meet the default SIGTERM.
+        signal.signal(signal.SIGTERM, self.on_signal)
+        signal.signal(signal.SIGUSR1, self.on_signal)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+    def run(self):
+        dl = self.dl
+        self.log("start %s -> %s" % (dl.safe_url, self.final))
+        try:
+            dl.run()
+            self.write(status="verifying", **self.progress_fields())
+            dl.verify_and_install()
+            f = self.progress_fields()
+            f.update(progress=100, speed=0, eta=0, speed_mb=0, eta_minutes=0, resumable=False)
+            f["file_size"] = dl.size
+            f["file_size_mb"] = round((dl.size or 0) / 1048576.0, 1)
+            self.write(status="completed", error=None, **f)
+            self.log("completed (%d bytes fetched)" % dl.fetched)
+        except Stopped:
+            self.stopped()
+        except HelperError as e:
+            if dl.stop_reason is not None:
+                return self.stopped()
+            # Only a failed checksum (or a .part nothing can resume) is discarded:
+            # an expired link or a flaky network says nothing about the bytes we have.
+            if e.code == "checksum" or not dl.resumable():
+                dl.close_fd()
+                dl.discard_part()
+            else:
+                if dl.fd is not None:
+                    dl.try_save_sidecar()  # keep what we have: a resume picks it up
+                dl.close_fd()
+                e.message = kept_part_message(e, dl.downloaded())
+            self.log("error (%s): %s" % (e.code, e.message))
+            f = self.progress_fields()
+            f.update(speed=0, eta=None, speed_mb=0, eta_minutes=None)
+            f["resumable"] = os.path.exists(dl.sidecar_path)
+            try:
+                self.write(status="error", error=e.message, error_code=e.code, **f)
+            except OSError:
+                if e.code != "no-space":
+                    raise
+                # The disk is too full even for the status file: the user must hear
+                # why, so the partial file goes (its bytes can be fetched again).
+                dl.discard_part()
+                f["resumable"] = False
+                msg = e.message + " The partial download was removed to free space."
+                self.write(status="error", error=msg, error_code=e.code, **f)
+        except Exception as e:  # a bug: report it rather than leave a ghost entry
+            self.log("internal error: %r" % (e,))
+            dl.close_fd()
+            self.write(
+                status="error",
+                error="The pod helper failed unexpectedly: %s." % e.__class__.__name__,
+                error_code="internal",
+                resumable=os.path.exists(dl.sidecar_path),
+            )
+        finally:
+            try:
+                os.unlink(self.control)
+            except OSError:
+                pass
+
+    def stopped(self):
+        dl = self.dl
+        f = self.progress_fields()
+        f.update(speed=0, eta=None, speed_mb=0, eta_minutes=None)
+        if dl.stop_reason == "cancel":
+            dl.close_fd()
+            dl.discard_part()
+            f["resumable"] = False
+            self.log("cancelled")
+            self.write(status="cancelled", error=None, **f)
+        else:
+            if dl.resumable() and dl.fd is not None:
+                dl.try_save_sidecar()
+            dl.close_fd()
+            f["resumable"] = os.path.exists(dl.sidecar_path)
+            self.log("paused at %d bytes" % f["downloaded"])
+            self.write(status="paused", error=None, **f)
+
+
+def spawn_worker(ws, status, req, job_id, final, entry):
+    """Forks a fully detached worker (double fork + setsid, stdio on /dev/null)
+    and returns once it has taken the status entry over. The request, tokens
+    included, reaches it only through the fork's memory."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(r)
+            os.setsid()
+            if os.fork() != 0:
+                os._exit(0)
+            devnull = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(devnull, fd)
+            os.chdir("/")
+            worker = Worker(ws, status, req, job_id, final, entry)
+            worker.catch_signals()
+            worker.write(status="starting")
+            os.write(w, b"ok")
+            os.close(w)
+            worker.run()
+        except BaseException:
+            pass
+        os._exit(0)
+    os.close(w)
+    os.waitpid(pid, 0)
+    got = b""
+    while True:
+        chunk = os.read(r, 16)
+        if not chunk:
+            break
+        got += chunk
+    os.close(r)
+    if got != b"ok":
+        raise HelperError("internal", "The download worker did not start.")

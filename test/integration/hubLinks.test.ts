@@ -1,0 +1,157 @@
+// Hugging Face as it serves large files today: `resolve/` answers 302 to a
+// signed Xet bridge link on another host (127.0.0.2) that expires, refuses an
+// Authorization header with 400, and is bound to the Range its resolve request
+// carried. The engine resolves without Range, sends ranges only to the link,
+// and resolves again only when the link is refused or has expired.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { startHubServers, type HubServers } from '../harness/hubServer'
+import { startModelServer, type ModelServer, type ServedFile } from '../harness/modelServer'
+import { fileSha, startEngine } from '../support/engine'
+import { waitFor } from '../support/wait'
+import { redirectsToSignedLink } from '../../src/main/sources/endpoints'
+
+const MB = 1_000_000
+let cdn: ModelServer
+let hub: HubServers
+let dir: string
+let n = 0
+
+beforeAll(async () => {
+  cdn = await startModelServer()
+  hub = await startHubServers(cdn)
+})
+afterAll(async () => {
+  await hub?.close()
+  await cdn?.close()
+})
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'hub-links-'))
+  return () => rmSync(dir, { recursive: true, force: true })
+})
+
+/** A file in a Xet-served repo, and the resolve URL a user's link becomes. */
+function xetFile(size: number): { f: ServedFile; url: string; finalPath: string } {
+  const id = ++n
+  const f = cdn.addFile(`/xet/${id}/model.safetensors`, { size, seed: `xet${id}` })
+  hub.addRepo({ id: `org/xet${id}`, xet: true, files: [{ path: 'model.safetensors', cdn: f }] })
+  return {
+    f,
+    url: `${hub.hfUrl}/org/xet${id}/resolve/main/model.safetensors`,
+    finalPath: join(dir, 'model.safetensors')
+  }
+}
+
+/** The Hub's token goes to the Hub's host only (as tokens.ts decides). */
+const hubAuth = (u: URL): string | undefined =>
+  u.host === new URL(hub.hfUrl).host ? 'Bearer hf_token' : undefined
+
+const resolvesOf = (url: string, since = 0) =>
+  hub.log.slice(since).filter((q) => q.path === new URL(url).pathname)
+
+function run(url: string, finalPath: string, connections: number) {
+  return startEngine(
+    { url } as ServedFile,
+    finalPath,
+    { connections, signedRedirect: true },
+    { auth: hubAuth, retryBaseMs: 20 }
+  )
+}
+
+describe('resolve once, ranges to the signed link', () => {
+  it.each([1, 4])(
+    'budget: 25 MB, links living 1.5 s, connections cut every 4 MB (%i connection(s)): ≤ 10 resolves, ≤ 1.10× bytes',
+    async (connections) => {
+      const { f, url, finalPath } = xetFile(25 * MB)
+      // Paced so the download outlives a link (25 MB at 10 MB/s in all).
+      hub.xet.configure({
+        linkLifeMs: 1500,
+        expiresInLink: true,
+        cutEvery: 4 * MB,
+        throttleBps: (10 * MB) / connections
+      })
+      const since = hub.xet.requests.length
+      const r = await run(url, finalPath, connections).result
+      expect(r.outcome).toBe('completed')
+      expect(fileSha(finalPath)).toBe(f.sha256)
+      const resolves = resolvesOf(url)
+      expect(resolves.length).toBeLessThanOrEqual(10)
+      expect(resolves.every((q) => q.range === undefined && q.method === 'GET')).toBe(true)
+      expect(resolves.every((q) => q.authorization === 'Bearer hf_token')).toBe(true)
+      expect(hub.xet.bytesServed(f)).toBeLessThanOrEqual(1.1 * f.size)
+      const atCdn = hub.xet.requests.slice(since)
+      expect(atCdn.some((q) => q.authorization !== undefined)).toBe(false)
+      // Only an expiry may refuse a request (one sent just as its link ran out).
+      expect(atCdn.filter((q) => q.refused && q.refused !== 'Request has expired')).toEqual([])
+    }
+  )
+
+  it('a link that does not say when it expires is replaced when the CDN refuses it', async () => {
+    const { f, url, finalPath } = xetFile(8 * MB)
+    // 2 s of transfer at least; the link lives at most 1.3 s; a cut every 2 MB
+    // makes the engine ask the link again after it has expired.
+    hub.xet.configure({
+      linkLifeMs: 300,
+      expiresInLink: false,
+      cutEvery: 2 * MB,
+      throttleBps: 4 * MB
+    })
+    const since = hub.xet.requests.length
+    const r = await run(url, finalPath, 1).result
+    expect(r.outcome).toBe('completed')
+    expect(fileSha(finalPath)).toBe(f.sha256)
+    const atCdn = hub.xet.requests.slice(since)
+    const expired = atCdn.filter((q) => q.status === 403)
+    expect(expired.length).toBeGreaterThan(0)
+    // One resolve to start, one per refusal: never one per request.
+    expect(resolvesOf(url).length).toBe(1 + expired.length)
+    expect(resolvesOf(url).every((q) => q.range === undefined)).toBe(true)
+  })
+
+  it('after a pause longer than the link lives, the resume asks for a new link first', async () => {
+    const { f, url, finalPath } = xetFile(6 * MB)
+    hub.xet.configure({
+      linkLifeMs: 300,
+      expiresInLink: false,
+      cutEvery: undefined,
+      throttleBps: 2 * MB
+    })
+    const since = hub.xet.requests.length
+    const first = run(url, finalPath, 1)
+    await waitFor(() => (first.progress.at(-1)?.downloaded ?? 0) >= MB, '1 MB on disk')
+    const resolvedAt = Date.now()
+    first.ctl.abort('pause')
+    expect((await first.result).outcome).toBe('paused')
+    // The first link lives at most 1.3 s (whole seconds, rounded up).
+    await waitFor(() => Date.now() - resolvedAt > 1400, 'the first link to expire')
+    hub.xet.configure({ throttleBps: undefined })
+    const second = await run(url, finalPath, 1).result
+    expect(second.outcome).toBe('completed')
+    expect(fileSha(finalPath)).toBe(f.sha256)
+    expect(resolvesOf(url).length).toBe(2)
+    expect(hub.xet.requests.slice(since).filter((q) => q.status >= 400)).toEqual([])
+  })
+
+  it('hub resolve links are recognised; other links are not', () => {
+    const env = {
+      HF_ENDPOINT: 'http://127.0.0.1:9',
+      PODPULL_CIVITAI_ENDPOINT: 'http://127.0.0.1:8'
+    }
+    const yes = [
+      'https://huggingface.co/org/m/resolve/main/a.safetensors',
+      'http://127.0.0.1:9/org/m/resolve/main/sub/a.gguf',
+      'https://civitai.com/api/download/models/12?type=Model',
+      'http://127.0.0.1:8/api/download/models/12'
+    ]
+    const no = [
+      'https://huggingface.co/org/m/blob/main/a.safetensors',
+      'https://cas-bridge.xethub.hf.co/xet/abc?Expires=1',
+      'https://example.com/org/m/resolve/main/a.safetensors',
+      'https://civitai.com/models/12'
+    ]
+    expect(yes.filter((u) => !redirectsToSignedLink(u, env))).toEqual([])
+    expect(no.filter((u) => redirectsToSignedLink(u, env))).toEqual([])
+  })
+})

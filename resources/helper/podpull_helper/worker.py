@@ -53,6 +53,7 @@ def make_entry(req, job_id, final, folder, source):
         "speed_mb": 0,
         "eta_minutes": None,
         "error": None,
+        "error_code": None,
         "id": job_id,
         "folder": folder,
         "filename": os.path.basename(final),
@@ -180,7 +181,7 @@ class Worker(object):
             f.update(progress=100, speed=0, eta=0, speed_mb=0, eta_minutes=0, resumable=False)
             f["file_size"] = dl.size
             f["file_size_mb"] = round((dl.size or 0) / 1048576.0, 1)
-            self.write(status="completed", error=None, **f)
+            self.write(status="completed", error=None, error_code=None, **f)
             self.log("completed (%d bytes fetched)" % dl.fetched)
         except Stopped:
             self.stopped()
@@ -236,14 +237,14 @@ class Worker(object):
             dl.discard_part()
             f["resumable"] = False
             self.log("cancelled")
-            self.write(status="cancelled", error=None, **f)
+            self.write(status="cancelled", error=None, error_code=None, **f)
         else:
             if dl.resumable() and dl.fd is not None:
                 dl.try_save_sidecar()
             dl.close_fd()
             f["resumable"] = os.path.exists(dl.sidecar_path)
             self.log("paused at %d bytes" % f["downloaded"])
-            self.write(status="paused", error=None, **f)
+            self.write(status="paused", error=None, error_code=None, **f)
 
 
 def spawn_worker(ws, status, req, job_id, final, entry):

@@ -249,6 +249,35 @@ export const SCENARIOS: Scenario[] = [
     }
   },
   {
+    name: 'a token= in the link is requested where it was pasted: kept in the query, no header made of it, stored without it',
+    kind: 'engine',
+    async run(ctx) {
+      // A signed CDN link (Bunny, Akamai) signs over its token= value; Civitai reads it there.
+      const f = ctx.srv.addFile(unique('tokened.safetensors'), {
+        size: 1 * MiB,
+        seed: 'tok',
+        requireQuery: { token: 'pasted0tok', expires: '1767225600' }
+      })
+      const r = await ctx.driver.run(
+        ctx.req(`${f.url}?token=pasted0tok&expires=1767225600`, {
+          filename: 'tokened.safetensors'
+        })
+      )
+      const path = expectCompleted(r, f.sha256)
+      const gets = ctx.srv.requestsFor(f.path).filter((q) => q.method === 'GET')
+      expect(gets.length).toBeGreaterThan(0)
+      for (const q of gets) {
+        expect(q.status).not.toBe(403)
+        expect(q.headers.authorization).toBeUndefined()
+      }
+      expect(statusEntry(ctx.workspace, path)).toMatchObject({
+        status: 'completed',
+        url: `${f.url}?expires=1767225600`
+      })
+      expectNoSecretStored(ctx, 'pasted0tok')
+    }
+  },
+  {
     name: 'resume with a fresh link after a 403: continues the .part',
     kind: 'transport',
     async run(ctx) {

@@ -78,6 +78,18 @@ export default defineConfig({
         }
       },
       {
+        // The README's quick start on a fresh clone of the committed HEAD: npm ci,
+        // builds and launches (a stand-in Electron). Minutes, not seconds: the
+        // bounds only stop a hung install.
+        test: {
+          name: 'clone',
+          include: ['test/clone/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 900_000,
+          hookTimeout: 120_000
+        }
+      },
+      {
         plugins: [vue()],
         test: {
           name: 'component',

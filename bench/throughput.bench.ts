@@ -292,8 +292,15 @@ it('memory: peak RSS of the engine process on a big file', async () => {
 }, 900_000)
 
 it('kill -9 at 50 %, then resume: bytes fetched', async () => {
-  const size = 256 * MiB
-  const f = srv.addFile('/bench/kill.bin', { size, seed: 'kill', throttleBps: 32 * MiB })
+  const size = Number(process.env.BENCH_KILL_MIB ?? 256) * MiB
+  // The server holds every response at half the file (a gate, not a timer): the
+  // kill comes once the sidecar records all that was sent, while the gate is shut.
+  const f = srv.addFile('/bench/kill.bin', {
+    size,
+    seed: 'kill',
+    throttleBps: 32 * MiB,
+    holdAt: size / 2
+  })
   const { home, comfy, models } = freshComfy('kill')
   const env = { ...process.env, PODPULL_HOME: home }
   await run(CLI, ['targets', 'add-local', 'bench', '--comfyui', comfy], { env })
@@ -310,29 +317,44 @@ it('kill -9 at 50 %, then resume: bytes fetched', async () => {
     '4'
   ]
   const child = spawn(CLI, args, { env, stdio: 'ignore' })
-  const part = join(models, 'checkpoints', 'kill.bin.part.json')
-  await new Promise<void>((res) => {
-    const t = setInterval(() => {
-      try {
-        const side = JSON.parse(readFileSync(part, 'utf8')) as { segments: { done: number }[] }
-        if (side.segments.reduce((n, s) => n + s.done, 0) >= size / 2) {
-          clearInterval(t)
-          child.kill('SIGKILL')
-          res()
-        }
-      } catch {
-        // not written yet
-      }
-    }, 20)
+  const exited = new Promise((res, rej) => {
+    child.on('exit', res)
+    child.on('error', rej)
   })
-  await new Promise((r) => child.on('exit', r))
-  srv.setFaults('/bench/kill.bin', { throttleBps: undefined })
+  const part = join(models, 'checkpoints', 'kill.bin.part.json')
+  await until(() => sidecarDone(part) >= size / 2)
+  child.kill('SIGKILL')
+  await exited
+  // Opened only once the server saw the killed connections go (else it would
+  // count bytes sent into dead sockets).
+  await until(() => srv.openResponses('/bench/kill.bin') === 0)
+  srv.setFaults('/bench/kill.bin', { throttleBps: undefined, holdAt: undefined })
   const r = await run(CLI, ['resume', '--target', 'bench', ...(await jobIdOf(home, env))], { env })
   if (r.code !== 0) throw new Error(r.out)
   await check(join(models, 'checkpoints', 'kill.bin'), f.sha256, 'engine after kill -9')
   extra['bytes fetched after kill -9 at 50 % + resume (budget ≤ 1.02)'] =
     `${(srv.bytesServed('/bench/kill.bin') / size).toFixed(3)}× the size`
 }, 600_000)
+
+function sidecarDone(file: string): number {
+  try {
+    const side = JSON.parse(readFileSync(file, 'utf8')) as { segments: { done: number }[] }
+    return side.segments.reduce((n, s) => n + s.done, 0)
+  } catch {
+    return 0 // not written yet
+  }
+}
+
+/** Resolves once `ok()` holds (a state the bench waits on, looked at every 20 ms). */
+function until(ok: () => boolean): Promise<void> {
+  return new Promise((res) => {
+    const t = setInterval(() => {
+      if (!ok()) return
+      clearInterval(t)
+      res()
+    }, 20)
+  })
+}
 
 async function jobIdOf(home: string, env: NodeJS.ProcessEnv): Promise<string[]> {
   const r = await run(CLI, ['status', '--json'], { env: { ...env, PODPULL_HOME: home } })

@@ -3,6 +3,7 @@
 import cliProgress from 'cli-progress'
 import type { DownloadRecord, DownloadsChangedEvent } from '../shared/types'
 import { formatBytes, formatDuration, formatSpeed } from '../shared/format'
+import { plainText } from '../shared/plainText'
 
 export const TERMINAL = new Set(['completed', 'error', 'cancelled', 'paused'])
 
@@ -15,7 +16,8 @@ interface Source {
 export function describe(r: DownloadRecord): string {
   const size = r.fileSize ? ` / ${formatBytes(r.fileSize)}` : ''
   const eta = r.eta !== null && r.state === 'downloading' ? `  ETA ${formatDuration(r.eta)}` : ''
-  return `${r.state.padEnd(11)} ${String(r.progress).padStart(3)}%  ${formatBytes(r.downloaded)}${size}  ${formatSpeed(r.speed)}${eta}`
+  const notice = r.notice ? `  (${r.notice})` : ''
+  return `${r.state.padEnd(11)} ${String(r.progress).padStart(3)}%  ${formatBytes(r.downloaded)}${size}  ${formatSpeed(r.speed)}${eta}${notice}`
 }
 
 /** How often the record is looked at again besides its change events. It also
@@ -34,7 +36,7 @@ export function follow(
   const bar = tty
     ? new cliProgress.SingleBar(
         {
-          format: ' {bar} {percentage}% | {done} / {total} | {speed} | ETA {eta_h}',
+          format: ' {bar} {percentage}% | {done} / {total} | {speed} | ETA {eta_h}{notice}',
           hideCursor: true,
           stream: out,
           barsize: 30
@@ -51,14 +53,15 @@ export function follow(
           done: formatBytes(r.downloaded),
           total: formatBytes(r.fileSize),
           speed: formatSpeed(r.speed),
-          eta_h: formatDuration(r.eta)
+          eta_h: formatDuration(r.eta),
+          notice: r.notice ? ` | ${r.notice}` : ''
         }
         if (!started) bar.start(100, r.progress, payload)
         else bar.update(r.progress, payload)
         started = true
       } else if (Date.now() - lastLine >= 1000 || TERMINAL.has(r.state)) {
         lastLine = Date.now()
-        out.write(`${describe(r)}\n`)
+        out.write(plainText(`${describe(r)}\n`))
       }
     }
     const check = (r: DownloadRecord | undefined): boolean => {

@@ -19,6 +19,7 @@ import { printStatus, reachTarget, withTargetName } from './statusView'
 import { addModelsCommands, resolvedFile, type CliContext } from './modelsCommands'
 import { registerRunpodCommands } from './runpod'
 import { endQuietlyOnClosedPipe } from './closedPipe'
+import { say, sayJson, sayJsonText, warn } from './terminalOut'
 
 const here = dirname(fileURLToPath(import.meta.url))
 
@@ -120,9 +121,7 @@ function onStopSignal(stop: () => void): () => void {
  *  guards every socket): log the error on stderr and keep serving. */
 function keepServingOnUncaughtErrors(): void {
   const log = (what: string) => (err: unknown) =>
-    process.stderr.write(
-      `PodPull serve: ${what}, still serving: ${(err as Error)?.stack ?? String(err)}\n`
-    )
+    warn(`PodPull serve: ${what}, still serving: ${(err as Error)?.stack ?? String(err)}\n`)
   process.on('uncaughtException', log('unexpected error'))
   process.on('unhandledRejection', log('unhandled rejection'))
 }
@@ -134,12 +133,12 @@ async function followJob(targetId: string, id: string): Promise<DownloadRecord> 
   // Once Ctrl-C asked for a pause, its answer is what this command ends with.
   let stopping: Promise<unknown> | null = null
   const off = onStopSignal(() => {
-    process.stderr.write('\nPausing…\n')
+    warn('\nPausing…\n')
     stopping = a.handlers
       .pauseDownload({ targetId, id })
       .then(
-        () => process.stderr.write(`Paused; run "podpull resume ${id}" to continue.\n`),
-        (err: Error) => process.stderr.write(`Could not pause it: ${err.message}\n`)
+        () => warn(`Paused; run "podpull resume ${id}" to continue.\n`),
+        (err: Error) => warn(`Could not pause it: ${err.message}\n`)
       )
       .finally(() => a.dispose().finally(() => process.exit(130)))
   })
@@ -149,7 +148,7 @@ async function followJob(targetId: string, id: string): Promise<DownloadRecord> 
       if (stopping) await stopping // it ends the process
       // The process running it died (not anyone's pause): go on with it here.
       if (!(await diedWhileFollowed(a, targetId, r))) return r
-      process.stderr.write('The process running this download stopped; continuing it here.\n')
+      warn('The process running this download stopped; continuing it here.\n')
       await a.handlers.resumeDownload({ targetId, id }).catch((err: { code?: unknown }) => {
         if (err.code !== 'busy') throw err // busy: another follower took it on; follow that
       })
@@ -169,15 +168,15 @@ async function diedWhileFollowed(a: PodPullApp, targetId: string, r: DownloadRec
 
 function finish(r: DownloadRecord): number {
   if (r.state === 'completed') {
-    process.stdout.write(`Saved ${r.path}\n`)
+    say(`Saved ${r.path}\n`)
     return OK
   }
   if (r.state === 'paused') {
     // Not there yet: a script must not go on as if the file were.
-    process.stderr.write(`Paused at ${r.progress}%: ${r.path} (run "podpull resume ${r.id}")\n`)
+    warn(`Paused at ${r.progress}%: ${r.path} (run "podpull resume ${r.id}")\n`)
     return FAILED
   }
-  process.stderr.write(`Error: ${r.error ?? `the download ended as ${r.state}`}\n`)
+  warn(`Error: ${r.error ?? `the download ended as ${r.state}`}\n`)
   return FAILED
 }
 
@@ -197,7 +196,7 @@ function buildProgram(): Command {
     .version(process.env.npm_package_version ?? '0.1.0')
     .showHelpAfterError('(run "podpull --help" for usage)')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .configureOutput({ writeErr: (s) => warn(s) })
 
   const targets = program.command('targets').description('manage download targets')
   targets
@@ -207,18 +206,16 @@ function buildProgram(): Command {
     .action(async (o: { json?: boolean }) => {
       const a = await openApp()
       const list = a.core.targetInfos()
-      if (o.json) return void process.stdout.write(`${JSON.stringify(list, null, 2)}\n`)
+      if (o.json) return void sayJson(list)
       if (!list.length)
-        return void process.stdout.write(
-          'No targets yet. Add one with "podpull targets add-local" or "add-ssh".\n'
-        )
+        return void say('No targets yet. Add one with "podpull targets add-local" or "add-ssh".\n')
       for (const t of list) {
         const where =
           t.config.kind === 'local'
             ? t.config.comfyui
             : `${t.config.user}@${t.config.host}:${t.config.port}`
         const seen = t.config.kind === 'ssh' ? `  last seen ${formatAgo(t.lastSeen)}` : ''
-        process.stdout.write(`${t.name}\t${t.config.kind}\t${where}${seen}\n`)
+        say(`${t.name}\t${t.config.kind}\t${where}${seen}\n`)
       }
     })
   targets
@@ -233,7 +230,7 @@ function buildProgram(): Command {
         comfyui: resolve(o.comfyui),
         workspace: o.workspace ? resolve(o.workspace) : undefined
       })
-      process.stdout.write(`Added local target "${t.name}" (${t.id}).\n`)
+      say(`Added local target "${t.name}" (${t.id}).\n`)
     })
   targets
     .command('add-ssh <name>')
@@ -272,9 +269,7 @@ function buildProgram(): Command {
         throw new CliExit(FAILED, probe.message)
       }
       const t = await call('addTarget', { ...input, acceptHostKey })
-      process.stdout.write(
-        `Added pod "${t.name}" (${t.id})${t.comfyui ? `, ComfyUI at ${t.comfyui}` : ''}.\n`
-      )
+      say(`Added pod "${t.name}" (${t.id})${t.comfyui ? `, ComfyUI at ${t.comfyui}` : ''}.\n`)
     })
   targets
     .command('remove <name>')
@@ -282,7 +277,7 @@ function buildProgram(): Command {
     .action(async (name: string) => {
       const t = await targetByName(name)
       await call('removeTarget', { id: t.id })
-      process.stdout.write(`Removed "${name}".\n`)
+      say(`Removed "${name}".\n`)
     })
   // ── Trust a rebuilt pod's new host key ──
   targets
@@ -292,7 +287,7 @@ function buildProgram(): Command {
     .action(async (name: string, o: { fingerprint: string }) => {
       const t = await targetByName(name)
       const info = await call('trustHostKey', { id: t.id, fingerprint: o.fingerprint })
-      process.stdout.write(`Trusted ${o.fingerprint.trim()} for "${name}".\n`)
+      say(`Trusted ${o.fingerprint.trim()} for "${name}".\n`)
       if (info.connection !== 'online' && info.message)
         throw new CliExit(FAILED, `"${name}" is still not reachable: ${info.message}`)
     })
@@ -330,14 +325,13 @@ function buildProgram(): Command {
         const info = await targetByName(o.target)
         if (o.detach && info.config.kind === 'local') {
           const r = await detachSelf()
-          if (r.outcome === 'already-present')
-            return void process.stdout.write(`Already present: ${r.path}\n`)
-          process.stderr.write(
+          if (r.outcome === 'already-present') return void say(`Already present: ${r.path}\n`)
+          warn(
             r.outcome === 'already-active'
               ? `Already downloading (${r.id}) in another PodPull process.\n`
               : `Started in the background; see "podpull status".\n`
           )
-          return void process.stdout.write(`${r.id}\n`)
+          return void say(`${r.id}\n`)
         }
         await openTarget(o.target)
         // A Civitai AIR (urn:air:…) is not a URL: resolve it to the file it names.
@@ -356,7 +350,7 @@ function buildProgram(): Command {
           // extra_model_paths.yaml may send the folder elsewhere: say where.
           const inModels = res.path.includes(`/models/${folder}/`)
           const where = inModels ? `models/${folder}` : `${folder} → ${dirname(res.path)}`
-          process.stderr.write(`Folder: ${where} (suggested; choose another with --folder)\n`)
+          warn(`Folder: ${where} (suggested; choose another with --folder)\n`)
         }
         if (isDetachedWorker()) {
           reportReady({ ok: true, id: res.id, outcome: res.outcome, path: res.path })
@@ -364,13 +358,13 @@ function buildProgram(): Command {
           if (res.outcome !== 'started') return
         }
         if (res.outcome === 'already-present') {
-          process.stdout.write(`Already present: ${res.path}\n`)
+          say(`Already present: ${res.path}\n`)
           return
         }
         if (res.outcome === 'already-active')
-          process.stderr.write(`Already downloading (${res.id}); following it.\n`)
+          warn(`Already downloading (${res.id}); following it.\n`)
         if (o.detach) {
-          process.stdout.write(`${res.id}\n`)
+          say(`${res.id}\n`)
           return
         }
         process.exitCode = finish(await followJob(info.id, res.id))
@@ -391,11 +385,11 @@ function buildProgram(): Command {
         if (info.config.kind === 'local') {
           const file = join(info.config.workspace, '.download_status.json')
           const text = await readFile(file, 'utf8').catch(() => '{}')
-          process.stdout.write(text.endsWith('\n') ? text : `${text}\n`)
+          sayJsonText(text)
         } else {
           await openTarget(o.target)
           const raw = t.rawStatus ? await t.rawStatus() : t.downloads()
-          process.stdout.write(`${JSON.stringify(raw, null, 2)}\n`)
+          sayJson(raw)
         }
         return
       }
@@ -405,7 +399,7 @@ function buildProgram(): Command {
         if (why) unreachable.set(info.id, why)
       }
       const records = infos.flatMap((i) => a.core.target(i.id).downloads())
-      if (o.json) process.stdout.write(`${JSON.stringify(records, null, 2)}\n`)
+      if (o.json) sayJson(records)
       else printStatus(a, infos, records, unreachable)
       if (unreachable.size) {
         const names = infos.filter((i) => unreachable.has(i.id))
@@ -428,7 +422,7 @@ function buildProgram(): Command {
     cmd.action(async (id: string, o: { target: string; detach?: boolean; url?: string }) => {
       if (verb === 'resume' && o.detach && (await targetByName(o.target)).config.kind === 'local') {
         const r = await detachSelf()
-        process.stdout.write(
+        say(
           r.outcome === 'already-active'
             ? `${id} is already running in another PodPull process.\n`
             : `Resumed ${id} in the background.\n`
@@ -452,9 +446,7 @@ function buildProgram(): Command {
         process.exitCode = finish(await followJob(info.id, id))
         return
       }
-      process.stdout.write(
-        `${verb === 'cancel' ? 'Cancelled' : verb === 'pause' ? 'Paused' : 'Resumed'} ${id}.\n`
-      )
+      say(`${verb === 'cancel' ? 'Cancelled' : verb === 'pause' ? 'Paused' : 'Resumed'} ${id}.\n`)
     })
   }
 
@@ -465,7 +457,7 @@ function buildProgram(): Command {
     .action(async (o: { target: string }) => {
       const info = await openTarget(o.target)
       const { removed } = await call('clearCompleted', { targetId: info.id })
-      process.stdout.write(`Cleared ${removed} finished download${removed === 1 ? '' : 's'}.\n`)
+      say(`Cleared ${removed} finished download${removed === 1 ? '' : 's'}.\n`)
     })
 
   // Diagnostics: one archive for a bug report, no secrets.
@@ -480,7 +472,7 @@ function buildProgram(): Command {
       const a = await openApp()
       const out = o.output ? resolve(o.output) : undefined
       try {
-        process.stdout.write(`${await a.diagnostics(out)}\n`)
+        say(`${await a.diagnostics(out)}\n`)
       } catch (err) {
         throw new CliExit(
           FAILED,
@@ -507,9 +499,9 @@ function buildProgram(): Command {
         token: process.env.PODPULL_SERVE_TOKEN || undefined
       })
       const warning = publicBindWarning(o.host)
-      if (warning) process.stderr.write(`${warning}\n`)
+      if (warning) warn(`${warning}\n`)
       keepServingOnUncaughtErrors()
-      process.stdout.write(`PodPull dashboard: ${server.pageUrl}\n`)
+      say(`PodPull dashboard: ${server.pageUrl}\n`)
       const stop = (): void => {
         void server
           .close()
@@ -552,7 +544,7 @@ export async function main(argv = process.argv): Promise<number> {
     const code = err instanceof CliExit ? err.code : FAILED
     if (isDetachedWorker())
       reportReady({ ok: false, message: (err as Error).message, exitCode: code })
-    process.stderr.write(`Error: ${(err as Error).message}\n`)
+    warn(`Error: ${(err as Error).message}\n`)
     return code
   } finally {
     await app?.dispose().catch(() => undefined)

@@ -13,6 +13,7 @@ import type {
 import { downloadArgsFor } from '../shared/workflow/downloadArgs'
 import { workflowTextOf } from '../shared/workflow/imageMetadata'
 import { formatBytes } from '../shared/format'
+import { say, sayJson, warn } from './terminalOut'
 
 export interface CliContext {
   call<M extends ApiMethod>(m: M, args: ApiArgs<M>): Promise<ApiResults[M]>
@@ -23,7 +24,7 @@ export interface CliContext {
 }
 
 const USAGE = 2
-const out = (s: string): void => void process.stdout.write(s)
+const out = say
 const size = (n: number | null): string => (n === null ? 'size unknown' : formatBytes(n))
 
 /** The one file a link or AIR means (a repo link must name a file). */
@@ -45,7 +46,7 @@ export function addModelsCommands(program: Command, ctx: CliContext): void {
     .option('--json', 'print JSON')
     .action(async (input: string, o: { json?: boolean }) => {
       const r = await ctx.call('resolveSource', { input })
-      if (o.json) return out(`${JSON.stringify(r, null, 2)}\n`)
+      if (o.json) return sayJson(r)
       out(
         `${r.title}  (${r.source}${r.modelType ? `, ${r.modelType}` : ''}${r.baseModel ? `, ${r.baseModel}` : ''})\n`
       )
@@ -58,7 +59,7 @@ export function addModelsCommands(program: Command, ctx: CliContext): void {
         if (f.sha256) out(`    sha256 ${f.sha256}\n`)
       })
       if (r.selected < 0) out('Pick a file: download its link.\n')
-      if (r.warning) process.stderr.write(`Warning: ${r.warning}\n`)
+      if (r.warning) warn(`Warning: ${r.warning}\n`)
     })
 
   program
@@ -74,8 +75,8 @@ export function addModelsCommands(program: Command, ctx: CliContext): void {
       const hit = (n: string): boolean => !q || n.toLowerCase().includes(q)
       const models = inv.models.filter((m) => hit(m.name))
       const partials = inv.partials.filter((m) => hit(m.name))
-      if (o.json) return out(`${JSON.stringify({ ...inv, models, partials }, null, 2)}\n`)
-      if (inv.warning) process.stderr.write(`Warning: ${inv.warning}\n`)
+      if (o.json) return sayJson({ ...inv, models, partials })
+      if (inv.warning) warn(`Warning: ${inv.warning}\n`)
       let folder = ''
       for (const m of models) {
         if (m.folder !== folder) out(`${(folder = m.folder)}/\n`)
@@ -106,7 +107,7 @@ export function addModelsCommands(program: Command, ctx: CliContext): void {
         check = await ctx.call('checkWorkflow', { targetId: info.id, workflow })
         if (failed) process.exitCode = 1
       }
-      if (o.json) return out(`${JSON.stringify(check, null, 2)}\n`)
+      if (o.json) return sayJson(check)
       printCheck(check)
     })
 
@@ -117,7 +118,7 @@ export function addModelsCommands(program: Command, ctx: CliContext): void {
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
       const c = await ctx.call('getCatalog', {})
-      if (o.json) return out(`${JSON.stringify(c, null, 2)}\n`)
+      if (o.json) return sayJson(c)
       for (const s of c.sets) {
         out(`${s.id}  ${s.name}${s.gated ? '  (gated: accept the licence first)' : ''}\n`)
         for (const f of s.files) out(`    ${f.folder}/${f.name}  ${size(f.size)}\n`)
@@ -168,20 +169,18 @@ async function downloadAll(
   for (const item of items) {
     try {
       const res = await ctx.call('startDownload', { targetId, ...downloadArgsFor(item) })
-      process.stderr.write(
-        `${res.outcome === 'already-present' ? 'Present' : 'Downloading'}: ${res.path}\n`
-      )
+      warn(`${res.outcome === 'already-present' ? 'Present' : 'Downloading'}: ${res.path}\n`)
       if (res.outcome !== 'already-present') ids.push(res.id)
     } catch (err) {
       failed = true
-      process.stderr.write(`Error: ${item.name}: ${(err as Error).message}\n`)
+      warn(`Error: ${item.name}: ${(err as Error).message}\n`)
     }
   }
   for (const id of ids) {
     const r = await ctx.followJob(targetId, id)
     if (r.state !== 'completed') {
       failed = true
-      process.stderr.write(`Error: ${r.filename}: ${r.error ?? r.state}\n`)
+      warn(`Error: ${r.filename}: ${r.error ?? r.state}\n`)
     }
   }
   return failed
@@ -201,6 +200,6 @@ function printCheck(c: WorkflowCheck): void {
     out(`Not used by this workflow (${c.unused.length}; never downloaded)\n`)
     for (const i of c.unused) out(`  ${where(i)}  (${i.reason})\n`)
   }
-  for (const r of c.refused) process.stderr.write(`Refused: ${r.reason}\n`)
+  for (const r of c.refused) warn(`Refused: ${r.reason}\n`)
   if (c.missing.length) out('Run again with --download to fetch what is missing.\n')
 }

@@ -5,6 +5,7 @@ import type { Command } from 'commander'
 import { resolve } from 'node:path'
 import type { ApiArgs, ApiMethod, ApiResults } from '../shared/api'
 import type { RunpodPod } from '../shared/runpod'
+import { say, sayJson } from './terminalOut'
 
 export interface RunpodCliDeps {
   call<M extends ApiMethod>(m: M, args: ApiArgs<M>): Promise<ApiResults[M]>
@@ -68,9 +69,9 @@ export function registerRunpodCommands(program: Command, targets: Command, d: Ru
     .option('--json', 'machine-readable')
     .action(async (o: { json?: boolean }) => {
       const pods = await d.call('runpodPods', {})
-      if (o.json) process.stdout.write(JSON.stringify(pods, null, 2) + '\n')
-      else if (!pods.length) process.stdout.write('No pods in this RunPod account.\n')
-      else process.stdout.write(table(pods))
+      if (o.json) sayJson(pods)
+      else if (!pods.length) say('No pods in this RunPod account.\n')
+      else say(table(pods))
     })
   for (const verb of ['start', 'stop'] as const) {
     runpod
@@ -78,7 +79,7 @@ export function registerRunpodCommands(program: Command, targets: Command, d: Ru
       .description(`${verb} a pod (an imported target's name, a pod id or a pod name)`)
       .action(async (name: string) => {
         const pod = await d.call(verb === 'start' ? 'runpodStart' : 'runpodStop', { pod: name })
-        process.stdout.write(
+        say(
           `${verb === 'start' ? 'Started' : 'Stopped'} pod "${pod.name}" (${pod.id}): ${pod.status}.\n`
         )
       })
@@ -135,8 +136,6 @@ export function registerRunpodCommands(program: Command, targets: Command, d: Ru
         t.comfyui ??
         probe.comfyui ??
         (await d.call('testConnection', { id: t.id }).catch(() => null))?.comfyui
-      process.stdout.write(
-        `Added pod "${t.name}" (${t.id}) via ${via}${comfy ? `, ComfyUI at ${comfy}` : ''}.\n`
-      )
+      say(`Added pod "${t.name}" (${t.id}) via ${via}${comfy ? `, ComfyUI at ${comfy}` : ''}.\n`)
     })
 }

@@ -5,6 +5,7 @@ import type { PodPullApp } from '../main/app'
 import type { DownloadRecord, TargetInfo } from '../shared/types'
 import { formatAgo } from '../shared/format'
 import { describe } from './follow'
+import { say } from './terminalOut'
 
 /** Opens a target; the reason it can't be reached now, or null when it can. */
 export async function reachTarget(a: PodPullApp, id: string): Promise<string | null> {
@@ -45,18 +46,16 @@ export function printStatus(
   for (const info of infos) {
     if (!unreachable.has(info.id)) continue
     const seen = seenAt(a.core.target(info.id).info().lastSeen)
-    process.stdout.write(`"${info.name}" is unreachable: cached status, last seen ${seen}.\n`)
+    say(`"${info.name}" is unreachable: cached status, last seen ${seen}.\n`)
   }
   if (!records.length)
-    return void process.stdout.write(
-      unreachable.size ? 'No cached downloads.\n' : 'No downloads.\n'
-    )
+    return void say(unreachable.size ? 'No cached downloads.\n' : 'No downloads.\n')
   for (const r of records) {
     const tname = infos.find((i) => i.id === r.targetId)?.name ?? r.targetId
     const cached = unreachable.has(r.targetId)
       ? `\n    (cached: last seen ${seenAt(a.core.target(r.targetId).info().lastSeen)})`
       : ''
-    process.stdout.write(
+    say(
       `${r.id}  ${tname}  ${r.folder}/${r.filename}\n    ${describe(r)}${r.error ? `\n    ${r.error}` : ''}${cached}\n`
     )
   }

@@ -25,11 +25,18 @@ export function plainOrNull(s: string | null, opts: { oneLine?: boolean } = {}):
   return s === null ? null : plainText(s, opts)
 }
 
-/** JSON for a terminal: the same data, with every control and bidi character
- *  written as a \u escape (JSON.stringify leaves C1 and bidi characters raw). */
-export function terminalJson(value: unknown): string {
-  return JSON.stringify(value, null, 2).replace(
-    CONTROLS_ONE_LINE,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`
+/** JSON text made safe for a terminal without changing its meaning: every
+ *  control and bidi character written as a \u escape (JSON.stringify leaves
+ *  C1 and bidi characters raw; a status file read as text may hold anything). */
+export function terminalSafeJson(text: string): string {
+  // Outside strings, JSON allows only tab, LF and CR of these (whitespace): a
+  // CR goes (it could overwrite the line), tab and LF stay; the rest are in strings.
+  return text.replace(CONTROLS, (c) =>
+    c === '\r' ? '' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`
   )
+}
+
+/** JSON for a terminal (pretty-printed, then terminalSafeJson). */
+export function terminalJson(value: unknown): string {
+  return terminalSafeJson(JSON.stringify(value, null, 2))
 }

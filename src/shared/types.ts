@@ -58,6 +58,8 @@ export interface DownloadRecord {
   attempts: number
   /** Monotonic revision per record: a store ignores an event older than what it has. */
   rev: number
+  /** What a running download waits for, in words ("rate-limited by huggingface.co, going on in 2 s"). */
+  notice?: string | null
 }
 
 export type ConnectionState = 'online' | 'connecting' | 'offline' | 'error'

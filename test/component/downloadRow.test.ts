@@ -67,6 +67,18 @@ describe('download row', () => {
     expect(row('downloading').find('[data-testid="download-error"]').exists()).toBe(false)
   })
 
+  it('shows what a running download waits for, and why a paused one stopped', () => {
+    const waiting = row('downloading', {
+      notice: 'rate-limited by huggingface.co, going on in 2 s'
+    })
+    expect(waiting.get('[data-testid="download-notice"]').text()).toBe(
+      'rate-limited by huggingface.co, going on in 2 s'
+    )
+    const paused = row('paused', { error: 'huggingface.co asks to wait 24 h before going on' })
+    expect(paused.get('[data-testid="download-error"]').text()).toMatch(/asks to wait 24 h/)
+    expect(row('downloading').find('[data-testid="download-notice"]').exists()).toBe(false)
+  })
+
   it('a completed row reads 100% whatever the last progress figure was', () => {
     const w = row('completed', { progress: 99.9, downloaded: 1000, fileSize: 1000 })
     expect(w.get('[role="progressbar"]').attributes('aria-valuenow')).toBe('100')

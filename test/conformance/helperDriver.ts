@@ -27,10 +27,17 @@ export const IMPORT_HELPER = `import sys\nsys.path.insert(0, ${JSON.stringify(HE
 export type HelperAnswer = { ok: boolean; code?: string; error?: string } & Record<string, unknown>
 
 /** One helper command; resolves with its parsed answer line. */
-export function runHelper(command: string, request: unknown): Promise<HelperAnswer> {
+export function runHelper(
+  command: string,
+  request: unknown,
+  env?: Record<string, string>
+): Promise<HelperAnswer> {
   return new Promise((resolve, reject) => {
     const child = childWithErrorListeners(
-      spawn('python3', [...PYTHON_FLAGS, HELPER_PATH, command], { stdio: ['pipe', 'pipe', 'pipe'] })
+      spawn('python3', [...PYTHON_FLAGS, HELPER_PATH, command], {
+        stdio: ['pipe', 'pipe', 'pipe'],
+        ...(env ? { env: { ...process.env, ...env } } : {})
+      })
     )
     let out = ''
     let err = ''

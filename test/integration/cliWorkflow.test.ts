@@ -178,8 +178,7 @@ describe('podpull workflow missing', () => {
         sshd.keyPath,
         '--workspace',
         ws,
-        '--comfyui',
-        join(ws, 'ComfyUI'),
+        // No --comfyui: the helper's probe finds <workspace>/ComfyUI under any workspace.
         '--accept-new-host-key'
       ],
       env

@@ -94,6 +94,8 @@ describe('pod helper commands', () => {
     expect(a.free_bytes).toBeGreaterThan(0)
     expect(a.candidates).toEqual([
       comfy,
+      join(ws, 'ComfyUI'),
+      join(ws, 'runpod-slim', 'ComfyUI'),
       '/workspace/ComfyUI',
       '/workspace/runpod-slim/ComfyUI',
       '/opt/ComfyUI'

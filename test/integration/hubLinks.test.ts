@@ -12,6 +12,7 @@ import { startModelServer, type ModelServer, type ServedFile } from '../harness/
 import { fileSha, startEngine } from '../support/engine'
 import { waitFor } from '../support/wait'
 import { redirectsToSignedLink } from '../../src/main/sources/endpoints'
+import { WaitTooLong } from '../../src/main/engine/retryWait'
 
 const MB = 1_000_000
 let cdn: ModelServer
@@ -51,12 +52,12 @@ const hubAuth = (u: URL): string | undefined =>
 const resolvesOf = (url: string, since = 0) =>
   hub.log.slice(since).filter((q) => q.path === new URL(url).pathname)
 
-function run(url: string, finalPath: string, connections: number) {
+function run(url: string, finalPath: string, connections: number, maxWaitMs?: number) {
   return startEngine(
     { url } as ServedFile,
     finalPath,
     { connections, signedRedirect: true },
-    { auth: hubAuth, retryBaseMs: 20 }
+    { auth: hubAuth, retryBaseMs: 20, maxWaitMs }
   )
 }
 
@@ -154,4 +155,47 @@ describe('resolve once, ranges to the signed link', () => {
     expect(yes.filter((u) => !redirectsToSignedLink(u, env))).toEqual([])
     expect(no.filter((u) => redirectsToSignedLink(u, env))).toEqual([])
   })
+})
+
+describe('rate limits as the Hub sends them', () => {
+  beforeEach(() =>
+    hub.xet.configure({ linkLifeMs: 3_600_000, cutEvery: undefined, throttleBps: undefined })
+  )
+
+  it.each(['ratelimit', 'retry-after'] as const)(
+    'a 429 with %s waits what it says, shows it, then goes on',
+    async (header) => {
+      const { f, url, finalPath } = xetFile(2 * MB)
+      hub.limitResolves({ times: 1, seconds: 1, header })
+      const r = run(url, finalPath, 1)
+      expect((await r.result).outcome).toBe('completed')
+      expect(fileSha(finalPath)).toBe(f.sha256)
+      const host = new URL(hub.hfUrl).host
+      const notices = r.progress.map((p) => p.notice).filter(Boolean)
+      expect(notices).toContain(`rate-limited by ${host}, going on in 1 s`)
+      expect(r.progress.at(-1)!.notice).toBeNull()
+      expect(resolvesOf(url).map((q) => q.status)).toEqual([429, 302])
+    }
+  )
+
+  it.each([
+    ['a day of Retry-After', 'retry-after', 86_400, undefined, /asks to wait 24 h/],
+    ['past what a timer holds', 'retry-after', 2 ** 31, undefined, /asks to wait \d+ h/],
+    ['a RateLimit wait past a lower cap', 'ratelimit', 2, 1000, /asks to wait 2 s/]
+  ] as const)(
+    '%s: paused with a message, not slept through',
+    async (_w, header, secs, cap, msg) => {
+      const { url, finalPath } = xetFile(MB)
+      hub.limitResolves({ times: 1, seconds: secs, header })
+      const err = await run(url, finalPath, 1, cap).result.then(
+        () => undefined,
+        (e: unknown) => e
+      )
+      expect(err).toBeInstanceOf(WaitTooLong)
+      expect((err as WaitTooLong).message).toMatch(msg)
+      expect((err as WaitTooLong).resumable).toBe(true)
+      // Nothing was slept: the one refused resolve is all that happened.
+      expect(resolvesOf(url).map((q) => q.status)).toEqual([429])
+    }
+  )
 })

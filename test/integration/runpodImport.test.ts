@@ -70,7 +70,7 @@ describe('a RunPod pod imported from the dashboard', () => {
       expect(JSON.stringify(await h.getSnapshot({}))).not.toContain(fake.key)
 
       // First contact: the fingerprint comes back to confirm; nothing is saved.
-      // (A custom workspace: the probe's candidates are /workspace/ComfyUI & co, so name it.)
+      // (ComfyUI named here; the probe would also find it as <workspace>/ComfyUI.)
       const args = { pod: 'flux', keyPath: sshd.keyPath, workspace: w.ws, comfyui: w.comfyui }
       const first = await h.runpodImport(args)
       expect(first.target).toBeNull()

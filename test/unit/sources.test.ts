@@ -10,6 +10,8 @@ import { filenameFrom, sanitizeFilename } from '../../src/main/models/fileNames'
 import { resolveDestination } from '../../src/main/models/destination'
 import { suggestFolder } from '../../src/main/models/folders'
 import { normalizeDownloadUrl, sourceOf } from '../../src/main/sources/sourceUrls'
+import { plainText, terminalJson } from '../../src/shared/plainText'
+import { failed, queuedEntry } from '../../src/main/status/jobEntries'
 
 const tokens = { hf: 'hf_secret', civitai: 'civ_secret' }
 const tokenOf = (k: 'hf' | 'civitai'): string => tokens[k]
@@ -176,5 +178,36 @@ describe('folder suggestions', () => {
   it("uses Civitai's model type when known", () => {
     expect(suggestFolder('x.safetensors', { civitaiType: 'LORA' })).toBe('loras')
     expect(suggestFolder('x.pt', { civitaiType: 'TextualInversion' })).toBe('embeddings')
+  })
+})
+
+describe('text from elsewhere is plain text', () => {
+  it('drops C0 (but tab and LF), DEL, C1 and bidi controls; oneLine drops tab and LF too', () => {
+    const s = 'a\u001b]52;c;eA==\u0007b\tc\nd\u009b1me\u202ef\u2066g\u007f\r'
+    expect(plainText(s)).toBe('a]52;c;eA==b\tc\nd1mefg')
+    expect(plainText(s, { oneLine: true })).toBe('a]52;c;eA==bcd1mefg')
+  })
+  it('JSON for a terminal is the same JSON, its controls written as \\u escapes', () => {
+    const v = { e: 'x\u001b[2Jy\u009bz\u202e' }
+    for (const c of ['\u001b', '\u009b', '\u202e']) expect(terminalJson(v)).not.toContain(c)
+    expect(JSON.parse(terminalJson(v))).toEqual(v)
+  })
+  it('an error is stored without control sequences', () => {
+    const e = failed(
+      queuedEntry({
+        id: 'i',
+        url: 'https://h.test/f',
+        folder: 'loras',
+        filename: 'f',
+        sha256: null,
+        source: 'direct',
+        connections: 1,
+        owner: { host: 'h', pid: 1, engine: 'ts' },
+        now: 1
+      }),
+      'Not\u001b]0;t\u0007 found',
+      false
+    )
+    expect(e.error).toBe('Not]0;t found')
   })
 })

@@ -161,6 +161,14 @@ describe('built-in loader options and the compact form', () => {
     for (const v of ['pixel_space', 'taesd', 'taesdxl', 'taesd3', 'taef1'])
       expect(needed({ nodes: [vae(v)] })).toEqual([])
     expect(needed({ nodes: [vae('taehv.safetensors')] })).toEqual(['vae_approx/taehv.safetensors'])
+    // Loaders of the folders ComfyUI added lately.
+    const bg: Node = {
+      id: 3,
+      type: 'LoadBackgroundRemovalModel',
+      mode: 0,
+      widgets_values: ['birefnet.safetensors']
+    }
+    expect(needed({ nodes: [bg] })).toEqual(['background_removal/birefnet.safetensors'])
     // A CheckpointLoader's config is a file of configs only when ComfyUI lists it there.
     const ckpt: Node = {
       id: 2,

@@ -37,6 +37,8 @@ class Download(SidecarMixin, SegmentsMixin):
         self.retry_base = float(req.get("retry_base_s") or 1.0)
         self.http = Http(self.url, req.get("tokens"), req.get("token_hosts"), self.stall)
         self.stop = threading.Event()
+        # Set when one connection failed for good: the others finish their requests.
+        self.winding = threading.Event()
         self.stop_reason = None
         self.open_conns = set()  # connections now reading: interrupt() unblocks them
         self.lock = threading.Lock()

@@ -1,6 +1,7 @@
 # Folders that ComfyUI's extra_model_paths.yaml adds beside models/.
 # TypeScript: extraModelPaths.ts (ComfyUI model knowledge).
 import os
+import re
 
 from .errors import HelperError
 
@@ -24,6 +25,47 @@ def inventory_roots(req):
         if not os.path.isabs(r["dir"]):
             raise HelperError("bad-request", "An extra models folder must be an absolute path.")
         out.append((r["folder"], r["dir"]))
+    return out
+
+
+# ComfyUI expands $VAR, ${VAR} and ~ in an extra_model_paths.yaml base_path
+# with its own environment. The app parses the file, so it is told the home
+# and the values of the variables the file names: from this process, else
+# from the container's first process (a pod's `docker run -e` variables often
+# reach PID 1 and ComfyUI but not an SSH session). Names that look like
+# secrets are never sent.
+_VAR = re.compile(r"\$(\w+|\{[^}]*\})", re.ASCII)
+_SECRET = re.compile(r"TOKEN|KEY|SECRET|PASS|AUTH|CRED", re.IGNORECASE)
+
+
+def referenced_env(text):
+    names = set()
+    for m in _VAR.finditer(text):
+        name = m.group(1)
+        names.add(name[1:-1] if name.startswith("{") else name)
+    names = sorted(n for n in names if n and not _SECRET.search(n))
+    if not names:
+        return {}
+    container = _process_env(1) if any(n not in os.environ for n in names) else {}
+    out = {}
+    for name in names:
+        value = os.environ.get(name, container.get(name))
+        if value is not None:
+            out[name] = value
+    return out
+
+
+def _process_env(pid):
+    try:
+        with open("/proc/%d/environ" % pid, "rb") as f:
+            raw = f.read(1 << 20)
+    except OSError:
+        return {}
+    out = {}
+    for item in raw.split(b"\0"):
+        key, sep, value = item.partition(b"=")
+        if sep:
+            out[key.decode("utf-8", "replace")] = value.decode("utf-8", "replace")
     return out
 
 

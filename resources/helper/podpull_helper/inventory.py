@@ -1,73 +1,91 @@
 # Installed models: `models`, `inventory`, `model-sha256`, `model-delete`, `extra-paths`.
-# TypeScript: modelsWalker.ts, localModels.ts (ComfyUI model knowledge).
+# TypeScript: modelsWalker.ts, localModels.ts, podModels.ts (ComfyUI model knowledge).
 import os
+import stat
 
 from .errors import HelperError
-from .extrapaths import inventory_roots, MAX_EXTRA_PATHS_BYTES
+from .extrapaths import inventory_roots, referenced_env, MAX_EXTRA_PATHS_BYTES
 from .hashing import sha256_file
+from .modelfiles import kind_of_models_dir, lists_file
 from .protocol import need
 
 
 def cmd_models(req):
     models_dir = need(req, "models_dir")
-    out = []
     if not os.path.isdir(models_dir):
         raise HelperError("not-found", "The models folder %s does not exist." % models_dir)
-    for root, dirs, files in os.walk(models_dir):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        rel = os.path.relpath(root, models_dir)
-        if rel == ".":
-            continue
-        for name in sorted(files):
-            if name.startswith(".") or name.endswith((".part", ".part.json")):
-                continue
-            try:
-                st = os.stat(os.path.join(root, name))
-            except OSError:
-                continue
-            out.append({"folder": rel, "name": name, "size": st.st_size, "mtime": st.st_mtime})
-    return {"models": out}
+    models, _partials = walk_inventory(models_dir, [])
+    return {"models": [{k: m[k] for k in ("folder", "name", "size", "mtime")} for m in models]}
 
 
-INVENTORY_DEPTH = 4
+# ComfyUI follows symlinks at any depth (folder_paths.recursive_search); a
+# directory already on the way down (a loop) is not entered again.
+MAX_LISTING_DEPTH = 64
 
 
 def walk_inventory(models_dir, roots):
+    """Model files as ComfyUI lists them: each directory under models/ is a
+    kind, each extra root its yaml key's kind; every depth, hidden files too,
+    .git skipped; a file reached twice (a folder two kinds share, a root that
+    points into models/) listed once, under the first kind that takes it."""
     models, partials, seen = [], [], set()
 
-    def walk(directory, folder, depth, extra):
+    def add(full, name, st, folder, kind, from_yaml, extra):
+        key = (st.st_dev, st.st_ino)
+        item = {"folder": folder, "size": st.st_size, "mtime": int(st.st_mtime), "path": full}
+        if name.endswith(".part"):
+            if key not in seen:
+                seen.add(key)
+                item["name"] = name[: -len(".part")]
+                partials.append(item)
+            return
+        if name.endswith(".part.json") or ".part.json.tmp-" in name or key in seen:
+            return
+        if not lists_file(kind, name, from_yaml):
+            return
+        seen.add(key)
+        item["name"] = name
+        if extra:
+            item["extra"] = True
+        models.append(item)
+
+    def walk(directory, folder, kind, from_yaml, depth, above):
         try:
             names = sorted(os.listdir(directory))
         except OSError:
             return
         for name in names:
-            if name.startswith("."):
-                continue
             full = os.path.join(directory, name)
             try:
                 st = os.stat(full)
             except OSError:
                 continue
-            if os.path.isdir(full):
-                if depth < INVENTORY_DEPTH:
-                    walk(full, folder + "/" + name if folder else name, depth + 1, extra)
-                continue
-            if not os.path.isfile(full) or not folder or full in seen:
-                continue
-            seen.add(full)
-            item = {"folder": folder, "size": st.st_size, "mtime": int(st.st_mtime), "path": full}
-            if name.endswith(".part"):
-                item["name"] = name[: -len(".part")]
-                partials.append(item)
-            elif not (name.endswith(".part.json") or ".part.json.tmp-" in name):
-                item["name"] = name
-                if extra:
-                    item["extra"] = True
-                models.append(item)
+            if stat.S_ISDIR(st.st_mode):
+                key = (st.st_dev, st.st_ino)
+                if name == ".git" or depth >= MAX_LISTING_DEPTH or key in above:
+                    continue
+                walk(full, folder + "/" + name, kind, from_yaml, depth + 1, above | {key})
+            elif stat.S_ISREG(st.st_mode):
+                add(full, name, st, folder, kind, from_yaml, from_yaml)
 
-    walk(models_dir, "", 0, False)
+    def start(directory, folder, kind, from_yaml):
+        try:
+            st = os.stat(directory)
+        except OSError:
+            return
+        if stat.S_ISDIR(st.st_mode):
+            walk(directory, folder, kind, from_yaml, 1, {(st.st_dev, st.st_ino)})
+
+    try:
+        top = sorted(os.listdir(models_dir))
+    except OSError:
+        top = []
+    for name in top:
+        # Files straight in models/ belong to no kind; a hidden directory is none either.
+        if not name.startswith("."):
+            start(os.path.join(models_dir, name), name, kind_of_models_dir(name), False)
     for folder, directory in roots:
-        walk(directory, folder, 1, True)
+        start(directory, folder, folder, True)
     return models, partials
 
 
@@ -117,4 +135,7 @@ def cmd_extra_paths(req):
         return {"text": None, "path": path}
     if len(data) > MAX_EXTRA_PATHS_BYTES:
         raise HelperError("too-large", "%s is larger than 1 MiB; it was not read." % path)
-    return {"text": data.decode("utf-8", "replace"), "path": path}
+    text = data.decode("utf-8", "replace")
+    # The app parses the file; ComfyUI expands base_path here, with this home and environment.
+    home = os.path.expanduser("~")
+    return {"text": text, "path": path, "home": home, "env": referenced_env(text)}

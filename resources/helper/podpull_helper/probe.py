@@ -10,6 +10,11 @@ from .protocol import need
 COMFY_CANDIDATES = ("/workspace/ComfyUI", "/workspace/runpod-slim/ComfyUI", "/opt/ComfyUI")
 
 
+def workspace_candidates(ws):
+    base = os.path.normpath(ws)
+    return (os.path.join(base, "ComfyUI"), os.path.join(base, "runpod-slim", "ComfyUI"))
+
+
 def cmd_probe(req):
     ws = need(req, "workspace")
     try:
@@ -20,7 +25,10 @@ def cmd_probe(req):
     cands = []
     if req.get("comfyui"):
         cands.append(req["comfyui"])
-    cands += [c for c in COMFY_CANDIDATES if c not in cands]
+    # Under the workspace first (a pod whose volume is at /data has /data/ComfyUI).
+    for c in workspace_candidates(ws) + COMFY_CANDIDATES:
+        if c not in cands:
+            cands.append(c)
     found = next((c for c in cands if os.path.isdir(os.path.join(c, "models"))), None)
     return {
         "python": "%d.%d.%d" % sys.version_info[:3],

@@ -44,6 +44,7 @@ class SegmentsMixin(object):
     def transfer_segments(self, first):
         threads = []
         self.errors = []
+        self.winding.clear()
         self.ended = threading.Semaphore(0)  # one release per segment thread that ended
         for i, seg in enumerate(self.segments):
             if self.size is not None and seg["done"] >= seg["end"] - seg["start"]:
@@ -58,6 +59,7 @@ class SegmentsMixin(object):
             first[0].close()
         last_save = last_sync = now()
         running = len(threads)
+        wind_until = None
         while running:
             # Woken by a thread's end: the last one finishing is noticed at
             # once, not at the next tick.
@@ -74,8 +76,15 @@ class SegmentsMixin(object):
                 last_save = now()
                 if synced:
                     last_sync = last_save
-            if self.errors:
-                self.stop.set()
+            if self.errors and not self.stop.is_set():
+                # After a connection's final failure (an expired link, a refusal) the
+                # others finish the requests under way: the server has sent those
+                # bytes, and cutting them would throw them away (transfer.ts too).
+                if wind_until is None and all(winds_down(e) for e in self.errors):
+                    self.winding.set()
+                    wind_until = now() + WIND_DOWN_S
+                if wind_until is None or now() >= wind_until:
+                    self.stop.set()
             if self.stop.is_set():
                 self.cut_connections()
         for t in threads:
@@ -116,7 +125,7 @@ class SegmentsMixin(object):
         mv = memoryview(buf)
         while not self.stop.is_set():
             remaining = None if self.size is None else seg["end"] - seg["start"] - seg["done"]
-            if remaining is not None and remaining <= 0:
+            if (remaining is not None and remaining <= 0) or self.winding.is_set():
                 return
             conn = None
             try:
@@ -145,6 +154,8 @@ class SegmentsMixin(object):
             except HelperError as e:
                 if not e.retry:
                     raise
+                if self.winding.is_set():
+                    return  # what this request brought is written: no retry now
                 if seg["done"] > done_at_failure:
                     failures = 0
                 done_at_failure = seg["done"]
@@ -258,6 +269,15 @@ class SegmentsMixin(object):
                 raise HelperError("unwritable", "Cannot write %s: %s." % (self.part, e.strerror))
             view = view[n:]
             offset += n
+
+
+# How long the other connections may finish their requests after one failed for good.
+WIND_DOWN_S = 3.0
+
+
+def winds_down(e):
+    """A failure after which the bytes already on their way are still wanted."""
+    return isinstance(e, HelperError) and e.code in ("auth", "html", "http", "network")
 
 
 def request_span(size, n):

@@ -5,7 +5,7 @@ import os
 
 from .clock import now
 from .errors import HelperError
-from .jsonfile import atomic_write_json
+from .jsonfile import atomic_write_json, read_json
 from .lock import StatusLock
 from .owners import owner_alive
 
@@ -14,6 +14,32 @@ STATUS_NAME = ".download_status.json"
 ACTIVE = ("queued", "starting", "downloading", "verifying")
 RUNNING = ("starting", "downloading", "verifying")
 TERMINAL = ("completed", "error", "cancelled")
+
+
+def sidecar_progress(path):
+    """(size, done) the sidecar beside path's .part proves, or None without one."""
+    sc = read_json(path + ".part.json")
+    if not isinstance(sc, dict) or not isinstance(sc.get("size"), int):
+        return None
+    segs = sc.get("segments")
+    if not isinstance(segs, list):
+        return None
+    done = sum(s["done"] for s in segs if isinstance(s, dict) and isinstance(s.get("done"), int))
+    return sc["size"], done
+
+
+def keep_progress(e, size, done):
+    """A stopped entry never claims less than its sidecar proves (nor a size it lost)."""
+    if e.get("file_size") is None:
+        e["file_size"] = size
+    got = e.get("downloaded") if isinstance(e.get("downloaded"), int) else 0
+    if done <= got:
+        return
+    total = e["file_size"] or size
+    e["downloaded"] = done
+    e["progress"] = min(100, done * 100 // total) if total else 0
+    e["downloaded_mb"] = round(done / 1048576.0, 1)
+    e["file_size_mb"] = round((total or 0) / 1048576.0, 1)
 
 
 class StatusFile(object):
@@ -104,9 +130,12 @@ class StatusFile(object):
                 if not reason:
                     continue
                 # A worker killed between two status writes may have saved a
-                # sidecar the entry does not show yet: the .part can go on.
-                if not e.get("resumable") and os.path.exists(path + ".part.json"):
+                # sidecar the entry does not show yet: the .part can go on from
+                # what it proves.
+                kept = sidecar_progress(path)
+                if kept is not None:
                     e["resumable"] = True
+                    keep_progress(e, *kept)
                 if e.get("resumable"):
                     e.update(status="paused", error=None, error_code=None)
                 else:

@@ -17,6 +17,36 @@ export function retryAfterMs(value: string | undefined, now = Date.now()): numbe
   return Number.isNaN(at) ? undefined : Math.max(0, at - now)
 }
 
+/**
+ * The wait the IETF RateLimit header asks for: `"resolvers";r=0;t=2` (several
+ * policies comma-separated) means none left for 2 s; the longest wait among
+ * the exhausted policies counts. The older `RateLimit-Reset: 2` too.
+ */
+export function rateLimitWaitMs(
+  rateLimit: string | undefined,
+  reset?: string | undefined
+): number | undefined {
+  let wait: number | undefined
+  for (const item of (rateLimit ?? '').split(',')) {
+    const params = new Map(
+      item
+        .split(';')
+        .slice(1)
+        .map((p) => p.split('=').map((x) => x.trim()) as [string, string])
+    )
+    const r = params.get('r')
+    const t = params.get('t')
+    if (r === '0' && t && /^\d+$/.test(t)) wait = Math.max(wait ?? 0, Number(t) * 1000)
+  }
+  if (wait === undefined && reset && /^\s*\d+\s*$/.test(reset)) wait = Number(reset) * 1000
+  return wait
+}
+
+/** What a refusing server asked for: Retry-After, else its RateLimit header. */
+export function serverWaitMs(h: Record<string, string | undefined>): number | undefined {
+  return retryAfterMs(h['retry-after']) ?? rateLimitWaitMs(h.ratelimit, h['ratelimit-reset'])
+}
+
 /** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -2,8 +2,8 @@
 // ask the server about the file, resume or start the `.part`, run the
 // connections, verify, and install by rename. The queue, the status file and
 // job states live in the local target; this reports through onProgress.
-import { rename, rm, stat } from 'node:fs/promises'
-import { backoffMs, sleep } from './backoff'
+import { rm, stat } from 'node:fs/promises'
+import { renameRetrying } from './renameRetry'
 import { checkFinished } from './finishedCheck'
 import { RetryableError } from './httpClient'
 import { PartFile } from './partFile'
@@ -12,6 +12,7 @@ import { ProgressReporter } from './progressReporter'
 import { rawSpeaks } from './rawHttp'
 import { probeRemote, type ProbeOptions, type RemoteInfo } from './remoteInfo'
 import { refusedLink, RestartNeeded } from './segmentFetcher'
+import { MAX_WAIT_MS, waitToRetry, WaitTooLong, type WaitPolicy } from './retryWait'
 import { SignedLink } from './signedLink'
 import { doneBytes, MIN_SEGMENT } from './segmentPlanner'
 import { partPath, readSidecar, removePartial, sidecarPath } from './sidecar'
@@ -24,6 +25,7 @@ const DEFAULTS = {
   stallTimeoutMs: 60_000,
   maxAttempts: 8,
   retryBaseMs: 1000,
+  maxWaitMs: MAX_WAIT_MS,
   segmentThreshold: 16 * 1024 * 1024
 }
 /** A server that keeps changing the file under us is not worth more restarts. */
@@ -68,7 +70,9 @@ const KEEPS_PART = new Set(['auth', 'html', 'network', 'http'])
 
 /** The error, saying what was kept and how to go on when a resumable `.part` is left. */
 async function keptPartError(job: EngineJob, err: unknown): Promise<unknown> {
-  if (!(err instanceof EngineError) || !KEEPS_PART.has(err.code)) return err
+  // A wait past the cap already says how to go on.
+  if (!(err instanceof EngineError) || !KEEPS_PART.has(err.code) || err instanceof WaitTooLong)
+    return err
   const sc = await readSidecar(job.finalPath)
   // Nothing kept, nothing to continue from: the error says all there is.
   if (!sc || doneBytes(sc.segments) === 0) return err
@@ -122,7 +126,12 @@ async function attemptRun(
   const fresh = !existing && !(await stat(sidecarPath(job.finalPath)).catch(() => undefined))
   const http = { auth: cfg.auth, authHint: cfg.authHint, headersTimeoutMs: cfg.stallTimeoutMs }
   const link = job.signedRedirect ? new SignedLink(job.url, http, cfg.signal) : undefined
-  const info = await probeWithRetries(job.url, cfg, counters, single && fresh, link)
+  const wait: WaitPolicy = {
+    retryBaseMs: cfg.retryBaseMs,
+    maxWaitMs: cfg.maxWaitMs,
+    notice: (text) => reporter.setNotice(text)
+  }
+  const info = await probeWithRetries(job.url, cfg, counters, single && fresh, link, wait)
   if (existing) {
     if (!expectedSha && info.size !== null && existing.size === info.size) {
       info.body?.close()
@@ -148,7 +157,7 @@ async function attemptRun(
     shaExpected: expectedSha !== null,
     stallTimeoutMs: cfg.stallTimeoutMs,
     maxAttempts: cfg.maxAttempts,
-    retryBaseMs: cfg.retryBaseMs,
+    wait,
     minSplit: Math.min(MIN_SEGMENT, cfg.segmentThreshold)
   }
   const resumable = setup.sidecar !== undefined
@@ -183,7 +192,7 @@ async function attemptRun(
     await outcome.sha256.catch(() => null), // a failed hashing thread: hash the file instead
     cfg.signal
   )
-  await rename(partPath(job.finalPath), job.finalPath)
+  await renameRetrying(partPath(job.finalPath), job.finalPath)
   await rm(sidecarPath(job.finalPath), { force: true })
   return {
     outcome: 'completed',
@@ -241,7 +250,8 @@ async function probeWithRetries(
   cfg: Settings,
   counters: TransferCounters,
   keepBody: boolean,
-  link: SignedLink | undefined
+  link: SignedLink | undefined,
+  wait: WaitPolicy
 ): Promise<RemoteInfo> {
   const http = { auth: cfg.auth, authHint: cfg.authHint, headersTimeoutMs: cfg.stallTimeoutMs }
   const opts = { ...http, signal: cfg.signal, keepBody }
@@ -259,7 +269,7 @@ async function probeWithRetries(
         )
       }
       counters.attempts++
-      await sleep(err.retryAfterMs ?? backoffMs(failures, cfg.retryBaseMs), cfg.signal)
+      await waitToRetry(err, failures, wait, cfg.signal)
     }
   }
 }

@@ -4,7 +4,7 @@
 // (RetryableError), and nothing secret (tokens, signed URLs) in any message.
 import type { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
-import { retryAfterMs } from './backoff'
+import { serverWaitMs } from './backoff'
 import { MalformedAnswer } from './rawHttp'
 import { engineAgent, request } from './undiciLazy'
 import { EngineError } from './types'
@@ -17,8 +17,11 @@ const BODY_HIGH_WATER_MARK = 64 * 1024
 export class RetryableError extends Error {
   constructor(
     message: string,
-    /** What the server asked for with Retry-After, in ms. */
-    readonly retryAfterMs?: number
+    /** What the server asked for (Retry-After, RateLimit), in ms. */
+    readonly retryAfterMs?: number,
+    /** The status that said so, and the host that sent it. */
+    readonly status?: number,
+    readonly host?: string
   ) {
     super(message)
     this.name = 'RetryableError'
@@ -130,7 +133,9 @@ export function refusal(
   if (status === 429 || status >= 500 || status === 408)
     return new RetryableError(
       `The server at ${at.host} answered HTTP ${status}.`,
-      retryAfterMs(headers['retry-after'])
+      serverWaitMs(headers),
+      status,
+      at.host
     )
   return statusError(status, at, first, opts)
 }

@@ -18,6 +18,7 @@ export class ProgressReporter {
   private meter: SpeedMeter | undefined
   private timer: NodeJS.Timeout | undefined
   private source: ProgressSource | undefined
+  private notice: string | null = null
 
   constructor(private readonly onProgress: (p: EngineProgress) => void) {}
 
@@ -33,6 +34,13 @@ export class ProgressReporter {
       this.timer.unref()
     }
     if (state !== 'downloading') this.stopTicker()
+    this.emit()
+  }
+
+  /** What the download is waiting for (a rate limit), reported now. */
+  setNotice(text: string | null): void {
+    if (text === this.notice) return
+    this.notice = text
     this.emit()
   }
 
@@ -58,7 +66,8 @@ export class ProgressReporter {
         eta: this.meter && speed > 0 ? this.meter.eta(s?.fileSize ?? null, downloaded) : null,
         attempts: s?.attempts() ?? 1,
         resumable: s?.resumable ?? false,
-        connections: s?.connections() ?? 0
+        connections: s?.connections() ?? 0,
+        notice: this.notice
       })
     } catch {
       // A listener's bug must not break the download.

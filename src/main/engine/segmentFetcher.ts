@@ -4,7 +4,7 @@
 // what it reads synchronously at its offset (memory stays one read buffer
 // per connection whatever the file size), and watches for stalls.
 import type { Hash } from 'node:crypto'
-import { backoffMs, seconds, sleep } from './backoff'
+import { seconds } from './backoff'
 import {
   describe,
   get,
@@ -21,6 +21,7 @@ import type { PartFile } from './partFile'
 import { rawGet, rawSpeaks, type RawResponse } from './rawHttp'
 import { totalFromContentRange } from './remoteInfo'
 import type { Segment } from './segmentPlanner'
+import { waitToRetry, type WaitPolicy } from './retryWait'
 import { isLinkRefusal, type SignedLink } from './signedLink'
 import { EngineError } from './types'
 
@@ -55,7 +56,8 @@ export interface FetchContext {
   signal: AbortSignal
   stallTimeoutMs: number
   maxAttempts: number
-  retryBaseMs: number
+  /** How long to wait between attempts, and what to show meanwhile. */
+  wait: WaitPolicy
   /** Only one segment in this run (a 200 from byte 0 is then fine). */
   single: () => boolean
   /** Most bytes one request asks for (Infinity: to the segment's end). */
@@ -66,6 +68,8 @@ export interface FetchContext {
   hash?: { current: Hash; reset: () => void }
   onNetworkBytes: (n: number) => void
   onRetry: () => void
+  /** Another connection failed for good: finish the request under way, start no other. */
+  windingDown: () => boolean
 }
 
 /** What the connection on a segment has read so far (ahead of what is written). */
@@ -85,19 +89,19 @@ export async function fetchSegment(
     const before = seg.done
     try {
       await attempt(seg, ctx, st)
-      if (seg.start + seg.done >= seg.end) return
+      if (seg.start + seg.done >= seg.end || ctx.windingDown()) return
       failures = 0 // one span done: the next request, at once
       continue
     } catch (err) {
       if (ctx.signal.aborted) throw ctx.signal.reason
       if (err instanceof EngineError || err instanceof RestartNeeded) throw err
+      if (ctx.windingDown()) return // what this request brought is written
       // A connection that moved bytes before failing starts a fresh count:
       // a flaky but working link is not a dead one.
       failures = seg.done > before ? 1 : failures + 1
       if (failures >= ctx.maxAttempts) throw gaveUp(err, failures, ctx)
       ctx.onRetry()
-      const wait = err instanceof RetryableError ? err.retryAfterMs : undefined
-      await sleep(wait ?? backoffMs(failures, ctx.retryBaseMs), ctx.signal)
+      await waitToRetry(err, failures, ctx.wait, ctx.signal)
     }
   }
 }

@@ -2,7 +2,8 @@
 // later run — ours or the pod helper's — needs to resume the `.part` safely.
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { readFile, rm, writeFile } from 'node:fs/promises'
+import { renameRetrying } from './renameRetry'
 import { z } from 'zod'
 import type { Segment } from './segmentPlanner'
 
@@ -89,7 +90,7 @@ export async function writeSidecar(finalPath: string, data: Sidecar): Promise<vo
   try {
     // 0600: it holds the link as given, signature and all (docs/formats.md).
     await writeFile(tmp, JSON.stringify(data, null, 2) + '\n', { mode: 0o600 })
-    await rename(tmp, target)
+    await renameRetrying(tmp, target)
   } catch (err) {
     await rm(tmp, { force: true })
     throw err

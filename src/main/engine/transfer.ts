@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto'
 import type { InitialBody } from './bodyReader'
 import { FrontierHash, frontierOf } from './frontierHash'
-import { fetchSegment, type FetchContext, type WorkerState } from './segmentFetcher'
+import { fetchSegment, RestartNeeded, type FetchContext, type WorkerState } from './segmentFetcher'
 import type { PartFile } from './partFile'
 import { doneBytes, remaining, splitLargest, type Segment } from './segmentPlanner'
 import { currentBootId, writeSidecar, type Sidecar } from './sidecar'
@@ -35,6 +35,10 @@ const CHECKPOINT_MAX_GAP_MS = 1000
  *  at most ~0.5 % of the file (or a second), whatever the speed. */
 const CHECKPOINT_MAX_UNSAVED = 0.005
 export const MAX_CONNECTIONS = 16
+/** After one connection's final failure (an expired link, a refusal), how long
+ *  the others may go on reading what their requests already asked for: the
+ *  server has sent it, and cutting them would throw it away. */
+const WIND_DOWN_MS = 3000
 
 export interface TransferSetup {
   url: string
@@ -60,7 +64,7 @@ export interface TransferSetup {
   link?: SignedLink
   stallTimeoutMs: number
   maxAttempts: number
-  retryBaseMs: number
+  wait: FetchContext['wait']
   minSplit: number
 }
 
@@ -108,7 +112,7 @@ export async function transfer(
     signal: stop.signal,
     stallTimeoutMs: s.stallTimeoutMs,
     maxAttempts: s.maxAttempts,
-    retryBaseMs: s.retryBaseMs,
+    wait: s.wait,
     single: () => s.segments.length === 1,
     // With several connections each request asks for a bounded span, so a
     // connection that takes over the tail of another never races bytes that
@@ -123,7 +127,8 @@ export async function transfer(
       ? { current: hash, reset: () => void (hash = ctx.hash!.current = createHash('sha256')) }
       : undefined,
     onNetworkBytes: (n) => void (counters.bytesFetched += n),
-    onRetry: () => void counters.attempts++
+    onRetry: () => void counters.attempts++,
+    windingDown: () => failure !== undefined
   }
 
   const checkpoints = new Checkpointer(s)
@@ -144,8 +149,21 @@ export async function transfer(
   }
 
   let failure: { err: unknown } | undefined
+  let windDown: NodeJS.Timeout | undefined
+  const fail = (err: unknown): void => {
+    if (signal.aborted) return stop.abort(signal.reason)
+    failure ??= { err }
+    // A restart throws the .part away anyway: stop at once. Otherwise the other
+    // connections finish the requests under way (no retries, no new ones).
+    if (err instanceof RestartNeeded) return stop.abort(err)
+    windDown ??= setTimeout(() => stop.abort(failure!.err), WIND_DOWN_MS)
+  }
   const worker = async (): Promise<void> => {
-    for (let seg = nextSegment(); seg && !stop.signal.aborted; seg = nextSegment()) {
+    for (
+      let seg = nextSegment();
+      seg && !stop.signal.aborted && !failure;
+      seg = failure ? undefined : nextSegment()
+    ) {
       const st: WorkerState = { received: seg.done, requestEnd: seg.start + seg.done }
       busy.set(seg, st)
       counters.active = busy.size
@@ -158,19 +176,12 @@ export async function transfer(
     }
   }
   try {
-    await Promise.all(
-      Array.from({ length: n }, () =>
-        worker().catch((err: unknown) => {
-          // The first real failure stops the other connections.
-          if (!signal.aborted) failure ??= { err }
-          stop.abort(err)
-        })
-      )
-    )
+    await Promise.all(Array.from({ length: n }, () => worker().catch(fail)))
   } catch (err) {
     frontier?.stop()
     throw err
   } finally {
+    clearTimeout(windDown)
     clearInterval(ticker)
     signal.removeEventListener('abort', relay)
     initialBody?.close() // never taken (the run stopped first): its connection goes too

@@ -38,6 +38,8 @@ export interface EngineProgress {
   resumable: boolean
   /** The connections actually in use. */
   connections: number
+  /** What the download waits for, in words ("rate-limited by huggingface.co, going on in 2 s"). */
+  notice: string | null
 }
 
 export type EngineOutcome = 'completed' | 'already-present' | 'paused' | 'cancelled'
@@ -83,6 +85,9 @@ export interface EngineOptions {
   maxAttempts?: number
   /** First backoff delay in ms (default 1000, doubled each time, capped at 30 s). */
   retryBaseMs?: number
+  /** The longest wait a server may ask for (Retry-After, RateLimit) before the
+   *  download stops instead, resumable (default 5 min). */
+  maxWaitMs?: number
   /** Minimum size in bytes before several connections are used (default 16 MiB). */
   segmentThreshold?: number
 }

@@ -1,5 +1,6 @@
 // How a job's life shows up in its status entry: created queued, moved by the
 // engine's progress reports, settled by the engine's outcome or error.
+import { plainText } from '../../shared/plainText'
 import type { SourceKind } from '../../shared/types'
 import type { EngineProgress, EngineResult } from '../engine/types'
 import { withDerived, type StatusEntry, type StatusOwner } from './statusEntry'
@@ -84,11 +85,18 @@ export function progressed(
     eta: p.eta,
     attempts: attemptsBefore + p.attempts,
     resumable: p.resumable,
+    notice: p.notice,
     progress_time: p.downloaded > e.downloaded ? now : e.progress_time
   })
 }
 
-const stoppedFields = { speed: 0, eta: null, owner: null, interrupted: false } as const
+const stoppedFields = {
+  speed: 0,
+  eta: null,
+  owner: null,
+  interrupted: false,
+  notice: null
+} as const
 
 /** The entry once the engine returned. */
 export function finished(e: StatusEntry, r: EngineResult, now: number): StatusEntry {
@@ -128,9 +136,22 @@ export function failed(
     ...e,
     ...stoppedFields,
     status: 'error',
-    error: message,
+    // Reasons quote servers (a reason phrase, a page title): stored without control codes.
+    error: plainText(message),
     error_code: code,
     resumable
+  })
+}
+
+/** Paused by the engine itself (a server asked for a wait past the cap): kept, with why. */
+export function pausedWith(e: StatusEntry, message: string, code: string | null): StatusEntry {
+  return withDerived({
+    ...e,
+    ...stoppedFields,
+    status: 'paused',
+    error: message,
+    error_code: code,
+    resumable: true
   })
 }
 

@@ -2,6 +2,7 @@
 // PodPull's, and the conversion to and from the dashboard's DownloadRecord.
 // Both targets use this: the local target for its own file, the pod target for
 // the helper's file read over SSH.
+import { plainOrNull, plainText } from '../../shared/plainText'
 import { JOB_STATES, type DownloadRecord, type JobState, type SourceKind } from '../../shared/types'
 
 export interface StatusOwner {
@@ -45,6 +46,8 @@ export interface StatusEntry {
   /** Stopped because its process went away (app quit, crash, pod restart), not
    *  by the user: the next owner resumes it when auto-resume is on. */
   interrupted: boolean
+  /** What a running download waits for ("rate-limited by huggingface.co, going on in 2 s"). */
+  notice?: string | null
 }
 
 const MIB = 1024 * 1024
@@ -137,7 +140,8 @@ export function parseEntry(path: string, raw: unknown): StatusEntry | undefined 
     // A writer without revisions (the seed) still moves forward in time.
     rev: num(raw.rev, Math.round(timestamp * 1000)),
     error_code: strOrNull(raw.error_code),
-    interrupted: raw.interrupted === true
+    interrupted: raw.interrupted === true,
+    notice: strOrNull(raw.notice)
   }
 }
 
@@ -166,24 +170,27 @@ export function entryToRecord(targetId: string, path: string, e: StatusEntry): D
     id: e.id,
     targetId,
     path,
-    url: e.url,
-    folder: e.folder,
-    filename: e.filename,
+    // Shown on the dashboard, printed by the CLI, kept in the snapshot cache:
+    // whoever wrote the status file (a pod) does not get to send terminal codes.
+    url: plainText(e.url, { oneLine: true }),
+    folder: plainText(e.folder, { oneLine: true }),
+    filename: plainText(e.filename, { oneLine: true }),
     state: e.status,
     progress: e.progress,
     fileSize: e.file_size,
     downloaded: e.downloaded,
     speed: e.speed,
     eta: e.eta,
-    error: e.error,
-    errorCode: e.error_code,
+    error: plainOrNull(e.error),
+    errorCode: e.error_code === null ? null : plainText(e.error_code, { oneLine: true }),
     startTime: e.start_time,
     timestamp: e.timestamp,
     sha256: e.sha256,
     source: e.source,
     connections: e.connections,
     attempts: e.attempts,
-    rev: e.rev
+    rev: e.rev,
+    notice: e.notice ?? null
   }
 }
 
@@ -219,6 +226,7 @@ export function recordToEntry(
     resumable: extra.resumable,
     rev: r.rev,
     error_code: r.errorCode ?? null,
-    interrupted: false
+    interrupted: false,
+    notice: r.notice ?? null
   })
 }

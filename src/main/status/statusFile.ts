@@ -2,7 +2,8 @@
 // exactly as docs/formats.md describes, so the pod helper (mkdir lock) and other
 // PodPull processes can share one workspace.
 import { randomBytes } from 'node:crypto'
-import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { renameRetrying } from '../engine/renameRetry'
 import { join } from 'node:path'
 import { acquireStatusLock } from './statusLock'
 
@@ -50,7 +51,7 @@ export async function statusFileStamp(file: string): Promise<string | null> {
 /** Moves an unreadable file aside so nobody parses it again, keeping it for a human. */
 export async function moveAsideCorrupt(file: string, epochSeconds: number): Promise<string> {
   const aside = `${file}.corrupt-${Math.floor(epochSeconds)}`
-  await rename(file, aside)
+  await renameRetrying(file, aside)
   return aside
 }
 
@@ -63,7 +64,7 @@ export async function writeStatusAtomic(file: string, raw: RawStatus): Promise<v
   // cut is recovered like any corrupt one. Readers still never see half a file.
   await writeFile(tmp, JSON.stringify(raw, null, 2) + '\n', { encoding: 'utf8', mode: 0o644 })
   try {
-    await rename(tmp, file)
+    await renameRetrying(tmp, file)
   } catch (err) {
     await rm(tmp, { force: true })
     throw err

@@ -47,7 +47,10 @@ export const LOADERS: Record<string, LoaderInput[]> = {
   PhotoMakerLoader: one('photomaker_model_name', 'photomaker'),
   ModelPatchLoader: one('name', 'model_patches'),
   AudioEncoderLoader: one('audio_encoder_name', 'audio_encoders'),
-  LatentUpscaleModelLoader: one('model_name', 'latent_upscale_models')
+  LatentUpscaleModelLoader: one('model_name', 'latent_upscale_models'),
+  LoadBackgroundRemovalModel: one('bg_removal_name', 'background_removal'),
+  FrameInterpolationModelLoader: one('model_name', 'frame_interpolation'),
+  OpticalFlowLoader: one('model_name', 'optical_flow')
 }
 
 export const MODEL_EXT = /\.(safetensors|sft|ckpt|pt2?|pth|bin|gguf|onnx|pkl)$/i

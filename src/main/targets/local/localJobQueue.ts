@@ -6,6 +6,7 @@ import { stat } from 'node:fs/promises'
 import { ACTIVE_STATES, type Settings } from '../../../shared/types'
 import { runDownload } from '../../engine/download'
 import { readSidecar, removePartial, sidecarPath } from '../../engine/sidecar'
+import { WaitTooLong } from '../../engine/retryWait'
 import { EngineError, type EngineOptions, type EngineResult } from '../../engine/types'
 import { UserError } from '../../errors'
 import { parsePastedUrl, type PastedUrl } from '../../sources/pastedUrl'
@@ -15,6 +16,7 @@ import {
   failed,
   finished,
   interrupted,
+  pausedWith,
   progressed,
   requeued,
   stoppedWhileIdle
@@ -216,6 +218,7 @@ export class LocalJobQueue {
       if (r.outcome === 'cancelled') await removePartial(job.path)
       return finished(e, r, this.store.now())
     }
+    if (err instanceof WaitTooLong) return pausedWith(e, err.message, err.code)
     if (err instanceof EngineError) return failed(e, err.message, err.resumable, err.code)
     if (err instanceof UserError) return failed(e, err.message, false, err.code)
     const why = err instanceof Error ? err.message : String(err)

@@ -54,6 +54,7 @@ def make_entry(req, job_id, final, folder, source):
         "eta_minutes": None,
         "error": None,
         "error_code": None,
+        "notice": None,
         "id": job_id,
         "folder": folder,
         "filename": os.path.basename(final),

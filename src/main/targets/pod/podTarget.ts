@@ -4,6 +4,7 @@
 // and its `watch` stream, and podRecords.ts mirrors the pod's status file into
 // records. Cached records show at once on start-up, marked with the last time
 // the pod was seen.
+import { redirectsToSignedLink } from '../../sources/endpoints'
 import { EventEmitter } from 'node:events'
 import { posix } from 'node:path'
 import type {
@@ -164,6 +165,8 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
         ...(req.sha256 ? { sha256: req.sha256 } : {}),
         connections: req.connections ?? this.deps.settings().connections,
         ...(req.overwrite ? { overwrite: true } : {}),
+        // A mirror (HF_ENDPOINT) the helper can't recognise as a hub by itself.
+        ...(redirectsToSignedLink(req.url) ? { signed_redirect: true } : {}),
         ...(await this.models().startFields(req.folder)),
         ...this.credentials(req.url)
       }
@@ -250,6 +253,11 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
       workspace: this.workspace
     })
     return ans.logs ?? []
+  }
+
+  /** Runs a fixed command on the pod, its input on stdin (a RunPod fill pod's watchdog). */
+  runOnPod(command: string, stdin: string): Promise<void> {
+    return this.session.run(command, stdin)
   }
 
   /** Tries the pod without trusting anything new: a confirmed key is checked, not stored. */

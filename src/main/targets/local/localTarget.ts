@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { realpath, stat } from 'node:fs/promises'
-import { join, sep } from 'node:path'
+import { isAbsolute, join, normalize, sep } from 'node:path'
 import type {
   ConnectionTestResult,
   DownloadRecord,
@@ -23,7 +23,7 @@ import { LocalModels } from '../../models/localModels'
 import { walkModels } from '../../models/modelsWalker'
 import type { TargetModels } from '../../models/targetModels'
 import { sourceOf } from '../../sources/sourceUrls'
-import { parsePastedUrl, type PastedUrl } from '../../sources/pastedUrl'
+import { parsePastedUrl } from '../../sources/pastedUrl'
 import { queuedEntry } from '../../status/jobEntries'
 import { entryToRecord, type StatusEntry } from '../../status/statusEntry'
 import { StatusStore, type StatusChange } from '../../status/statusStore'
@@ -33,7 +33,7 @@ import type { Target, TargetEvents, TargetStartRequest } from '../target'
 import { memoryOwnJobs, type OwnJobs } from '../ownJobs'
 import { isActive, LocalJobQueue, type EngineTuning } from './localJobQueue'
 import { askOwner } from './askOwner'
-import { authForLink, checkSameFile, chooseFilename, setupProblem } from './localStartChecks'
+import { checkSameFile, chooseFilename, setupProblem } from './localStartChecks'
 
 export interface LocalTargetDeps {
   settings: () => Settings
@@ -109,7 +109,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
       settings: deps.settings,
       engine: deps.engine,
       freeSpace: deps.freeSpace,
-      authFor: (link) => this.authFor(link),
+      auth: deps.auth,
       authHint: deps.authHint,
       checkStored: (path) => this.places.checkStored(path),
       closing: () => this.closing,
@@ -180,7 +180,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   async start(req: TargetStartRequest): Promise<StartResult> {
     const link = parsePastedUrl(req.url)
     const url = link.shown
-    const auth = this.authFor(link)
+    const auth = this.deps.auth
     const { filename, probe } = await chooseFilename({
       asked: req.filename,
       link,
@@ -306,8 +306,9 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     const [path, e] = this.entry(id)
     if (isActive(e))
       throw new UserError('busy', 'This download is still running: pause or cancel it first.')
-    // A forgotten paused or failed job would leave its partial file behind for good.
-    if (e.status !== 'completed') await removePartial(path)
+    // A forgotten paused or failed job would leave its partial file behind for
+    // good; deleted only where the path still leads inside the model folders.
+    if (e.status !== 'completed' && (await this.stillInside(path))) await removePartial(path)
     this.jobs.forget(id)
     this.store.delete(path)
     await this.store.flush()
@@ -379,18 +380,27 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     return found
   }
 
+  /** Whether a status-file key is one of this install's: a plain absolute path
+   *  (no `..` walking out of models/) under models/ or an extra root, through
+   *  no symlinked folder that leads elsewhere. */
   private owns(path: string): boolean {
+    if (!isAbsolute(path) || normalize(path) !== path) return false
     const inModels = path.startsWith(this.realModels + sep) || path.startsWith(this.modelsDir + sep)
-    return inModels || this.places.ownsExtra(path)
+    if (!inModels && !this.places.ownsExtra(path)) return false
+    return this.places.realDirInside(path, this.realModels)
+  }
+
+  /** The async, authoritative check before anything is deleted at a stored path. */
+  private stillInside(path: string): Promise<boolean> {
+    return this.places.checkStored(path).then(
+      () => true,
+      () => false
+    )
   }
 
   /** This target's entries (the workspace's status file may list other installs' too). */
   private *ownEntries(): Generator<[string, StatusEntry]> {
     for (const [p, e] of this.store.entries()) if (this.owns(p)) yield [p, e]
-  }
-
-  private authFor(link: PastedUrl | undefined): (url: URL) => string | undefined {
-    return authForLink(link, this.deps.auth)
   }
 
   /** The status file was written: a write failure shown before is over. */

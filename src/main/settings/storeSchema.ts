@@ -29,6 +29,9 @@ export type StoreShape = {
   /** Encrypted passphrases / passwords per target id, base64. */
   secrets: Record<string, string>
   podCache: Record<string, PodCacheEntry>
+  /** Per target id: the downloads this PodPull started or its user resumed
+   *  (id → status-file path), the only ones resumed by itself (targets/ownJobs.ts). */
+  ownJobs: Record<string, Record<string, string>>
   window: { x?: number; y?: number; width: number; height: number; maximized: boolean }
 }
 
@@ -42,6 +45,7 @@ export const STORE_DEFAULTS: StoreShape = {
   tokens: {},
   secrets: {},
   podCache: {},
+  ownJobs: {},
   window: { width: 1200, height: 800, maximized: false }
 }
 

@@ -255,6 +255,11 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
     return ans.logs ?? []
   }
 
+  /** Runs a fixed command on the pod, its input on stdin (a RunPod fill pod's watchdog). */
+  runOnPod(command: string, stdin: string): Promise<void> {
+    return this.session.run(command, stdin)
+  }
+
   /** Tries the pod without trusting anything new: a confirmed key is checked, not stored. */
   test(): Promise<ConnectionTestResult> {
     return this.session.test()

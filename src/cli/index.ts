@@ -571,6 +571,10 @@ const runpodDeps: RunpodCliDeps = {
 
 const cliContext: SetsContext = {
   jobs: async () => (await openApp()).core,
+  volumePod: {
+    ensure: (info, yes) => ensureVolumePod(info, yes, runpodDeps),
+    settle: (info) => settleVolumePod(info, runpodDeps)
+  },
   call,
   openTarget,
   targetByName,

@@ -63,7 +63,8 @@ export default defineConfig({
           include: ['test/clone/**/*.test.ts'],
           environment: 'node',
           testTimeout: 900_000,
-          hookTimeout: 120_000
+          // Cloning, and removing the clone's node_modules, on a loaded machine.
+          hookTimeout: 600_000
         }
       },
       {

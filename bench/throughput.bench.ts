@@ -17,6 +17,7 @@ import {
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { startModelServer, type ModelServer } from '../test/harness/modelServer'
+import { startHubServers } from '../test/harness/hubServer'
 import { startSshd, type SshdHarness } from '../test/harness/sshd'
 import { PYTHON_FLAGS } from '../src/main/ssh/helperClient'
 import { runDownload } from '../src/main/engine/download'
@@ -336,6 +337,44 @@ it('kill -9 at 50 %, then resume: bytes fetched', async () => {
     `${(srv.bytesServed('/bench/kill.bin') / size).toFixed(3)}× the size`
 }, 600_000)
 
+it('Hugging Face links that live 1.5 s, connections cut every 4 MB: resolves and bytes', async () => {
+  // A 25 MB file behind the loopback Hub's Xet bridge CDN (127.0.0.2), paced so
+  // the download outlives several links; budget: ≤ 10 resolves, ≤ 1.10× the size.
+  const hub = await startHubServers(srv)
+  const size = Number(process.env.BENCH_HUB_MB ?? 25) * 1_000_000
+  const hubHost = new URL(hub.hfUrl).host
+  try {
+    for (const who of ['engine', 'helper'] as const) {
+      const f = srv.addFile(`/bench/hub-${who}.bin`, { size, seed: `hub-${who}` })
+      hub.addRepo({ id: `bench/${who}`, xet: true, files: [{ path: 'model.bin', cdn: f }] })
+      hub.xet.configure({
+        linkLifeMs: 1500,
+        expiresInLink: true,
+        cutEvery: 4_000_000,
+        throttleBps: 2_500_000
+      })
+      const url = `${hub.hfUrl}/bench/${who}/resolve/main/model.bin`
+      const before = hub.log.length
+      let file: string
+      if (who === 'engine') {
+        const env = { HF_ENDPOINT: hub.hfUrl, PODPULL_HF_HOSTS: hubHost }
+        file = (await engineDownload(url, 4, 'hub', { env })).file
+      } else {
+        const { ws, models } = helperWorkspace('hub')
+        const req = { token_hosts: { hf: [hubHost] }, retry_base_s: 0.05 }
+        file = (await helperDownload(ws, models, url, 4, 'model.bin', { req })).file
+      }
+      await check(file, f.sha256, `${who} via the Hub`)
+      const resolves = hub.log.slice(before).filter((q) => q.path.includes('/resolve/')).length
+      extra[
+        `HF links living 1.5 s, cut every 4 MB, ${who}: resolves (budget ≤ 10); bytes (≤ 1.10×)`
+      ] = `${resolves}; ${(hub.xet.bytesServed(f) / size).toFixed(3)}× the size`
+    }
+  } finally {
+    await hub.close()
+  }
+}, 300_000)
+
 function sidecarDone(file: string): number {
   try {
     const side = JSON.parse(readFileSync(file, 'utf8')) as { segments: { done: number }[] }
@@ -396,7 +435,7 @@ async function helperDownload(
   url: string,
   connections: number,
   name: string,
-  more: { env?: NodeJS.ProcessEnv; sha256?: string } = {}
+  more: { env?: NodeJS.ProcessEnv; sha256?: string; req?: Record<string, unknown> } = {}
 ): Promise<{ seconds: number; file: string; cpu: number; verifySeconds: number }> {
   const t0 = Date.now() / 1000
   const req = {
@@ -407,7 +446,8 @@ async function helperDownload(
     filename: name,
     connections,
     tokens: {},
-    ...(more.sha256 ? { sha256: more.sha256 } : {})
+    ...(more.sha256 ? { sha256: more.sha256 } : {}),
+    ...more.req
   }
   const s = await run(PYTHON, [...PYTHON_FLAGS, HELPER, 'start'], {
     input: JSON.stringify(req),

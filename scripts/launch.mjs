@@ -44,7 +44,8 @@ function installedBinary() {
  *  on fd 3 (electron-installer-errors.mjs), to be told in one sentence. */
 function runElectronInstaller() {
   process.stderr.write(
-    `PodPull: Electron ${version} is not downloaded yet; fetching it once with Electron's installer…\n`
+    `PodPull: Electron ${version} is not downloaded yet; fetching it once (about 100 MB) with ` +
+      `Electron's installer, whose progress bar shows on a terminal once it runs past 30 s…\n`
   )
   const errorsToFd3 = pathToFileURL(join(import.meta.dirname, 'electron-installer-errors.mjs')).href
   const r = spawnSync(

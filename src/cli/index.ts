@@ -17,7 +17,13 @@ import { follow } from './follow'
 import { isDetachedWorker, reportReady, runDetached } from './detach'
 import { printStatus, reachTarget, withTargetName } from './statusView'
 import { addModelsCommands, resolvedFile, type CliContext } from './modelsCommands'
-import { registerRunpodCommands } from './runpod'
+import {
+  ensureVolumePod,
+  fillPodLine,
+  registerRunpodCommands,
+  settleVolumePod,
+  type RunpodCliDeps
+} from './runpod'
 import { endQuietlyOnClosedPipe } from './closedPipe'
 import { say, sayJson, sayJsonText, warn } from './terminalOut'
 
@@ -41,12 +47,19 @@ let app: PodPullApp | null = null
 
 async function openApp(open = false): Promise<PodPullApp> {
   // One-shot commands never auto-resume other jobs: only `serve` (open) does.
-  app ??= await createApp({
+  if (app) return app
+  app = await createApp({
     store: createNodeStore(),
     host: 'headless',
     open,
     settingsOverride: open ? undefined : { autoResume: false, backgroundHashing: false }
   })
+  // Fill pods a crashed run left: removed when done, else their work goes on.
+  if (Object.keys(app.core.store.get('fillPods') ?? {}).length)
+    await app.handlers.runpodReconcile({}).then(
+      (r) => r.removed.forEach((b) => warn(`Removed a leftover CPU fill pod ${b.podId}.\n`)),
+      (err: unknown) => warn(`Could not check the recorded fill pods: ${(err as Error).message}\n`)
+    )
   return app
 }
 
@@ -140,6 +153,9 @@ async function followJob(targetId: string, id: string): Promise<DownloadRecord> 
         () => warn(`Paused; run "podpull resume ${id}" to continue.\n`),
         (err: Error) => warn(`Could not pause it: ${err.message}\n`)
       )
+      // A volume's fill pod has nothing left to do: it must not bill on.
+      .then(() => settleVolumePod(a.core.target(targetId).info(), runpodDeps))
+      .catch(() => undefined)
       .finally(() => a.dispose().finally(() => process.exit(130)))
   })
   try {
@@ -297,12 +313,8 @@ function buildProgram(): Command {
         throw new CliExit(FAILED, `"${name}" is still not reachable: ${info.message}`)
     })
 
-  // RunPod: `runpod pods|start|stop` and `targets import-runpod`.
-  registerRunpodCommands(program, targets, {
-    call,
-    usage: (m) => new CliExit(USAGE, m),
-    failed: (m) => new CliExit(FAILED, m)
-  })
+  // RunPod: `runpod pods|start|stop|volumes`, `targets import-runpod|add-runpod-volume`.
+  registerRunpodCommands(program, targets, runpodDeps)
 
   program
     .command('download <url>')
@@ -314,6 +326,7 @@ function buildProgram(): Command {
     .option('--connections <n>', 'parallel connections', int('--connections'))
     .option('--overwrite', 'replace a different file of the same name')
     .option('--detach', 'return at once; the download goes on')
+    .option('--yes', "network volumes: accept the CPU fill pod's cost")
     .action(
       async (
         url: string,
@@ -325,6 +338,7 @@ function buildProgram(): Command {
           connections?: number
           overwrite?: boolean
           detach?: boolean
+          yes?: boolean
         }
       ) => {
         const info = await targetByName(o.target)
@@ -339,6 +353,7 @@ function buildProgram(): Command {
           )
           return void say(`${r.id}\n`)
         }
+        await ensureVolumePod(info, o.yes, runpodDeps)
         await openTarget(o.target)
         // A Civitai AIR (urn:air:…) is not a URL: resolve it to the file it names.
         const file = /^urn:/i.test(url) ? await resolvedFile(cliContext, url) : undefined
@@ -371,6 +386,7 @@ function buildProgram(): Command {
         }
         if (res.outcome === 'already-present') {
           say(`Already present: ${res.path}\n`)
+          await settleVolumePod(info, runpodDeps)
           return
         }
         if (res.outcome === 'linked') return void say(linkedLine(res.linkedFrom, res.path))
@@ -381,6 +397,7 @@ function buildProgram(): Command {
           return
         }
         process.exitCode = finish(await followJob(info.id, res.id))
+        await settleVolumePod(info, runpodDeps)
       }
     )
 
@@ -413,7 +430,16 @@ function buildProgram(): Command {
       }
       const records = infos.flatMap((i) => a.core.target(i.id).downloads())
       if (o.json) sayJson(records)
-      else printStatus(a, infos, records, unreachable)
+      else {
+        for (const info of infos.map((i) => a.core.target(i.id).info())) {
+          if (info.config.kind !== 'ssh' || !info.config.runpodVolume) continue
+          say(
+            `"${info.name}": ${info.fillPod ? fillPodLine(info.fillPod) : 'no pod has the volume mounted'}\n`
+          )
+          unreachable.delete(info.id)
+        }
+        printStatus(a, infos, records, unreachable)
+      }
       if (unreachable.size) {
         const names = infos.filter((i) => unreachable.has(i.id))
         throw new CliExit(
@@ -432,35 +458,50 @@ function buildProgram(): Command {
       cmd
         .option('--detach', 'return at once')
         .option('--url <fresh-url>', 'continue with a fresh link to the same file')
-    cmd.action(async (id: string, o: { target: string; detach?: boolean; url?: string }) => {
-      if (verb === 'resume' && o.detach && (await targetByName(o.target)).config.kind === 'local') {
-        const r = await detachSelf()
-        say(
-          r.outcome === 'already-active'
-            ? `${id} is already running in another PodPull process.\n`
-            : `Resumed ${id} in the background.\n`
-        )
-        return
+        .option('--yes', "network volumes: accept the CPU fill pod's cost")
+    cmd.action(
+      async (id: string, o: { target: string; detach?: boolean; url?: string; yes?: boolean }) => {
+        if (
+          verb === 'resume' &&
+          o.detach &&
+          (await targetByName(o.target)).config.kind === 'local'
+        ) {
+          const r = await detachSelf()
+          say(
+            r.outcome === 'already-active'
+              ? `${id} is already running in another PodPull process.\n`
+              : `Resumed ${id} in the background.\n`
+          )
+          return
+        }
+        if (verb === 'resume')
+          await ensureVolumePod(await targetByName(o.target), o.yes, runpodDeps)
+        const info = await openTarget(o.target)
+        const method = `${verb}Download` as const
+        const before = app!.core
+          .target(info.id)
+          .downloads()
+          .find((r) => r.id === id)
+        await call(method, {
+          targetId: info.id,
+          id,
+          ...(o.url !== undefined ? { url: o.url } : {})
+        })
+        if (isDetachedWorker()) {
+          // The resume left it running elsewhere when it already was (no fresh link).
+          const elsewhere = o.url === undefined && before && ACTIVE_STATES.includes(before.state)
+          reportReady({ ok: true, id, outcome: elsewhere ? 'already-active' : 'started' })
+          if (elsewhere) return
+        }
+        if (verb === 'resume' && !o.detach) {
+          process.exitCode = finish(await followJob(info.id, id))
+          await settleVolumePod(info, runpodDeps)
+          return
+        }
+        say(`${verb === 'cancel' ? 'Cancelled' : verb === 'pause' ? 'Paused' : 'Resumed'} ${id}.\n`)
+        if (verb !== 'resume') await settleVolumePod(info, runpodDeps)
       }
-      const info = await openTarget(o.target)
-      const method = `${verb}Download` as const
-      const before = app!.core
-        .target(info.id)
-        .downloads()
-        .find((r) => r.id === id)
-      await call(method, { targetId: info.id, id, ...(o.url !== undefined ? { url: o.url } : {}) })
-      if (isDetachedWorker()) {
-        // The resume left it running elsewhere when it already was (no fresh link).
-        const elsewhere = o.url === undefined && before && ACTIVE_STATES.includes(before.state)
-        reportReady({ ok: true, id, outcome: elsewhere ? 'already-active' : 'started' })
-        if (elsewhere) return
-      }
-      if (verb === 'resume' && !o.detach) {
-        process.exitCode = finish(await followJob(info.id, id))
-        return
-      }
-      say(`${verb === 'cancel' ? 'Cancelled' : verb === 'pause' ? 'Paused' : 'Resumed'} ${id}.\n`)
-    })
+    )
   }
 
   program
@@ -529,6 +570,12 @@ function buildProgram(): Command {
   addModelsCommands(program, cliContext)
 
   return program
+}
+
+const runpodDeps: RunpodCliDeps = {
+  call,
+  usage: (m) => new CliExit(USAGE, m),
+  failed: (m) => new CliExit(FAILED, m)
 }
 
 const cliContext: CliContext = {

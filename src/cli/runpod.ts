@@ -1,11 +1,12 @@
 // `podpull runpod pods|start|stop` and `podpull targets import-runpod`: the
 // RunPod account from the command line. Everything goes through the same
 // handler table as the app; RUNPOD_API_KEY supplies the key.
-import type { Command } from 'commander'
+import { InvalidArgumentError, type Command } from 'commander'
 import { resolve } from 'node:path'
 import type { ApiArgs, ApiMethod, ApiResults } from '../shared/api'
-import type { RunpodPod } from '../shared/runpod'
-import { say, sayJson } from './terminalOut'
+import type { FillBill, FillPodState, RunpodPod, RunpodVolume } from '../shared/runpod'
+import type { TargetInfo } from '../shared/types'
+import { say, sayJson, warn } from './terminalOut'
 
 export interface RunpodCliDeps {
   call<M extends ApiMethod>(m: M, args: ApiArgs<M>): Promise<ApiResults[M]>
@@ -23,7 +24,7 @@ const route = (p: RunpodPod): string =>
       : `${p.ssh.user}@${p.ssh.host} (proxy)`
 
 function table(pods: RunpodPod[]): string {
-  const rows = [
+  return columns([
     ['NAME', 'ID', 'STATUS', 'GPU', 'COST', 'SSH'],
     ...pods.map((p) => [
       p.name,
@@ -33,7 +34,10 @@ function table(pods: RunpodPod[]): string {
       money(p.costPerHr),
       route(p)
     ])
-  ]
+  ])
+}
+
+function columns(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
   return (
     rows
@@ -59,6 +63,72 @@ function pick(pods: RunpodPod[], idOrName: string, d: RunpodCliDeps): RunpodPod 
   return named[0]
 }
 
+/** Money as the bill shows it: "$0.06", "$1.20". */
+const usd = (v: number): string => `$${v.toFixed(2)}`
+
+/** "fill pod cpu1ab (ours): running 14 min, ≈ $0.02 so far" */
+export function fillPodLine(p: FillPodState): string {
+  const min = p.startedAt ? Math.max(0, Math.round((Date.now() - p.startedAt) / 60_000)) : null
+  const cost =
+    min !== null && p.costPerHr !== null ? `, ≈ ${usd((min / 60) * p.costPerHr)} so far` : ''
+  const who = p.ours ? 'CPU fill pod' : 'your pod'
+  return `${who} ${p.podId}: ${p.status}${min !== null ? ` for ${min} min` : ''}${cost}${p.ours ? ' (removed when the downloads finish)' : ' (PodPull never removes it)'}`
+}
+
+export const billLine = (b: FillBill): string => {
+  const min = Math.max(1, Math.round(b.ranMs / 60_000))
+  return `CPU pod ran ${min} min, ≈ ${usd(b.cost)}`
+}
+
+/**
+ * Before work on a volume target: a pod with the volume must be running. One
+ * already running is used; else the plan and its cost are shown, and the CPU
+ * fill pod is created only with --yes.
+ */
+export async function ensureVolumePod(
+  info: TargetInfo,
+  yes: boolean | undefined,
+  d: RunpodCliDeps
+): Promise<void> {
+  if (info.config.kind !== 'ssh' || !info.config.runpodVolume) return
+  const first = await d.call('runpodFill', { targetId: info.id, accept: false })
+  if (first.pod) return
+  const plan = first.plan!
+  if (!yes)
+    throw d.usage(
+      `No pod has the volume "${plan.volumeName}" mounted. PodPull ${plan.summary}. Add --yes to accept.`
+    )
+  warn(`PodPull ${plan.summary}…\n`)
+  const done = await d.call('runpodFill', { targetId: info.id, accept: true })
+  if (done.pod) warn(`CPU pod ${done.pod.podId} is up.\n`)
+}
+
+/** After work on a volume target: removes the fill pod if its queue is done, and says what it cost. */
+export async function settleVolumePod(
+  info: TargetInfo,
+  d: RunpodCliDeps,
+  force = false
+): Promise<void> {
+  if (info.config.kind !== 'ssh' || !info.config.runpodVolume) return
+  const bill = await d.call('runpodFillDone', { targetId: info.id, force })
+  if (bill) warn(`${billLine(bill)}; the pod was removed.\n`)
+}
+
+function volumeTable(volumes: RunpodVolume[], targets: TargetInfo[]): string {
+  const targetOf = (v: RunpodVolume): string =>
+    targets.find((t) => t.config.kind === 'ssh' && t.config.runpodVolume?.id === v.id)?.name ?? '-'
+  return columns([
+    ['NAME', 'ID', 'DATACENTER', 'SIZE', 'TARGET'],
+    ...volumes.map((v) => [v.name, v.id, v.dataCenterId || '-', `${v.sizeGb} GB`, targetOf(v)])
+  ])
+}
+
+const price = (v: string): number => {
+  const n = Number(v)
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number.')
+  return n
+}
+
 export function registerRunpodCommands(program: Command, targets: Command, d: RunpodCliDeps): void {
   const runpod = program
     .command('runpod')
@@ -72,6 +142,43 @@ export function registerRunpodCommands(program: Command, targets: Command, d: Ru
       if (o.json) sayJson(pods)
       else if (!pods.length) say('No pods in this RunPod account.\n')
       else say(table(pods))
+    })
+  runpod
+    .command('volumes')
+    .description('list the network volumes with their datacenter and size')
+    .option('--json', 'machine-readable')
+    .action(async (o: { json?: boolean }) => {
+      const volumes = await d.call('runpodVolumes', {})
+      if (o.json) sayJson(volumes)
+      else if (!volumes.length) say('No network volumes in this RunPod account.\n')
+      else say(volumeTable(volumes, (await d.call('getSnapshot', {})).targets))
+    })
+  targets
+    .command('add-runpod-volume <name>')
+    .description('add a network volume as a target (filled by a CPU pod when no pod has it)')
+    .requiredOption('--volume <id|name>', 'the network volume')
+    .option('--key <file>', 'private key file whose public key the fill pod trusts')
+    .option('--workspace <dir>', 'where pods mount the volume', '/workspace')
+    .option('--comfyui <dir>', 'ComfyUI folder on the volume (default: probed)')
+    .option('--max-price <usd>', 'highest $/h a fill pod may cost', price)
+    .option('--max-hours <h>', 'a fill pod is removed after this long whatever happens (6)', price)
+    .action(async (name: string, o: Record<string, string | number | undefined>) => {
+      const t = await d.call('runpodAddVolume', {
+        name,
+        volume: String(o.volume),
+        keyPath: typeof o.key === 'string' ? resolve(o.key) : undefined,
+        workspace: String(o.workspace),
+        comfyui: typeof o.comfyui === 'string' ? o.comfyui : undefined,
+        maxPrice: typeof o.maxPrice === 'number' ? o.maxPrice : undefined,
+        maxHours: typeof o.maxHours === 'number' ? o.maxHours : undefined
+      })
+      const v = t.config.kind === 'ssh' ? t.config.runpodVolume : undefined
+      say(
+        `Added volume "${v?.name}" (${v?.id}, ${v?.dataCenterId}) as target "${t.name}" (${t.id}).\n` +
+          (t.fillPod
+            ? `It is mounted on pod ${t.fillPod.podId}.\n`
+            : 'No pod has it mounted: a download starts a CPU fill pod once you accept its cost (--yes).\n')
+      )
     })
   for (const verb of ['start', 'stop'] as const) {
     runpod

@@ -7,8 +7,11 @@ import { LocalTarget } from './targets/local/localTarget'
 import { runpodConnection } from './runpod/runpodAddress'
 import { stopWhenDone } from './runpod/stopWhenDone'
 import { RunpodApi, runpodOptionsFromEnv } from './runpod/runpodApi'
-import { PodTarget } from './targets/pod/podTarget'
+import { PodTarget, type PodTargetDeps } from './targets/pod/podTarget'
 import type { Target } from './targets/target'
+import type { SshTargetConfig } from '../shared/types'
+import { FillPods } from './runpod/fillPods'
+import { VolumeTarget } from './runpod/volumeTarget'
 
 export function createTarget(stored: StoredTarget, ctx: TargetContext): Target {
   const { id, name, config } = stored
@@ -26,6 +29,19 @@ export function createTarget(stored: StoredTarget, ctx: TargetContext): Target {
     )
   }
   const store = ctx.store
+  // A network volume: worked through whichever pod has it mounted (or a fill pod).
+  if (config.runpodVolume) {
+    return new VolumeTarget(
+      { id, name, config },
+      {
+        fills: new FillPods(store, runpodApi),
+        podFor: (podId) => podTarget(config, runpodConnection(podId, null, runpodApi)),
+        cached: () => store.get('podCache')[id]?.records ?? [],
+        lastSeen: () => store.get('podCache')[id]?.lastSeen ?? null,
+        notice: (message) => ctx.notice?.(id, message)
+      }
+    )
+  }
   // A pod imported from RunPod: its address is asked of the API before every connection.
   const runpod = config.runpodPodId
     ? runpodConnection(
@@ -46,38 +62,7 @@ export function createTarget(stored: StoredTarget, ctx: TargetContext): Target {
           )
       )
     : undefined
-  const pod = new PodTarget(
-    { id, name, config },
-    {
-      settings: ctx.settings,
-      tokens: () => ({ hf: tokenOf('hf'), civitai: tokenOf('civitai') }),
-      tokenHosts: () => tokenHostsFromEnv(),
-      knownHosts: {
-        get: (hostPort) => store.get('knownHosts')[hostPort],
-        set: (hostPort, fp) =>
-          store.set('knownHosts', { ...store.get('knownHosts'), [hostPort]: fp })
-      },
-      secret: () => ctx.secret(id),
-      acceptHostKey: ctx.acceptHostKey,
-      ...(runpod ? { connection: runpod } : {}),
-      cache: {
-        load: () => store.get('podCache')[id]?.records,
-        lastSeen: () => store.get('podCache')[id]?.lastSeen ?? null,
-        info: () => store.get('podCache')[id],
-        save: (records, info) => {
-          store.set('podCache', {
-            ...store.get('podCache'),
-            [id]: {
-              records,
-              lastSeen: info.lastSeen,
-              freeBytes: info.freeBytes,
-              comfyui: info.comfyui
-            }
-          })
-        }
-      }
-    }
-  )
+  const pod = podTarget(config, runpod)
   const podId = config.runpodPodId
   if (podId && config.stopWhenDone)
     stopWhenDone(pod, name, {
@@ -86,4 +71,39 @@ export function createTarget(stored: StoredTarget, ctx: TargetContext): Target {
       say: (message) => ctx.notice?.(id, message)
     })
   return pod
+
+  function podTarget(config: SshTargetConfig, connection: PodTargetDeps['connection']): PodTarget {
+    return new PodTarget(
+      { id, name, config },
+      {
+        settings: ctx.settings,
+        tokens: () => ({ hf: tokenOf('hf'), civitai: tokenOf('civitai') }),
+        tokenHosts: () => tokenHostsFromEnv(),
+        knownHosts: {
+          get: (hostPort) => store.get('knownHosts')[hostPort],
+          set: (hostPort, fp) =>
+            store.set('knownHosts', { ...store.get('knownHosts'), [hostPort]: fp })
+        },
+        secret: () => ctx.secret(id),
+        acceptHostKey: ctx.acceptHostKey,
+        ...(connection ? { connection } : {}),
+        cache: {
+          load: () => store.get('podCache')[id]?.records,
+          lastSeen: () => store.get('podCache')[id]?.lastSeen ?? null,
+          info: () => store.get('podCache')[id],
+          save: (records, info) => {
+            store.set('podCache', {
+              ...store.get('podCache'),
+              [id]: {
+                records,
+                lastSeen: info.lastSeen,
+                freeBytes: info.freeBytes,
+                comfyui: info.comfyui
+              }
+            })
+          }
+        }
+      }
+    )
+  }
 }

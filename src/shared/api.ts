@@ -4,7 +4,7 @@
 // renderer's bridges are all derived from this table.
 import { z } from 'zod'
 import type { ErrorCode } from './errorCodes'
-import type { RunpodImportResult, RunpodPod } from './runpod'
+import type { FillBill, FillResult, RunpodImportResult, RunpodPod, RunpodVolume } from './runpod'
 import type {
   ConnectionTestResult,
   DownloadPreview,
@@ -216,7 +216,27 @@ export const apiArgs = {
     comfyui: absPath.optional(),
     acceptHostKey: z.string().max(200).optional(),
     stopWhenDone: z.boolean().optional()
-  })
+  }),
+  // ── network volumes: listed, added as targets, filled by a CPU pod ──
+  runpodVolumes: z.object({}).strict(),
+  /** `volume`: a volume id or its (unique) name. */
+  runpodAddVolume: z.object({
+    volume: z.string().trim().min(1).max(200),
+    name: name.optional(),
+    keyPath: absPath.optional(),
+    workspace: absPath.default('/workspace'),
+    comfyui: absPath.optional(),
+    maxPrice: z.number().positive().max(100).optional(),
+    maxHours: z.number().positive().max(168).optional()
+  }),
+  /** Without `accept`: the plan and its cost, nothing created (or the pod already
+   *  running with the volume). With it: the fill pod is created and SSH answers. */
+  runpodFill: z.object({ targetId: id, accept: z.boolean().default(false) }),
+  /** Removes the volume target's fill pod if its queue is done; its bill. */
+  runpodFillDone: z.object({ targetId: id, force: z.boolean().default(false) }),
+  /** Every recorded fill pod against the API: gone ones forgotten, finished or
+   *  expired ones removed, the rest resumed by their target. */
+  runpodReconcile: z.object({}).strict()
 } as const
 
 export type ApiMethod = keyof typeof apiArgs
@@ -261,6 +281,11 @@ export interface ApiResults {
   /** `extra`: the directory comes from the target's extra_model_paths.yaml. */
   destinationFolder: { dir: string; extra: boolean }
   runpodImport: RunpodImportResult
+  runpodVolumes: RunpodVolume[]
+  runpodAddVolume: TargetInfo
+  runpodFill: FillResult
+  runpodFillDone: FillBill | null
+  runpodReconcile: { removed: FillBill[]; kept: string[] }
 }
 
 /** Versions of every part (null where a part is absent, e.g. Electron under `podpull serve`). */

@@ -47,6 +47,10 @@ export const ERROR_CODES = {
   'runpod-key': { kind: 'failed', means: 'RunPod refused the API key (missing, wrong or revoked)' },
   'runpod-rate': { kind: 'failed', means: "RunPod's API is rate-limiting requests" },
   'runpod-down': { kind: 'failed', means: "RunPod's API could not be reached or failed" },
+  'runpod-refused': {
+    kind: 'failed',
+    means: 'RunPod would not create a pod (price cap, capacity, quota or credit)'
+  },
   internal: { kind: 'failed', means: 'a bug: anything not covered above' }
 } as const satisfies Record<string, { kind: ErrorKind; means: string }>
 

@@ -23,6 +23,8 @@ export interface RunpodPod {
   lastStartedAt: string | null
   /** null while the pod is stopped or has neither a public port 22 nor a proxy id yet. */
   ssh: SshRoute | null
+  /** The network volume mounted on the pod, if any. */
+  volumeId?: string | null
 }
 
 /** What importing a pod gives: the new target, or (first contact) the host key
@@ -31,4 +33,60 @@ export interface RunpodImportResult {
   target: TargetInfo | null
   test: ConnectionTestResult | null
   via: SshRoute['via']
+}
+
+/** A network volume of the account (REST `GET /networkvolumes`). */
+export interface RunpodVolume {
+  id: string
+  name: string
+  /** Size in GB, as RunPod bills it. */
+  sizeGb: number
+  dataCenterId: string
+}
+
+/** A CPU pod PodPull created to fill a volume: kept in settings until it is removed,
+ *  so it never bills unseen (reconciled with the API at every start). */
+export interface FillPodRecord {
+  podId: string
+  volumeId: string
+  /** The volume target the pod works for. */
+  targetId: string
+  /** Epoch ms the pod was created. */
+  startedAt: number
+  /** $/h as RunPod quoted it at creation (an estimate until then). */
+  costPerHr: number
+}
+
+/** What filling a volume will do, shown before the user agrees. */
+export interface FillPlan {
+  volumeId: string
+  volumeName: string
+  dataCenterId: string
+  cpuFlavorId: string
+  costPerHr: number
+  /** "starts a CPU pod in EU-RO-1 with this volume, ≈ $0.06/h; removed when the downloads finish" */
+  summary: string
+}
+
+/** The pod a volume target works through, as the card and the CLI show it. */
+export interface FillPodState {
+  podId: string
+  /** true: PodPull created it and removes it when the queue is done; false: the user's own pod. */
+  ours: boolean
+  status: RunpodStatus
+  startedAt: number | null
+  costPerHr: number | null
+}
+
+/** `runpodFill`: either the plan to confirm (nothing was created), or the pod in use. */
+export interface FillResult {
+  plan: FillPlan | null
+  pod: FillPodState | null
+}
+
+/** `runpodFillDone`: what the fill pod cost, once removed (null: nothing was removed). */
+export interface FillBill {
+  podId: string
+  ranMs: number
+  cost: number
 }

@@ -1,4 +1,5 @@
 // Plain data types shared by every process. No node or electron imports here.
+import type { FillPodState } from './runpod'
 
 /** The seed's four states plus PodPull's additions. Readers that know only the
  *  seed's four still make sense of a status file (see docs/formats.md). */
@@ -93,6 +94,19 @@ export interface SshTargetConfig {
   runpodPodId?: string
   /** RunPod-linked only: stop the pod once its running downloads have all ended. */
   stopWhenDone?: boolean
+  /** A RunPod network volume as a target: its host is whichever pod has the
+   *  volume mounted, or a CPU fill pod PodPull creates (host/port are unused). */
+  runpodVolume?: RunpodVolumeRef
+}
+
+export interface RunpodVolumeRef {
+  id: string
+  name: string
+  dataCenterId: string
+  /** Highest $/h a fill pod may cost. */
+  maxPrice?: number
+  /** A fill pod is removed after this many hours whatever happens (default 6). */
+  maxHours?: number
 }
 
 export type TargetConfig = LocalTargetConfig | SshTargetConfig
@@ -115,6 +129,8 @@ export interface TargetInfo {
   notice?: string | null
   /** Background hashing of the model files into the content index, while it runs. */
   hashing?: HashingProgress | null
+  /** Volume targets: the pod the volume is worked through, if one is running. */
+  fillPod?: FillPodState | null
 }
 
 export interface Settings {

@@ -1,20 +1,44 @@
-// A loopback fake of RunPod's REST (`/v1/pods`, start, stop) and GraphQL
-// (`myself { pods { … } }`) APIs, with the response shapes of RunPod's public
-// docs. Tests set pods, flip faults (bad key, rate limit, API down, REST
-// without ports so GraphQL must fill them in) and read the request log.
+// A loopback fake of RunPod's REST (`/v1/pods`, start, stop, create, delete,
+// `/v1/networkvolumes`) and GraphQL (`myself { pods { … } }`) APIs, with the
+// response shapes of RunPod's public docs. Tests set pods and volumes, flip
+// faults (bad key, rate limit, API down, REST without ports so GraphQL must
+// fill them in, a refused creation) and read the request log. A created pod
+// comes up as a REAL sshd whose authorized_keys is the PUBLIC_KEY it was sent,
+// serving the volume's folder (the test mounts it as the workspace), with the
+// pod's env (RUNPOD_POD_ID, a pod-scoped RUNPOD_API_KEY) in every session.
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { startSshd, type SshdHarness } from './sshd'
 
 export interface FakePod {
   id: string
   name: string
   desiredStatus: 'RUNNING' | 'EXITED' | 'TERMINATED'
   costPerHr: number
-  gpu: { displayName: string; count: number }
+  gpu: { displayName: string; count: number } | null
   publicIp: string | null
   portMappings: Record<string, number> | null
   podHostId: string
   lastStartedAt: string
+  networkVolumeId?: string
+  computeType?: 'CPU' | 'GPU'
+  /** A created pod's sshd (up once the pod is RUNNING with ports). */
+  sshd?: SshdHarness
+}
+
+export interface FakeVolume {
+  id: string
+  name: string
+  size: number
+  dataCenterId: string
+}
+
+/** How a POST /pods is refused (RunPod's 400/500 answers carry an `error` sentence). */
+export type CreateFault = 'none' | 'price' | 'capacity' | 'quota'
+const CREATE_REFUSALS: Record<Exclude<CreateFault, 'none'>, [number, string]> = {
+  price: [400, 'There are no instances available at or below your maximum bid price.'],
+  capacity: [500, 'There are no longer any instances available with the requested specifications.'],
+  quota: [400, 'You have reached the maximum number of pods (quota exceeded) for this account.']
 }
 
 export interface FakeRunpod {
@@ -29,7 +53,20 @@ export interface FakeRunpod {
   restWithoutSsh: boolean
   /** Called on POST …/start, after the pod is RUNNING (a test changes the port here). */
   onStart?: (pod: FakePod) => void
-  requests: { method: string; path: string; authorization: string | undefined }[]
+  requests: { method: string; path: string; authorization: string | undefined; body: string }[]
+  volumes: FakeVolume[]
+  createFault: CreateFault
+  /** The folder each volume's pods serve (a temp dir per volume id, set by the test). */
+  volumeDirs: Record<string, string>
+  /** A folder put first on a created pod's PATH (a `runpodctl` stand-in). */
+  podBin?: string
+  /** The key RunPod gives a created pod as RUNPOD_API_KEY (never the account key). */
+  podKey: string
+  /** Every POST /pods body, parsed, with the pod id it got. */
+  created: { podId: string; body: Record<string, unknown> }[]
+  deleted: string[]
+  /** Resolves once a created pod's sshd answers (or failed to start). */
+  settled(): Promise<void>
   close(): Promise<void>
 }
 
@@ -40,18 +77,20 @@ function restPod(p: FakePod, withSsh: boolean): Record<string, unknown> {
     desiredStatus: p.desiredStatus,
     costPerHr: String(p.costPerHr),
     adjustedCostPerHr: p.costPerHr,
-    gpu: { id: p.gpu.displayName, ...p.gpu },
+    ...(p.gpu ? { gpu: { id: p.gpu.displayName, ...p.gpu } } : {}),
     image: 'runpod/pytorch:2.1.0-py3.10-cuda11.8.0-devel-ubuntu22.04',
     lastStartedAt: p.lastStartedAt,
     interruptible: false,
-    locked: false
+    locked: false,
+    ...(p.networkVolumeId ? { networkVolumeId: p.networkVolumeId } : {}),
+    ...(p.computeType ? { computeType: p.computeType } : {})
   }
   if (!withSsh) return base
   return {
     ...base,
     publicIp: p.publicIp,
     portMappings: p.portMappings ?? {},
-    machine: { podHostId: p.podHostId, gpuTypeId: p.gpu.displayName }
+    machine: { podHostId: p.podHostId, gpuTypeId: p.gpu?.displayName ?? null }
   }
 }
 
@@ -93,17 +132,31 @@ export async function startFakeRunpod(pods: FakePod[] = []): Promise<FakeRunpod>
     fault: 'none',
     restWithoutSsh: false,
     requests: [],
-    close: () => new Promise((r) => server.close(() => r()))
+    volumes: [],
+    createFault: 'none',
+    volumeDirs: {},
+    podKey: 'rpa_POD_SCOPED_' + Math.random().toString(36).slice(2),
+    created: [],
+    deleted: [],
+    settled: () => Promise.all(booting).then(() => undefined),
+    close: async () => {
+      await Promise.all(booting)
+      await Promise.all(fake.pods.map((p) => p.sshd?.close()))
+      await new Promise<void>((r) => server.close(() => r()))
+    }
   }
+  const booting: Promise<void>[] = []
+  let serial = 0
   const server: Server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://x')
+      const text = await body(req)
       fake.requests.push({
         method: req.method ?? '',
         path: url.pathname,
-        authorization: req.headers.authorization
+        authorization: req.headers.authorization,
+        body: text
       })
-      const text = await body(req)
       const send = (status: number, json: unknown): void => {
         res.writeHead(status, { 'content-type': 'application/json' })
         res.end(JSON.stringify(json))
@@ -122,6 +175,28 @@ export async function startFakeRunpod(pods: FakePod[] = []): Promise<FakeRunpod>
           200,
           fake.pods.map((p) => restPod(p, !fake.restWithoutSsh))
         )
+      if (url.pathname === '/v1/networkvolumes' && req.method === 'GET')
+        return send(200, fake.volumes)
+      if (url.pathname === '/v1/pods' && req.method === 'POST') {
+        if (fake.createFault !== 'none') {
+          const [status, error] = CREATE_REFUSALS[fake.createFault]
+          return send(status, { error })
+        }
+        const asked = JSON.parse(text || '{}') as Record<string, unknown>
+        const pod = createPod(asked, `cpu${++serial}${Math.random().toString(36).slice(2, 8)}`)
+        if (typeof pod === 'string') return send(400, { error: pod })
+        return send(201, restPod(pod, true))
+      }
+      const del = /^\/v1\/pods\/([^/]+)$/.exec(url.pathname)
+      if (del && req.method === 'DELETE') {
+        const id = decodeURIComponent(del[1] ?? '')
+        const gone = fake.pods.find((p) => p.id === id)
+        if (!gone) return send(404, { error: 'pod not found' })
+        fake.pods = fake.pods.filter((p) => p !== gone)
+        fake.deleted.push(id)
+        await gone.sshd?.close()
+        return send(200, {})
+      }
       const m = /^\/v1\/pods\/([^/]+)\/(start|stop)$/.exec(url.pathname)
       const pod = m && fake.pods.find((p) => p.id === decodeURIComponent(m[1] ?? ''))
       if (m && req.method === 'POST') {
@@ -136,6 +211,44 @@ export async function startFakeRunpod(pods: FakePod[] = []): Promise<FakeRunpod>
       send(404, { error: 'not found' })
     })()
   })
+  /** A CPU pod with the volume: RUNNING at once, SSH once its sshd answers. */
+  function createPod(asked: Record<string, unknown>, id: string): FakePod | string {
+    const volume = fake.volumes.find((v) => v.id === asked.networkVolumeId)
+    if (asked.networkVolumeId !== undefined && !volume) return 'network volume not found'
+    const env = (asked.env ?? {}) as Record<string, string>
+    if (typeof env.PUBLIC_KEY !== 'string') return 'no PUBLIC_KEY'
+    const pod: FakePod = {
+      ...fakePod({ id, name: String(asked.name ?? id) }),
+      costPerHr: 0.06,
+      gpu: null,
+      publicIp: null,
+      portMappings: null,
+      podHostId: '',
+      networkVolumeId: volume?.id,
+      computeType: asked.computeType === 'CPU' ? 'CPU' : 'GPU',
+      lastStartedAt: new Date().toISOString()
+    }
+    fake.created.push({ podId: id, body: asked })
+    fake.pods.push(pod)
+    const path = [fake.podBin, process.env.PATH].filter(Boolean).join(':')
+    booting.push(
+      startSshd({
+        authorizedKey: env.PUBLIC_KEY,
+        sessionEnv: { PATH: path, RUNPOD_POD_ID: id, RUNPOD_API_KEY: fake.podKey }
+      }).then(
+        (sshd) => {
+          if (!fake.pods.includes(pod)) return void sshd.close()
+          pod.sshd = sshd
+          pod.publicIp = '127.0.0.1'
+          pod.portMappings = { '22': sshd.port }
+          pod.podHostId = `${id}-64410f3a`
+        },
+        () => undefined
+      )
+    )
+    return pod
+  }
+
   await new Promise<void>((r, fail) => {
     server.on('error', fail) // kept for the server's life
     server.listen(0, '127.0.0.1', () => r())

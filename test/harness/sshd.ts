@@ -39,6 +39,9 @@ export interface SshdOptions {
   ptyOnly?: boolean
   /** sshd's MaxSessions (channels per connection); RunPod's proxy allows one. */
   maxSessions?: number
+  /** authorized_keys holds this line instead of the harness's own client key
+   *  (a pod created with env.PUBLIC_KEY). */
+  authorizedKey?: string
 }
 
 /** The ForceCommand of a PTY-only server: an interactive shell or nothing. Like
@@ -209,7 +212,8 @@ class Sshd implements SshdHarness {
     newKey(this.hostKey)
     newKey(this.keyPath)
     this.publicKey = readFileSync(`${this.keyPath}.pub`, 'utf8').trim()
-    writeFileSync(join(dir, 'authorized_keys'), this.publicKey + '\n', { mode: 0o600 })
+    const authorized = opts.authorizedKey ?? this.publicKey
+    writeFileSync(join(dir, 'authorized_keys'), authorized + '\n', { mode: 0o600 })
     this.hostKeyFingerprint = fingerprintOf(`${this.hostKey}.pub`)
     let ptyOnlyWrapper: string | undefined
     if (opts.ptyOnly) {

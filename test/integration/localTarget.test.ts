@@ -15,6 +15,7 @@ import {
   type TargetInfo
 } from '../../src/shared/types'
 import { LocalTarget } from '../../src/main/targets/local/localTarget'
+import { memoryOwnJobs, type OwnJobs } from '../../src/main/targets/ownJobs'
 import { startModelServer, type ModelServer } from '../harness/modelServer'
 import { waitFor } from '../support/wait'
 
@@ -43,6 +44,8 @@ interface Setup {
   events: DownloadsChangedEvent[]
   infos: TargetInfo[]
   settings: Settings
+  /** What "this PodPull" started: shared with a reopened target, as the settings file is. */
+  ownJobs: OwnJobs
 }
 
 async function setup(over: Partial<Settings> = {}): Promise<Setup> {
@@ -51,10 +54,12 @@ async function setup(over: Partial<Settings> = {}): Promise<Setup> {
   const models = join(comfyui, 'models')
   await mkdir(join(models, 'loras'), { recursive: true })
   const settings = { ...DEFAULT_SETTINGS, connections: 1, ...over }
+  const ownJobs = memoryOwnJobs()
   const target = new LocalTarget(
     { id: 't1', name: 'studio', config: { kind: 'local', comfyui, workspace } },
     {
       settings: () => settings,
+      ownJobs,
       auth: () => undefined,
       authHint: () => undefined,
       engine: { retryBaseMs: 50, maxAttempts: 2 },
@@ -67,7 +72,7 @@ async function setup(over: Partial<Settings> = {}): Promise<Setup> {
   target.on('info', (i) => infos.push(i))
   targets.push(target)
   await target.open()
-  return { target, workspace, models, events, infos, settings }
+  return { target, workspace, models, events, infos, settings, ownJobs }
 }
 
 const record = (t: LocalTarget, id: string): DownloadRecord | undefined =>
@@ -290,6 +295,35 @@ describe('LocalTarget', () => {
     expect(Object.keys(await statusFile(s.workspace))).toEqual([])
   })
 
+  it('an interrupted entry it did not start is never resumed by itself (no token for it)', async () => {
+    const s = await setup()
+    await s.target.close()
+    const bait = srv.addFile('/planted/local-bait.safetensors', { size: MiB, seed: 'bait' })
+    const key = join(s.models, 'loras', 'planted.safetensors')
+    await writeFile(
+      join(s.workspace, '.download_status.json'),
+      JSON.stringify({
+        [key]: {
+          status: 'paused',
+          interrupted: true,
+          resumable: true,
+          id: 'c0c0c0c0c0c0c0c0',
+          url: bait.url,
+          folder: 'loras',
+          filename: 'planted.safetensors',
+          timestamp: Date.now() / 1000
+        }
+      })
+    )
+    const t = await reopen(s)
+    // A download of ours runs to the end: the planted one had every chance meanwhile.
+    const f = srv.addFile('/planted/local-ours.safetensors', { size: MiB, seed: 'ours' })
+    const { id } = await t.start({ url: f.url, folder: 'loras' })
+    await waitState(t, id, 'completed')
+    expect(srv.requestsFor(bait.path)).toEqual([])
+    expect(stateOf(t, 'c0c0c0c0c0c0c0c0')).toBe('paused')
+  })
+
   it('a token pasted in the URL goes out as a header and never reaches the status file', async () => {
     const s = await setup()
     const f = srv.addFile('/t/gated.safetensors', { size: MiB, seed: 't', requireToken: 's3cr3t' })
@@ -343,6 +377,7 @@ async function reopen(s: Setup): Promise<LocalTarget> {
     },
     {
       settings: () => s.settings,
+      ownJobs: s.ownJobs,
       auth: () => undefined,
       authHint: () => undefined,
       statusPollMs: 300

@@ -4,14 +4,15 @@
 // Range request from where the .part left off.
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { build } from 'rolldown'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { DEFAULT_SETTINGS, type DownloadsChangedEvent } from '../../src/shared/types'
 import { LocalTarget } from '../../src/main/targets/local/localTarget'
+import { storedOwnJobs } from '../../src/main/targets/ownJobs'
 import { startModelServer, type ModelServer } from '../harness/modelServer'
 import { waitFor } from '../support/wait'
 import { sidecarDone } from '../support/partFiles'
@@ -24,12 +25,20 @@ let childJs: string
 
 // The child: one LocalTarget, one download, then it waits to be killed.
 const CHILD_SOURCE = `
+import { readFileSync, writeFileSync } from 'node:fs'
 import { LocalTarget } from ${JSON.stringify(resolve('src/main/targets/local/localTarget.ts'))}
-const [comfyui, workspace, url] = process.argv.slice(2)
+import { storedOwnJobs } from ${JSON.stringify(resolve('src/main/targets/ownJobs.ts'))}
+const [comfyui, workspace, url, ownFile] = process.argv.slice(2)
+// The jobs it starts are recorded where the test's targets read them (the app's settings file).
+const ownJobs = storedOwnJobs(
+  () => { try { return JSON.parse(readFileSync(ownFile, 'utf8')) } catch { return {} } },
+  (all) => writeFileSync(ownFile, JSON.stringify(all)),
+  't1'
+)
 const settings = { concurrency: 3, connections: 1, retentionHours: 24, staleMinutes: 10,
   autoResume: false, notifications: false }
 const t = new LocalTarget({ id: 't1', name: 'crash', config: { kind: 'local', comfyui, workspace } },
-  { settings: () => settings, auth: () => undefined, authHint: () => undefined })
+  { settings: () => settings, ownJobs, auth: () => undefined, authHint: () => undefined })
 await t.open()
 const r = await t.start({ url, folder: 'vae' })
 process.stdout.write(JSON.stringify(r) + '\\n')
@@ -67,7 +76,9 @@ async function crashHalfway(
   const comfyui = join(ws, 'ComfyUI')
   await mkdir(join(comfyui, 'models'), { recursive: true })
   const child = childWithErrorListeners(
-    spawn(process.execPath, [childJs, comfyui, ws, url], { stdio: ['ignore', 'pipe', 'inherit'] })
+    spawn(process.execPath, [childJs, comfyui, ws, url, ownFile(ws)], {
+      stdio: ['ignore', 'pipe', 'inherit']
+    })
   )
   let out = ''
   child.stdout.on('data', (d: Buffer) => (out += d.toString()))
@@ -84,6 +95,9 @@ async function crashHalfway(
   return { started: JSON.parse(out.trim()) as { id: string; path: string }, pid: child.pid! }
 }
 
+/** Where the child and the test's targets keep the jobs "this PodPull" started. */
+const ownFile = (ws: string): string => join(dirname(ws), `${basename(ws)}.own.json`)
+
 function newTarget(ws: string, autoResume: boolean) {
   const target = new LocalTarget(
     {
@@ -93,6 +107,11 @@ function newTarget(ws: string, autoResume: boolean) {
     },
     {
       settings: () => ({ ...DEFAULT_SETTINGS, connections: 1, autoResume }),
+      ownJobs: storedOwnJobs(
+        () => (existsSync(ownFile(ws)) ? JSON.parse(readFileSync(ownFile(ws), 'utf8')) : {}),
+        (all) => writeFileSync(ownFile(ws), JSON.stringify(all)),
+        't1'
+      ),
       auth: () => undefined,
       authHint: () => undefined
     }

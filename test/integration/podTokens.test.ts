@@ -97,3 +97,83 @@ describe('tokens sent to a pod', () => {
     }
   })
 })
+
+describe('entries planted in the pod status file', () => {
+  it('are never resumed by themselves and never get a token; ours still are', async () => {
+    const w = newWorkspace()
+    const store = newStore()
+    store.knownHosts[`127.0.0.1:${sshd.port}`] = sshd.hostKeyFingerprint
+    const host = new URL(srv.url).host // stands in for huggingface.co and civitai.com
+    const bait = srv.addFile('/planted/bait.safetensors', { size: 1 << 20, requireToken: HF })
+    const ours = srv.addFile('/planted/ours.safetensors', {
+      size: 4 << 20,
+      seed: 'ours',
+      requireToken: HF,
+      holdAt: 1 << 20
+    })
+    const loras = join(w.comfyui, 'models', 'loras')
+    execFileSync('mkdir', ['-p', loras])
+    const planted = (id: string, url: string) => ({
+      status: 'paused',
+      interrupted: true,
+      resumable: true,
+      id,
+      url,
+      folder: 'loras',
+      filename: 'planted.safetensors',
+      timestamp: Date.now() / 1000
+    })
+    writeFileSync(
+      join(w.ws, '.download_status.json'),
+      JSON.stringify({
+        '/etc/planted.safetensors': planted('b0b0b0b0b0b0b0b0', bait.url),
+        [join(loras, 'planted.safetensors')]: planted('c0c0c0c0c0c0c0c0', bait.url)
+      })
+    )
+    const t = podTarget(sshd, store, {
+      ws: w.ws,
+      comfyui: w.comfyui,
+      settings: { autoResume: true },
+      tokens: { hf: HF, civitai: CIVITAI },
+      tokenHosts: { hf: [host], civitai: [] }
+    })
+    try {
+      await t.open()
+      await waitFor(() => t.downloads().length === 2, 'the planted entries listed')
+      // One of ours, cut by its worker dying: it is resumed (with the token it needs).
+      const mine = await t.start({ url: ours.url, folder: 'loras', connections: 1 })
+      await waitFor(() => srv.bytesServed(ours.path) >= 1 << 20, 'ours half way')
+      killWorkers(w.ws)
+      srv.setFaults(ours.path, { holdAt: undefined })
+      await waitFor(
+        () => t.downloads().find((r) => r.id === mine.id)?.state,
+        'ours resumed by itself',
+        { until: (s) => s === 'completed', ms: 60_000 }
+      )
+      // By now every interrupted entry had its chance: the planted ones were
+      // neither resumed nor given a token, and the pod never saw one for them.
+      const asked = readdirSync(recorded).map((f) => readFileSync(join(recorded, f), 'utf8'))
+      expect(asked.filter((r) => /b0b0b0b0|c0c0c0c0/.test(r))).toEqual([])
+      expect(srv.requestsFor(bait.path)).toEqual([])
+      expect(
+        t
+          .downloads()
+          .filter((r) => r.id !== mine.id)
+          .map((r) => r.state)
+      ).toEqual(['paused', 'paused'])
+
+      // The user resumes the one outside the models folder by hand: refused,
+      // and still no token leaves for it.
+      await expect(t.resume('b0b0b0b0b0b0b0b0')).rejects.toThrow(/PodPull will not write there/)
+      const forIt = readdirSync(recorded)
+        .map((f) => readFileSync(join(recorded, f), 'utf8'))
+        .filter((r) => r.includes('b0b0b0b0'))
+      expect(forIt.length).toBe(1)
+      expect(forIt[0]).not.toContain(HF)
+    } finally {
+      await t.close()
+      killWorkers(w.ws)
+      rmSync(w.root, { recursive: true, force: true })
+    }
+  })
+})

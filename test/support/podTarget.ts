@@ -8,15 +8,18 @@ import { afterAll, afterEach, beforeAll } from 'vitest'
 import { startSshd, type SshdHarness } from '../harness/sshd'
 import { startModelServer, type ModelServer } from '../harness/modelServer'
 import { PodTarget, type PodTargetDeps } from '../../src/main/targets/pod/podTarget'
+import { memoryOwnJobs, type OwnJobs } from '../../src/main/targets/ownJobs'
 
 export interface FakeStore {
   knownHosts: Record<string, string>
   cache: DownloadRecord[] | undefined
   lastSeen: number | null
+  /** The jobs "this PodPull" started, shared by every target built on this store. */
+  ownJobs: OwnJobs
 }
 
 export function newStore(): FakeStore {
-  return { knownHosts: {}, cache: undefined, lastSeen: null }
+  return { knownHosts: {}, cache: undefined, lastSeen: null, ownJobs: memoryOwnJobs() }
 }
 
 export function newWorkspace(): { root: string; ws: string; comfyui: string } {
@@ -50,6 +53,7 @@ export function podTarget(
       set: (k, v) => void (store.knownHosts[k] = v)
     },
     secret: () => o.secret,
+    ownJobs: store.ownJobs,
     acceptHostKey: o.acceptHostKey,
     cache: {
       load: () => store.cache,

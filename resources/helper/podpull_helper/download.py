@@ -10,9 +10,23 @@ from .errors import HelperError, RestartNeeded, Stopped
 from .hashing import sha256_file
 from .httpclient import content_range_total, Http, strong_validator
 from .segments import request_span, SegmentsMixin, split
+from .signedlink import LINK_REFUSED, redirects_to_signed_link, SignedLink
 from .sidecar import open_part, SidecarMixin
 from .tuning import SEGMENT_THRESHOLD
 from .urls import strip_secrets
+
+
+def short_duration(s):
+    """The app's seconds(): "2 s", "0.5 s", "60 s"."""
+    return "%g s" % (round(s) if s >= 10 else round(s, 1))
+
+
+def long_duration(s):
+    if s < 120:
+        return "%d s" % round(s)
+    if s < 7200:
+        return "%d min" % round(s / 60)
+    return "%d h" % round(s / 3600)
 
 
 class Download(SidecarMixin, SegmentsMixin):
@@ -35,7 +49,14 @@ class Download(SidecarMixin, SegmentsMixin):
         self.stall = float(req.get("stall_timeout_s") or 60)
         self.max_attempts = int(req.get("max_attempts") or 8)
         self.retry_base = float(req.get("retry_base_s") or 1.0)
+        self.max_wait = float(req.get("max_wait_s") or 300)  # longest wait a server may ask for
         self.http = Http(self.url, req.get("tokens"), req.get("token_hosts"), self.stall)
+        signed = req.get("signed_redirect")
+        if signed is None:
+            signed = redirects_to_signed_link(self.url, req.get("token_hosts"))
+        # A hub's resolve URL: ranges go only to the signed link it gives.
+        self.link = SignedLink(self.http) if signed else None
+        self.notice = None  # what the download waits for, shown on the row
         self.stop = threading.Event()
         # Set when one connection failed for good: the others finish their requests.
         self.winding = threading.Event()
@@ -97,14 +118,27 @@ class Download(SidecarMixin, SegmentsMixin):
         segment fetches again."""
         if self.connections > 1:
             try:
-                conn, resp, _ = self.http.open({"Range": "bytes=0-0"})
+                conn, resp, _ = self.open_at_link({"Range": "bytes=0-0"})
                 if resp.status != 206 or content_range_total(resp)[1] is not None:
                     return conn, resp
                 conn.close()  # no total size: one plain GET it is
             except RestartNeeded:
                 pass  # 416: an empty file, which a plain GET serves
-        conn, resp, _ = self.http.open()
+        conn, resp, _ = self.open_at_link(None)
         return conn, resp
+
+    def open_at_link(self, headers):
+        """GET of the file: at the hub's signed link when the URL is a resolve
+        URL (a refused link is replaced once), else at the URL itself."""
+        if self.link is None:
+            return self.http.open(headers)
+        url = self.link.current()
+        try:
+            return self.http.open(headers, url=url)
+        except HelperError as e:
+            if e.status not in LINK_REFUSED:
+                raise
+            return self.http.open(headers, url=self.link.refused(url))
 
     def check_space(self, need):
         have = free_bytes(os.path.dirname(self.final))
@@ -160,13 +194,38 @@ class Download(SidecarMixin, SegmentsMixin):
                     raise Stopped()
 
     def wait_before_retry(self, e, failures):
-        """Backs off (Retry-After when the server said, else doubling from
-        retry_base, capped at 30 s); True when asked to stop meanwhile."""
+        """Backs off (what the server asked for: Retry-After or RateLimit; else
+        doubling from retry_base, capped at 30 s); True when asked to stop
+        meanwhile. A server's wait past max_wait is not slept through: the
+        download pauses, resumable, saying why (the app's waitToRetry)."""
         delay = e.retry_after
         if delay is None:
             delay = min(30.0, self.retry_base * (2 ** (failures - 1)))
+            self.log("retry in %.2fs: %s" % (delay, e.message))
+            return self.stop.wait(delay)
+        host = e.host or "the server"
+        if delay > self.max_wait:
+            err = HelperError(
+                "http",
+                "%s asks to wait %s before going on (rate limit): the download is paused; "
+                "resume it later." % (host, long_duration(delay)),
+            )
+            err.pause = True
+            raise err
+        what = "rate-limited by %s" % host if e.status == 429 else "%s is busy" % host
+        self.set_notice("%s, going on in %s" % (what, short_duration(delay)))
         self.log("retry in %.2fs: %s" % (delay, e.message))
-        return self.stop.wait(min(delay, 60.0))
+        try:
+            return self.stop.wait(delay)
+        finally:
+            self.set_notice(None)
+
+    def set_notice(self, text):
+        self.notice = text
+        self.on_notice()
+
+    def on_notice(self):
+        pass  # replaced by the worker: the row shows the notice
 
     def interrupt(self, reason):
         """Stops the transfer now: a read blocked on a stalled server would

@@ -125,30 +125,7 @@ class Http(object):
         """GET following redirects; returns (conn, response, final_url)."""
         url = url or self.url
         for _ in range(MAX_REDIRECTS + 1):
-            parts = urllib.parse.urlsplit(url)
-            host, port = host_port(parts)
-            if parts.scheme == "https":
-                conn = http.client.HTTPSConnection(
-                    host, port, timeout=self.timeout, context=self.tls_context()
-                )
-            else:
-                conn = http.client.HTTPConnection(host, port, timeout=self.timeout)
-            h = {"User-Agent": "PodPull-helper/" + HELPER_VERSION, "Accept-Encoding": "identity"}
-            h.update(headers or {})
-            auth = self.auth_for(url)
-            if auth:
-                h["Authorization"] = auth
-            path = parts.path or "/"
-            if parts.query:
-                path += "?" + parts.query
-            try:
-                conn.request("GET", path, headers=h)
-                resp = conn.getresponse()
-            except (OSError, http.client.HTTPException) as e:
-                conn.close()
-                raise HelperError(
-                    "network", "Could not reach %s: %s." % (host, describe(e)), retry=True
-                )
+            conn, resp, host = self.ask(url, headers)
             if resp.status in (301, 302, 303, 307, 308):
                 loc = resp.getheader("Location")
                 conn.close()
@@ -162,6 +139,60 @@ class Http(object):
             return conn, resp, url
         raise HelperError("http", "Too many redirects for %s." % strip_secrets(self.url))
 
+    def ask(self, url, headers):
+        """One GET of `url`, no redirect followed: (conn, response, host)."""
+        parts = urllib.parse.urlsplit(url)
+        host, port = host_port(parts)
+        if parts.scheme == "https":
+            conn = http.client.HTTPSConnection(
+                host, port, timeout=self.timeout, context=self.tls_context()
+            )
+        else:
+            conn = http.client.HTTPConnection(host, port, timeout=self.timeout)
+        h = {"User-Agent": "PodPull-helper/" + HELPER_VERSION, "Accept-Encoding": "identity"}
+        h.update(headers or {})
+        auth = self.auth_for(url)
+        if auth:
+            h["Authorization"] = auth
+        path = parts.path or "/"
+        if parts.query:
+            path += "?" + parts.query
+        # Named as the app names it (URL.host): with a port that is not the scheme's.
+        shown = host if parts.port is None else "%s:%d" % (host, port)
+        try:
+            conn.request("GET", path, headers=h)
+            return conn, conn.getresponse(), shown
+        except (OSError, http.client.HTTPException) as e:
+            conn.close()
+            raise HelperError(
+                "network", "Could not reach %s: %s." % (host, describe(e)), retry=True
+            )
+
+    def resolve(self):
+        """The link a hub's resolve URL redirects to: one GET without Range, the
+        body never read; redirects on the same host are followed (a renamed
+        repo), the first one elsewhere is the link; a 2xx serves the file itself."""
+        url = self.url
+        for _ in range(MAX_REDIRECTS + 1):
+            conn, resp, host = self.ask(url, {})
+            loc = resp.getheader("Location")
+            if resp.status in (301, 302, 303, 307, 308) and loc:
+                conn.close()
+                nxt = urllib.parse.urljoin(url, loc)
+                if urllib.parse.urlsplit(nxt).scheme not in ("http", "https"):
+                    raise HelperError("http", "%s redirected to an unsupported address." % host)
+                if login_url(nxt):
+                    raise self.html_error()
+                if origin(nxt) != origin(url):
+                    return nxt
+                url = nxt  # same host (a renamed repo): ask again there
+                continue
+            if resp.status in (200, 206):
+                conn.close()
+                return url
+            self.check_status(resp, conn, host)
+        raise HelperError("http", "Too many redirects for %s." % strip_secrets(self.url))
+
     def check_status(self, resp, conn, host):
         s = resp.status
         if s in (200, 206):
@@ -170,13 +201,17 @@ class Http(object):
                 raise self.html_error()
             return
         retry_after = parse_retry_after(resp.getheader("Retry-After"))
+        if retry_after is None:
+            retry_after = parse_ratelimit(
+                resp.getheader("RateLimit"), resp.getheader("RateLimit-Reset")
+            )
         conn.close()
         if s in (401, 403):
             hint = self.hint() or (
                 "The server refused the download (%d); the link may need a token or have "
                 "expired." % s
             )
-            raise HelperError("auth", "%s (HTTP %d from %s)" % (hint, s, host))
+            raise HelperError("auth", "%s (HTTP %d from %s)" % (hint, s, host), status=s, host=host)
         if s == 416:
             raise RestartNeeded()
         if s == 429 or s >= 500:
@@ -185,14 +220,23 @@ class Http(object):
                 "%s answered %d %s." % (host, s, resp.reason),
                 retry=True,
                 retry_after=retry_after,
+                status=s,
+                host=host,
             )
-        raise HelperError("http", "%s answered %d %s for this URL." % (host, s, resp.reason))
+        raise HelperError(
+            "http", "%s answered %d %s for this URL." % (host, s, resp.reason), status=s, host=host
+        )
 
     def html_error(self):
         fix = self.hint() or "check that the link points at the file itself, not a web page."
         return HelperError(
             "html", "The server sent a web page (a login page?) instead of the model file: " + fix
         )
+
+
+def origin(url):
+    p = urllib.parse.urlsplit(url)
+    return (p.scheme,) + host_port(p)
 
 
 def login_url(url):
@@ -213,6 +257,24 @@ def parse_retry_after(value):
         return max(0.0, float(value)) if value else None
     except ValueError:
         return None
+
+
+def parse_ratelimit(value, reset=None):
+    """Seconds the IETF RateLimit header asks to wait: `"resolvers";r=0;t=2`
+    (several policies comma-separated; the longest exhausted one counts), or
+    the older RateLimit-Reset; the app's rateLimitWaitMs."""
+    wait = None
+    for item in (value or "").split(","):
+        params = dict(
+            p.split("=", 1) if "=" in p else (p, "")
+            for p in (x.strip() for x in item.split(";")[1:])
+        )
+        r, t = params.get("r", "").strip(), params.get("t", "").strip()
+        if r == "0" and t.isdigit():
+            wait = max(wait or 0, int(t))
+    if wait is None and reset and reset.strip().isdigit():
+        wait = int(reset.strip())
+    return None if wait is None else float(wait)
 
 
 def describe(e):

@@ -37,7 +37,7 @@ def cmd_resume(req):
         "token_hosts": req.get("token_hosts") or {},
         "overwrite": bool(req.get("overwrite")),
     }
-    for k in ("stall_timeout_s", "max_attempts", "retry_base_s"):
+    for k in ("stall_timeout_s", "max_attempts", "retry_base_s", "max_wait_s", "signed_redirect"):
         if k in req:
             r[k] = req[k]
     entry = make_entry(r, job_id, key, folder, e.get("source") or source_of(r["url"]))

@@ -184,7 +184,7 @@ class SegmentsMixin(object):
             # No way to resume this server's copy: only a clean restart is honest.
             if self.downloaded() > 0 or self.size is None:
                 raise RestartNeeded()
-            conn, resp, _ = self.http.open()
+            conn, resp, _ = self.open_at_link(None)
             if resp.status != 200:
                 conn.close()
                 raise RestartNeeded()
@@ -194,7 +194,7 @@ class SegmentsMixin(object):
         # (transfer.ts requestSpan): a connection lost costs one span's request.
         b = min(seg["end"], a + self.span) - 1 if self.span else seg["end"] - 1
         headers = {"Range": "bytes=%d-%d" % (a, b), "If-Range": self.validator()}
-        conn, resp, _ = self.http.open(headers)
+        conn, resp, _ = self.open_at_link(headers)
         if resp.status != 206:
             conn.close()
             raise RestartNeeded()

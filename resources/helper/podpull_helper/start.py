@@ -7,6 +7,7 @@ from .claims import active_at, claim, clear_control, new_id
 from .destination import exists_message, resolve_destination, same_file, validate_folder
 from .errors import HelperError
 from .httpclient import content_range_total, Http
+from .signedlink import redirects_to_signed_link, SignedLink
 from .names import filename_from, sanitize_filename
 from .protocol import need, status_for
 from .tokens import source_of
@@ -39,9 +40,15 @@ def remote_name_and_size(req):
         req.get("token_hosts"),
         float(req.get("stall_timeout_s") or 30),
     )
+    signed = req.get("signed_redirect")
+    if signed is None:
+        signed = redirects_to_signed_link(req["url"], req.get("token_hosts"))
+    # A hub's resolve URL is asked without Range; the byte goes to its link.
+    link = SignedLink(http_) if signed else None
     for attempt in range(3):  # `start` answers in seconds: a short retry budget
         try:
-            conn, resp, final_url = http_.open({"Range": "bytes=0-0"})
+            url = link.current() if link else None
+            conn, resp, final_url = http_.open({"Range": "bytes=0-0"}, url=url)
             break
         except HelperError as e:
             if not e.retry or attempt == 2:
@@ -55,7 +62,9 @@ def remote_name_and_size(req):
             size = content_range_total(resp)[1]
         elif resp.getheader("Content-Length") is not None:
             size = int(resp.getheader("Content-Length"))
-        name = filename_from(resp.getheader("Content-Disposition"), final_url)
+        # A signed link's path is the CDN's (a hash): the name is the hub URL's.
+        named_by = req["url"] if link else final_url
+        name = filename_from(resp.getheader("Content-Disposition"), named_by)
         return name, size
     finally:
         conn.close()

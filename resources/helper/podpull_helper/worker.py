@@ -2,6 +2,7 @@
 # TypeScript: targets/localJobQueue.ts, status/jobEntries.ts.
 import os
 import signal
+import threading
 import time
 
 from .clock import now
@@ -82,6 +83,7 @@ class Worker(object):
         self.log_file = open(os.path.join(log_dir, job_id + ".log"), "a")
         self.dl = Download(req, job_id, final, status, self.log)
         self.dl.on_tick = self.tick
+        self.dl.on_notice = self.notice_changed
         self.last_write = 0.0
         self.last_control = 0.0
         self.speed = 0.0
@@ -136,13 +138,22 @@ class Worker(object):
             "eta_minutes": round(eta / 60.0, 1) if eta is not None else None,
             "attempts": dl.attempts,
             "resumable": dl.resumable(),
+            "notice": dl.notice,
         }
         if done > self.entry.get("downloaded", 0):
             f["progress_time"] = t
         return f
 
+    def notice_changed(self):
+        # Segment threads wait in parallel: the main loop's tick writes their
+        # notice; a wait before the transfer (the main thread's) is written now.
+        if threading.current_thread() is threading.main_thread():
+            self.write(notice=self.dl.notice)
+
     def tick(self):
         t = now()
+        if self.dl.notice != self.entry.get("notice"):
+            self.last_write = 0.0  # show a new wait (or its end) at once
         if t - self.last_control >= 0.5:
             self.last_control = t
             self.check_control()
@@ -187,6 +198,8 @@ class Worker(object):
         except HelperError as e:
             if dl.stop_reason is not None:
                 return self.stopped()
+            if e.pause:
+                return self.stopped(e)
             # Only a failed checksum (or a .part nothing can resume) is discarded:
             # an expired link or a flaky network says nothing about the bytes we have.
             if e.code == "checksum" or not dl.resumable():
@@ -227,10 +240,11 @@ class Worker(object):
             except OSError:
                 pass
 
-    def stopped(self):
+    def stopped(self, why=None):
+        """Paused or cancelled; `why`: the helper paused it itself (a wait past the cap)."""
         dl = self.dl
         f = self.progress_fields()
-        f.update(speed=0, eta=None, speed_mb=0, eta_minutes=None)
+        f.update(speed=0, eta=None, speed_mb=0, eta_minutes=None, notice=None)
         if dl.stop_reason == "cancel":
             dl.close_fd()
             dl.discard_part()
@@ -242,8 +256,15 @@ class Worker(object):
                 dl.try_save_sidecar()
             dl.close_fd()
             f["resumable"] = os.path.exists(dl.sidecar_path)
-            self.log("paused at %d bytes" % f["downloaded"])
-            self.write(status="paused", error=None, **f)
+            self.log("paused at %d bytes%s" % (f["downloaded"], ": " + why.message if why else ""))
+            if why is not None:
+                f["resumable"] = True  # nothing is lost: resuming asks again
+            self.write(
+                status="paused",
+                error=why.message if why else None,
+                error_code=why.code if why else None,
+                **f
+            )
 
 
 def spawn_worker(ws, status, req, job_id, final, entry):

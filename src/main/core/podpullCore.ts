@@ -270,6 +270,9 @@ export class PodPullCore extends EventEmitter<{ [E in keyof ApiEvents]: [ApiEven
     const cache = { ...this.store.get('podCache') }
     delete cache[id]
     this.store.set('podCache', cache)
+    const own = { ...this.store.get('ownJobs') }
+    delete own[id]
+    this.store.set('ownJobs', own)
     dropUnusedPin(this.store, stored)
     this.forgetSecret(id)
     if (gone.length) this.throttle.push({ targetId: id, upserts: [], removed: gone })

@@ -4,8 +4,9 @@
 // PODPULL_RUNPOD_ENDPOINT / PODPULL_RUNPOD_GRAPHQL move both (tests, proxies).
 // Every failure is one sentence a user can act on; the key is sent only in the
 // Authorization header and never appears in an error, a log line or argv.
-import type { RunpodPod, SshRoute } from '../../shared/runpod'
+import type { RunpodPod, RunpodVolume, SshRoute } from '../../shared/runpod'
 import { UserError } from '../errors'
+import { creationRefusal, type CreatePodRequest } from './fillPodRequest'
 
 export const DEFAULT_REST = 'https://rest.runpod.io/v1'
 export const DEFAULT_GRAPHQL = 'https://api.runpod.io/graphql'
@@ -32,6 +33,7 @@ export function runpodOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Runp
 }
 
 type Json = Record<string, unknown>
+type Method = 'GET' | 'POST' | 'DELETE'
 interface GqlSsh {
   ports: Json[]
   podHostId: string | null
@@ -78,6 +80,34 @@ export class RunpodApi {
     await this.request('POST', `/pods/${encodeURIComponent(id)}/stop`)
   }
 
+  async listNetworkVolumes(): Promise<RunpodVolume[]> {
+    const raw = await this.request('GET', '/networkvolumes')
+    if (!Array.isArray(raw)) throw malformed()
+    return raw.filter(isObject).map((v) => ({
+      id: String(v.id),
+      name: typeof v.name === 'string' ? v.name : String(v.id),
+      sizeGb: Number(v.size) || 0,
+      dataCenterId: typeof v.dataCenterId === 'string' ? v.dataCenterId : ''
+    }))
+  }
+
+  /** Creates a pod; a refusal for price, capacity or quota is one sentence with what to try. */
+  async createPod(req: CreatePodRequest): Promise<{ id: string; costPerHr: number | null }> {
+    const raw = await this.send(this.rest + '/pods', 'POST', JSON.stringify(req), creationRefusal)
+    if (!isObject(raw) || typeof raw.id !== 'string') throw malformed()
+    const cost = Number(raw.adjustedCostPerHr ?? raw.costPerHr)
+    return { id: raw.id, costPerHr: Number.isFinite(cost) ? cost : null }
+  }
+
+  /** Removes (terminates) a pod; one already gone counts as removed. */
+  async deletePod(id: string): Promise<void> {
+    try {
+      await this.request('DELETE', `/pods/${encodeURIComponent(id)}`)
+    } catch (err) {
+      if ((err as UserError).code !== 'not-found') throw err
+    }
+  }
+
   /** `myself { pods { … } }`: the SSH ports and proxy id REST did not give. */
   private async graphqlSsh(): Promise<Map<string, GqlSsh>> {
     const query =
@@ -98,11 +128,17 @@ export class RunpodApi {
     return out
   }
 
-  private request(method: 'GET' | 'POST', path: string): Promise<unknown> {
+  private request(method: Method, path: string): Promise<unknown> {
     return this.send(this.rest + path, method)
   }
 
-  private async send(url: string, method: 'GET' | 'POST', body?: string): Promise<unknown> {
+  private async send(
+    url: string,
+    method: Method,
+    body?: string,
+    /** Reads a refusal the caller knows better (pod creation). */
+    refusal?: (status: number, text: string) => UserError | null
+  ): Promise<unknown> {
     const key = this.o.apiKey
     if (!key)
       throw new UserError(
@@ -130,6 +166,10 @@ export class RunpodApi {
         'runpod-key',
         'RunPod refused the API key: check RUNPOD_API_KEY (it may be revoked or lack pod access).'
       )
+    if (!res.ok && refusal) {
+      const why = refusal(res.status, await res.text().catch(() => ''))
+      if (why) throw why
+    }
     if (res.status === 429)
       throw new UserError('runpod-rate', 'RunPod is rate-limiting requests: try again in a minute.')
     if (res.status === 404) throw new UserError('not-found', 'RunPod has no such pod.')
@@ -169,8 +209,16 @@ function toPod(p: Json, gql: GqlSsh | undefined, proxyHost?: string): RunpodPod 
     gpuCount: Number(gpu?.count ?? p.gpuCount ?? 0) || 0,
     costPerHr: Number.isFinite(cost) ? cost : null,
     lastStartedAt: typeof p.lastStartedAt === 'string' ? p.lastStartedAt : null,
-    ssh: status === 'RUNNING' ? sshRoute(p, machine, gql, proxyHost) : null
+    ssh: status === 'RUNNING' ? sshRoute(p, machine, gql, proxyHost) : null,
+    volumeId: volumeIdOf(p)
   }
+}
+
+/** REST gives `networkVolumeId`, or a `networkVolume` object with its id. */
+function volumeIdOf(p: Json): string | null {
+  if (typeof p.networkVolumeId === 'string' && p.networkVolumeId) return p.networkVolumeId
+  const v = isObject(p.networkVolume) ? p.networkVolume : null
+  return v && typeof v.id === 'string' ? v.id : null
 }
 
 /** Direct TCP when the pod has a public port for 22, else RunPod's proxy. */

@@ -6,10 +6,19 @@ import type { ApiHandlers } from '../../shared/api'
 import type { PodPullCore } from '../core/podpullCore'
 import { RunpodApi, runpodOptionsFromEnv } from './runpodApi'
 import { importRunpodPod } from './runpodImport'
+import { volumeHandlers } from './volumeHandlers'
 
 type RunpodHandlers = Pick<
   ApiHandlers,
-  'runpodPods' | 'runpodStart' | 'runpodStop' | 'runpodImport'
+  | 'runpodPods'
+  | 'runpodStart'
+  | 'runpodStop'
+  | 'runpodImport'
+  | 'runpodVolumes'
+  | 'runpodAddVolume'
+  | 'runpodFill'
+  | 'runpodFillDone'
+  | 'runpodReconcile'
 >
 
 export function runpodHandlers(
@@ -55,6 +64,7 @@ export function runpodHandlers(
       await client.stopPod(found.id)
       return client.findPod(found.id)
     },
-    runpodImport: async (args) => importRunpodPod(api(), calls, args)
+    runpodImport: async (args) => importRunpodPod(api(), calls, args),
+    ...volumeHandlers(core, api)
   }
 }

@@ -5,6 +5,7 @@
 import type { Options } from 'conf'
 import { DEFAULT_SETTINGS } from '../../shared/types'
 import type { DownloadRecord, Settings, TargetConfig } from '../../shared/types'
+import type { FillPodRecord } from '../../shared/runpod'
 
 export interface StoredTarget {
   id: string
@@ -29,6 +30,12 @@ export type StoreShape = {
   /** Encrypted passphrases / passwords per target id, base64. */
   secrets: Record<string, string>
   podCache: Record<string, PodCacheEntry>
+  /** Pods PodPull created to fill volumes, by pod id, until they are removed
+   *  (a new key with a default: older files need no migration). */
+  fillPods: Record<string, FillPodRecord>
+  /** Per target id: the downloads this PodPull started or its user resumed
+   *  (id → status-file path), the only ones resumed by itself (targets/ownJobs.ts). */
+  ownJobs: Record<string, Record<string, string>>
   window: { x?: number; y?: number; width: number; height: number; maximized: boolean }
 }
 
@@ -42,6 +49,8 @@ export const STORE_DEFAULTS: StoreShape = {
   tokens: {},
   secrets: {},
   podCache: {},
+  fillPods: {},
+  ownJobs: {},
   window: { width: 1200, height: 800, maximized: false }
 }
 

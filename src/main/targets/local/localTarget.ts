@@ -32,6 +32,7 @@ import { StatusStore, type StatusChange } from '../../status/statusStore'
 import { clearControlRequest, ControlInbox, type ControlWord } from '../../status/controlRequests'
 import { UserError } from '../../errors'
 import type { Target, TargetEvents, TargetStartRequest } from '../target'
+import { memoryOwnJobs, type OwnJobs } from '../ownJobs'
 import { isActive, LocalJobQueue, type EngineTuning } from './localJobQueue'
 import { askOwner } from './askOwner'
 import { authForLink, checkSameFile, chooseFilename, setupProblem } from './localStartChecks'
@@ -46,6 +47,8 @@ export interface LocalTargetDeps {
   hostname?: string
   /** Engine tuning (tests shorten stalls and backoff). */
   engine?: EngineTuning
+  /** The downloads this PodPull started here or its user resumed (default: this run's only). */
+  ownJobs?: OwnJobs
   /** Status-file poll fallback and write batching, in ms. */
   statusPollMs?: number
   statusFlushMs?: number
@@ -78,6 +81,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   /** Background hashing into the content index: its progress, and how to stop it. */
   private hashing: HashingProgress | null = null
   private hashRun: { stop: AbortController; done: Promise<void> } | null = null
+  private readonly ownJobs: OwnJobs
 
   constructor(
     def: { id: string; name: string; config: LocalTargetConfig },
@@ -87,6 +91,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     this.id = def.id
     this.name = def.name
     this.config = def.config
+    this.ownJobs = deps.ownJobs ?? memoryOwnJobs()
     this.modelsDir = this.realModels = join(def.config.comfyui, 'models')
     this.places = new LocalPlaces(def.config.comfyui)
     this.store = new StatusStore({
@@ -260,6 +265,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     const entry = queuedEntry(job)
     const claimed = await this.store.claim(path, entry, { urgent: true, running: true })
     if (!claimed.ok) return { id: claimed.holder.id, outcome: 'already-active', path }
+    this.ownJobs.add(id, path)
     await clearControlRequest(this.store.workspace, id).catch(() => undefined) // a leftover
     this.jobs.add({ id, path, overwrite: req.overwrite ?? false, link })
     return { id, outcome: 'started', path }
@@ -289,6 +295,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
       notice: `Already had it as ${from} — ${how}`
     }
     this.store.put(path, done, { urgent: true })
+    this.ownJobs.add(job.id, path)
     await this.store.flush()
     return { id: job.id, outcome: 'linked', path, linkedFrom: from, linkedBy: l.by }
   }
@@ -319,11 +326,19 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
       // A fresh link for a download another process runs: it stops, this one goes on.
       await this.settleElsewhere(id, 'pause')
     }
+    this.adopt(id)
     await this.jobs.requeue(id, false, url === undefined ? undefined : parsePastedUrl(url))
   }
 
   async retry(id: string): Promise<void> {
+    this.adopt(id)
     await this.jobs.requeue(id, true)
+  }
+
+  /** The user resumed it by hand: from now on it is one of this PodPull's. */
+  private adopt(id: string): void {
+    const [path] = this.entry(id)
+    this.ownJobs.add(id, path)
   }
 
   async cancel(id: string): Promise<void> {
@@ -416,6 +431,9 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     for (const p of paths) {
       const e = this.store.get(p)
       if (!e || !this.owns(p) || e.status !== 'paused') continue
+      // Anything on this machine can write the status file: an entry PodPull
+      // did not start waits for the user, it never gets a token by itself.
+      if (!this.ownJobs.has(e.id, p)) continue
       this.jobs.requeue(e.id, false).catch(() => undefined) // another process took it: fine
     }
   }

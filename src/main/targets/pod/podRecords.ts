@@ -24,6 +24,8 @@ export interface PodRecordsHooks {
   /** What the pod looked like, saved with the records. */
   cacheInfo(): PodCacheInfo
   autoResume(): boolean
+  /** Whether this PodPull started (or its user resumed) the entry: only those resume by themselves. */
+  owned(id: string, path: string): boolean
   resume(id: string): Promise<void>
   resumeFailed(err: unknown): void
 }
@@ -106,12 +108,15 @@ export class PodRecords {
 
   /** Entries whose worker went away (the helper marks them `interrupted`):
    *  not paused by anyone, so they are resumed — with the tokens, which only
-   *  this app has. A user's pause (here or from the CLI) is never interrupted. */
+   *  this app has. A user's pause (here or from the CLI) is never interrupted.
+   *  Only entries this PodPull started: anything on the pod can write an
+   *  interrupted entry into its status file, and must not get a token for it. */
   private interrupted(status: Record<string, unknown>): string[] {
     const ids: string[] = []
     for (const [path, raw] of Object.entries(status)) {
       const e = parseEntry(path, raw)
       if (!e || !e.interrupted || !e.resumable || this.resuming.has(e.id)) continue
+      if (!this.hooks.owned(e.id, path)) continue
       if (e.status === 'paused' || e.status === 'error') ids.push(e.id)
     }
     return ids

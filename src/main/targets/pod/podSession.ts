@@ -155,6 +155,19 @@ export class PodSession {
     throw new UserError('offline', `The pod "${this.def.name}" is not connected${why}`)
   }
 
+  /** Runs a fixed command with its input on stdin (never on the command line). */
+  async run(command: string, stdin: string): Promise<void> {
+    await this.ready()
+    if (!this.transport)
+      throw new UserError('offline', `The pod "${this.def.name}" is not connected.`)
+    const r = await this.transport.exec(command, stdin, { what: 'a pod command' })
+    if (r.code !== 0)
+      throw new UserError(
+        'ssh',
+        `A command on "${this.def.name}" failed: ${r.stderr.trim().slice(0, 200)}`
+      )
+  }
+
   setInfo(state: ConnectionState, message: string | null): void {
     if (state === this.connState && message === this.note) return
     this.connState = state

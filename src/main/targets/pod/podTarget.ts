@@ -4,6 +4,7 @@
 // and its `watch` stream, and podRecords.ts mirrors the pod's status file into
 // records. Cached records show at once on start-up, marked with the last time
 // the pod was seen.
+import { redirectsToSignedLink } from '../../sources/endpoints'
 import { EventEmitter } from 'node:events'
 import { posix } from 'node:path'
 import type {
@@ -20,6 +21,7 @@ import type { HelperFile } from '../../ssh/helperUpload'
 import type { KnownHosts } from '../../ssh/hostKeyTrust'
 import type { SshConnectionOptions } from '../../ssh/sshConnection'
 import { tokensFor } from '../../sources/tokens'
+import { memoryOwnJobs, type OwnJobs } from '../ownJobs'
 import { UserError } from '../../errors'
 import type { Target, TargetEvents, TargetStartRequest } from '../target'
 import { PodModels } from './podModels'
@@ -46,6 +48,8 @@ export interface PodTargetDeps {
     /** What the last probe found, shown while the pod is unreachable. */
     info?: () => Partial<PodCacheInfo> | undefined
   }
+  /** The downloads this PodPull started here or its user resumed (default: this run's only). */
+  ownJobs?: OwnJobs
   /** Tests: connection tuning (backoff, keepalive) and a helper file of their own. */
   connection?: Partial<SshConnectionOptions>
   helper?: HelperFile
@@ -62,6 +66,7 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
   private readonly workspace: string
   private readonly session: PodSession
   private readonly records: PodRecords
+  private readonly ownJobs: OwnJobs
 
   constructor(
     private readonly def: PodTargetDef,
@@ -70,6 +75,7 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
     super()
     this.id = def.id
     this.workspace = def.config.workspace
+    this.ownJobs = deps.ownJobs ?? memoryOwnJobs()
     this.session = this.newSession()
     this.records = this.newRecords()
   }
@@ -102,7 +108,8 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
         lastSeen: session.lastSeen
       }),
       autoResume: () => deps.settings().autoResume,
-      resume: (id) => this.resume(id),
+      owned: (id, path) => this.ownJobs.has(id, path),
+      resume: (id) => this.sendResume(id),
       resumeFailed: (err) =>
         session.setInfo(session.state, `Could not resume a download: ${asUserError(err).message}`)
     })
@@ -158,10 +165,13 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
         ...(req.sha256 ? { sha256: req.sha256 } : {}),
         connections: req.connections ?? this.deps.settings().connections,
         ...(req.overwrite ? { overwrite: true } : {}),
+        // A mirror (HF_ENDPOINT) the helper can't recognise as a hub by itself.
+        ...(redirectsToSignedLink(req.url) ? { signed_redirect: true } : {}),
         ...(await this.models().startFields(req.folder)),
         ...this.credentials(req.url)
       }
     )
+    if (ans.outcome === 'started') this.ownJobs.add(ans.id, ans.path)
     await this.refresh()
     return { id: ans.id, outcome: ans.outcome, path: ans.path }
   }
@@ -169,18 +179,31 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
   async pause(id: string): Promise<void> {
     await this.helperCommand('pause', id)
   }
+  /** The user resumes a download: from now on it is one of this PodPull's. */
   async resume(id: string, url?: string): Promise<void> {
+    const path = this.records.get(id)?.path
+    if (path) this.ownJobs.add(id, path)
+    await this.sendResume(id, url)
+  }
+
+  private async sendResume(id: string, url?: string): Promise<void> {
     const helper = await this.ready()
     // models_dir: the helper re-checks that the entry's path still leads inside it.
     const fresh = url === undefined ? {} : { url }
-    const models = { models_dir: await this.modelsDir() }
+    const modelsDir = await this.modelsDir()
+    const extra = await this.models().resumeFields()
+    const rec = this.records.get(id)
+    // A path that is not plainly inside the model folders gets no token: the
+    // helper refuses it (and marks the entry) without one.
+    const inside = !!rec && plainlyInside(rec.path, [modelsDir, ...extra.roots.map((r) => r.dir)])
+    const creds = this.credentials(inside ? (url ?? rec.url) : undefined)
     await helper.call('resume', {
       workspace: this.workspace,
       id,
-      ...models,
-      ...(await this.models().resumeFields()),
+      models_dir: modelsDir,
+      ...extra,
       ...fresh,
-      ...this.credentials(url ?? this.records.get(id)?.url)
+      ...creds
     })
     await this.refresh()
   }
@@ -232,6 +255,11 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
     return ans.logs ?? []
   }
 
+  /** Runs a fixed command on the pod, its input on stdin (a RunPod fill pod's watchdog). */
+  runOnPod(command: string, stdin: string): Promise<void> {
+    return this.session.run(command, stdin)
+  }
+
   /** Tries the pod without trusting anything new: a confirmed key is checked, not stored. */
   test(): Promise<ConnectionTestResult> {
     return this.session.test()
@@ -280,4 +308,11 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
     const token_hosts = this.deps.tokenHosts()
     return { tokens: tokensFor(url, this.deps.tokens(), token_hosts), token_hosts }
   }
+}
+
+/** Whether a pod path is absolute, has no `.`/`..` or doubled slashes, and lies
+ *  under one of `roots` (symlinks are the helper's to check, with realpath). */
+export function plainlyInside(path: string, roots: string[]): boolean {
+  if (!posix.isAbsolute(path) || posix.normalize(path) !== path) return false
+  return roots.some((r) => path.startsWith(r.endsWith('/') ? r : `${r}/`))
 }

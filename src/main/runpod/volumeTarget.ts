@@ -1,0 +1,241 @@
+// A RunPod network volume as a target. Its host is whichever pod has the
+// volume mounted: a running pod of the user's (used, never removed) or a CPU
+// fill pod PodPull created (removed once the queue is done: all downloads
+// ended, cancelled or failed). Work on it goes through a PodTarget bound to
+// that pod; the status file lives on the volume, so its history outlives
+// every pod. Without a pod the target shows its cached downloads and says
+// how to fill it.
+import { EventEmitter } from 'node:events'
+import {
+  ACTIVE_STATES,
+  type ConnectionTestResult,
+  type DownloadRecord,
+  type ModelFile,
+  type SshTargetConfig,
+  type StartResult,
+  type TargetInfo
+} from '../../shared/types'
+import type { FillBill, FillPodState } from '../../shared/runpod'
+import { UserError } from '../errors'
+import type { Target, TargetEvents, TargetStartRequest } from '../targets/target'
+import type { PodTarget } from '../targets/pod/podTarget'
+import { billSentence, DEFAULT_MAX_HOURS, type FillPods } from './fillPods'
+import { watchdogLaunch } from './fillWatchdog'
+
+export interface VolumeTargetDeps {
+  fills: FillPods
+  /** A pod target bound to this pod (its address and host key come from the API). */
+  podFor: (podId: string) => PodTarget
+  /** The downloads last seen on the volume (shown while no pod has it). */
+  cached: () => DownloadRecord[]
+  lastSeen: () => number | null
+  /** Tells the user what PodPull did by itself (the bill of a removed pod). */
+  notice: (message: string) => void
+}
+
+const active = (records: DownloadRecord[]): number =>
+  records.filter((r) => ACTIVE_STATES.includes(r.state)).length
+
+export class VolumeTarget extends EventEmitter<TargetEvents> implements Target {
+  readonly id: string
+  private inner: PodTarget | null = null
+  private pod: { id: string; costPerHr: number | null } | null = null
+  private note: string | null = null
+  private sawActive = false
+  private removing: Promise<FillBill | null> | null = null
+  private lastBill: FillBill | null = null
+
+  constructor(
+    private readonly def: { id: string; name: string; config: SshTargetConfig },
+    private readonly deps: VolumeTargetDeps
+  ) {
+    super()
+    this.id = def.id
+  }
+
+  private get volume(): NonNullable<SshTargetConfig['runpodVolume']> {
+    return this.def.config.runpodVolume!
+  }
+
+  info(): TargetInfo {
+    const base: TargetInfo = this.inner?.info() ?? {
+      id: this.id,
+      name: this.def.name,
+      config: this.def.config,
+      connection: 'offline',
+      lastSeen: this.deps.lastSeen(),
+      freeBytes: null,
+      comfyui: this.def.config.comfyui ?? null,
+      message: this.note
+    }
+    return { ...base, fillPod: this.fillPod() }
+  }
+
+  private fillPod(): FillPodState | null {
+    if (!this.pod) return null
+    const r = this.deps.fills.get(this.pod.id)
+    return {
+      podId: this.pod.id,
+      ours: r !== undefined,
+      status: 'RUNNING',
+      startedAt: r?.startedAt ?? null,
+      costPerHr: r?.costPerHr ?? this.pod.costPerHr
+    }
+  }
+
+  downloads(): DownloadRecord[] {
+    return this.inner?.downloads() ?? this.deps.cached()
+  }
+
+  /** Finds a running pod with the volume and works through it; none: idle, not an error. */
+  async open(): Promise<void> {
+    let pod
+    try {
+      pod = await this.deps.fills.runningWith(this.volume.id)
+    } catch (err) {
+      this.idle((err as Error).message)
+      return
+    }
+    if (!pod) {
+      this.idle(
+        `No pod has the volume "${this.volume.name}" mounted; a download starts a CPU fill pod once you agree to its cost.`
+      )
+      return
+    }
+    await this.usePod(pod.id, pod.costPerHr)
+  }
+
+  /** Works through this pod from now on (the fill handler calls it once a new pod answers). */
+  async usePod(podId: string, costPerHr: number | null = null): Promise<void> {
+    if (this.pod?.id !== podId) {
+      await this.detach()
+      const inner = this.deps.podFor(podId)
+      inner.on('downloads', (ev) => {
+        this.emit('downloads', ev)
+        this.watchQueue()
+      })
+      inner.on('info', () => this.emit('info', this.info()))
+      this.inner = inner
+      this.pod = { id: podId, costPerHr }
+      this.sawActive = false
+    }
+    await this.inner!.open()
+    this.emit('info', this.info())
+  }
+
+  private async detach(): Promise<void> {
+    const old = this.inner
+    this.inner = null
+    this.pod = null
+    if (old) {
+      old.removeAllListeners()
+      await old.close().catch(() => undefined)
+    }
+  }
+
+  private idle(message: string): void {
+    this.note = message
+    this.emit('info', this.info())
+  }
+
+  async close(): Promise<void> {
+    await this.inner?.close()
+  }
+
+  /** Our pod's queue ran dry (completed, failed, paused or cancelled): remove it. */
+  private watchQueue(): void {
+    if (!this.pod || !this.deps.fills.get(this.pod.id)) return
+    if (active(this.downloads()) > 0) this.sawActive = true
+    else if (this.sawActive) void this.finish(false).catch(() => undefined)
+  }
+
+  /**
+   * Removes the fill pod when its queue is done (or at once with `force`);
+   * the user's own pod is never removed. Resolves to the bill, or null when
+   * nothing was removed. Concurrent calls share one removal.
+   */
+  finish(force: boolean): Promise<FillBill | null> {
+    const pod = this.pod
+    if (!pod && this.lastBill) {
+      // Removed by itself a moment ago (the queue ran dry): the caller still gets the bill.
+      const bill = this.lastBill
+      this.lastBill = null
+      return Promise.resolve(bill)
+    }
+    if (!pod || !this.deps.fills.get(pod.id)) return this.removing ?? Promise.resolve(null)
+    if (!force && active(this.downloads()) > 0) return Promise.resolve(null)
+    this.removing ??= (async () => {
+      const bill = await this.deps.fills.remove(pod.id)
+      await this.detach()
+      this.idle(`${billSentence(bill)}; the pod was removed.`)
+      this.deps.notice(`Removed the CPU fill pod of "${this.def.name}": ${billSentence(bill)}.`)
+      this.lastBill = bill
+      return bill
+    })().finally(() => (this.removing = null))
+    return this.removing
+  }
+
+  // ── work: only through a pod ──────────────────────────────────────────
+
+  private connected(): PodTarget {
+    if (this.inner) return this.inner
+    throw new UserError(
+      'offline',
+      `No pod has the volume "${this.volume.name}" mounted: fill it with a CPU pod ("Fill…" in the dashboard, or add --yes to the command).`
+    )
+  }
+
+  async start(req: TargetStartRequest): Promise<StartResult> {
+    const r = await this.connected().start(req)
+    await this.afterWork()
+    return r
+  }
+  async resume(id: string, url?: string): Promise<void> {
+    await this.connected().resume(id, url)
+    await this.afterWork()
+  }
+  async retry(id: string): Promise<void> {
+    await this.resume(id)
+  }
+  pause(id: string): Promise<void> {
+    return this.connected().pause(id)
+  }
+  cancel(id: string): Promise<void> {
+    return this.connected().cancel(id)
+  }
+  remove(id: string): Promise<void> {
+    return this.connected().remove(id)
+  }
+  clearCompleted(): Promise<number> {
+    return this.connected().clearCompleted()
+  }
+  listModels(): Promise<ModelFile[]> {
+    return this.connected().listModels()
+  }
+  test(): Promise<ConnectionTestResult> {
+    return this.connected().test()
+  }
+  rawStatus(): Promise<Record<string, unknown>> {
+    return this.connected().rawStatus()
+  }
+  helperLogTail(): Promise<{ id: string; tail: string }[]> {
+    return this.connected().helperLogTail()
+  }
+  models(): ReturnType<PodTarget['models']> {
+    return this.connected().models()
+  }
+
+  /** Work was handed to our pod: it must also end by itself if PodPull goes away. */
+  private async afterWork(): Promise<void> {
+    this.sawActive ||= active(this.downloads()) > 0
+    const pod = this.pod && this.deps.fills.get(this.pod.id)
+    if (!pod || !this.inner) return
+    const launch = watchdogLaunch({
+      workspace: this.def.config.workspace,
+      podId: pod.podId,
+      startedAt: pod.startedAt,
+      maxHours: this.volume.maxHours ?? DEFAULT_MAX_HOURS
+    })
+    await this.inner.runOnPod(launch.command, launch.stdin).catch(() => undefined)
+  }
+}

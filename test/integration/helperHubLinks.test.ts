@@ -1,0 +1,162 @@
+// The pod helper against Hugging Face as it serves today (see hubLinks.test.ts
+// for the engine): resolve/ asked without Range, ranges only to the signed Xet
+// link on another host (127.0.0.2), a new link only when one is refused or
+// expired; rate limits waited and shown, or, past the cap, a pause that says why.
+import { createHash } from 'node:crypto'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { startHubServers, type HubServers } from '../harness/hubServer'
+import { startModelServer, type ModelServer } from '../harness/modelServer'
+import { waitFor } from '../support/wait'
+import {
+  FAST,
+  readStatusFile,
+  runHelper,
+  waitForState,
+  type StatusEntry
+} from '../conformance/helperDriver'
+
+const MB = 1_000_000
+let cdn: ModelServer
+let hub: HubServers
+let root: string
+let n = 0
+
+beforeAll(async () => {
+  cdn = await startModelServer()
+  hub = await startHubServers(cdn)
+  root = mkdtempSync(join(tmpdir(), 'helper-hub-links-'))
+})
+afterAll(async () => {
+  await hub?.close()
+  await cdn?.close()
+  rmSync(root, { recursive: true, force: true })
+})
+
+function job(size: number) {
+  const id = ++n
+  const f = cdn.addFile(`/hx/${id}/model.safetensors`, { size, seed: `hx${id}` })
+  hub.addRepo({ id: `org/hx${id}`, xet: true, files: [{ path: 'model.safetensors', cdn: f }] })
+  const workspace = join(root, `w${id}`)
+  const modelsDir = join(workspace, 'ComfyUI', 'models')
+  mkdirSync(modelsDir, { recursive: true })
+  const url = `${hub.hfUrl}/org/hx${id}/resolve/main/model.safetensors`
+  return { f, url, workspace, modelsDir, path: join(modelsDir, 'checkpoints', 'model.safetensors') }
+}
+
+async function start(j: ReturnType<typeof job>, over: Record<string, unknown> = {}) {
+  const a = await runHelper('start', {
+    workspace: j.workspace,
+    models_dir: j.modelsDir,
+    url: j.url,
+    folder: 'checkpoints',
+    filename: 'model.safetensors',
+    connections: 1,
+    // The Hub's token goes to the Hub's host only; the CDN answers 400 to any.
+    tokens: { hf: 'hf_token' },
+    token_hosts: { hf: [new URL(hub.hfUrl).host] },
+    ...FAST,
+    ...over
+  })
+  expect(a.ok, String(a.error)).toBe(true)
+  return a.id as string
+}
+
+const resolvesOf = (url: string) => hub.log.filter((q) => q.path === new URL(url).pathname)
+const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex')
+const entryOf = (workspace: string, id: string): StatusEntry | undefined =>
+  Object.values(readStatusFile(workspace)).find((e) => e.id === id)
+
+describe('helper: resolve once, ranges to the signed link', () => {
+  it.each([1, 4])(
+    'budget: 25 MB, links living 1.5 s, connections cut every 4 MB (%i connection(s))',
+    async (connections) => {
+      const j = job(25 * MB)
+      hub.xet.configure({
+        linkLifeMs: 1500,
+        expiresInLink: true,
+        cutEvery: 4 * MB,
+        throttleBps: (10 * MB) / connections
+      })
+      const since = hub.xet.requests.length
+      const id = await start(j, { connections })
+      const e = await waitForState(j.workspace, id, ['completed', 'error', 'paused'])
+      expect(e.error).toBeNull()
+      expect(e.status).toBe('completed')
+      expect(sha(j.path)).toBe(j.f.sha256)
+      const resolves = resolvesOf(j.url)
+      expect(resolves.length).toBeLessThanOrEqual(10)
+      expect(resolves.every((q) => q.range === undefined)).toBe(true)
+      expect(resolves.every((q) => q.authorization === 'Bearer hf_token')).toBe(true)
+      expect(hub.xet.bytesServed(j.f)).toBeLessThanOrEqual(1.1 * j.f.size)
+      const atCdn = hub.xet.requests.slice(since)
+      expect(atCdn.some((q) => q.authorization !== undefined)).toBe(false)
+      expect(atCdn.filter((q) => q.refused && q.refused !== 'Request has expired')).toEqual([])
+    }
+  )
+
+  it('a link that does not say when it expires is replaced when the CDN refuses it', async () => {
+    const j = job(8 * MB)
+    hub.xet.configure({
+      linkLifeMs: 300,
+      expiresInLink: false,
+      cutEvery: 2 * MB,
+      throttleBps: 4 * MB
+    })
+    const since = hub.xet.requests.length
+    const id = await start(j)
+    const e = await waitForState(j.workspace, id, ['completed', 'error', 'paused'])
+    expect(e.status).toBe('completed')
+    expect(sha(j.path)).toBe(j.f.sha256)
+    const expired = hub.xet.requests.slice(since).filter((q) => q.status === 403)
+    expect(expired.length).toBeGreaterThan(0)
+    expect(resolvesOf(j.url).length).toBe(1 + expired.length)
+  })
+})
+
+describe('helper: start without a file name', () => {
+  it('the name comes from the Hub link, the byte from the signed link, no Range on the resolve', async () => {
+    hub.xet.configure({ linkLifeMs: 3_600_000, cutEvery: undefined, throttleBps: undefined })
+    const j = job(MB)
+    const id = await start(j, { filename: undefined })
+    const e = await waitForState(j.workspace, id, ['completed', 'error', 'paused'])
+    expect(e.status).toBe('completed')
+    expect(sha(j.path)).toBe(j.f.sha256)
+    expect(resolvesOf(j.url).every((q) => q.range === undefined)).toBe(true)
+  })
+})
+
+describe('helper: rate limits as the Hub sends them', () => {
+  beforeEach(() =>
+    hub.xet.configure({ linkLifeMs: 3_600_000, cutEvery: undefined, throttleBps: undefined })
+  )
+
+  it.each(['ratelimit', 'retry-after'] as const)(
+    'a 429 with %s waits what it says, shows it on the entry, then goes on',
+    async (header) => {
+      const j = job(2 * MB)
+      hub.limitResolves({ times: 1, seconds: 1, header })
+      const id = await start(j)
+      const host = new URL(hub.hfUrl).host
+      await waitFor(() => entryOf(j.workspace, id)?.notice, 'the rate-limit notice on the entry', {
+        until: (v) => v === `rate-limited by ${host}, going on in 1 s`
+      })
+      const e = await waitForState(j.workspace, id, ['completed', 'error', 'paused'])
+      expect(e.status).toBe('completed')
+      expect(e.notice ?? null).toBeNull()
+      expect(resolvesOf(j.url).map((q) => q.status)).toEqual([429, 302])
+    }
+  )
+
+  it('a wait past the cap pauses the download with a message instead of sleeping', async () => {
+    const j = job(MB)
+    hub.limitResolves({ times: 1, seconds: 86_400, header: 'retry-after' })
+    const id = await start(j)
+    const e = await waitForState(j.workspace, id, ['completed', 'error', 'paused'], 5000)
+    expect(e.status).toBe('paused')
+    expect(e.error).toMatch(/asks to wait 24 h/)
+    expect(resolvesOf(j.url).map((q) => q.status)).toEqual([429])
+  })
+})

@@ -23,7 +23,7 @@ import { LocalPlaces } from '../../models/localPlaces'
 import { LocalModels } from '../../models/localModels'
 import { walkModels } from '../../models/modelsWalker'
 import { sourceOf } from '../../sources/sourceUrls'
-import { parsePastedUrl, type PastedUrl } from '../../sources/pastedUrl'
+import { parsePastedUrl } from '../../sources/pastedUrl'
 import { finished, queuedEntry } from '../../status/jobEntries'
 import { ContentIndex, stampOf } from '../../models/contentIndex'
 import { linkSameContent } from './linkSameContent'
@@ -35,7 +35,7 @@ import type { Target, TargetEvents, TargetStartRequest } from '../target'
 import { memoryOwnJobs, type OwnJobs } from '../ownJobs'
 import { isActive, LocalJobQueue, type EngineTuning } from './localJobQueue'
 import { askOwner } from './askOwner'
-import { authForLink, checkSameFile, chooseFilename, setupProblem } from './localStartChecks'
+import { checkSameFile, chooseFilename, setupProblem } from './localStartChecks'
 
 export interface LocalTargetDeps {
   settings: () => Settings
@@ -114,7 +114,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
       settings: deps.settings,
       engine: deps.engine,
       freeSpace: deps.freeSpace,
-      authFor: (link) => this.authFor(link),
+      auth: deps.auth,
       authHint: deps.authHint,
       checkStored: (path) => this.places.checkStored(path),
       closing: () => this.closing,
@@ -217,7 +217,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   async start(req: TargetStartRequest): Promise<StartResult> {
     const link = parsePastedUrl(req.url)
     const url = link.shown
-    const auth = this.authFor(link)
+    const auth = this.deps.auth
     const { filename, probe } = await chooseFilename({
       asked: req.filename,
       link,
@@ -465,10 +465,6 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   /** This target's entries (the workspace's status file may list other installs' too). */
   private *ownEntries(): Generator<[string, StatusEntry]> {
     for (const [p, e] of this.store.entries()) if (this.owns(p)) yield [p, e]
-  }
-
-  private authFor(link: PastedUrl | undefined): (url: URL) => string | undefined {
-    return authForLink(link, this.deps.auth)
   }
 
   /** The status file was written: a write failure shown before is over. */

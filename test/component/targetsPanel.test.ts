@@ -93,6 +93,22 @@ describe('targets sidebar', () => {
     expect(w.find('[data-testid="target-dialog"]').exists()).toBe(false)
   })
 
+  it('first run: each ComfyUI install found is offered as a target in one click', async () => {
+    const fake = fakeBridge(snapshot({ targets: [] }))
+    fake.answer('findComfyInstalls', () => ['/home/me/ComfyUI'])
+    fake.answer('addTarget', () => target())
+    w = await mountWith(TargetsPanel, fake)
+    const offer = w.get('[data-testid="found-installs"] button')
+    expect(offer.text()).toBe('Use /home/me/ComfyUI')
+    await offer.trigger('click')
+    await flushPromises()
+    expect(fake.calls.find((c) => c.m === 'addTarget')?.a).toEqual({
+      kind: 'local',
+      name: 'local',
+      comfyui: '/home/me/ComfyUI'
+    })
+  })
+
   it('keeps the dialog and what was typed when main refuses, saying why', async () => {
     const fake = fakeBridge(snapshot({ targets: [] }))
     fake.answer('findComfyInstalls', () => [])

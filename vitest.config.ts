@@ -1,5 +1,17 @@
+import { readFileSync, readdirSync } from 'node:fs'
 import { defineConfig } from 'vitest/config'
 import vue from '@vitejs/plugin-vue'
+
+/** The integration files that start a real sshd (directly, through a pod
+ *  target or the pod conformance table): they form the `ssh` project, which
+ *  .ci/run runs in its own vitest process beside the rest. Found by what the
+ *  file imports, so a new file lands in the right project by itself. */
+const SSHD_USERS = /\bstartSshd\b|support\/podTarget'|conformance\/podConformance'/
+const integrationDir = new URL('test/integration/', import.meta.url)
+const sshFiles = readdirSync(integrationDir)
+  .filter((f) => f.endsWith('.test.ts'))
+  .filter((f) => SSHD_USERS.test(readFileSync(new URL(f, integrationDir), 'utf8')))
+  .map((f) => `test/integration/${f}`)
 
 // Builds out/helper/podpull_helper.pyz, which the projects that run the pod helper use.
 const HELPER_SETUP = 'test/harness/buildHelper.setup.ts'
@@ -25,6 +37,17 @@ export default defineConfig({
           name: 'integration',
           globalSetup: [HELPER_SETUP],
           include: ['test/integration/**/*.test.ts'],
+          exclude: sshFiles,
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 60_000
+        }
+      },
+      {
+        test: {
+          name: 'ssh',
+          globalSetup: [HELPER_SETUP],
+          include: sshFiles,
           environment: 'node',
           testTimeout: 60_000,
           hookTimeout: 60_000

@@ -49,14 +49,27 @@ export function buildHelper(src = HELPER_SOURCE) {
   return Buffer.from(zipSync(files, ENTRY))
 }
 
-/** Writes the .pyz (temp + rename, so a test run that reads it never sees half). */
+/** Writes the .pyz (temp + rename, so a test run that reads it never sees half).
+ *  The same bytes already there are left alone: a python3 running from the
+ *  .pyz reads its modules from that path later, and two test runs side by side
+ *  (.ci/run's vitest processes) each build it. */
 export function writeHelper(out = HELPER_PYZ, src = HELPER_SOURCE) {
   const bytes = buildHelper(src)
   mkdirSync(dirname(out), { recursive: true })
-  const tmp = `${out}.tmp-${process.pid}`
-  writeFileSync(tmp, bytes)
-  renameSync(tmp, out)
+  if (!sameBytes(out, bytes)) {
+    const tmp = `${out}.tmp-${process.pid}`
+    writeFileSync(tmp, bytes)
+    renameSync(tmp, out)
+  }
   return { path: out, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') }
+}
+
+function sameBytes(path, bytes) {
+  try {
+    return readFileSync(path).equals(bytes)
+  } catch {
+    return false
+  }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -16,7 +16,7 @@ import { isUsageError } from '../shared/errorCodes'
 import { follow } from './follow'
 import { isDetachedWorker, reportReady, runDetached } from './detach'
 import { printStatus, reachTarget, withTargetName } from './statusView'
-import { addModelsCommands, resolvedFile, type CliContext } from './modelsCommands'
+import { addModelsCommands, resolvedFile } from './modelsCommands'
 import {
   ensureVolumePod,
   fillPodLine,
@@ -24,6 +24,7 @@ import {
   settleVolumePod,
   type RunpodCliDeps
 } from './runpod'
+import { addSetsCommands, type SetsContext } from './setsCommands'
 import { endQuietlyOnClosedPipe } from './closedPipe'
 import { say, sayJson, sayJsonText, warn } from './terminalOut'
 
@@ -555,6 +556,7 @@ function buildProgram(): Command {
 
   // Models: resolve, models, workflow
   addModelsCommands(program, cliContext)
+  addSetsCommands(program, cliContext)
 
   return program
 }
@@ -565,7 +567,8 @@ const runpodDeps: RunpodCliDeps = {
   failed: (m) => new CliExit(FAILED, m)
 }
 
-const cliContext: CliContext = {
+const cliContext: SetsContext = {
+  jobs: async () => (await openApp()).core,
   call,
   openTarget,
   targetByName,

@@ -5,6 +5,7 @@
 import { z } from 'zod'
 import type { ErrorCode } from './errorCodes'
 import type { FillBill, FillResult, RunpodImportResult, RunpodPod, RunpodVolume } from './runpod'
+import { modelSetSchema, type ModelSet } from './modelSet'
 import type {
   ConnectionTestResult,
   DownloadPreview,
@@ -13,6 +14,7 @@ import type {
   InstalledModels,
   ModelFile,
   Resolution,
+  SetPlanItem,
   Settings,
   Snapshot,
   StartResult,
@@ -216,6 +218,15 @@ export const apiArgs = {
     acceptHostKey: z.string().max(200).optional(),
     stopWhenDone: z.boolean().optional()
   }),
+  // ── model sets ──
+  /** The target's installed models as a set (only `folders` when given). */
+  exportSet: z.object({
+    targetId: id,
+    folders: z.array(folderName).max(100).optional(),
+    name: name.optional()
+  }),
+  /** What applying `set` to the target would do, entry by entry (nothing is started). */
+  planSet: z.object({ targetId: id, set: modelSetSchema }),
   // ── network volumes: listed, added as targets, filled by a CPU pod ──
   runpodVolumes: z.object({}).strict(),
   /** `volume`: a volume id or its (unique) name. */
@@ -280,6 +291,8 @@ export interface ApiResults {
   /** `extra`: the directory comes from the target's extra_model_paths.yaml. */
   destinationFolder: { dir: string; extra: boolean }
   runpodImport: RunpodImportResult
+  exportSet: ModelSet
+  planSet: SetPlanItem[]
   runpodVolumes: RunpodVolume[]
   runpodAddVolume: TargetInfo
   runpodFill: FillResult

@@ -331,3 +331,19 @@ export interface Catalog {
   version: number
   sets: CatalogSet[]
 }
+
+/** What applying a model set means for one of its entries on one target. */
+export interface SetPlanItem {
+  /** The entry's index in the set's `models`. */
+  index: number
+  folder: string
+  name: string
+  /** fetch: download `url`; push: a "local" entry the target lacks (send the file);
+   *  present: there with the right size/sha256; conflict: a different file has the name. */
+  action: 'fetch' | 'push' | 'present' | 'conflict'
+  url: string | null
+  sha256: string | null
+  reason: string | null
+  /** Where the file is on the target (present, conflict). */
+  path?: string
+}

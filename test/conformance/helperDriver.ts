@@ -142,6 +142,14 @@ export function localHelperDriver(): ConformanceDriver {
       if (!a.ok) throw new Error(`pause refused: ${a.error}`)
       await waitForState(req.workspace, id, ['paused'])
     },
+    async cancel(req, id) {
+      const a = await runHelper('cancel', { workspace: req.workspace, id })
+      if (!a.ok) throw new Error(`cancel refused: ${a.error}`)
+      await waitFor(() => {
+        const e = entryById(req.workspace, id)?.[1]
+        return !e || e.status === 'cancelled'
+      }, `job ${id} cancelled`)
+    },
     async resume(req, id, url) {
       const path = entryById(req.workspace, id)?.[0] ?? ''
       const a = await runHelper('resume', {

@@ -66,6 +66,9 @@ export interface ConformanceDriver {
   pause(req: DriverRequest, id: string): Promise<void>
   /** Resumes it (with a fresh link when `url` is given) and waits for its end. */
   resume(req: DriverRequest, id: string, url?: string): Promise<DriverResult>
+  /** Cancels a started download and returns once it is settled (the process
+   *  that ran it goes away, as after pause). */
+  cancel(req: DriverRequest, id: string): Promise<void>
   close?(): Promise<void>
 }
 
@@ -78,8 +81,16 @@ export interface ScenarioContext {
   req(url: string, over?: Partial<DriverRequest>): DriverRequest
 }
 
+/** What a scenario checks. `engine`: how the download logic behaves (retries,
+ *  validators, names, refusals): the same on every transport, so it runs once
+ *  per engine, locally. `transport`: that a request, its tokens, its controls
+ *  and its answers survive the way a pod is reached (a command's argv and
+ *  stdin, pause/resume round trips, a fresh link): run on every transport too. */
+export type ScenarioKind = 'engine' | 'transport'
+
 export interface Scenario {
   name: string
+  kind: ScenarioKind
   run(ctx: ScenarioContext): Promise<void>
 }
 
@@ -151,6 +162,7 @@ function expectNoSecretStored(ctx: ScenarioContext, secret: string): void {
 export const SCENARIOS: Scenario[] = [
   {
     name: 'presigned link: fetched with its exact signature, stored without it; pause → resume completes',
+    kind: 'transport',
     async run(ctx) {
       const sig = 'f00dcafe%2Bsig'
       const f = ctx.srv.addFile(unique('signed.safetensors'), {
@@ -181,7 +193,30 @@ export const SCENARIOS: Scenario[] = [
     }
   },
   {
+    name: 'cancel mid-download: the transfer stops, .part and sidecar removed, nothing installed',
+    kind: 'transport',
+    async run(ctx) {
+      const f = ctx.srv.addFile(unique('cancel.safetensors'), {
+        size: 4 * MiB,
+        seed: 'cancel',
+        holdAt: 1 * MiB
+      })
+      const req = ctx.req(f.url, { filename: 'cancel.safetensors' })
+      const { id, path } = await ctx.driver.start(req)
+      // The server holds the body at 1 MiB: the cancel lands mid-download.
+      await sidecarHolds(path, 1 * MiB)
+      await ctx.driver.cancel(req, id)
+      await waitFor(() => ctx.srv.openResponses(f.path) === 0, 'the request closed')
+      await waitFor(() => filesUnder(ctx.modelsDir).length === 0, 'the .part and sidecar gone')
+      expectNothingInstalled(ctx)
+      const e = statusEntry(ctx.workspace, path)
+      if (e) expect(e).toMatchObject({ status: 'cancelled' })
+      expect(ctx.srv.bytesServed(f.path)).toBeLessThanOrEqual(f.size)
+    }
+  },
+  {
     name: 'link expires halfway: .part kept, error names the fix; a fresh link to the same name finishes it',
+    kind: 'transport',
     async run(ctx) {
       const size = 8 * MiB
       const f = ctx.srv.addFile(unique('expiring.safetensors'), {
@@ -214,7 +249,37 @@ export const SCENARIOS: Scenario[] = [
     }
   },
   {
+    name: 'a token= in the link is requested where it was pasted: kept in the query, no header made of it, stored without it',
+    kind: 'engine',
+    async run(ctx) {
+      // A signed CDN link (Bunny, Akamai) signs over its token= value; Civitai reads it there.
+      const f = ctx.srv.addFile(unique('tokened.safetensors'), {
+        size: 1 * MiB,
+        seed: 'tok',
+        requireQuery: { token: 'pasted0tok', expires: '1767225600' }
+      })
+      const r = await ctx.driver.run(
+        ctx.req(`${f.url}?token=pasted0tok&expires=1767225600`, {
+          filename: 'tokened.safetensors'
+        })
+      )
+      const path = expectCompleted(r, f.sha256)
+      const gets = ctx.srv.requestsFor(f.path).filter((q) => q.method === 'GET')
+      expect(gets.length).toBeGreaterThan(0)
+      for (const q of gets) {
+        expect(q.status).not.toBe(403)
+        expect(q.headers.authorization).toBeUndefined()
+      }
+      expect(statusEntry(ctx.workspace, path)).toMatchObject({
+        status: 'completed',
+        url: `${f.url}?expires=1767225600`
+      })
+      expectNoSecretStored(ctx, 'pasted0tok')
+    }
+  },
+  {
     name: 'resume with a fresh link after a 403: continues the .part',
+    kind: 'transport',
     async run(ctx) {
       const size = 4 * MiB
       const f = ctx.srv.addFile(unique('relink.safetensors'), {
@@ -240,6 +305,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'a status entry whose path leaves models/ through a symlink is refused on resume, nothing written',
+    kind: 'engine',
     async run(ctx) {
       const f = ctx.srv.addFile(unique('escape.safetensors'), {
         size: 2 * MiB,
@@ -265,6 +331,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'a stored entry outside models/ and every extra_model_paths.yaml folder is refused on resume',
+    kind: 'engine',
     async run(ctx) {
       // The target's ComfyUI has a yaml whose default loras folder is shared/loras.
       const base = dirname(ctx.modelsDir)
@@ -310,6 +377,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'a symlink planted at the paused .part is refused on resume, its target untouched',
+    kind: 'engine',
     async run(ctx) {
       const f = ctx.srv.addFile(unique('planted.safetensors'), {
         size: 2 * MiB,
@@ -335,6 +403,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'plain download: right bytes, sha256 checked, status entry completed',
+    kind: 'transport',
     async run(ctx) {
       const f = ctx.srv.addFile(unique('plain.safetensors'), { size: 3 * MiB + 17, seed: 'p' })
       const r = await ctx.driver.run(ctx.req(f.url + '?token=leaky', { sha256: f.sha256 }))
@@ -347,6 +416,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'connection dropped mid-body 3 times: resumes with Range and completes',
+    kind: 'engine',
     async run(ctx) {
       const f = ctx.srv.addFile(unique('drop.safetensors'), {
         size: 4 * MiB,
@@ -363,6 +433,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'server ignores Range on resume: clean restart, never spliced',
+    kind: 'engine',
     async run(ctx) {
       const f = ctx.srv.addFile(unique('norange.safetensors'), {
         size: 4 * MiB,
@@ -382,6 +453,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'ETag changes between attempts: restarts on the new copy instead of splicing',
+    kind: 'engine',
     async run(ctx) {
       const path = unique('etag.safetensors')
       const size = 4 * MiB
@@ -405,6 +477,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'cross-host redirect: Authorization reaches the token host only',
+    kind: 'transport',
     async run(ctx) {
       const f = ctx.srv.addFile(unique('redir.safetensors'), {
         size: 2 * MiB,
@@ -432,6 +505,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: '401: auth error naming the token to set, nothing installed',
+    kind: 'engine',
     async run(ctx) {
       const f = ctx.srv.addFile(unique('gated.safetensors'), {
         size: 1 * MiB,
@@ -449,6 +523,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'HTML login page instead of a model: html error naming the fix, nothing installed',
+    kind: 'engine',
     async run(ctx) {
       const f = ctx.srv.addFile(unique('civit.safetensors'), { size: 1 * MiB, htmlLogin: true })
       const host = new URL(ctx.srv.url).host
@@ -462,6 +537,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'redirect to a login URL (reason=download-auth): html error',
+    kind: 'engine',
     async run(ctx) {
       const f = ctx.srv.addFile(unique('civit2.safetensors'), { size: 1 * MiB, authRedirect: true })
       const r = await ctx.driver.run(ctx.req(f.url, { filename: 'civit2.safetensors' }))
@@ -471,6 +547,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'hostile Content-Disposition names stay inside the folder',
+    kind: 'engine',
     async run(ctx) {
       const names = [
         ['attachment; filename="../../evil.safetensors"', 'evil.safetensors'],
@@ -493,6 +570,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'shell metacharacters in the URL and the file name: saved or refused cleanly, nothing runs',
+    kind: 'transport',
     async run(ctx) {
       const marker = join(tmpdir(), `podpull-pwned-${randomBytes(6).toString('hex')}`)
       const f = ctx.srv.addFile(unique('meta.safetensors'), { size: 64 * 1024 })
@@ -515,6 +593,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'not enough disk space: no-space error before the first byte, nothing left behind',
+    kind: 'engine',
     async run(ctx) {
       // A petabyte: no test machine has that free, and the server generates bytes lazily.
       const f = ctx.srv.addFile(unique('huge.safetensors'), { size: 2 ** 50 })
@@ -526,6 +605,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'sha256 mismatch: checksum error, the bad file removed',
+    kind: 'engine',
     async run(ctx) {
       const f = ctx.srv.addFile(unique('bad.safetensors'), { size: 1 * MiB })
       const r = await ctx.driver.run(
@@ -537,6 +617,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'already present (same sha256): completed at once, nothing fetched',
+    kind: 'engine',
     async run(ctx) {
       const f = ctx.srv.addFile(unique('have.safetensors'), { size: 1 * MiB, seed: 'h' })
       const dir = join(ctx.modelsDir, 'checkpoints')
@@ -551,6 +632,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'a different file under the final name: exists error, the file untouched',
+    kind: 'engine',
     async run(ctx) {
       const f = ctx.srv.addFile(unique('taken.safetensors'), { size: 1 * MiB })
       const dir = join(ctx.modelsDir, 'checkpoints')
@@ -566,6 +648,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: '503 twice then success: retried with backoff',
+    kind: 'engine',
     async run(ctx) {
       const f = ctx.srv.addFile(unique('busy.safetensors'), {
         size: 1 * MiB,
@@ -578,6 +661,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'several connections: segments at their own offsets, right bytes',
+    kind: 'engine',
     async run(ctx) {
       const f = ctx.srv.addFile(unique('multi.safetensors'), { size: 20 * MiB + 3, seed: 'm' })
       const r = await ctx.driver.run(
@@ -594,8 +678,12 @@ export const SCENARIOS: Scenario[] = [
   }
 ]
 
-/** Registers the whole table for one engine. */
-export function defineConformance(makeDriver: () => Promise<ConformanceDriver>): void {
+/** Registers the table for one engine (or one engine over one transport):
+ *  every scenario, or only those of the given kinds. */
+export function defineConformance(
+  makeDriver: () => Promise<ConformanceDriver>,
+  kinds: readonly ScenarioKind[] = ['engine', 'transport']
+): void {
   let srv: ModelServer
   let driver: ConformanceDriver
   let root: string
@@ -611,6 +699,7 @@ export function defineConformance(makeDriver: () => Promise<ConformanceDriver>):
       if (root) rmSync(root, { recursive: true, force: true })
     })
     SCENARIOS.forEach((s, i) => {
+      if (!kinds.includes(s.kind)) return
       it(s.name, async () => {
         const base = join(root, `s${i}`)
         const modelsDir = join(base, 'models')

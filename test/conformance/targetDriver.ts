@@ -79,6 +79,16 @@ export function targetDriver(
         await target.close() // a resume then starts from what is on disk
       }
     },
+    async cancel(req, id) {
+      const target = live.get(req.workspace)!
+      live.delete(req.workspace)
+      try {
+        await target.cancel(id)
+        await waitForEnd(target, id, timeoutMs).catch(() => undefined) // a removed record ends too
+      } finally {
+        await target.close()
+      }
+    },
     async resume(req, id, url) {
       const target = await makeTarget(req)
       try {

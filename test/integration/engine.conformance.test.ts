@@ -1,28 +1,6 @@
 // The download conformance table, run by the TypeScript engine through a real
 // LocalTarget (queue, status file, install), as a click in the app runs it.
-import { DEFAULT_SETTINGS } from '../../src/shared/types'
-import { LocalTarget } from '../../src/main/targets/local/localTarget'
-import { authFor, authHint } from '../../src/main/sources/tokens'
 import { defineConformance } from '../conformance/scenarios'
-import { comfyOf, targetDriver, tokenHostEnv } from '../conformance/targetDriver'
+import { localTargetDriver } from '../conformance/localDriver'
 
-defineConformance(async () =>
-  targetDriver('typescript engine', async (req) => {
-    const env = tokenHostEnv(req)
-    const target = new LocalTarget(
-      {
-        id: 'conformance',
-        name: 'conformance',
-        config: { kind: 'local', comfyui: comfyOf(req), workspace: req.workspace }
-      },
-      {
-        settings: () => ({ ...DEFAULT_SETTINGS, autoResume: false }),
-        auth: (url) => authFor(url, (k) => req.tokens?.[k], env),
-        authHint: (url) => authHint(url, env),
-        engine: { retryBaseMs: 50, stallTimeoutMs: 3000 }
-      }
-    )
-    await target.open()
-    return target
-  })
-)
+defineConformance(async () => localTargetDriver())

@@ -23,7 +23,8 @@ function buildElsewhere(out: string, tz: string): Buffer {
   return readFileSync(out)
 }
 
-describe('helper zipapp build', () => {
+// Builds in child processes and runs python3: seconds on a loaded machine, not the unit default.
+describe('helper zipapp build', { timeout: 60_000 }, () => {
   it('gives identical bytes on every build, in any time zone', () => {
     const dir = mkdtempSync(join(tmpdir(), 'podpull-pyz-'))
     const a = buildHelper()

@@ -5,8 +5,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { authFor, authHint, tokenKindFor } from '../../src/main/sources/tokens'
 import { stripSecrets } from '../../src/main/sources/urlSafety'
-import { parsePastedUrl } from '../../src/main/sources/pastedUrl'
-import { authForLink } from '../../src/main/targets/local/localStartChecks'
+import { parsePastedUrl, pastedToken } from '../../src/main/sources/pastedUrl'
 import { filenameFrom, sanitizeFilename } from '../../src/main/models/fileNames'
 import { resolveDestination } from '../../src/main/models/destination'
 import { suggestFolder } from '../../src/main/models/folders'
@@ -69,22 +68,22 @@ describe('a pasted link is fetched as given', () => {
     'https://bucket.s3.amazonaws.com/m.safetensors?X-Amz-Credential=AK%2F1&X-Amz-Signature=f00d&key=v'
   it('requests a presigned link exactly, shows it without its signature', () => {
     const p = parsePastedUrl(signed)
-    expect(p.fetch).toBe(signed)
     expect(p.given).toBe(signed)
     expect(p.shown).toBe('https://bucket.s3.amazonaws.com/m.safetensors')
-    expect(p.urlToken).toBeUndefined()
   })
-  it("moves Civitai's ?token= into a header for that host, keeps the rest as given", () => {
-    const p = parsePastedUrl('https://civitai.com/api/download/models/1?type=Model&token=abc')
-    expect(p.fetch).toBe('https://civitai.com/api/download/models/1?type=Model')
-    expect(p.shown).toBe('https://civitai.com/api/download/models/1?type=Model')
-    expect(p.urlToken).toEqual({ host: 'civitai.com', protocol: 'https:', auth: 'Bearer abc' })
+  it('keeps a ?token= where it was pasted (Civitai reads it there, signed CDN links sign over it), shows it without', () => {
+    const civitai = 'https://civitai.com/api/download/models/1?type=Model&token=abc'
+    expect(parsePastedUrl(civitai)).toEqual({
+      given: civitai,
+      shown: 'https://civitai.com/api/download/models/1?type=Model'
+    })
+    const bunny = 'https://zone.b-cdn.net/m.safetensors?token=s1gn3d&expires=1767225600'
+    expect(parsePastedUrl(bunny).given).toBe(bunny)
   })
-  it('a token pasted in an https link never goes over plain http, even to its own host', () => {
-    const auth = authForLink(parsePastedUrl('https://host.test/f?token=abc'), () => undefined)
-    expect(auth(new URL('https://host.test/f'))).toBe('Bearer abc')
-    expect(auth(new URL('http://host.test/f'))).toBeUndefined()
-    expect(auth(new URL('https://other.test/f'))).toBeUndefined()
+  it("hands a resolver the token pasted in a hub link, for the hub's own API calls", () => {
+    expect(pastedToken('https://civitai.com/models/1?token=abc')).toBe('abc')
+    expect(pastedToken('https://civitai.com/models/1?api_key=k')).toBe('k')
+    expect(pastedToken('https://civitai.com/models/1')).toBeUndefined()
   })
   it('refuses what is not an http(s) link', () => {
     expect(() => parsePastedUrl('file:///etc/passwd')).toThrow(/http\(s\) URL/)

@@ -278,8 +278,8 @@ describe('write rate and watching', () => {
     const versions = new Set<string>() // each atomic replace: a new inode and mtime
     const started = Date.now()
     let n = 0
-    // At least 100 rounds and 3 s, however slowly the machine runs them.
-    while (n < 100 || Date.now() - started < 3000) {
+    // 3 s and at least 20 rounds (400 updates), however slowly the machine runs them.
+    while (n < 20 || Date.now() - started < 3000) {
       for (let j = 0; j < 20; j++)
         s.put(`/m/job${j}.bin`, entry(`job${String(j).padStart(13, '0')}`, { downloaded: n }), {
           running: true
@@ -289,12 +289,12 @@ describe('write rate and watching', () => {
       if (st) versions.add(`${st.ino}:${st.mtimeMs}`)
       await new Promise((r) => setTimeout(r, 10))
     }
-    // 20 updates a round, hundreds of rounds: the writes stay one a second
-    // (a bound load cannot break: a slower run only sees fewer writes per second).
+    // 20 updates a round: the writes stay one a second (a bound load cannot
+    // break: a slower run only sees fewer writes per second).
     const seconds = (Date.now() - started) / 1000
     expect(versions.size).toBeGreaterThanOrEqual(2)
     expect(versions.size).toBeLessThanOrEqual(Math.floor(seconds) + 2)
-  })
+  }, 60_000)
 
   it("shows another store's changes through the watch", async () => {
     const a = makeStore({ pid: 1001, isPidAlive: () => true })

@@ -58,6 +58,7 @@ def stop_job(req, word):
                 speed=0,
                 eta=None,
                 error=None,
+                error_code=None,
                 interrupted=False,  # the user's word: auto-resume leaves it alone
                 resumable=word != "cancel" and os.path.exists(key + ".part.json"),
             )

@@ -117,6 +117,10 @@ class SegmentsMixin(object):
 
     def pull_segment(self, seg, first):
         failures = 0
+        # Bytes this segment had at its last failure: a retry that moved it on
+        # starts the count of failures afresh (kept here, not in the segment,
+        # which is what the sidecar records).
+        done_at_failure = seg["done"]
         buf = bytearray(CHUNK)
         mv = memoryview(buf)
         while not self.stop.is_set():
@@ -124,7 +128,6 @@ class SegmentsMixin(object):
             if (remaining is not None and remaining <= 0) or self.winding.is_set():
                 return
             conn = None
-            progressed = False
             try:
                 if first is not None:
                     conn, resp = first
@@ -139,7 +142,7 @@ class SegmentsMixin(object):
                 if self.size is None:
                     self.read_unsized(resp, seg)
                     return
-                progressed = self.read_into(resp, seg, mv, buf, upto)
+                self.read_into(resp, seg, mv, buf, upto)
                 at = seg["start"] + seg["done"]
                 if upto <= at < seg["end"]:
                     failures = 0  # this request's span is in: the next one, at once
@@ -153,9 +156,9 @@ class SegmentsMixin(object):
                     raise
                 if self.winding.is_set():
                     return  # what this request brought is written: no retry now
-                if progressed or seg.get("_progress_seen"):
+                if seg["done"] > done_at_failure:
                     failures = 0
-                    seg.pop("_progress_seen", None)
+                done_at_failure = seg["done"]
                 failures += 1
                 with self.lock:
                     self.attempts += 1
@@ -211,7 +214,6 @@ class SegmentsMixin(object):
         the buffer back to back and the batch goes to disk (and progress) in one
         write. Bytes read before a failure are written before it is raised."""
         body = SocketBody(resp, self.http.timeout)
-        progressed = False
         checked = seg["done"] > 0 or seg["start"] > 0
         while not self.stop.is_set():
             want = min(upto, seg["end"]) - seg["start"] - seg["done"]
@@ -227,15 +229,12 @@ class SegmentsMixin(object):
                 with self.lock:
                     seg["done"] += n
                     self.fetched += n
-                progressed = True
-                seg["_progress_seen"] = True
             if err is not None:
                 if isinstance(err, OSError) and err.errno == errno.ENOSPC:
                     raise disk_full(self.final)
                 raise HelperError("network", "The connection failed: %s." % describe(err), True)
             if eof:
                 break
-        return progressed
 
     def read_unsized(self, resp, seg):
         """No Content-Length (chunked): one stream, not resumable."""

@@ -54,6 +54,8 @@ def make_entry(req, job_id, final, folder, source):
         "speed_mb": 0,
         "eta_minutes": None,
         "error": None,
+        "error_code": None,
+        "notice": None,
         "id": job_id,
         "folder": folder,
         "filename": os.path.basename(final),
@@ -191,7 +193,7 @@ class Worker(object):
             f.update(progress=100, speed=0, eta=0, speed_mb=0, eta_minutes=0, resumable=False)
             f["file_size"] = dl.size
             f["file_size_mb"] = round((dl.size or 0) / 1048576.0, 1)
-            self.write(status="completed", error=None, **f)
+            self.write(status="completed", error=None, error_code=None, **f)
             self.log("completed (%d bytes fetched)" % dl.fetched)
         except Stopped:
             self.stopped()
@@ -250,7 +252,7 @@ class Worker(object):
             dl.discard_part()
             f["resumable"] = False
             self.log("cancelled")
-            self.write(status="cancelled", error=None, **f)
+            self.write(status="cancelled", error=None, error_code=None, **f)
         else:
             if dl.resumable() and dl.fd is not None:
                 dl.try_save_sidecar()

@@ -11,6 +11,7 @@ import { isModelHubLink, withPastedToken } from '../sources/resolve'
 import type { SourceServices } from './sourceServices'
 import { aboutInfo } from '../core/about'
 import { modelsHandlers } from './modelsHandlers'
+import { setHandlers } from './setHandlers'
 import { runpodHandlers } from '../runpod/runpodHandlers'
 
 type TargetArgs = Parameters<ApiHandlers['addTarget']>[0]
@@ -165,6 +166,7 @@ export function createHandlers(
     trustHostKey: async ({ id, fingerprint }) => core.trustHostKey(id, fingerprint),
     // Models: resolvers, installed models, workflows, catalog
     ...modelsHandlers(core, sources),
+    ...setHandlers(core),
     ...runpodHandlers(core, {
       testConnection: (a) => table.testConnection(a),
       addTarget: (a) => table.addTarget(a)

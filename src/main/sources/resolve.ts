@@ -8,7 +8,7 @@ import { parseHfUrl, resolveHf } from './huggingface'
 import { probeUrl } from './probe'
 import type { Resolution, ResolveOptions } from './resolution'
 import { civitaiEndpoint, hfEndpoint } from './endpoints'
-import { parsePastedUrl } from './pastedUrl'
+import { pastedToken } from './pastedUrl'
 import { stripSecrets } from './urlSafety'
 
 export async function resolveSource(input: string, opts: ResolveOptions): Promise<Resolution> {
@@ -20,10 +20,10 @@ export async function resolveSource(input: string, opts: ResolveOptions): Promis
       : null
   if (hub) {
     // A token pasted in the link (Civitai's `?token=`) is used as a header for
-    // the hub's own hosts and never echoed back in the resolution.
-    const pasted = /^https?:\/\//i.test(text) ? parsePastedUrl(text) : undefined // not an AIR URN
-    const url = pasted?.shown ?? text
-    const token = pasted?.urlToken?.auth.replace(/^Bearer /, '')
+    // the hub's own API calls and never echoed back in the resolution.
+    const isLink = /^https?:\/\//i.test(text) // not an AIR URN
+    const url = isLink ? stripSecrets(text) : text
+    const token = isLink ? pastedToken(text) : undefined
     const r = await hub(url, token ? { ...opts, auth: withToken(text, token, opts) } : opts)
     return { ...r, input: stripSecrets(r.input) }
   }

@@ -51,7 +51,7 @@ export interface JobQueueHost {
   settings: () => Settings
   engine?: EngineTuning
   freeSpace?: (dir: string) => Promise<number>
-  authFor: (link: PastedUrl | undefined) => (url: URL) => string | undefined
+  auth: (url: URL) => string | undefined
   authHint: (url: URL) => string | undefined
 
   /** Throws unless `path` still leads inside models/ or a configured extra folder. */
@@ -155,9 +155,9 @@ export class LocalJobQueue {
       const result = await runDownload(
         {
           id: job.id,
-          url: link.fetch,
+          url: link.given,
           keepUrl: link.given,
-          signedRedirect: redirectsToSignedLink(link.fetch),
+          signedRedirect: redirectsToSignedLink(link.given),
           finalPath: job.path,
           sha256: e0.sha256,
           connections: e0.connections,
@@ -166,7 +166,7 @@ export class LocalJobQueue {
         {
           ...this.host.engine,
           signal: controller.signal,
-          auth: this.host.authFor(link),
+          auth: this.host.auth,
           authHint: this.host.authHint,
           freeSpace: this.host.freeSpace,
           onProgress: (p) => {

@@ -29,17 +29,6 @@ export async function setupProblem(
   return undefined
 }
 
-/** The auth for a request: a token pasted in the link goes to its own scheme
- *  and host (an https link redirected to http:// of the same host must not
- *  carry it in the clear), the stored tokens elsewhere. */
-export function authForLink(link: PastedUrl | undefined, stored: Auth): Auth {
-  const t = link?.urlToken
-  return (u) => {
-    if (!t || u.host !== t.host) return stored(u)
-    return u.protocol === t.protocol ? t.auth : undefined
-  }
-}
-
 /** The file name to save as: the one asked for, the one this URL got before in
  *  this folder, or the server's (then with the probe, whose size and hash count too). */
 export async function chooseFilename(o: {
@@ -54,7 +43,7 @@ export async function chooseFilename(o: {
   // Downloaded before from the same URL into the same folder: no need to ask the server.
   const earlier = earlierFilename(o.entries, o.link.shown, o.folder)
   if (earlier) return { filename: earlier }
-  const probe = await probeUrl(o.link.fetch, { auth: o.auth, authHint: o.authHint })
+  const probe = await probeUrl(o.link.given, { auth: o.auth, authHint: o.authHint })
   return { filename: sanitizeFilename(probe.filename), probe }
 }
 
@@ -85,7 +74,7 @@ export async function checkSameFile(
   const want =
     o.probe?.size ??
     earlier?.file_size ??
-    (await probeUrl(o.link.fetch, { auth: o.auth, authHint: o.authHint })).size
+    (await probeUrl(o.link.given, { auth: o.auth, authHint: o.authHint })).size
   const sha = o.sha256 ?? earlier?.sha256 ?? null
   const sameSize = want !== null && want === have
   if (sameSize && (!sha || (await sha256File(path)) === sha)) return

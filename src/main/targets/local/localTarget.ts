@@ -23,7 +23,7 @@ import { LocalModels } from '../../models/localModels'
 import { walkModels } from '../../models/modelsWalker'
 import type { TargetModels } from '../../models/targetModels'
 import { sourceOf } from '../../sources/sourceUrls'
-import { parsePastedUrl, type PastedUrl } from '../../sources/pastedUrl'
+import { parsePastedUrl } from '../../sources/pastedUrl'
 import { queuedEntry } from '../../status/jobEntries'
 import { entryToRecord, type StatusEntry } from '../../status/statusEntry'
 import { StatusStore, type StatusChange } from '../../status/statusStore'
@@ -33,7 +33,7 @@ import type { Target, TargetEvents, TargetStartRequest } from '../target'
 import { memoryOwnJobs, type OwnJobs } from '../ownJobs'
 import { isActive, LocalJobQueue, type EngineTuning } from './localJobQueue'
 import { askOwner } from './askOwner'
-import { authForLink, checkSameFile, chooseFilename, setupProblem } from './localStartChecks'
+import { checkSameFile, chooseFilename, setupProblem } from './localStartChecks'
 
 export interface LocalTargetDeps {
   settings: () => Settings
@@ -109,7 +109,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
       settings: deps.settings,
       engine: deps.engine,
       freeSpace: deps.freeSpace,
-      authFor: (link) => this.authFor(link),
+      auth: deps.auth,
       authHint: deps.authHint,
       checkStored: (path) => this.places.checkStored(path),
       closing: () => this.closing,
@@ -180,7 +180,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   async start(req: TargetStartRequest): Promise<StartResult> {
     const link = parsePastedUrl(req.url)
     const url = link.shown
-    const auth = this.authFor(link)
+    const auth = this.deps.auth
     const { filename, probe } = await chooseFilename({
       asked: req.filename,
       link,
@@ -387,10 +387,6 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   /** This target's entries (the workspace's status file may list other installs' too). */
   private *ownEntries(): Generator<[string, StatusEntry]> {
     for (const [p, e] of this.store.entries()) if (this.owns(p)) yield [p, e]
-  }
-
-  private authFor(link: PastedUrl | undefined): (url: URL) => string | undefined {
-    return authForLink(link, this.deps.auth)
   }
 
   /** The status file was written: a write failure shown before is over. */

@@ -1,0 +1,179 @@
+// `podpull sets export|apply`: a target's models as a model set file, and a
+// set applied to many targets at once (each target gets what it lacks, in
+// parallel across targets; each target's own queue limit holds within it).
+import type { Command } from 'commander'
+import { readFile } from 'node:fs/promises'
+import { formatModelSet, ModelSetError, parseModelSet, type ModelSet } from '../shared/modelSet'
+import type { DownloadRecord, DownloadsChangedEvent, SetPlanItem } from '../shared/types'
+import { formatBytes } from '../shared/format'
+import type { CliContext } from './modelsCommands'
+import { TERMINAL } from './follow'
+import { say, warn } from './terminalOut'
+
+const FAILED = 1
+const USAGE = 2
+const MAX_SET_FILE = 16 << 20
+
+/** The downloads of every target as they change (the core). */
+export interface JobSource {
+  on(event: 'downloadsChanged', cb: (ev: DownloadsChangedEvent) => void): unknown
+  off(event: 'downloadsChanged', cb: (ev: DownloadsChangedEvent) => void): unknown
+  downloads(): DownloadRecord[]
+}
+
+export interface SetsContext extends CliContext {
+  jobs(): Promise<JobSource>
+}
+
+interface Outcome {
+  target: string
+  fetched: string[]
+  skipped: string[]
+  failed: { name: string; why: string }[]
+}
+
+export function addSetsCommands(program: Command, ctx: SetsContext): void {
+  const sets = program.command('sets').description('model sets: export a setup, apply it anywhere')
+  sets
+    .command('export')
+    .description("print a target's installed models as a model set (*.podpull.json)")
+    .requiredOption('--target <name>', 'target name')
+    .option('--folder <folder...>', 'only these model folders (repeatable)')
+    .option('--name <name>', 'the set name (default: "<target> models")')
+    .action(async (o: { target: string; folder?: string[]; name?: string }) => {
+      const info = await ctx.openTarget(o.target)
+      const set = await ctx.call('exportSet', {
+        targetId: info.id,
+        ...(o.folder?.length ? { folders: o.folder } : {}),
+        ...(o.name ? { name: o.name } : {})
+      })
+      process.stdout.write(formatModelSet(set))
+      const local = set.models.filter((m) => m.source.kind === 'local').length
+      warn(
+        `${set.models.length} models${local ? `, ${local} with no known source ("local": push them)` : ''}\n`
+      )
+    })
+
+  sets
+    .command('apply <file>')
+    .description('give every target what it lacks of a set (idempotent)')
+    .requiredOption('--target <name...>', 'target name (repeat for many targets)')
+    .option('--yes', 'accept what would otherwise ask (e.g. a volume fill pod)')
+    .action(async (file: string, o: { target: string[] }) => {
+      const set = await readSet(ctx, file)
+      const names = [...new Set(o.target)]
+      for (const n of names) await ctx.targetByName(n) // a typo fails before any work starts
+      const jobs = await ctx.jobs()
+      const results = await Promise.all(names.map((n) => applyToTarget(ctx, jobs, set, n)))
+      printSummary(set, results)
+      if (results.some((r) => r.failed.length)) process.exitCode = FAILED
+    })
+}
+
+async function readSet(ctx: CliContext, file: string): Promise<ModelSet> {
+  let text: string
+  try {
+    const buf = await readFile(file)
+    if (buf.length > MAX_SET_FILE) throw new Error('larger than 16 MiB; not a model set')
+    text = buf.toString('utf8')
+  } catch (err) {
+    throw ctx.exit(USAGE, `${file}: ${(err as Error).message}`)
+  }
+  try {
+    return parseModelSet(text)
+  } catch (err) {
+    if (err instanceof ModelSetError) throw ctx.exit(USAGE, `${file}: ${err.message}`)
+    throw err
+  }
+}
+
+async function applyToTarget(
+  ctx: CliContext,
+  jobs: JobSource,
+  set: ModelSet,
+  name: string
+): Promise<Outcome> {
+  const out: Outcome = { target: name, fetched: [], skipped: [], failed: [] }
+  let targetId: string
+  let plan: SetPlanItem[]
+  try {
+    targetId = (await ctx.openTarget(name)).id
+    plan = await ctx.call('planSet', { targetId, set })
+  } catch (err) {
+    out.failed.push({ name: '(whole set)', why: (err as Error).message })
+    return out
+  }
+  const started: { item: SetPlanItem; id: string }[] = []
+  for (const item of plan) {
+    const label = `${item.folder}/${item.name}`
+    if (item.action === 'present') {
+      out.skipped.push(label)
+      warn(`[${name}] present, skipped: ${label}\n`)
+    } else if (item.action === 'conflict') {
+      out.failed.push({ name: label, why: item.reason ?? 'a different file is there' })
+    } else if (item.action === 'push' || !item.url) {
+      out.failed.push({
+        name: label,
+        why: `a local file with no source: send it with "podpull push FILE --target ${name} --folder ${item.folder}"`
+      })
+    } else {
+      try {
+        const r = await ctx.call('startDownload', {
+          targetId,
+          url: item.url,
+          folder: item.folder,
+          filename: item.name,
+          ...(item.sha256 ? { sha256: item.sha256 } : {})
+        })
+        if (r.outcome === 'already-present') out.skipped.push(label)
+        else started.push({ item, id: r.id })
+      } catch (err) {
+        out.failed.push({ name: label, why: (err as Error).message })
+      }
+    }
+  }
+  if (started.length) warn(`[${name}] fetching ${started.length} of ${plan.length}\n`)
+  const ends = await Promise.all(started.map((s) => settle(jobs, s.id, name)))
+  ends.forEach((r, i) => {
+    const label = `${started[i]!.item.folder}/${started[i]!.item.name}`
+    if (r.state === 'completed') out.fetched.push(label)
+    else out.failed.push({ name: label, why: r.error ?? `ended ${r.state}` })
+  })
+  return out
+}
+
+/** Resolves once the job ends; a line of progress every few seconds meanwhile. */
+function settle(jobs: JobSource, id: string, target: string): Promise<DownloadRecord> {
+  let lastLine = Date.now()
+  return new Promise((resolve) => {
+    const check = (r: DownloadRecord | undefined): void => {
+      if (!r) return
+      if (TERMINAL.has(r.state)) {
+        jobs.off('downloadsChanged', onEvent)
+        clearInterval(timer)
+        resolve(r)
+      } else if (Date.now() - lastLine >= 5000) {
+        lastLine = Date.now()
+        const total = r.fileSize ? ` / ${formatBytes(r.fileSize)}` : ''
+        warn(`[${target}] ${r.filename}: ${r.progress}%  ${formatBytes(r.downloaded)}${total}\n`)
+      }
+    }
+    const onEvent = (ev: DownloadsChangedEvent): void => check(ev.upserts.find((r) => r.id === id))
+    const timer = setInterval(() => check(jobs.downloads().find((r) => r.id === id)), 1000)
+    jobs.on('downloadsChanged', onEvent)
+    check(jobs.downloads().find((r) => r.id === id))
+  })
+}
+
+function printSummary(set: ModelSet, results: Outcome[]): void {
+  say(`Set "${set.name}" (${set.models.length} models)\n`)
+  for (const r of results) {
+    const complete = r.failed.length === 0
+    say(
+      `${r.target}: ${complete ? 'complete' : 'INCOMPLETE'} — fetched ${r.fetched.length}, skipped ${r.skipped.length} (present), failed ${r.failed.length}\n`
+    )
+    for (const f of r.failed) say(`  failed ${f.name}: ${f.why}\n`)
+  }
+  const ok = results.filter((r) => !r.failed.length).length
+  say(`${ok} of ${results.length} targets have the whole set.\n`)
+}

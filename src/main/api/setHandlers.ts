@@ -1,0 +1,99 @@
+// Model sets (docs/formats.md "Model set"): export what a target has as a set,
+// and plan what a set still needs on a target. The CLI and the dashboard
+// start the downloads a plan lists through the ordinary startDownload.
+import type { ApiHandlers } from '../../shared/api'
+import {
+  MODEL_SET_VERSION,
+  entryUrl,
+  type ModelSet,
+  type ModelSetEntry
+} from '../../shared/modelSet'
+import type { ModelFile, SetPlanItem } from '../../shared/types'
+import type { PodPullCore } from '../core/podpullCore'
+import { setEndpoints, setSourceOf } from '../sources/setSource'
+import { modelsOf } from './modelsHandlers'
+
+type SetMethods = 'exportSet' | 'planSet'
+
+/** What PodPull recorded about where a file on the target came from. */
+interface Recorded {
+  url: string
+  sha256: string | null
+}
+
+function recordedSources(core: PodPullCore, targetId: string): Map<string, Recorded> {
+  const byPath = new Map<string, Recorded>()
+  for (const r of core.target(targetId).downloads())
+    if (r.state === 'completed' && r.url) byPath.set(r.path, { url: r.url, sha256: r.sha256 })
+  return byPath
+}
+
+export function setHandlers(core: PodPullCore): Pick<ApiHandlers, SetMethods> {
+  return {
+    exportSet: async ({ targetId, folders, name }) => {
+      const models = modelsOf(core, targetId)
+      const inv = await models.installed()
+      const wanted = (m: ModelFile) => !folders?.length || folders.includes(m.folder)
+      const recorded = recordedSources(core, targetId)
+      const entries: ModelSetEntry[] = []
+      for (const m of inv.models.filter(wanted)) {
+        const rec = m.path ? recorded.get(m.path) : undefined
+        // A file with no known source is only identifiable by its content.
+        const sha256 = rec?.sha256 ?? (rec || !m.path ? null : await models.sha256(m.path))
+        entries.push({
+          source: rec ? setSourceOf(rec.url) : { kind: 'local' },
+          folder: m.folder,
+          name: m.name,
+          size: m.size,
+          sha256
+        })
+      }
+      const set: ModelSet = {
+        format: 'podpull-model-set',
+        version: MODEL_SET_VERSION,
+        name: name ?? `${core.target(targetId).info().name} models`,
+        created: new Date().toISOString(),
+        models: entries
+      }
+      return set
+    },
+
+    planSet: async ({ targetId, set }) => {
+      const models = modelsOf(core, targetId)
+      const inv = await models.installed()
+      const endpoints = setEndpoints()
+      const plan: SetPlanItem[] = []
+      for (const [index, e] of set.models.entries()) {
+        const have = inv.models.find((m) => m.folder === e.folder && m.name === e.name)
+        const url = entryUrl(e.source, endpoints)
+        const base = { index, folder: e.folder, name: e.name, url, sha256: e.sha256 ?? null }
+        if (!have) {
+          plan.push({ ...base, action: url ? 'fetch' : 'push', reason: null })
+          continue
+        }
+        const why = await differs(e, have, (p) => models.sha256(p))
+        plan.push(
+          why
+            ? { ...base, action: 'conflict', reason: why, path: have.path }
+            : { ...base, action: 'present', reason: null, path: have.path }
+        )
+      }
+      return plan
+    }
+  }
+}
+
+/** Why the file on the target is not the set's file; null when it is. */
+async function differs(
+  e: ModelSetEntry,
+  have: ModelFile,
+  sha256: (path: string) => Promise<string>
+): Promise<string | null> {
+  if (e.size != null && e.size !== have.size)
+    return `a different file is there (${have.size} bytes, the set says ${e.size})`
+  if (e.sha256 && have.path) {
+    const got = await sha256(have.path)
+    if (got !== e.sha256) return `a different file is there (sha256 ${got.slice(0, 12)}…)`
+  }
+  return null
+}

@@ -1,0 +1,215 @@
+// `podpull sets` as a user runs it, with a real sshd: one set applied at once
+// to two pods and a local target lands every file with its sha256 and skips
+// what a target already has; a second apply fetches nothing; a set exported
+// from a target reproduces it on an empty one; a bad set names its bad line.
+import { createHash } from 'node:crypto'
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startHubServers, type HubServers } from '../harness/hubServer'
+import { contentOf } from '../harness/content'
+import { startModelServer, type ModelServer, type ServedFile } from '../harness/modelServer'
+import { startSshd, type SshdHarness } from '../harness/sshd'
+import { assertBuilt, freshComfy, runCli } from '../support/cli'
+import { killWorkers } from '../support/podTarget'
+
+let cdn: ModelServer
+let hub: HubServers
+let sshd: SshdHarness
+let unet: ServedFile
+let lora: ServedFile
+let vae: ServedFile
+const workspaces: string[] = []
+
+beforeAll(async () => {
+  assertBuilt()
+  ;[cdn, sshd] = await Promise.all([startModelServer(), startSshd()])
+  hub = await startHubServers(cdn)
+  unet = cdn.addFile('/cdn/set-unet.safetensors', { size: 300_000, seed: 'set-unet' })
+  lora = cdn.addFile('/set/lora.safetensors', { size: 120_000, seed: 'set-lora' })
+  vae = cdn.addFile('/set/vae.safetensors', { size: 80_000, seed: 'set-vae' })
+  hub.addRepo({ id: 'org/set', files: [{ path: 'split/unet.safetensors', cdn: unet }] })
+})
+afterAll(async () => {
+  workspaces.forEach(killWorkers)
+  await hub?.close()
+  await Promise.all([cdn?.close(), sshd?.close()])
+})
+
+const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex')
+
+function theSet() {
+  return {
+    format: 'podpull-model-set',
+    version: 1,
+    name: 'test setup',
+    models: [
+      {
+        source: {
+          kind: 'huggingface',
+          repo: 'org/set',
+          file: 'split/unet.safetensors',
+          revision: 'main'
+        },
+        folder: 'diffusion_models',
+        name: 'unet.safetensors',
+        size: unet.size,
+        sha256: unet.sha256
+      },
+      {
+        source: { kind: 'url', url: lora.url },
+        folder: 'loras',
+        name: 'lora.safetensors',
+        sha256: lora.sha256
+      },
+      {
+        source: { kind: 'url', url: vae.url },
+        folder: 'vae',
+        name: 'vae.safetensors',
+        size: vae.size
+      }
+    ]
+  }
+}
+
+async function addPod(env: NodeJS.ProcessEnv, name: string): Promise<string> {
+  const ws = mkdtempSync(join(tmpdir(), 'podpull-sets-pod-'))
+  workspaces.push(ws)
+  mkdirSync(join(ws, 'ComfyUI', 'models'), { recursive: true })
+  const add = await runCli(
+    [
+      ...['targets', 'add-ssh', name, '--host', '127.0.0.1', '--port', String(sshd.port)],
+      ...['--user', sshd.user, '--key', sshd.keyPath, '--workspace', ws, '--accept-new-host-key']
+    ],
+    env
+  )
+  expect(add.code, add.stderr).toBe(0)
+  return join(ws, 'ComfyUI', 'models')
+}
+
+function expectWholeSet(models: string): void {
+  expect(sha(join(models, 'diffusion_models', 'unet.safetensors'))).toBe(unet.sha256)
+  expect(sha(join(models, 'loras', 'lora.safetensors'))).toBe(lora.sha256)
+  expect(sha(join(models, 'vae', 'vae.safetensors'))).toBe(vae.sha256)
+}
+
+describe('podpull sets', () => {
+  it('applies one set to two pods and a local target, skipping what is there; export reproduces it', async () => {
+    const c = freshComfy(['checkpoints'])
+    const env = { PODPULL_HOME: c.home, HF_ENDPOINT: hub.hfUrl }
+    expect((await runCli(['targets', 'add-local', 'here', '--comfyui', c.comfy], env)).code).toBe(0)
+    const podA = await addPod(env, 'pod-a')
+    const podB = await addPod(env, 'pod-b')
+    // pod-b already has the LoRA: it must be skipped there, not fetched again.
+    mkdirSync(join(podB, 'loras'), { recursive: true })
+    writeFileSync(join(podB, 'loras', 'lora.safetensors'), contentOf(lora.size, 'set-lora'))
+    const setFile = join(c.base, 'test.podpull.json')
+    writeFileSync(setFile, JSON.stringify(theSet(), null, 2))
+    const placed = statSync(join(podB, 'loras', 'lora.safetensors'))
+
+    const args = [
+      'sets',
+      'apply',
+      setFile,
+      '--target',
+      'here',
+      '--target',
+      'pod-a',
+      '--target',
+      'pod-b'
+    ]
+    const r = await runCli(args, env)
+    expect(r.code, r.stderr + r.stdout).toBe(0)
+    for (const m of [c.models, podA, podB]) expectWholeSet(m)
+    expect(r.stdout).toContain('here: complete — fetched 3, skipped 0 (present), failed 0')
+    expect(r.stdout).toContain('pod-a: complete — fetched 3, skipped 0 (present), failed 0')
+    expect(r.stdout).toContain('pod-b: complete — fetched 2, skipped 1 (present), failed 0')
+    expect(r.stderr).toContain('[pod-b] present, skipped: loras/lora.safetensors')
+    expect(r.stdout).toContain('3 of 3 targets have the whole set.')
+    const kept = statSync(join(podB, 'loras', 'lora.safetensors'))
+    expect([kept.ino, kept.mtimeMs]).toEqual([placed.ino, placed.mtimeMs])
+
+    const again = await runCli(args, env)
+    expect(again.code, again.stderr).toBe(0)
+    expect(again.stdout).toContain('here: complete — fetched 0, skipped 3 (present), failed 0')
+    expect(again.stdout).toContain('pod-b: complete — fetched 0, skipped 3 (present), failed 0')
+
+    // Export what the local target has; apply it to an empty target.
+    const ex = await runCli(['sets', 'export', '--target', 'here'], env)
+    expect(ex.code, ex.stderr).toBe(0)
+    const exported = JSON.parse(ex.stdout)
+    expect(
+      exported.models.map((m: { folder: string; name: string }) => `${m.folder}/${m.name}`).sort()
+    ).toEqual([
+      'diffusion_models/unet.safetensors',
+      'loras/lora.safetensors',
+      'vae/vae.safetensors'
+    ])
+    const hf = exported.models.find((m: { name: string }) => m.name === 'unet.safetensors')
+    expect(hf.source).toEqual({
+      kind: 'huggingface',
+      repo: 'org/set',
+      file: 'split/unet.safetensors',
+      revision: 'main'
+    })
+    // What the set carried (or the source said) is kept; the size is always there.
+    const byName = (n: string) => exported.models.find((m: { name: string }) => m.name === n)
+    expect(byName('lora.safetensors').sha256).toBe(lora.sha256)
+    expect(byName('vae.safetensors').size).toBe(vae.size)
+    const exportedFile = join(c.base, 'exported.podpull.json')
+    writeFileSync(exportedFile, ex.stdout)
+    const empty = freshComfy(['checkpoints'])
+    expect(
+      (await runCli(['targets', 'add-local', 'empty', '--comfyui', empty.comfy], env)).code
+    ).toBe(0)
+    const re = await runCli(['sets', 'apply', exportedFile, '--target', 'empty'], env)
+    expect(re.code, re.stderr + re.stdout).toBe(0)
+    expectWholeSet(empty.models)
+  }, 240_000)
+
+  it('a file with no recorded source is exported as "local" with its sha256; apply says to push it', async () => {
+    const c = freshComfy(['loras'])
+    const env = { PODPULL_HOME: c.home }
+    writeFileSync(join(c.models, 'loras', 'mine.safetensors'), 'home-trained')
+    expect((await runCli(['targets', 'add-local', 'home', '--comfyui', c.comfy], env)).code).toBe(0)
+    const ex = await runCli(['sets', 'export', '--target', 'home', '--folder', 'loras'], env)
+    expect(ex.code, ex.stderr).toBe(0)
+    const set = JSON.parse(ex.stdout)
+    expect(set.models).toEqual([
+      {
+        source: { kind: 'local' },
+        folder: 'loras',
+        name: 'mine.safetensors',
+        size: 12,
+        sha256: createHash('sha256').update('home-trained').digest('hex')
+      }
+    ])
+    const other = freshComfy(['loras'])
+    expect(
+      (await runCli(['targets', 'add-local', 'other', '--comfyui', other.comfy], env)).code
+    ).toBe(0)
+    const f = join(c.base, 'mine.podpull.json')
+    writeFileSync(f, ex.stdout)
+    const r = await runCli(['sets', 'apply', f, '--target', 'other', '--target', 'home'], env)
+    expect(r.code).toBe(1)
+    expect(r.stdout).toContain('other: INCOMPLETE')
+    expect(r.stdout).toContain('failed loras/mine.safetensors: a local file with no source')
+    expect(r.stdout).toContain('home: complete — fetched 0, skipped 1 (present), failed 0')
+  })
+
+  it('a bad set file names its bad entry and line, exit 2, nothing started', async () => {
+    const c = freshComfy(['loras'])
+    const env = { PODPULL_HOME: c.home }
+    expect((await runCli(['targets', 'add-local', 't', '--comfyui', c.comfy], env)).code).toBe(0)
+    const set = theSet()
+    set.models[2]!.folder = '../../etc'
+    const f = join(c.base, 'bad.podpull.json')
+    writeFileSync(f, JSON.stringify(set, null, 2))
+    const r = await runCli(['sets', 'apply', f, '--target', 't'], env)
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/models\[2\]\.folder: must be a folder inside models\/.*\(line \d+\)/)
+    const unknown = await runCli(['sets', 'apply', f, '--target', 'nope'], env)
+    expect(unknown.code).toBe(2)
+  })
+})

@@ -569,6 +569,10 @@ const runpodDeps: RunpodCliDeps = {
 
 const cliContext: SetsContext = {
   jobs: async () => (await openApp()).core,
+  volumePod: {
+    ensure: (info, yes) => ensureVolumePod(info, yes, runpodDeps),
+    settle: (info) => settleVolumePod(info, runpodDeps)
+  },
   call,
   openTarget,
   targetByName,

@@ -4,7 +4,12 @@
 import type { Command } from 'commander'
 import { readFile } from 'node:fs/promises'
 import { formatModelSet, ModelSetError, parseModelSet, type ModelSet } from '../shared/modelSet'
-import type { DownloadRecord, DownloadsChangedEvent, SetPlanItem } from '../shared/types'
+import type {
+  DownloadRecord,
+  DownloadsChangedEvent,
+  SetPlanItem,
+  TargetInfo
+} from '../shared/types'
 import { formatBytes } from '../shared/format'
 import type { CliContext } from './modelsCommands'
 import { TERMINAL } from './follow'
@@ -23,6 +28,12 @@ export interface JobSource {
 
 export interface SetsContext extends CliContext {
   jobs(): Promise<JobSource>
+  /** A volume target's fill pod: made sure of before its work (`yes` accepts
+   *  creating one), and removed once its queue is done. No-ops for other targets. */
+  volumePod: {
+    ensure(info: TargetInfo, yes: boolean | undefined): Promise<void>
+    settle(info: TargetInfo): Promise<void>
+  }
 }
 
 interface Outcome {
@@ -59,12 +70,12 @@ export function addSetsCommands(program: Command, ctx: SetsContext): void {
     .description('give every target what it lacks of a set (idempotent)')
     .requiredOption('--target <name...>', 'target name (repeat for many targets)')
     .option('--yes', 'accept what would otherwise ask (e.g. a volume fill pod)')
-    .action(async (file: string, o: { target: string[] }) => {
+    .action(async (file: string, o: { target: string[]; yes?: boolean }) => {
       const set = await readSet(ctx, file)
       const names = [...new Set(o.target)]
       for (const n of names) await ctx.targetByName(n) // a typo fails before any work starts
       const jobs = await ctx.jobs()
-      const results = await Promise.all(names.map((n) => applyToTarget(ctx, jobs, set, n)))
+      const results = await Promise.all(names.map((n) => applyToTarget(ctx, jobs, set, n, o.yes)))
       printSummary(set, results)
       if (results.some((r) => r.failed.length)) process.exitCode = FAILED
     })
@@ -88,12 +99,35 @@ async function readSet(ctx: CliContext, file: string): Promise<ModelSet> {
 }
 
 async function applyToTarget(
+  ctx: SetsContext,
+  jobs: JobSource,
+  set: ModelSet,
+  name: string,
+  yes: boolean | undefined
+): Promise<Outcome> {
+  const out: Outcome = { target: name, fetched: [], skipped: [], failed: [] }
+  let info: TargetInfo
+  try {
+    info = await ctx.targetByName(name)
+    await ctx.volumePod.ensure(info, yes)
+  } catch (err) {
+    out.failed.push({ name: '(whole set)', why: (err as Error).message })
+    return out
+  }
+  try {
+    return await fillTarget(ctx, jobs, set, name, out)
+  } finally {
+    await ctx.volumePod.settle(info).catch((err: Error) => warn(`[${name}] ${err.message}\n`))
+  }
+}
+
+async function fillTarget(
   ctx: CliContext,
   jobs: JobSource,
   set: ModelSet,
-  name: string
+  name: string,
+  out: Outcome
 ): Promise<Outcome> {
-  const out: Outcome = { target: name, fetched: [], skipped: [], failed: [] }
   let targetId: string
   let plan: SetPlanItem[]
   try {
@@ -103,7 +137,7 @@ async function applyToTarget(
     out.failed.push({ name: '(whole set)', why: (err as Error).message })
     return out
   }
-  const started: { item: SetPlanItem; id: string }[] = []
+  const fetches: SetPlanItem[] = []
   for (const item of plan) {
     const label = `${item.folder}/${item.name}`
     if (item.action === 'present') {
@@ -116,21 +150,32 @@ async function applyToTarget(
         name: label,
         why: `a local file with no source: send it with "podpull push FILE --target ${name} --folder ${item.folder}"`
       })
-    } else {
-      try {
-        const r = await ctx.call('startDownload', {
+    } else fetches.push(item)
+  }
+  // All at once: the target queues beyond its own limit, and a volume's fill
+  // pod is not taken for done while more of the set is still being started.
+  const starts = await Promise.all(
+    fetches.map((item) =>
+      ctx
+        .call('startDownload', {
           targetId,
-          url: item.url,
+          url: item.url!,
           folder: item.folder,
           filename: item.name,
           ...(item.sha256 ? { sha256: item.sha256 } : {})
         })
-        if (r.outcome === 'already-present') out.skipped.push(label)
-        else started.push({ item, id: r.id })
-      } catch (err) {
-        out.failed.push({ name: label, why: (err as Error).message })
-      }
-    }
+        .then(
+          (r) => ({ item, r, err: null }),
+          (err: Error) => ({ item, r: null, err })
+        )
+    )
+  )
+  const started: { item: SetPlanItem; id: string }[] = []
+  for (const { item, r, err } of starts) {
+    const label = `${item.folder}/${item.name}`
+    if (!r) out.failed.push({ name: label, why: err?.message ?? 'not started' })
+    else if (r.outcome === 'already-present') out.skipped.push(label)
+    else started.push({ item, id: r.id })
   }
   if (started.length) warn(`[${name}] fetching ${started.length} of ${plan.length}\n`)
   const ends = await Promise.all(started.map((s) => settle(jobs, s.id, name)))

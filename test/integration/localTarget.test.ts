@@ -3,7 +3,7 @@
 // close(), the models inventory and the events the dashboard lives on.
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -322,6 +322,48 @@ describe('LocalTarget', () => {
     await waitState(t, id, 'completed')
     expect(srv.requestsFor(bait.path)).toEqual([])
     expect(stateOf(t, 'c0c0c0c0c0c0c0c0')).toBe('paused')
+  })
+
+  it('entries that lead outside the models folder are not listed, and nothing is deleted there', async () => {
+    const s = await setup()
+    await s.target.close()
+    const victim = join(s.workspace, 'victim')
+    await mkdir(victim, { recursive: true })
+    for (const n of ['x', 'y', 'z'])
+      for (const ext of ['.part', '.part.json']) await writeFile(join(victim, n + ext), 'keep')
+    await symlink(victim, join(s.models, 'loras', 'link'))
+    await mkdir(join(s.models, 'loras', 'sub'))
+    const entry = (id: string) => ({
+      status: 'paused',
+      resumable: true,
+      id,
+      url: 'https://host.test/f',
+      folder: 'loras',
+      filename: 'f',
+      timestamp: Date.now() / 1000
+    })
+    await writeFile(
+      join(s.workspace, '.download_status.json'),
+      JSON.stringify({
+        [`${s.models}/loras/../../../victim/x`]: entry('d0d0d0d0d0d0d0d1'),
+        [join(s.models, 'loras', 'link', 'y')]: entry('d0d0d0d0d0d0d0d2'),
+        [join(s.models, 'loras', 'sub', 'z')]: entry('d0d0d0d0d0d0d0d3')
+      })
+    )
+    const t = await reopen(s)
+    expect(t.downloads().map((r) => r.id)).toEqual(['d0d0d0d0d0d0d0d3'])
+    for (const id of ['d0d0d0d0d0d0d0d1', 'd0d0d0d0d0d0d0d2']) {
+      await expect(t.cancel(id)).rejects.toThrow(/no longer listed/)
+      await expect(t.remove(id)).rejects.toThrow(/no longer listed/)
+    }
+    // Listed a moment ago, then its folder swapped for a symlink: checked again before deleting.
+    await rm(join(s.models, 'loras', 'sub'), { recursive: true })
+    await symlink(victim, join(s.models, 'loras', 'sub'))
+    await t.cancel('d0d0d0d0d0d0d0d3').catch(() => undefined)
+    await t.remove('d0d0d0d0d0d0d0d3').catch(() => undefined)
+    for (const n of ['x', 'y', 'z'])
+      for (const ext of ['.part', '.part.json'])
+        expect(existsSync(join(victim, n + ext)), n + ext).toBe(true)
   })
 
   it('a token pasted in the URL is requested where it was pasted and never reaches the status file', async () => {

@@ -42,6 +42,8 @@ export class VolumeTarget extends EventEmitter<TargetEvents> implements Target {
   private pod: { id: string; costPerHr: number | null } | null = null
   private note: string | null = null
   private sawActive = false
+  /** Starts under way: a queue is not done while more of a batch is still being started. */
+  private starting = 0
   private removing: Promise<FillBill | null> | null = null
   private lastBill: FillBill | null = null
 
@@ -146,7 +148,7 @@ export class VolumeTarget extends EventEmitter<TargetEvents> implements Target {
   private watchQueue(): void {
     if (!this.pod || !this.deps.fills.get(this.pod.id)) return
     if (active(this.downloads()) > 0) this.sawActive = true
-    else if (this.sawActive) void this.finish(false).catch(() => undefined)
+    else if (this.sawActive && this.starting === 0) void this.finish(false).catch(() => undefined)
   }
 
   /**
@@ -186,7 +188,14 @@ export class VolumeTarget extends EventEmitter<TargetEvents> implements Target {
   }
 
   async start(req: TargetStartRequest): Promise<StartResult> {
-    const r = await this.connected().start(req)
+    const pod = this.connected()
+    this.starting++
+    let r: StartResult
+    try {
+      r = await pod.start(req)
+    } finally {
+      this.starting--
+    }
     await this.afterWork()
     return r
   }

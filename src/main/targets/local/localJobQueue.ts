@@ -215,7 +215,7 @@ export class LocalJobQueue {
         sha256: null,
         resumable: await hasPartial(job.path)
       }
-      if (r.outcome === 'cancelled') await removePartial(job.path)
+      if (r.outcome === 'cancelled') await removePartial(job.path) // checked when the run began
       return finished(e, r, this.store.now())
     }
     if (err instanceof WaitTooLong) return pausedWith(e, err.message, err.code)
@@ -274,6 +274,13 @@ export class LocalJobQueue {
     }
   }
 
+  private contained(path: string): Promise<boolean> {
+    return this.host.checkStored(path).then(
+      () => true,
+      () => false
+    )
+  }
+
   /** Pauses or cancels a job that the engine isn't running. */
   async stopIdle(id: string, state: 'paused' | 'cancelled'): Promise<void> {
     const i = this.queue.indexOf(id)
@@ -283,7 +290,8 @@ export class LocalJobQueue {
     const found = this.store.findById(id)
     if (!found) return
     const [path, e] = found
-    if (state === 'cancelled') await removePartial(path)
+    // Deleted only where the stored path still leads inside the model folders.
+    if (state === 'cancelled' && (await this.contained(path))) await removePartial(path)
     const resumable = state === 'paused' && (await hasPartial(path))
     const stopped = stoppedWhileIdle(e, state, resumable)
     this.store.put(path, this.host.closing() ? interrupted(stopped) : stopped, { urgent: true })

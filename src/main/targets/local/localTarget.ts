@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { realpath, stat } from 'node:fs/promises'
-import { join, sep } from 'node:path'
+import { isAbsolute, join, normalize, sep } from 'node:path'
 import type {
   ConnectionTestResult,
   DownloadRecord,
@@ -306,8 +306,9 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     const [path, e] = this.entry(id)
     if (isActive(e))
       throw new UserError('busy', 'This download is still running: pause or cancel it first.')
-    // A forgotten paused or failed job would leave its partial file behind for good.
-    if (e.status !== 'completed') await removePartial(path)
+    // A forgotten paused or failed job would leave its partial file behind for
+    // good; deleted only where the path still leads inside the model folders.
+    if (e.status !== 'completed' && (await this.stillInside(path))) await removePartial(path)
     this.jobs.forget(id)
     this.store.delete(path)
     await this.store.flush()
@@ -379,9 +380,22 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     return found
   }
 
+  /** Whether a status-file key is one of this install's: a plain absolute path
+   *  (no `..` walking out of models/) under models/ or an extra root, through
+   *  no symlinked folder that leads elsewhere. */
   private owns(path: string): boolean {
+    if (!isAbsolute(path) || normalize(path) !== path) return false
     const inModels = path.startsWith(this.realModels + sep) || path.startsWith(this.modelsDir + sep)
-    return inModels || this.places.ownsExtra(path)
+    if (!inModels && !this.places.ownsExtra(path)) return false
+    return this.places.realDirInside(path, this.realModels)
+  }
+
+  /** The async, authoritative check before anything is deleted at a stored path. */
+  private stillInside(path: string): Promise<boolean> {
+    return this.places.checkStored(path).then(
+      () => true,
+      () => false
+    )
   }
 
   /** This target's entries (the workspace's status file may list other installs' too). */

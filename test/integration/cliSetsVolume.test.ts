@@ -1,0 +1,109 @@
+// A set applied to a RunPod network volume target (against the loopback fake
+// of RunPod's API, whose "pod" is a real sshd on the volume's folder): without
+// --yes it asks and creates nothing; with --yes the files land through one CPU
+// fill pod, which is removed when the set is done.
+import { createHash } from 'node:crypto'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync
+} from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startFakeRunpod, type FakeRunpod } from '../harness/runpodApi'
+import { startModelServer, type ModelServer } from '../harness/modelServer'
+import { startSshd, type SshdHarness } from '../harness/sshd'
+import { assertBuilt, runCli } from '../support/cli'
+import { killWorkers } from '../support/podTarget'
+
+let fake: FakeRunpod
+let server: ModelServer
+let keys: SshdHarness // a client key pair only
+let base: string
+let ws: string
+
+beforeAll(async () => {
+  assertBuilt()
+  ;[fake, server, keys] = await Promise.all([startFakeRunpod(), startModelServer(), startSshd()])
+  base = mkdtempSync(join(tmpdir(), 'podpull-setvol-'))
+})
+afterAll(async () => {
+  await fake?.settled()
+  if (ws) {
+    killWorkers(ws)
+    const state = join(ws, '.podpull')
+    for (const f of existsSync(state) ? readdirSync(state) : [])
+      if (/^fill-watchdog-.*\.pid$/.test(f))
+        try {
+          process.kill(Number(readFileSync(join(state, f), 'utf8')), 'SIGKILL')
+        } catch {
+          // already gone
+        }
+  }
+  await Promise.all([fake?.close(), server?.close(), keys?.close()])
+  rmSync(base, { recursive: true, force: true })
+})
+
+describe('a set applied to a volume target', () => {
+  it('asks before creating the fill pod, then fills the volume through it and removes it', async () => {
+    ws = join(base, 'volume')
+    mkdirSync(join(ws, 'ComfyUI', 'models', 'loras'), { recursive: true })
+    const home = join(base, 'home')
+    mkdirSync(home)
+    fake.volumes.push({ id: 'volset', name: 'set', size: 50, dataCenterId: 'EU-RO-1' })
+    fake.volumeDirs.volset = ws
+    const env = {
+      PODPULL_HOME: home,
+      RUNPOD_API_KEY: fake.key,
+      PODPULL_RUNPOD_ENDPOINT: fake.rest,
+      PODPULL_RUNPOD_GRAPHQL: fake.graphql,
+      SSH_AUTH_SOCK: ''
+    }
+    const add = await runCli(
+      [
+        ...['targets', 'add-runpod-volume', 'vol', '--volume', 'volset', '--key', keys.keyPath],
+        ...['--workspace', ws, '--comfyui', join(ws, 'ComfyUI')]
+      ],
+      env
+    )
+    expect(add.code, add.stderr).toBe(0)
+    const a = server.addFile('/setvol/a.safetensors', { size: 200_000, seed: 'setvol-a' })
+    const b = server.addFile('/setvol/b.safetensors', { size: 90_000, seed: 'setvol-b' })
+    const set = {
+      format: 'podpull-model-set',
+      version: 1,
+      name: 'volume set',
+      models: [a, b].map((f, i) => ({
+        source: { kind: 'url', url: f.url },
+        folder: 'loras',
+        name: `f${i}.safetensors`,
+        sha256: f.sha256
+      }))
+    }
+    const file = join(base, 'vol.podpull.json')
+    writeFileSync(file, JSON.stringify(set))
+
+    const asked = await runCli(['sets', 'apply', file, '--target', 'vol'], env)
+    expect(asked.code).toBe(1)
+    expect(asked.stdout).toContain('vol: INCOMPLETE')
+    expect(asked.stdout).toContain('--yes')
+    expect(fake.created).toHaveLength(0)
+
+    const ok = await runCli(['sets', 'apply', file, '--target', 'vol', '--yes'], env)
+    expect(ok.code, ok.stderr + ok.stdout).toBe(0)
+    expect(ok.stdout).toContain('vol: complete — fetched 2, skipped 0 (present), failed 0')
+    expect(ok.stderr).toMatch(/the pod was removed\./)
+    const sha = (n: string) =>
+      createHash('sha256')
+        .update(readFileSync(join(ws, 'ComfyUI', 'models', 'loras', n)))
+        .digest('hex')
+    expect([sha('f0.safetensors'), sha('f1.safetensors')]).toEqual([a.sha256, b.sha256])
+    expect(fake.created).toHaveLength(1)
+    expect(fake.deleted).toContain(fake.created[0]!.podId)
+  }, 180_000)
+})

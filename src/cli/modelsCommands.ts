@@ -146,7 +146,7 @@ export function addModelsCommands(program: Command, ctx: CliContext): void {
 
 const MAX_FILE = 64 << 20
 
-async function readWorkflow(ctx: CliContext, file: string): Promise<string> {
+export async function readWorkflow(ctx: CliContext, file: string): Promise<string> {
   const s = await stat(file).catch(() => null)
   if (!s?.isFile()) throw ctx.exit(USAGE, `${file} is not a file.`)
   if (s.size > MAX_FILE)

@@ -11,7 +11,7 @@ import type {
   TargetInfo
 } from '../shared/types'
 import { formatBytes } from '../shared/format'
-import type { CliContext } from './modelsCommands'
+import { readWorkflow, type CliContext } from './modelsCommands'
 import { TERMINAL } from './follow'
 import { say, warn } from './terminalOut'
 
@@ -63,6 +63,30 @@ export function addSetsCommands(program: Command, ctx: SetsContext): void {
       warn(
         `${set.models.length} models${local ? `, ${local} with no known source ("local": push them)` : ''}\n`
       )
+    })
+
+  sets
+    .command('from-catalog <id>')
+    .description('print a starter catalog entry as a model set')
+    .action(async (id: string) => {
+      process.stdout.write(formatModelSet(await ctx.call('catalogSet', { id })))
+    })
+
+  sets
+    .command('from-workflow <file>')
+    .description('print the models a workflow uses (present on the target and missing) as a set')
+    .requiredOption('--target <name>', 'the target its present models are taken from')
+    .option('--name <name>', 'the set name')
+    .action(async (file: string, o: { target: string; name?: string }) => {
+      const info = await ctx.openTarget(o.target)
+      const workflow = await readWorkflow(ctx, file)
+      const r = await ctx.call('workflowSet', {
+        targetId: info.id,
+        workflow,
+        ...(o.name ? { name: o.name } : {})
+      })
+      process.stdout.write(formatModelSet(r.set))
+      for (const l of r.left) warn(`Not in the set: ${l.folder ?? '?'}/${l.name} (${l.reason})\n`)
     })
 
   sets

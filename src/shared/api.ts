@@ -227,6 +227,17 @@ export const apiArgs = {
   }),
   /** What applying `set` to the target would do, entry by entry (nothing is started). */
   planSet: z.object({ targetId: id, set: modelSetSchema }),
+  /** A catalog entry as a set. */
+  catalogSet: z.object({ id: z.string().min(1).max(200) }),
+  /** The models a workflow uses (present and missing) as a set; unresolved ones are listed apart. */
+  workflowSet: z.object({
+    targetId: id,
+    workflow: z
+      .string()
+      .min(1)
+      .max(32 << 20),
+    name: name.optional()
+  }),
   // ── network volumes: listed, added as targets, filled by a CPU pod ──
   runpodVolumes: z.object({}).strict(),
   /** `volume`: a volume id or its (unique) name. */
@@ -293,6 +304,9 @@ export interface ApiResults {
   runpodImport: RunpodImportResult
   exportSet: ModelSet
   planSet: SetPlanItem[]
+  catalogSet: ModelSet
+  /** `left`: models the workflow names that have no source and no file on the target. */
+  workflowSet: { set: ModelSet; left: { folder: string | null; name: string; reason: string }[] }
   runpodVolumes: RunpodVolume[]
   runpodAddVolume: TargetInfo
   runpodFill: FillResult

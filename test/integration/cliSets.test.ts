@@ -198,6 +198,75 @@ describe('podpull sets', () => {
     expect(r.stdout).toContain('home: complete — fetched 0, skipped 1 (present), failed 0')
   })
 
+  it('a catalog entry and a workflow become sets', async () => {
+    const c = freshComfy(['loras'])
+    const env = { PODPULL_HOME: c.home, HF_ENDPOINT: hub.hfUrl }
+    const cat = await runCli(['sets', 'from-catalog', 'flux1-dev'], env)
+    expect(cat.code, cat.stderr).toBe(0)
+    const fromCatalog = JSON.parse(cat.stdout)
+    expect(fromCatalog.models[0]).toMatchObject({
+      source: {
+        kind: 'huggingface',
+        repo: 'black-forest-labs/FLUX.1-dev',
+        file: 'flux1-dev.safetensors',
+        revision: 'main'
+      },
+      folder: 'diffusion_models',
+      name: 'flux1-dev.safetensors'
+    })
+    expect((await runCli(['sets', 'from-catalog', 'nope'], env)).code).not.toBe(0)
+
+    writeFileSync(join(c.models, 'loras', 'mine.safetensors'), 'home-trained')
+    expect((await runCli(['targets', 'add-local', 'wf', '--comfyui', c.comfy], env)).code).toBe(0)
+    const workflow = {
+      nodes: [
+        {
+          id: 1,
+          type: 'UNETLoader',
+          properties: {
+            models: [
+              {
+                name: 'unet.safetensors',
+                url: 'https://huggingface.co/org/set/resolve/main/split/unet.safetensors',
+                directory: 'diffusion_models'
+              }
+            ]
+          },
+          widgets_values: ['unet.safetensors', 'default']
+        },
+        { id: 2, type: 'LoraLoaderModelOnly', widgets_values: ['mine.safetensors', 1] },
+        { id: 3, type: 'LoraLoaderModelOnly', widgets_values: ['mystery.safetensors', 1] }
+      ]
+    }
+    const wfFile = join(c.base, 'wf.json')
+    writeFileSync(wfFile, JSON.stringify(workflow))
+    const wf = await runCli(['sets', 'from-workflow', wfFile, '--target', 'wf'], env)
+    expect(wf.code, wf.stderr).toBe(0)
+    const fromWorkflow = JSON.parse(wf.stdout)
+    expect(fromWorkflow.models).toEqual([
+      {
+        source: { kind: 'local' },
+        folder: 'loras',
+        name: 'mine.safetensors',
+        sha256: createHash('sha256').update('home-trained').digest('hex')
+      },
+      {
+        source: {
+          kind: 'huggingface',
+          repo: 'org/set',
+          file: 'split/unet.safetensors',
+          revision: 'main'
+        },
+        folder: 'diffusion_models',
+        name: 'unet.safetensors',
+        sha256: null
+      }
+    ])
+    expect(wf.stderr).toContain(
+      'Not in the set: loras/mystery.safetensors (nothing says where to get it)'
+    )
+  })
+
   it('a bad set file names its bad entry and line, exit 2, nothing started', async () => {
     const c = freshComfy(['loras'])
     const env = { PODPULL_HOME: c.home }

@@ -12,8 +12,12 @@ import type { ModelFile, SetPlanItem } from '../../shared/types'
 import type { PodPullCore } from '../core/podpullCore'
 import { setEndpoints, setSourceOf } from '../sources/setSource'
 import { modelsOf } from './modelsHandlers'
+import { loadCatalog } from '../models/catalog'
+import { checkWorkflow } from '../models/workflowCheck'
+import { parseWorkflow } from '../../shared/workflow/parseWorkflow'
+import { UserError } from '../errors'
 
-type SetMethods = 'exportSet' | 'planSet'
+type SetMethods = 'exportSet' | 'planSet' | 'catalogSet' | 'workflowSet'
 
 /** What PodPull recorded about where a file on the target came from. */
 interface Recorded {
@@ -48,14 +52,68 @@ export function setHandlers(core: PodPullCore): Pick<ApiHandlers, SetMethods> {
           sha256
         })
       }
-      const set: ModelSet = {
-        format: 'podpull-model-set',
-        version: MODEL_SET_VERSION,
-        name: name ?? `${core.target(targetId).info().name} models`,
-        created: new Date().toISOString(),
-        models: entries
+      return newSet(name ?? `${core.target(targetId).info().name} models`, entries)
+    },
+
+    catalogSet: async ({ id }) => {
+      const entry = loadCatalog().sets.find((s) => s.id === id)
+      if (!entry) throw new UserError('not-found', `No catalog set "${id}".`)
+      return newSet(
+        entry.name,
+        entry.files.map((f) => ({
+          source: setSourceOf(f.url),
+          folder: f.folder,
+          name: f.name,
+          size: f.size,
+          sha256: f.sha256
+        })),
+        entry.description
+      )
+    },
+
+    workflowSet: async ({ targetId, workflow, name }) => {
+      let parsed
+      try {
+        parsed = parseWorkflow(workflow)
+      } catch (err) {
+        throw new UserError('bad-workflow', (err as Error).message)
       }
-      return set
+      const models = modelsOf(core, targetId)
+      const check = checkWorkflow(parsed, await models.installed(), loadCatalog())
+      const recorded = recordedSources(core, targetId)
+      const entries: ModelSetEntry[] = []
+      const left: { folder: string | null; name: string; reason: string }[] = []
+      for (const item of [...check.present, ...check.missing]) {
+        const rec = item.path ? recorded.get(item.path) : undefined
+        const url = item.url ?? rec?.url
+        // A name with a sub-folder ("flux/ae.safetensors") keeps it in the folder.
+        const slash = item.name.lastIndexOf('/')
+        const folder = [item.directory, item.name.slice(0, Math.max(slash, 0))]
+          .filter(Boolean)
+          .join('/')
+        const file = item.name.slice(slash + 1)
+        if (!item.directory) {
+          left.push({ folder: null, name: item.name, reason: 'no ComfyUI folder is known for it' })
+          continue
+        }
+        if (url)
+          entries.push({
+            source: setSourceOf(url),
+            folder,
+            name: file,
+            sha256: item.sha256 ?? rec?.sha256 ?? null
+          })
+        else if (item.path)
+          entries.push({
+            source: { kind: 'local' },
+            folder,
+            name: file,
+            sha256: await models.sha256(item.path)
+          })
+      }
+      for (const u of check.unresolved)
+        left.push({ folder: u.directory, name: u.name, reason: 'nothing says where to get it' })
+      return { set: newSet(name ?? 'workflow models', entries), left }
     },
 
     planSet: async ({ targetId, set }) => {
@@ -80,6 +138,17 @@ export function setHandlers(core: PodPullCore): Pick<ApiHandlers, SetMethods> {
       }
       return plan
     }
+  }
+}
+
+function newSet(name: string, models: ModelSetEntry[], description?: string): ModelSet {
+  return {
+    format: 'podpull-model-set',
+    version: MODEL_SET_VERSION,
+    name,
+    ...(description ? { description } : {}),
+    created: new Date().toISOString(),
+    models
   }
 }
 

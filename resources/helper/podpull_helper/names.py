@@ -6,14 +6,42 @@ import urllib.parse
 from .errors import HelperError
 
 
+# <name>.part.json (the sidecar) must fit the file system's 255 bytes too.
+MAX_NAME_BYTES = 255 - len(".part.json")
+MAX_EXT = 16
+# Controls (C0, DEL, C1), what Windows refuses, and bidi controls (U+202E
+# shows "x\u202egpj.exe" as "xexe.jpg"): the same set as plainText.ts.
+UNSAFE_CHARS = re.compile(
+    '[\x00-\x1f\x7f-\x9f<>:"|?*\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]'
+)
+# Device names Windows reserves whatever the extension (CON, aux.safetensors).
+WINDOWS_RESERVED = re.compile(
+    r"^(con|prn|aux|nul|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3])(\.|$)", re.I
+)
+
+
+def fit_bytes(base):
+    """Shortens a name to MAX_NAME_BYTES of UTF-8, keeping its extension."""
+    if len(base.encode("utf-8")) <= MAX_NAME_BYTES:
+        return base
+    dot = base.rfind(".")
+    ext = base[dot:] if dot > 0 and len(base) - dot <= MAX_EXT else ""
+    stem = base[: len(base) - len(ext)]
+    while len(stem) > 1 and len((stem + ext).encode("utf-8")) > MAX_NAME_BYTES:
+        stem = stem[:-1]
+    return stem + ext
+
+
 def sanitize_filename(name):
+    """The helper's copy of fileNames.ts sanitizeFilename (test/vectors/filenames.json)."""
     base = re.split(r"[/\\]", name)[-1]
-    base = re.sub(r'[\x00-\x1f\x7f<>:"|?*]', "", base)
-    base = re.sub(r"^[\s.]+", "", base).rstrip()
-    while len(base.encode("utf-8")) > 255:
-        dot = base.rfind(".")
-        ext = base[dot:] if dot > 0 and len(base) - dot <= 16 else ""
-        base = base[: max(1, len(base) - len(ext) - 1)] + ext
+    base = UNSAFE_CHARS.sub("", base)
+    base = re.sub(r"^[\s.]+", "", base)
+    # Windows drops trailing dots and spaces: "x.safetensors." would be another name.
+    base = re.sub(r"[\s.]+$", "", base)
+    if WINDOWS_RESERVED.match(base):
+        base = "_" + base
+    base = fit_bytes(base)
     if not base or base in (".", ".."):
         raise HelperError(
             "unsafe-path",

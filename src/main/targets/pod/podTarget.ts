@@ -203,7 +203,9 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
       models_dir: modelsDir,
       ...extra,
       ...fresh,
-      ...creds
+      ...creds,
+      // The stored URL is shown without secrets but keeps its host and path.
+      ...(rec && redirectsToSignedLink(url ?? rec.url) ? { signed_redirect: true } : {})
     })
     await this.refresh()
   }

@@ -475,17 +475,19 @@ function buildProgram(): Command {
           id,
           ...(o.url !== undefined ? { url: o.url } : {})
         })
+        // A resume leaves a download that was already running (no fresh link) where it runs.
+        const running =
+          verb === 'resume' && o.url === undefined && before && ACTIVE_STATES.includes(before.state)
         if (isDetachedWorker()) {
-          // The resume left it running elsewhere when it already was (no fresh link).
-          const elsewhere = o.url === undefined && before && ACTIVE_STATES.includes(before.state)
-          reportReady({ ok: true, id, outcome: elsewhere ? 'already-active' : 'started' })
-          if (elsewhere) return
+          reportReady({ ok: true, id, outcome: running ? 'already-active' : 'started' })
+          if (running) return
         }
         if (verb === 'resume' && !o.detach) {
           process.exitCode = finish(await followJob(info.id, id))
           await settleVolumePod(info, runpodDeps)
           return
         }
+        if (running) return say(`${id} is already running.\n`)
         say(`${verb === 'cancel' ? 'Cancelled' : verb === 'pause' ? 'Paused' : 'Resumed'} ${id}.\n`)
         if (verb !== 'resume') await settleVolumePod(info, runpodDeps)
       }

@@ -143,8 +143,12 @@ it('6 local + 4 pod downloads survive repeated SIGKILLs and an sshd restart', as
       } catch {
         refusals.push(st.stderr.trim()) // said why on stderr; look again
       }
-      for (const r of records.filter((r) => r.state === 'paused')) {
-        const res = await cli(['resume', r.id, '--target', nameOf.get(r.targetId)!, '--detach'])
+      // All at once, as several terminals would.
+      const paused = records.filter((r) => r.state === 'paused')
+      const answers = await Promise.all(
+        paused.map((r) => cli(['resume', r.id, '--target', nameOf.get(r.targetId)!, '--detach']))
+      )
+      for (const res of answers) {
         if (res.code === 0) expect(res.stdout).toMatch(/Resumed|already running/)
         else refusals.push(res.stderr.trim())
       }
@@ -178,4 +182,4 @@ it('6 local + 4 pod downloads survive repeated SIGKILLs and an sshd restart', as
   // Every refusal said why in one line (a pod unreachable during the restart, a race lost).
   for (const r of refusals) expect(r).toMatch(/^Error: \S/)
   expect(existsSync(join(local.base, '.download_status.json'))).toBe(true)
-}, 420_000)
+}, 600_000)

@@ -21,7 +21,8 @@ import {
   requeued,
   stoppedWhileIdle
 } from '../../status/jobEntries'
-import type { StatusEntry } from '../../status/statusEntry'
+import { withDerived, type StatusEntry } from '../../status/statusEntry'
+import { sidecarProgress } from '../../status/entryAging'
 import type { StatusStore } from '../../status/statusStore'
 import { clearControlRequest } from '../../status/controlRequests'
 
@@ -190,7 +191,8 @@ export class LocalJobQueue {
   }
 
   /** A job's final state for this run, on disk before pause()/cancel()/close() return. */
-  private async recordFinalState(job: Job, e: StatusEntry): Promise<void> {
+  private async recordFinalState(job: Job, final: StatusEntry): Promise<void> {
+    const e = keptProgress(job.path, final)
     this.store.put(job.path, this.host.closing() ? interrupted(e) : e, { urgent: true })
     try {
       await this.store.flush()
@@ -304,6 +306,19 @@ export class LocalJobQueue {
 async function linkFromSidecar(path: string, shown: string): Promise<PastedUrl> {
   const kept = (await readSidecar(path))?.url
   return parsePastedUrl(kept !== undefined && stripSecrets(kept) === shown ? kept : shown)
+}
+
+/** A stopped entry shows at least what its sidecar proves is on disk (the
+ *  engine's last report may be older than its last checkpoint). */
+function keptProgress(path: string, e: StatusEntry): StatusEntry {
+  if (e.status !== 'paused' && e.status !== 'error') return e
+  const kept = sidecarProgress(path)
+  if (!kept || (kept.done <= e.downloaded && e.file_size !== null)) return e
+  return withDerived({
+    ...e,
+    downloaded: Math.max(e.downloaded, kept.done),
+    file_size: e.file_size ?? kept.size
+  })
 }
 
 async function hasPartial(path: string): Promise<boolean> {

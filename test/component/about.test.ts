@@ -27,7 +27,7 @@ async function openSettings(about: Answer<'getAbout'>): Promise<VueWrapper> {
   const fake = fakeBridge()
   fake.answer('getAbout', about)
   w = await mountWith(App, fake)
-  await w.get('[data-testid="open-settings"]').trigger('click')
+  await w.get('[data-testid="view-tab-settings"]').trigger('click')
   await flushPromises()
   return w
 }

@@ -14,7 +14,7 @@ afterEach(() => {
 
 async function open(s: Parameters<typeof snapshot>[0]): Promise<VueWrapper> {
   w = await mountWith(App, fakeBridge(snapshot(s)))
-  await w.get('[data-testid="open-settings"]').trigger('click')
+  await w.get('[data-testid="view-tab-settings"]').trigger('click')
   return w
 }
 
@@ -41,7 +41,7 @@ describe('what PodPull remembers', () => {
     expect(note).not.toContain('PODPULL_SSH_SECRET')
     // Tokens can still be typed in for this session.
     expect(v.get('[data-testid="token-hf"]').find('input').exists()).toBe(true)
-    await v.get('[data-testid="settings-dialog"] button[aria-label="Close"]').trigger('click')
+    await v.get('[data-testid="view-tab-downloads"]').trigger('click')
     expect(await passphraseLabel(v)).toContain('no OS keyring: kept until PodPull quits')
   })
 
@@ -51,7 +51,7 @@ describe('what PodPull remembers', () => {
       tokens: { hf: true, civitai: false, editable: true, keyring: true }
     })
     expect(v.find('[data-testid="keyring-note"]').exists()).toBe(false)
-    await v.get('[data-testid="settings-dialog"] button[aria-label="Close"]').trigger('click')
+    await v.get('[data-testid="view-tab-downloads"]').trigger('click')
     expect(await passphraseLabel(v)).toContain('optional, stored encrypted')
   })
 
@@ -64,7 +64,7 @@ describe('what PodPull remembers', () => {
     expect(note).toContain('environment of podpull serve')
     expect(note).toContain('kept until it stops')
     expect(note).toContain('on the command line, PODPULL_SSH_SECRET')
-    await v.get('[data-testid="settings-dialog"] button[aria-label="Close"]').trigger('click')
+    await v.get('[data-testid="view-tab-downloads"]').trigger('click')
     expect(await passphraseLabel(v)).toContain('kept until podpull serve stops')
   })
 })

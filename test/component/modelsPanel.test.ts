@@ -114,10 +114,18 @@ describe('Models panel', () => {
     fake.answer('startDownload', () => ({ id: 'j', outcome: 'started', path: '/p' }))
     w = await mountWith(ModelsPanel, fake)
     await w.get('[data-testid="models-tab-catalog"]').trigger('click')
+    const file = (name: string) =>
+      w!.findAll('[data-testid="catalog"] li').find((li) => li.text().includes(name))!
     await vi.waitFor(() =>
-      expect(w!.get('[data-testid="catalog"]').text()).toContain('✓ vae/ae.safetensors')
+      expect(file('vae/ae.safetensors').attributes('data-installed')).toBe('true')
     )
-    expect(w.get('[data-testid="catalog"]').text()).toContain('· diffusion_models/unet.safetensors')
+    expect(file('vae/ae.safetensors').get('.mark').text()).toBe('✓')
+    expect(file('vae/ae.safetensors').text()).toContain('(installed)')
+    const unet = file('diffusion_models/unet.safetensors')
+    expect(unet.attributes('data-installed')).toBe('false')
+    expect(unet.get('.mark').text()).toBe('')
+    // No "—" stands in for a size the catalog does not know.
+    expect(w.get('.catalog-files').text()).not.toContain('—')
     await w
       .get('[data-testid="catalog"]')
       .findAll('button')

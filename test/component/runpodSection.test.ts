@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { flushPromises, type VueWrapper } from '@vue/test-utils'
-import TargetsPanel from '../../src/renderer/components/TargetsPanel.vue'
+import App from '../../src/renderer/App.vue'
 import type { RunpodPod } from '../../src/shared/runpod'
 import { apiError, fakeBridge, snapshot } from './fixtures'
 import { mountWith } from './mountApp'
@@ -31,7 +31,7 @@ describe('the sidebar RunPod section', () => {
       pod({ id: 'off1', name: 'idle', status: 'EXITED', gpuCount: 2, gpu: 'A40' })
     ])
     fake.answer('runpodStop', () => pod({ status: 'EXITED' }))
-    w = await mountWith(TargetsPanel, fake)
+    w = await mountWith(App, fake)
     expect(fake.calls.some((c) => c.m === 'runpodPods')).toBe(false)
 
     await w.get('[data-testid="runpod-refresh"]').trigger('click')
@@ -57,7 +57,7 @@ describe('the sidebar RunPod section', () => {
     fake.answer('runpodPods', () => {
       throw apiError('runpod-key', 'RunPod refused the API key: check RUNPOD_API_KEY.')
     })
-    w = await mountWith(TargetsPanel, fake)
+    w = await mountWith(App, fake)
     await w.get('[data-testid="runpod-refresh"]').trigger('click')
     await flushPromises()
     expect(w.get('[data-testid="runpod-error"]').text()).toBe(

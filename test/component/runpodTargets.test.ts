@@ -4,7 +4,7 @@
 // it stopped the pod) and the RunPod API key in Settings (set / not set only).
 import { afterEach, describe, expect, it } from 'vitest'
 import { flushPromises, type VueWrapper } from '@vue/test-utils'
-import TargetsPanel from '../../src/renderer/components/TargetsPanel.vue'
+import App from '../../src/renderer/App.vue'
 import SettingsPanel from '../../src/renderer/components/SettingsPanel.vue'
 import type { RunpodPod } from '../../src/shared/runpod'
 import type { TargetInfo } from '../../src/shared/types'
@@ -46,7 +46,7 @@ const linked = (over: Partial<TargetInfo> = {}, stopWhenDone = false): TargetInf
   })
 
 async function listPods(fake: ReturnType<typeof fakeBridge>): Promise<VueWrapper> {
-  const v = await mountWith(TargetsPanel, fake)
+  const v = await mountWith(App, fake)
   await v.get('[data-testid="runpod-refresh"]').trigger('click')
   await flushPromises()
   return v
@@ -141,7 +141,7 @@ describe("a RunPod-linked pod's card", () => {
     const fake = fakeBridge(snapshot({ targets: [linked()] }))
     fake.answer('runpodStop', () => pod({ status: 'EXITED' }))
     fake.answer('runpodStart', () => pod({ status: 'RUNNING' }))
-    w = await mountWith(TargetsPanel, fake)
+    w = await mountWith(App, fake)
     const card = w.get('[data-testid="target-p1"]')
     await card.get('[data-testid="pod-stop"]').trigger('click')
     await flushPromises()
@@ -167,7 +167,7 @@ describe("a RunPod-linked pod's card", () => {
       })
     )
     fake.answer('updateTarget', ({ patch }) => linked({}, patch.stopWhenDone === true))
-    w = await mountWith(TargetsPanel, fake)
+    w = await mountWith(App, fake)
     // A local target has no RunPod controls.
     expect(
       w.get('[data-testid="target-t1"]').find('[data-testid="runpod-controls"]').exists()

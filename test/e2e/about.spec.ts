@@ -17,7 +17,7 @@ test('Settings → About shows the versions and where settings and logs live', a
   const serve = await startServe({ PODPULL_HOME: home })
   try {
     await page.goto(serve.pageUrl)
-    await page.getByTestId('open-settings').click()
+    await page.getByTestId('view-tab-settings').click()
     const about = page.getByTestId('about')
     const helper = /^HELPER_VERSION\s*=\s*"([^"]+)"/m.exec(readFileSync(HELPER, 'utf8'))![1]!
     await expect(about.getByTestId('about-pod-helper')).toHaveText(helper)

@@ -61,6 +61,43 @@ test('the empty dashboard says what to do next', async ({ page }) => {
   }
 })
 
+test('views switch by click and keyboard; the targets column stays; shortcuts focus', async ({
+  page
+}) => {
+  const { home } = freshComfy()
+  const serve = await startServe({ PODPULL_HOME: home })
+  try {
+    await page.goto(serve.pageUrl)
+    const tabs = page.getByRole('tablist', { name: 'Views' }).getByRole('tab')
+    await expect(tabs).toHaveText(['Downloads', 'Models', 'Sets', 'RunPod', 'Settings'])
+    await expect(page.getByTestId('downloads')).toBeVisible()
+    await expect(page.getByTestId('models-panel')).toBeHidden()
+
+    await page.getByRole('tab', { name: 'Downloads' }).focus()
+    await page.keyboard.press('ArrowRight')
+    await expect(page.getByRole('tab', { name: 'Models' })).toBeFocused()
+    await expect(page.getByTestId('models-panel')).toBeVisible()
+    await expect(page.getByTestId('downloads')).toBeHidden()
+    await page.keyboard.press('ArrowRight')
+    await expect(page.getByTestId('sets-view')).toBeVisible()
+    await page.keyboard.press('ArrowRight')
+    await expect(page.getByRole('tabpanel', { name: 'RunPod' })).toBeVisible()
+    await expect(page.getByTestId('runpod')).toBeVisible()
+    await expect(page.getByTestId('targets')).toBeVisible()
+    await page.keyboard.press('ArrowRight')
+    await expect(page.getByTestId('settings-panel')).toBeVisible()
+
+    await page.keyboard.press('Control+l')
+    await expect(page.getByTestId('url-input')).toBeFocused()
+    await page.getByTestId('url-input').blur()
+    await page.keyboard.press('/')
+    await expect(page.getByTestId('installed-search')).toBeFocused()
+    await expect(page.getByTestId('installed-search')).toHaveValue('')
+  } finally {
+    await serve.stop()
+  }
+})
+
 test.describe('local downloads from the dashboard', () => {
   let srv: ModelServer
   let serve: ServeProcess

@@ -29,7 +29,7 @@ test('Settings saves one diagnostics archive without the token in it', async ({ 
   const serve = await startServe(env)
   try {
     await page.goto(serve.pageUrl)
-    await page.getByTestId('open-settings').click()
+    await page.getByTestId('view-tab-settings').click()
     await page.getByTestId('save-diagnostics').click()
     const saved = page.getByTestId('diagnostics-saved')
     await expect(saved).toContainText(join(home, 'diagnostics'))

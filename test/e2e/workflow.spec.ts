@@ -83,6 +83,7 @@ test('a dropped workflow lists two missing models; one click downloads them and 
   }
   try {
     await page.goto(serve.pageUrl)
+    await page.getByTestId('view-tab-models').click()
     await expect(page.getByTestId('models-panel')).toBeVisible()
     // A file drop as the browser delivers it (the page's own DataTransfer and File).
     const dataTransfer = await page.evaluateHandle(

@@ -3,15 +3,7 @@
 // --yes it asks and creates nothing; with --yes the files land through one CPU
 // fill pod, which is removed when the set is done.
 import { createHash } from 'node:crypto'
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  writeFileSync
-} from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -19,7 +11,7 @@ import { startFakeRunpod, type FakeRunpod } from '../harness/runpodApi'
 import { startModelServer, type ModelServer } from '../harness/modelServer'
 import { startSshd, type SshdHarness } from '../harness/sshd'
 import { assertBuilt, runCli } from '../support/cli'
-import { killWorkers } from '../support/podTarget'
+import { stopPodProcesses } from '../support/podTarget'
 
 let fake: FakeRunpod
 let server: ModelServer
@@ -34,17 +26,7 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   await fake?.settled()
-  if (ws) {
-    killWorkers(ws)
-    const state = join(ws, '.podpull')
-    for (const f of existsSync(state) ? readdirSync(state) : [])
-      if (/^fill-watchdog-.*\.pid$/.test(f))
-        try {
-          process.kill(Number(readFileSync(join(state, f), 'utf8')), 'SIGKILL')
-        } catch {
-          // already gone
-        }
-  }
+  if (ws) stopPodProcesses(ws)
   await Promise.all([fake?.close(), server?.close(), keys?.close()])
   rmSync(base, { recursive: true, force: true })
 })

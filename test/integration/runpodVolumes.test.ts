@@ -27,7 +27,7 @@ import { startFakeRunpod, type FakeRunpod } from '../harness/runpodApi'
 import { startModelServer, type ModelServer } from '../harness/modelServer'
 import { startSshd, type SshdHarness } from '../harness/sshd'
 import { assertBuilt, collect, runCli, spawnCli } from '../support/cli'
-import { killWorkers } from '../support/podTarget'
+import { stopPodProcesses } from '../support/podTarget'
 import { waitFor } from '../support/wait'
 
 const MiB = 1 << 20
@@ -55,19 +55,6 @@ afterAll(async () => {
   await Promise.all([fake?.close(), server?.close(), keys?.close()])
   rmSync(base, { recursive: true, force: true })
 })
-
-/** Download workers and fill watchdogs left on a "pod" (a temp dir here). */
-function stopPodProcesses(ws: string): void {
-  killWorkers(ws)
-  const state = join(ws, '.podpull')
-  for (const f of existsSync(state) ? readdirSync(state) : [])
-    if (/^fill-watchdog-.*\.pid$/.test(f))
-      try {
-        process.kill(Number(readFileSync(join(state, f), 'utf8')), 'SIGKILL')
-      } catch {
-        // already gone
-      }
-}
 
 /** A volume in the account, its folder (what pods mount) and a PODPULL_HOME. */
 function volume(name: string, dc = 'EU-RO-1'): { id: string; ws: string; home: string } {

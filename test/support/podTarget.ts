@@ -1,6 +1,6 @@
 // Shared set-up for PodTarget tests: a pod workspace in a temp dir, reached
 // over the real sshd harness, with a store-like cache and known-hosts map.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DEFAULT_SETTINGS, type DownloadRecord, type Settings } from '../../src/shared/types'
@@ -81,6 +81,19 @@ export function podTarget(
     },
     deps
   )
+}
+
+/** Download workers and fill-pod watchdogs left on a "pod" (a temp dir here). */
+export function stopPodProcesses(ws: string): void {
+  killWorkers(ws)
+  const state = join(ws, '.podpull')
+  for (const f of existsSync(state) ? readdirSync(state) : [])
+    if (/^fill-watchdog-.*\.pid$/.test(f))
+      try {
+        process.kill(Number(readFileSync(join(state, f), 'utf8')), 'SIGKILL')
+      } catch {
+        // already gone
+      }
 }
 
 /** Kills every helper worker still running for this workspace (test clean-up). */

@@ -5,13 +5,15 @@
 import { spawn } from 'node:child_process'
 import { closeSync, writeSync } from 'node:fs'
 import type { Readable } from 'node:stream'
+import type { StartOutcome } from '../shared/types'
 
 const READY_FD_ENV = 'PODPULL_READY_FD'
 
 export interface ReadyMessage {
   ok: boolean
   id?: string
-  outcome?: 'started' | 'already-active' | 'already-present'
+  outcome?: StartOutcome
+  linkedFrom?: string
   path?: string
   /** With ok false: the one line the command would have printed, and its exit code. */
   message?: string

@@ -53,7 +53,7 @@ async function openApp(open = false): Promise<PodPullApp> {
     store: createNodeStore(),
     host: 'headless',
     open,
-    settingsOverride: open ? undefined : { autoResume: false }
+    settingsOverride: open ? undefined : { autoResume: false, backgroundHashing: false }
   })
   // Fill pods a crashed run left: removed when done, else their work goes on.
   if (Object.keys(app.core.store.get('fillPods') ?? {}).length)
@@ -200,11 +200,16 @@ function finish(r: DownloadRecord): number {
 /** Runs the same command again in a detached process, without --detach (local
  *  targets: the download lives in the process that runs it), and returns once
  *  that process has started the work, or fails with the reason it gave. */
-async function detachSelf(): Promise<{ id: string; outcome: string; path?: string }> {
+async function detachSelf(): Promise<{
+  id: string
+  outcome: string
+  path?: string
+  linkedFrom?: string
+}> {
   const r = await runDetached(process.argv.slice(1).filter((a) => a !== '--detach'))
   if (!r.ok || !r.id || !r.outcome)
     throw new CliExit(r.exitCode ?? FAILED, r.message ?? 'The background process did not start.')
-  return { id: r.id, outcome: r.outcome, path: r.path }
+  return { id: r.id, outcome: r.outcome, path: r.path, linkedFrom: r.linkedFrom }
 }
 
 function buildProgram(): Command {
@@ -341,6 +346,7 @@ function buildProgram(): Command {
         if (o.detach && info.config.kind === 'local') {
           const r = await detachSelf()
           if (r.outcome === 'already-present') return void say(`Already present: ${r.path}\n`)
+          if (r.outcome === 'linked') return void say(linkedLine(r.linkedFrom, r.path ?? ''))
           warn(
             r.outcome === 'already-active'
               ? `Already downloading (${r.id}) in another PodPull process.\n`
@@ -369,7 +375,13 @@ function buildProgram(): Command {
           warn(`Folder: ${where} (suggested; choose another with --folder)\n`)
         }
         if (isDetachedWorker()) {
-          reportReady({ ok: true, id: res.id, outcome: res.outcome, path: res.path })
+          reportReady({
+            ok: true,
+            id: res.id,
+            outcome: res.outcome,
+            path: res.path,
+            linkedFrom: res.linkedFrom
+          })
           // Another process runs it (or it is there): nothing for a worker to do.
           if (res.outcome !== 'started') return
         }
@@ -378,6 +390,7 @@ function buildProgram(): Command {
           await settleVolumePod(info, runpodDeps)
           return
         }
+        if (res.outcome === 'linked') return void say(linkedLine(res.linkedFrom, res.path))
         if (res.outcome === 'already-active')
           warn(`Already downloading (${res.id}); following it.\n`)
         if (o.detach) {
@@ -612,3 +625,8 @@ main().then((code) => {
   // Pods keep SSH sockets and watchers open; the command is done.
   setImmediate(() => process.exit(code))
 })
+
+/** A download the target had the content of already: nothing was fetched. */
+function linkedLine(from: string | undefined, path: string): string {
+  return `Already had it as ${from ?? 'another file'} — linked: ${path} (0 bytes downloaded)\n`
+}

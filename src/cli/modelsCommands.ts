@@ -82,6 +82,8 @@ export function addModelsCommands(program: Command, ctx: CliContext): void {
         if (m.folder !== folder) out(`${(folder = m.folder)}/\n`)
         const when = new Date(m.mtime * 1000).toISOString().slice(0, 10)
         out(`  ${m.name}  ${formatBytes(m.size)}  ${when}${m.extra ? `  (${m.path})` : ''}\n`)
+        if (m.sha256) out(`    sha256 ${m.sha256}\n`)
+        if (m.sameAs?.length) out(`    same file as ${m.sameAs.join(', ')}\n`)
       }
       if (!models.length) out('No models found.\n')
       for (const p of partials)

@@ -102,7 +102,8 @@ export const settingsPatch = z
       .min(1)
       .max(24 * 60),
     autoResume: z.boolean(),
-    notifications: z.boolean()
+    notifications: z.boolean(),
+    backgroundHashing: z.boolean()
   })
   .partial()
   .strict()

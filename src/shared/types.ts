@@ -63,6 +63,13 @@ export interface DownloadRecord {
   notice?: string | null
 }
 
+/** "hashing 12 of 40 files": files looked at so far, of all, and the one being read. */
+export interface HashingProgress {
+  done: number
+  total: number
+  current: string | null
+}
+
 export type ConnectionState = 'online' | 'connecting' | 'offline' | 'error'
 
 export interface LocalTargetConfig {
@@ -120,6 +127,8 @@ export interface TargetInfo {
   hostKeyChange?: { pinned: string; presented: string } | null
   /** What PodPull last did to this target by itself, e.g. "Stopped the pod …" (stop-when-done). */
   notice?: string | null
+  /** Background hashing of the model files into the content index, while it runs. */
+  hashing?: HashingProgress | null
   /** Volume targets: the pod the volume is worked through, if one is running. */
   fillPod?: FillPodState | null
 }
@@ -133,6 +142,8 @@ export interface Settings {
   staleMinutes: number
   autoResume: boolean
   notifications: boolean
+  /** Hash model files into the content index in the background (off for one-shot CLI commands). */
+  backgroundHashing: boolean
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -141,6 +152,7 @@ export const DEFAULT_SETTINGS: Settings = {
   retentionHours: 24,
   staleMinutes: 10,
   autoResume: true,
+  backgroundHashing: true,
   notifications: true
 }
 
@@ -172,7 +184,7 @@ export interface DownloadsChangedEvent {
   removed: { id: string; rev: number }[]
 }
 
-export type StartOutcome = 'started' | 'already-present' | 'already-active'
+export type StartOutcome = 'started' | 'already-present' | 'already-active' | 'linked'
 
 export interface StartResult {
   id: string
@@ -180,6 +192,10 @@ export interface StartResult {
   path: string
   /** The models folder chosen when none was given (the suggestion used). */
   suggestedFolder?: string
+  /** 'linked': the file with this content the target had ("loras/old.safetensors"). */
+  linkedFrom?: string
+  /** 'linked': a hard link (one file, two names) or, across file systems, a copy. */
+  linkedBy?: 'hardlink' | 'copy'
 }
 
 export interface DownloadPreview {
@@ -215,6 +231,10 @@ export interface ModelFile {
   path?: string
   /** Found through extra_model_paths.yaml, outside models/. */
   extra?: boolean
+  /** From the content index, when this file has been hashed. */
+  sha256?: string
+  /** Other files of the target with the same content ("folder/name"). */
+  sameAs?: string[]
 }
 
 // ── models: resolvers, workflows, catalog ───────────────────────────────
@@ -270,6 +290,16 @@ export interface InstalledModels {
   extraRoots: { folder: string; dir: string }[]
   /** A problem reading extra_model_paths.yaml (the rest is still listed). */
   warning: string | null
+}
+
+/** One content stored under several names on a target. */
+export interface DuplicateGroup {
+  sha256: string
+  /** Bytes of one copy. */
+  size: number
+  files: { folder: string; name: string; path: string }[]
+  /** Bytes given back when all but one become links to it. */
+  reclaimable: number
 }
 
 /** One model a workflow needs, compared with a target's inventory. */

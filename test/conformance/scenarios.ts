@@ -47,7 +47,7 @@ export interface DriverRequest {
 
 export interface DriverResult {
   state: 'completed' | 'error' | 'paused' | 'cancelled'
-  outcome?: 'started' | 'already-present' | 'already-active'
+  outcome?: 'started' | 'already-present' | 'already-active' | 'linked'
   /** Error code (docs/formats.md) when state is 'error'. */
   code?: string
   error?: string

@@ -154,7 +154,8 @@ async function attemptRun(
     fastUrl: rawSpeaks(info.url) ? info.url : undefined,
     link,
     http,
-    shaExpected: expectedSha !== null,
+    // Always: the content index records every finished download's hash for free.
+    hashAlong: true,
     stallTimeoutMs: cfg.stallTimeoutMs,
     maxAttempts: cfg.maxAttempts,
     wait,

@@ -54,8 +54,8 @@ export interface TransferSetup {
   sidecar?: Omit<Sidecar, 'segments' | 'updated'>
   /** Hash in file order while writing (one connection from byte 0). */
   hashWhileWriting: boolean
-  /** A SHA-256 is expected: with ranges and a known size, hash along the frontier (frontierHash.ts). */
-  shaExpected?: boolean
+  /** Hash the file: with ranges and a known size along the frontier (frontierHash.ts). */
+  hashAlong?: boolean
   initialBody?: InitialBody
   /** The probe's final `http:`/`https:` URL, for the raw body path (undefined: undici only). */
   fastUrl?: URL
@@ -94,7 +94,7 @@ export async function transfer(
   // hash the written prefix from the file; otherwise the single stream is
   // hashed as it is written (and restarted with it).
   const frontier =
-    s.shaExpected && s.rangesOk && s.size !== null ? new FrontierHash(s.file.path) : undefined
+    s.hashAlong && s.rangesOk && s.size !== null ? new FrontierHash(s.file.path) : undefined
   const inline = s.hashWhileWriting && !frontier
   let hash = createHash('sha256')
   let initialBody = s.initialBody

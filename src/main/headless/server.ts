@@ -109,6 +109,31 @@ async function serveStatic(root: string, req: IncomingMessage, res: ServerRespon
   }
 }
 
+/** Open connections at most: a flood of half-open ones must not take the file
+ *  descriptors that downloads need. */
+export const MAX_CONNECTIONS = 128
+
+/** Keeps at most MAX_CONNECTIONS sockets: past it, the oldest that has not
+ *  sent a whole request head yet (half-open, idle) is closed for the new one,
+ *  so a flood cannot shut out the user's own page; heads must come in 10 s. */
+function capConnections(http: Server): void {
+  const waiting = new Set<import('node:net').Socket>()
+  http.headersTimeout = 10_000
+  http.requestTimeout = 60_000
+  http.on('connection', (socket) => {
+    waiting.add(socket)
+    socket.once('close', () => waiting.delete(socket))
+    if (waiting.size > MAX_CONNECTIONS) {
+      const oldest = waiting.values().next().value
+      waiting.delete(oldest!)
+      oldest!.destroy()
+    }
+  })
+  const busy = (socket: import('node:net').Socket): void => void waiting.delete(socket)
+  http.on('request', (req: IncomingMessage) => busy(req.socket))
+  http.on('upgrade', (req: IncomingMessage) => busy(req.socket))
+}
+
 export async function startHeadlessServer(opts: HeadlessOptions): Promise<HeadlessServer> {
   const host = opts.host ?? '127.0.0.1'
   const token = opts.token ?? randomBytes(24).toString('base64url')
@@ -132,6 +157,7 @@ export async function startHeadlessServer(opts: HeadlessOptions): Promise<Headle
     }
     serveStatic(root, req, res).catch(() => res.writeHead(500).end())
   })
+  capConnections(http)
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 })
   // A client that misbehaves (reset mid-handshake, garbage, oversize frames)
   // must never take the server, and the downloads running in it, down: every

@@ -1,10 +1,19 @@
 // Installed models of a local ComfyUI install. Only a path the inventory
 // lists can be deleted or hashed: a request can't name any other file.
-import { readFile, rm } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { link, readFile, rename, rm, stat } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import path from 'node:path'
-import type { InstalledModels } from '../../shared/types'
+import type {
+  DuplicateGroup,
+  HashingProgress,
+  InstalledModels,
+  ModelFile
+} from '../../shared/types'
 import { sha256File } from '../engine/verify'
+import { ContentIndex, stampOf } from './contentIndex'
+import { hashPending } from './contentHasher'
+import { duplicateGroups, withHashes } from './sameContent'
 import { UserError } from '../errors'
 import { parseExtraModelPaths, type ModelRoot } from './extraModelPaths'
 import { walkModels } from './modelsWalker'
@@ -35,12 +44,74 @@ export async function localExtraRoots(
 }
 
 export class LocalModels implements TargetModels {
-  constructor(private readonly comfyui: string) {}
+  /** `workspace` keeps the content index (.podpull/content-index.json). */
+  constructor(
+    private readonly comfyui: string,
+    private readonly workspace: string = comfyui
+  ) {}
+
+  index(): Promise<ContentIndex> {
+    return ContentIndex.forWorkspace(this.workspace).load()
+  }
 
   async installed(): Promise<InstalledModels> {
     const { roots, warning } = await localExtraRoots(this.comfyui)
     const inv = await walkModels(path.join(this.comfyui, 'models'), roots)
-    return { ...inv, extraRoots: roots.map(({ folder, dir }) => ({ folder, dir })), warning }
+    const models = await withHashes(inv.models, await this.index())
+    return {
+      ...inv,
+      models,
+      extraRoots: roots.map(({ folder, dir }) => ({ folder, dir })),
+      warning
+    }
+  }
+
+  /** Hashes every model file the content index lacks (a file already hashed is skipped). */
+  async indexContent(
+    o: {
+      signal?: AbortSignal
+      onProgress?: (p: HashingProgress) => void
+      bytesPerSec?: number
+    } = {}
+  ): Promise<HashingProgress> {
+    const inv = await this.installed()
+    const paths = inv.models.flatMap((m) => (m.path && !m.sha256 ? [m.path] : []))
+    return hashPending({ ...o, index: await this.index(), paths })
+  }
+
+  async duplicates(): Promise<DuplicateGroup[]> {
+    return duplicateGroups((await this.installed()).models)
+  }
+
+  /** Keeps one copy of a duplicated content and makes every other name a hard
+   *  link to it (one inode, all the names). A name is swapped for the link by a
+   *  rename, so each name always holds the content: no copy is ever deleted
+   *  before its link stands. Returns the bytes given back. */
+  async keepOne(
+    sha256: string,
+    keep?: string
+  ): Promise<{ kept: string; linked: string[]; reclaimed: number }> {
+    const group = (await this.duplicates()).find((g) => g.sha256 === sha256.toLowerCase())
+    if (!group)
+      throw new UserError('not-found', 'No duplicated content with that sha256 on this target.')
+    const paths = group.files.map((f) => f.path)
+    const kept = keep ?? paths[0]!
+    if (!paths.includes(kept)) throw notListed(kept)
+    const index = await this.index()
+    const linked: string[] = []
+    for (const p of paths.filter((x) => x !== kept)) {
+      await replaceWithLink(kept, p)
+      index.put(p, stampOf(await stat(p)), group.sha256)
+      linked.push(p)
+    }
+    await index.save()
+    return { kept, linked, reclaimed: group.size * linked.length }
+  }
+
+  /** The listed files with this content (a full sha256, or AutoV2: its first 10 hex digits). */
+  async findByHash(hash: string): Promise<ModelFile[]> {
+    const h = hash.toLowerCase()
+    return (await this.installed()).models.filter((m) => m.sha256?.startsWith(h))
   }
 
   async directoryFor(folder: string): Promise<{ dir: string; extra: boolean }> {
@@ -60,8 +131,27 @@ export class LocalModels implements TargetModels {
 
   async sha256(p: string): Promise<string> {
     const inv = await this.installed()
-    if (!inv.models.some((m) => m.path === p)) throw notListed(p)
-    return sha256File(p)
+    const m = inv.models.find((x) => x.path === p)
+    if (!m) throw notListed(p)
+    if (m.sha256) return m.sha256
+    const before = await stat(p)
+    const sha = await sha256File(p)
+    const index = await this.index()
+    index.put(p, stampOf(before), sha)
+    await index.save()
+    return sha
+  }
+}
+
+/** `name` becomes a hard link to `keep`: the link is made beside it, then renamed over it. */
+async function replaceWithLink(keep: string, name: string): Promise<void> {
+  const tmp = `${name}.link-${randomBytes(4).toString('hex')}.part`
+  await link(keep, tmp)
+  try {
+    await rename(tmp, name)
+  } catch (err) {
+    await rm(tmp, { force: true })
+    throw err
   }
 }
 

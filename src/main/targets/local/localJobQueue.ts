@@ -63,8 +63,8 @@ export interface JobQueueHost {
   entry: (id: string) => [string, StatusEntry]
   /** A final state reached the status file. */
   onWritten: () => void
-  /** A job completed (free space changed). */
-  onCompleted: () => void
+  /** A job completed (free space changed; its hash, taken while streaming, goes to the content index). */
+  onCompleted: (path: string, sha256: string | null) => Promise<void>
 }
 
 export const isActive = (e: StatusEntry): boolean => ACTIVE_STATES.includes(e.status)
@@ -176,8 +176,9 @@ export class LocalJobQueue {
           }
         }
       )
+      // Indexed before it shows completed: a next start of this content finds it.
+      if (result.outcome === 'completed') await this.host.onCompleted(job.path, result.sha256)
       await this.recordFinalState(job, finished(last, result, this.store.now()))
-      if (result.outcome === 'completed') this.host.onCompleted()
     } catch (err) {
       await this.recordFinalState(job, await this.failure(job, last, err, controller.signal))
     } finally {

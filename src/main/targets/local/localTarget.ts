@@ -6,11 +6,12 @@
 import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { realpath, stat } from 'node:fs/promises'
-import { isAbsolute, join, normalize, sep } from 'node:path'
+import { isAbsolute, join, normalize, relative, sep } from 'node:path'
 import type {
   ConnectionTestResult,
   DownloadRecord,
   LocalTargetConfig,
+  HashingProgress,
   ModelFile,
   Settings,
   StartResult,
@@ -21,10 +22,11 @@ import { statfsFree } from '../../engine/verify'
 import { LocalPlaces } from '../../models/localPlaces'
 import { LocalModels } from '../../models/localModels'
 import { walkModels } from '../../models/modelsWalker'
-import type { TargetModels } from '../../models/targetModels'
 import { sourceOf } from '../../sources/sourceUrls'
 import { parsePastedUrl } from '../../sources/pastedUrl'
-import { queuedEntry } from '../../status/jobEntries'
+import { finished, queuedEntry } from '../../status/jobEntries'
+import { ContentIndex, stampOf } from '../../models/contentIndex'
+import { linkSameContent } from './linkSameContent'
 import { entryToRecord, type StatusEntry } from '../../status/statusEntry'
 import { StatusStore, type StatusChange } from '../../status/statusStore'
 import { clearControlRequest, ControlInbox, type ControlWord } from '../../status/controlRequests'
@@ -76,6 +78,9 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   /** close() is stopping jobs: their pauses are interruptions, not the user's. */
   private closing = false
   private readonly staleSeen: string[] = []
+  /** Background hashing into the content index: its progress, and how to stop it. */
+  private hashing: HashingProgress | null = null
+  private hashRun: { stop: AbortController; done: Promise<void> } | null = null
   private readonly ownJobs: OwnJobs
 
   constructor(
@@ -115,7 +120,10 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
       closing: () => this.closing,
       entry: (id) => this.entry(id),
       onWritten: () => this.statusWritten(),
-      onCompleted: () => void this.refreshFreeSpace()
+      onCompleted: async (path, sha) => {
+        void this.refreshFreeSpace()
+        if (sha) await this.recordHash(path, sha)
+      }
     })
     this.inbox = new ControlInbox(def.config.workspace, {
       runs: (id) => this.jobs.runs(id),
@@ -132,7 +140,8 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
       lastSeen: Date.now(),
       freeBytes: this.freeBytes,
       comfyui: this.config.comfyui,
-      message: this.message
+      message: this.message,
+      hashing: this.hashing
     }
   }
 
@@ -154,6 +163,31 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     await this.refreshFreeSpace()
     this.emit('info', this.info())
     this.resumeStale([...this.staleSeen.splice(0), ...this.interruptedPaths()])
+    if (this.deps.settings().backgroundHashing) this.startHashing()
+  }
+
+  /** Hashes the files the content index lacks, at low priority, until done or closed. */
+  private startHashing(): void {
+    const stop = new AbortController()
+    const show = (p: HashingProgress | null): void => {
+      this.hashing = p
+      if (this.opened) this.emit('info', this.info())
+    }
+    const done = this.models()
+      .indexContent({ signal: stop.signal, onProgress: show })
+      .then(
+        () => show(null),
+        () => show(null) // a file vanished or unreadable: the next open tries again
+      )
+    this.hashRun = { stop, done }
+  }
+
+  private async recordHash(path: string, sha256: string): Promise<void> {
+    const s = await stat(path).catch(() => undefined)
+    if (!s) return
+    const index = await ContentIndex.forWorkspace(this.config.workspace).load()
+    index.put(path, stampOf(s), sha256)
+    await index.save().catch(() => undefined) // only a cache: the file is hashed again later
   }
 
   /** Jobs an app quit or a crash stopped (not the user): picked up again at open. */
@@ -170,6 +204,9 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     this.closing = true
     try {
       this.inbox.stop()
+      this.hashRun?.stop.abort()
+      await this.hashRun?.done
+      this.hashRun = null
       await this.jobs.stopAll()
       await this.store.close()
     } finally {
@@ -206,7 +243,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
       return { id: cur?.id ?? newId(), outcome: 'already-present', path }
     }
     const id = cur?.id ?? newId()
-    const entry = queuedEntry({
+    const job = {
       id,
       url,
       folder: req.folder,
@@ -220,13 +257,54 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
         this.deps.settings().connections,
       owner: this.store.owner(),
       now: this.store.now()
-    })
+    }
+    if (sha256 && !existing) {
+      const linked = await this.linkInstead(path, sha256, job)
+      if (linked) return linked
+    }
+    const entry = queuedEntry(job)
     const claimed = await this.store.claim(path, entry, { urgent: true, running: true })
     if (!claimed.ok) return { id: claimed.holder.id, outcome: 'already-active', path }
     this.ownJobs.add(id, path)
     await clearControlRequest(this.store.workspace, id).catch(() => undefined) // a leftover
     this.jobs.add({ id, path, overwrite: req.overwrite ?? false, link })
     return { id, outcome: 'started', path }
+  }
+
+  /** The content is on this target under another name: link it, record it done, fetch nothing. */
+  private async linkInstead(
+    path: string,
+    sha256: string,
+    job: Parameters<typeof queuedEntry>[0]
+  ): Promise<StartResult | null> {
+    const index = await ContentIndex.forWorkspace(this.config.workspace).load()
+    const l = await linkSameContent(index, sha256, path, (p) => this.owns(p))
+    if (!l) return null
+    const now = this.store.now()
+    const result = {
+      outcome: 'completed',
+      fileSize: l.size,
+      bytesFetched: 0,
+      sha256,
+      resumable: false
+    } as const
+    const from = this.shown(l.from)
+    const how = l.by === 'hardlink' ? 'linked' : 'copied (another file system)'
+    const done = {
+      ...finished(queuedEntry(job), result, now),
+      notice: `Already had it as ${from} — ${how}`
+    }
+    this.store.put(path, done, { urgent: true })
+    this.ownJobs.add(job.id, path)
+    await this.store.flush()
+    return { id: job.id, outcome: 'linked', path, linkedFrom: from, linkedBy: l.by }
+  }
+
+  /** "loras/old.safetensors" for a file under models/, the full path elsewhere. */
+  private shown(p: string): string {
+    for (const dir of [this.modelsDir, this.realModels])
+      if (p.startsWith(dir + sep)) return relative(dir, p).split(sep).join('/')
+    return p
   }
 
   async pause(id: string): Promise<void> {
@@ -330,8 +408,8 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     return (await walkModels(this.modelsDir)).models
   }
 
-  models(): TargetModels {
-    return new LocalModels(this.config.comfyui)
+  models(): LocalModels {
+    return new LocalModels(this.config.comfyui, this.config.workspace)
   }
 
   async test(): Promise<ConnectionTestResult> {

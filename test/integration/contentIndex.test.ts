@@ -1,0 +1,176 @@
+// The content index of a local target: files hashed once (the background
+// hasher resumes after a restart without hashing a finished file again), a
+// download whose content the target already has becomes a hard link with
+// nothing fetched, and duplicates are reported and linked into one inode.
+import { createHash } from 'node:crypto'
+import { copyFile, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { DEFAULT_SETTINGS, type Settings } from '../../src/shared/types'
+import { LocalTarget } from '../../src/main/targets/local/localTarget'
+import { ContentIndex } from '../../src/main/models/contentIndex'
+import { hashPending } from '../../src/main/models/contentHasher'
+import { startModelServer, type ModelServer } from '../harness/modelServer'
+import { contentOf } from '../harness/content'
+
+let srv: ModelServer
+let root: string
+let n = 0
+const targets: LocalTarget[] = []
+
+beforeAll(async () => {
+  srv = await startModelServer()
+  root = await mkdtemp(join(tmpdir(), 'podpull-index-'))
+})
+afterEach(async () => {
+  for (const t of targets.splice(0)) await t.close()
+})
+afterAll(async () => {
+  await srv.close()
+  await rm(root, { recursive: true, force: true })
+})
+
+const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')
+
+async function setup(over: Partial<Settings> = {}) {
+  const workspace = join(root, `ws${n++}`)
+  const comfyui = join(workspace, 'ComfyUI')
+  const models = join(comfyui, 'models')
+  await mkdir(join(models, 'loras'), { recursive: true })
+  await mkdir(join(models, 'checkpoints'), { recursive: true })
+  const settings = { ...DEFAULT_SETTINGS, connections: 1, backgroundHashing: false, ...over }
+  const target = new LocalTarget(
+    { id: 't1', name: 'studio', config: { kind: 'local', comfyui, workspace } },
+    { settings: () => settings, auth: () => undefined, authHint: () => undefined }
+  )
+  targets.push(target)
+  return { target, workspace, models }
+}
+
+describe('background hashing', () => {
+  it('resumes after a restart without hashing a finished file again', async () => {
+    const { workspace, models } = await setup()
+    const files = [0, 1, 2, 3].map((i) => join(models, 'loras', `f${i}.safetensors`))
+    for (const [i, f] of files.entries()) await writeFile(f, `content ${i}`.repeat(1000))
+    const first = new AbortController()
+    const hashedFirst: string[] = []
+    const index1 = await ContentIndex.forWorkspace(workspace).load()
+    // The gate: the run stops once two files are done, as an app quit would.
+    await hashPending({
+      index: index1,
+      paths: files,
+      signal: first.signal,
+      onHashed: (p) => {
+        hashedFirst.push(p)
+        if (hashedFirst.length === 2) first.abort()
+      }
+    })
+    expect(hashedFirst).toEqual(files.slice(0, 2))
+
+    const index2 = await ContentIndex.forWorkspace(workspace).load() // a new process
+    const hashedAgain: string[] = []
+    const progress: string[] = []
+    const end = await hashPending({
+      index: index2,
+      paths: files,
+      onHashed: (p) => hashedAgain.push(p),
+      onProgress: (p) => progress.push(`${p.done} of ${p.total}`)
+    })
+    expect(hashedAgain).toEqual(files.slice(2))
+    expect(end).toMatchObject({ done: 4, total: 4 })
+    expect(progress).toContain('4 of 4')
+    const third = await ContentIndex.forWorkspace(workspace).load()
+    for (const [i, f] of files.entries())
+      expect(await third.pathsWith(sha(Buffer.from(`content ${i}`.repeat(1000))))).toEqual([f])
+  })
+
+  it('runs when a target opens and shows its progress on the target', async () => {
+    const { target, models } = await setup({ backgroundHashing: true })
+    await writeFile(join(models, 'loras', 'a.safetensors'), 'aaa')
+    const seen: string[] = []
+    target.on('info', (i) => {
+      if (i.hashing) seen.push(`hashing ${i.hashing.done} of ${i.hashing.total}`)
+    })
+    const idle = new Promise<void>((resolve) =>
+      target.on('info', (i) => i.hashing === null && seen.length && resolve())
+    )
+    await target.open()
+    await idle
+    expect(seen).toContain('hashing 1 of 1')
+    const inv = await target.models().installed()
+    expect(inv.models[0]?.sha256).toBe(sha(Buffer.from('aaa')))
+  })
+})
+
+describe("don't download what you have", () => {
+  it('links a download whose sha256 the target already has, fetching 0 bytes', async () => {
+    const { target, models } = await setup()
+    const served = srv.addFile('/same.safetensors', { size: 300_000, seed: 'same' })
+    const old = join(models, 'loras', 'old_name.safetensors')
+    await writeFile(old, contentOf(300_000, 'same'))
+    await target.open()
+    await target.models().indexContent()
+    const res = await target.start({
+      url: served.url,
+      folder: 'checkpoints',
+      filename: 'new.safetensors',
+      sha256: served.sha256
+    })
+    expect(res).toMatchObject({ outcome: 'linked', linkedFrom: 'loras/old_name.safetensors' })
+    expect(srv.requestsFor('/same.safetensors')).toHaveLength(0)
+    const [a, b] = [await stat(old), await stat(res.path)]
+    expect(b.ino).toBe(a.ino)
+    const rec = target.downloads().find((r) => r.id === res.id)
+    expect(rec).toMatchObject({ state: 'completed', sha256: served.sha256 })
+    expect(rec?.notice).toBe('Already had it as loras/old_name.safetensors — linked')
+  })
+
+  it('records the hash of a finished download, so the next one is linked', async () => {
+    const { target } = await setup()
+    const served = srv.addFile('/fresh.safetensors', { size: 200_000, seed: 'fresh' })
+    await target.open()
+    const first = await target.start({ url: served.url, folder: 'loras' })
+    await new Promise<void>((resolve) =>
+      target.on('downloads', () => {
+        if (target.downloads().find((r) => r.id === first.id)?.state === 'completed') resolve()
+      })
+    )
+    const before = srv.requestsFor('/fresh.safetensors').length
+    const second = await target.start({
+      url: served.url,
+      folder: 'checkpoints',
+      filename: 'copy.safetensors', // named: the server is not even asked for a name
+      sha256: served.sha256
+    })
+    expect(second.outcome).toBe('linked')
+    expect(srv.requestsFor('/fresh.safetensors')).toHaveLength(before)
+  })
+})
+
+describe('duplicates', () => {
+  it('reports a copy under a second name and "keep one" leaves one inode with two names', async () => {
+    const { target, models } = await setup()
+    const a = join(models, 'loras', 'flux1-dev.safetensors')
+    const b = join(models, 'checkpoints', 'FLUX.1-dev.safetensors')
+    await writeFile(a, Buffer.alloc(50_000, 7))
+    await copyFile(a, b)
+    await target.open()
+    const m = target.models()
+    await m.indexContent()
+    const inv = await m.installed()
+    expect(inv.models.find((x) => x.path === a)?.sameAs).toEqual([
+      'checkpoints/FLUX.1-dev.safetensors'
+    ])
+    const [group, ...rest] = await m.duplicates()
+    expect(rest).toHaveLength(0)
+    expect(group).toMatchObject({ size: 50_000, reclaimable: 50_000 })
+    const res = await m.keepOne(group!.sha256, a)
+    expect(res).toMatchObject({ kept: a, linked: [b], reclaimed: 50_000 })
+    const [sa, sb] = [await stat(a), await stat(b)]
+    expect(sb.ino).toBe(sa.ino)
+    expect(sa.nlink).toBe(2)
+    expect(await m.duplicates()).toEqual([]) // one inode now: nothing left to reclaim
+    await expect(m.keepOne(group!.sha256)).rejects.toThrow(/No duplicated content/)
+  })
+})

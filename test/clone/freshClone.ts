@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { childWithErrorListeners } from '../support/listeners'
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -35,12 +36,9 @@ export interface ShellRun {
 
 /** Starts `command` with sh in its own process group (so it can be stopped whole). */
 export function startShell(command: string, cwd: string, env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn('sh', ['-c', command], {
-    cwd,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true
-  })
+  return childWithErrorListeners(
+    spawn('sh', ['-c', command], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  )
 }
 
 /** Runs `command` with sh, as typed at a prompt, to its end. */

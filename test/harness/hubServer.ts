@@ -38,7 +38,8 @@ export interface CivitaiVersionSpec {
   name: string
   baseModel: string
   files: CivitaiFileSpec[]
-  /** Downloads need `Authorization: Bearer <token>`; else the login redirect. */
+  /** Downloads need the token, as `Authorization: Bearer <token>` or `?token=`
+   *  (Civitai reads both); else the login redirect. */
   token?: string
   earlyAccessEndsAt?: string
 }
@@ -286,7 +287,8 @@ export async function startHubServers(_cdn: ModelServer): Promise<HubServers> {
       const found = versions.get(Number(m[1]))
       if (!found) return json(res, 404, { error: 'Model not found' })
       const { v } = found
-      if (v.token !== undefined && req.headers.authorization !== `Bearer ${v.token}`) {
+      const given = req.headers.authorization ?? `Bearer ${u.searchParams.get('token')}`
+      if (v.token !== undefined && given !== `Bearer ${v.token}`) {
         if (v.earlyAccessEndsAt)
           return json(res, 401, { error: 'Unauthorized', message: 'This model is in early access' })
         return send(res, 307, {

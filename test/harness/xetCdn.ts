@@ -131,7 +131,7 @@ export async function startXetCdn(): Promise<XetCdn> {
   })
   server.on('clientError', (_e, s) => s.destroy())
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
+    server.on('error', reject) // kept for the server's life
     server.listen(0, '127.0.0.2', () => resolve())
   })
   const url = `http://127.0.0.2:${(server.address() as AddressInfo).port}`

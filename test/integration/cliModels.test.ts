@@ -115,7 +115,7 @@ describe('podpull download without --folder', () => {
     expect(sha(join(t.models, 'vae', 'ae.safetensors'))).toBe(vae.sha256)
   })
 
-  it('a Civitai link with ?token= downloads with the token as a header; the stored URL has none', async () => {
+  it('a Civitai link with ?token= downloads with the token where it was pasted; the stored URL has none', async () => {
     hub.addCivitaiModel({
       id: 301,
       name: 'Members',

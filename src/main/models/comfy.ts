@@ -1,7 +1,9 @@
 // Finding ComfyUI installs: a ComfyUI folder is one with a models/ folder.
+import { existsSync, readFileSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
+import { findComfyInstalls as probeInstalls } from './comfyInstalls'
 
 export async function isComfyInstall(dir: string): Promise<boolean> {
   const s = await stat(join(dir, 'models')).catch(() => null)
@@ -22,7 +24,27 @@ export function comfyCandidates(home = homedir()): string[] {
   ]
 }
 
-export async function findComfyInstalls(candidates = comfyCandidates()): Promise<string[]> {
+/** The installs the apps ComfyUI users have put on this machine (Desktop's
+ *  configured base path, the Windows portable build, Stability Matrix). */
+function appInstalls(): string[] {
+  return probeInstalls({
+    platform: process.platform,
+    home: homedir(),
+    env: process.env,
+    exists: existsSync,
+    readFile: (p) => {
+      try {
+        return readFileSync(p, 'utf8')
+      } catch {
+        return null
+      }
+    }
+  }).map((c) => c.path)
+}
+
+export async function findComfyInstalls(
+  candidates = [...new Set([...appInstalls(), ...comfyCandidates()])]
+): Promise<string[]> {
   const found = await Promise.all(
     candidates.map(async (c) => ((await isComfyInstall(c)) ? c : null))
   )

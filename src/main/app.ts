@@ -76,6 +76,14 @@ export async function createApp(opts: CreateAppOptions): Promise<PodPullApp> {
     createHandlers(core, createSourceServices(tokens), () => diagnostics()),
     log
   )
+  // Fill pods recorded by an earlier run: finished ones removed, the rest go on.
+  if (opts.open !== false && Object.keys(core.store.get('fillPods') ?? {}).length)
+    void handlers
+      .runpodReconcile({})
+      .then((r) =>
+        r.removed.forEach((b) => log.info({ pod: b.podId }, 'removed a leftover fill pod'))
+      )
+      .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'fill pods not checked'))
   let disposing: Promise<void> | undefined
   return {
     core,

@@ -31,6 +31,9 @@ import { stopPodProcesses } from '../support/podTarget'
 import { waitFor } from '../support/wait'
 
 const MiB = 1 << 20
+/** Bounds for a test already failing: creating a pod starts an sshd and puts the helper in place. */
+const SLOW = { ms: 120_000 }
+const TEST_MS = 240_000
 let fake: FakeRunpod
 let server: ModelServer
 let keys: SshdHarness // only for a client key pair (ssh-keygen'd in its temp dir)
@@ -104,205 +107,254 @@ const createdFor = (volumeId: string) =>
   fake.created.filter((c) => c.body.networkVolumeId === volumeId)
 
 describe('network volumes', () => {
-  it('lists the volumes with datacenter and size, as a table and as JSON', async () => {
-    const v = volume('models', 'EU-RO-1')
-    const t = await runCli(['runpod', 'volumes'], env(v.home))
-    expect(t.stderr).toBe('')
-    expect(t.stdout).toMatch(/models\s+volmodels\s+EU-RO-1\s+50 GB\s+-/)
-    const j = await runCli(['runpod', 'volumes', '--json'], env(v.home))
-    expect(JSON.parse(j.stdout)).toContainEqual({
-      id: 'volmodels',
-      name: 'models',
-      sizeGb: 50,
-      dataCenterId: 'EU-RO-1'
-    })
-  })
+  it(
+    'lists the volumes with datacenter and size, as a table and as JSON',
+    async () => {
+      const v = volume('models', 'EU-RO-1')
+      const t = await runCli(['runpod', 'volumes'], env(v.home))
+      expect(t.stderr).toBe('')
+      expect(t.stdout).toMatch(/models\s+volmodels\s+EU-RO-1\s+50 GB\s+-/)
+      const j = await runCli(['runpod', 'volumes', '--json'], env(v.home))
+      expect(JSON.parse(j.stdout)).toContainEqual({
+        id: 'volmodels',
+        name: 'models',
+        sizeGb: 50,
+        dataCenterId: 'EU-RO-1'
+      })
+    },
+    TEST_MS
+  )
 
-  it('fills a volume through one CPU pod created only with --yes, then removes it', async () => {
-    const v = volume('fill', 'EU-RO-1')
-    await addVolume(v, 'vol')
-    const file = server.addFile('/fill/lora.safetensors', { size: 3 * MiB, seed: 'fill' })
-    const args = ['download', file.url, '--target', 'vol', '--folder', 'loras']
+  it(
+    'fills a volume through one CPU pod created only with --yes, then removes it',
+    async () => {
+      const v = volume('fill', 'EU-RO-1')
+      await addVolume(v, 'vol')
+      const file = server.addFile('/fill/lora.safetensors', { size: 3 * MiB, seed: 'fill' })
+      const args = ['download', file.url, '--target', 'vol', '--folder', 'loras']
 
-    const asked = await runCli(args, env(v.home))
-    expect(asked.code).toBe(2)
-    expect(asked.stderr).toContain(
-      'starts a CPU pod in EU-RO-1 with the volume "fill", ≈ $0.06/h; removed when the downloads finish'
-    )
-    expect(asked.stderr).toContain('--yes')
-    expect(createdFor(v.id)).toHaveLength(0)
+      const asked = await runCli(args, env(v.home))
+      expect(asked.code).toBe(2)
+      expect(asked.stderr).toContain(
+        'starts a CPU pod in EU-RO-1 with the volume "fill", ≈ $0.06/h; removed when the downloads finish'
+      )
+      expect(asked.stderr).toContain('--yes')
+      expect(createdFor(v.id)).toHaveLength(0)
 
-    const ok = await runCli([...args, '--yes'], env(v.home))
-    expect(ok.stderr).toMatch(/CPU pod ran \d+ min, ≈ \$0\.\d\d; the pod was removed\./)
-    expect(ok.code).toBe(0)
-    const dest = join(v.ws, 'ComfyUI', 'models', 'loras', 'lora.safetensors')
-    expect(ok.stdout).toContain(`Saved ${dest}`)
-    expect(sha256File(dest)).toBe(file.sha256)
+      const ok = await runCli([...args, '--yes'], env(v.home))
+      expect(ok.stderr).toMatch(/CPU pod ran \d+ min, ≈ \$0\.\d\d; the pod was removed\./)
+      expect(ok.code).toBe(0)
+      const dest = join(v.ws, 'ComfyUI', 'models', 'loras', 'lora.safetensors')
+      expect(ok.stdout).toContain(`Saved ${dest}`)
+      expect(sha256File(dest)).toBe(file.sha256)
 
-    const created = createdFor(v.id)
-    expect(created).toHaveLength(1)
-    const body = created[0]!.body
-    expect(body).toMatchObject({
-      computeType: 'CPU',
-      networkVolumeId: v.id,
-      dataCenterIds: ['EU-RO-1'],
-      volumeMountPath: v.ws,
-      ports: ['22/tcp'],
-      supportPublicIp: true,
-      env: { PUBLIC_KEY: keys.publicKey }
-    })
-    expect(body.cpuFlavorIds).toEqual(expect.arrayContaining(['cpu3c']))
-    expect(body).not.toHaveProperty('gpuTypeIds')
-    expect(body).not.toHaveProperty('gpuCount')
-    expect(fake.deleted).toContain(created[0]!.podId)
-    expect(fake.pods.some((p) => p.id === created[0]!.podId)).toBe(false)
-    const settings = JSON.parse(readFileSync(join(v.home, 'config.json'), 'utf8'))
-    expect(settings.fillPods).toEqual({})
-  })
+      const created = createdFor(v.id)
+      expect(created).toHaveLength(1)
+      const body = created[0]!.body
+      expect(body).toMatchObject({
+        computeType: 'CPU',
+        networkVolumeId: v.id,
+        dataCenterIds: ['EU-RO-1'],
+        volumeMountPath: v.ws,
+        ports: ['22/tcp'],
+        supportPublicIp: true,
+        env: { PUBLIC_KEY: keys.publicKey }
+      })
+      expect(body.cpuFlavorIds).toEqual(expect.arrayContaining(['cpu3c']))
+      expect(body).not.toHaveProperty('gpuTypeIds')
+      expect(body).not.toHaveProperty('gpuCount')
+      expect(fake.deleted).toContain(created[0]!.podId)
+      expect(fake.pods.some((p) => p.id === created[0]!.podId)).toBe(false)
+      const settings = JSON.parse(readFileSync(join(v.home, 'config.json'), 'utf8'))
+      expect(settings.fillPods).toEqual({})
+    },
+    TEST_MS
+  )
 
-  it('says in one sentence what to try when RunPod refuses the pod', async () => {
-    const v = volume('refused')
-    await addVolume(v, 'vol')
-    const file = server.addFile('/refused/a.safetensors', { size: MiB, seed: 'r' })
-    for (const [fault, advice] of [
-      ['price', /raise the price cap/],
-      ['quota', /remove a pod you no longer use/],
-      ['capacity', /wait a few minutes/]
-    ] as const) {
-      fake.createFault = fault
-      const r = await runCli(
-        ['download', file.url, '--target', 'vol', '--folder', 'loras', '--yes'],
+  it(
+    'says in one sentence what to try when RunPod refuses the pod',
+    async () => {
+      const v = volume('refused')
+      await addVolume(v, 'vol')
+      const file = server.addFile('/refused/a.safetensors', { size: MiB, seed: 'r' })
+      for (const [fault, advice] of [
+        ['price', /raise the price cap/],
+        ['quota', /remove a pod you no longer use/],
+        ['capacity', /wait a few minutes/]
+      ] as const) {
+        fake.createFault = fault
+        const r = await runCli(
+          ['download', file.url, '--target', 'vol', '--folder', 'loras', '--yes'],
+          env(v.home)
+        )
+        expect(r.code).toBe(1)
+        const lines = r.stderr.trim().split('\n')
+        expect(lines.at(-1)).toMatch(/^Error: RunPod did not create the fill pod \(.+\): /)
+        expect(lines.at(-1)).toMatch(advice)
+      }
+      expect(createdFor(v.id)).toHaveLength(0)
+    },
+    TEST_MS
+  )
+
+  it(
+    'a killed client run again reuses the fill pod, fetches the file about once and removes the pod',
+    async () => {
+      const v = volume('killed')
+      await addVolume(v, 'vol')
+      const size = 8 * MiB
+      const file = server.addFile('/killed/big.safetensors', {
+        size,
+        seed: 'killed',
+        holdAt: 3 * MiB
+      })
+      const first = spawnCli(
+        [
+          'download',
+          file.url,
+          '--target',
+          'vol',
+          '--folder',
+          'loras',
+          '--connections',
+          '1',
+          '--yes'
+        ],
         env(v.home)
       )
-      expect(r.code).toBe(1)
-      const lines = r.stderr.trim().split('\n')
-      expect(lines.at(-1)).toMatch(/^Error: RunPod did not create the fill pod \(.+\): /)
-      expect(lines.at(-1)).toMatch(advice)
-    }
-    expect(createdFor(v.id)).toHaveLength(0)
-  })
+      first.on('error', () => undefined)
+      const statusFile = join(v.ws, '.download_status.json')
+      const id = await waitFor(
+        () => {
+          try {
+            const s = JSON.parse(readFileSync(statusFile, 'utf8')) as Record<string, { id: string }>
+            return Object.values(s)[0]?.id
+          } catch {
+            return undefined
+          }
+        },
+        'the download on the volume',
+        SLOW
+      )
+      await waitFor(
+        () => server.bytesServed('/killed/big.safetensors') >= 3 * MiB,
+        'bytes at the gate',
+        SLOW
+      )
+      // The account key is on no command line of the pod (its processes run here).
+      const argv = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+      expect(argv).not.toContain(fake.key)
+      first.kill('SIGKILL')
+      await collect(first)
+      expect(createdFor(v.id)).toHaveLength(1)
 
-  it('a killed client run again reuses the fill pod, fetches the file about once and removes the pod', async () => {
-    const v = volume('killed')
-    await addVolume(v, 'vol')
-    const size = 8 * MiB
-    const file = server.addFile('/killed/big.safetensors', {
-      size,
-      seed: 'killed',
-      holdAt: 3 * MiB
-    })
-    const first = spawnCli(
-      ['download', file.url, '--target', 'vol', '--folder', 'loras', '--connections', '1', '--yes'],
-      env(v.home)
-    )
-    first.on('error', () => undefined)
-    const statusFile = join(v.ws, '.download_status.json')
-    const id = await waitFor(() => {
-      try {
-        const s = JSON.parse(readFileSync(statusFile, 'utf8')) as Record<string, { id: string }>
-        return Object.values(s)[0]?.id
-      } catch {
-        return undefined
-      }
-    }, 'the download on the volume')
-    await waitFor(
-      () => server.bytesServed('/killed/big.safetensors') >= 3 * MiB,
-      'bytes at the gate'
-    )
-    // The account key is on no command line of the pod (its processes run here).
-    const argv = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
-    expect(argv).not.toContain(fake.key)
-    first.kill('SIGKILL')
-    await collect(first)
-    expect(createdFor(v.id)).toHaveLength(1)
+      // Run again while the pod still works (the helper goes on without a client).
+      const second = spawnCli(['resume', id, '--target', 'vol', '--yes'], env(v.home))
+      second.on('error', () => undefined)
+      const running = collect(second)
+      let err = ''
+      second.stderr!.on('data', (d) => (err += d))
+      await waitFor(() => /downloading/.test(err), 'the second run to follow the download', SLOW)
+      server.setFaults('/killed/big.safetensors', { holdAt: undefined })
+      const again = await running
+      expect(again.stderr).toMatch(/CPU pod ran \d+ min/)
+      expect(again.code).toBe(0)
+      expect(createdFor(v.id)).toHaveLength(1)
+      const dest = join(v.ws, 'ComfyUI', 'models', 'loras', 'big.safetensors')
+      expect(sha256File(dest)).toBe(file.sha256)
+      expect(server.bytesServed('/killed/big.safetensors')).toBeLessThanOrEqual(size * 1.05)
+      expect(fake.deleted).toContain(createdFor(v.id)[0]!.podId)
 
-    // Run again while the pod still works (the helper goes on without a client).
-    const second = spawnCli(['resume', id, '--target', 'vol', '--yes'], env(v.home))
-    second.on('error', () => undefined)
-    const running = collect(second)
-    let err = ''
-    second.stderr!.on('data', (d) => (err += d))
-    await waitFor(() => /downloading/.test(err), 'the second run to follow the download')
-    server.setFaults('/killed/big.safetensors', { holdAt: undefined })
-    const again = await running
-    expect(again.stderr).toMatch(/CPU pod ran \d+ min/)
-    expect(again.code).toBe(0)
-    expect(createdFor(v.id)).toHaveLength(1)
-    const dest = join(v.ws, 'ComfyUI', 'models', 'loras', 'big.safetensors')
-    expect(sha256File(dest)).toBe(file.sha256)
-    expect(server.bytesServed('/killed/big.safetensors')).toBeLessThanOrEqual(size * 1.05)
-    expect(fake.deleted).toContain(createdFor(v.id)[0]!.podId)
+      // Nothing of the account key on the volume (status file, logs) or in PodPull's logs.
+      expect(filesContaining(v.ws, fake.key)).toEqual([])
+      expect(filesContaining(v.home, fake.key)).toEqual([])
+    },
+    TEST_MS
+  )
 
-    // Nothing of the account key on the volume (status file, logs) or in PodPull's logs.
-    expect(filesContaining(v.ws, fake.key)).toEqual([])
-    expect(filesContaining(v.home, fake.key)).toEqual([])
-  })
+  it(
+    'removes a fill pod a run left behind at the next start',
+    async () => {
+      const v = volume('leftover')
+      await addVolume(v, 'vol')
+      // Held until the client has gone, so only the pod knows the work ended.
+      const file = server.addFile('/leftover/a.safetensors', {
+        size: MiB,
+        seed: 'left',
+        holdAt: MiB / 2
+      })
+      const detached = await runCli(
+        ['download', file.url, '--target', 'vol', '--folder', 'loras', '--yes', '--detach'],
+        env(v.home)
+      )
+      expect(detached.code).toBe(0)
+      const podId = createdFor(v.id)[0]!.podId
+      server.setFaults('/leftover/a.safetensors', { holdAt: undefined })
+      await waitFor(
+        () => existsSync(join(v.ws, 'ComfyUI', 'models', 'loras', 'a.safetensors')),
+        'the download to finish on the pod',
+        SLOW
+      )
+      expect(fake.pods.some((p) => p.id === podId)).toBe(true)
+      const next = await runCli(['targets', 'list'], env(v.home))
+      expect(next.code).toBe(0)
+      expect(next.stderr).toContain(`Removed a leftover CPU fill pod ${podId}.`)
+      expect(fake.deleted).toContain(podId)
+    },
+    TEST_MS
+  )
 
-  it('removes a fill pod a run left behind at the next start', async () => {
-    const v = volume('leftover')
-    await addVolume(v, 'vol')
-    // Held until the client has gone, so only the pod knows the work ended.
-    const file = server.addFile('/leftover/a.safetensors', {
-      size: MiB,
-      seed: 'left',
-      holdAt: MiB / 2
-    })
-    const detached = await runCli(
-      ['download', file.url, '--target', 'vol', '--folder', 'loras', '--yes', '--detach'],
-      env(v.home)
-    )
-    expect(detached.code).toBe(0)
-    const podId = createdFor(v.id)[0]!.podId
-    server.setFaults('/leftover/a.safetensors', { holdAt: undefined })
-    await waitFor(
-      () => existsSync(join(v.ws, 'ComfyUI', 'models', 'loras', 'a.safetensors')),
-      'the download to finish on the pod'
-    )
-    expect(fake.pods.some((p) => p.id === podId)).toBe(true)
-    const next = await runCli(['targets', 'list'], env(v.home))
-    expect(next.code).toBe(0)
-    expect(next.stderr).toContain(`Removed a leftover CPU fill pod ${podId}.`)
-    expect(fake.deleted).toContain(podId)
-  })
+  it(
+    'the fill pod removes itself with runpodctl when no client is connected',
+    async () => {
+      const v = volume('selfremove')
+      await addVolume(v, 'vol')
+      const bin = join(base, 'selfremove', 'bin')
+      mkdirSync(bin)
+      const calls = join(bin, 'calls.log')
+      // A stand-in for the runpodctl every pod has: records its arguments and
+      // whether it saw the pod-scoped key (RunPod's env), never the account key.
+      writeFileSync(
+        join(bin, 'runpodctl'),
+        `#!/bin/sh\necho "$* key=$([ "$RUNPOD_API_KEY" = "${fake.podKey}" ] && echo pod || echo other)" >> ${calls}\n`
+      )
+      chmodSync(join(bin, 'runpodctl'), 0o755)
+      fake.podBin = bin
+      const file = server.addFile('/self/a.safetensors', {
+        size: MiB,
+        seed: 'self',
+        holdAt: MiB / 2
+      })
+      const r = await runCli(
+        ['download', file.url, '--target', 'vol', '--folder', 'loras', '--yes', '--detach'],
+        env(v.home, { PODPULL_FILL_IDLE_SECONDS: '1' })
+      )
+      expect(r.code).toBe(0)
+      const podId = createdFor(v.id)[0]!.podId
+      expect(existsSync(calls)).toBe(false)
+      server.setFaults('/self/a.safetensors', { holdAt: undefined })
+      const line = await waitFor(
+        () => (existsSync(calls) ? readFileSync(calls, 'utf8') : ''),
+        'the watchdog to call runpodctl',
+        SLOW
+      )
+      expect(line.trim()).toBe(`remove pod ${podId} key=pod`)
+    },
+    TEST_MS
+  )
 
-  it('the fill pod removes itself with runpodctl when no client is connected', async () => {
-    const v = volume('selfremove')
-    await addVolume(v, 'vol')
-    const bin = join(base, 'selfremove', 'bin')
-    mkdirSync(bin)
-    const calls = join(bin, 'calls.log')
-    // A stand-in for the runpodctl every pod has: records its arguments and
-    // whether it saw the pod-scoped key (RunPod's env), never the account key.
-    writeFileSync(
-      join(bin, 'runpodctl'),
-      `#!/bin/sh\necho "$* key=$([ "$RUNPOD_API_KEY" = "${fake.podKey}" ] && echo pod || echo other)" >> ${calls}\n`
-    )
-    chmodSync(join(bin, 'runpodctl'), 0o755)
-    fake.podBin = bin
-    const file = server.addFile('/self/a.safetensors', { size: MiB, seed: 'self', holdAt: MiB / 2 })
-    const r = await runCli(
-      ['download', file.url, '--target', 'vol', '--folder', 'loras', '--yes', '--detach'],
-      env(v.home, { PODPULL_FILL_IDLE_SECONDS: '1' })
-    )
-    expect(r.code).toBe(0)
-    const podId = createdFor(v.id)[0]!.podId
-    expect(existsSync(calls)).toBe(false)
-    server.setFaults('/self/a.safetensors', { holdAt: undefined })
-    const line = await waitFor(
-      () => (existsSync(calls) ? readFileSync(calls, 'utf8') : ''),
-      'the watchdog to call runpodctl'
-    )
-    expect(line.trim()).toBe(`remove pod ${podId} key=pod`)
-  })
-
-  it('leaves the API key out of the diagnostics archive', async () => {
-    const v = volume('diag')
-    await addVolume(v, 'vol')
-    const out = join(base, 'diag', 'd.tar.gz')
-    const r = await runCli(['diagnostics', '--output', out], env(v.home))
-    expect(r.code).toBe(0)
-    const text = execFileSync('tar', ['-xzOf', out], { encoding: 'utf8' })
-    expect(text).toContain('runpodVolume')
-    expect(text).not.toContain(fake.key)
-  })
+  it(
+    'leaves the API key out of the diagnostics archive',
+    async () => {
+      const v = volume('diag')
+      await addVolume(v, 'vol')
+      const out = join(base, 'diag', 'd.tar.gz')
+      const r = await runCli(['diagnostics', '--output', out], env(v.home))
+      expect(r.code).toBe(0)
+      const text = execFileSync('tar', ['-xzOf', out], { encoding: 'utf8' })
+      expect(text).toContain('runpodVolume')
+      expect(text).not.toContain(fake.key)
+    },
+    TEST_MS
+  )
 })

@@ -4,7 +4,7 @@
 // user confirmed what it costs; the fill pod's time and cost show on the card.
 import { afterEach, describe, expect, it } from 'vitest'
 import { flushPromises, type VueWrapper } from '@vue/test-utils'
-import TargetsPanel from '../../src/renderer/components/TargetsPanel.vue'
+import App from '../../src/renderer/App.vue'
 import type { FillPlan, RunpodVolume } from '../../src/shared/runpod'
 import type { TargetInfo } from '../../src/shared/types'
 import { apiError, fakeBridge, snapshot, target } from './fixtures'
@@ -57,7 +57,7 @@ describe('network volumes in the RunPod section', () => {
       vol({ id: 'vol2', name: 'us', dataCenterId: 'US-KS-2', sizeGb: 20 })
     ])
     fake.answer('runpodAddVolume', () => volumeTarget())
-    w = await mountWith(TargetsPanel, fake)
+    w = await mountWith(App, fake)
     expect(fake.calls.some((c) => c.m === 'runpodVolumes')).toBe(false)
     await w.get('[data-testid="volumes-refresh"]').trigger('click')
     await flushPromises()
@@ -87,7 +87,7 @@ describe('network volumes in the RunPod section', () => {
     fake.answer('runpodVolumes', () => {
       throw apiError('runpod-key', 'RunPod refused the API key: check RUNPOD_API_KEY.')
     })
-    w = await mountWith(TargetsPanel, fake)
+    w = await mountWith(App, fake)
     await w.get('[data-testid="volumes-refresh"]').trigger('click')
     await flushPromises()
     expect(w.get('[data-testid="volumes-error"]').text()).toBe(
@@ -114,7 +114,7 @@ describe("a volume target's card", () => {
           }
         : { plan, pod: null }
     )
-    w = await mountWith(TargetsPanel, fake)
+    w = await mountWith(App, fake)
     expect(w.get('[data-testid="fill-none"]').text()).toBe('No pod has this volume mounted.')
 
     await w.get('[data-testid="fill-ask"]').trigger('click')
@@ -178,7 +178,7 @@ describe("a volume target's card", () => {
         ]
       })
     )
-    w = await mountWith(TargetsPanel, fake)
+    w = await mountWith(App, fake)
     expect(w.get('[data-testid="fill-pod"]').text()).toBe(
       'Mounted on your pod gpu9 (PodPull never removes it)'
     )
@@ -195,7 +195,7 @@ describe("a volume target's card", () => {
         'RunPod did not create the fill pod (no instances): raise the price cap (--max-price) or try another datacenter’s volume.'
       )
     })
-    w = await mountWith(TargetsPanel, fake)
+    w = await mountWith(App, fake)
     await w.get('[data-testid="fill-ask"]').trigger('click')
     await flushPromises()
     await w.get('[data-testid="confirm"]').trigger('click')

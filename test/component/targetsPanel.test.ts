@@ -96,7 +96,7 @@ describe('targets sidebar', () => {
   it('first run: each ComfyUI install found is offered as a target in one click', async () => {
     const fake = fakeBridge(snapshot({ targets: [] }))
     fake.answer('findComfyInstalls', () => ['/home/me/ComfyUI'])
-    fake.answer('addTarget', () => target())
+    fake.answer('addTarget', () => target({ id: 'local' }))
     w = await mountWith(TargetsPanel, fake)
     const offer = w.get('[data-testid="found-installs"] button')
     expect(offer.text()).toBe('Use /home/me/ComfyUI')

@@ -11,11 +11,19 @@ import { PodTarget, type PodTargetDeps } from './targets/pod/podTarget'
 import type { Target } from './targets/target'
 import type { SshTargetConfig } from '../shared/types'
 import { FillPods } from './runpod/fillPods'
+import { storedOwnJobs } from './targets/ownJobs'
 import { VolumeTarget } from './runpod/volumeTarget'
 
 export function createTarget(stored: StoredTarget, ctx: TargetContext): Target {
   const { id, name, config } = stored
   const tokenOf = (kind: 'hf' | 'civitai' | 'runpod'): string | undefined => ctx.tokens.get(kind)
+  // The jobs this PodPull started here, kept in settings so a restarted app (or
+  // the CLI) resumes them, and only them, by itself.
+  const ownJobs = storedOwnJobs(
+    () => ctx.store.get('ownJobs'),
+    (all) => ctx.store.set('ownJobs', all),
+    id
+  )
   const runpodApi = (): RunpodApi =>
     new RunpodApi({ ...runpodOptionsFromEnv(), apiKey: tokenOf('runpod') })
   if (config.kind === 'local') {
@@ -24,7 +32,8 @@ export function createTarget(stored: StoredTarget, ctx: TargetContext): Target {
       {
         settings: ctx.settings,
         auth: (url) => authFor(url, tokenOf),
-        authHint: (url) => authHint(url)
+        authHint: (url) => authHint(url),
+        ownJobs
       }
     )
   }
@@ -85,6 +94,7 @@ export function createTarget(stored: StoredTarget, ctx: TargetContext): Target {
             store.set('knownHosts', { ...store.get('knownHosts'), [hostPort]: fp })
         },
         secret: () => ctx.secret(id),
+        ownJobs,
         acceptHostKey: ctx.acceptHostKey,
         ...(connection ? { connection } : {}),
         cache: {

@@ -324,9 +324,12 @@ export const SCENARIOS: Scenario[] = [
       renameSync(folder, folder + '.moved')
       symlinkSync(outside, folder)
       const r = await ctx.driver.resume(req, id)
-      expect(r, JSON.stringify(r)).toMatchObject({ state: 'error', code: 'unsafe-path' })
+      // Refused either way: the helper marks the entry unsafe; the TypeScript
+      // target no longer lists an entry whose folder leads out of models/.
+      expect(r, JSON.stringify(r)).toMatchObject({ state: 'error' })
+      expect(['unsafe-path', 'not-found']).toContain((r as { code?: string }).code)
       expect(readdirSync(outside)).toEqual([])
-      expect(statusEntry(ctx.workspace, path)).toMatchObject({ status: 'error' })
+      expect(statusEntry(ctx.workspace, path)?.status).not.toMatch(/downloading|completed/)
     }
   },
   {

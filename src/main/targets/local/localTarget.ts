@@ -308,7 +308,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   }
 
   async pause(id: string): Promise<void> {
-    await this.readIfUnknown(id)
+    await this.readFresh()
     if (await this.stopHere(id, 'pause')) return
     const e = await this.settleElsewhere(id, 'pause')
     if (!e || (e.status === 'paused' && !e.interrupted)) return
@@ -319,7 +319,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   }
 
   async resume(id: string, url?: string): Promise<void> {
-    await this.readIfUnknown(id)
+    await this.readFresh()
     const [, e] = this.entry(id)
     if (isActive(e) && !this.jobs.runs(id) && this.heldElsewhere(e)) {
       if (url === undefined) return // running in its own process already
@@ -342,7 +342,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   }
 
   async cancel(id: string): Promise<void> {
-    await this.readIfUnknown(id)
+    await this.readFresh()
     if (await this.stopHere(id, 'cancel')) return
     const e = await this.settleElsewhere(id, 'cancel')
     if (e?.status === 'completed')
@@ -446,9 +446,12 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
 
   // ── helpers ─────────────────────────────────────────────────────────────
 
-  /** A job another process started a moment ago may not have reached our view yet. */
-  private async readIfUnknown(id: string): Promise<void> {
-    if (!this.store.findById(id)) await this.store.refresh()
+  /** The status file as it is now, before acting on a job. */
+  private async readFresh(): Promise<void> {
+    // Always read the file: another process may have moved the job on since our
+    // last view (a worker that just claimed it), and a stale view would settle
+    // it here instead of asking the process that runs it.
+    await this.store.refresh()
   }
 
   private entry(id: string): [string, StatusEntry] {

@@ -41,6 +41,8 @@ test('a volume: listed, filled after the cost is confirmed, its pod on the card,
   const serve = await startServe(env)
   try {
     await page.goto(serve.pageUrl)
+    // The volumes live in the RunPod view; the targets column stays beside it.
+    await page.getByTestId('view-tab-runpod').click()
     await page.getByTestId('volumes-refresh').click()
     const row = page.getByTestId('volume-vole2e')
     await expect(row.getByTestId('volume-meta')).toHaveText('EU-RO-1 · 75 GB')

@@ -88,11 +88,26 @@ async function crashHalfway(
     until: (n) => Number(n) >= size / 2,
     ms: 30_000
   })
+  // The status file is written about once a second, after the sidecar: wait for
+  // the row a user would see (the transfer is held at half, so it stays there).
+  const key = (JSON.parse(out.trim()) as { path: string }).path
+  await waitFor(() => statusText(ws), 'the status file to say downloading', {
+    until: (t) => (JSON.parse(t || '{}')[key]?.status ?? '') === 'downloading',
+    ms: 30_000
+  })
   await beforeKill(JSON.parse(out.trim()) as { id: string })
   child.kill('SIGKILL')
   await exited
   await waitFor(() => srv.openResponses(path) === 0, 'the killed request closed')
   return { started: JSON.parse(out.trim()) as { id: string; path: string }, pid: child.pid! }
+}
+
+function statusText(ws: string): string {
+  try {
+    return readFileSync(join(ws, '.download_status.json'), 'utf8')
+  } catch {
+    return ''
+  }
 }
 
 /** Where the child and the test's targets keep the jobs "this PodPull" started. */

@@ -2,6 +2,7 @@
 import json
 import sys
 
+from .contenthash import cmd_index_content
 from .control import cmd_clear_completed, cmd_remove, cmd_status, stop_job
 from .errors import HelperError, RestartNeeded
 from .inventory import (
@@ -35,6 +36,8 @@ COMMANDS = {
     "model-sha256": cmd_model_sha256,
     "model-delete": cmd_model_delete,
     "extra-paths": cmd_extra_paths,
+    # the content index
+    "index-content": cmd_index_content,
 }
 
 

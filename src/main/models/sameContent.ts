@@ -16,6 +16,11 @@ export async function withHashes(models: ModelFile[], index: ContentIndex): Prom
       return sha ? { ...m, sha256: sha } : m
     })
   )
+  return withSameAs(hashed)
+}
+
+/** Each hashed model with the other files of the same content ("same file as …"). */
+export function withSameAs(hashed: ModelFile[]): ModelFile[] {
   const bySha = groupBySha(hashed)
   return hashed.map((m) => {
     const others = (m.sha256 ? (bySha.get(m.sha256) ?? []) : []).filter((o) => o !== m)

@@ -53,7 +53,12 @@ class ContentIndex(object):
 
     def put(self, path, st, sha256):
         size, mtime = stamp_of(st)
-        self.files[path] = {"size": size, "mtimeMs": mtime, "sha256": sha256.lower(), "at": time.time()}
+        self.files[path] = {
+            "size": size,
+            "mtimeMs": mtime,
+            "sha256": sha256.lower(),
+            "at": time.time(),
+        }
         self.dirty.add(path)
 
     def paths_with(self, sha256):

@@ -5,6 +5,7 @@ import sys
 from .contenthash import cmd_index_content
 from .control import cmd_clear_completed, cmd_remove, cmd_status, stop_job
 from .errors import HelperError, RestartNeeded
+from .keepone import cmd_keep_one
 from .inventory import (
     cmd_extra_paths,
     cmd_inventory,
@@ -38,6 +39,7 @@ COMMANDS = {
     "extra-paths": cmd_extra_paths,
     # the content index
     "index-content": cmd_index_content,
+    "keep-one": cmd_keep_one,
 }
 
 

@@ -42,6 +42,8 @@ def walk_inventory(models_dir, roots):
             return
         if name.endswith(".part.json") or ".part.json.tmp-" in name or key in seen:
             return
+        if ".podpull-undo-" in name:  # a pending "keep one" keeps old contents aside
+            return
         if not lists_file(kind, name, from_yaml):
             return
         seen.add(key)

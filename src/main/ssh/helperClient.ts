@@ -25,7 +25,8 @@ export const HELPER_COMMANDS = [
   'model-delete',
   'extra-paths',
   // the content index: background hashing
-  'index-content'
+  'index-content',
+  'keep-one'
 ] as const
 export type HelperCommand = (typeof HELPER_COMMANDS)[number]
 

@@ -3,7 +3,15 @@
 // nothing fetched, the inventory shows hashes and "same file as …", and the
 // background hasher resumes after being stopped without hashing a finished
 // file again.
-import { existsSync, linkSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync
+} from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { DownloadRecord, HashingProgress } from '../../src/shared/types'
@@ -81,6 +89,21 @@ describe('content index on a pod', () => {
       sha256: f.sha256,
       sameAs: [expect.stringMatching(/^(loras\/a|checkpoints\/renamed)\.safetensors$/)]
     })
+    // Keep one through the helper: undo puts the copy back, confirm gives its bytes back.
+    const m = t.models()
+    // Two names of one inode are listed once (checkpoints/ comes first): keep that one.
+    const listed = inv.models.find((x) => x.sha256 === f.sha256 && x.path !== copy)!.path
+    expect(listed).toBe(dest)
+    const undo = await m.keepOne(f.sha256, listed)
+    expect(undo).toMatchObject({ kept: listed, linked: [copy], reclaimable: 2 * MiB })
+    expect(statSync(copy).ino).toBe(statSync(old).ino)
+    expect(await m.pendingKeepOnes()).toEqual([undo])
+    expect(await m.settleKeepOne(undo.op, true)).toEqual({ restored: [copy], reclaimed: 0 })
+    expect(statSync(copy).ino).not.toBe(statSync(old).ino)
+    const res = await m.keepOne(f.sha256, listed)
+    expect(await m.settleKeepOne(res.op, false)).toEqual({ restored: [], reclaimed: 2 * MiB })
+    expect(statSync(old).nlink).toBe(3)
+    expect(readdirSync(join(w.comfyui, 'models', 'vae'))).toEqual(['copy.safetensors'])
   })
 
   it('hashes existing files in the background and resumes without rehashing', async () => {

@@ -89,11 +89,8 @@ export class LocalModels implements TargetModels {
     const group = await findGroup(this, sha256)
     const kept = keep ?? group.files[0]!.path
     if (!group.files.some((f) => f.path === kept)) throw notListed(kept)
-    const res = await linkOthers(this.workspace, group, kept)
-    const index = await this.index()
-    for (const p of res.linked) index.put(p, stampOf(await stat(p)), group.sha256)
-    await index.save()
-    return res
+    // The index keeps the linked names' old stamps: an undo brings those files back as they were.
+    return linkOthers(this.workspace, group, kept)
   }
 
   settleKeepOne(op: string, undo: boolean): Promise<{ restored: string[]; reclaimed: number }> {

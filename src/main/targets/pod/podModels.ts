@@ -5,7 +5,12 @@
 // pod's downloads go: the root the yaml sets for a folder (`folder_root` of
 // `start`) and every configured root (`roots` of `resume`'s path re-check).
 import { posix } from 'node:path'
-import type { InstalledModels, ModelFile, PartialModel } from '../../../shared/types'
+import type {
+  InstalledModels,
+  KeepOnePending,
+  ModelFile,
+  PartialModel
+} from '../../../shared/types'
 import type { HelperClient } from '../../ssh/helperClient'
 import { parseExtraModelPaths, type ModelRoot } from '../../models/extraModelPaths'
 import { placeFolder } from '../../models/modelRoots'
@@ -96,6 +101,33 @@ export class PodModels implements TargetModels {
     await (
       await this.deps.helper()
     ).call('index-content', { workspace: this.deps.workspace, stop: true })
+  }
+
+  async keepOne(sha256: string, keep?: string): Promise<KeepOnePending> {
+    return this.keepOneCall<KeepOnePending>({ action: 'link', sha256, ...(keep ? { keep } : {}) })
+  }
+
+  async settleKeepOne(
+    op: string,
+    undo: boolean
+  ): Promise<{ restored: string[]; reclaimed: number }> {
+    return this.keepOneCall({ action: undo ? 'undo' : 'confirm', op })
+  }
+
+  async pendingKeepOnes(): Promise<KeepOnePending[]> {
+    return (await this.keepOneCall<{ pending: KeepOnePending[] }>({ action: 'pending' })).pending
+  }
+
+  private async keepOneCall<T>(args: object): Promise<T> {
+    const { warning: _w, ...req } = await this.request()
+    const ans = await (
+      await this.deps.helper()
+    ).call<T & { ok?: boolean }>('keep-one', {
+      ...req,
+      ...args
+    })
+    const { ok: _ok, ...rest } = ans
+    return rest as T
   }
 
   /** `resume`'s extra field: every root a stored path may lie in besides models/. */

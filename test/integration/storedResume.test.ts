@@ -42,10 +42,9 @@ describe.each(ENGINES.flatMap((w) => ENGINES.map((r) => [w, r] as const)))(
       // The stored URL's path is GOLDEN_FILE.urlPath: this case's origin adds the prefix.
       layOutGolden(writer, base, `${new URL(f.url).origin}/${writer}-${reader}`)
       const workspace = join(base, 'workspace')
-      const [[path, stored]] = Object.entries(readStatusFile(workspace)) as [
-        string,
-        { id: string; status: string; downloaded: number }
-      ][]
+      const entries = Object.entries(readStatusFile(workspace))
+      expect(entries).toHaveLength(1)
+      const [path, stored] = entries[0] as [string, { id: string; status: string }]
       expect(path).toBe(join(base, 'models', GOLDEN_FILE.folder, GOLDEN_FILE.filename))
       expect(stored.status).toBe('paused')
       // The stored .part holds the real bytes up to what its sidecar records.

@@ -154,10 +154,7 @@ export function percentOf(done: number, size: number | null): number {
 /** Recomputes the fields that follow from the byte counts (progress, *_mb, eta_minutes). */
 export function withDerived(e: StatusEntry): StatusEntry {
   const size = e.file_size
-  const progress =
-    e.status === 'completed'
-      ? 100
-      : percentOf(e.downloaded, size)
+  const progress = e.status === 'completed' ? 100 : percentOf(e.downloaded, size)
   return {
     ...e,
     progress,

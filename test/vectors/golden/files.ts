@@ -35,10 +35,7 @@ function copyLayout(from: string, to: string, replace: (text: string) => string)
   for (const rel of Object.values(STORED)) {
     const data = readFileSync(join(from, rel))
     mkdirSync(dirname(join(to, rel)), { recursive: true })
-    writeFileSync(
-      join(to, rel),
-      JSON_FILES.includes(rel) ? replace(data.toString('utf8')) : data
-    )
+    writeFileSync(join(to, rel), JSON_FILES.includes(rel) ? replace(data.toString('utf8')) : data)
   }
 }
 

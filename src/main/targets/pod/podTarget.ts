@@ -190,8 +190,7 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
     const helper = await this.ready()
     // models_dir: the helper re-checks that the entry's path still leads inside it.
     const fresh = url === undefined ? {} : { url }
-    const modelsDir = await this.modelsDir()
-    const extra = await this.models().resumeFields()
+    const { models_dir: modelsDir, ...extra } = await this.placeFields()
     const rec = this.records.get(id)
     // A path that is not plainly inside the model folders gets no token: the
     // helper refuses it (and marks the entry) without one.
@@ -210,8 +209,20 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
     await this.refresh()
   }
   async cancel(id: string): Promise<void> {
-    await this.helperCommand('cancel', id)
+    // The helper deletes a cancelled job's partial files only where its stored
+    // path still leads inside these folders.
+    const places = await this.placeFields().catch(() => ({}))
+    await this.helperCommand('cancel', id, places)
   }
+
+  private async placeFields(): Promise<{
+    models_dir: string
+    roots: { folder: string; dir: string }[]
+  }> {
+    const models_dir = await this.modelsDir()
+    return { models_dir, ...(await this.models().resumeFields()) }
+  }
+
   async retry(id: string): Promise<void> {
     await this.resume(id)
   }
@@ -279,9 +290,13 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
 
   // ── helpers ───────────────────────────────────────────────────────────
 
-  private async helperCommand(command: 'pause' | 'cancel' | 'remove', id: string): Promise<void> {
+  private async helperCommand(
+    command: 'pause' | 'cancel' | 'remove',
+    id: string,
+    more: Record<string, unknown> = {}
+  ): Promise<void> {
     const helper = await this.ready()
-    await helper.call(command, { workspace: this.workspace, id })
+    await helper.call(command, { workspace: this.workspace, id, ...more })
     await this.refresh()
   }
 

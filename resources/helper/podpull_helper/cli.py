@@ -15,6 +15,8 @@ from .probe import cmd_probe
 from .protocol import emit
 from .resume import cmd_resume
 from .start import cmd_start
+from .upload import cmd_push_begin, cmd_push_chunk, cmd_push_commit
+from .uploadkeep import cmd_push_keep
 from .watch import cmd_log_tail, cmd_watch
 
 
@@ -35,6 +37,11 @@ COMMANDS = {
     "model-sha256": cmd_model_sha256,
     "model-delete": cmd_model_delete,
     "extra-paths": cmd_extra_paths,
+    # a file pushed from the app
+    "push-begin": cmd_push_begin,
+    "push-keep": cmd_push_keep,
+    "push-chunk": cmd_push_chunk,
+    "push-commit": cmd_push_commit,
 }
 
 

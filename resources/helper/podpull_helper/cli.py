@@ -15,7 +15,7 @@ from .probe import cmd_probe
 from .protocol import emit
 from .resume import cmd_resume
 from .start import cmd_start
-from .upload import cmd_push_begin, cmd_push_chunk, cmd_push_commit
+from .upload import cmd_push_begin, cmd_push_chunk, cmd_push_commit, cmd_push_fail
 from .uploadkeep import cmd_push_keep
 from .watch import cmd_log_tail, cmd_watch
 
@@ -42,6 +42,7 @@ COMMANDS = {
     "push-keep": cmd_push_keep,
     "push-chunk": cmd_push_chunk,
     "push-commit": cmd_push_commit,
+    "push-fail": cmd_push_fail,
 }
 
 

@@ -289,3 +289,14 @@ def settle(status, key, job_id, state, **fields):
         put_entry(data, key, cur)
 
     status.update(fn)
+
+
+def cmd_push_fail(req):
+    """The app could not go on (its local file changed or went away): the entry
+    says why; the .part stays for a push of the same file."""
+    _, status, key, e, _ = find_upload(req)
+    if e.get("status") in ("completed", "cancelled"):
+        return {}
+    msg = re.sub(r"[\x00-\x1f\x7f]", " ", str(req.get("error") or "The push stopped."))[:500]
+    settle(status, key, e["id"], state="error", error=msg, error_code="internal", resumable=True)
+    return {}

@@ -138,7 +138,9 @@ class Keeper(object):
                 emit({"type": "end", "status": "cancelled" if word == "cancel" else "paused"})
                 return
             if now() - last_write >= 1.0:
-                self.write(status="downloading", owner=my_owner(), **self.progress())
+                if not self.write(status="downloading", owner=my_owner(), **self.progress()):
+                    emit({"type": "end", "status": "taken"})  # push-commit has it now
+                    return
                 save_upload_sidecar(self.key, self.sc, self.entry["downloaded"])
                 last_write = now()
                 emit({"type": "heartbeat", "t": last_write})

@@ -3,7 +3,13 @@
 // parallel across targets; each target's own queue limit holds within it).
 import type { Command } from 'commander'
 import { readFile } from 'node:fs/promises'
-import { formatModelSet, ModelSetError, parseModelSet, type ModelSet } from '../shared/modelSet'
+import {
+  formatModelSet,
+  HF_COMMIT,
+  ModelSetError,
+  parseModelSet,
+  type ModelSet
+} from '../shared/modelSet'
 import type {
   DownloadRecord,
   DownloadsChangedEvent,
@@ -58,7 +64,7 @@ export function addSetsCommands(program: Command, ctx: SetsContext): void {
         ...(o.folder?.length ? { folders: o.folder } : {}),
         ...(o.name ? { name: o.name } : {})
       })
-      process.stdout.write(formatModelSet(set))
+      writeSet(set)
       const local = set.models.filter((m) => m.source.kind === 'local').length
       warn(
         `${set.models.length} models${local ? `, ${local} with no known source ("local": push them)` : ''}\n`
@@ -69,7 +75,7 @@ export function addSetsCommands(program: Command, ctx: SetsContext): void {
     .command('from-catalog <id>')
     .description('print a starter catalog entry as a model set')
     .action(async (id: string) => {
-      process.stdout.write(formatModelSet(await ctx.call('catalogSet', { id })))
+      writeSet(await ctx.call('catalogSet', { id }))
     })
 
   sets
@@ -85,7 +91,7 @@ export function addSetsCommands(program: Command, ctx: SetsContext): void {
         workflow,
         ...(o.name ? { name: o.name } : {})
       })
-      process.stdout.write(formatModelSet(r.set))
+      writeSet(r.set)
       for (const l of r.left) warn(`Not in the set: ${l.folder ?? '?'}/${l.name} (${l.reason})\n`)
     })
 
@@ -103,6 +109,16 @@ export function addSetsCommands(program: Command, ctx: SetsContext): void {
       printSummary(set, results)
       if (results.some((r) => r.failed.length)) process.exitCode = FAILED
     })
+}
+
+/** Prints a set, and says which Hugging Face entries could not be pinned to a commit. */
+function writeSet(set: ModelSet): void {
+  process.stdout.write(formatModelSet(set))
+  for (const m of set.models)
+    if (m.source.kind === 'huggingface' && !HF_COMMIT.test(m.source.revision))
+      warn(
+        `Not pinned to a commit (the Hub did not say which commit "${m.source.revision}" is): ${m.source.repo}/${m.source.file}\n`
+      )
 }
 
 async function readSet(ctx: CliContext, file: string): Promise<ModelSet> {

@@ -5,6 +5,9 @@ import { z } from 'zod'
 
 export const MODEL_SET_VERSION = 1
 
+/** A 40-hex git commit id: a Hugging Face revision that can no longer move. */
+export const HF_COMMIT = /^[0-9a-f]{40}$/
+
 const sha256 = z
   .string()
   .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters')

@@ -1,5 +1,6 @@
 // Plain data types shared by every process. No node or electron imports here.
 import type { FillPodState } from './runpod'
+import type { BandwidthLimits } from './bandwidth'
 
 /** The seed's four states plus PodPull's additions. Readers that know only the
  *  seed's four still make sense of a status file (see docs/formats.md). */
@@ -75,10 +76,19 @@ export interface HashingProgress {
   current: string | null
 }
 
+/** What the header and the target card show: "5.0 MB/s until 01:00". */
+export interface BandwidthInForce {
+  text: string
+  /** Bytes/s in force now; null = unlimited (a scheduled window). */
+  bytesPerSec: number | null
+}
+
 export type ConnectionState = 'online' | 'connecting' | 'offline' | 'error'
 
 export interface LocalTargetConfig {
   kind: 'local'
+  /** The cap for all the target's downloads together, and its schedule. */
+  bandwidth?: BandwidthLimits
   /** The ComfyUI folder (contains models/). */
   comfyui: string
   /** State directory; defaults to the parent of comfyui. */
@@ -87,6 +97,8 @@ export interface LocalTargetConfig {
 
 export interface SshTargetConfig {
   kind: 'ssh'
+  /** The cap for all the target's downloads together (the helper enforces it), and its schedule. */
+  bandwidth?: BandwidthLimits
   host: string
   port: number
   user: string
@@ -134,6 +146,8 @@ export interface TargetInfo {
   notice?: string | null
   /** Background hashing of the model files into the content index, while it runs. */
   hashing?: HashingProgress | null
+  /** The bandwidth cap in force now, when the target has one. */
+  bandwidth?: BandwidthInForce | null
   /** Volume targets: the pod the volume is worked through, if one is running. */
   fillPod?: FillPodState | null
 }
@@ -305,6 +319,41 @@ export interface DuplicateGroup {
   files: { folder: string; name: string; path: string }[]
   /** Bytes given back when all but one become links to it. */
   reclaimable: number
+}
+
+/** "Keep one" done, not yet confirmed: the other copies wait beside their names
+ *  until confirmSettle removes them (bytes given back) or undo puts them back. */
+export interface KeepOnePending {
+  /** Names this pending change (confirm or undo it). */
+  op: string
+  sha256: string
+  kept: string
+  /** Paths that are now hard links to `kept`. */
+  linked: string[]
+  /** Bytes given back once confirmed. */
+  reclaimable: number
+}
+
+/** Which Civitai model and version a hash is (Civitai's by-hash lookup). */
+export interface CivitaiMatch {
+  modelId: number | null
+  modelName: string | null
+  modelType: string | null
+  versionId: number
+  versionName: string | null
+  baseModel: string | null
+  fileName: string | null
+  page: string
+}
+
+/** Where a content hash is: on each target, and on Civitai. */
+export interface HashLookup {
+  /** As asked, lower-cased: a sha256 or an AutoV2 (first 10 hex digits). */
+  hash: string
+  places: { targetId: string; targetName: string; files: ModelFile[]; error: string | null }[]
+  civitai: CivitaiMatch | null
+  /** Why Civitai could not be asked (offline, refused); null when it answered. */
+  civitaiError: string | null
 }
 
 /** One model a workflow needs, compared with a target's inventory. */

@@ -2,7 +2,7 @@
 // their real header and JSON shapes (Hub: X-Linked-Size / X-Linked-Etag /
 // X-Repo-Commit on a 302 to the CDN, X-Error-Code GatedRepo / RepoNotFound /
 // EntryNotFound, the tree API; Civitai: /api/v1/model-versions/V,
-// /api/v1/models/ID, /api/download/models/V → 307 to the CDN or to
+// /api/v1/models/ID, /api/v1/model-versions/by-hash/H, /api/download/models/V → 307 to the CDN or to
 // /login?reason=download-auth). The bytes come from the model server (the CDN).
 // Reached through HF_ENDPOINT and PODPULL_CIVITAI_ENDPOINT.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
@@ -23,6 +23,10 @@ export interface HubRepo {
   gated?: boolean
   private?: boolean
   token?: string
+  /** The commit `main` points at (default: one fixed commit for every repo). */
+  commit?: string
+  /** Other branches or tags → their commit. */
+  branches?: Record<string, string>
   /** LFS files go through the Xet bridge CDN on 127.0.0.2 (xetCdn.ts), as the Hub serves them today. */
   xet?: boolean
 }
@@ -74,7 +78,8 @@ export interface HubServers {
   close(): Promise<void>
 }
 
-const COMMIT = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678'
+/** The commit `main` of every fake repo points at unless the repo names its own. */
+export const HUB_COMMIT = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678'
 const LOGIN =
   '<!doctype html><html><head><title>Civitai | Log in</title></head><body>Sign in</body></html>'
 
@@ -89,6 +94,19 @@ function send(
 }
 const json = (res: ServerResponse, status: number, v: unknown, h: Record<string, string> = {}) =>
   send(res, status, { 'Content-Type': 'application/json; charset=utf-8', ...h }, JSON.stringify(v))
+
+/** The commit a revision of the repo names: main, a branch, or one of its commits. */
+function commitOf(repo: HubRepo, revision: string): string | undefined {
+  const main = repo.commit ?? HUB_COMMIT
+  const known: Record<string, string> = { main, ...repo.branches }
+  if (Object.hasOwn(known, revision)) return known[revision]
+  return Object.values(known).includes(revision) ? revision : undefined
+}
+
+function revisionNotFound(res: ServerResponse): void {
+  const msg = 'Invalid rev id'
+  json(res, 404, { error: msg }, { 'X-Error-Code': 'RevisionNotFound', 'X-Error-Message': msg })
+}
 
 async function listen(server: Server): Promise<string> {
   await new Promise<void>((r, fail) => {
@@ -170,6 +188,18 @@ export async function startHubServers(_cdn: ModelServer): Promise<HubServers> {
         )
       return json(res, 200, out)
     }
+    const rev = /^\/api\/models\/([^/]+\/[^/]+)\/revision\/([^/]+)$/.exec(u.pathname)
+    if (rev) {
+      const repo = repos.get(rev[1]!)
+      if (hfDenied(repo, req, res)) return
+      const sha = commitOf(repo!, decodeURIComponent(rev[2]!))
+      if (!sha) return revisionNotFound(res)
+      return json(res, 200, {
+        id: repo!.id,
+        sha,
+        siblings: repo!.files.map((f) => ({ rfilename: f.path }))
+      })
+    }
     const m = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(u.pathname)
     if (!m) return json(res, 404, { error: 'Not found' })
     const repo = repos.get(m[1]!)
@@ -185,6 +215,8 @@ export async function startHubServers(_cdn: ModelServer): Promise<HubServers> {
       return json(res, 429, { error: 'Too Many Requests' }, h)
     }
     if (hfDenied(repo, req, res)) return
+    const commit = commitOf(repo!, decodeURIComponent(m[2]!))
+    if (!commit) return revisionNotFound(res)
     const file = repo!.files.find((f) => f.path === decodeURIComponent(m[3]!))
     if (!file)
       return json(
@@ -203,7 +235,7 @@ export async function startHubServers(_cdn: ModelServer): Promise<HubServers> {
         Location: location,
         'X-Linked-Size': String(file.cdn.size),
         'X-Linked-Etag': `"${file.cdn.sha256}"`,
-        'X-Repo-Commit': COMMIT,
+        'X-Repo-Commit': commit,
         ETag: `"${file.cdn.sha256}"`
       })
     }
@@ -213,7 +245,7 @@ export async function startHubServers(_cdn: ModelServer): Promise<HubServers> {
       {
         'Content-Type': 'text/plain; charset=utf-8',
         ETag: `"${'1'.repeat(40)}"`,
-        'X-Repo-Commit': COMMIT
+        'X-Repo-Commit': commit
       },
       file.text ?? ''
     )
@@ -261,7 +293,16 @@ export async function startHubServers(_cdn: ModelServer): Promise<HubServers> {
       authorization: req.headers.authorization
     })
     if (cannedAnswer(u.pathname, res)) return
-    let m = /^\/api\/v1\/model-versions\/(\d+)$/.exec(u.pathname)
+    // By a file's SHA256 or AutoV2, any case; Civitai's 404 body when none has it.
+    let m = /^\/api\/v1\/model-versions\/by-hash\/([^/]+)$/.exec(u.pathname)
+    if (m) {
+      const h = decodeURIComponent(m[1]!).toLowerCase()
+      for (const found of versions.values())
+        if (found.v.files.some((f) => f.cdn.sha256 === h || f.cdn.sha256.slice(0, 10) === h))
+          return json(res, 200, versionJson(found.model, found.v))
+      return json(res, 404, { error: 'Model not found' })
+    }
+    m = /^\/api\/v1\/model-versions\/(\d+)$/.exec(u.pathname)
     if (m) {
       const found = versions.get(Number(m[1]))
       if (!found) return json(res, 404, { error: `No model version with id ${m[1]}` })

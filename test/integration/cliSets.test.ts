@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startHubServers, type HubServers } from '../harness/hubServer'
+import { HUB_COMMIT, startHubServers, type HubServers } from '../harness/hubServer'
 import { contentOf } from '../harness/content'
 import { startModelServer, type ModelServer, type ServedFile } from '../harness/modelServer'
 import { startSshd, type SshdHarness } from '../harness/sshd'
@@ -146,12 +146,13 @@ describe('podpull sets', () => {
       'loras/lora.safetensors',
       'vae/vae.safetensors'
     ])
+    // The set said "main"; the exported set names the commit main is at now.
     const hf = exported.models.find((m: { name: string }) => m.name === 'unet.safetensors')
     expect(hf.source).toEqual({
       kind: 'huggingface',
       repo: 'org/set',
       file: 'split/unet.safetensors',
-      revision: 'main'
+      revision: HUB_COMMIT
     })
     // What the set carried (or the source said) is kept; the size is always there.
     const byName = (n: string) => exported.models.find((m: { name: string }) => m.name === n)
@@ -166,6 +167,9 @@ describe('podpull sets', () => {
     const re = await runCli(['sets', 'apply', exportedFile, '--target', 'empty'], env)
     expect(re.code, re.stderr + re.stdout).toBe(0)
     expectWholeSet(empty.models)
+    expect(hub.log.map((l) => l.path)).toContain(
+      `/org/set/resolve/${HUB_COMMIT}/split/unet.safetensors`
+    )
   }, 240_000)
 
   it('a file with no recorded source is exported as "local" with its sha256; apply says to push it', async () => {
@@ -214,6 +218,8 @@ describe('podpull sets', () => {
       folder: 'diffusion_models',
       name: 'flux1-dev.safetensors'
     })
+    // The Hub fake has no such repo: the revision stays as written, and that is said.
+    expect(cat.stderr).toContain('Not pinned to a commit')
     expect((await runCli(['sets', 'from-catalog', 'nope'], env)).code).not.toBe(0)
 
     writeFileSync(join(c.models, 'loras', 'mine.safetensors'), 'home-trained')
@@ -255,7 +261,7 @@ describe('podpull sets', () => {
           kind: 'huggingface',
           repo: 'org/set',
           file: 'split/unet.safetensors',
-          revision: 'main'
+          revision: HUB_COMMIT
         },
         folder: 'diffusion_models',
         name: 'unet.safetensors',

@@ -2,8 +2,10 @@
 import json
 import sys
 
+from .contenthash import cmd_index_content
 from .control import cmd_clear_completed, cmd_remove, cmd_status, stop_job
 from .errors import HelperError, RestartNeeded
+from .keepone import cmd_keep_one
 from .inventory import (
     cmd_extra_paths,
     cmd_inventory,
@@ -43,6 +45,9 @@ COMMANDS = {
     "push-chunk": cmd_push_chunk,
     "push-commit": cmd_push_commit,
     "push-fail": cmd_push_fail,
+    # the content index
+    "index-content": cmd_index_content,
+    "keep-one": cmd_keep_one,
 }
 
 

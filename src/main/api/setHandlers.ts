@@ -10,7 +10,8 @@ import {
 } from '../../shared/modelSet'
 import type { ModelFile, SetPlanItem } from '../../shared/types'
 import type { PodPullCore } from '../core/podpullCore'
-import { setEndpoints, setSourceOf } from '../sources/setSource'
+import { pinRevisions, setEndpoints, setSourceOf } from '../sources/setSource'
+import { authFor, authHint } from '../sources/tokens'
 import { modelsOf } from './modelsHandlers'
 import { loadCatalog } from '../models/catalog'
 import { checkWorkflow } from '../models/workflowCheck'
@@ -52,13 +53,14 @@ export function setHandlers(core: PodPullCore): Pick<ApiHandlers, SetMethods> {
           sha256
         })
       }
-      return newSet(name ?? `${core.target(targetId).info().name} models`, entries)
+      return newSet(core, name ?? `${core.target(targetId).info().name} models`, entries)
     },
 
     catalogSet: async ({ id }) => {
       const entry = loadCatalog().sets.find((s) => s.id === id)
       if (!entry) throw new UserError('not-found', `No catalog set "${id}".`)
       return newSet(
+        core,
         entry.name,
         entry.files.map((f) => ({
           source: setSourceOf(f.url),
@@ -113,7 +115,7 @@ export function setHandlers(core: PodPullCore): Pick<ApiHandlers, SetMethods> {
       }
       for (const u of check.unresolved)
         left.push({ folder: u.directory, name: u.name, reason: 'nothing says where to get it' })
-      return { set: newSet(name ?? 'workflow models', entries), left }
+      return { set: await newSet(core, name ?? 'workflow models', entries), left }
     },
 
     planSet: async ({ targetId, set }) => {
@@ -141,7 +143,17 @@ export function setHandlers(core: PodPullCore): Pick<ApiHandlers, SetMethods> {
   }
 }
 
-function newSet(name: string, models: ModelSetEntry[], description?: string): ModelSet {
+/** A set as written: its Hugging Face revisions pinned to commits. */
+async function newSet(
+  core: PodPullCore,
+  name: string,
+  entries: ModelSetEntry[],
+  description?: string
+): Promise<ModelSet> {
+  const models = await pinRevisions(entries, {
+    auth: (u) => authFor(u, (k) => core.tokens.get(k)),
+    authHint: (u) => authHint(u)
+  })
   return {
     format: 'podpull-model-set',
     version: MODEL_SET_VERSION,

@@ -3,6 +3,7 @@
 // CDN: X-Linked-Size and X-Linked-Etag (an LFS/Xet file's sha256) come from
 // the Hub itself. Repo links list the repo's files (tree API) for a picker.
 import { UserError } from '../errors'
+import { HF_COMMIT } from '../../shared/modelSet'
 import { endpointUrl, hfEndpoint, isHfUrl } from './endpoints'
 import { folderFromPath, suggestFolder } from '../models/folders'
 import { sanitizeFilename } from '../models/fileNames'
@@ -164,6 +165,29 @@ async function listRepo(ref: HfRef, opts: ResolveOptions): Promise<ResolvedFile[
     const sha = e.lfs?.oid && /^[0-9a-f]{64}$/i.test(e.lfs.oid) ? e.lfs.oid.toLowerCase() : null
     return fileOf(ref, e.path, e.lfs?.size ?? e.size ?? null, sha, opts.env)
   })
+}
+
+/** The commit a branch or tag of a repo points at now (the Hub's revision API),
+ *  so a set written today fetches the same bytes next month. */
+export async function hfCommitOf(
+  repo: string,
+  revision: string,
+  opts: ResolveOptions
+): Promise<string> {
+  if (HF_COMMIT.test(revision)) return revision
+  const ref: HfRef = { repo, revision, path: '', folder: '' }
+  const kind = repo.startsWith('datasets/') ? 'datasets' : 'models'
+  const id = repo.replace(/^datasets\//, '')
+  const url = endpointUrl(
+    hfEndpoint(opts.env),
+    `/api/${kind}/${id}/revision/${encodeURIComponent(revision)}`
+  )
+  const a = await fetchOnce(url, opts)
+  hfError(a.status, a.headers, ref)
+  const sha = (parseJson<{ sha?: unknown }>(a, 'The Hugging Face revision') ?? {}).sha
+  if (typeof sha !== 'string' || !HF_COMMIT.test(sha))
+    throw new UserError('http', `Hugging Face did not say which commit ${repo}@${revision} is.`)
+  return sha
 }
 
 /** The Hub's own error codes (X-Error-Code) → what the user should do. */

@@ -2,6 +2,7 @@
 // as one JSON object on stdin and one JSON line back (docs/formats.md, "Helper
 // protocol"). Only the helper path (built by us, checked and quoted) and a fixed
 // command word go on the command line; URLs, paths and tokens stay on stdin.
+import type { HashingProgress } from '../../shared/types'
 import { UserError, isErrorCode } from '../errors'
 import { shellQuote } from './remotePath'
 import type { LineStream } from './sshConnection'
@@ -27,7 +28,10 @@ export const HELPER_COMMANDS = [
   'push-begin',
   'push-chunk',
   'push-commit',
-  'push-fail'
+  'push-fail',
+  // the content index: background hashing
+  'index-content',
+  'keep-one'
 ] as const
 export type HelperCommand = (typeof HELPER_COMMANDS)[number]
 
@@ -35,8 +39,10 @@ export const NO_PYTHON =
   'python3 was not found on the pod; install it or use an image with Python 3.8+'
 
 export interface WatchMessage {
-  type: 'status' | 'heartbeat'
+  type: 'status' | 'heartbeat' | 'hashing'
   status?: Record<string, unknown>
+  /** The pod's background hasher: progress, or null when none runs. */
+  hashing?: HashingProgress | null
   t?: number
 }
 
@@ -99,7 +105,7 @@ export class HelperClient {
   ): Promise<LineStream> {
     return this.stream('watch', request, (m) => {
       const w = m as unknown as WatchMessage
-      if (w.type === 'status' || w.type === 'heartbeat') onMessage(w)
+      if (['status', 'heartbeat', 'hashing'].includes(w.type)) onMessage(w)
     })
   }
 

@@ -13,6 +13,7 @@ import {
   parseWorkflow,
   type ParsedWorkflow
 } from '../../shared/workflow/parseWorkflow'
+import { sourcesByPath } from '../modelLibrary'
 import { useDownloadsStore } from './downloads'
 import { useSessionStore } from './session'
 
@@ -121,9 +122,26 @@ export const useModelsStore = defineStore('models', () => {
   }
 
   async function deleteModel(path: string): Promise<void> {
-    await run(() => session.requireApi().deleteModel({ targetId: targetId.value, path }))
+    await deleteModels([path])
+  }
+
+  /** Deletes each path in turn; one that fails is named and the rest still go. */
+  async function deleteModels(paths: readonly string[]): Promise<void> {
+    await run(async () => {
+      const failures: string[] = []
+      for (const path of paths)
+        try {
+          await session.requireApi().deleteModel({ targetId: targetId.value, path })
+        } catch (err) {
+          failures.push(`${path}: ${(err as Error).message}`)
+        }
+      if (failures.length) throw new Error(failures.join(' · '))
+    })
     await loadInstalled()
   }
+
+  /** Where the target's files came from, as far as its finished downloads say. */
+  const sources = computed(() => sourcesByPath(downloads.records.values(), targetId.value))
 
   /** The download a leftover .part belongs to, when this target still lists it. */
   function downloadOfPartial(partPath: string): string | undefined {
@@ -186,6 +204,8 @@ export const useModelsStore = defineStore('models', () => {
     downloadAllMissing,
     loadInstalled,
     deleteModel,
+    deleteModels,
+    sources,
     hashModel,
     downloadOfPartial,
     resumePartial,

@@ -36,6 +36,9 @@ import { memoryOwnJobs, type OwnJobs } from '../ownJobs'
 import { isActive, LocalJobQueue, type EngineTuning } from './localJobQueue'
 import { askOwner } from './askOwner'
 import { checkSameFile, chooseFilename, setupProblem } from './localStartChecks'
+import { BandwidthLimiter } from '../../engine/bandwidthLimiter'
+import { BandwidthControl, inForce } from '../bandwidthControl'
+import type { BandwidthLimits } from '../../../shared/bandwidth'
 
 export interface LocalTargetDeps {
   settings: () => Settings
@@ -54,6 +57,8 @@ export interface LocalTargetDeps {
   statusFlushMs?: number
   /** How long another process has to act on a pause or cancel (default 6 s). */
   controlAnswerMs?: number
+  /** The budget all this target's downloads share (tests hold one to watch it). */
+  limiter?: BandwidthLimiter
 }
 
 const STATUS_WRITE_FAILED = 'The status file could not be updated'
@@ -80,8 +85,12 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   private readonly staleSeen: string[] = []
   /** Background hashing into the content index: its progress, and how to stop it. */
   private hashing: HashingProgress | null = null
-  private hashRun: { stop: AbortController; done: Promise<void> } | null = null
+  private hashRun: { stop: AbortController; done: Promise<void>; ended: boolean } | null = null
+  /** Asked to hash while a run was under way: one more run once it ends. */
+  private hashAgain = false
   private readonly ownJobs: OwnJobs
+  private readonly limiter: BandwidthLimiter
+  private readonly bandwidth: BandwidthControl
 
   constructor(
     def: { id: string; name: string; config: LocalTargetConfig },
@@ -92,6 +101,14 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     this.name = def.name
     this.config = def.config
     this.ownJobs = deps.ownJobs ?? memoryOwnJobs()
+    const limiter = (this.limiter = deps.limiter ?? new BandwidthLimiter())
+    this.bandwidth = new BandwidthControl(def.config.bandwidth, {
+      clock: deps.clock,
+      onCap: (cap) => {
+        limiter.setRate(cap.bytesPerSec)
+        if (this.opened) this.emit('info', this.info())
+      }
+    })
     this.modelsDir = this.realModels = join(def.config.comfyui, 'models')
     this.places = new LocalPlaces(def.config.comfyui)
     this.store = new StatusStore({
@@ -116,13 +133,18 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
       freeSpace: deps.freeSpace,
       auth: deps.auth,
       authHint: deps.authHint,
+      limiter: this.limiter,
       checkStored: (path) => this.places.checkStored(path),
       closing: () => this.closing,
       entry: (id) => this.entry(id),
       onWritten: () => this.statusWritten(),
       onCompleted: async (path, sha) => {
         void this.refreshFreeSpace()
+        // The engine hashes only what it checks against a sha256 (hashing every
+        // byte on the way costs as much CPU as HTTPS itself): a download without
+        // one goes to the background hasher, mostly from the page cache.
         if (sha) await this.recordHash(path, sha)
+        else if (this.deps.settings().backgroundHashing) this.startHashing()
       }
     })
     this.inbox = new ControlInbox(def.config.workspace, {
@@ -141,8 +163,15 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
       freeBytes: this.freeBytes,
       comfyui: this.config.comfyui,
       message: this.message,
-      hashing: this.hashing
+      hashing: this.hashing,
+      bandwidth: inForce(this.bandwidth)
     }
+  }
+
+  /** New limits reach the running downloads at once (no reopen). */
+  async setBandwidth(limits: BandwidthLimits): Promise<void> {
+    this.config.bandwidth = limits
+    this.bandwidth.set(limits)
   }
 
   downloads(): DownloadRecord[] {
@@ -159,6 +188,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     this.message = (await setupProblem(this.config, this.modelsDir)) ?? null
     await this.store.open()
     await this.inbox.start()
+    this.bandwidth.start()
     this.opened = true
     await this.refreshFreeSpace()
     this.emit('info', this.info())
@@ -166,20 +196,30 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     if (this.deps.settings().backgroundHashing) this.startHashing()
   }
 
-  /** Hashes the files the content index lacks, at low priority, until done or closed. */
+  /** Hashes the files the content index lacks, at low priority, until done or
+   *  closed; asked again meanwhile (a download finished), it runs once more after
+   *  (files already in the index are skipped, so a rerun costs a walk). */
   private startHashing(): void {
+    if (!this.opened) return // closing: close() has stopped the run it waits for
+    if (this.hashRun && !this.hashRun.ended) return void (this.hashAgain = true)
+    this.hashAgain = false
     const stop = new AbortController()
     const show = (p: HashingProgress | null): void => {
       this.hashing = p
       if (this.opened) this.emit('info', this.info())
     }
-    const done = this.models()
+    const run = { stop, done: Promise.resolve(), ended: false }
+    run.done = this.models()
       .indexContent({ signal: stop.signal, onProgress: show })
       .then(
         () => show(null),
         () => show(null) // a file vanished or unreadable: the next open tries again
       )
-    this.hashRun = { stop, done }
+      .finally(() => {
+        run.ended = true
+        if (this.hashAgain && this.opened && !stop.signal.aborted) this.startHashing()
+      })
+    this.hashRun = run
   }
 
   private async recordHash(path: string, sha256: string): Promise<void> {
@@ -204,6 +244,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     this.closing = true
     try {
       this.inbox.stop()
+      this.bandwidth.stop()
       this.hashRun?.stop.abort()
       await this.hashRun?.done
       this.hashRun = null

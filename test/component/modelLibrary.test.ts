@@ -1,0 +1,223 @@
+// The model library (Models → Installed): folder tree with counts and sizes,
+// sortable table, search by name and by hash, multi-select delete after
+// confirming, sha256 on demand, .part leftovers resumed or cleaned up, and the
+// keyboard (arrows and Enter in the tree and the table).
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { flushPromises, type VueWrapper } from '@vue/test-utils'
+import ModelsPanel from '../../src/renderer/components/ModelsPanel.vue'
+import type { InstalledModels } from '../../src/shared/types'
+import { fakeBridge, record, snapshot } from './fixtures'
+import { mountWith } from './mountApp'
+
+const SHA = 'ab12cd34ef'.padEnd(64, '0')
+const DAY = 86400
+const inventory = (): InstalledModels => ({
+  models: [
+    {
+      folder: 'loras',
+      name: 'film.safetensors',
+      size: 1000,
+      mtime: 3 * DAY,
+      path: '/m/loras/film.safetensors'
+    },
+    {
+      folder: 'loras/flux',
+      name: 'anime.safetensors',
+      size: 3000,
+      mtime: 1 * DAY,
+      path: '/m/loras/flux/anime.safetensors',
+      sha256: SHA
+    },
+    {
+      folder: 'vae',
+      name: 'ae.safetensors',
+      size: 2000,
+      mtime: 2 * DAY,
+      path: '/m/vae/ae.safetensors',
+      sha256: 'ff'.repeat(32),
+      sameAs: ['vae/copy.safetensors']
+    }
+  ],
+  partials: [
+    {
+      folder: 'checkpoints',
+      name: 'big.safetensors',
+      size: 10,
+      mtime: 0,
+      path: '/m/checkpoints/big.safetensors.part'
+    },
+    {
+      folder: 'checkpoints',
+      name: 'gone.safetensors',
+      size: 20,
+      mtime: 0,
+      path: '/m/checkpoints/gone.safetensors.part'
+    }
+  ],
+  extraRoots: [],
+  warning: null
+})
+
+let w: VueWrapper | null = null
+afterEach(() => {
+  w?.unmount()
+  w = null
+})
+
+async function openLibrary(inv: () => InstalledModels = inventory) {
+  const fake = fakeBridge(
+    snapshot({
+      downloads: [
+        record({
+          id: 'a',
+          state: 'completed',
+          path: '/m/loras/flux/anime.safetensors',
+          source: 'civitai'
+        }),
+        record({ id: 'b', state: 'paused', path: '/m/checkpoints/big.safetensors' })
+      ]
+    })
+  )
+  fake.answer('listInstalled', inv)
+  w = await mountWith(ModelsPanel, fake)
+  await w.get('[data-testid="models-tab-installed"]').trigger('click')
+  await vi.waitFor(() => expect(w!.findAll('[data-testid="installed-row"]')).toHaveLength(3))
+  return fake
+}
+const names = (): string[] =>
+  w!.findAll('[data-testid="installed-row"] td.name').map((td) => td.text())
+const folderItem = (path: string) => w!.get(`[role="treeitem"][data-folder="${path}"]`)
+
+describe('Model library', () => {
+  it('folder tree: counts and sizes per folder, a click shows that folder', async () => {
+    await openLibrary()
+    expect(folderItem('').text()).toContain('3 · 6.0 KB')
+    expect(folderItem('loras').text()).toContain('2 · 4.0 KB')
+    expect(folderItem('loras/flux').text()).toContain('1 · 3.0 KB')
+    expect(folderItem('loras/flux').attributes('aria-level')).toBe('3')
+    expect(w!.get('[data-testid="disk-use"]').text()).toBe('3 files · 6.0 KB · 5.0 GB free')
+    await folderItem('loras').trigger('click')
+    expect(names()).toEqual(['anime.safetensors', 'film.safetensors'])
+    expect(folderItem('loras').attributes('aria-selected')).toBe('true')
+  })
+
+  it('table: columns sort both ways; source and hash state in words', async () => {
+    await openLibrary()
+    expect(names()).toEqual(['ae.safetensors', 'anime.safetensors', 'film.safetensors'])
+    await w!.get('[data-testid="sort-size"]').trigger('click')
+    expect(names()).toEqual(['anime.safetensors', 'ae.safetensors', 'film.safetensors'])
+    expect(w!.get('th.size').attributes('aria-sort')).toBe('descending')
+    await w!.get('[data-testid="sort-size"]').trigger('click')
+    expect(names()).toEqual(['film.safetensors', 'ae.safetensors', 'anime.safetensors'])
+    await w!.get('[data-testid="sort-mtime"]').trigger('click')
+    expect(names()).toEqual(['film.safetensors', 'ae.safetensors', 'anime.safetensors'])
+    const row = (n: string) =>
+      w!.findAll('[data-testid="installed-row"]').find((r) => r.text().includes(n))!
+    expect(row('anime').get('td.source').text()).toBe('Civitai')
+    expect(row('film').get('td.source').text()).toBe('Found on disk')
+    expect(row('anime').get('td.mtime').text()).toBe('1970-01-02')
+    expect(row('anime').get('td.hash').text()).toBe('AB12CD34EF')
+    expect(row('ae').get('td.hash').text()).toContain('duplicate')
+    expect(row('ae').get('td.hash').text()).toContain('same as vae/copy.safetensors')
+  })
+
+  it('search: by a part of the name, by sha256 or its AutoV2 prefix', async () => {
+    await openLibrary()
+    const search = w!.get('[data-testid="installed-search"]')
+    await search.setValue('FILM')
+    expect(names()).toEqual(['film.safetensors'])
+    await search.setValue('AB12CD34EF')
+    expect(names()).toEqual(['anime.safetensors'])
+    await search.setValue(SHA)
+    expect(names()).toEqual(['anime.safetensors'])
+    await search.setValue('nothing')
+    expect(w!.get('[data-testid="no-models"]').text()).toBe('No model files here.')
+  })
+
+  it('multi-select: delete the ticked files only after confirming', async () => {
+    let inv = inventory()
+    const fake = await openLibrary(() => inv)
+    fake.answer('deleteModel', (a) => {
+      inv = { ...inv, models: inv.models.filter((m) => m.path !== a.path) }
+    })
+    expect(w!.get('[data-testid="delete-selected"]').attributes('disabled')).toBeDefined()
+    const boxes = w!.findAll('[data-testid="installed-row"] input[type="checkbox"]')
+    await boxes[0]!.setValue(true)
+    await boxes[2]!.setValue(true)
+    expect(w!.get('[data-testid="selection-bar"]').text()).toContain('2 selected · 3.0 KB')
+    await w!.get('[data-testid="delete-selected"]').trigger('click')
+    expect(w!.get('[role="dialog"]').text()).toContain('Delete 2 files (3.0 KB)?')
+    expect(fake.calls.some((c) => c.m === 'deleteModel')).toBe(false)
+    await w!.get('[data-testid="confirm"]').trigger('click')
+    await vi.waitFor(() => expect(names()).toEqual(['anime.safetensors']))
+    expect(fake.calls.filter((c) => c.m === 'deleteModel').map((c) => c.a)).toEqual([
+      { targetId: 't1', path: '/m/vae/ae.safetensors' },
+      { targetId: 't1', path: '/m/loras/film.safetensors' }
+    ])
+    expect(w!.get('[data-testid="selection-bar"]').text()).toContain('Tick files')
+  })
+
+  it('sha256 on demand for a file not hashed yet', async () => {
+    const fake = await openLibrary()
+    fake.answer('hashModel', () => ({ sha256: 'ef'.repeat(32) }))
+    await w!.get('[data-testid="hash-button"]').trigger('click')
+    await flushPromises()
+    expect(fake.calls.find((c) => c.m === 'hashModel')?.a).toEqual({
+      targetId: 't1',
+      path: '/m/loras/film.safetensors'
+    })
+    const film = w!.findAll('[data-testid="installed-row"]').find((r) => r.text().includes('film'))!
+    expect(film.get('td.hash').text()).toBe('EFEFEFEFEF')
+  })
+
+  it('.part leftovers: resume the one a download owns, clean up after confirming', async () => {
+    let inv = inventory()
+    const fake = await openLibrary(() => inv)
+    fake.answer('resumeDownload', () => undefined)
+    fake.answer('deleteModel', (a) => {
+      inv = { ...inv, partials: inv.partials.filter((p) => p.path !== a.path) }
+    })
+    const parts = w!.findAll('[data-testid="partial-row"]')
+    expect(parts[0]!.text()).toContain('checkpoints/big.safetensors (unfinished)')
+    await parts[0]!
+      .findAll('button')
+      .find((b) => b.text() === 'Resume')!
+      .trigger('click')
+    expect(fake.calls.find((c) => c.m === 'resumeDownload')?.a).toEqual({ targetId: 't1', id: 'b' })
+    expect(parts[1]!.text()).toContain('no download to resume')
+    await parts[1]!
+      .findAll('button')
+      .find((b) => b.text() === 'Clean up')!
+      .trigger('click')
+    expect(w!.get('[role="dialog"]').text()).toContain('gone.safetensors.part')
+    await w!.get('[data-testid="confirm"]').trigger('click')
+    await vi.waitFor(() => expect(w!.findAll('[data-testid="partial-row"]')).toHaveLength(1))
+    expect(fake.calls.find((c) => c.m === 'deleteModel')?.a).toEqual({
+      targetId: 't1',
+      path: '/m/checkpoints/gone.safetensors.part'
+    })
+  })
+
+  it('keyboard: arrows and Enter in the folder tree and in the table', async () => {
+    await openLibrary()
+    const root = folderItem('').element as HTMLElement
+    root.focus()
+    await folderItem('').trigger('keydown', { key: 'ArrowDown' })
+    expect(document.activeElement).toBe(folderItem('loras').element)
+    await folderItem('loras').trigger('keydown', { key: 'End' })
+    expect(document.activeElement).toBe(folderItem('vae').element)
+    await folderItem('vae').trigger('keydown', { key: 'Enter' })
+    expect(names()).toEqual(['ae.safetensors'])
+    await folderItem('vae').trigger('keydown', { key: 'Home' })
+    await folderItem('').trigger('keydown', { key: ' ' })
+    expect(names()).toHaveLength(3)
+
+    const boxes = () => w!.findAll('[data-testid="installed-row"] input[type="checkbox"]')
+    ;(boxes()[0]!.element as HTMLElement).focus()
+    await boxes()[0]!.trigger('keydown', { key: 'ArrowDown' })
+    expect(document.activeElement).toBe(boxes()[1]!.element)
+    await boxes()[1]!.trigger('keydown', { key: 'Enter' })
+    expect((boxes()[1]!.element as HTMLInputElement).checked).toBe(true)
+    expect(w!.get('[data-testid="selection-bar"]').text()).toContain('1 selected')
+  })
+})

@@ -113,13 +113,13 @@ describe('podpull push', () => {
       const { id } = await t.push!({ file: f.path, folder: 'loras', filename: 'big.safetensors' })
       await waitFor(() => holdsPrefix(`${dest}.part`, f.path, 6 * MiB), 'the first half on the pod')
       await sshd.killConnections()
-      armed = false
-      release()
       await waitFor(
         async () => (await t.rawStatus().catch((): Record<string, unknown> => ({})))[dest],
         'the upload paused',
         { until: (e) => (e as { status?: string } | undefined)?.status === 'paused' }
       )
+      armed = false
+      release()
       await t.close()
 
       const status = await runCli(['status', '--target', 'pod'], env)

@@ -94,8 +94,6 @@ describe('push over exec + SFTP', () => {
     expect((await t.rawStatus())[dest]).toMatchObject({ status: 'downloading', kind: 'upload', id })
 
     await pod.sshd.killConnections()
-    armed = false
-    release()
     const paused = await waitFor(
       async () =>
         (await t.rawStatus().catch((): Record<string, unknown> => ({})))[dest] as
@@ -104,6 +102,9 @@ describe('push over exec + SFTP', () => {
       { until: (e) => e?.status === 'paused' }
     )
     expect(paused).toMatchObject({ kind: 'upload', interrupted: true, resumable: true })
+    // The held writes go on only now: they find the link gone and write nothing.
+    armed = false
+    release()
     expect(existsSync(dest)).toBe(false)
     expect(statusOf(ws, dest).downloaded).toBeGreaterThanOrEqual(half)
 

@@ -83,7 +83,7 @@ describe('duplicates panel', () => {
       pending = [
         { op: 'a1b2c3d4e5f6', sha256: SHA, kept: keep, linked: [other], reclaimable: 2000 }
       ]
-      return pending[0]
+      return pending[0]!
     })
     fake.answer('settleKeepOne', (a) => {
       pending = []

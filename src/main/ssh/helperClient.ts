@@ -31,7 +31,8 @@ export const HELPER_COMMANDS = [
   'push-fail',
   // the content index: background hashing
   'index-content',
-  'keep-one'
+  'keep-one',
+  'set-limits'
 ] as const
 export type HelperCommand = (typeof HELPER_COMMANDS)[number]
 

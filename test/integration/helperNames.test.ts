@@ -2,7 +2,7 @@
 // side: its sanitize_filename gives every name the TypeScript side gives
 // (test/unit/fileNameVectors.test.ts), so both engines save a file alike.
 import { describe, expect, it } from 'vitest'
-import { helperOnVectors, readVectors } from '../support/vectors'
+import { readVectors, runPythonOnVectors } from '../support/vectors'
 
 const PROGRAM = `
 import json, sys
@@ -19,8 +19,8 @@ print(json.dumps(out))
 
 describe("the helper's file names", () => {
   it('match the shared vectors, each leaving room for .part.json', () => {
-    const cases = readVectors<{ out: string | null }>('filenames.json')
-    const got = helperOnVectors<(string | null)[]>(PROGRAM, 'filenames.json')
+    const cases = readVectors<{ cases: { out: string | null }[] }>('filenames.json').cases
+    const got = runPythonOnVectors<(string | null)[]>(PROGRAM, 'filenames.json')
     expect(got).toEqual(cases.map((c) => c.out))
   })
 })

@@ -2,7 +2,7 @@
 // side: what it stores from a server or hub loses the same control and bidi
 // characters the app's plainText drops (test/unit/plainTextVectors.test.ts).
 import { describe, expect, it } from 'vitest'
-import { helperOnVectors, readVectors } from '../support/vectors'
+import { readVectors, runPythonOnVectors } from '../support/vectors'
 
 const PROGRAM = `
 import json, sys
@@ -13,8 +13,8 @@ print(json.dumps([[plain_text(c["in"]), plain_text(c["in"], one_line=True)] for 
 
 describe("the helper's plain text", () => {
   it('matches the shared vectors', () => {
-    const cases = readVectors<{ out: string; oneLine: string }>('plaintext.json')
-    const got = helperOnVectors<[string, string][]>(PROGRAM, 'plaintext.json')
+    const cases = readVectors<{ cases: { out: string; oneLine: string }[] }>('plaintext.json').cases
+    const got = runPythonOnVectors<[string, string][]>(PROGRAM, 'plaintext.json')
     expect(got).toEqual(cases.map((c) => [c.out, c.oneLine]))
   })
 })

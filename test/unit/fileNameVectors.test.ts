@@ -8,7 +8,7 @@ interface Case {
   in: string
   out: string | null
 }
-const vectors = { cases: readVectors<Case>('filenames.json') }
+const vectors = readVectors<{ cases: Case[] }>('filenames.json')
 
 describe('file names from servers, as both engines save them', () => {
   it.each(vectors.cases.map((c) => [c.in, c.out] as const))('%j → %j', (input, out) => {

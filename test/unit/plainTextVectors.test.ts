@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest'
 import { plainText } from '../../src/shared/plainText'
 import { readVectors } from '../support/vectors'
 
-const cases = readVectors<{ in: string; out: string; oneLine: string }>('plaintext.json')
+const cases = readVectors<{ cases: { in: string; out: string; oneLine: string }[] }>(
+  'plaintext.json'
+).cases
 
 describe('text from a server or pod, as both sides keep it', () => {
   it.each(cases.map((c) => [c.in, c.out, c.oneLine] as const))('%j', (input, out, oneLine) => {

@@ -145,15 +145,16 @@ export function parseEntry(path: string, raw: unknown): StatusEntry | undefined 
   }
 }
 
+/** Whole percent done, as the helper computes it (done * 100 // size): scaling
+ *  first keeps it exact, where (290 / 1000) * 100 floors to 28. */
+export function percentOf(done: number, size: number | null): number {
+  return size && size > 0 ? Math.min(100, Math.floor((done * 100) / size)) : 0
+}
+
 /** Recomputes the fields that follow from the byte counts (progress, *_mb, eta_minutes). */
 export function withDerived(e: StatusEntry): StatusEntry {
   const size = e.file_size
-  const progress =
-    e.status === 'completed'
-      ? 100
-      : size && size > 0
-        ? Math.min(100, Math.floor((e.downloaded / size) * 100))
-        : 0
+  const progress = e.status === 'completed' ? 100 : percentOf(e.downloaded, size)
   return {
     ...e,
     progress,

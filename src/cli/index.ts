@@ -403,6 +403,45 @@ function buildProgram(): Command {
     )
 
   program
+    .command('push <files...>')
+    .description(
+      "push files of this computer to a pod's models folder (resumable; installed after its sha256 matches)"
+    )
+    .requiredOption('--target <name>', 'pod target name')
+    .option('--folder <folder>', "models sub-folder (default: the file's own, e.g. …/models/loras)")
+    .option('--name <name>', 'file name on the pod (one file only)')
+    .option('--overwrite', 'replace a different file of the same name')
+    .action(
+      async (
+        files: string[],
+        o: { target: string; folder?: string; name?: string; overwrite?: boolean }
+      ) => {
+        if (o.name && files.length > 1)
+          throw new CliExit(USAGE, '--name names one file; push several files without it.')
+        const info = await openTarget(o.target)
+        let failed = false
+        for (const file of files) {
+          const res = await call('pushFile', {
+            targetId: info.id,
+            file: resolve(file),
+            ...(o.folder ? { folder: o.folder } : {}),
+            ...(o.name ? { filename: o.name } : {}),
+            ...(o.overwrite ? { overwrite: true } : {})
+          })
+          if (res.outcome === 'already-present') {
+            say(`Already there: ${res.path}\n`)
+            continue
+          }
+          if (res.outcome === 'already-active')
+            warn(`Already being pushed (${res.id}); following it.\n`)
+          else warn(`Pushing ${file} → ${info.name}:${res.path} (${res.id})\n`)
+          if (finish(await followJob(info.id, res.id)) !== OK) failed = true
+        }
+        if (failed) process.exitCode = FAILED
+      }
+    )
+
+  program
     .command('status')
     .description('downloads on every target (or one), with progress and state')
     .option('--target <name>', 'only this target')

@@ -266,6 +266,16 @@ export const apiArgs = {
       .max(32 << 20),
     name: name.optional()
   }),
+  // ── a file of this computer pushed to a pod (resumable, checked by sha256) ──
+  /** `folder`: default the local file's own models folder (…/models/loras/x → loras);
+   *  `filename`: default the local name. Resolves once the pod holds the upload. */
+  pushFile: z.object({
+    targetId: id,
+    file: absPath,
+    folder: folderName.optional(),
+    filename: fileName.optional(),
+    overwrite: z.boolean().optional()
+  }),
   // ── network volumes: listed, added as targets, filled by a CPU pod ──
   runpodVolumes: z.object({}).strict(),
   /** `volume`: a volume id or its (unique) name. */
@@ -337,6 +347,7 @@ export interface ApiResults {
   destinationFolder: { dir: string; extra: boolean }
   runpodImport: RunpodImportResult
   exportSet: ModelSet
+  pushFile: StartResult
   planSet: SetPlanItem[]
   catalogSet: ModelSet
   /** `left`: models the workflow names that have no source and no file on the target. */

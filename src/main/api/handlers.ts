@@ -12,6 +12,7 @@ import type { SourceServices } from './sourceServices'
 import { aboutInfo } from '../core/about'
 import { modelsHandlers } from './modelsHandlers'
 import { setHandlers } from './setHandlers'
+import { pushHandlers } from './pushHandlers'
 import { runpodHandlers } from '../runpod/runpodHandlers'
 
 type TargetArgs = Parameters<ApiHandlers['addTarget']>[0]
@@ -167,6 +168,7 @@ export function createHandlers(
     // Models: resolvers, installed models, workflows, catalog
     ...modelsHandlers(core, sources),
     ...setHandlers(core),
+    ...pushHandlers(core),
     ...runpodHandlers(core, {
       testConnection: (a) => table.testConnection(a),
       addTarget: (a) => table.addTarget(a)

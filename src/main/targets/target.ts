@@ -48,4 +48,14 @@ export interface Target extends EventEmitter<TargetEvents> {
   helperLogTail?(): Promise<{ id: string; tail: string }[]>
   /** Installed models: inventory with extra_model_paths.yaml, delete, sha256. */
   models?(): TargetModels
+  /** Pods: push a file of this computer; resolves once the pod holds the upload. */
+  push?(req: TargetPushRequest): Promise<StartResult>
+}
+
+export interface TargetPushRequest {
+  /** Absolute path of a file on this computer. */
+  file: string
+  folder: string
+  filename: string
+  overwrite?: boolean
 }

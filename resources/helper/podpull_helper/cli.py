@@ -17,6 +17,8 @@ from .probe import cmd_probe
 from .protocol import emit
 from .resume import cmd_resume
 from .start import cmd_start
+from .upload import cmd_push_begin, cmd_push_chunk, cmd_push_commit, cmd_push_fail
+from .uploadkeep import cmd_push_keep
 from .watch import cmd_log_tail, cmd_watch
 
 
@@ -37,6 +39,12 @@ COMMANDS = {
     "model-sha256": cmd_model_sha256,
     "model-delete": cmd_model_delete,
     "extra-paths": cmd_extra_paths,
+    # a file pushed from the app
+    "push-begin": cmd_push_begin,
+    "push-keep": cmd_push_keep,
+    "push-chunk": cmd_push_chunk,
+    "push-commit": cmd_push_commit,
+    "push-fail": cmd_push_fail,
     # the content index
     "index-content": cmd_index_content,
     "keep-one": cmd_keep_one,

@@ -39,7 +39,8 @@ describe('pod extra_model_paths.yaml', () => {
     )
     const m = new PodModels({
       helper: async () => helper,
-      modelsDir: async () => '/data/ComfyUI/models'
+      modelsDir: async () => '/data/ComfyUI/models',
+      workspace: '/data'
     })
     const inv = await m.installed()
     expect(inv.extraRoots).toEqual([

@@ -14,6 +14,7 @@ from .inventory import (
 from .probe import cmd_probe
 from .protocol import emit
 from .resume import cmd_resume
+from .sourcerecord import cmd_sources
 from .start import cmd_start
 from .watch import cmd_log_tail, cmd_watch
 
@@ -35,6 +36,7 @@ COMMANDS = {
     "model-sha256": cmd_model_sha256,
     "model-delete": cmd_model_delete,
     "extra-paths": cmd_extra_paths,
+    "sources": cmd_sources,
 }
 
 

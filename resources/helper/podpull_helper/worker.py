@@ -9,6 +9,7 @@ from .clock import now
 from .download import Download
 from .errors import HelperError, Stopped
 from .owners import my_owner, owner_alive
+from .sourcerecord import append_source_record
 from .status import ACTIVE, put_entry
 from .urls import strip_secrets
 
@@ -162,6 +163,15 @@ class Worker(object):
         if t - self.last_write >= 1.0:
             self.write(status="downloading", **self.progress_fields())
 
+    def record_source(self):
+        # Only what `sets export` names the source by: a lost line exports the file as "local".
+        try:
+            append_source_record(
+                self.ws, self.final, self.entry["url"], self.dl.size, self.dl.sha256
+            )
+        except OSError as e:
+            self.log("source record not written: %s" % e.strerror)
+
     def check_control(self):
         try:
             with open(self.control) as f:
@@ -195,6 +205,7 @@ class Worker(object):
             f["file_size_mb"] = round((dl.size or 0) / 1048576.0, 1)
             self.write(status="completed", error=None, error_code=None, **f)
             self.log("completed (%d bytes fetched)" % dl.fetched)
+            self.record_source()
         except Stopped:
             self.stopped()
         except HelperError as e:

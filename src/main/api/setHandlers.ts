@@ -17,6 +17,7 @@ import { loadCatalog } from '../models/catalog'
 import { checkWorkflow } from '../models/workflowCheck'
 import { parseWorkflow } from '../../shared/workflow/parseWorkflow'
 import { UserError } from '../errors'
+import type { SourceRecord } from '../models/sourceRecord'
 
 type SetMethods = 'exportSet' | 'planSet' | 'catalogSet' | 'workflowSet'
 
@@ -26,10 +27,25 @@ interface Recorded {
   sha256: string | null
 }
 
-function recordedSources(core: PodPullCore, targetId: string): Map<string, Recorded> {
+/** Where the target's files came from: the workspace's source record (kept
+ *  for good), then the status file's completed entries (newer, kept a day). A
+ *  record whose size is not the file's any more describes another file. */
+async function recordedSources(
+  core: PodPullCore,
+  targetId: string,
+  installed: ModelFile[]
+): Promise<Map<string, Recorded>> {
   const byPath = new Map<string, Recorded>()
+  const records = await modelsOf(core, targetId)
+    .sources()
+    .catch(() => new Map<string, SourceRecord>()) // no record: the files export as "local"
+  for (const m of installed) {
+    const r = m.path ? records.get(m.path) : undefined
+    if (r && (r.size === null || r.size === m.size)) byPath.set(r.path, r)
+  }
   for (const r of core.target(targetId).downloads())
-    if (r.state === 'completed' && r.url) byPath.set(r.path, { url: r.url, sha256: r.sha256 })
+    if (r.state === 'completed' && r.url)
+      byPath.set(r.path, { url: r.url, sha256: r.sha256 ?? byPath.get(r.path)?.sha256 ?? null })
   return byPath
 }
 
@@ -39,7 +55,7 @@ export function setHandlers(core: PodPullCore): Pick<ApiHandlers, SetMethods> {
       const models = modelsOf(core, targetId)
       const inv = await models.installed()
       const wanted = (m: ModelFile) => !folders?.length || folders.includes(m.folder)
-      const recorded = recordedSources(core, targetId)
+      const recorded = await recordedSources(core, targetId, inv.models)
       const entries: ModelSetEntry[] = []
       for (const m of inv.models.filter(wanted)) {
         const rec = m.path ? recorded.get(m.path) : undefined
@@ -81,8 +97,9 @@ export function setHandlers(core: PodPullCore): Pick<ApiHandlers, SetMethods> {
         throw new UserError('bad-workflow', (err as Error).message)
       }
       const models = modelsOf(core, targetId)
-      const check = checkWorkflow(parsed, await models.installed(), loadCatalog())
-      const recorded = recordedSources(core, targetId)
+      const installed = await models.installed()
+      const check = checkWorkflow(parsed, installed, loadCatalog())
+      const recorded = await recordedSources(core, targetId, installed.models)
       const entries: ModelSetEntry[] = []
       const left: { folder: string | null; name: string; reason: string }[] = []
       for (const item of [...check.present, ...check.missing]) {

@@ -22,7 +22,9 @@ export const HELPER_COMMANDS = [
   'inventory',
   'model-sha256',
   'model-delete',
-  'extra-paths'
+  'extra-paths',
+  // where each downloaded file came from (the workspace's source record)
+  'sources'
 ] as const
 export type HelperCommand = (typeof HELPER_COMMANDS)[number]
 

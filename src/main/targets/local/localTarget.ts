@@ -25,6 +25,7 @@ import { walkModels } from '../../models/modelsWalker'
 import { sourceOf } from '../../sources/sourceUrls'
 import { parsePastedUrl } from '../../sources/pastedUrl'
 import { finished, queuedEntry } from '../../status/jobEntries'
+import { appendSourceRecord } from '../../models/sourceRecord'
 import { ContentIndex, stampOf } from '../../models/contentIndex'
 import { linkSameContent } from './linkSameContent'
 import { entryToRecord, type StatusEntry } from '../../status/statusEntry'
@@ -120,9 +121,13 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
       closing: () => this.closing,
       entry: (id) => this.entry(id),
       onWritten: () => this.statusWritten(),
-      onCompleted: async (path, sha) => {
+      onCompleted: async (path, sha, source) => {
         void this.refreshFreeSpace()
         if (sha) await this.recordHash(path, sha)
+        // Only what export names the source by: a lost line exports the file as "local".
+        await appendSourceRecord(this.config.workspace, { path, sha256: sha, ...source }).catch(
+          () => undefined
+        )
       }
     })
     this.inbox = new ControlInbox(def.config.workspace, {

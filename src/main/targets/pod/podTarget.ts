@@ -238,7 +238,11 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
   }
 
   models(): PodModels {
-    return new PodModels({ helper: () => this.ready(), modelsDir: () => this.modelsDir() })
+    return new PodModels({
+      helper: () => this.ready(),
+      modelsDir: () => this.modelsDir(),
+      workspace: this.workspace
+    })
   }
 
   async rawStatus(): Promise<Record<string, unknown>> {

@@ -1,5 +1,6 @@
 // Plain data types shared by every process. No node or electron imports here.
 import type { FillPodState } from './runpod'
+import type { BandwidthLimits } from './bandwidth'
 
 /** The seed's four states plus PodPull's additions. Readers that know only the
  *  seed's four still make sense of a status file (see docs/formats.md). */
@@ -70,10 +71,19 @@ export interface HashingProgress {
   current: string | null
 }
 
+/** What the header and the target card show: "5.0 MB/s until 01:00". */
+export interface BandwidthInForce {
+  text: string
+  /** Bytes/s in force now; null = unlimited (a scheduled window). */
+  bytesPerSec: number | null
+}
+
 export type ConnectionState = 'online' | 'connecting' | 'offline' | 'error'
 
 export interface LocalTargetConfig {
   kind: 'local'
+  /** The cap for all the target's downloads together, and its schedule. */
+  bandwidth?: BandwidthLimits
   /** The ComfyUI folder (contains models/). */
   comfyui: string
   /** State directory; defaults to the parent of comfyui. */
@@ -82,6 +92,8 @@ export interface LocalTargetConfig {
 
 export interface SshTargetConfig {
   kind: 'ssh'
+  /** The cap for all the target's downloads together (the helper enforces it), and its schedule. */
+  bandwidth?: BandwidthLimits
   host: string
   port: number
   user: string
@@ -129,6 +141,8 @@ export interface TargetInfo {
   notice?: string | null
   /** Background hashing of the model files into the content index, while it runs. */
   hashing?: HashingProgress | null
+  /** The bandwidth cap in force now, when the target has one. */
+  bandwidth?: BandwidthInForce | null
   /** Volume targets: the pod the volume is worked through, if one is running. */
   fillPod?: FillPodState | null
 }

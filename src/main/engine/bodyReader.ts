@@ -17,6 +17,9 @@ export interface BodyReader {
   pump: (sink: BodySink) => Promise<void>
   /** Closes the connection without reading (the rest of) the body. */
   close: () => void
+  /** Stops reading the connection until `until` settles (a bandwidth cap's
+   *  wait); the latest hold decides when reading goes on. */
+  hold: (until: Promise<void>) => void
 }
 
 /**
@@ -40,8 +43,16 @@ export const streamBody = (body: Readable): InitialBody => ({
 /** A Node stream as a BodyReader; `signal` ends it (a stall or a stop must end the probe's body too). */
 export function streamReader(body: Readable, signal: AbortSignal): BodyReader {
   const close = (): void => void body.destroy()
+  let held: Promise<void> | undefined
   return {
     close,
+    hold: (until) => {
+      held = until
+      body.pause()
+      void until.then(() => {
+        if (held === until && !body.destroyed) body.resume()
+      })
+    },
     pump: (sink) =>
       new Promise<void>((resolve, reject) => {
         let settled = false

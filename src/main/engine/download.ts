@@ -151,6 +151,7 @@ async function attemptRun(
     file,
     size: info.size,
     initialBody: info.body,
+    limiter: cfg.limiter,
     fastUrl: rawSpeaks(info.url) ? info.url : undefined,
     link,
     http,

@@ -147,6 +147,8 @@ class RawRequest {
   /** Hands a held batch over once it is BATCH_MAX_DELAY_MS old, however quiet the server. */
   private lateFlush: NodeJS.Timeout | undefined
   private finished = false
+  /** The latest bandwidth wait: reading goes on when it settles. */
+  private held: Promise<void> | undefined
 
   constructor(
     private readonly url: URL,
@@ -277,7 +279,8 @@ class RawRequest {
       ...parsed,
       length,
       pump: (sink) => this.pump(sink),
-      close: () => this.finish()
+      close: () => this.finish(),
+      hold: (until) => this.hold(until)
     }
     this.resolveHead(this.res)
     return false // paused until pump()
@@ -299,6 +302,15 @@ class RawRequest {
       if (this.lost) return this.fail(this.lost)
       if (this.left === 0) return this.finish()
       this.socket?.resume()
+    })
+  }
+
+  /** Pausing the socket leaves the bytes in the kernel: TCP slows the sender. */
+  private hold(until: Promise<void>): void {
+    this.held = until
+    this.socket?.pause()
+    void until.then(() => {
+      if (this.held === until && !this.finished) this.socket?.resume()
     })
   }
 

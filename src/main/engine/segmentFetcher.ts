@@ -24,6 +24,7 @@ import type { Segment } from './segmentPlanner'
 import { waitToRetry, type WaitPolicy } from './retryWait'
 import { isLinkRefusal, type SignedLink } from './signedLink'
 import { EngineError } from './types'
+import type { BandwidthLimiter } from './bandwidthLimiter'
 
 /** The server no longer serves the same bytes (200 to a range, new validator or size). */
 export class RestartNeeded extends Error {
@@ -67,6 +68,8 @@ export interface FetchContext {
   /** A single stream without ranges: bytes are hashed in file order as they are written (else frontierHash.ts). */
   hash?: { current: Hash; reset: () => void }
   onNetworkBytes: (n: number) => void
+  /** The target's shared bandwidth budget (unlimited unless capped). */
+  limiter?: BandwidthLimiter
   onRetry: () => void
   /** Another connection failed for good: finish the request under way, start no other. */
   windingDown: () => boolean
@@ -333,6 +336,11 @@ async function pumpToFile(
       seg.done += stop - start
       st.received = seg.done
     }
+    const wait = ctx.limiter?.take(end - start)
+    if (wait) {
+      stall.hold(wait)
+      body.hold(wait)
+    }
     return seg.start + seg.done < requestLimit(seg, st)
   })
   if (seg.start + seg.done < requestLimit(seg, st)) {
@@ -361,5 +369,11 @@ class StallWatch {
   }
   stop(): void {
     clearTimeout(this.timer)
+  }
+  /** A wait for bandwidth is no stall: the watch starts again when it ends. */
+  hold(until: Promise<void>): void {
+    this.stop()
+    this.timer = undefined
+    void until.then(() => this.kick())
   }
 }

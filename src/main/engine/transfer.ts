@@ -57,6 +57,7 @@ export interface TransferSetup {
   /** Hash the file: with ranges and a known size along the frontier (frontierHash.ts). */
   hashAlong?: boolean
   initialBody?: InitialBody
+  limiter?: FetchContext['limiter']
   /** The probe's final `http:`/`https:` URL, for the raw body path (undefined: undici only). */
   fastUrl?: URL
   http: FetchContext['http']
@@ -127,6 +128,7 @@ export async function transfer(
       ? { current: hash, reset: () => void (hash = ctx.hash!.current = createHash('sha256')) }
       : undefined,
     onNetworkBytes: (n) => void (counters.bytesFetched += n),
+    limiter: s.limiter,
     onRetry: () => void counters.attempts++,
     windingDown: () => failure !== undefined
   }

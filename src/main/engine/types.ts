@@ -4,6 +4,7 @@
 // and the local target turns reports into status-file entries.
 import type { JobState } from '../../shared/types'
 import { PodPullError, type ErrorCode } from '../errors'
+import type { BandwidthLimiter } from './bandwidthLimiter'
 
 export interface EngineJob {
   id: string
@@ -90,4 +91,6 @@ export interface EngineOptions {
   maxWaitMs?: number
   /** Minimum size in bytes before several connections are used (default 16 MiB). */
   segmentThreshold?: number
+  /** The target's bandwidth budget, shared by all its downloads (bandwidthLimiter.ts). */
+  limiter?: BandwidthLimiter
 }

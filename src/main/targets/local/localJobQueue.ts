@@ -5,6 +5,7 @@ import { redirectsToSignedLink } from '../../sources/endpoints'
 import { stat } from 'node:fs/promises'
 import { ACTIVE_STATES, type Settings } from '../../../shared/types'
 import { runDownload } from '../../engine/download'
+import type { BandwidthLimiter } from '../../engine/bandwidthLimiter'
 import { readSidecar, removePartial, sidecarPath } from '../../engine/sidecar'
 import { WaitTooLong } from '../../engine/retryWait'
 import { EngineError, type EngineOptions, type EngineResult } from '../../engine/types'
@@ -63,6 +64,8 @@ export interface JobQueueHost {
   entry: (id: string) => [string, StatusEntry]
   /** A final state reached the status file. */
   onWritten: () => void
+  /** The target's bandwidth budget, shared by its downloads. */
+  limiter: BandwidthLimiter
   /** A job completed (free space changed; its hash, taken while streaming, goes to the
    *  content index; its link and size to the workspace's source record). */
   onCompleted: (
@@ -175,6 +178,7 @@ export class LocalJobQueue {
           auth: this.host.auth,
           authHint: this.host.authHint,
           freeSpace: this.host.freeSpace,
+          limiter: this.host.limiter,
           onProgress: (p) => {
             const next = progressed(last, p, job.attemptsBefore, this.store.now())
             last = this.store.put(job.path, next, this.runningWrite(next.status !== last.status))

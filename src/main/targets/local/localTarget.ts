@@ -37,6 +37,9 @@ import { memoryOwnJobs, type OwnJobs } from '../ownJobs'
 import { isActive, LocalJobQueue, type EngineTuning } from './localJobQueue'
 import { askOwner } from './askOwner'
 import { checkSameFile, chooseFilename, setupProblem } from './localStartChecks'
+import { BandwidthLimiter } from '../../engine/bandwidthLimiter'
+import { BandwidthControl, inForce } from '../bandwidthControl'
+import type { BandwidthLimits } from '../../../shared/bandwidth'
 
 export interface LocalTargetDeps {
   settings: () => Settings
@@ -55,6 +58,8 @@ export interface LocalTargetDeps {
   statusFlushMs?: number
   /** How long another process has to act on a pause or cancel (default 6 s). */
   controlAnswerMs?: number
+  /** The budget all this target's downloads share (tests hold one to watch it). */
+  limiter?: BandwidthLimiter
 }
 
 const STATUS_WRITE_FAILED = 'The status file could not be updated'
@@ -83,6 +88,8 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   private hashing: HashingProgress | null = null
   private hashRun: { stop: AbortController; done: Promise<void> } | null = null
   private readonly ownJobs: OwnJobs
+  private readonly limiter: BandwidthLimiter
+  private readonly bandwidth: BandwidthControl
 
   constructor(
     def: { id: string; name: string; config: LocalTargetConfig },
@@ -93,6 +100,14 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     this.name = def.name
     this.config = def.config
     this.ownJobs = deps.ownJobs ?? memoryOwnJobs()
+    const limiter = (this.limiter = deps.limiter ?? new BandwidthLimiter())
+    this.bandwidth = new BandwidthControl(def.config.bandwidth, {
+      clock: deps.clock,
+      onCap: (cap) => {
+        limiter.setRate(cap.bytesPerSec)
+        if (this.opened) this.emit('info', this.info())
+      }
+    })
     this.modelsDir = this.realModels = join(def.config.comfyui, 'models')
     this.places = new LocalPlaces(def.config.comfyui)
     this.store = new StatusStore({
@@ -117,6 +132,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
       freeSpace: deps.freeSpace,
       auth: deps.auth,
       authHint: deps.authHint,
+      limiter: this.limiter,
       checkStored: (path) => this.places.checkStored(path),
       closing: () => this.closing,
       entry: (id) => this.entry(id),
@@ -146,8 +162,15 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
       freeBytes: this.freeBytes,
       comfyui: this.config.comfyui,
       message: this.message,
-      hashing: this.hashing
+      hashing: this.hashing,
+      bandwidth: inForce(this.bandwidth)
     }
+  }
+
+  /** New limits reach the running downloads at once (no reopen). */
+  async setBandwidth(limits: BandwidthLimits): Promise<void> {
+    this.config.bandwidth = limits
+    this.bandwidth.set(limits)
   }
 
   downloads(): DownloadRecord[] {
@@ -164,6 +187,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     this.message = (await setupProblem(this.config, this.modelsDir)) ?? null
     await this.store.open()
     await this.inbox.start()
+    this.bandwidth.start()
     this.opened = true
     await this.refreshFreeSpace()
     this.emit('info', this.info())
@@ -209,6 +233,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     this.closing = true
     try {
       this.inbox.stop()
+      this.bandwidth.stop()
       this.hashRun?.stop.abort()
       await this.hashRun?.done
       this.hashRun = null

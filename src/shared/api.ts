@@ -14,6 +14,7 @@ import type {
   InstalledModels,
   ModelFile,
   Resolution,
+  SetApplyStart,
   SetPlanItem,
   Settings,
   Snapshot,
@@ -228,6 +229,9 @@ export const apiArgs = {
   }),
   /** What applying `set` to the target would do, entry by entry (nothing is started). */
   planSet: z.object({ targetId: id, set: modelSetSchema }),
+  /** Starts what the set still needs on the target (plans it first); the
+   *  started downloads are then followed as any other (downloadsChanged). */
+  applySet: z.object({ targetId: id, set: modelSetSchema }),
   /** A catalog entry as a set. */
   catalogSet: z.object({ id: z.string().min(1).max(200) }),
   /** The models a workflow uses (present and missing) as a set; unresolved ones are listed apart. */
@@ -305,6 +309,7 @@ export interface ApiResults {
   runpodImport: RunpodImportResult
   exportSet: ModelSet
   planSet: SetPlanItem[]
+  applySet: SetApplyStart
   catalogSet: ModelSet
   /** `left`: models the workflow names that have no source and no file on the target. */
   workflowSet: { set: ModelSet; left: { folder: string | null; name: string; reason: string }[] }

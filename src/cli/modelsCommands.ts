@@ -65,11 +65,21 @@ export function addModelsCommands(program: Command, ctx: CliContext): void {
   program
     .command('models')
     .description('installed models of a target, by folder')
-    .requiredOption('--target <name>', 'target name')
+    .option('--target <name>', 'target name (without it, --hash looks on every target)')
     .option('--search <text>', 'only names containing this text')
+    .option('--hash <sha256|autov2>', 'where this content is, and which Civitai model it is')
+    .option('--duplicates', 'the same content under several names, and what linking gives back')
+    .option('--keep-one <sha256>', 'keep one copy, make the other names hard links (undo-able)')
+    .option('--keep <path>', 'with --keep-one: the copy to keep (default: the first listed)')
+    .option('--confirm <change>', 'confirm a keep-one change: the old copies are deleted')
+    .option('--undo <change>', 'undo a keep-one change: the old copies are put back')
     .option('--json', 'print JSON')
-    .action(async (o: { target: string; search?: string; json?: boolean }) => {
+    .action(async (o: ModelsOptions) => {
+      if (o.hash !== undefined) return findHash(ctx, o)
+      if (!o.target) throw ctx.exit(USAGE, 'models needs --target <name> (or --hash).')
       const info = await ctx.openTarget(o.target)
+      if (o.duplicates || o.keepOne || o.confirm || o.undo)
+        return duplicatesCommand(ctx, info.id, o)
       const inv = await ctx.call('listInstalled', { targetId: info.id })
       const q = o.search?.toLowerCase()
       const hit = (n: string): boolean => !q || n.toLowerCase().includes(q)
@@ -204,4 +214,89 @@ function printCheck(c: WorkflowCheck): void {
   }
   for (const r of c.refused) warn(`Refused: ${r.reason}\n`)
   if (c.missing.length) out('Run again with --download to fetch what is missing.\n')
+}
+
+interface ModelsOptions {
+  target?: string
+  search?: string
+  hash?: string
+  duplicates?: boolean
+  keepOne?: string
+  keep?: string
+  confirm?: string
+  undo?: string
+  json?: boolean
+}
+
+/** `models --hash`: the files with this content on each target, and Civitai's answer. */
+async function findHash(ctx: CliContext, o: ModelsOptions): Promise<void> {
+  let targetId: string | undefined
+  if (o.target) targetId = (await ctx.openTarget(o.target)).id
+  else
+    for (const t of (await ctx.call('getSnapshot', {})).targets)
+      await ctx.openTarget(t.name).catch(() => undefined) // an offline pod says so below
+  const r = await ctx.call('findByHash', { hash: o.hash!, ...(targetId ? { targetId } : {}) })
+  if (o.json) return sayJson(r)
+  for (const p of r.places) {
+    if (p.error) out(`${p.targetName}: ${p.error}\n`)
+    else if (!p.files.length) out(`${p.targetName}: not there (or not hashed yet)\n`)
+    else for (const f of p.files) out(`${p.targetName}: ${f.folder}/${f.name}  ${f.path ?? ''}\n`)
+  }
+  const c = r.civitai
+  if (c)
+    out(
+      `Civitai: ${c.modelName ?? `model ${c.modelId}`} · ${c.versionName ?? c.versionId}` +
+        `${c.modelType ? ` (${c.modelType}${c.baseModel ? `, ${c.baseModel}` : ''})` : ''}` +
+        `${c.fileName ? `  file ${c.fileName}` : ''}\n  ${c.page}\n`
+    )
+  else if (r.civitaiError) warn(`Civitai: ${r.civitaiError}\n`)
+  else out('Civitai: no model version has a file with this hash.\n')
+}
+
+/** `models --duplicates`, `--keep-one`, `--confirm`, `--undo`. */
+async function duplicatesCommand(
+  ctx: CliContext,
+  targetId: string,
+  o: ModelsOptions
+): Promise<void> {
+  if (o.confirm || o.undo) {
+    const r = await ctx.call('settleKeepOne', {
+      targetId,
+      op: (o.confirm ?? o.undo)!,
+      undo: !o.confirm
+    })
+    if (o.json) return sayJson(r)
+    for (const p of r.restored) out(`Put back: ${p}\n`)
+    if (o.confirm) out(`Confirmed: ${formatBytes(r.reclaimed)} given back.\n`)
+    return
+  }
+  if (o.keepOne) {
+    const r = await ctx.call('keepOne', {
+      targetId,
+      sha256: o.keepOne,
+      ...(o.keep ? { keep: o.keep } : {})
+    })
+    if (o.json) return sayJson(r)
+    out(`Kept ${r.kept}\n`)
+    for (const p of r.linked) out(`  linked: ${p}\n`)
+    out(
+      `The old copies are kept aside until you confirm (${formatBytes(r.reclaimable)} to give back):\n` +
+        `  podpull models --target ${o.target} --confirm ${r.op}   or   --undo ${r.op}\n`
+    )
+    return
+  }
+  const [groups, pending] = await Promise.all([
+    ctx.call('listDuplicates', { targetId }),
+    ctx.call('pendingKeepOnes', { targetId })
+  ])
+  if (o.json) return sayJson({ duplicates: groups, pending })
+  for (const g of groups) {
+    out(
+      `${g.sha256}  ${formatBytes(g.size)} × ${g.files.length}, ${formatBytes(g.reclaimable)} to give back\n`
+    )
+    for (const f of g.files) out(`  ${f.folder}/${f.name}  ${f.path}\n`)
+  }
+  if (!groups.length) out('No duplicates among the hashed files.\n')
+  for (const p of pending)
+    out(`Pending keep-one ${p.op}: kept ${p.kept}; --confirm ${p.op} or --undo ${p.op}\n`)
 }

@@ -11,7 +11,10 @@ import type {
   DownloadPreview,
   Catalog,
   DownloadsChangedEvent,
+  DuplicateGroup,
+  HashLookup,
   InstalledModels,
+  KeepOnePending,
   ModelFile,
   Resolution,
   SetApplyStart,
@@ -130,6 +133,30 @@ const modelsArgs = {
   /** `path` must be one the inventory lists (a model file or a .part). */
   deleteModel: z.object({ targetId: id, path: absPath }),
   hashModel: z.object({ targetId: id, path: absPath }),
+  /** The same content under several names (from the content index). */
+  listDuplicates: z.object({ targetId: id }),
+  /** Every other name of that content becomes a hard link to `keep` (default: the
+   *  first listed); the old contents stay aside until settleKeepOne. */
+  keepOne: z.object({ targetId: id, sha256, keep: absPath.optional() }),
+  /** Confirm (the kept-aside copies are deleted) or undo a keep-one. */
+  settleKeepOne: z.object({
+    targetId: id,
+    op: z.string().regex(/^[0-9a-f]{12}$/, 'must be a keep-one change id'),
+    undo: z.boolean()
+  }),
+  pendingKeepOnes: z.object({ targetId: id }),
+  /** Where a content is, on every target (or one), and which Civitai model it is. */
+  findByHash: z.object({
+    hash: z
+      .string()
+      .trim()
+      .regex(
+        /^([0-9a-fA-F]{64}|[0-9a-fA-F]{10})$/,
+        "must be a sha256 (64 hex digits) or Civitai's AutoV2 (10)"
+      ),
+    targetId: id.optional(),
+    civitai: z.boolean().default(true)
+  }),
   /** The workflow's JSON text (a dropped image's is extracted first: shared/workflow). */
   checkWorkflow: z.object({
     targetId: id,
@@ -299,6 +326,12 @@ export interface ApiResults {
   listInstalled: InstalledModels
   deleteModel: void
   hashModel: { sha256: string }
+  listDuplicates: DuplicateGroup[]
+  keepOne: KeepOnePending
+  /** `restored`: names whose old content went back; `reclaimed`: bytes given back. */
+  settleKeepOne: { restored: string[]; reclaimed: number }
+  pendingKeepOnes: KeepOnePending[]
+  findByHash: HashLookup
   checkWorkflow: WorkflowCheck
   getCatalog: Catalog
   runpodPods: RunpodPod[]

@@ -316,6 +316,41 @@ export interface DuplicateGroup {
   reclaimable: number
 }
 
+/** "Keep one" done, not yet confirmed: the other copies wait beside their names
+ *  until confirmSettle removes them (bytes given back) or undo puts them back. */
+export interface KeepOnePending {
+  /** Names this pending change (confirm or undo it). */
+  op: string
+  sha256: string
+  kept: string
+  /** Paths that are now hard links to `kept`. */
+  linked: string[]
+  /** Bytes given back once confirmed. */
+  reclaimable: number
+}
+
+/** Which Civitai model and version a hash is (Civitai's by-hash lookup). */
+export interface CivitaiMatch {
+  modelId: number | null
+  modelName: string | null
+  modelType: string | null
+  versionId: number
+  versionName: string | null
+  baseModel: string | null
+  fileName: string | null
+  page: string
+}
+
+/** Where a content hash is: on each target, and on Civitai. */
+export interface HashLookup {
+  /** As asked, lower-cased: a sha256 or an AutoV2 (first 10 hex digits). */
+  hash: string
+  places: { targetId: string; targetName: string; files: ModelFile[]; error: string | null }[]
+  civitai: CivitaiMatch | null
+  /** Why Civitai could not be asked (offline, refused); null when it answered. */
+  civitaiError: string | null
+}
+
 /** One model a workflow needs, compared with a target's inventory. */
 export interface WorkflowItem {
   /** As the workflow names it, sub-folder included ("flux/ae.safetensors"). */

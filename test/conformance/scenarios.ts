@@ -25,6 +25,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { contentOf, startModelServer, type ModelServer } from '../harness/modelServer'
+import { startRawAnswerServer } from '../harness/rawAnswerServer'
 import { waitFor } from '../support/wait'
 
 export interface DriverRequest {
@@ -158,6 +159,31 @@ function expectNoSecretStored(ctx: ScenarioContext, secret: string): void {
   for (const f of filesUnder(ctx.workspace).filter((p) => !p.endsWith('.part.json')))
     expect(readFileSync(join(ctx.workspace, f), 'utf8'), f).not.toContain(secret)
 }
+
+const body100 = 'x'.repeat(100)
+/** Heads a well-behaved server never sends, and what each engine must say. */
+const STRICT_ANSWERS: { answer: string; error: RegExp }[] = [
+  {
+    answer: `HTTP/1.1 200 OK\r\nContent-Length: 100\r\nContent-Length: 200\r\n\r\n${body100}`,
+    error: /malformed answer \(Content-Length headers that disagree\)/
+  },
+  {
+    answer: `HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\n${body100}`,
+    error: /malformed answer \(a Content-Length that is not a size\)/
+  },
+  {
+    answer: `HTTP/1.1 200 OK\r\nETag: "v1"\nX-Injected: 1\r\nContent-Length: 100\r\n\r\n${body100}`,
+    error: /malformed answer \(a header carries a bare CR or LF\)/
+  },
+  {
+    answer: `HTTP/1.1 200 OK\r\nETag: "v1"\rX-Injected: 1\r\nContent-Length: 100\r\n\r\n${body100}`,
+    error: /malformed answer \(a header carries a bare CR or LF\)/
+  },
+  {
+    answer: 'HTTP/1.1 302 Found\r\nLocation: file:///etc/passwd\r\nContent-Length: 0\r\n\r\n',
+    error: /redirected to an unsupported address/
+  }
+]
 
 export const SCENARIOS: Scenario[] = [
   {
@@ -402,6 +428,25 @@ export const SCENARIOS: Scenario[] = [
       expect(r, JSON.stringify(r)).toMatchObject({ state: 'error', code: 'unsafe-path' })
       expect(fileSha(victim)).toBe(before)
       expect(existsSync(path)).toBe(false)
+    }
+  },
+  {
+    name: 'strict HTTP: disagreeing or negative Content-Length, a bare CR/LF in a header, a redirect to file: are refused with one clear error',
+    kind: 'engine',
+    async run(ctx) {
+      for (const [i, c] of STRICT_ANSWERS.entries()) {
+        const srv = await startRawAnswerServer([c.answer])
+        try {
+          const r = await ctx.driver.run(ctx.req(srv.url, { filename: `strict${i}.safetensors` }))
+          expect(r, JSON.stringify(r)).toMatchObject({ state: 'error', code: 'http' })
+          expect(r.error).toMatch(c.error)
+          // A smuggled header never comes back in a request of PodPull's.
+          expect(srv.heads.some((h) => /^x-injected/im.test(h))).toBe(false)
+          expectNothingInstalled(ctx)
+        } finally {
+          await srv.close()
+        }
+      }
     }
   },
   {

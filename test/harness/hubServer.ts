@@ -2,7 +2,7 @@
 // their real header and JSON shapes (Hub: X-Linked-Size / X-Linked-Etag /
 // X-Repo-Commit on a 302 to the CDN, X-Error-Code GatedRepo / RepoNotFound /
 // EntryNotFound, the tree API; Civitai: /api/v1/model-versions/V,
-// /api/v1/models/ID, /api/download/models/V → 307 to the CDN or to
+// /api/v1/models/ID, /api/v1/model-versions/by-hash/H, /api/download/models/V → 307 to the CDN or to
 // /login?reason=download-auth). The bytes come from the model server (the CDN).
 // Reached through HF_ENDPOINT and PODPULL_CIVITAI_ENDPOINT.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
@@ -293,7 +293,16 @@ export async function startHubServers(_cdn: ModelServer): Promise<HubServers> {
       authorization: req.headers.authorization
     })
     if (cannedAnswer(u.pathname, res)) return
-    let m = /^\/api\/v1\/model-versions\/(\d+)$/.exec(u.pathname)
+    // By a file's SHA256 or AutoV2, any case; Civitai's 404 body when none has it.
+    let m = /^\/api\/v1\/model-versions\/by-hash\/([^/]+)$/.exec(u.pathname)
+    if (m) {
+      const h = decodeURIComponent(m[1]!).toLowerCase()
+      for (const found of versions.values())
+        if (found.v.files.some((f) => f.cdn.sha256 === h || f.cdn.sha256.slice(0, 10) === h))
+          return json(res, 200, versionJson(found.model, found.v))
+      return json(res, 404, { error: 'Model not found' })
+    }
+    m = /^\/api\/v1\/model-versions\/(\d+)$/.exec(u.pathname)
     if (m) {
       const found = versions.get(Number(m[1]))
       if (!found) return json(res, 404, { error: `No model version with id ${m[1]}` })

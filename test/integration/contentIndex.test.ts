@@ -3,7 +3,7 @@
 // download whose content the target already has becomes a hard link with
 // nothing fetched, and duplicates are reported and linked into one inode.
 import { createHash } from 'node:crypto'
-import { copyFile, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -127,15 +127,21 @@ describe("don't download what you have", () => {
   })
 
   it('records the hash of a finished download, so the next one is linked', async () => {
-    const { target } = await setup()
+    // No sha256 to check: the engine does not hash it on the way, the background hasher does.
+    const { target, workspace } = await setup({ backgroundHashing: true })
     const served = srv.addFile('/fresh.safetensors', { size: 200_000, seed: 'fresh' })
-    await target.open()
-    const first = await target.start({ url: served.url, folder: 'loras' })
-    await new Promise<void>((resolve) =>
-      target.on('downloads', () => {
-        if (target.downloads().find((r) => r.id === first.id)?.state === 'completed') resolve()
+    const indexed = new Promise<void>((resolve) =>
+      target.on('info', (i) => {
+        if (i.hashing !== null) return
+        void ContentIndex.forWorkspace(workspace)
+          .load()
+          .then(async (index) => (await index.pathsWith(served.sha256)).length > 0 && resolve())
       })
     )
+    await target.open()
+    const first = await target.start({ url: served.url, folder: 'loras' })
+    expect(first.outcome).toBe('started')
+    await indexed
     const before = srv.requestsFor('/fresh.safetensors').length
     const second = await target.start({
       url: served.url,
@@ -166,11 +172,44 @@ describe('duplicates', () => {
     expect(rest).toHaveLength(0)
     expect(group).toMatchObject({ size: 50_000, reclaimable: 50_000 })
     const res = await m.keepOne(group!.sha256, a)
-    expect(res).toMatchObject({ kept: a, linked: [b], reclaimed: 50_000 })
+    expect(res).toMatchObject({ kept: a, linked: [b], reclaimable: 50_000 })
     const [sa, sb] = [await stat(a), await stat(b)]
     expect(sb.ino).toBe(sa.ino)
-    expect(sa.nlink).toBe(2)
     expect(await m.duplicates()).toEqual([]) // one inode now: nothing left to reclaim
     await expect(m.keepOne(group!.sha256)).rejects.toThrow(/No duplicated content/)
+    // Until confirmed the old copy waits aside (unlisted); confirming deletes it.
+    expect(await m.pendingKeepOnes()).toEqual([res])
+    expect(await m.settleKeepOne(res.op, false)).toEqual({ restored: [], reclaimed: 50_000 })
+    expect((await stat(a)).nlink).toBe(2)
+    expect(await m.pendingKeepOnes()).toEqual([])
+  })
+
+  it('"keep one" is undone until confirmed, and confirm never deletes a changed name\'s content', async () => {
+    const { target, models } = await setup()
+    const a = join(models, 'loras', 'a.safetensors')
+    const [b, c] = ['b', 'c'].map((x) => join(models, 'checkpoints', `${x}.safetensors`))
+    await writeFile(a, Buffer.alloc(20_000, 3))
+    await copyFile(a, b!)
+    await copyFile(a, c!)
+    await target.open()
+    const m = target.models()
+    await m.indexContent()
+    const [group] = await m.duplicates()
+    const undo = await m.keepOne(group!.sha256, a)
+    expect(await m.settleKeepOne(undo.op, true)).toMatchObject({ restored: [b, c] })
+    const inodes = await Promise.all([a, b!, c!].map(async (p) => (await stat(p)).ino))
+    expect(new Set(inodes).size).toBe(3)
+    expect(await m.duplicates()).toHaveLength(1)
+    const res = await m.keepOne(group!.sha256, a)
+    // Another file saved under c's name meanwhile (written aside, renamed over it).
+    await writeFile(`${c}.new`, 'something else')
+    await rename(`${c}.new`, c!)
+    const done = await m.settleKeepOne(res.op, false)
+    // c's name holds another file now: c's old content goes beside it, never away.
+    const beside = join(models, 'checkpoints', `c.before-keep-one-${res.op}.safetensors`)
+    expect(done).toEqual({ restored: [beside], reclaimed: 20_000 })
+    expect((await stat(beside)).size).toBe(20_000)
+    expect(await readFile(c!, 'utf8')).toBe('something else')
+    await expect(m.settleKeepOne(res.op, false)).rejects.toThrow(/No pending keep-one/)
   })
 })

@@ -102,6 +102,16 @@ describe('hashing along the written frontier', () => {
     expect(fileSha(finalPath)).toBe(f.sha256)
   })
 
+  it('without an expected sha256 nothing is hashed on the way, on 1 or 8 connections', async () => {
+    // Hashing costs about as much CPU as HTTPS itself: only a check pays for it.
+    for (const connections of [1, 8]) {
+      const { f, finalPath } = newFile(4 * MiB, { size: 0, seed: `unhashed${connections}` })
+      const res = await startEngine(f, finalPath, { connections }, { segmentThreshold: MiB }).result
+      expect(res).toMatchObject({ outcome: 'completed', sha256: null })
+      expect(fileSha(finalPath)).toBe(f.sha256)
+    }
+  })
+
   it('FrontierHash alone: advancing in steps gives the hash of the whole file', async () => {
     const { f, finalPath } = newFile(5 * MiB + 3, { size: 0, seed: 'alone' })
     await startEngine(f, finalPath).result

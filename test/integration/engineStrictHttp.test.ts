@@ -4,49 +4,12 @@
 // value with a bare LF must not become a header PodPull sends back later).
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
-import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runDownload } from '../../src/main/engine/download'
 import { parseHead } from '../../src/main/engine/rawHttp'
-
-interface RawServer {
-  url: string
-  /** Every request head received, in order. */
-  heads: string[]
-  close(): Promise<void>
-}
-
-/** A server that answers every request with the next of `answers` (the last repeats), then closes. */
-async function rawServer(answers: string[]): Promise<RawServer> {
-  const heads: string[] = []
-  const sockets = new Set<net.Socket>()
-  const srv = net.createServer((sock) => {
-    sockets.add(sock)
-    sock.on('error', () => undefined)
-    sock.on('close', () => sockets.delete(sock))
-    let got = ''
-    sock.on('data', (d) => {
-      got += d.toString('latin1')
-      if (!got.includes('\r\n\r\n')) return
-      heads.push(got)
-      sock.end(answers[Math.min(heads.length, answers.length) - 1]!)
-    })
-  })
-  srv.on('error', () => undefined)
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
-  const port = (srv.address() as net.AddressInfo).port
-  return {
-    url: `http://127.0.0.1:${port}/model.safetensors`,
-    heads,
-    close: () =>
-      new Promise((r) => {
-        for (const s of sockets) s.destroy()
-        srv.close(() => r())
-      })
-  }
-}
+import { startRawAnswerServer as rawServer } from '../harness/rawAnswerServer'
 
 let dir: string
 let n = 0

@@ -98,6 +98,7 @@ export function stopPodProcesses(ws: string): void {
 
 /** Kills every helper worker still running for this workspace (test clean-up). */
 export function killWorkers(ws: string): void {
+  killHasher(ws)
   let status: Record<string, { owner?: { pid?: number } | null }> = {}
   try {
     status = JSON.parse(readFileSync(join(ws, '.download_status.json'), 'utf8'))
@@ -113,6 +114,16 @@ export function killWorkers(ws: string): void {
         // already gone
       }
     }
+  }
+}
+
+/** The pod's background hasher, when one runs (its pid is in .podpull/hashing.json). */
+export function killHasher(ws: string): void {
+  try {
+    const p = JSON.parse(readFileSync(join(ws, '.podpull', 'hashing.json'), 'utf8'))
+    if (p.state === 'running') process.kill(p.owner.pid, 'SIGKILL')
+  } catch {
+    // none, or already gone
   }
 }
 

@@ -2,8 +2,10 @@
 import json
 import sys
 
+from .contenthash import cmd_index_content
 from .control import cmd_clear_completed, cmd_remove, cmd_status, stop_job
 from .errors import HelperError, RestartNeeded
+from .keepone import cmd_keep_one
 from .inventory import (
     cmd_extra_paths,
     cmd_inventory,
@@ -36,6 +38,9 @@ COMMANDS = {
     "model-sha256": cmd_model_sha256,
     "model-delete": cmd_model_delete,
     "extra-paths": cmd_extra_paths,
+    # the content index
+    "index-content": cmd_index_content,
+    "keep-one": cmd_keep_one,
     "sources": cmd_sources,
 }
 

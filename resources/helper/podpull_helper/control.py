@@ -6,13 +6,15 @@ import time
 from .clock import now
 from .errors import HelperError
 from .owners import owner_alive
-from .protocol import need, status_for
+from .destination import check_stored_destination
+from .extrapaths import inventory_roots
+from .protocol import need_job_id, status_for
 from .status import ACTIVE, put_entry, TERMINAL
 
 
 def stop_job(req, word):
     ws, status = status_for(req)
-    job_id = need(req, "id")
+    job_id = need_job_id(req)
     key, e = status.find(job_id)
     st = e.get("status")
     if word == "cancel" and st == "completed":
@@ -40,8 +42,9 @@ def stop_job(req, word):
                 break  # it died instead of settling: settle it here
             if now() > deadline:
                 raise HelperError("internal", "The download did not stop within 10 seconds.")
-    # Nobody runs it (paused, or its worker died): settle it here.
-    if word == "cancel":
+    # Nobody runs it (paused, or its worker died): settle it here. Its partial
+    # files go only where the stored path still leads inside the model folders.
+    if word == "cancel" and stored_path_safe(key, req):
         for p in (key + ".part", key + ".part.json"):
             try:
                 os.unlink(p)
@@ -68,9 +71,17 @@ def stop_job(req, word):
     return {}
 
 
+def stored_path_safe(key, req):
+    try:
+        check_stored_destination(key, req.get("models_dir"), inventory_roots(req))
+        return True
+    except HelperError:
+        return False
+
+
 def cmd_remove(req):
     _, status = status_for(req)
-    job_id = need(req, "id")
+    job_id = need_job_id(req)
     key, e = status.find(job_id)
     if e.get("status") in ACTIVE and owner_alive(e.get("owner")) is not False:
         raise HelperError("bad-request", "That download is still running; cancel it first.")

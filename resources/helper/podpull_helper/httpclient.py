@@ -10,6 +10,7 @@ import urllib.parse
 
 from . import HELPER_VERSION
 from .errors import HelperError, RestartNeeded
+from .stricthead import MalformedAnswer, StrictResponse
 from .tokens import listed_token_host, TOKEN_HINTS, token_kind
 from .tuning import BATCH_MAX_DELAY
 from .urls import host_port, strip_secrets
@@ -131,7 +132,7 @@ class Http(object):
                 conn.close()
                 if not loc:
                     raise HelperError("http", "%s sent a redirect without a Location." % host)
-                url = urllib.parse.urljoin(url, loc)
+                url = redirect_target(url, loc, host)
                 if login_url(url):
                     raise self.html_error()
                 continue
@@ -149,6 +150,7 @@ class Http(object):
             )
         else:
             conn = http.client.HTTPConnection(host, port, timeout=self.timeout)
+        conn.response_class = StrictResponse
         h = {"User-Agent": "PodPull-helper/" + HELPER_VERSION, "Accept-Encoding": "identity"}
         h.update(headers or {})
         auth = self.auth_for(url)
@@ -162,6 +164,13 @@ class Http(object):
         try:
             conn.request("GET", path, headers=h)
             return conn, conn.getresponse(), shown
+        except MalformedAnswer as e:
+            conn.close()
+            raise HelperError(
+                "http",
+                "The server at %s sent a malformed answer (%s); PodPull will not guess what "
+                "it meant." % (shown, e.reason),
+            )
         except (OSError, http.client.HTTPException) as e:
             conn.close()
             raise HelperError(
@@ -178,9 +187,7 @@ class Http(object):
             loc = resp.getheader("Location")
             if resp.status in (301, 302, 303, 307, 308) and loc:
                 conn.close()
-                nxt = urllib.parse.urljoin(url, loc)
-                if urllib.parse.urlsplit(nxt).scheme not in ("http", "https"):
-                    raise HelperError("http", "%s redirected to an unsupported address." % host)
+                nxt = redirect_target(url, loc, host)
                 if login_url(nxt):
                     raise self.html_error()
                 if origin(nxt) != origin(url):
@@ -232,6 +239,14 @@ class Http(object):
         return HelperError(
             "html", "The server sent a web page (a login page?) instead of the model file: " + fix
         )
+
+
+def redirect_target(url, location, host):
+    """Where a redirect leads: http(s) only (never file: or another scheme)."""
+    nxt = urllib.parse.urljoin(url, location)
+    if urllib.parse.urlsplit(nxt).scheme not in ("http", "https"):
+        raise HelperError("http", "%s redirected to an unsupported address." % host)
+    return nxt
 
 
 def origin(url):

@@ -3,6 +3,7 @@
 import os
 import stat
 
+from .contentindex import ContentIndex
 from .errors import HelperError
 from .extrapaths import inventory_roots, referenced_env, MAX_EXTRA_PATHS_BYTES
 from .hashing import sha256_file
@@ -40,6 +41,8 @@ def walk_inventory(models_dir, roots):
                 partials.append(item)
             return
         if name.endswith(".part.json") or ".part.json.tmp-" in name or key in seen:
+            return
+        if ".podpull-undo-" in name:  # a pending "keep one" keeps old contents aside
             return
         if not lists_file(kind, name, from_yaml):
             return
@@ -94,7 +97,21 @@ def cmd_inventory(req):
     if not os.path.isdir(models_dir):
         raise HelperError("not-found", "The models folder %s does not exist." % models_dir)
     models, partials = walk_inventory(models_dir, inventory_roots(req))
+    idx = index_of(req)
+    for m in models if idx else ():
+        try:
+            sha = idx.get(m["path"], os.stat(m["path"]))
+        except OSError:
+            sha = None
+        if sha:
+            m["sha256"] = sha
     return {"models": models, "partials": partials}
+
+
+def index_of(req):
+    """The workspace's content index, when the request names the workspace."""
+    ws = req.get("workspace")
+    return ContentIndex(ws) if isinstance(ws, str) and os.path.isabs(ws) else None
 
 
 def listed_kind(req):
@@ -111,7 +128,18 @@ def cmd_model_sha256(req):
     path, kind = listed_kind(req)
     if kind != "model":
         raise HelperError("bad-request", "A partial download has no final hash yet.")
-    return {"sha256": sha256_file(path)}
+    idx = index_of(req)
+    st = os.stat(path)
+    sha = idx.get(path, st) if idx else None
+    if sha is None:
+        sha = sha256_file(path)
+        if idx:
+            idx.put(path, st, sha)
+            try:
+                idx.save()
+            except OSError:
+                pass  # only a cache
+    return {"sha256": sha}
 
 
 def cmd_model_delete(req):

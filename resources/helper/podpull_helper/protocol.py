@@ -2,6 +2,7 @@
 # TypeScript: ssh/helperClient.ts (the caller).
 import json
 import os
+import re
 import sys
 
 from .errors import HelperError
@@ -13,6 +14,15 @@ def need(req, key, kind=str):
     if not isinstance(v, kind) or (kind is str and not v):
         raise HelperError("bad-request", 'The request needs "%s".' % key)
     return v
+
+
+def need_job_id(req):
+    """The id of a job to act on. It names control and log files, and an id read
+    from a status file someone else can write must not name one elsewhere."""
+    job_id = need(req, "id")
+    if not re.match(r"^[0-9a-f]{16}$", job_id):
+        raise HelperError("bad-request", "A job id is 16 lowercase hex characters.")
+    return job_id
 
 
 def status_for(req):

@@ -6,7 +6,7 @@ from .errors import HelperError
 from .extrapaths import inventory_roots
 from .jsonfile import read_json
 from .owners import owner_alive
-from .protocol import need, status_for
+from .protocol import need, need_job_id, status_for
 from .status import ACTIVE, put_entry
 from .tokens import source_of
 from .urls import check_url, strip_secrets
@@ -15,7 +15,7 @@ from .worker import make_entry, spawn_worker
 
 def cmd_resume(req):
     ws, status = status_for(req)
-    job_id = need(req, "id")
+    job_id = need_job_id(req)
     key, e = status.find(job_id)
     if e.get("status") in ACTIVE and owner_alive(e.get("owner")) is not False:
         return {"id": job_id, "outcome": "already-active", "path": key}

@@ -9,6 +9,7 @@ from .httpclient import strong_validator
 from .jsonfile import read_json, write_private_json
 from .owners import boot_id
 from .segments import request_span
+from .stricthead import clean_header_value
 
 
 class SidecarMixin(object):
@@ -24,6 +25,9 @@ class SidecarMixin(object):
             or sc.get("final_path") != self.final
             or not isinstance(sc.get("size"), int)
             or not strong_validator(sc.get("etag"), sc.get("last_modified"))
+            # Sent back as If-Range: a value with CR/LF would add a header of its own.
+            or not clean_header_value(sc.get("etag"))
+            or not clean_header_value(sc.get("last_modified"))
             or not os.path.exists(self.part)
         ):
             return False

@@ -6,10 +6,12 @@ import time
 from .claims import active_at, claim, clear_control, new_id
 from .destination import exists_message, resolve_destination, same_file, validate_folder
 from .errors import HelperError
+from .extrapaths import inventory_roots
 from .httpclient import content_range_total, Http
 from .signedlink import redirects_to_signed_link, SignedLink
 from .names import filename_from, sanitize_filename
 from .protocol import need, status_for
+from .samecontent import link_same_content, linked_notice, shown
 from .tokens import source_of
 from .urls import check_url
 from .worker import make_entry, spawn_worker
@@ -96,9 +98,45 @@ def cmd_start(req):
     if not re.match(r"^[0-9a-f]{16}$", job_id):
         raise HelperError("bad-request", "A job id is 16 lowercase hex characters.")
     entry = make_entry(req, job_id, final, folder, source_of(req["url"]))
+    if sha and not os.path.lexists(final):
+        linked = link_instead(req, ws, status, final, entry)
+        if linked:
+            return linked
     claimed = claim(status, final, entry)
     if claimed != job_id:
         return {"id": claimed, "outcome": "already-active", "path": final}
     clear_control(ws, job_id)
     spawn_worker(ws, status, req, job_id, final, entry)
     return {"id": job_id, "outcome": "started", "path": final}
+
+
+def link_instead(req, ws, status, final, entry):
+    """The content is on the pod under another name: link it, record it done, fetch nothing."""
+    places = [req["models_dir"]] + [d for _, d in inventory_roots(req)]
+    if req.get("folder_root"):
+        places.append(req["folder_root"])
+    got = link_same_content(ws, entry["sha256"], final, places)
+    if got is None:
+        return None
+    src, by, size = got
+    mb = round(size / 1048576.0, 1)
+    entry.update(
+        status="completed",
+        progress=100,
+        file_size=size,
+        downloaded=size,
+        file_size_mb=mb,
+        downloaded_mb=mb,
+        eta=0,
+        eta_minutes=0,
+        owner=None,
+        notice=linked_notice(src, by, req["models_dir"]),
+    )
+    claimed = claim(status, final, entry)
+    return {
+        "id": claimed,
+        "outcome": "linked" if claimed == entry["id"] else "already-active",
+        "path": final,
+        "linked_from": shown(src, req["models_dir"]),
+        "linked_by": by,
+    }

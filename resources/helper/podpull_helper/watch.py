@@ -6,13 +6,15 @@ import sys
 import time
 
 from .clock import now
+from .contenthash import running_progress
 from .protocol import emit, status_for
 
 
 def cmd_watch(req):
-    _, status = status_for(req)
+    ws, status = status_for(req)
     interval = max(0.05, min(1.0, float(req.get("interval") or 0.15)))
     last_sig, last_text, last_emit, last_beat = None, None, 0.0, now()
+    last_hashing = "unset"
     pending = True
     # A pipe whose reader went away (the SSH channel closed) polls as POLLERR:
     # notice it within one interval instead of at the next write.
@@ -37,6 +39,10 @@ def cmd_watch(req):
                     emit({"type": "status", "status": json.loads(text)})
                     last_text, last_emit = text, t
                 pending = False
+            hashing = json.dumps(running_progress(ws), sort_keys=True)
+            if hashing != last_hashing:
+                emit({"type": "hashing", "hashing": json.loads(hashing)})
+                last_hashing = hashing
             if t - last_beat >= 5:
                 pending = True  # also settles entries whose worker died quietly
                 emit({"type": "heartbeat", "t": t})

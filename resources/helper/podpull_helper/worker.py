@@ -6,6 +6,7 @@ import threading
 import time
 
 from .clock import now
+from .contentindex import record_hash
 from .download import Download
 from .errors import HelperError, Stopped
 from .owners import my_owner, owner_alive
@@ -205,6 +206,8 @@ class Worker(object):
             f["file_size_mb"] = round((dl.size or 0) / 1048576.0, 1)
             self.write(status="completed", error=None, error_code=None, **f)
             self.log("completed (%d bytes fetched)" % dl.fetched)
+            if dl.sha256:  # checked against the file just now: the next start may link it
+                record_hash(self.ws, self.final, dl.sha256)
             self.record_source()
         except Stopped:
             self.stopped()

@@ -9,12 +9,19 @@ import { checkWorkflow } from '../models/workflowCheck'
 import { parseWorkflow } from '../../shared/workflow/parseWorkflow'
 import { UserError } from '../errors'
 import type { SourceServices } from './sourceServices'
+import { duplicateGroups } from '../models/sameContent'
+import { findByHash } from './findByHash'
 
 type ModelsMethods =
   | 'resolveSource'
   | 'listInstalled'
   | 'deleteModel'
   | 'hashModel'
+  | 'listDuplicates'
+  | 'keepOne'
+  | 'settleKeepOne'
+  | 'pendingKeepOnes'
+  | 'findByHash'
   | 'checkWorkflow'
   | 'getCatalog'
   | 'destinationFolder'
@@ -40,6 +47,14 @@ export function modelsHandlers(
     hashModel: async ({ targetId, path }) => ({
       sha256: await modelsOf(core, targetId).sha256(path)
     }),
+    listDuplicates: async ({ targetId }) =>
+      duplicateGroups((await modelsOf(core, targetId).installed()).models),
+    keepOne: async ({ targetId, sha256, keep }) => modelsOf(core, targetId).keepOne(sha256, keep),
+    settleKeepOne: async ({ targetId, op, undo }) =>
+      modelsOf(core, targetId).settleKeepOne(op, undo),
+    pendingKeepOnes: async ({ targetId }) => modelsOf(core, targetId).pendingKeepOnes(),
+    findByHash: async ({ hash, targetId, civitai }) =>
+      findByHash(core, sources, { hash, targetId, civitai }),
     checkWorkflow: async ({ targetId, workflow }) => {
       let parsed
       try {

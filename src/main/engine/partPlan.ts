@@ -85,8 +85,8 @@ export async function planPart(
     validator,
     // Resuming needs ranges and a strong validator; without them a sidecar would only mislead.
     sidecar: rangesOk && validator !== null ? base : undefined,
-    // Every download is hashed as it streams: the content index records it for free.
-    hashWhileWriting: connections === 1,
+    // Hashed as it streams only when a sha256 is to be checked (see hashAlong in download.ts).
+    hashWhileWriting: !!job.sha256?.trim() && connections === 1,
     connections
   }
 }

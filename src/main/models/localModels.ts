@@ -1,20 +1,20 @@
 // Installed models of a local ComfyUI install. Only a path the inventory
 // lists can be deleted or hashed: a request can't name any other file.
-import { randomBytes } from 'node:crypto'
-import { link, readFile, rename, rm, stat } from 'node:fs/promises'
+import { readFile, rm, stat } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import path from 'node:path'
 import type {
   DuplicateGroup,
   HashingProgress,
   InstalledModels,
-  ModelFile
+  KeepOnePending
 } from '../../shared/types'
 import { sha256File } from '../engine/verify'
 import { ContentIndex, stampOf } from './contentIndex'
 import { readSourceRecords, type SourceRecord } from './sourceRecord'
 import { hashPending } from './contentHasher'
-import { duplicateGroups, withHashes } from './sameContent'
+import { duplicateGroups, findGroup, withHashes } from './sameContent'
+import { linkOthers, pendingKeepOnes, settleKeepOne } from './keepOne'
 import { UserError } from '../errors'
 import { parseExtraModelPaths, type ModelRoot } from './extraModelPaths'
 import { walkModels } from './modelsWalker'
@@ -89,34 +89,21 @@ export class LocalModels implements TargetModels {
   }
 
   /** Keeps one copy of a duplicated content and makes every other name a hard
-   *  link to it (one inode, all the names). A name is swapped for the link by a
-   *  rename, so each name always holds the content: no copy is ever deleted
-   *  before its link stands. Returns the bytes given back. */
-  async keepOne(
-    sha256: string,
-    keep?: string
-  ): Promise<{ kept: string; linked: string[]; reclaimed: number }> {
-    const group = (await this.duplicates()).find((g) => g.sha256 === sha256.toLowerCase())
-    if (!group)
-      throw new UserError('not-found', 'No duplicated content with that sha256 on this target.')
-    const paths = group.files.map((f) => f.path)
-    const kept = keep ?? paths[0]!
-    if (!paths.includes(kept)) throw notListed(kept)
-    const index = await this.index()
-    const linked: string[] = []
-    for (const p of paths.filter((x) => x !== kept)) {
-      await replaceWithLink(kept, p)
-      index.put(p, stampOf(await stat(p)), group.sha256)
-      linked.push(p)
-    }
-    await index.save()
-    return { kept, linked, reclaimed: group.size * linked.length }
+   *  link to it (one inode, all the names), undo-able until settled. */
+  async keepOne(sha256: string, keep?: string): Promise<KeepOnePending> {
+    const group = await findGroup(this, sha256)
+    const kept = keep ?? group.files[0]!.path
+    if (!group.files.some((f) => f.path === kept)) throw notListed(kept)
+    // The index keeps the linked names' old stamps: an undo brings those files back as they were.
+    return linkOthers(this.workspace, group, kept)
   }
 
-  /** The listed files with this content (a full sha256, or AutoV2: its first 10 hex digits). */
-  async findByHash(hash: string): Promise<ModelFile[]> {
-    const h = hash.toLowerCase()
-    return (await this.installed()).models.filter((m) => m.sha256?.startsWith(h))
+  settleKeepOne(op: string, undo: boolean): Promise<{ restored: string[]; reclaimed: number }> {
+    return settleKeepOne(this.workspace, op, undo)
+  }
+
+  pendingKeepOnes(): Promise<KeepOnePending[]> {
+    return pendingKeepOnes(this.workspace)
   }
 
   async directoryFor(folder: string): Promise<{ dir: string; extra: boolean }> {
@@ -145,18 +132,6 @@ export class LocalModels implements TargetModels {
     index.put(p, stampOf(before), sha)
     await index.save()
     return sha
-  }
-}
-
-/** `name` becomes a hard link to `keep`: the link is made beside it, then renamed over it. */
-async function replaceWithLink(keep: string, name: string): Promise<void> {
-  const tmp = `${name}.link-${randomBytes(4).toString('hex')}.part`
-  await link(keep, tmp)
-  try {
-    await rename(tmp, name)
-  } catch (err) {
-    await rm(tmp, { force: true })
-    throw err
   }
 }
 

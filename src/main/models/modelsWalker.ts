@@ -14,7 +14,8 @@ import type { ModelFile, PartialModel } from '../../shared/types'
 import { kindOfModelsDir, listsFile } from '../../shared/modelFiles'
 import type { ModelRoot } from './extraModelPaths'
 
-const PARTIAL = /\.part(\.json)?$|\.part\.json\.tmp-/
+// Also the old contents a pending "keep one" keeps aside (keepOne.ts).
+const PARTIAL = /\.part(\.json)?$|\.part\.json\.tmp-|\.podpull-undo-/
 /** ComfyUI follows symlinks at any depth; a directory already on the way
  *  down (a symlink loop) is not entered again, and this bounds the rest. */
 const MAX_DEPTH = 64

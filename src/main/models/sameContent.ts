@@ -3,6 +3,7 @@
 // that linking them would give back.
 import { stat } from 'node:fs/promises'
 import type { DuplicateGroup, ModelFile } from '../../shared/types'
+import { UserError } from '../errors'
 import { stampOf, type ContentIndex } from './contentIndex'
 
 const shown = (m: ModelFile): string => `${m.folder}/${m.name}`
@@ -16,6 +17,11 @@ export async function withHashes(models: ModelFile[], index: ContentIndex): Prom
       return sha ? { ...m, sha256: sha } : m
     })
   )
+  return withSameAs(hashed)
+}
+
+/** Each hashed model with the other files of the same content ("same file as …"). */
+export function withSameAs(hashed: ModelFile[]): ModelFile[] {
   const bySha = groupBySha(hashed)
   return hashed.map((m) => {
     const others = (m.sha256 ? (bySha.get(m.sha256) ?? []) : []).filter((o) => o !== m)
@@ -27,6 +33,17 @@ function groupBySha(models: ModelFile[]): Map<string, ModelFile[]> {
   const out = new Map<string, ModelFile[]>()
   for (const m of models) if (m.sha256) out.set(m.sha256, [...(out.get(m.sha256) ?? []), m])
   return out
+}
+
+/** The duplicates group of this content, or a clear error when there is none. */
+export async function findGroup(
+  m: { duplicates(): Promise<DuplicateGroup[]> },
+  sha256: string
+): Promise<DuplicateGroup> {
+  const group = (await m.duplicates()).find((g) => g.sha256 === sha256.toLowerCase())
+  if (!group)
+    throw new UserError('not-found', 'No duplicated content with that sha256 on this target.')
+  return group
 }
 
 /** Content stored more than once (the walker lists each inode once, so hard links don't count). */

@@ -2,6 +2,7 @@
 // as one JSON object on stdin and one JSON line back (docs/formats.md, "Helper
 // protocol"). Only the helper path (built by us, checked and quoted) and a fixed
 // command word go on the command line; URLs, paths and tokens stay on stdin.
+import type { HashingProgress } from '../../shared/types'
 import { UserError, isErrorCode } from '../errors'
 import { shellQuote } from './remotePath'
 import type { LineStream } from './sshConnection'
@@ -23,6 +24,9 @@ export const HELPER_COMMANDS = [
   'model-sha256',
   'model-delete',
   'extra-paths',
+  // the content index: background hashing
+  'index-content',
+  'keep-one',
   // where each downloaded file came from (the workspace's source record)
   'sources'
 ] as const
@@ -32,8 +36,10 @@ export const NO_PYTHON =
   'python3 was not found on the pod; install it or use an image with Python 3.8+'
 
 export interface WatchMessage {
-  type: 'status' | 'heartbeat'
+  type: 'status' | 'heartbeat' | 'hashing'
   status?: Record<string, unknown>
+  /** The pod's background hasher: progress, or null when none runs. */
+  hashing?: HashingProgress | null
   t?: number
 }
 
@@ -94,7 +100,7 @@ export class HelperClient {
     return this.conn.lines(this.commandLine('watch'), JSON.stringify(request) + '\n', (line) => {
       try {
         const m = JSON.parse(line) as WatchMessage
-        if (m && (m.type === 'status' || m.type === 'heartbeat')) onMessage(m)
+        if (m && ['status', 'heartbeat', 'hashing'].includes(m.type)) onMessage(m)
       } catch {
         // a stray print is not a status line
       }

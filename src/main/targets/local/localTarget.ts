@@ -86,7 +86,9 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   private readonly staleSeen: string[] = []
   /** Background hashing into the content index: its progress, and how to stop it. */
   private hashing: HashingProgress | null = null
-  private hashRun: { stop: AbortController; done: Promise<void> } | null = null
+  private hashRun: { stop: AbortController; done: Promise<void>; ended: boolean } | null = null
+  /** Asked to hash while a run was under way: one more run once it ends. */
+  private hashAgain = false
   private readonly ownJobs: OwnJobs
   private readonly limiter: BandwidthLimiter
   private readonly bandwidth: BandwidthControl
@@ -139,7 +141,11 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
       onWritten: () => this.statusWritten(),
       onCompleted: async (path, sha, source) => {
         void this.refreshFreeSpace()
+        // The engine hashes only what it checks against a sha256 (hashing every
+        // byte on the way costs as much CPU as HTTPS itself): a download without
+        // one goes to the background hasher, mostly from the page cache.
         if (sha) await this.recordHash(path, sha)
+        else if (this.deps.settings().backgroundHashing) this.startHashing()
         // Only what export names the source by: a lost line exports the file as "local".
         await appendSourceRecord(this.config.workspace, { path, sha256: sha, ...source }).catch(
           () => undefined
@@ -195,20 +201,30 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     if (this.deps.settings().backgroundHashing) this.startHashing()
   }
 
-  /** Hashes the files the content index lacks, at low priority, until done or closed. */
+  /** Hashes the files the content index lacks, at low priority, until done or
+   *  closed; asked again meanwhile (a download finished), it runs once more after
+   *  (files already in the index are skipped, so a rerun costs a walk). */
   private startHashing(): void {
+    if (!this.opened) return // closing: close() has stopped the run it waits for
+    if (this.hashRun && !this.hashRun.ended) return void (this.hashAgain = true)
+    this.hashAgain = false
     const stop = new AbortController()
     const show = (p: HashingProgress | null): void => {
       this.hashing = p
       if (this.opened) this.emit('info', this.info())
     }
-    const done = this.models()
+    const run = { stop, done: Promise.resolve(), ended: false }
+    run.done = this.models()
       .indexContent({ signal: stop.signal, onProgress: show })
       .then(
         () => show(null),
         () => show(null) // a file vanished or unreadable: the next open tries again
       )
-    this.hashRun = { stop, done }
+      .finally(() => {
+        run.ended = true
+        if (this.hashAgain && this.opened && !stop.signal.aborted) this.startHashing()
+      })
+    this.hashRun = run
   }
 
   private async recordHash(path: string, sha256: string): Promise<void> {

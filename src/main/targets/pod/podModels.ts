@@ -5,10 +5,16 @@
 // pod's downloads go: the root the yaml sets for a folder (`folder_root` of
 // `start`) and every configured root (`roots` of `resume`'s path re-check).
 import { posix } from 'node:path'
-import type { InstalledModels, ModelFile, PartialModel } from '../../../shared/types'
+import type {
+  InstalledModels,
+  KeepOnePending,
+  ModelFile,
+  PartialModel
+} from '../../../shared/types'
 import type { HelperClient } from '../../ssh/helperClient'
 import { parseExtraModelPaths, type ModelRoot } from '../../models/extraModelPaths'
 import { placeFolder } from '../../models/modelRoots'
+import { withSameAs } from '../../models/sameContent'
 import type { TargetModels } from '../../models/targetModels'
 import { parseSourceRecords, type SourceRecord } from '../../models/sourceRecord'
 
@@ -16,6 +22,7 @@ export interface PodModelsDeps {
   helper: () => Promise<HelperClient>
   /** <comfyui>/models on the pod. */
   modelsDir: () => Promise<string>
+  /** The pod workspace: its content index gives the hashes, its source record the links. */
   workspace: string
 }
 
@@ -46,12 +53,18 @@ export class PodModels implements TargetModels {
   }
 
   private async request(): Promise<{
+    workspace: string
     models_dir: string
     roots: ModelRoot[]
     warning: string | null
   }> {
     const { roots, warning } = await this.roots()
-    return { models_dir: await this.deps.modelsDir(), roots, warning }
+    return {
+      workspace: this.deps.workspace,
+      models_dir: await this.deps.modelsDir(),
+      roots,
+      warning
+    }
   }
 
   async installed(): Promise<InstalledModels> {
@@ -62,7 +75,7 @@ export class PodModels implements TargetModels {
       req
     )
     return {
-      models: ans.models ?? [],
+      models: withSameAs(ans.models ?? []),
       partials: ans.partials ?? [],
       extraRoots: req.roots.map(({ folder, dir }) => ({ folder, dir })),
       warning
@@ -74,6 +87,48 @@ export class PodModels implements TargetModels {
     const { roots } = await this.roots()
     const p = placeFolder(await this.deps.modelsDir(), folder, roots)
     return p.extra ? { folder_root: p.root } : {}
+  }
+
+  /** Starts the pod's background hasher unless one runs (it outlives this connection);
+   *  `bytesPerSec` caps its disk reads (default 64 MiB/s). */
+  async startHashing(o: { bytesPerSec?: number } = {}): Promise<void> {
+    const { warning: _w, ...req } = await this.request()
+    const rate = o.bytesPerSec ? { bytes_per_sec: o.bytesPerSec } : {}
+    await (await this.deps.helper()).call('index-content', { ...req, ...rate })
+  }
+
+  /** Stops the pod's background hasher; the files it finished stay in the index. */
+  async stopHashing(): Promise<void> {
+    await (
+      await this.deps.helper()
+    ).call('index-content', { workspace: this.deps.workspace, stop: true })
+  }
+
+  async keepOne(sha256: string, keep?: string): Promise<KeepOnePending> {
+    return this.keepOneCall<KeepOnePending>({ action: 'link', sha256, ...(keep ? { keep } : {}) })
+  }
+
+  async settleKeepOne(
+    op: string,
+    undo: boolean
+  ): Promise<{ restored: string[]; reclaimed: number }> {
+    return this.keepOneCall({ action: undo ? 'undo' : 'confirm', op })
+  }
+
+  async pendingKeepOnes(): Promise<KeepOnePending[]> {
+    return (await this.keepOneCall<{ pending: KeepOnePending[] }>({ action: 'pending' })).pending
+  }
+
+  private async keepOneCall<T>(args: object): Promise<T> {
+    const { warning: _w, ...req } = await this.request()
+    const ans = await (
+      await this.deps.helper()
+    ).call<T & { ok?: boolean }>('keep-one', {
+      ...req,
+      ...args
+    })
+    const { ok: _ok, ...rest } = ans
+    return rest as T
   }
 
   /** `resume`'s extra field: every root a stored path may lie in besides models/. */

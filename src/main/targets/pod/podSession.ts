@@ -8,6 +8,7 @@
 import type {
   ConnectionState,
   ConnectionTestResult,
+  HashingProgress,
   SshTargetConfig,
   TargetInfo
 } from '../../../shared/types'
@@ -45,6 +46,10 @@ export interface PodSessionHooks {
   changed(): void
   /** A status snapshot arrived on the watch stream. */
   status(status: Record<string, unknown>): void
+  /** The background hasher's progress changed (null: none runs). */
+  hashing?(progress: HashingProgress | null): void
+  /** The helper is in place and the watch subscribed (after every (re)connection). */
+  online?(helper: HelperClient): void
 }
 
 interface ProbeAnswer {
@@ -280,6 +285,7 @@ export class PodSession {
     this.setInfo('online', null)
     this.watchStream?.close()
     await this.subscribe(helper, session)
+    if (session === this.session) this.hooks.online?.(helper)
   }
 
   private async installHelper(transport: PodTransport, ws: string): Promise<HelperClient> {
@@ -315,6 +321,7 @@ export class PodSession {
       const onMessage = (m: WatchMessage): void => {
         if (session !== this.session) return
         this.facts.lastSeen = Date.now()
+        if (m.type === 'hashing') return this.hooks.hashing?.(m.hashing ?? null)
         if (m.type !== 'status' || !m.status) return
         this.hooks.status(m.status)
         if (first) {

@@ -10,6 +10,7 @@ import { posix } from 'node:path'
 import type {
   ConnectionTestResult,
   DownloadRecord,
+  HashingProgress,
   ModelFile,
   Settings,
   SshTargetConfig,
@@ -55,6 +56,14 @@ export interface PodTargetDeps {
   helper?: HelperFile
 }
 
+interface StartAnswer {
+  id: string
+  outcome: StartResult['outcome']
+  path: string
+  linked_from?: string
+  linked_by?: 'hardlink' | 'copy'
+}
+
 export interface PodTargetDef {
   id: string
   name: string
@@ -67,6 +76,8 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
   private readonly session: PodSession
   private readonly records: PodRecords
   private readonly ownJobs: OwnJobs
+  /** The pod's background hasher, as its watch stream reports it. */
+  private hashing: HashingProgress | null = null
 
   constructor(
     private readonly def: PodTargetDef,
@@ -86,7 +97,17 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
     const cached = deps.cache.info?.()
     const hooks = {
       changed: () => this.emit('info', this.info()),
-      status: (status: Record<string, unknown>) => this.records.watched(status)
+      status: (status: Record<string, unknown>) => this.records.watched(status),
+      hashing: (p: HashingProgress | null) => {
+        this.hashing = p
+        this.emit('info', this.info())
+      },
+      online: () => {
+        if (deps.settings().backgroundHashing)
+          this.models()
+            .startHashing()
+            .catch(() => undefined) // only a cache: the next connection tries again
+      }
     }
     return new PodSession(def, deps, hooks, {
       comfyui: def.config.comfyui ?? cached?.comfyui ?? null,
@@ -126,7 +147,8 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
       freeBytes: s.freeBytes,
       comfyui: s.comfyui,
       message: s.message,
-      hostKeyChange: s.hostKeyChange()
+      hostKeyChange: s.hostKeyChange(),
+      hashing: this.hashing
     }
   }
 
@@ -154,26 +176,32 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
   async start(req: TargetStartRequest): Promise<StartResult> {
     const helper = await this.ready()
     const modelsDir = await this.modelsDir()
-    const ans = await helper.call<{ id: string; outcome: StartResult['outcome']; path: string }>(
-      'start',
-      {
-        workspace: this.workspace,
-        models_dir: modelsDir,
-        url: req.url,
-        folder: req.folder,
-        ...(req.filename ? { filename: req.filename } : {}),
-        ...(req.sha256 ? { sha256: req.sha256 } : {}),
-        connections: req.connections ?? this.deps.settings().connections,
-        ...(req.overwrite ? { overwrite: true } : {}),
-        // A mirror (HF_ENDPOINT) the helper can't recognise as a hub by itself.
-        ...(redirectsToSignedLink(req.url) ? { signed_redirect: true } : {}),
-        ...(await this.models().startFields(req.folder)),
-        ...this.credentials(req.url)
-      }
-    )
-    if (ans.outcome === 'started') this.ownJobs.add(ans.id, ans.path)
+    const models = this.models()
+    const ans = await helper.call<StartAnswer>('start', {
+      workspace: this.workspace,
+      models_dir: modelsDir,
+      url: req.url,
+      folder: req.folder,
+      ...(req.filename ? { filename: req.filename } : {}),
+      ...(req.sha256 ? { sha256: req.sha256 } : {}),
+      connections: req.connections ?? this.deps.settings().connections,
+      ...(req.overwrite ? { overwrite: true } : {}),
+      // A mirror (HF_ENDPOINT) the helper can't recognise as a hub by itself.
+      ...(redirectsToSignedLink(req.url) ? { signed_redirect: true } : {}),
+      ...(await models.startFields(req.folder)),
+      // Where a file with the same content may be linked from.
+      ...(req.sha256 ? await models.resumeFields() : {}),
+      ...this.credentials(req.url)
+    })
+    if (ans.outcome === 'started' || ans.outcome === 'linked') this.ownJobs.add(ans.id, ans.path)
     await this.refresh()
-    return { id: ans.id, outcome: ans.outcome, path: ans.path }
+    return {
+      id: ans.id,
+      outcome: ans.outcome,
+      path: ans.path,
+      ...(ans.linked_from ? { linkedFrom: ans.linked_from } : {}),
+      ...(ans.linked_by ? { linkedBy: ans.linked_by } : {})
+    }
   }
 
   async pause(id: string): Promise<void> {
@@ -190,8 +218,7 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
     const helper = await this.ready()
     // models_dir: the helper re-checks that the entry's path still leads inside it.
     const fresh = url === undefined ? {} : { url }
-    const modelsDir = await this.modelsDir()
-    const extra = await this.models().resumeFields()
+    const { models_dir: modelsDir, ...extra } = await this.placeFields()
     const rec = this.records.get(id)
     // A path that is not plainly inside the model folders gets no token: the
     // helper refuses it (and marks the entry) without one.
@@ -210,8 +237,20 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
     await this.refresh()
   }
   async cancel(id: string): Promise<void> {
-    await this.helperCommand('cancel', id)
+    // The helper deletes a cancelled job's partial files only where its stored
+    // path still leads inside these folders.
+    const places = await this.placeFields().catch(() => ({}))
+    await this.helperCommand('cancel', id, places)
   }
+
+  private async placeFields(): Promise<{
+    models_dir: string
+    roots: { folder: string; dir: string }[]
+  }> {
+    const models_dir = await this.modelsDir()
+    return { models_dir, ...(await this.models().resumeFields()) }
+  }
+
   async retry(id: string): Promise<void> {
     await this.resume(id)
   }
@@ -283,9 +322,13 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
 
   // ── helpers ───────────────────────────────────────────────────────────
 
-  private async helperCommand(command: 'pause' | 'cancel' | 'remove', id: string): Promise<void> {
+  private async helperCommand(
+    command: 'pause' | 'cancel' | 'remove',
+    id: string,
+    more: Record<string, unknown> = {}
+  ): Promise<void> {
     const helper = await this.ready()
-    await helper.call(command, { workspace: this.workspace, id })
+    await helper.call(command, { workspace: this.workspace, id, ...more })
     await this.refresh()
   }
 

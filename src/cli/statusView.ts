@@ -55,8 +55,9 @@ export function printStatus(
     const cached = unreachable.has(r.targetId)
       ? `\n    (cached: last seen ${seenAt(a.core.target(r.targetId).info().lastSeen)})`
       : ''
+    const mark = r.kind === 'upload' ? '  (upload)' : ''
     say(
-      `${r.id}  ${tname}  ${r.folder}/${r.filename}\n    ${describe(r)}${r.error ? `\n    ${r.error}` : ''}${cached}\n`
+      `${r.id}  ${tname}  ${r.folder}/${r.filename}${mark}\n    ${describe(r)}${r.error ? `\n    ${r.error}` : ''}${cached}\n`
     )
   }
 }

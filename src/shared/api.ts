@@ -203,6 +203,16 @@ export const apiArgs = {
       .strict()
   }),
   removeTarget: z.object({ id }),
+  /** A cap for all the target's downloads ("5MB", "unlimited") and a daily
+   *  schedule ("01:00-07:00=unlimited, …"; empty: none), as the user typed
+   *  them: main parses, so every front end gets the same one-line refusal. */
+  setBandwidth: z.object({
+    id,
+    maxSpeed: z.string().trim().min(1).max(40),
+    schedule: z.string().max(1000).default(''),
+    /** IANA zone of the schedule; default: this machine's. */
+    timeZone: z.string().trim().min(1).max(100).optional()
+  }),
   testConnection: z.union([z.object({ id }), targetInput]),
   findComfyInstalls: z.object({}).strict(),
   pickFolder: z.object({ title: z.string().max(200).optional() }),
@@ -270,6 +280,16 @@ export const apiArgs = {
       .max(32 << 20),
     name: name.optional()
   }),
+  // ── a file of this computer pushed to a pod (resumable, checked by sha256) ──
+  /** `folder`: default the local file's own models folder (…/models/loras/x → loras);
+   *  `filename`: default the local name. Resolves once the pod holds the upload. */
+  pushFile: z.object({
+    targetId: id,
+    file: absPath,
+    folder: folderName.optional(),
+    filename: fileName.optional(),
+    overwrite: z.boolean().optional()
+  }),
   // ── network volumes: listed, added as targets, filled by a CPU pod ──
   runpodVolumes: z.object({}).strict(),
   /** `volume`: a volume id or its (unique) name. */
@@ -311,6 +331,7 @@ export interface ApiResults {
   addTarget: TargetInfo
   updateTarget: TargetInfo
   removeTarget: void
+  setBandwidth: TargetInfo
   testConnection: ConnectionTestResult
   findComfyInstalls: string[]
   pickFolder: string | null
@@ -341,6 +362,7 @@ export interface ApiResults {
   destinationFolder: { dir: string; extra: boolean }
   runpodImport: RunpodImportResult
   exportSet: ModelSet
+  pushFile: StartResult
   planSet: SetPlanItem[]
   applySet: SetApplyStart
   catalogSet: ModelSet

@@ -62,6 +62,11 @@ export interface DownloadRecord {
   rev: number
   /** What a running download waits for, in words ("rate-limited by huggingface.co, going on in 2 s"). */
   notice?: string | null
+  /** "upload": a local file pushed to this target (absent: a download). Its `url`
+   *  is the file:// URL of the file on the computer that sends it. */
+  kind?: 'upload'
+  /** An upload's sending computer (host name); only it can continue the upload. */
+  sourceHost?: string | null
 }
 
 /** "hashing 12 of 40 files": files looked at so far, of all, and the one being read. */

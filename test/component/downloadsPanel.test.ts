@@ -38,9 +38,22 @@ describe('downloads panel', () => {
     expect(w.get('[data-testid="empty-downloads"]').text()).toMatch(/Paste a model URL/)
   })
 
-  it('lists active rows before finished ones, with totals', async () => {
+  it('groups rows by target: open ones in view, completed ones folded; with totals', async () => {
     w = await mountWith(DownloadsPanel, fakeBridge(twoTargets()))
-    expect(rowIds(w)).toEqual(['b', 'a', 'done', 'bad'])
+    expect(rowIds(w)).toEqual(['a', 'bad', 'done', 'b'])
+    const studio = w.get('[data-testid="group-t1"]')
+    expect(studio.get('h3').text()).toBe('studio 1 downloading · 1 failed · 1 completed')
+    expect(w.get('[data-testid="group-p1"] h3').text()).toBe('pod 1 downloading')
+    const fold = studio.get<HTMLDetailsElement>('[data-testid="completed-fold"]')
+    expect(fold.element.open).toBe(false)
+    expect(fold.get('summary').text()).toBe('1 completed · 1.0 KB')
+    expect(fold.find('[data-testid="download-done"]').exists()).toBe(true)
+    // Unfolded stays unfolded when the rows change.
+    fold.element.open = true
+    await fold.trigger('toggle')
+    w.findComponent(DownloadsPanel).vm.$forceUpdate()
+    await flushPromises()
+    expect(w.get<HTMLDetailsElement>('[data-testid="completed-fold"]').element.open).toBe(true)
     expect(w.find('[data-testid="empty-downloads"]').exists()).toBe(false)
     expect(w.text()).toContain('2 active')
   })
@@ -149,7 +162,7 @@ describe('downloads panel', () => {
     expect(w.find('[data-testid="fresh-link-dialog"]').exists()).toBe(false)
   })
 
-  it('rows follow events: a completed download moves down, a removed one goes', async () => {
+  it('rows follow events: a completed download folds away, a removed one goes', async () => {
     const fake = fakeBridge(twoTargets())
     w = await mountWith(DownloadsPanel, fake)
     fake.emit('downloadsChanged', {
@@ -158,7 +171,10 @@ describe('downloads panel', () => {
       removed: [{ id: 'done', rev: 2 }]
     })
     await flushPromises()
-    expect(rowIds(w)).toEqual(['b', 'bad', 'a'])
+    expect(rowIds(w)).toEqual(['bad', 'a', 'b'])
+    expect(
+      w.get('[data-testid="completed-fold"]').find('[data-testid="download-a"]').exists()
+    ).toBe(true)
     expect(w.get('[data-testid="download-a"]').attributes('data-state')).toBe('completed')
   })
 })

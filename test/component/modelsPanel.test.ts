@@ -1,10 +1,10 @@
-// The Models panel's Catalog tab: catalog files ticked when installed, a set
-// downloaded in one click. (The Installed tab is modelLibrary.test.ts.)
+// The Models panel's Catalog tab: cards with size, contents and per-target
+// marks, files ticked when installed, a set downloaded in one click. (The Installed tab is modelLibrary.test.ts.)
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { VueWrapper } from '@vue/test-utils'
 import ModelsPanel from '../../src/renderer/components/ModelsPanel.vue'
 import type { Catalog, InstalledModels } from '../../src/shared/types'
-import { fakeBridge } from './fixtures'
+import { fakeBridge, snapshot, target } from './fixtures'
 import { mountWith } from './mountApp'
 
 // Only what the catalog's ticks look at: one of the set's two files is here.
@@ -51,29 +51,51 @@ afterEach(() => {
 })
 
 describe('Models panel', () => {
-  it('catalog: ticks installed files and downloads a whole set in one click', async () => {
-    const fake = fakeBridge()
+  it('catalog: cards with size, contents and per-target marks; a set downloads in one click', async () => {
+    const fake = fakeBridge(
+      snapshot({
+        targets: [
+          target({ id: 't1', name: 'studio' }),
+          target({ id: 't2', name: 'pod' }),
+          target({ id: 'off', name: 'offline' })
+        ]
+      })
+    )
     fake.answer('getCatalog', () => catalog)
-    fake.answer('listInstalled', () => inventory())
+    fake.answer('listInstalled', (a) => {
+      if (a.targetId === 'off') throw new Error('offline')
+      return a.targetId === 't1' ? inventory() : { ...inventory(), models: [] }
+    })
     fake.answer('startDownload', () => ({ id: 'j', outcome: 'started', path: '/p' }))
     w = await mountWith(ModelsPanel, fake)
     await w.get('[data-testid="models-tab-catalog"]').trigger('click')
-    const file = (name: string) =>
-      w!.findAll('[data-testid="catalog"] li').find((li) => li.text().includes(name))!
-    await vi.waitFor(() =>
-      expect(file('vae/ae.safetensors').attributes('data-installed')).toBe('true')
+    const card = () => w!.get('[data-testid="catalog-set-s"]')
+    await vi.waitFor(() => expect(card().findAll('[data-mark]')).toHaveLength(2))
+    expect(
+      card()
+        .findAll('[data-mark]')
+        .map((c) => c.text())
+    ).toEqual(['studio: partly (1 of 2)', 'pod: not installed'])
+    expect(card().get('[data-testid="set-size"]').text()).toBe('2.0 KB')
+    expect(card().get('[data-testid="set-contains"]').text()).toBe(
+      '2 files: 1 vae · 1 diffusion_models'
     )
+    const file = (name: string) =>
+      card()
+        .findAll('.catalog-files li')
+        .find((li) => li.text().includes(name))!
+    expect(file('vae/ae.safetensors').attributes('data-installed')).toBe('true')
     expect(file('vae/ae.safetensors').get('.mark').text()).toBe('✓')
     expect(file('vae/ae.safetensors').text()).toContain('(installed)')
     const unet = file('diffusion_models/unet.safetensors')
     expect(unet.attributes('data-installed')).toBe('false')
     expect(unet.get('.mark').text()).toBe('')
     // No "—" stands in for a size the catalog does not know.
-    expect(w.get('.catalog-files').text()).not.toContain('—')
+    expect(card().get('.catalog-files').text()).not.toContain('—')
     await w
       .get('[data-testid="catalog"]')
       .findAll('button')
-      .find((b) => b.text() === 'Download set')!
+      .find((b) => b.text() === 'Download set to studio')!
       .trigger('click')
     await vi.waitFor(() =>
       expect(fake.calls.filter((c) => c.m === 'startDownload')).toHaveLength(2)

@@ -32,9 +32,11 @@ function freshComfy(): { home: string; comfy: string } {
 }
 
 async function progressOf(page: Page, id: string): Promise<number> {
+  // By attribute, not by role: a completed row's bar is folded away (hidden),
+  // and a role query skips hidden elements.
   const v = await page
     .getByTestId(`download-${id}`)
-    .getByRole('progressbar')
+    .locator('[role="progressbar"]')
     .getAttribute('aria-valuenow')
   return Number(v)
 }

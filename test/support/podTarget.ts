@@ -9,6 +9,7 @@ import { startSshd, type SshdHarness } from '../harness/sshd'
 import { startModelServer, type ModelServer } from '../harness/modelServer'
 import { PodTarget, type PodTargetDeps } from '../../src/main/targets/pod/podTarget'
 import { memoryOwnJobs, type OwnJobs } from '../../src/main/targets/ownJobs'
+import type { PushTuning } from '../../src/main/targets/pod/podPush'
 
 export interface FakeStore {
   knownHosts: Record<string, string>
@@ -42,6 +43,8 @@ export function podTarget(
     secret?: string
     tokens?: { hf?: string; civitai?: string }
     tokenHosts?: { hf: string[]; civitai: string[] }
+    /** The upload byte path's hooks (a gate, a byte count). */
+    push?: PushTuning
   }
 ): PodTarget {
   const deps: PodTargetDeps = {
@@ -63,7 +66,8 @@ export function podTarget(
       },
       lastSeen: () => store.lastSeen
     },
-    connection: { agent: '', backoffInitialMs: 200, backoffMaxMs: 1000 }
+    connection: { agent: '', backoffInitialMs: 200, backoffMaxMs: 1000 },
+    ...(o.push ? { push: o.push } : {})
   }
   return new PodTarget(
     {

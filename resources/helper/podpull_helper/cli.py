@@ -18,6 +18,8 @@ from .protocol import emit
 from .resume import cmd_resume
 from .sourcerecord import cmd_sources
 from .start import cmd_start
+from .upload import cmd_push_begin, cmd_push_chunk, cmd_push_commit, cmd_push_fail
+from .uploadkeep import cmd_push_keep
 from .watch import cmd_log_tail, cmd_watch
 
 
@@ -38,6 +40,12 @@ COMMANDS = {
     "model-sha256": cmd_model_sha256,
     "model-delete": cmd_model_delete,
     "extra-paths": cmd_extra_paths,
+    # a file pushed from the app
+    "push-begin": cmd_push_begin,
+    "push-keep": cmd_push_keep,
+    "push-chunk": cmd_push_chunk,
+    "push-commit": cmd_push_commit,
+    "push-fail": cmd_push_fail,
     # the content index
     "index-content": cmd_index_content,
     "keep-one": cmd_keep_one,

@@ -135,24 +135,26 @@ class Hasher(object):
         lowest_priority()
         models, _ = walk_inventory(self.models_dir, self.roots)
         idx = ContentIndex(self.ws)
-        self.state["total"] = len(models)
-        for m in models:
+        # "hashing 3 of 12": of the files the index lacks, as the app counts them.
+        todo = [m["path"] for m in models if not self.known(idx, m["path"])]
+        self.state["total"] = len(todo)
+        for path in todo:
             if self.stopping:
                 return self.write("stopped")
             try:
-                st = os.stat(m["path"])
+                st = os.stat(path)
             except OSError:
                 st = None
-            if st is not None and idx.get(m["path"], st) is None:
-                self.state["current"] = m["path"]
+            if st is not None and idx.get(path, st) is None:
+                self.state["current"] = path
                 self.write("running")
-                sha = self.sha256(m["path"])
+                sha = self.sha256(path)
                 if sha is None:
                     return self.write("stopped")
                 if sha is False:
                     st = None  # unreadable now: the next run tries again
                 try:
-                    after = os.stat(m["path"])
+                    after = os.stat(path)
                 except OSError:
                     after = None
                 # A file changed while read gets hashed next time, with its new stamp.
@@ -160,13 +162,20 @@ class Hasher(object):
                     st.st_size,
                     st.st_mtime_ns,
                 ):
-                    idx.put(m["path"], st, sha)
+                    idx.put(path, st, sha)
                     idx.save()
                     self.state["hashed"] += 1
             self.state["done"] += 1
             self.state["current"] = None
             self.write("running")
         self.write("finished")
+
+    @staticmethod
+    def known(idx, path):
+        try:
+            return idx.get(path, os.stat(path)) is not None
+        except OSError:
+            return True  # gone: nothing to hash
 
     def sha256(self, path):
         """Read at most `rate` bytes a second; None when stopped, False when unreadable."""

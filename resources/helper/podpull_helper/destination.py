@@ -9,17 +9,22 @@ from .hashing import sha256_file
 
 
 def validate_folder(folder):
-    if not isinstance(folder, str) or not folder.strip():
+    """The folder as "a/b": a plain relative path under models/ whose every part is
+    a name (not blank, "." or "..", no control characters), as the app checks it
+    (test/vectors/folders.json)."""
+    if not isinstance(folder, str):
         raise HelperError("bad-request", "Choose a models folder, e.g. checkpoints or loras.")
-    parts = re.split(r"[/\\]", folder.strip().strip("/"))
-    if folder.startswith("/") or any(p in ("", ".", "..") for p in parts):
+    parts = re.split(r"[/\\]", folder)
+    if (
+        folder.startswith("/")
+        or any(not p.strip() or p in (".", "..") for p in parts)
+        or any(re.search(r"[\x00-\x1f\x7f]", p) for p in parts)
+    ):
         raise HelperError(
             "unsafe-path",
-            'The folder "%s" leaves the models folder; use a plain sub-folder name.'
+            'The folder "%s" must be a sub-folder of models/, like "loras" or "loras/flux".'
             % folder[:80],
         )
-    if any(re.search(r"[\x00-\x1f\x7f]", p) for p in parts):
-        raise HelperError("unsafe-path", "The folder name contains control characters.")
     return "/".join(parts)
 
 

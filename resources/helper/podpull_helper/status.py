@@ -109,10 +109,14 @@ class StatusFile(object):
                 del data[key]
 
     def stale_reason(self, e):
-        if not isinstance(e, dict) or e.get("status") not in RUNNING:
+        if not isinstance(e, dict) or e.get("status") not in ACTIVE:
             return None
         if owner_alive(e.get("owner")) is False:
             return "the download process stopped"
+        # A queued job waits in its owner's memory and makes no progress while
+        # it waits: only its owner's death makes it stale.
+        if e.get("status") not in RUNNING:
+            return None
         pt = e.get("progress_time") or e.get("timestamp")
         if isinstance(pt, (int, float)) and now() - pt > self.stale:
             return "the download made no progress for %d minutes" % (self.stale // 60)

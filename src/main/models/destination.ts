@@ -8,13 +8,18 @@ import type { ModelRoot } from './extraModelPaths'
 import { sanitizeFilename } from './fileNames'
 import { placeFolder, trimSlash } from './modelRoots'
 
-const hasControlChar = (s: string): boolean => [...s].some((c) => c.charCodeAt(0) < 0x20)
+// C0 controls and DEL: no folder name a user meant.
+const hasControlChar = (s: string): boolean =>
+  [...s].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)
 
+/** The folder's parts, or an unsafe-path error: a plain relative path under
+ *  models/ whose every part is a name (not blank, ".", ".." or with control
+ *  characters). The helper applies the same rule (test/vectors/folders.json). */
 export function checkFolder(folder: string): string[] {
   const parts = folder.split(/[/\\]/)
   if (
     isAbsolute(folder) ||
-    parts.some((p) => p === '' || p === '.' || p === '..' || hasControlChar(p))
+    parts.some((p) => p.trim() === '' || p === '.' || p === '..' || hasControlChar(p))
   ) {
     throw new UserError(
       'unsafe-path',

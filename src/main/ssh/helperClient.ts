@@ -24,6 +24,11 @@ export const HELPER_COMMANDS = [
   'model-sha256',
   'model-delete',
   'extra-paths',
+  // a file pushed from the app (push-keep is a stream: see stream())
+  'push-begin',
+  'push-chunk',
+  'push-commit',
+  'push-fail',
   // the content index: background hashing
   'index-content',
   'keep-one',
@@ -43,6 +48,9 @@ export interface WatchMessage {
   t?: number
 }
 
+/** Commands that answer with a stream of JSON lines. */
+export type StreamCommand = 'watch' | 'push-keep'
+
 /** How every helper process is started (also by the tests and the benchmark). */
 export const PYTHON_FLAGS = ['-I', '-S'] as const
 
@@ -54,7 +62,7 @@ export class HelperClient {
     private readonly helperPath: string
   ) {}
 
-  private commandLine(word: HelperCommand | 'watch'): string {
+  private commandLine(word: HelperCommand | StreamCommand): string {
     // -I: isolated (a PYTHONPATH or user site on the pod can't shadow the
     // stdlib the helper imports); -S: no site import, the helper needs none and
     // starts faster.
@@ -93,17 +101,30 @@ export class HelperClient {
   }
 
   /** The long-lived `watch` stream; non-JSON lines are ignored. */
-  async watch(
+  watch(
     request: { workspace: string; interval?: number },
     onMessage: (m: WatchMessage) => void
   ): Promise<LineStream> {
-    return this.conn.lines(this.commandLine('watch'), JSON.stringify(request) + '\n', (line) => {
+    return this.stream('watch', request, (m) => {
+      const w = m as unknown as WatchMessage
+      if (['status', 'heartbeat', 'hashing'].includes(w.type)) onMessage(w)
+    })
+  }
+
+  /** A command that answers with JSON lines while it runs; other lines are ignored. */
+  stream(
+    command: StreamCommand,
+    request: object,
+    onMessage: (m: Record<string, unknown>) => void
+  ): Promise<LineStream> {
+    return this.conn.lines(this.commandLine(command), JSON.stringify(request) + '\n', (line) => {
+      let m: unknown
       try {
-        const m = JSON.parse(line) as WatchMessage
-        if (m && ['status', 'heartbeat', 'hashing'].includes(m.type)) onMessage(m)
+        m = JSON.parse(line)
       } catch {
-        // a stray print is not a status line
+        return // a stray print is not a message
       }
+      if (m && typeof m === 'object' && !Array.isArray(m)) onMessage(m as Record<string, unknown>)
     })
   }
 }

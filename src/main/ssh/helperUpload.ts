@@ -12,6 +12,7 @@ import { strFromU8, unzipSync } from 'fflate'
 import type { SFTPWrapper, Stats } from 'ssh2'
 import { UserError } from '../errors'
 import { checkWorkspace, helperRemotePath, podpullDir } from './remotePath'
+import { sftpCall } from './sftpWrite'
 import type { SshConnection } from './sshConnection'
 import { builtCandidates, processLayout } from '../resourcePaths'
 
@@ -75,12 +76,12 @@ export async function ensureHelper(
     await ensureDir(sftp, ws, podpullDir(ws))
     const tmp = `${remotePath}.tmp-${randomBytes(4).toString('hex')}`
     try {
-      await call<void>((cb) => sftp.writeFile(tmp, helper.content, { mode: 0o644 }, cb))
+      await sftpCall<void>((cb) => sftp.writeFile(tmp, helper.content, { mode: 0o644 }, cb))
       if (!(await sameFile(sftp, tmp, helper)))
         throw new UserError('ssh', `The helper uploaded to ${conn.where} did not read back intact.`)
-      await call<void>((cb) => sftp.ext_openssh_rename(tmp, remotePath, cb))
+      await sftpCall<void>((cb) => sftp.ext_openssh_rename(tmp, remotePath, cb))
     } catch (err) {
-      await call<void>((cb) => sftp.unlink(tmp, cb)).catch(() => undefined)
+      await sftpCall<void>((cb) => sftp.unlink(tmp, cb)).catch(() => undefined)
       throw unwritable(err, ws)
     }
     return { remotePath, uploaded: true }
@@ -90,19 +91,19 @@ export async function ensureHelper(
 }
 
 async function sameFile(sftp: SFTPWrapper, path: string, helper: HelperFile): Promise<boolean> {
-  const st = await call<Stats>((cb) => sftp.stat(path, cb)).catch(() => null)
+  const st = await sftpCall<Stats>((cb) => sftp.stat(path, cb)).catch(() => null)
   if (!st || st.size !== helper.content.length) return false
-  const data = await call<Buffer>((cb) => sftp.readFile(path, cb))
+  const data = await sftpCall<Buffer>((cb) => sftp.readFile(path, cb))
   return sha256(data) === helper.sha256
 }
 
 async function ensureDir(sftp: SFTPWrapper, ws: string, dir: string): Promise<void> {
-  const st = await call<Stats>((cb) => sftp.stat(ws, cb)).catch(() => null)
+  const st = await sftpCall<Stats>((cb) => sftp.stat(ws, cb)).catch(() => null)
   if (!st) throw new UserError('unwritable', `The workspace ${ws} does not exist on the pod.`)
   if (!st.isDirectory()) throw new UserError('unwritable', `The workspace ${ws} is not a folder.`)
-  const existing = await call<Stats>((cb) => sftp.stat(dir, cb)).catch(() => null)
+  const existing = await sftpCall<Stats>((cb) => sftp.stat(dir, cb)).catch(() => null)
   if (existing?.isDirectory()) return
-  await call<void>((cb) => sftp.mkdir(dir, { mode: 0o755 }, cb)).catch((err: unknown) => {
+  await sftpCall<void>((cb) => sftp.mkdir(dir, { mode: 0o755 }, cb)).catch((err: unknown) => {
     throw unwritable(err, ws)
   })
 }
@@ -114,8 +115,4 @@ function unwritable(err: unknown, ws: string): unknown {
   if (code === 3 || code === 4)
     return new UserError('unwritable', `The workspace ${ws} is not writable on the pod.`)
   return new UserError('ssh', `Uploading the helper to ${ws} failed: ${String(err)}`)
-}
-
-function call<T>(fn: (cb: (err: Error | null | undefined, v?: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v as T))))
 }

@@ -2,6 +2,7 @@
 // knows whether the pod is reached by exec channels + SFTP, or through one
 // interactive terminal (RunPod's PTY-only SSH proxy): both run a command with
 // a request on stdin, stream a command's lines, and put the helper in place.
+import type { SFTPWrapper } from 'ssh2'
 import { ensureHelper, type HelperFile, type UploadResult } from './helperUpload'
 import { PtyTransport } from './ptyTransport'
 import type { ExecOptions, ExecResult, LineStream, SshConnection } from './sshConnection'
@@ -17,6 +18,8 @@ export type TransportKind = 'exec' | 'pty'
 
 export interface PodTransport extends CommandRunner {
   readonly kind: TransportKind
+  /** An SFTP session, where the pod offers one (exec transport only). */
+  sftp?(): Promise<SFTPWrapper>
   /** Makes sure the pod has this helper build (uploads it when missing or different). */
   ensureHelper(workspace: string, helper: HelperFile): Promise<UploadResult>
   /** Ends what the transport opened beyond the connection (shells, extra connections). */
@@ -38,6 +41,9 @@ export class ExecTransport implements PodTransport {
   }
   ensureHelper(workspace: string, helper: HelperFile): Promise<UploadResult> {
     return ensureHelper(this.conn, workspace, helper)
+  }
+  sftp(): Promise<SFTPWrapper> {
+    return this.conn.sftp()
   }
   close(): void {}
 }

@@ -4,7 +4,7 @@
 // (and to what is shown after every read).
 import { readFileSync } from 'node:fs'
 import { currentBootId } from '../engine/sidecar'
-import { parseEntry, type StatusEntry, type StatusOwner } from './statusEntry'
+import { parseEntry, percentOf, type StatusEntry, type StatusOwner } from './statusEntry'
 import type { RawStatus } from './statusFile'
 
 export interface AgingRules {
@@ -126,7 +126,7 @@ function withKeptProgress(
     ...stopped,
     file_size: size,
     downloaded,
-    progress: size > 0 ? Math.min(100, Math.floor((downloaded / size) * 100)) : 0,
+    progress: percentOf(downloaded, size),
     file_size_mb: Math.round((size / MiB) * 10) / 10,
     downloaded_mb: Math.round((downloaded / MiB) * 10) / 10
   }
@@ -138,7 +138,7 @@ function stoppedEntry(raw: Record<string, unknown>, e: StatusEntry, reason: stri
     ...raw,
     resumable: e.resumable,
     status: e.resumable ? 'paused' : 'error',
-    error: e.resumable ? null : `Stopped: ${reason}.`,
+    error: e.resumable ? null : `The download stopped: ${reason}.`,
     error_code: e.resumable ? null : 'stale',
     // Its process went away: whoever picks the workspace up next resumes it.
     interrupted: true,

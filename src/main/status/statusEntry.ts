@@ -48,6 +48,10 @@ export interface StatusEntry {
   interrupted: boolean
   /** What a running download waits for ("rate-limited by huggingface.co, going on in 2 s"). */
   notice?: string | null
+  /** "upload": a file pushed from a computer to this target (absent: a download). */
+  kind?: 'upload'
+  /** An upload's computer (its host name): only it can continue the upload. */
+  source_host?: string | null
 }
 
 const MIB = 1024 * 1024
@@ -141,19 +145,21 @@ export function parseEntry(path: string, raw: unknown): StatusEntry | undefined 
     rev: num(raw.rev, Math.round(timestamp * 1000)),
     error_code: strOrNull(raw.error_code),
     interrupted: raw.interrupted === true,
-    notice: strOrNull(raw.notice)
+    notice: strOrNull(raw.notice),
+    ...(raw.kind === 'upload' ? { kind: 'upload', source_host: strOrNull(raw.source_host) } : {})
   }
+}
+
+/** Whole percent done, as the helper computes it (done * 100 // size): scaling
+ *  first keeps it exact, where (290 / 1000) * 100 floors to 28. */
+export function percentOf(done: number, size: number | null): number {
+  return size && size > 0 ? Math.min(100, Math.floor((done * 100) / size)) : 0
 }
 
 /** Recomputes the fields that follow from the byte counts (progress, *_mb, eta_minutes). */
 export function withDerived(e: StatusEntry): StatusEntry {
   const size = e.file_size
-  const progress =
-    e.status === 'completed'
-      ? 100
-      : size && size > 0
-        ? Math.min(100, Math.floor((e.downloaded / size) * 100))
-        : 0
+  const progress = e.status === 'completed' ? 100 : percentOf(e.downloaded, size)
   return {
     ...e,
     progress,
@@ -190,7 +196,13 @@ export function entryToRecord(targetId: string, path: string, e: StatusEntry): D
     connections: e.connections,
     attempts: e.attempts,
     rev: e.rev,
-    notice: e.notice ?? null
+    notice: e.notice ?? null,
+    ...(e.kind === 'upload'
+      ? {
+          kind: 'upload',
+          sourceHost: e.source_host ? plainText(e.source_host, { oneLine: true }) : null
+        }
+      : {})
   }
 }
 

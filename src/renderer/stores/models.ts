@@ -13,15 +13,18 @@ import {
   parseWorkflow,
   type ParsedWorkflow
 } from '../../shared/workflow/parseWorkflow'
+import { installedKeys } from '../catalogView'
 import { sourcesByPath } from '../modelLibrary'
 import { useDownloadsStore } from './downloads'
 import { useSessionStore } from './session'
+import { useTargetsStore } from './targets'
 
 const MAX_FILE = 64 << 20
 
 export const useModelsStore = defineStore('models', () => {
   const session = useSessionStore()
   const downloads = useDownloadsStore()
+  const targets = useTargetsStore()
 
   const targetId = ref('')
   const workflowName = ref('')
@@ -180,9 +183,26 @@ export const useModelsStore = defineStore('models', () => {
     })
   }
 
-  const installedNames = computed(
-    () => new Set((installed.value?.models ?? []).map((m) => `${m.folder.split('/')[0]}/${m.name}`))
-  )
+  const installedNames = computed(() => installedKeys(installed.value?.models ?? []))
+
+  /** Each target's installed files ("folder/name"), for the catalog's marks;
+   *  a target that cannot be listed now (offline) is left out. */
+  const installedByTarget = shallowRef<Record<string, Set<string>>>({})
+  async function loadAllInstalled(): Promise<void> {
+    const out: Record<string, Set<string>> = {}
+    await Promise.all(
+      targets.list.map(async (t) => {
+        try {
+          out[t.id] = installedKeys(
+            (await session.requireApi().listInstalled({ targetId: t.id })).models
+          )
+        } catch {
+          // An offline pod has no marks rather than wrong ones.
+        }
+      })
+    )
+    installedByTarget.value = out
+  }
 
   watch(targetId, () => {
     installed.value = null
@@ -195,6 +215,8 @@ export const useModelsStore = defineStore('models', () => {
     check,
     installed,
     installedNames,
+    installedByTarget,
+    loadAllInstalled,
     catalog,
     error,
     busy,

@@ -100,6 +100,10 @@ export class PodSession {
   get helper(): HelperClient | null {
     return this.helperClient
   }
+  /** How the live session reaches the pod (exec + SFTP or a terminal), if it does. */
+  get podTransport(): PodTransport | null {
+    return this.helperClient ? this.transport : null
+  }
 
   /** Pinned and presented fingerprints while the pod's key differs from its pin. */
   hostKeyChange(): TargetInfo['hostKeyChange'] {

@@ -6,7 +6,9 @@
 // the pod was seen.
 import { redirectsToSignedLink } from '../../sources/endpoints'
 import { EventEmitter } from 'node:events'
+import { hostname } from 'node:os'
 import { posix } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type {
   ConnectionTestResult,
   DownloadRecord,
@@ -24,7 +26,8 @@ import type { SshConnectionOptions } from '../../ssh/sshConnection'
 import { tokensFor } from '../../sources/tokens'
 import { memoryOwnJobs, type OwnJobs } from '../ownJobs'
 import { UserError } from '../../errors'
-import type { Target, TargetEvents, TargetStartRequest } from '../target'
+import type { Target, TargetEvents, TargetPushRequest, TargetStartRequest } from '../target'
+import { PushJob, type PushTuning } from './podPush'
 import { PodModels } from './podModels'
 import { PodRecords, type PodCacheInfo } from './podRecords'
 import { asUserError, PodSession } from './podSession'
@@ -54,6 +57,8 @@ export interface PodTargetDeps {
   /** Tests: connection tuning (backoff, keepalive) and a helper file of their own. */
   connection?: Partial<SshConnectionOptions>
   helper?: HelperFile
+  /** Tests and the bench: the upload's byte path (chunk sizes, a gate, a byte count). */
+  push?: PushTuning
 }
 
 interface StartAnswer {
@@ -76,6 +81,8 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
   private readonly session: PodSession
   private readonly records: PodRecords
   private readonly ownJobs: OwnJobs
+  /** Uploads this process is sending now, by id. */
+  private readonly pushes = new Map<string, PushJob>()
   /** The pod's background hasher, as its watch stream reports it. */
   private hashing: HashingProgress | null = null
 
@@ -215,6 +222,10 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
   }
 
   private async sendResume(id: string, url?: string): Promise<void> {
+    // A command-line resume may come before the first status snapshot.
+    if (!this.records.get(id)) await this.refresh()
+    const upload = this.records.get(id)
+    if (upload?.kind === 'upload') return this.resumePush(upload)
     const helper = await this.ready()
     // models_dir: the helper re-checks that the entry's path still leads inside it.
     const fresh = url === undefined ? {} : { url }
@@ -243,6 +254,63 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
     await this.helperCommand('cancel', id, places)
   }
 
+  /** Pushes a file of this computer; see podPush.ts. */
+  async push(req: TargetPushRequest): Promise<StartResult> {
+    const helper = await this.ready()
+    const transport = this.session.podTransport
+    if (!transport) throw new UserError('offline', `The pod "${this.def.name}" is not connected.`)
+    const placement = {
+      models_dir: await this.modelsDir(),
+      ...(await this.models().startFields(req.folder))
+    }
+    const ctx = { helper, transport, workspace: this.workspace, placement, tuning: this.deps.push }
+    const job = await PushJob.start(ctx, req)
+    if (!(job instanceof PushJob)) return job
+    const { id, path } = job.begin
+    this.ownJobs.add(id, path)
+    this.pushes.set(id, job)
+    void job.done
+      .catch((err: unknown) => this.pushFailed(id, job, err))
+      .finally(() => {
+        if (this.pushes.get(id) === job) this.pushes.delete(id)
+        void this.refresh()
+      })
+    await this.refresh()
+    return { id, outcome: 'started', path }
+  }
+
+  /** The last push job of this process (tests and the bench read its byte count). */
+  pushJob(id: string): PushJob | undefined {
+    return this.pushes.get(id)
+  }
+
+  /** Continues an upload from what the pod's .part holds, with the same local file. */
+  private async resumePush(rec: DownloadRecord): Promise<void> {
+    const running = this.pushes.get(rec.id)
+    if (running && !running.stopping) return
+    // One that is winding down (its link dropped) ends first: never two senders.
+    await running?.done.catch(() => undefined)
+    if (rec.sourceHost && rec.sourceHost !== hostname())
+      throw new UserError(
+        'bad-request',
+        `This upload is sent from ${rec.sourceHost}; continue it there (podpull push or resume).`
+      )
+    const file = rec.url.startsWith('file:') ? fileURLToPath(rec.url) : null
+    if (!file) throw new UserError('bad-request', 'This upload does not name its local file.')
+    await this.push({ file, folder: rec.folder, filename: rec.filename })
+  }
+
+  /** A push that stopped here: a lost link or a pause/cancel on the pod already
+   *  left the entry paused (the pod's side saw it); anything else is said there. */
+  private async pushFailed(id: string, job: PushJob, err: unknown): Promise<void> {
+    const e = asUserError(err)
+    if (job.stoppedByPod || this.session.state !== 'online') return
+    if (e.code === 'checksum' || e.code === 'exists' || e.code === 'offline') return
+    const helper = this.session.helper
+    await helper
+      ?.call('push-fail', { workspace: this.workspace, id, error: e.message })
+      .catch(() => undefined)
+  }
   private async placeFields(): Promise<{
     models_dir: string
     roots: { folder: string; dir: string }[]

@@ -17,6 +17,7 @@ from .inventory import (
 from .probe import cmd_probe
 from .protocol import emit
 from .resume import cmd_resume
+from .sourcerecord import cmd_sources
 from .start import cmd_start
 from .upload import cmd_push_begin, cmd_push_chunk, cmd_push_commit, cmd_push_fail
 from .uploadkeep import cmd_push_keep
@@ -51,6 +52,7 @@ COMMANDS = {
     "keep-one": cmd_keep_one,
     # the workspace's bandwidth cap and schedule
     "set-limits": cmd_set_limits,
+    "sources": cmd_sources,
 }
 
 

@@ -32,7 +32,9 @@ export const HELPER_COMMANDS = [
   // the content index: background hashing
   'index-content',
   'keep-one',
-  'set-limits'
+  'set-limits',
+  // where each downloaded file came from (the workspace's source record)
+  'sources'
 ] as const
 export type HelperCommand = (typeof HELPER_COMMANDS)[number]
 

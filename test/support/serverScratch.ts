@@ -1,9 +1,11 @@
-// One loopback model server and one scratch folder per test file: started
-// before its tests, closed and removed after them.
+// Servers a test file shares, started before its tests and closed after them:
+// one loopback model server with a scratch folder, or a Hugging Face hub in
+// front of a model server acting as its CDN.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll } from 'vitest'
+import { startHubServers, type HubServers } from '../harness/hubServer'
 import { startModelServer, type ModelServer } from '../harness/modelServer'
 
 export interface ServerScratch {
@@ -31,6 +33,37 @@ export function serverAndScratch(prefix: string): ServerScratch {
     get root() {
       if (!root) throw new Error('the scratch folder is made in beforeAll')
       return root
+    }
+  }
+}
+
+export interface HubAndCdn {
+  /** The CDN the hub's signed links point at. */
+  readonly cdn: ModelServer
+  readonly hub: HubServers
+}
+
+/** A model server as the CDN and the Hugging Face hub in front of it, for one
+ *  test file (beforeAll/afterAll registered here). */
+export function hubAndCdn(): HubAndCdn {
+  let cdn: ModelServer | undefined
+  let hub: HubServers | undefined
+  beforeAll(async () => {
+    cdn = await startModelServer()
+    hub = await startHubServers(cdn)
+  })
+  afterAll(async () => {
+    await hub?.close()
+    await cdn?.close()
+  })
+  return {
+    get cdn() {
+      if (!cdn) throw new Error('the CDN starts in beforeAll')
+      return cdn
+    },
+    get hub() {
+      if (!hub) throw new Error('the hub starts in beforeAll')
+      return hub
     }
   }
 }

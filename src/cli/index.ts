@@ -12,6 +12,7 @@ import { createNodeStore } from '../main/settings/createStore'
 import type { ApiArgs, ApiMethod, ApiResults } from '../shared/api'
 import { ACTIVE_STATES, type DownloadRecord, type TargetInfo } from '../shared/types'
 import { formatAgo } from '../shared/format'
+import { formatSchedule, speedText, speedWord } from '../shared/bandwidth'
 import { isUsageError } from '../shared/errorCodes'
 import { follow } from './follow'
 import { isDetachedWorker, reportReady, runDetached } from './detach'
@@ -183,6 +184,16 @@ async function diedWhileFollowed(a: PodPullApp, targetId: string, r: DownloadRec
   return e?.id === r.id && e.interrupted === true
 }
 
+/** "Bandwidth of "home": 5.0 MB/s; 01:00-07:00=unlimited (Europe/Berlin). In force now: …" */
+function describeLimits(t: TargetInfo): string {
+  const l = t.config.bandwidth
+  const base = `Bandwidth of "${t.name}": ${speedWord(l?.maxSpeed ?? null)}`
+  const sched = l?.schedule.length
+    ? `; ${formatSchedule(l.schedule)} (${l.timeZone ?? 'local time'})`
+    : ''
+  return `${base}${sched}. In force now: ${t.bandwidth?.text ?? 'unlimited'}.\n`
+}
+
 function finish(r: DownloadRecord): number {
   if (r.state === 'completed') {
     say(`Saved ${r.path}\n`)
@@ -237,7 +248,8 @@ function buildProgram(): Command {
             ? t.config.comfyui
             : `${t.config.user}@${t.config.host}:${t.config.port}`
         const seen = t.config.kind === 'ssh' ? `  last seen ${formatAgo(t.lastSeen)}` : ''
-        say(`${t.name}\t${t.config.kind}\t${where}${seen}\n`)
+        const cap = t.bandwidth ? `  cap ${t.bandwidth.text}` : ''
+        say(`${t.name}\t${t.config.kind}\t${where}${seen}${cap}\n`)
       }
     })
   targets
@@ -301,6 +313,40 @@ function buildProgram(): Command {
       await call('removeTarget', { id: t.id })
       say(`Removed "${name}".\n`)
     })
+  // ── Bandwidth: a cap for the whole target and a daily schedule ──
+  targets
+    .command('set <name>')
+    .description('cap the bandwidth of all the downloads of a target together')
+    .option('--max-speed <speed>', 'e.g. 5MB (MB/s), 750KB, 1.5MiB, or unlimited')
+    .option(
+      '--schedule <windows>',
+      'daily windows with their own cap, e.g. "01:00-07:00=unlimited, 12:00-13:00=10MB"; "none" clears'
+    )
+    .option('--time-zone <zone>', "the schedule's time zone (default: this machine's)")
+    .action(
+      async (name: string, o: { maxSpeed?: string; schedule?: string; timeZone?: string }) => {
+        if (o.maxSpeed === undefined && o.schedule === undefined)
+          throw new CliExit(
+            USAGE,
+            'Say what to set: --max-speed 5MB and/or --schedule "01:00-07:00=unlimited".'
+          )
+        const t = await targetByName(name)
+        const now = t.config.bandwidth
+        const info = await call('setBandwidth', {
+          id: t.id,
+          maxSpeed: o.maxSpeed ?? speedText(now?.maxSpeed ?? null),
+          schedule:
+            o.schedule === undefined
+              ? formatSchedule(now?.schedule ?? [])
+              : o.schedule.trim().toLowerCase() === 'none'
+                ? ''
+                : o.schedule,
+          timeZone: o.timeZone ?? (o.schedule === undefined ? now?.timeZone : undefined)
+        })
+        say(describeLimits(info))
+      }
+    )
+
   // ── Trust a rebuilt pod's new host key ──
   targets
     .command('trust <name>')

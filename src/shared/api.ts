@@ -202,6 +202,16 @@ export const apiArgs = {
       .strict()
   }),
   removeTarget: z.object({ id }),
+  /** A cap for all the target's downloads ("5MB", "unlimited") and a daily
+   *  schedule ("01:00-07:00=unlimited, …"; empty: none), as the user typed
+   *  them: main parses, so every front end gets the same one-line refusal. */
+  setBandwidth: z.object({
+    id,
+    maxSpeed: z.string().trim().min(1).max(40),
+    schedule: z.string().max(1000).default(''),
+    /** IANA zone of the schedule; default: this machine's. */
+    timeZone: z.string().trim().min(1).max(100).optional()
+  }),
   testConnection: z.union([z.object({ id }), targetInput]),
   findComfyInstalls: z.object({}).strict(),
   pickFolder: z.object({ title: z.string().max(200).optional() }),
@@ -317,6 +327,7 @@ export interface ApiResults {
   addTarget: TargetInfo
   updateTarget: TargetInfo
   removeTarget: void
+  setBandwidth: TargetInfo
   testConnection: ConnectionTestResult
   findComfyInstalls: string[]
   pickFolder: string | null

@@ -137,9 +137,15 @@ function checkOverlaps(rules: BandwidthRule[]): void {
 
 const describeRule = (r: BandwidthRule): string => `${r.from}-${r.to}`
 
-/** Rules back to the text parseSchedule reads ("01:00-07:00=unlimited"). */
+/** Rules back to the text parseSchedule reads ("01:00-07:00=unlimited, 09:00-18:00=5MB"). */
 export function formatSchedule(rules: BandwidthRule[]): string {
-  return rules.map((r) => `${describeRule(r)}=${speedWord(r.maxSpeed)}`).join(', ')
+  return rules.map((r) => `${describeRule(r)}=${speedText(r.maxSpeed)}`).join(', ')
+}
+
+/** A speed as parseSpeed reads it back exactly: "5MB", "0.75MB", "1572864B", "unlimited". */
+export function speedText(bytesPerSec: number | null): string {
+  if (bytesPerSec === null) return 'unlimited'
+  return Number.isInteger(bytesPerSec / 1000) ? `${bytesPerSec / 1e6}MB` : `${bytesPerSec}B`
 }
 
 /** "5 MB/s" or "unlimited". */

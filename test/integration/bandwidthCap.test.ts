@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { BandwidthLimiter } from '../../src/main/engine/bandwidthLimiter'
 import { LocalTarget } from '../../src/main/targets/local/localTarget'
+import { writeLocalLimits } from '../../src/main/targets/limitsFile'
 import { memoryOwnJobs } from '../../src/main/targets/ownJobs'
 import { parseSchedule, type BandwidthLimits } from '../../src/shared/bandwidth'
 import { DEFAULT_SETTINGS } from '../../src/shared/types'
@@ -144,4 +145,17 @@ it('setBandwidth on an open target caps the downloads it runs, without restartin
   })
   // The same request went on: a cap never costs a reconnect.
   expect(srv.requestsFor(f.path).length).toBe(before)
+})
+
+it('a cap another process writes into the workspace reaches this target within a tick', async () => {
+  const limiter = new BandwidthLimiter()
+  const t = await target('shared', { maxSpeed: null, schedule: [] }, Date.now, limiter)
+  // What `podpull targets set` in another process does: it writes the workspace's limits file.
+  await writeLocalLimits(join(root, 'shared'), { maxSpeed: CRAWL, schedule: [] })
+  await waitFor(() => limiter.rate, 'the cap read from the limits file', {
+    until: (r) => r === CRAWL
+  })
+  expect(t.info().bandwidth?.text).toBe('20.0 KB/s')
+  await writeLocalLimits(join(root, 'shared'), { maxSpeed: null, schedule: [] })
+  await waitFor(() => limiter.rate, 'the cap lifted', { until: (r) => r === null })
 })

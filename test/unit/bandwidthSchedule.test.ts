@@ -6,6 +6,7 @@ import {
   formatSchedule,
   parseSchedule,
   parseSpeed,
+  speedText,
   type BandwidthLimits
 } from '../../src/shared/bandwidth'
 
@@ -24,6 +25,7 @@ describe('bandwidth speeds', () => {
     expect(parseSpeed('1.5MiB')).toBe(1.5 * 1024 * 1024)
     expect(parseSpeed('1G')).toBe(1e9)
     expect(parseSpeed('unlimited')).toBeNull()
+    for (const v of [5e6, 750e3, 1.5 * 1024 * 1024, null]) expect(parseSpeed(speedText(v))).toBe(v)
   })
 
   it('refuses what is not a speed, saying how to write one', () => {
@@ -41,7 +43,7 @@ describe('bandwidth schedules', () => {
       { from: '23:00', to: '07:00', maxSpeed: null },
       { from: '12:00', to: '13:00', maxSpeed: 10e6 }
     ])
-    expect(formatSchedule(rules)).toBe('23:00-07:00=unlimited, 12:00-13:00=10.0 MB/s')
+    expect(formatSchedule(rules)).toBe('23:00-07:00=unlimited, 12:00-13:00=10MB')
     expect(parseSchedule(formatSchedule(rules))).toEqual(rules)
     expect(parseSchedule('  ')).toEqual([])
   })

@@ -1,5 +1,6 @@
 // The engine's pure parts: segment planning and work stealing, backoff and
-// Retry-After, the speed average, and the sidecar's validation.
+// Retry-After, the speed average, the sidecar's validation, and when one
+// connection waits for the hashing thread.
 import { describe, expect, it } from 'vitest'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -11,6 +12,7 @@ import {
   type Segment
 } from '../../src/main/engine/segmentPlanner'
 import { backoffMs, retryAfterMs } from '../../src/main/engine/backoff'
+import { HASH_LEAD_MAX, HashLeadGate } from '../../src/main/engine/frontierHash'
 import { SpeedMeter } from '../../src/main/engine/speedMeter'
 import {
   readSidecar,
@@ -154,5 +156,57 @@ describe('small helpers', () => {
     expect(strongValidator({ etag: '"a"', lastModified: 'x' })).toBe('"a"')
     expect(strongValidator({ etag: 'W/"a"', lastModified: 'x' })).toBe('x')
     expect(strongValidator({ etag: 'W/"a"', lastModified: null })).toBeNull()
+  })
+})
+
+describe('hash lead gate', () => {
+  const MAX = HASH_LEAD_MAX
+  const hashing = () => ({ done: () => hashed, dead: false })
+  let hashed = 0
+
+  it('holds a connection that runs too far ahead of the hash, and lets it go at half', () => {
+    hashed = 0
+    const g = new HashLeadGate(hashing())
+    g.check(0)
+    g.check(MAX)
+    expect(g.wait()).toBeUndefined() // within the lead
+    g.check(MAX + 1)
+    const held = g.wait()
+    expect(held).toBeInstanceOf(Promise)
+    hashed = MAX / 2
+    g.check(MAX + 1) // still more than half the lead ahead
+    expect(g.wait()).toBe(held)
+    hashed = MAX / 2 + 1
+    g.check(MAX + 1)
+    expect(g.wait()).toBeUndefined()
+    return held // settled: the held reader goes on
+  })
+
+  it('does not hold a resumed download while the hash reads what an earlier run wrote', () => {
+    hashed = 0
+    const g = new HashLeadGate(hashing())
+    g.check(10 * MAX) // 10 leads on disk already, none hashed yet
+    g.check(10 * MAX + MAX / 2)
+    expect(g.wait()).toBeUndefined()
+    hashed = 4 * MAX // the hash catches up: the lead shrinks, and counts from there
+    g.check(10 * MAX + MAX)
+    g.check(12 * MAX + 1)
+    expect(g.wait()).toBeInstanceOf(Promise)
+  })
+
+  it('opens for good once the hashing thread is gone', () => {
+    hashed = 0
+    const h = { done: () => 0, dead: false }
+    const g = new HashLeadGate(h)
+    g.check(0)
+    g.check(2 * MAX)
+    const held = g.wait()
+    expect(held).toBeInstanceOf(Promise)
+    h.dead = true
+    g.check(3 * MAX)
+    expect(g.wait()).toBeUndefined()
+    g.check(9 * MAX)
+    expect(g.wait()).toBeUndefined()
+    return held
   })
 })

@@ -6,6 +6,14 @@ import type { ApiHandlers } from '../../shared/api'
 import type { LocalTargetConfig, SshTargetConfig, TargetConfig } from '../../shared/types'
 import type { PodPullCore } from '../core/podpullCore'
 import { UserError } from '../errors'
+import {
+  BandwidthInputError,
+  checkTimeZone,
+  localTimeZone,
+  parseSchedule,
+  parseSpeed,
+  type BandwidthLimits
+} from '../../shared/bandwidth'
 import { normalizeDownloadUrl } from '../sources/sourceUrls'
 import { isModelHubLink, withPastedToken } from '../sources/resolve'
 import type { SourceServices } from './sourceServices'
@@ -16,6 +24,18 @@ import { pushHandlers } from './pushHandlers'
 import { runpodHandlers } from '../runpod/runpodHandlers'
 
 type TargetArgs = Parameters<ApiHandlers['addTarget']>[0]
+
+/** What the user typed → limits, or the one line that says what is wrong with it. */
+function bandwidthLimits(maxSpeed: string, schedule: string, timeZone?: string): BandwidthLimits {
+  try {
+    const zone = timeZone ?? localTimeZone()
+    checkTimeZone(zone)
+    return { maxSpeed: parseSpeed(maxSpeed), schedule: parseSchedule(schedule), timeZone: zone }
+  } catch (err) {
+    if (err instanceof BandwidthInputError) throw new UserError('bad-request', err.message)
+    throw err
+  }
+}
 
 function configFrom(input: TargetArgs): TargetConfig {
   if (input.kind === 'local') {
@@ -129,6 +149,8 @@ export function createHandlers(
       return core.updateTarget(id, patch)
     },
     removeTarget: async ({ id }) => core.removeTarget(id),
+    setBandwidth: async ({ id, maxSpeed, schedule, timeZone }) =>
+      core.setBandwidth(id, bandwidthLimits(maxSpeed, schedule, timeZone)),
     testConnection: async (args) => {
       if ('id' in args) return core.target(args.id).test()
       const config = configFrom(args)

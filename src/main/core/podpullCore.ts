@@ -16,6 +16,7 @@ import {
 import type { AppStore } from '../settings/createStore'
 import type { StoredTarget } from '../settings/storeSchema'
 import { UserError } from '../errors'
+import type { BandwidthLimits } from '../../shared/bandwidth'
 import type { Target } from '../targets/target'
 import { DownloadEventThrottle } from './eventThrottle'
 import { dropUnusedPin, trustPresentedKey } from './hostKeyPins'
@@ -252,6 +253,26 @@ export class PodPullCore extends EventEmitter<{ [E in keyof ApiEvents]: [ApiEven
       this.store.get('targets').map((t) => (t.id === id ? next : t))
     )
     await this.openQuietly(target)
+    this.emitTargets()
+    return target.info()
+  }
+
+  /** Saves a target's bandwidth limits and hands them to the live target,
+   *  which applies them to its running downloads without reconnecting. */
+  async setBandwidth(id: string, limits: BandwidthLimits): Promise<TargetInfo> {
+    const stored = this.storedTarget(id)
+    const target = this.target(id)
+    if (!target.setBandwidth)
+      throw new UserError('bad-request', `"${stored.name}" cannot take a bandwidth cap.`)
+    await target.setBandwidth(limits)
+    const next: StoredTarget = {
+      ...stored,
+      config: { ...stored.config, bandwidth: limits }
+    }
+    this.store.set(
+      'targets',
+      this.store.get('targets').map((t) => (t.id === id ? next : t))
+    )
     this.emitTargets()
     return target.info()
   }

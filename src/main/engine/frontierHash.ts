@@ -15,6 +15,7 @@ const { createHash } = require('node:crypto')
 const fd = openSync(workerData.path, 'r')
 const hash = createHash('sha256')
 const buf = Buffer.allocUnsafe(4 << 20)
+const hashed = new BigInt64Array(workerData.hashed)
 let pos = 0
 parentPort.on('message', ({ end, final }) => {
   while (pos < end) {
@@ -22,6 +23,7 @@ parentPort.on('message', ({ end, final }) => {
     if (n <= 0) throw new Error('the .part ended at ' + pos + ', before ' + end)
     hash.update(buf.subarray(0, n))
     pos += n
+    Atomics.store(hashed, 0, BigInt(pos))
   }
   if (final) {
     closeSync(fd)
@@ -45,15 +47,25 @@ export class FrontierHash {
   private readonly worker: Worker
   private sent = 0
   private readonly failed: Promise<never>
+  /** Bytes the worker has hashed, written by it (shared memory: no message per read). */
+  private readonly hashed = new BigInt64Array(new SharedArrayBuffer(8))
+  /** The worker failed or exited: nothing is worth waiting for. */
+  dead = false
 
   constructor(path: string) {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path } })
+    const workerData = { path, hashed: this.hashed.buffer }
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData })
     this.worker.unref()
     this.failed = new Promise((_, reject) => {
       this.worker.once('error', reject)
       this.worker.once('exit', (code) => reject(new Error(`the hashing thread exited (${code})`)))
     })
-    this.failed.catch(() => undefined) // observed in digest()
+    this.failed.catch(() => void (this.dead = true)) // observed in digest()
+  }
+
+  /** How far the worker has hashed. */
+  done(): number {
+    return Number(Atomics.load(this.hashed, 0))
   }
 
   /** Bytes [0, end) are written: hash them in the background. */
@@ -73,5 +85,50 @@ export class FrontierHash {
   /** Paused, failed or restarted: the hash is of no use. */
   stop(): void {
     void this.worker.terminate()
+  }
+}
+
+/** How far one connection may run ahead of the hashing thread: about 0.1 s of
+ *  hashing, so the check after the download is over at once; half of it is
+ *  what the thread still has to do when the connection reads on (the gate is
+ *  looked at every 25 ms: a smaller lead would leave the thread idle between). */
+export const HASH_LEAD_MAX = 128 << 20
+
+/**
+ * Holds a single connection while it runs more than HASH_LEAD_MAX ahead of
+ * the hashing thread (a link faster than SHA-256 on this CPU, or a busy
+ * machine starving the thread), until it is back within half of that: both
+ * then finish together, where the rest of the hash would otherwise be
+ * computed after the download. The lead counts from the least one seen, so a
+ * resumed download is not held while the thread hashes what an earlier run
+ * wrote (that is hashed in parallel, as before). Several connections are not
+ * held: their frontier is the lowest segment's, so a lead there is the plan's.
+ */
+export class HashLeadGate {
+  private gate: { until: Promise<void>; open: () => void } | undefined
+  private least = Infinity
+
+  constructor(private readonly hash: Pick<FrontierHash, 'done' | 'dead'>) {}
+
+  /** Called on the ticker with the bytes written so far: closes or opens the gate. */
+  check(written: number): void {
+    const lead = written - this.hash.done()
+    this.least = Math.min(this.least, lead)
+    const over = lead - this.least
+    if (!this.gate && over > HASH_LEAD_MAX && !this.hash.dead) {
+      let open!: () => void
+      const until = new Promise<void>((resolve) => (open = resolve))
+      this.gate = { until, open }
+    } else if (this.gate && (over <= HASH_LEAD_MAX / 2 || this.hash.dead)) this.release()
+  }
+
+  /** A wait for the reader to honour, or undefined to read on. */
+  wait(): Promise<void> | undefined {
+    return this.gate?.until
+  }
+
+  release(): void {
+    this.gate?.open()
+    this.gate = undefined
   }
 }

@@ -70,6 +70,8 @@ export interface FetchContext {
   onNetworkBytes: (n: number) => void
   /** The target's shared bandwidth budget (unlimited unless capped). */
   limiter?: BandwidthLimiter
+  /** A wait while the hashing thread is too far behind (frontierHash.ts HashLeadGate). */
+  hashLead?: () => Promise<void> | undefined
   onRetry: () => void
   /** Another connection failed for good: finish the request under way, start no other. */
   windingDown: () => boolean
@@ -336,7 +338,7 @@ async function pumpToFile(
       seg.done += stop - start
       st.received = seg.done
     }
-    const wait = ctx.limiter?.take(end - start)
+    const wait = ctx.limiter?.take(end - start) ?? ctx.hashLead?.()
     if (wait) {
       stall.hold(wait)
       body.hold(wait)

@@ -4,7 +4,7 @@
 // claiming bytes not written, tagged with the boot when not fdatasynced).
 import { createHash } from 'node:crypto'
 import type { InitialBody } from './bodyReader'
-import { FrontierHash, frontierOf } from './frontierHash'
+import { FrontierHash, frontierOf, HashLeadGate } from './frontierHash'
 import { fetchSegment, RestartNeeded, type FetchContext, type WorkerState } from './segmentFetcher'
 import type { PartFile } from './partFile'
 import { doneBytes, remaining, splitLargest, type Segment } from './segmentPlanner'
@@ -101,6 +101,7 @@ export async function transfer(
   let initialBody = s.initialBody
   const busy = new Map<Segment, WorkerState>()
   const n = s.rangesOk ? Math.max(1, Math.min(s.connections, MAX_CONNECTIONS)) : 1 // planned in partPlan
+  const lead = frontier && n === 1 ? new HashLeadGate(frontier) : undefined
   const ctx: FetchContext = {
     url: s.url,
     file: s.file,
@@ -129,6 +130,7 @@ export async function transfer(
       : undefined,
     onNetworkBytes: (n) => void (counters.bytesFetched += n),
     limiter: s.limiter,
+    hashLead: lead && (() => lead.wait()),
     onRetry: () => void counters.attempts++,
     windingDown: () => failure !== undefined
   }
@@ -136,7 +138,9 @@ export async function transfer(
   const checkpoints = new Checkpointer(s)
   const ticker = setInterval(() => {
     checkpoints.tick()
-    frontier?.advance(frontierOf(s.segments))
+    if (!frontier) return
+    frontier.advance(frontierOf(s.segments))
+    lead?.check(doneBytes(s.segments))
   }, CHECKPOINT_TICK_MS)
 
   const nextSegment = (): Segment | undefined => {
@@ -185,6 +189,7 @@ export async function transfer(
   } finally {
     clearTimeout(windDown)
     clearInterval(ticker)
+    lead?.release()
     signal.removeEventListener('abort', relay)
     initialBody?.close() // never taken (the run stopped first): its connection goes too
     // Paused or failed: the sidecar must say exactly what is on disk. Done:

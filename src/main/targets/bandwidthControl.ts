@@ -20,6 +20,9 @@ export interface BandwidthControlOptions {
   /** The cap in force changed (or the limits did). */
   onCap: (cap: CapInForce, limits: BandwidthLimits) => void
   tickMs?: number
+  /** Limits set elsewhere (another process, the workspace's limits file): a
+   *  change when it resolves to limits, null for none, undefined for no change. */
+  reload?: () => Promise<BandwidthLimits | null | undefined>
 }
 
 /** What TargetInfo carries: the cap in force in words, or null when uncapped. */
@@ -32,6 +35,7 @@ export class BandwidthControl {
   private limits: BandwidthLimits
   private cap: CapInForce
   private timer: NodeJS.Timeout | undefined
+  private reloading = false
 
   constructor(
     limits: BandwidthLimits | undefined,
@@ -75,8 +79,18 @@ export class BandwidthControl {
     this.opts.onCap(this.cap, this.limits)
   }
 
-  /** Re-evaluates the schedule; tells only of a change. */
+  /** Re-evaluates the schedule (and reloads the limits); tells only of a change. */
   tick(): void {
+    if (this.opts.reload && !this.reloading) {
+      this.reloading = true
+      void this.opts
+        .reload()
+        .then((l) => {
+          if (l !== undefined) this.set(l ?? UNLIMITED)
+        })
+        .catch(() => undefined) // unreadable now: the limits in force stay
+        .finally(() => (this.reloading = false))
+    }
     const next = this.evaluate()
     if (next.bytesPerSec === this.cap.bytesPerSec && next.untilLabel === this.cap.untilLabel) return
     this.cap = next

@@ -3,6 +3,7 @@
 import type { EventEmitter } from 'node:events'
 import type { TargetModels } from '../models/targetModels'
 import type { StartDownloadArgs } from '../../shared/api'
+import type { BandwidthLimits } from '../../shared/bandwidth'
 import type {
   ConnectionTestResult,
   DownloadRecord,
@@ -46,6 +47,9 @@ export interface Target extends EventEmitter<TargetEvents> {
   rawStatus?(): Promise<Record<string, unknown>>
   /** Pods: the end of the helper's newest job logs, for `podpull diagnostics`. */
   helperLogTail?(): Promise<{ id: string; tail: string }[]>
+  /** The cap for all the target's downloads together, and its schedule: applied
+   *  to running downloads at once (local engine, or the pod helper). */
+  setBandwidth?(limits: BandwidthLimits): Promise<void>
   /** Installed models: inventory with extra_model_paths.yaml, delete, sha256. */
   models?(): TargetModels
   /** Pods: push a file of this computer; resolves once the pod holds the upload. */

@@ -38,6 +38,7 @@ import { askOwner } from './askOwner'
 import { checkSameFile, chooseFilename, setupProblem } from './localStartChecks'
 import { BandwidthLimiter } from '../../engine/bandwidthLimiter'
 import { BandwidthControl, inForce } from '../bandwidthControl'
+import { LimitsFileWatch, writeLocalLimits } from '../limitsFile'
 import type { BandwidthLimits } from '../../../shared/bandwidth'
 
 export interface LocalTargetDeps {
@@ -102,8 +103,10 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     this.config = def.config
     this.ownJobs = deps.ownJobs ?? memoryOwnJobs()
     const limiter = (this.limiter = deps.limiter ?? new BandwidthLimiter())
+    const limitsFile = new LimitsFileWatch(def.config.workspace)
     this.bandwidth = new BandwidthControl(def.config.bandwidth, {
       clock: deps.clock,
+      reload: () => limitsFile.changed(),
       onCap: (cap) => {
         limiter.setRate(cap.bytesPerSec)
         if (this.opened) this.emit('info', this.info())
@@ -168,8 +171,10 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     }
   }
 
-  /** New limits reach the running downloads at once (no reopen). */
+  /** New limits reach this process's downloads at once (no reopen), and
+   *  every other process's through the workspace's limits file. */
   async setBandwidth(limits: BandwidthLimits): Promise<void> {
+    await writeLocalLimits(this.config.workspace, limits)
     this.config.bandwidth = limits
     this.bandwidth.set(limits)
   }
@@ -188,12 +193,22 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     this.message = (await setupProblem(this.config, this.modelsDir)) ?? null
     await this.store.open()
     await this.inbox.start()
+    await this.adoptLimits()
     this.bandwidth.start()
     this.opened = true
     await this.refreshFreeSpace()
     this.emit('info', this.info())
     this.resumeStale([...this.staleSeen.splice(0), ...this.interruptedPaths()])
     if (this.deps.settings().backgroundHashing) this.startHashing()
+  }
+
+  /** The workspace's limits file is the truth (another process may have set
+   *  it); limits known only to the settings are written there. */
+  private async adoptLimits(): Promise<void> {
+    const onDisk = await new LimitsFileWatch(this.config.workspace).changed().catch(() => null)
+    if (onDisk) this.bandwidth.set(onDisk)
+    else if (this.config.bandwidth)
+      await writeLocalLimits(this.config.workspace, this.config.bandwidth).catch(() => undefined)
   }
 
   /** Hashes the files the content index lacks, at low priority, until done or

@@ -127,7 +127,7 @@ describe('Model library', () => {
     expect(row('ae').get('td.hash').text()).toContain('same as vae/copy.safetensors')
   })
 
-  it('search: by a part of the name, by sha256 or its AutoV2 prefix', async () => {
+  it('search: by a part of the name, by sha256 or its AutoV2 prefix; duplicates only', async () => {
     await openLibrary()
     const search = w!.get('[data-testid="installed-search"]')
     await search.setValue('FILM')
@@ -136,6 +136,10 @@ describe('Model library', () => {
     expect(names()).toEqual(['anime.safetensors'])
     await search.setValue(SHA)
     expect(names()).toEqual(['anime.safetensors'])
+    await search.setValue('')
+    await w!.get('[data-testid="only-duplicates"]').setValue(true)
+    expect(names()).toEqual(['ae.safetensors'])
+    await w!.get('[data-testid="only-duplicates"]').setValue(false)
     await search.setValue('nothing')
     expect(w!.get('[data-testid="no-models"]').text()).toBe('No model files here.')
   })

@@ -93,20 +93,59 @@ describe('targets sidebar', () => {
     expect(w.find('[data-testid="target-dialog"]').exists()).toBe(false)
   })
 
-  it('first run: each ComfyUI install found is offered as a target in one click', async () => {
-    const fake = fakeBridge(snapshot({ targets: [] }))
-    fake.answer('findComfyInstalls', () => ['/home/me/ComfyUI'])
-    fake.answer('addTarget', () => target({ id: 'local' }))
-    w = await mountWith(TargetsPanel, fake)
-    const offer = w.get('[data-testid="found-installs"] button')
-    expect(offer.text()).toBe('Use /home/me/ComfyUI')
-    await offer.trigger('click')
-    await flushPromises()
-    expect(fake.calls.find((c) => c.m === 'addTarget')?.a).toEqual({
-      kind: 'local',
-      name: 'local',
-      comfyui: '/home/me/ComfyUI'
+  it('first run: each install found is a target in one click, named apart; then the RunPod key', async () => {
+    const fake = fakeBridge(
+      snapshot({ targets: [], tokens: { hf: false, civitai: false, editable: true } })
+    )
+    fake.answer('findComfyInstalls', () => ['/home/me/ComfyUI', '/opt/ComfyUI'])
+    const made: TargetInfo[] = []
+    fake.answer('addTarget', (a) => {
+      if (a.kind !== 'local') throw new Error('local expected')
+      made.push(
+        target({
+          id: a.name,
+          name: a.name,
+          config: { kind: 'local', comfyui: a.comfyui, workspace: '/w' }
+        })
+      )
+      fake.emit('targetsChanged', [...made])
+      return made.at(-1)!
     })
+    fake.answer('setToken', () => ({ hf: false, civitai: false, runpod: true, editable: true }))
+    w = await mountWith(TargetsPanel, fake)
+    expect(w.find('[data-testid="empty-targets"]').exists()).toBe(true)
+    // No key offer before there is a target to work with.
+    expect(w.find('[data-testid="first-run-key"]').exists()).toBe(false)
+    const offers = () => w!.findAll('[data-testid="found-installs"] button')
+    expect(offers().map((b) => b.text())).toEqual(['Use /home/me/ComfyUI', 'Use /opt/ComfyUI'])
+    await offers()[0]!.trigger('click')
+    await flushPromises()
+    expect(w.get('[data-testid="found-added"]').text()).toBe('✓ /home/me/ComfyUI — added as local')
+    await offers()[0]!.trigger('click')
+    await flushPromises()
+    expect(fake.calls.filter((c) => c.m === 'addTarget').map((c) => c.a)).toEqual([
+      { kind: 'local', name: 'local', comfyui: '/home/me/ComfyUI' },
+      { kind: 'local', name: 'local-2', comfyui: '/opt/ComfyUI' }
+    ])
+
+    await w.get('[data-testid="first-run-key-input"]').setValue('rp_secret')
+    await w.get('[data-testid="first-run-key"]').trigger('submit')
+    await flushPromises()
+    expect(fake.calls.find((c) => c.m === 'setToken')?.a).toEqual({
+      kind: 'runpod',
+      value: 'rp_secret'
+    })
+    expect(w.get('[data-testid="runpod-key-set"]').text()).toBe('✓ RunPod API key is set.')
+    expect(w.html()).not.toContain('rp_secret')
+    await w.get('[data-testid="first-run-done"]').trigger('click')
+    expect(w.find('[data-testid="first-run"]').exists()).toBe(false)
+  })
+
+  it('no first-run card when targets exist already', async () => {
+    const fake = fakeBridge()
+    w = await mountWith(TargetsPanel, fake)
+    expect(w.find('[data-testid="first-run"]').exists()).toBe(false)
+    expect(fake.calls.some((c) => c.m === 'findComfyInstalls')).toBe(false)
   })
 
   it('keeps the dialog and what was typed when main refuses, saying why', async () => {

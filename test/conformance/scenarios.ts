@@ -450,6 +450,25 @@ export const SCENARIOS: Scenario[] = [
     }
   },
   {
+    name: 'a reason phrase carrying terminal escapes is stored without them',
+    kind: 'engine',
+    async run(ctx) {
+      const srv = await startRawAnswerServer([
+        'HTTP/1.1 404 Not\u001b]52;c;cm0gLXJmIH4=\u0007 Found\u009b\r\nContent-Length: 0\r\n\r\n'
+      ])
+      try {
+        const r = await ctx.driver.run(ctx.req(srv.url, { filename: 'escapes.safetensors' }))
+        expect(r, JSON.stringify(r)).toMatchObject({ state: 'error' })
+        const stored = String(statusEntry(ctx.workspace, r.path!)?.error)
+        // The engine names the status in its own words; the helper quotes the reason too.
+        expect(stored).toMatch(/404/)
+        for (const c of ['\u001b', '\u0007', '\u009b']) expect(stored).not.toContain(c)
+      } finally {
+        await srv.close()
+      }
+    }
+  },
+  {
     name: 'plain download: right bytes, sha256 checked, status entry completed',
     kind: 'transport',
     async run(ctx) {

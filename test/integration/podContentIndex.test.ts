@@ -106,6 +106,20 @@ describe('content index on a pod', () => {
     expect(readdirSync(join(w.comfyui, 'models', 'vae'))).toEqual(['copy.safetensors'])
   })
 
+  it('a download finished without a sha256 is indexed by the background hasher', async () => {
+    const w = pod.workspace()
+    const f = pod.server.addFile('/idx/plain.safetensors', { size: MiB, seed: 'idx-plain' })
+    const t = podTarget(pod.sshd, w.store, { ws: w.ws, comfyui: w.comfyui })
+    pod.targets.push(t)
+    await t.open()
+    const res = await t.start({ url: f.url, folder: 'loras' })
+    await waitFor(() => record(t, res.id)?.state === 'completed', 'download completed')
+    await waitFor(() => indexed(w.ws)[res.path]?.sha256, 'indexed by the hasher')
+    expect(indexed(w.ws)[res.path]!.sha256).toBe(f.sha256)
+    const inv = await t.models().installed()
+    expect(inv.models.find((m) => m.path === res.path)?.sha256).toBe(f.sha256)
+  })
+
   it('hashes existing files in the background and resumes without rehashing', async () => {
     const w = pod.workspace()
     const loras = join(w.comfyui, 'models', 'loras')

@@ -13,6 +13,8 @@ import {
 } from '../../src/main/ssh/sshConnection'
 import type { KnownHosts } from '../../src/main/ssh/hostKeyTrust'
 import { UserError } from '../../src/main/errors'
+import { collectOutput } from '../../src/main/ssh/channelLimits'
+import type { ClientChannel } from 'ssh2'
 import { waitFor } from '../support/wait'
 
 const PASSWORD = 'pw-' + Math.random().toString(36).slice(2)
@@ -162,6 +164,22 @@ describe('logins', () => {
     const err = await refusal(conn({ port: 1 }).connect())
     expect(err.code).toBe('unreachable')
     expect(err.message).toContain('127.0.0.1:1 refused the SSH connection')
+  })
+})
+
+describe('exec', () => {
+  it("keeps a command's exit status that arrived before anyone listened for it", async () => {
+    // On a loaded machine the client reads the exec's confirmation, its output
+    // and its exit status in one batch, so 'exit' fires before the reader is
+    // set up. Played here on purpose: the channel is read only once the exit
+    // status has arrived.
+    const c = conn({})
+    await c.connect()
+    const open = (c as unknown as { channel(cmd: string): Promise<ClientChannel> }).channel
+    const ch = await open.call(c, 'echo late-reader; exit 3')
+    await new Promise((resolve) => ch.once('exit', resolve))
+    const r = await collectOutput(ch, { maxBytes: 1 << 20, what: 'a test', where: 'here' })
+    expect(r).toEqual({ stdout: 'late-reader\n', stderr: '', code: 3 })
   })
 })
 

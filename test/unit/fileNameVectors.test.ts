@@ -1,17 +1,14 @@
 // The shared file-name vectors (test/vectors/filenames.json): the TypeScript
 // side. The helper's side reads the same file (test/integration/helper.names.test.ts).
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { sanitizeFilename } from '../../src/main/models/fileNames'
+import { readVectors } from '../support/vectors'
 
 interface Case {
   in: string
   out: string | null
 }
-const vectors = JSON.parse(readFileSync(join(__dirname, '../vectors/filenames.json'), 'utf8')) as {
-  cases: Case[]
-}
+const vectors = readVectors<{ cases: Case[] }>('filenames.json')
 
 describe('file names from servers, as both engines save them', () => {
   it.each(vectors.cases.map((c) => [c.in, c.out] as const))('%j → %j', (input, out) => {

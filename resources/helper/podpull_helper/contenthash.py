@@ -133,42 +133,54 @@ class Hasher(object):
         self.write("running")
         started()  # the command answers once the progress file says running
         lowest_priority()
-        models, _ = walk_inventory(self.models_dir, self.roots)
-        idx = ContentIndex(self.ws)
-        # "hashing 3 of 12": of the files the index lacks, as the app counts them.
-        todo = [m["path"] for m in models if not self.known(idx, m["path"])]
-        self.state["total"] = len(todo)
-        for path in todo:
-            if self.stopping:
-                return self.write("stopped")
-            try:
-                st = os.stat(path)
-            except OSError:
-                st = None
-            if st is not None and idx.get(path, st) is None:
-                self.state["current"] = path
-                self.write("running")
-                sha = self.sha256(path)
-                if sha is None:
+        skipped = set()
+        # Files that land while it runs (a download finished without a sha256)
+        # are found by the next walk: it ends when a walk finds nothing new.
+        while not self.stopping:
+            idx = ContentIndex(self.ws)  # again: workers record their downloads meanwhile
+            todo = self.pending(idx, skipped)
+            if not todo:
+                break
+            self.state["total"] += len(todo)
+            for path in todo:
+                if self.stopping:
                     return self.write("stopped")
-                if sha is False:
-                    st = None  # unreadable now: the next run tries again
-                try:
-                    after = os.stat(path)
-                except OSError:
-                    after = None
-                # A file changed while read gets hashed next time, with its new stamp.
-                if st is not None and after is not None and (after.st_size, after.st_mtime_ns) == (
-                    st.st_size,
-                    st.st_mtime_ns,
-                ):
-                    idx.put(path, st, sha)
-                    idx.save()
-                    self.state["hashed"] += 1
-            self.state["done"] += 1
-            self.state["current"] = None
-            self.write("running")
-        self.write("finished")
+                if not self.hash_one(idx, path):
+                    skipped.add(path)
+                self.state["done"] += 1
+                self.state["current"] = None
+                self.write("running")
+        self.write("stopped" if self.stopping else "finished")
+
+    def pending(self, idx, skipped):
+        """The listed files the index lacks ("hashing 3 of 12" counts these)."""
+        models, _ = walk_inventory(self.models_dir, self.roots)
+        return [
+            m["path"] for m in models if m["path"] not in skipped and not self.known(idx, m["path"])
+        ]
+
+    def hash_one(self, idx, path):
+        """Hashes one file into the index; False when it could not (gone, unreadable, changed)."""
+        try:
+            st = os.stat(path)
+        except OSError:
+            return False
+        self.state["current"] = path
+        self.write("running")
+        sha = self.sha256(path)
+        if not sha:
+            return False  # stopped (the loop sees it) or unreadable
+        try:
+            after = os.stat(path)
+        except OSError:
+            return False
+        # A file changed while read gets hashed next time, with its new stamp.
+        if (after.st_size, after.st_mtime_ns) != (st.st_size, st.st_mtime_ns):
+            return False
+        idx.put(path, st, sha)
+        idx.save()
+        self.state["hashed"] += 1
+        return True
 
     @staticmethod
     def known(idx, path):

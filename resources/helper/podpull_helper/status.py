@@ -8,6 +8,7 @@ from .errors import HelperError
 from .jsonfile import atomic_write_json, read_json
 from .lock import StatusLock
 from .owners import owner_alive
+from .plaintext import plain_entry
 
 
 STATUS_NAME = ".download_status.json"
@@ -163,9 +164,10 @@ class StatusFile(object):
 
 
 def put_entry(data, key, entry):
-    """Replaces one entry, keeping rev monotonic across writers."""
+    """Replaces one entry, keeping rev monotonic across writers; its text
+    stored without control characters."""
     old = data.get(key)
     old_rev = old.get("rev", 0) if isinstance(old, dict) else 0
     entry["rev"] = max(int(old_rev or 0), int(entry.get("rev") or 0)) + 1
     entry["timestamp"] = now()
-    data[key] = dict(entry)
+    data[key] = plain_entry(entry)

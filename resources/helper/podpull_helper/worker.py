@@ -10,6 +10,7 @@ from .contentindex import record_hash
 from .download import Download
 from .errors import HelperError, Stopped
 from .owners import my_owner, owner_alive
+from .plaintext import plain_text
 from .status import ACTIVE, put_entry
 from .urls import strip_secrets
 
@@ -93,8 +94,10 @@ class Worker(object):
         self.sample = (now(), 0)
 
     def log(self, msg):
-        # Only sentences we compose: never headers, tokens or request JSON.
-        self.log_file.write("%s %s\n" % (time.strftime("%Y-%m-%dT%H:%M:%S"), msg))
+        # Only sentences we compose: never headers, tokens or request JSON (a
+        # server's reason phrase in them, without its control characters).
+        line = plain_text(msg, one_line=True)
+        self.log_file.write("%s %s\n" % (time.strftime("%Y-%m-%dT%H:%M:%S"), line))
         self.log_file.flush()
 
     def write(self, **fields):

@@ -93,8 +93,13 @@ export function collectOutput(
       if (err.length > STDERR_KEEP_BYTES) err = err.subarray(err.length - STDERR_KEEP_BYTES)
     })
     ch.on('exit', (c: number | null) => (code = c))
-    ch.on('close', () => {
+    // The exit status may come before this listener exists: a loaded client
+    // reads the exec's confirmation, output and exit status in one batch and
+    // emits 'exit' before the caller's await resumes. ssh2 passes it to
+    // 'close' too, which waits until the output has been read.
+    ch.on('close', (exitCode?: number | null) => {
       if (failed) return reject(failed)
+      code ??= typeof exitCode === 'number' ? exitCode : null
       resolve({ stdout: Buffer.concat(out).toString('utf8'), stderr: err.toString('utf8'), code })
     })
   })

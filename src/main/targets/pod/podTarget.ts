@@ -85,6 +85,8 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
   private readonly pushes = new Map<string, PushJob>()
   /** The pod's background hasher, as its watch stream reports it. */
   private hashing: HashingProgress | null = null
+  /** Finished downloads already handed to the hasher (each once). */
+  private readonly indexedIds = new Set<string>()
 
   constructor(
     private readonly def: PodTargetDef,
@@ -127,8 +129,10 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
   private newRecords(): PodRecords {
     const { deps, session } = this
     return new PodRecords(this.id, deps.cache.load() ?? [], {
-      changed: (upserts, removed) =>
-        this.emit('downloads', { targetId: this.id, upserts, removed }),
+      changed: (upserts, removed) => {
+        this.emit('downloads', { targetId: this.id, upserts, removed })
+        this.hashNewFiles(upserts)
+      },
       save: (records, info) => deps.cache.save(records, info),
       cacheInfo: () => ({
         freeBytes: session.freeBytes,
@@ -141,6 +145,19 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
       resumeFailed: (err) =>
         session.setInfo(session.state, `Could not resume a download: ${asUserError(err).message}`)
     })
+  }
+
+  /** A download finished without a sha256 to check: the background hasher indexes it. */
+  private hashNewFiles(upserts: DownloadRecord[]): void {
+    const fresh = upserts.filter(
+      (r) => r.state === 'completed' && !r.sha256 && !this.indexedIds.has(r.id)
+    )
+    fresh.forEach((r) => this.indexedIds.add(r.id))
+    if (!fresh.length || !this.deps.settings().backgroundHashing) return
+    if (this.session.state !== 'online') return // the next connection's run picks it up
+    this.models()
+      .startHashing()
+      .catch(() => undefined)
   }
 
   info(): TargetInfo {

@@ -55,6 +55,22 @@ describe('targets sidebar', () => {
     expect(w.findAll('[data-testid="last-seen"]')).toHaveLength(0)
   })
 
+  it('shows the bandwidth cap in force on a capped target only, and follows its changes', async () => {
+    const capped = { text: '5.0 MB/s until 01:00', bytesPerSec: 5e6 }
+    const fake = fakeBridge(
+      snapshot({ targets: [target({ id: 't1', name: 'studio', bandwidth: capped }), pod()] })
+    )
+    w = await mountWith(TargetsPanel, fake)
+    expect(w.get('[data-testid="target-t1"] [data-testid="target-cap"]').text()).toBe(
+      'cap 5.0 MB/s until 01:00'
+    )
+    expect(w.find('[data-testid="target-p1"] [data-testid="target-cap"]').exists()).toBe(false)
+    const night = { text: 'unlimited until 07:00', bytesPerSec: null }
+    fake.emit('targetsChanged', [target({ id: 't1', name: 'studio', bandwidth: night }), pod()])
+    await flushPromises()
+    expect(w.get('[data-testid="target-cap"]').text()).toBe('cap unlimited until 07:00')
+  })
+
   it('"last seen" ages while nothing else happens', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] })
     const fake = fakeBridge(

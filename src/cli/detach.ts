@@ -1,13 +1,19 @@
 // `--detach` on a local target: the download lives in the process that runs it,
 // so the command runs again in a detached process of its own, and this one
 // returns once that process has said it started — or why it did not — over a
-// pipe on fd 3 (never argv, never a file).
+// pipe on fd 3 (never argv, never a file). The link itself reaches the worker
+// on its stdin, not in its argv: a worker lives as long as its download, and
+// any user on the machine can read a process's argv (`ps`), while links often
+// carry a signed token.
 import { spawn } from 'node:child_process'
-import { closeSync, writeSync } from 'node:fs'
+import { closeSync, readFileSync, writeSync } from 'node:fs'
 import type { Readable } from 'node:stream'
 import type { StartOutcome } from '../shared/types'
 
 const READY_FD_ENV = 'PODPULL_READY_FD'
+const STDIN_ENV = 'PODPULL_LINK_ON_STDIN'
+/** Stands in the worker's argv where the link was. */
+const LINK_PLACEHOLDER = '@podpull-link-on-stdin'
 
 export interface ReadyMessage {
   ok: boolean
@@ -38,12 +44,28 @@ export function reportReady(msg: ReadyMessage): void {
 
 /** Runs this command again, detached, with `args` (without --detach), and
  *  resolves with the worker's word once it has started the work or failed. */
-export function runDetached(args: string[]): Promise<ReadyMessage> {
-  const child = spawn(process.execPath, args, {
+export function runDetached(args: string[], link?: string): Promise<ReadyMessage> {
+  const hide = (a: string): string =>
+    link === undefined
+      ? a
+      : a === link
+        ? LINK_PLACEHOLDER
+        : a.endsWith(`=${link}`)
+          ? `${a.slice(0, -link.length)}${LINK_PLACEHOLDER}`
+          : a
+  const child = spawn(process.execPath, args.map(hide), {
     detached: true,
-    stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
-    env: { ...process.env, [READY_FD_ENV]: '3' }
+    stdio: [link === undefined ? 'ignore' : 'pipe', 'ignore', 'ignore', 'pipe'],
+    env: {
+      ...process.env,
+      [READY_FD_ENV]: '3',
+      ...(link === undefined ? {} : { [STDIN_ENV]: '1' })
+    }
   })
+  if (link !== undefined) {
+    child.stdin!.on('error', () => undefined) // a worker that died at once: its exit says so
+    child.stdin!.end(JSON.stringify({ link }))
+  }
   const pipe = child.stdio[3] as Readable
   return new Promise((resolve) => {
     let text = ''
@@ -77,4 +99,15 @@ export function runDetached(args: string[]): Promise<ReadyMessage> {
       done({ ok: false, message: `Could not start a background process: ${err.message}` })
     )
   })
+}
+
+/** A detached worker's argv with the link it was given on stdin put back in
+ *  place (read once, at start-up); any other process's argv as it is. */
+export function argvWithLink(argv: string[]): string[] {
+  if (process.env[STDIN_ENV] === undefined) return argv
+  delete process.env[STDIN_ENV]
+  const { link } = JSON.parse(readFileSync(0, 'utf8')) as { link: string }
+  return argv.map((a) =>
+    a.endsWith(LINK_PLACEHOLDER) ? a.slice(0, -LINK_PLACEHOLDER.length) + link : a
+  )
 }

@@ -15,7 +15,7 @@ import { formatAgo } from '../shared/format'
 import { formatSchedule, speedText, speedWord } from '../shared/bandwidth'
 import { isUsageError } from '../shared/errorCodes'
 import { follow } from './follow'
-import { isDetachedWorker, reportReady, runDetached } from './detach'
+import { argvWithLink, isDetachedWorker, reportReady, runDetached } from './detach'
 import { printStatus, reachTarget, withTargetName } from './statusView'
 import { addModelsCommands, resolvedFile } from './modelsCommands'
 import {
@@ -211,13 +211,16 @@ function finish(r: DownloadRecord): number {
 /** Runs the same command again in a detached process, without --detach (local
  *  targets: the download lives in the process that runs it), and returns once
  *  that process has started the work, or fails with the reason it gave. */
-async function detachSelf(): Promise<{
+async function detachSelf(link: string | undefined): Promise<{
   id: string
   outcome: string
   path?: string
   linkedFrom?: string
 }> {
-  const r = await runDetached(process.argv.slice(1).filter((a) => a !== '--detach'))
+  const r = await runDetached(
+    process.argv.slice(1).filter((a) => a !== '--detach'),
+    link
+  )
   if (!r.ok || !r.id || !r.outcome)
     throw new CliExit(r.exitCode ?? FAILED, r.message ?? 'The background process did not start.')
   return { id: r.id, outcome: r.outcome, path: r.path, linkedFrom: r.linkedFrom }
@@ -390,7 +393,7 @@ function buildProgram(): Command {
       ) => {
         const info = await targetByName(o.target)
         if (o.detach && info.config.kind === 'local') {
-          const r = await detachSelf()
+          const r = await detachSelf(url)
           if (r.outcome === 'already-present') return void say(`Already present: ${r.path}\n`)
           if (r.outcome === 'linked') return void say(linkedLine(r.linkedFrom, r.path ?? ''))
           warn(
@@ -552,7 +555,7 @@ function buildProgram(): Command {
           o.detach &&
           (await targetByName(o.target)).config.kind === 'local'
         ) {
-          const r = await detachSelf()
+          const r = await detachSelf(o.url)
           say(
             r.outcome === 'already-active'
               ? `${id} is already running in another PodPull process.\n`
@@ -688,7 +691,7 @@ export async function main(argv = process.argv): Promise<number> {
       .finally(() => process.exit(OK))
   })
   try {
-    await program.parseAsync(argv)
+    await program.parseAsync(argvWithLink(argv))
     return typeof process.exitCode === 'number' ? process.exitCode : OK
   } catch (err) {
     if (err instanceof CommanderError) {

@@ -285,11 +285,13 @@ async function duplicatesCommand(
     )
     return
   }
-  const [groups, pending] = await Promise.all([
+  const [groups, pending, inv] = await Promise.all([
     ctx.call('listDuplicates', { targetId }),
-    ctx.call('pendingKeepOnes', { targetId })
+    ctx.call('pendingKeepOnes', { targetId }),
+    ctx.call('listInstalled', { targetId })
   ])
-  if (o.json) return sayJson({ duplicates: groups, pending })
+  const unhashed = inv.models.filter((m) => !m.sha256).length
+  if (o.json) return sayJson({ duplicates: groups, pending, unhashed })
   for (const g of groups) {
     out(
       `${g.sha256}  ${formatBytes(g.size)} × ${g.files.length}, ${formatBytes(g.reclaimable)} to give back\n`
@@ -299,4 +301,9 @@ async function duplicatesCommand(
   if (!groups.length) out('No duplicates among the hashed files.\n')
   for (const p of pending)
     out(`Pending keep-one ${p.op}: kept ${p.kept}; --confirm ${p.op} or --undo ${p.op}\n`)
+  if (unhashed)
+    out(
+      `${unhashed} file${unhashed === 1 ? ' is' : 's are'} not hashed yet: the app and ` +
+        '"podpull serve" hash them in the background.\n'
+    )
 }

@@ -109,7 +109,7 @@ describe('podpull models --duplicates', () => {
     expect(op).toMatchObject({ kept: t.file, linked: [copy], reclaimable: lora.size })
     expect(statSync(copy).ino).toBe(statSync(t.file).ino)
     const pending = JSON.parse((await run('--duplicates', '--json')).stdout)
-    expect(pending).toMatchObject({ duplicates: [], pending: [{ op: op.op }] })
+    expect(pending).toMatchObject({ duplicates: [], pending: [{ op: op.op }], unhashed: 0 })
 
     const undo = await run('--undo', op.op)
     expect(undo.code, undo.stderr).toBe(0)

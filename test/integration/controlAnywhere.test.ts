@@ -80,7 +80,16 @@ async function detached(t: Awaited<ReturnType<typeof localTarget>>, url: string,
   )
   expect(e.id).toBe(id)
   expect(e.owner!.pid).not.toBe(process.pid)
+  expectLinkNotInArgv(e.owner!.pid, url)
   return { id, pid: e.owner!.pid }
+}
+
+/** A worker lives as long as its download and anyone can read its argv (`ps`):
+ *  the link, which may carry a signed token, must not be there. */
+function expectLinkNotInArgv(pid: number, url: string): void {
+  const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
+  expect(argv).toContain('--target') // the worker's own command line, read
+  expect(argv.join(' ')).not.toContain(new URL(url).host)
 }
 
 describe('control from any process (local targets)', () => {
@@ -88,7 +97,7 @@ describe('control from any process (local targets)', () => {
     const t = await localTarget()
     const f = srv.addFile('/ctl/cli.safetensors', { size: 4 * MiB, seed: 'ctl1', holdAt: MiB })
     const path = join(t.models, 'loras', 'cli.safetensors')
-    const w = await detached(t, f.url, path)
+    const w = await detached(t, `${f.url}?sig=podpull-signed`, path)
 
     const paused = await runCli(['pause', w.id, '--target', 'studio'], t.env)
     expect(paused.code, paused.stderr).toBe(0)
@@ -101,11 +110,17 @@ describe('control from any process (local targets)', () => {
     await waitFor(() => !alive(w.pid), 'the paused worker to exit')
     expect(existsSync(`${path}.part`)).toBe(true)
 
-    const resumed = await runCli(['resume', w.id, '--target', 'studio', '--detach'], t.env)
+    // Resumed with a fresh link, as `--url=<link>`: not in the new worker's argv either.
+    const fresh = `${f.url}?sig=podpull-signed-fresh`
+    const resumed = await runCli(
+      ['resume', w.id, '--target', 'studio', '--detach', `--url=${fresh}`],
+      t.env
+    )
     expect(resumed.code, resumed.stderr).toBe(0)
     expect(resumed.stdout).toMatch(/Resumed/)
     const again = await entryWhen(t.base, path, 'a new worker', (e) => e.status === 'downloading')
     expect(again.owner!.pid).not.toBe(w.pid)
+    expectLinkNotInArgv(again.owner!.pid, fresh)
 
     const cancelled = await runCli(['cancel', w.id, '--target', 'studio'], t.env)
     expect(cancelled.code, cancelled.stderr).toBe(0)

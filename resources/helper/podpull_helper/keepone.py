@@ -9,6 +9,7 @@ import json
 import os
 import re
 
+from .contentindex import ContentIndex
 from .errors import HelperError
 from .inventory import cmd_inventory
 from .jsonfile import atomic_write_json, read_json
@@ -72,7 +73,16 @@ def link_others(ws, sha, keep, req):
     for x in j["linked"]:
         os.link(x["path"], x["stash"])
         replace_with_link(keep, x["path"])
+    record(ws, [x["path"] for x in j["linked"]], sha)
     return pending(j)
+
+
+def record(ws, paths, sha):
+    """These files (just linked, or put back) have this content."""
+    idx = ContentIndex(ws)
+    for p in paths:
+        idx.put(p, os.stat(p), sha)
+    idx.save()
 
 
 def read_journal(ws, op):
@@ -110,6 +120,7 @@ def settle(ws, op, undo):
             os.unlink(x["stash"])
             reclaimed += j["size"]
     os.unlink(os.path.join(journal_dir(ws), op + ".json"))
+    record(ws, restored, j["sha256"])  # the old contents are back, with their own stamps
     return {"restored": restored, "reclaimed": reclaimed}
 
 

@@ -89,9 +89,9 @@ export async function settleKeepOne(
   ws: string,
   op: string,
   undo: boolean
-): Promise<{ restored: string[]; reclaimed: number }> {
+): Promise<{ restored: string[]; reclaimed: number; sha256: string }> {
   const j = await readJournal(ws, op)
-  const out = { restored: [] as string[], reclaimed: 0 }
+  const out = { restored: [] as string[], reclaimed: 0, sha256: j.sha256 }
   const kept = await inode(j.kept)
   for (const l of j.linked) {
     if ((await inode(l.stash)) === null) continue // linked never got this far

@@ -89,12 +89,25 @@ export class LocalModels implements TargetModels {
     const group = await findGroup(this, sha256)
     const kept = keep ?? group.files[0]!.path
     if (!group.files.some((f) => f.path === kept)) throw notListed(kept)
-    // The index keeps the linked names' old stamps: an undo brings those files back as they were.
-    return linkOthers(this.workspace, group, kept)
+    const res = await linkOthers(this.workspace, group, kept)
+    await this.record(res.linked, group.sha256)
+    return res
   }
 
-  settleKeepOne(op: string, undo: boolean): Promise<{ restored: string[]; reclaimed: number }> {
-    return settleKeepOne(this.workspace, op, undo)
+  async settleKeepOne(
+    op: string,
+    undo: boolean
+  ): Promise<{ restored: string[]; reclaimed: number }> {
+    const { sha256, ...res } = await settleKeepOne(this.workspace, op, undo)
+    await this.record(res.restored, sha256) // the old contents are back, with their own stamps
+    return res
+  }
+
+  /** These files (just linked or put back) have this content. */
+  private async record(paths: string[], sha256: string): Promise<void> {
+    const index = await this.index()
+    for (const p of paths) index.put(p, stampOf(await stat(p)), sha256)
+    await index.save()
   }
 
   pendingKeepOnes(): Promise<KeepOnePending[]> {

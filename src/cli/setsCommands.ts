@@ -13,7 +13,7 @@ import {
 import type {
   DownloadRecord,
   DownloadsChangedEvent,
-  SetPlanItem,
+  SetApplyStart,
   TargetInfo
 } from '../shared/types'
 import { formatBytes } from '../shared/format'
@@ -168,61 +168,25 @@ async function fillTarget(
   name: string,
   out: Outcome
 ): Promise<Outcome> {
-  let targetId: string
-  let plan: SetPlanItem[]
+  let r: SetApplyStart
   try {
-    targetId = (await ctx.openTarget(name)).id
-    plan = await ctx.call('planSet', { targetId, set })
+    const targetId = (await ctx.openTarget(name)).id
+    r = await ctx.call('applySet', { targetId, set })
   } catch (err) {
     out.failed.push({ name: '(whole set)', why: (err as Error).message })
     return out
   }
-  const fetches: SetPlanItem[] = []
-  for (const item of plan) {
-    const label = `${item.folder}/${item.name}`
-    if (item.action === 'present') {
-      out.skipped.push(label)
-      warn(`[${name}] present, skipped: ${label}\n`)
-    } else if (item.action === 'conflict') {
-      out.failed.push({ name: label, why: item.reason ?? 'a different file is there' })
-    } else if (item.action === 'push' || !item.url) {
-      out.failed.push({
-        name: label,
-        why: `a local file with no source: send it with "podpull push FILE --target ${name} --folder ${item.folder}"`
-      })
-    } else fetches.push(item)
+  for (const s of r.skipped) {
+    out.skipped.push(s.label)
+    warn(`[${name}] present, skipped: ${s.label}\n`)
   }
-  // All at once: the target queues beyond its own limit, and a volume's fill
-  // pod is not taken for done while more of the set is still being started.
-  const starts = await Promise.all(
-    fetches.map((item) =>
-      ctx
-        .call('startDownload', {
-          targetId,
-          url: item.url!,
-          folder: item.folder,
-          filename: item.name,
-          ...(item.sha256 ? { sha256: item.sha256 } : {})
-        })
-        .then(
-          (r) => ({ item, r, err: null }),
-          (err: Error) => ({ item, r: null, err })
-        )
-    )
-  )
-  const started: { item: SetPlanItem; id: string }[] = []
-  for (const { item, r, err } of starts) {
-    const label = `${item.folder}/${item.name}`
-    if (!r) out.failed.push({ name: label, why: err?.message ?? 'not started' })
-    else if (r.outcome === 'already-present') out.skipped.push(label)
-    else started.push({ item, id: r.id })
-  }
-  if (started.length) warn(`[${name}] fetching ${started.length} of ${plan.length}\n`)
-  const ends = await Promise.all(started.map((s) => settle(jobs, s.id, name)))
-  ends.forEach((r, i) => {
-    const label = `${started[i]!.item.folder}/${started[i]!.item.name}`
-    if (r.state === 'completed') out.fetched.push(label)
-    else out.failed.push({ name: label, why: r.error ?? `ended ${r.state}` })
+  for (const f of r.failed) out.failed.push({ name: f.label, why: f.why })
+  if (r.started.length) warn(`[${name}] fetching ${r.started.length} of ${set.models.length}\n`)
+  const ends = await Promise.all(r.started.map((s) => settle(jobs, s.id, name)))
+  ends.forEach((end, i) => {
+    const label = r.started[i]!.label
+    if (end.state === 'completed') out.fetched.push(label)
+    else out.failed.push({ name: label, why: end.error ?? `ended ${end.state}` })
   })
   return out
 }

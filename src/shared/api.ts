@@ -17,6 +17,7 @@ import type {
   KeepOnePending,
   ModelFile,
   Resolution,
+  SetApplyStart,
   SetPlanItem,
   Settings,
   Snapshot,
@@ -265,6 +266,9 @@ export const apiArgs = {
   }),
   /** What applying `set` to the target would do, entry by entry (nothing is started). */
   planSet: z.object({ targetId: id, set: modelSetSchema }),
+  /** Starts what the set still needs on the target (plans it first); the
+   *  started downloads are then followed as any other (downloadsChanged). */
+  applySet: z.object({ targetId: id, set: modelSetSchema }),
   /** A catalog entry as a set. */
   catalogSet: z.object({ id: z.string().min(1).max(200) }),
   /** The models a workflow uses (present and missing) as a set; unresolved ones are listed apart. */
@@ -360,6 +364,7 @@ export interface ApiResults {
   exportSet: ModelSet
   pushFile: StartResult
   planSet: SetPlanItem[]
+  applySet: SetApplyStart
   catalogSet: ModelSet
   /** `left`: models the workflow names that have no source and no file on the target. */
   workflowSet: { set: ModelSet; left: { folder: string | null; name: string; reason: string }[] }

@@ -416,6 +416,21 @@ export interface Catalog {
   sets: CatalogSet[]
 }
 
+/** One entry of a set on one target: "loras/x.safetensors" and why, where it says. */
+export interface SetEntryNote {
+  index: number
+  label: string
+  why: string
+}
+
+/** What `applySet` did on one target: downloads started (followed by id),
+ *  entries skipped (present) and entries that cannot be fetched, with why. */
+export interface SetApplyStart {
+  started: { index: number; label: string; id: string }[]
+  skipped: SetEntryNote[]
+  failed: SetEntryNote[]
+}
+
 /** What applying a model set means for one of its entries on one target. */
 export interface SetPlanItem {
   /** The entry's index in the set's `models`. */

@@ -3,7 +3,7 @@
 // what a target already has; a second apply fetches nothing; a set exported
 // from a target reproduces it on an empty one; a bad set names its bad line.
 import { createHash } from 'node:crypto'
-import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -135,6 +135,15 @@ describe('podpull sets', () => {
     expect(again.stdout).toContain('here: complete — fetched 0, skipped 3 (present), failed 0')
     expect(again.stdout).toContain('pod-b: complete — fetched 0, skipped 3 (present), failed 0')
 
+    // The status file forgets finished downloads after a day; the workspace's
+    // source record keeps where each file came from. Drop the status files
+    // (both engines') so only the record can name the sources.
+    rmSync(join(c.base, '.download_status.json'))
+    rmSync(join(podA, '..', '..', '.download_status.json'))
+    expect(readFileSync(join(podA, '..', '..', '.podpull', 'sources.jsonl'), 'utf8')).toContain(
+      'lora.safetensors'
+    )
+
     // Export what the local target has; apply it to an empty target.
     const ex = await runCli(['sets', 'export', '--target', 'here'], env)
     expect(ex.code, ex.stderr).toBe(0)
@@ -170,6 +179,22 @@ describe('podpull sets', () => {
     expect(hub.log.map((l) => l.path)).toContain(
       `/org/set/resolve/${HUB_COMMIT}/split/unet.safetensors`
     )
+
+    // The same from a pod (the helper keeps the record there) onto an empty pod.
+    const fromPod = await runCli(['sets', 'export', '--target', 'pod-a'], env)
+    expect(fromPod.code, fromPod.stderr).toBe(0)
+    const podSet = JSON.parse(fromPod.stdout)
+    expect(podSet.models.map((m: { source: { kind: string } }) => m.source.kind).sort()).toEqual([
+      'huggingface',
+      'url',
+      'url'
+    ])
+    const podSetFile = join(c.base, 'pod.podpull.json')
+    writeFileSync(podSetFile, fromPod.stdout)
+    const podC = await addPod(env, 'pod-c')
+    const onPod = await runCli(['sets', 'apply', podSetFile, '--target', 'pod-c'], env)
+    expect(onPod.code, onPod.stderr + onPod.stdout).toBe(0)
+    expectWholeSet(podC)
   }, 240_000)
 
   it('a file with no recorded source is exported as "local" with its sha256; apply says to push it', async () => {

@@ -16,6 +16,7 @@ from .inventory import (
 from .probe import cmd_probe
 from .protocol import emit
 from .resume import cmd_resume
+from .sourcerecord import cmd_sources
 from .start import cmd_start
 from .upload import cmd_push_begin, cmd_push_chunk, cmd_push_commit, cmd_push_fail
 from .uploadkeep import cmd_push_keep
@@ -48,6 +49,7 @@ COMMANDS = {
     # the content index
     "index-content": cmd_index_content,
     "keep-one": cmd_keep_one,
+    "sources": cmd_sources,
 }
 
 

@@ -11,6 +11,7 @@ from .download import Download
 from .errors import HelperError, Stopped
 from .owners import my_owner, owner_alive
 from .plaintext import plain_text
+from .sourcerecord import append_source_record
 from .status import ACTIVE, put_entry
 from .urls import strip_secrets
 
@@ -166,6 +167,15 @@ class Worker(object):
         if t - self.last_write >= 1.0:
             self.write(status="downloading", **self.progress_fields())
 
+    def record_source(self):
+        # Only what `sets export` names the source by: a lost line exports the file as "local".
+        try:
+            append_source_record(
+                self.ws, self.final, self.entry["url"], self.dl.size, self.dl.sha256
+            )
+        except OSError as e:
+            self.log("source record not written: %s" % e.strerror)
+
     def check_control(self):
         try:
             with open(self.control) as f:
@@ -201,6 +211,7 @@ class Worker(object):
             self.log("completed (%d bytes fetched)" % dl.fetched)
             if dl.sha256:  # checked against the file just now: the next start may link it
                 record_hash(self.ws, self.final, dl.sha256)
+            self.record_source()
         except Stopped:
             self.stopped()
         except HelperError as e:

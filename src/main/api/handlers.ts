@@ -189,7 +189,7 @@ export function createHandlers(
     trustHostKey: async ({ id, fingerprint }) => core.trustHostKey(id, fingerprint),
     // Models: resolvers, installed models, workflows, catalog
     ...modelsHandlers(core, sources),
-    ...setHandlers(core),
+    ...setHandlers(core, (a) => table.startDownload(a)),
     ...pushHandlers(core),
     ...runpodHandlers(core, {
       testConnection: (a) => table.testConnection(a),

@@ -8,7 +8,7 @@ import {
   type ModelSet,
   type ModelSetEntry
 } from '../../shared/modelSet'
-import type { ModelFile, SetPlanItem } from '../../shared/types'
+import type { ModelFile, SetApplyStart, SetPlanItem } from '../../shared/types'
 import type { PodPullCore } from '../core/podpullCore'
 import { pinRevisions, setEndpoints, setSourceOf } from '../sources/setSource'
 import { authFor, authHint } from '../sources/tokens'
@@ -17,8 +17,9 @@ import { loadCatalog } from '../models/catalog'
 import { checkWorkflow } from '../models/workflowCheck'
 import { parseWorkflow } from '../../shared/workflow/parseWorkflow'
 import { UserError } from '../errors'
+import type { SourceRecord } from '../models/sourceRecord'
 
-type SetMethods = 'exportSet' | 'planSet' | 'catalogSet' | 'workflowSet'
+type SetMethods = 'exportSet' | 'planSet' | 'applySet' | 'catalogSet' | 'workflowSet'
 
 /** What PodPull recorded about where a file on the target came from. */
 interface Recorded {
@@ -26,20 +27,65 @@ interface Recorded {
   sha256: string | null
 }
 
-function recordedSources(core: PodPullCore, targetId: string): Map<string, Recorded> {
+/** Where the target's files came from: the workspace's source record (kept
+ *  for good), then the status file's completed entries (newer, kept a day). A
+ *  record whose size is not the file's any more describes another file. */
+async function recordedSources(
+  core: PodPullCore,
+  targetId: string,
+  installed: ModelFile[]
+): Promise<Map<string, Recorded>> {
   const byPath = new Map<string, Recorded>()
+  const records = await modelsOf(core, targetId)
+    .sources()
+    .catch(() => new Map<string, SourceRecord>()) // no record: the files export as "local"
+  for (const m of installed) {
+    const r = m.path ? records.get(m.path) : undefined
+    if (r && (r.size === null || r.size === m.size)) byPath.set(r.path, r)
+  }
   for (const r of core.target(targetId).downloads())
-    if (r.state === 'completed' && r.url) byPath.set(r.path, { url: r.url, sha256: r.sha256 })
+    if (r.state === 'completed' && r.url)
+      byPath.set(r.path, { url: r.url, sha256: r.sha256 ?? byPath.get(r.path)?.sha256 ?? null })
   return byPath
 }
 
-export function setHandlers(core: PodPullCore): Pick<ApiHandlers, SetMethods> {
+export function setHandlers(
+  core: PodPullCore,
+  /** The ordinary start (links resolved as when pasted). */
+  startDownload: ApiHandlers['startDownload']
+): Pick<ApiHandlers, SetMethods> {
+  const planSet: ApiHandlers['planSet'] = async ({ targetId, set }) => {
+    const models = modelsOf(core, targetId)
+    const inv = await models.installed()
+    const endpoints = setEndpoints()
+    const plan: SetPlanItem[] = []
+    for (const [index, e] of set.models.entries()) {
+      const have = inv.models.find((m) => m.folder === e.folder && m.name === e.name)
+      const url = entryUrl(e.source, endpoints)
+      const base = { index, folder: e.folder, name: e.name, url, sha256: e.sha256 ?? null }
+      if (!have) {
+        plan.push({ ...base, action: url ? 'fetch' : 'push', reason: null })
+        continue
+      }
+      const why = await differs(e, have, (p) => models.sha256(p))
+      plan.push(
+        why
+          ? { ...base, action: 'conflict', reason: why, path: have.path }
+          : { ...base, action: 'present', reason: null, path: have.path }
+      )
+    }
+    return plan
+  }
   return {
+    planSet,
+    applySet: async ({ targetId, set }) =>
+      startPlan(targetId, await planSet({ targetId, set }), startDownload),
+
     exportSet: async ({ targetId, folders, name }) => {
       const models = modelsOf(core, targetId)
       const inv = await models.installed()
       const wanted = (m: ModelFile) => !folders?.length || folders.includes(m.folder)
-      const recorded = recordedSources(core, targetId)
+      const recorded = await recordedSources(core, targetId, inv.models)
       const entries: ModelSetEntry[] = []
       for (const m of inv.models.filter(wanted)) {
         const rec = m.path ? recorded.get(m.path) : undefined
@@ -81,8 +127,9 @@ export function setHandlers(core: PodPullCore): Pick<ApiHandlers, SetMethods> {
         throw new UserError('bad-workflow', (err as Error).message)
       }
       const models = modelsOf(core, targetId)
-      const check = checkWorkflow(parsed, await models.installed(), loadCatalog())
-      const recorded = recordedSources(core, targetId)
+      const installed = await models.installed()
+      const check = checkWorkflow(parsed, installed, loadCatalog())
+      const recorded = await recordedSources(core, targetId, installed.models)
       const entries: ModelSetEntry[] = []
       const left: { folder: string | null; name: string; reason: string }[] = []
       for (const item of [...check.present, ...check.missing]) {
@@ -116,31 +163,51 @@ export function setHandlers(core: PodPullCore): Pick<ApiHandlers, SetMethods> {
       for (const u of check.unresolved)
         left.push({ folder: u.directory, name: u.name, reason: 'nothing says where to get it' })
       return { set: await newSet(core, name ?? 'workflow models', entries), left }
-    },
-
-    planSet: async ({ targetId, set }) => {
-      const models = modelsOf(core, targetId)
-      const inv = await models.installed()
-      const endpoints = setEndpoints()
-      const plan: SetPlanItem[] = []
-      for (const [index, e] of set.models.entries()) {
-        const have = inv.models.find((m) => m.folder === e.folder && m.name === e.name)
-        const url = entryUrl(e.source, endpoints)
-        const base = { index, folder: e.folder, name: e.name, url, sha256: e.sha256 ?? null }
-        if (!have) {
-          plan.push({ ...base, action: url ? 'fetch' : 'push', reason: null })
-          continue
-        }
-        const why = await differs(e, have, (p) => models.sha256(p))
-        plan.push(
-          why
-            ? { ...base, action: 'conflict', reason: why, path: have.path }
-            : { ...base, action: 'present', reason: null, path: have.path }
-        )
-      }
-      return plan
     }
   }
+}
+
+const LOCAL_ENTRY =
+  'a local file with no source: send it to the target ("podpull push", or "Send to…" on the set\'s entry)'
+
+/** Starts a plan's fetches all at once: the target queues beyond its own
+ *  limit, and a volume's fill pod is not taken for done while more of the set
+ *  is still being started. */
+async function startPlan(
+  targetId: string,
+  plan: SetPlanItem[],
+  startDownload: ApiHandlers['startDownload']
+): Promise<SetApplyStart> {
+  const out: SetApplyStart = { started: [], skipped: [], failed: [] }
+  const fetches: SetPlanItem[] = []
+  for (const item of plan) {
+    const note = { index: item.index, label: `${item.folder}/${item.name}` }
+    if (item.action === 'present') out.skipped.push({ ...note, why: 'present' })
+    else if (item.action === 'conflict')
+      out.failed.push({ ...note, why: item.reason ?? 'a different file is there' })
+    else if (item.action === 'push' || !item.url) out.failed.push({ ...note, why: LOCAL_ENTRY })
+    else fetches.push(item)
+  }
+  await Promise.all(
+    fetches.map(async (item) => {
+      const note = { index: item.index, label: `${item.folder}/${item.name}` }
+      try {
+        const r = await startDownload({
+          targetId,
+          url: item.url!,
+          folder: item.folder,
+          filename: item.name,
+          ...(item.sha256 ? { sha256: item.sha256 } : {})
+        })
+        if (r.outcome === 'already-present') out.skipped.push({ ...note, why: 'present' })
+        else out.started.push({ ...note, id: r.id })
+      } catch (err) {
+        out.failed.push({ ...note, why: (err as Error).message })
+      }
+    })
+  )
+  for (const list of [out.started, out.skipped, out.failed]) list.sort((x, y) => x.index - y.index)
+  return out
 }
 
 /** A set as written: its Hugging Face revisions pinned to commits. */

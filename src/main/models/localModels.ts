@@ -11,6 +11,7 @@ import type {
 } from '../../shared/types'
 import { sha256File } from '../engine/verify'
 import { ContentIndex, stampOf } from './contentIndex'
+import { readSourceRecords, type SourceRecord } from './sourceRecord'
 import { hashPending } from './contentHasher'
 import { duplicateGroups, findGroup, withHashes } from './sameContent'
 import { linkOthers, pendingKeepOnes, settleKeepOne } from './keepOne'
@@ -49,6 +50,10 @@ export class LocalModels implements TargetModels {
     private readonly comfyui: string,
     private readonly workspace: string = comfyui
   ) {}
+
+  sources(): Promise<Map<string, SourceRecord>> {
+    return readSourceRecords(this.workspace)
+  }
 
   index(): Promise<ContentIndex> {
     return ContentIndex.forWorkspace(this.workspace).load()

@@ -3,6 +3,7 @@
 // Local targets work on the disk; pod targets ask the helper, so a hash is
 // computed on the pod and a file is never copied to compute it.
 import type { InstalledModels, KeepOnePending } from '../../shared/types'
+import type { SourceRecord } from './sourceRecord'
 
 export interface TargetModels {
   installed(): Promise<InstalledModels>
@@ -18,4 +19,6 @@ export interface TargetModels {
   /** Confirms (deletes the kept-aside old contents) or undoes a pending keep-one. */
   settleKeepOne(op: string, undo: boolean): Promise<{ restored: string[]; reclaimed: number }>
   pendingKeepOnes(): Promise<KeepOnePending[]>
+  /** Where each file this workspace downloaded came from, by absolute path. */
+  sources(): Promise<Map<string, SourceRecord>>
 }

@@ -31,7 +31,9 @@ export const HELPER_COMMANDS = [
   'push-fail',
   // the content index: background hashing
   'index-content',
-  'keep-one'
+  'keep-one',
+  // where each downloaded file came from (the workspace's source record)
+  'sources'
 ] as const
 export type HelperCommand = (typeof HELPER_COMMANDS)[number]
 

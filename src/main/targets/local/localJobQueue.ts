@@ -66,8 +66,13 @@ export interface JobQueueHost {
   onWritten: () => void
   /** The target's bandwidth budget, shared by its downloads. */
   limiter: BandwidthLimiter
-  /** A job completed (free space changed; its hash, taken while streaming, goes to the content index). */
-  onCompleted: (path: string, sha256: string | null) => Promise<void>
+  /** A job completed (free space changed; its hash, taken while streaming, goes to the
+   *  content index; its link and size to the workspace's source record). */
+  onCompleted: (
+    path: string,
+    sha256: string | null,
+    source: { url: string; size: number | null }
+  ) => Promise<void>
 }
 
 export const isActive = (e: StatusEntry): boolean => ACTIVE_STATES.includes(e.status)
@@ -181,7 +186,11 @@ export class LocalJobQueue {
         }
       )
       // Indexed before it shows completed: a next start of this content finds it.
-      if (result.outcome === 'completed') await this.host.onCompleted(job.path, result.sha256)
+      if (result.outcome === 'completed')
+        await this.host.onCompleted(job.path, result.sha256 ?? last.sha256, {
+          url: last.url,
+          size: result.fileSize ?? last.file_size
+        })
       await this.recordFinalState(job, finished(last, result, this.store.now()))
     } catch (err) {
       await this.recordFinalState(job, await this.failure(job, last, err, controller.signal))

@@ -25,6 +25,7 @@ import { walkModels } from '../../models/modelsWalker'
 import { sourceOf } from '../../sources/sourceUrls'
 import { parsePastedUrl } from '../../sources/pastedUrl'
 import { finished, queuedEntry } from '../../status/jobEntries'
+import { appendSourceRecord } from '../../models/sourceRecord'
 import { ContentIndex, stampOf } from '../../models/contentIndex'
 import { linkSameContent } from './linkSameContent'
 import { entryToRecord, type StatusEntry } from '../../status/statusEntry'
@@ -141,13 +142,17 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
       closing: () => this.closing,
       entry: (id) => this.entry(id),
       onWritten: () => this.statusWritten(),
-      onCompleted: async (path, sha) => {
+      onCompleted: async (path, sha, source) => {
         void this.refreshFreeSpace()
         // The engine hashes only what it checks against a sha256 (hashing every
         // byte on the way costs as much CPU as HTTPS itself): a download without
         // one goes to the background hasher, mostly from the page cache.
         if (sha) await this.recordHash(path, sha)
         else if (this.deps.settings().backgroundHashing) this.startHashing()
+        // Only what export names the source by: a lost line exports the file as "local".
+        await appendSourceRecord(this.config.workspace, { path, sha256: sha, ...source }).catch(
+          () => undefined
+        )
       }
     })
     this.inbox = new ControlInbox(def.config.workspace, {

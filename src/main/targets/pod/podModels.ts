@@ -16,12 +16,13 @@ import { parseExtraModelPaths, type ModelRoot } from '../../models/extraModelPat
 import { placeFolder } from '../../models/modelRoots'
 import { withSameAs } from '../../models/sameContent'
 import type { TargetModels } from '../../models/targetModels'
+import { parseSourceRecords, type SourceRecord } from '../../models/sourceRecord'
 
 export interface PodModelsDeps {
   helper: () => Promise<HelperClient>
   /** <comfyui>/models on the pod. */
   modelsDir: () => Promise<string>
-  /** The pod workspace: its content index gives the hashes. */
+  /** The pod workspace: its content index gives the hashes, its source record the links. */
   workspace: string
 }
 
@@ -145,6 +146,14 @@ export class PodModels implements TargetModels {
   async remove(path: string): Promise<void> {
     const { warning: _w, ...req } = await this.request()
     await (await this.deps.helper()).call('model-delete', { ...req, path })
+  }
+
+  /** The helper sends the record file as it is; it is read here, as for a local target. */
+  async sources(): Promise<Map<string, SourceRecord>> {
+    const ans = await (
+      await this.deps.helper()
+    ).call<{ text?: unknown }>('sources', { workspace: this.deps.workspace })
+    return parseSourceRecords(typeof ans.text === 'string' ? ans.text : '')
   }
 
   async sha256(path: string): Promise<string> {

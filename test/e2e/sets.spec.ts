@@ -1,0 +1,96 @@
+// "Apply set…" on the dashboard (real Chromium, real `podpull serve`): a set
+// pasted into the Sets view is checked against two targets (one already has a
+// file of it), applied to both at once, each target's progress shown side by
+// side, and one summary says what was fetched and skipped; the files land
+// with the set's sha256.
+import { expect, test } from '@playwright/test'
+import { createHash } from 'node:crypto'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { contentOf } from '../harness/content'
+import { startModelServer } from '../harness/modelServer'
+import { runCli, startServe } from './serveProcess'
+
+const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex')
+
+function comfyAt(base: string, name: string): string {
+  const comfy = join(base, name, 'ComfyUI')
+  mkdirSync(join(comfy, 'models', 'loras'), { recursive: true })
+  return comfy
+}
+
+test('a pasted set is checked on two targets, applied to both at once, and summed up', async ({
+  page
+}) => {
+  const cdn = await startModelServer()
+  const lora = cdn.addFile('/set/e2e-lora.safetensors', { size: 2 << 20, seed: 'e2e-set-lora' })
+  const vae = cdn.addFile('/set/e2e-vae.safetensors', { size: 1 << 20, seed: 'e2e-set-vae' })
+  const base = mkdtempSync(join(tmpdir(), 'podpull-e2e-sets-'))
+  const home = join(base, 'home')
+  mkdirSync(home)
+  const env = { PODPULL_HOME: home }
+  const studio = comfyAt(base, 'studio')
+  const laptop = comfyAt(base, 'laptop')
+  // The laptop already has the LoRA: it is skipped there.
+  writeFileSync(
+    join(laptop, 'models', 'loras', 'e2e-lora.safetensors'),
+    contentOf(lora.size, 'e2e-set-lora')
+  )
+  for (const [n, c] of [
+    ['studio', studio],
+    ['laptop', laptop]
+  ] as const) {
+    const add = await runCli(['targets', 'add-local', n, '--comfyui', c], env)
+    expect(add.code, add.out).toBe(0)
+  }
+  const set = {
+    format: 'podpull-model-set',
+    version: 1,
+    name: 'e2e kit',
+    models: [
+      {
+        source: { kind: 'url', url: lora.url },
+        folder: 'loras',
+        name: 'e2e-lora.safetensors',
+        sha256: lora.sha256
+      },
+      { source: { kind: 'url', url: vae.url }, folder: 'vae', name: 'e2e-vae.safetensors' }
+    ]
+  }
+  const serve = await startServe(env)
+  try {
+    await page.goto(serve.pageUrl)
+    await page.getByTestId('view-tab-sets').click()
+    await page.getByText('…or paste its JSON').click()
+    await page.getByTestId('set-paste').fill(JSON.stringify(set, null, 2))
+    await page.getByTestId('set-paste-load').click()
+    await expect(page.getByTestId('set-name')).toContainText('e2e kit — 2 models')
+    await page.getByTestId('set-target-studio').check()
+    await page.getByTestId('set-target-laptop').check()
+    await page.getByTestId('set-plan').click()
+    await expect(page.getByTestId('set-part-studio')).toContainText('lacks 2, has 0')
+    await expect(page.getByTestId('set-part-laptop')).toContainText('lacks 1, has 1')
+
+    await page.getByTestId('set-apply').click()
+    const summary = page.getByTestId('set-summary')
+    await expect(summary).toBeVisible({ timeout: 60_000 })
+    await expect(page.getByTestId('set-summary-studio')).toContainText(
+      'complete — fetched 2, skipped 0 (present), failed 0'
+    )
+    await expect(page.getByTestId('set-summary-laptop')).toContainText(
+      'complete — fetched 1, skipped 1 (present), failed 0'
+    )
+    await expect(page.getByTestId('set-part-studio').getByRole('progressbar')).toHaveAttribute(
+      'aria-valuenow',
+      '100'
+    )
+    for (const c of [studio, laptop]) {
+      expect(sha(join(c, 'models', 'loras', 'e2e-lora.safetensors'))).toBe(lora.sha256)
+      expect(sha(join(c, 'models', 'vae', 'e2e-vae.safetensors'))).toBe(vae.sha256)
+    }
+  } finally {
+    await serve.stop()
+    await cdn.close()
+  }
+})

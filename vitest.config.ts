@@ -25,6 +25,9 @@ export default defineConfig({
           globalSetup: [HELPER_SETUP],
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          // Some unit tests start python3 or ESLint: on a loaded 2-core machine
+          // that alone can pass vitest's 5 s default. A bound for hangs only.
+          testTimeout: 60_000,
           typecheck: {
             enabled: true,
             include: ['test/unit/**/*.test-d.ts'],
@@ -95,7 +98,9 @@ export default defineConfig({
         test: {
           name: 'component',
           include: ['test/component/**/*.test.ts'],
-          environment: 'happy-dom'
+          environment: 'happy-dom',
+          // Mounting the whole App under a loaded CI machine; a bound for hangs only.
+          testTimeout: 30_000
         }
       }
     ]

@@ -3,11 +3,10 @@
 // sidecar and the status entry), and both engines leave those files in one
 // shape: test/vectors/midDownload.json names every field of each, with its type.
 import { createHash } from 'node:crypto'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startModelServer, type ModelServer } from '../harness/modelServer'
+import { describe, expect, it } from 'vitest'
+import { serverAndScratch } from '../support/serverScratch'
 import { localHelperDriver, readStatusFile } from '../conformance/helperDriver'
 import { localTargetDriver } from '../conformance/localDriver'
 import type { ConformanceDriver, DriverRequest } from '../conformance/scenarios'
@@ -32,16 +31,7 @@ const ENGINES: Record<string, () => ConformanceDriver> = {
   helper: localHelperDriver
 }
 
-let srv: ModelServer
-let root: string
-beforeAll(async () => {
-  srv = await startModelServer()
-  root = mkdtempSync(join(tmpdir(), 'podpull-cross-'))
-})
-afterAll(async () => {
-  await srv?.close()
-  if (root) rmSync(root, { recursive: true, force: true })
-})
+const fx = serverAndScratch('podpull-cross-')
 
 /** Each field's JSON type ('null' apart), so optional values still compare. */
 function shapeOf(o: Record<string, unknown>): Record<string, string> {
@@ -66,12 +56,12 @@ describe.each([
   ['helper', 'typescript']
 ])('paused by the %s engine, resumed by the %s engine', (first, second) => {
   it('finishes from the .part, fetching at most 2 % more, from files of the shared shape', async () => {
-    const f = srv.addFile(`/cross/${first}-${second}.safetensors`, {
+    const f = fx.srv.addFile(`/cross/${first}-${second}.safetensors`, {
       size: SIZE,
       seed: `${first}${second}`,
       holdAt: HALF
     })
-    const base = join(root, `${first}-${second}`)
+    const base = join(fx.root, `${first}-${second}`)
     const req: DriverRequest = {
       url: f.url,
       modelsDir: join(base, 'models'),
@@ -97,11 +87,11 @@ describe.each([
     expect(entry).toMatchObject({ id, status: 'paused', resumable: true })
     expectShape(entry, golden.statusEntry, `${first} status entry`)
 
-    srv.setFaults(f.path, { holdAt: undefined })
+    fx.srv.setFaults(f.path, { holdAt: undefined })
     const r = await ENGINES[second]!().resume(req, id)
     expect(r, JSON.stringify(r)).toMatchObject({ state: 'completed' })
     expect(sha(path)).toBe(f.sha256)
-    expect(srv.bytesServed(f.path)).toBeLessThanOrEqual(SIZE * 1.02)
+    expect(fx.srv.bytesServed(f.path)).toBeLessThanOrEqual(SIZE * 1.02)
     expect(readStatusFile(req.workspace)[path]).toMatchObject({ id, status: 'completed' })
   })
 })

@@ -4,17 +4,16 @@ import { spawn } from 'node:child_process'
 import {
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readFileSync,
   readdirSync,
   rmSync,
   utimesSync,
   writeFileSync
 } from 'node:fs'
-import { hostname, tmpdir } from 'node:os'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startModelServer, type ModelServer } from '../harness/modelServer'
+import { describe, expect, it } from 'vitest'
+import { serverAndScratch } from '../support/serverScratch'
 import {
   FAST,
   HELPER_PATH,
@@ -28,21 +27,11 @@ import { childWithErrorListeners } from '../support/listeners'
 const MiB = 1 << 20
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-let srv: ModelServer
-let root: string
+const fx = serverAndScratch('podpull-helper-cmd-')
 let n = 0
 
-beforeAll(async () => {
-  srv = await startModelServer()
-  root = mkdtempSync(join(tmpdir(), 'podpull-helper-cmd-'))
-})
-afterAll(async () => {
-  await srv?.close()
-  rmSync(root, { recursive: true, force: true })
-})
-
 function workspace(): string {
-  const ws = join(root, `w${++n}`)
+  const ws = join(fx.root, `w${++n}`)
   mkdirSync(ws, { recursive: true })
   return ws
 }
@@ -228,7 +217,7 @@ describe('pod helper commands', () => {
     try {
       await waitFor(() => lines.length > 0, 'the first line')
       expect(lines[0]?.msg).toEqual({ type: 'status', status: {} })
-      const f = srv.addFile('/watch/w.safetensors', { size: 3 * MiB, throttleBps: 1 * MiB })
+      const f = fx.srv.addFile('/watch/w.safetensors', { size: 3 * MiB, throttleBps: 1 * MiB })
       const a = await runHelper('start', {
         workspace: ws,
         models_dir: models,

@@ -7,8 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { startHubServers, type HubServers } from '../harness/hubServer'
-import { startModelServer, type ModelServer } from '../harness/modelServer'
+import { hubAndCdn } from '../support/serverScratch'
 import { waitFor } from '../support/wait'
 import {
   FAST,
@@ -19,30 +18,23 @@ import {
 } from '../conformance/helperDriver'
 
 const MB = 1_000_000
-let cdn: ModelServer
-let hub: HubServers
+const fx = hubAndCdn()
 let root: string
 let n = 0
 
-beforeAll(async () => {
-  cdn = await startModelServer()
-  hub = await startHubServers(cdn)
-  root = mkdtempSync(join(tmpdir(), 'helper-hub-links-'))
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'helper-fx.hub-links-'))
 })
-afterAll(async () => {
-  await hub?.close()
-  await cdn?.close()
-  rmSync(root, { recursive: true, force: true })
-})
+afterAll(() => rmSync(root, { recursive: true, force: true }))
 
 function job(size: number) {
   const id = ++n
-  const f = cdn.addFile(`/hx/${id}/model.safetensors`, { size, seed: `hx${id}` })
-  hub.addRepo({ id: `org/hx${id}`, xet: true, files: [{ path: 'model.safetensors', cdn: f }] })
+  const f = fx.cdn.addFile(`/hx/${id}/model.safetensors`, { size, seed: `hx${id}` })
+  fx.hub.addRepo({ id: `org/hx${id}`, xet: true, files: [{ path: 'model.safetensors', cdn: f }] })
   const workspace = join(root, `w${id}`)
   const modelsDir = join(workspace, 'ComfyUI', 'models')
   mkdirSync(modelsDir, { recursive: true })
-  const url = `${hub.hfUrl}/org/hx${id}/resolve/main/model.safetensors`
+  const url = `${fx.hub.hfUrl}/org/hx${id}/resolve/main/model.safetensors`
   return { f, url, workspace, modelsDir, path: join(modelsDir, 'checkpoints', 'model.safetensors') }
 }
 
@@ -56,7 +48,7 @@ async function start(j: ReturnType<typeof job>, over: Record<string, unknown> = 
     connections: 1,
     // The Hub's token goes to the Hub's host only; the CDN answers 400 to any.
     tokens: { hf: 'hf_token' },
-    token_hosts: { hf: [new URL(hub.hfUrl).host] },
+    token_hosts: { hf: [new URL(fx.hub.hfUrl).host] },
     ...FAST,
     ...over
   })
@@ -64,7 +56,7 @@ async function start(j: ReturnType<typeof job>, over: Record<string, unknown> = 
   return a.id as string
 }
 
-const resolvesOf = (url: string) => hub.log.filter((q) => q.path === new URL(url).pathname)
+const resolvesOf = (url: string) => fx.hub.log.filter((q) => q.path === new URL(url).pathname)
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex')
 const entryOf = (workspace: string, id: string): StatusEntry | undefined =>
   Object.values(readStatusFile(workspace)).find((e) => e.id === id)
@@ -74,13 +66,13 @@ describe('helper: resolve once, ranges to the signed link', () => {
     'budget: 25 MB, links living 1.5 s, connections cut every 4 MB (%i connection(s))',
     async (connections) => {
       const j = job(25 * MB)
-      hub.xet.configure({
+      fx.hub.xet.configure({
         linkLifeMs: 1500,
         expiresInLink: true,
         cutEvery: 4 * MB,
         throttleBps: (10 * MB) / connections
       })
-      const since = hub.xet.requests.length
+      const since = fx.hub.xet.requests.length
       const id = await start(j, { connections })
       const e = await waitForState(j.workspace, id, ['completed', 'error', 'paused'])
       expect(e.error).toBeNull()
@@ -90,8 +82,8 @@ describe('helper: resolve once, ranges to the signed link', () => {
       expect(resolves.length).toBeLessThanOrEqual(10)
       expect(resolves.every((q) => q.range === undefined)).toBe(true)
       expect(resolves.every((q) => q.authorization === 'Bearer hf_token')).toBe(true)
-      expect(hub.xet.bytesServed(j.f)).toBeLessThanOrEqual(1.1 * j.f.size)
-      const atCdn = hub.xet.requests.slice(since)
+      expect(fx.hub.xet.bytesServed(j.f)).toBeLessThanOrEqual(1.1 * j.f.size)
+      const atCdn = fx.hub.xet.requests.slice(since)
       expect(atCdn.some((q) => q.authorization !== undefined)).toBe(false)
       expect(atCdn.filter((q) => q.refused && q.refused !== 'Request has expired')).toEqual([])
     }
@@ -99,18 +91,18 @@ describe('helper: resolve once, ranges to the signed link', () => {
 
   it('a link that does not say when it expires is replaced when the CDN refuses it', async () => {
     const j = job(8 * MB)
-    hub.xet.configure({
+    fx.hub.xet.configure({
       linkLifeMs: 300,
       expiresInLink: false,
       cutEvery: 2 * MB,
       throttleBps: 4 * MB
     })
-    const since = hub.xet.requests.length
+    const since = fx.hub.xet.requests.length
     const id = await start(j)
     const e = await waitForState(j.workspace, id, ['completed', 'error', 'paused'])
     expect(e.status).toBe('completed')
     expect(sha(j.path)).toBe(j.f.sha256)
-    const expired = hub.xet.requests.slice(since).filter((q) => q.status === 403)
+    const expired = fx.hub.xet.requests.slice(since).filter((q) => q.status === 403)
     expect(expired.length).toBeGreaterThan(0)
     expect(resolvesOf(j.url).length).toBe(1 + expired.length)
   })
@@ -118,7 +110,7 @@ describe('helper: resolve once, ranges to the signed link', () => {
 
 describe('helper: start without a file name', () => {
   it('the name comes from the Hub link, the byte from the signed link, no Range on the resolve', async () => {
-    hub.xet.configure({ linkLifeMs: 3_600_000, cutEvery: undefined, throttleBps: undefined })
+    fx.hub.xet.configure({ linkLifeMs: 3_600_000, cutEvery: undefined, throttleBps: undefined })
     const j = job(MB)
     const id = await start(j, { filename: undefined })
     const e = await waitForState(j.workspace, id, ['completed', 'error', 'paused'])
@@ -130,16 +122,16 @@ describe('helper: start without a file name', () => {
 
 describe('helper: rate limits as the Hub sends them', () => {
   beforeEach(() =>
-    hub.xet.configure({ linkLifeMs: 3_600_000, cutEvery: undefined, throttleBps: undefined })
+    fx.hub.xet.configure({ linkLifeMs: 3_600_000, cutEvery: undefined, throttleBps: undefined })
   )
 
   it.each(['ratelimit', 'retry-after'] as const)(
     'a 429 with %s waits what it says, shows it on the entry, then goes on',
     async (header) => {
       const j = job(2 * MB)
-      hub.limitResolves({ times: 1, seconds: 1, header })
+      fx.hub.limitResolves({ times: 1, seconds: 1, header })
       const id = await start(j)
-      const host = new URL(hub.hfUrl).host
+      const host = new URL(fx.hub.hfUrl).host
       await waitFor(() => entryOf(j.workspace, id)?.notice, 'the rate-limit notice on the entry', {
         until: (v) => v === `rate-limited by ${host}, going on in 1 s`
       })
@@ -152,7 +144,7 @@ describe('helper: rate limits as the Hub sends them', () => {
 
   it('a wait past the cap pauses the download with a message instead of sleeping', async () => {
     const j = job(MB)
-    hub.limitResolves({ times: 1, seconds: 86_400, header: 'retry-after' })
+    fx.hub.limitResolves({ times: 1, seconds: 86_400, header: 'retry-after' })
     const id = await start(j)
     const e = await waitForState(j.workspace, id, ['completed', 'error', 'paused'], 5000)
     expect(e.status).toBe('paused')

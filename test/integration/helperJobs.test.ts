@@ -6,22 +6,15 @@ import { spawn } from 'node:child_process'
 import {
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readFileSync,
   readdirSync,
   readlinkSync,
-  rmSync,
   writeFileSync
 } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  DEFAULT_LAST_MODIFIED,
-  contentOf,
-  startModelServer,
-  type ModelServer
-} from '../harness/modelServer'
+import { describe, expect, it } from 'vitest'
+import { serverAndScratch } from '../support/serverScratch'
+import { DEFAULT_LAST_MODIFIED, contentOf } from '../harness/modelServer'
 import { isGone } from '../harness/procTree'
 import { waitFor } from '../support/wait'
 import {
@@ -37,21 +30,11 @@ import { childWithErrorListeners } from '../support/listeners'
 const MiB = 1 << 20
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-let srv: ModelServer
-let root: string
+const fx = serverAndScratch('podpull-helper-jobs-')
 let n = 0
 
-beforeAll(async () => {
-  srv = await startModelServer()
-  root = mkdtempSync(join(tmpdir(), 'podpull-helper-jobs-'))
-})
-afterAll(async () => {
-  await srv?.close()
-  rmSync(root, { recursive: true, force: true })
-})
-
 function dirs() {
-  const base = join(root, `t${++n}`)
+  const base = join(fx.root, `t${++n}`)
   const workspace = join(base, 'workspace')
   const modelsDir = join(workspace, 'ComfyUI', 'models')
   mkdirSync(modelsDir, { recursive: true })
@@ -77,7 +60,7 @@ const entryOf = (workspace: string, id: string): StatusEntry | undefined =>
 describe('pod helper jobs', () => {
   it('the worker is detached: it survives its session being killed and finishes', async () => {
     const d = dirs()
-    const f = srv.addFile('/jobs/detach.safetensors', { size: 3 * MiB, holdAt: MiB })
+    const f = fx.srv.addFile('/jobs/detach.safetensors', { size: 3 * MiB, holdAt: MiB })
     // A session: a shell in its own process group that runs `start`, then lingers.
     const session = childWithErrorListeners(
       spawn('bash', ['-c', `python3 "$0" start; echo done; exec sleep 60`, HELPER_PATH], {
@@ -101,7 +84,7 @@ describe('pod helper jobs', () => {
     const sid = Number(readFileSync(`/proc/${owner}/stat`, 'utf8').split(') ')[1]!.split(' ')[3])
     expect(sid).not.toBe(session.pid)
     for (const fd of [0, 1, 2]) expect(readlinkSync(`/proc/${owner}/fd/${fd}`)).toBe('/dev/null')
-    srv.setFaults(f.path, { holdAt: undefined })
+    fx.srv.setFaults(f.path, { holdAt: undefined })
     const e = await waitForState(d.workspace, answer.id, ['completed', 'error'])
     expect(e.status).toBe('completed')
     expect(readFileSync(join(d.modelsDir, 'checkpoints', 'detach.safetensors')).length).toBe(f.size)
@@ -109,7 +92,7 @@ describe('pod helper jobs', () => {
 
   it('pause keeps the .part, resume continues with Range: ≤ 1.02× the size fetched', async () => {
     const d = dirs()
-    const f = srv.addFile('/jobs/pause.safetensors', { size: 4 * MiB, holdAt: 2 * MiB })
+    const f = fx.srv.addFile('/jobs/pause.safetensors', { size: 4 * MiB, holdAt: 2 * MiB })
     const a = await runHelper('start', startReq(d, f.url))
     expect(a.ok).toBe(true)
     const id = a.id as string
@@ -122,16 +105,16 @@ describe('pod helper jobs', () => {
     const sidecar = JSON.parse(readFileSync(final + '.part.json', 'utf8'))
     expect(sidecar).toMatchObject({ version: 1, id, size: f.size, final_path: final })
     // Really stopped: its request hung up, so opening the gate sends nothing more.
-    await waitFor(() => srv.openResponses(f.path) === 0, 'the request closed')
-    const served = srv.bytesServed(f.path)
-    srv.setFaults(f.path, { holdAt: undefined })
-    expect(srv.bytesServed(f.path)).toBe(served)
+    await waitFor(() => fx.srv.openResponses(f.path) === 0, 'the request closed')
+    const served = fx.srv.bytesServed(f.path)
+    fx.srv.setFaults(f.path, { holdAt: undefined })
+    expect(fx.srv.bytesServed(f.path)).toBe(served)
 
     const r = await runHelper('resume', { workspace: d.workspace, id, tokens: {} })
     expect(r).toMatchObject({ ok: true, id, outcome: 'started' })
     expect((await waitForState(d.workspace, id, ['completed', 'error'])).status).toBe('completed')
-    expect(srv.bytesServed(f.path)).toBeLessThanOrEqual(f.size * 1.02)
-    const last = srv.requestsFor(f.path).at(-1)!
+    expect(fx.srv.bytesServed(f.path)).toBeLessThanOrEqual(f.size * 1.02)
+    const last = fx.srv.requestsFor(f.path).at(-1)!
     expect(last.headers.range).toMatch(/^bytes=\d+-/)
     expect(last.headers['if-range']).toBeTruthy()
     expect(existsSync(final + '.part.json')).toBe(false)
@@ -139,7 +122,7 @@ describe('pod helper jobs', () => {
 
   it('pause right after start: paused, not killed', async () => {
     const d = dirs()
-    const f = srv.addFile('/jobs/early.safetensors', { size: 2 * MiB, holdAt: MiB })
+    const f = fx.srv.addFile('/jobs/early.safetensors', { size: 2 * MiB, holdAt: MiB })
     const a = await runHelper('start', startReq(d, f.url, { filename: 'early.safetensors' }))
     const id = a.id as string
     expect(await runHelper('pause', { workspace: d.workspace, id })).toEqual({ ok: true })
@@ -154,7 +137,7 @@ describe('pod helper jobs', () => {
   it('pause/resume with 4 connections: every segment continues where it stopped', async () => {
     const d = dirs()
     // Every segment's response stops after 1 MiB until resumed.
-    const f = srv.addFile('/jobs/segs.safetensors', { size: 20 * MiB, holdAfterBytes: MiB })
+    const f = fx.srv.addFile('/jobs/segs.safetensors', { size: 20 * MiB, holdAfterBytes: MiB })
     const a = await runHelper('start', startReq(d, f.url, { connections: 4, sha256: f.sha256 }))
     const id = a.id as string
     await waitFor(() => (entryOf(d.workspace, id)?.downloaded ?? 0) >= 4 * MiB, '4 MiB down')
@@ -164,11 +147,11 @@ describe('pod helper jobs', () => {
     }
     expect(sc.segments).toHaveLength(4)
     expect(sc.segments.filter((x) => x.done > 0)).toHaveLength(4)
-    await waitFor(() => srv.openResponses(f.path) === 0, 'the paused requests closed')
-    srv.setFaults(f.path, { holdAfterBytes: undefined })
+    await waitFor(() => fx.srv.openResponses(f.path) === 0, 'the paused requests closed')
+    fx.srv.setFaults(f.path, { holdAfterBytes: undefined })
     await runHelper('resume', { workspace: d.workspace, id, tokens: {} })
     expect((await waitForState(d.workspace, id, ['completed', 'error'])).status).toBe('completed')
-    expect(srv.bytesServed(f.path)).toBeLessThanOrEqual(f.size * 1.02)
+    expect(fx.srv.bytesServed(f.path)).toBeLessThanOrEqual(f.size * 1.02)
   })
 
   it.each([
@@ -178,7 +161,7 @@ describe('pod helper jobs', () => {
   ] as const)('a .part + sidecar left by another engine, %s', async (_, boot, resumes) => {
     const d = dirs()
     const size = 3 * MiB
-    const f = srv.addFile(`/jobs/other-${boot}.safetensors`, { size, seed: 'o' })
+    const f = fx.srv.addFile(`/jobs/other-${boot}.safetensors`, { size, seed: 'o' })
     const bootId =
       boot === 'this-boot' ? readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() : boot
     const dir = join(d.modelsDir, 'checkpoints')
@@ -212,20 +195,20 @@ describe('pod helper jobs', () => {
     )
     expect(readFileSync(final).equals(contentOf(size, 'o', 0, size))).toBe(true)
     if (resumes) {
-      expect(srv.requestsFor(f.path).map((q) => q.headers.range)).toEqual([
+      expect(fx.srv.requestsFor(f.path).map((q) => q.headers.range)).toEqual([
         `bytes=${have}-${size - 1}`
       ])
-      expect(srv.bytesServed(f.path)).toBe(size - have)
+      expect(fx.srv.bytesServed(f.path)).toBe(size - have)
     } else {
       // Claims written without fdatasync before a reboot can't be trusted: start clean.
-      expect(srv.requestsFor(f.path).map((q) => q.headers.range)).toEqual([undefined])
-      expect(srv.bytesServed(f.path)).toBe(size)
+      expect(fx.srv.requestsFor(f.path).map((q) => q.headers.range)).toEqual([undefined])
+      expect(fx.srv.bytesServed(f.path)).toBe(size)
     }
   })
 
   it('a stalled connection is dropped after the stall timeout and resumed with Range', async () => {
     const d = dirs()
-    const f = srv.addFile('/jobs/stall.safetensors', {
+    const f = fx.srv.addFile('/jobs/stall.safetensors', {
       size: 2 * MiB + 512 * 1024,
       stallAfterBytes: MiB
     })
@@ -236,7 +219,7 @@ describe('pod helper jobs', () => {
     const e = await waitForState(d.workspace, a.id as string, ['completed', 'error'])
     expect(e).toMatchObject({ status: 'completed' })
     expect(e.attempts).toBeGreaterThanOrEqual(3)
-    expect(srv.requestsFor(f.path).map((q) => q.headers.range)).toEqual([
+    expect(fx.srv.requestsFor(f.path).map((q) => q.headers.range)).toEqual([
       undefined,
       `bytes=${MiB}-${f.size - 1}`,
       `bytes=${2 * MiB}-${f.size - 1}`
@@ -245,7 +228,7 @@ describe('pod helper jobs', () => {
 
   it('429 with Retry-After: waits as told, then completes', async () => {
     const d = dirs()
-    const f = srv.addFile('/jobs/429.safetensors', {
+    const f = fx.srv.addFile('/jobs/429.safetensors', {
       size: MiB,
       failStatus: 429,
       failTimes: 1,
@@ -256,14 +239,14 @@ describe('pod helper jobs', () => {
     expect(a.ok, JSON.stringify(a)).toBe(true)
     const e = await waitForState(d.workspace, a.id as string, ['completed', 'error'])
     expect(e.status).toBe('completed')
-    const [first, second] = srv.requestsFor(f.path)
+    const [first, second] = fx.srv.requestsFor(f.path)
     expect(first!.status).toBe(429)
     expect(second!.time - first!.time).toBeGreaterThanOrEqual(950)
   })
 
   it('worker killed -9 at a random moment: settles to paused, resume re-fetches ≤ 2 %', async () => {
     const d = dirs()
-    const f = srv.addFile('/jobs/kill.safetensors', { size: 12 * MiB, throttleBps: 1 * MiB })
+    const f = fx.srv.addFile('/jobs/kill.safetensors', { size: 12 * MiB, throttleBps: 1 * MiB })
     const a = await runHelper('start', startReq(d, f.url, { filename: 'kill.safetensors' }))
     const id = a.id as string
     const pid = (await waitFor(() => entryOf(d.workspace, id)?.owner, 'an owner')).pid
@@ -276,26 +259,26 @@ describe('pod helper jobs', () => {
     const settled = Object.values(st.status as Record<string, StatusEntry>).find((e) => e.id === id)
     expect(settled).toMatchObject({ status: 'paused', resumable: true })
 
-    srv.setFaults(f.path, { throttleBps: undefined })
+    fx.srv.setFaults(f.path, { throttleBps: undefined })
     expect(await runHelper('resume', { workspace: d.workspace, id, tokens: {} })).toMatchObject({
       ok: true,
       outcome: 'started'
     })
     const done = await waitForState(d.workspace, id, ['completed', 'error'])
     expect(done.status).toBe('completed')
-    expect(srv.bytesServed(f.path)).toBeLessThanOrEqual(f.size * 1.02)
-    expect(srv.requestsFor(f.path).at(-1)!.headers.range).toMatch(/^bytes=[1-9]\d*-/)
+    expect(fx.srv.bytesServed(f.path)).toBeLessThanOrEqual(f.size * 1.02)
+    expect(fx.srv.requestsFor(f.path).at(-1)!.headers.range).toMatch(/^bytes=[1-9]\d*-/)
   })
 
   it('tokens never reach argv, environment, the status file, sidecar or logs', async () => {
     const d = dirs()
     const token = 'hf_SeCrEt_' + Math.random().toString(36).slice(2)
-    const f = srv.addFile('/jobs/token.safetensors', {
+    const f = fx.srv.addFile('/jobs/token.safetensors', {
       size: 3 * MiB,
       holdAt: MiB,
       requireToken: token
     })
-    const host = new URL(srv.url).host
+    const host = new URL(fx.srv.url).host
     const a = await runHelper(
       'start',
       startReq(d, f.url, { tokens: { hf: token }, token_hosts: { hf: [host] } })
@@ -328,20 +311,20 @@ describe('pod helper jobs', () => {
     expect(isGone(pid)).toBe(false)
     expect(existsSync((a.path as string) + '.part.json')).toBe(true)
     expect(leaks()).toEqual([])
-    srv.setFaults(f.path, { holdAt: undefined })
+    fx.srv.setFaults(f.path, { holdAt: undefined })
     expect((await waitForState(d.workspace, id, ['completed', 'error'])).status).toBe('completed')
     expect(existsSync(join(d.workspace, '.podpull', 'logs', `${id}.log`))).toBe(true)
     expect(leaks()).toEqual([])
     // The token did go where it belongs.
     expect(
-      srv.requestsFor(f.path).every((q) => q.headers.authorization === `Bearer ${token}`)
+      fx.srv.requestsFor(f.path).every((q) => q.headers.authorization === `Bearer ${token}`)
     ).toBe(true)
   })
 
   it('hostile names and URLs are downloaded under a plain name or refused, never run', async () => {
     const d = dirs()
-    const marker = join(root, `pwned-${Date.now()}`)
-    const f = srv.addFile('/jobs/hostile.bin', { size: 64 * 1024 })
+    const marker = join(fx.root, `pwned-${Date.now()}`)
+    const f = fx.srv.addFile('/jobs/hostile.bin', { size: 64 * 1024 })
     const names = [
       `$(touch ${marker})`,
       `\`touch ${marker}\`.safetensors`,
@@ -368,7 +351,7 @@ describe('pod helper jobs', () => {
       expect(a, url).toMatchObject({ ok: false, code: 'bad-request' })
     }
     // A URL whose path carries shell syntax: fetched literally, named by its decoded path.
-    const g = srv.addFile('/jobs/$(touch%20-x)%60y%60.bin', { size: 1024 })
+    const g = fx.srv.addFile('/jobs/$(touch%20-x)%60y%60.bin', { size: 1024 })
     const a = await runHelper('start', startReq(d, g.url))
     expect(a.ok, JSON.stringify(a)).toBe(true)
     expect(a.path).toBe(join(d.modelsDir, 'checkpoints', '$(touch -x)`y`.bin'))
@@ -381,7 +364,7 @@ describe('pod helper jobs', () => {
 
   it('the same destination twice: already-active with the first id; cancel removes the .part', async () => {
     const d = dirs()
-    const f = srv.addFile('/jobs/twice.safetensors', { size: 4 * MiB, holdAt: MiB })
+    const f = fx.srv.addFile('/jobs/twice.safetensors', { size: 4 * MiB, holdAt: MiB })
     const a = await runHelper('start', startReq(d, f.url))
     const b = await runHelper('start', startReq(d, f.url))
     expect(b).toMatchObject({ ok: true, outcome: 'already-active', id: a.id, path: a.path })

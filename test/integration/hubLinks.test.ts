@@ -6,51 +6,42 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { startHubServers, type HubServers } from '../harness/hubServer'
-import { startModelServer, type ModelServer, type ServedFile } from '../harness/modelServer'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { hubAndCdn } from '../support/serverScratch'
+import { type ServedFile } from '../harness/modelServer'
 import { fileSha, startEngine } from '../support/engine'
 import { waitFor } from '../support/wait'
 import { redirectsToSignedLink } from '../../src/main/sources/endpoints'
 import { WaitTooLong } from '../../src/main/engine/retryWait'
 
 const MB = 1_000_000
-let cdn: ModelServer
-let hub: HubServers
+const fx = hubAndCdn()
 let dir: string
 let n = 0
 
-beforeAll(async () => {
-  cdn = await startModelServer()
-  hub = await startHubServers(cdn)
-})
-afterAll(async () => {
-  await hub?.close()
-  await cdn?.close()
-})
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'hub-links-'))
+  dir = mkdtempSync(join(tmpdir(), 'fx.hub-links-'))
   return () => rmSync(dir, { recursive: true, force: true })
 })
 
 /** A file in a Xet-served repo, and the resolve URL a user's link becomes. */
 function xetFile(size: number): { f: ServedFile; url: string; finalPath: string } {
   const id = ++n
-  const f = cdn.addFile(`/xet/${id}/model.safetensors`, { size, seed: `xet${id}` })
-  hub.addRepo({ id: `org/xet${id}`, xet: true, files: [{ path: 'model.safetensors', cdn: f }] })
+  const f = fx.cdn.addFile(`/xet/${id}/model.safetensors`, { size, seed: `xet${id}` })
+  fx.hub.addRepo({ id: `org/xet${id}`, xet: true, files: [{ path: 'model.safetensors', cdn: f }] })
   return {
     f,
-    url: `${hub.hfUrl}/org/xet${id}/resolve/main/model.safetensors`,
+    url: `${fx.hub.hfUrl}/org/xet${id}/resolve/main/model.safetensors`,
     finalPath: join(dir, 'model.safetensors')
   }
 }
 
 /** The Hub's token goes to the Hub's host only (as tokens.ts decides). */
 const hubAuth = (u: URL): string | undefined =>
-  u.host === new URL(hub.hfUrl).host ? 'Bearer hf_token' : undefined
+  u.host === new URL(fx.hub.hfUrl).host ? 'Bearer hf_token' : undefined
 
 const resolvesOf = (url: string, since = 0) =>
-  hub.log.slice(since).filter((q) => q.path === new URL(url).pathname)
+  fx.hub.log.slice(since).filter((q) => q.path === new URL(url).pathname)
 
 function run(url: string, finalPath: string, connections: number, maxWaitMs?: number) {
   return startEngine(
@@ -67,13 +58,13 @@ describe('resolve once, ranges to the signed link', () => {
     async (connections) => {
       const { f, url, finalPath } = xetFile(25 * MB)
       // Paced so the download outlives a link (25 MB at 10 MB/s in all).
-      hub.xet.configure({
+      fx.hub.xet.configure({
         linkLifeMs: 1500,
         expiresInLink: true,
         cutEvery: 4 * MB,
         throttleBps: (10 * MB) / connections
       })
-      const since = hub.xet.requests.length
+      const since = fx.hub.xet.requests.length
       const r = await run(url, finalPath, connections).result
       expect(r.outcome).toBe('completed')
       expect(fileSha(finalPath)).toBe(f.sha256)
@@ -81,8 +72,8 @@ describe('resolve once, ranges to the signed link', () => {
       expect(resolves.length).toBeLessThanOrEqual(10)
       expect(resolves.every((q) => q.range === undefined && q.method === 'GET')).toBe(true)
       expect(resolves.every((q) => q.authorization === 'Bearer hf_token')).toBe(true)
-      expect(hub.xet.bytesServed(f)).toBeLessThanOrEqual(1.1 * f.size)
-      const atCdn = hub.xet.requests.slice(since)
+      expect(fx.hub.xet.bytesServed(f)).toBeLessThanOrEqual(1.1 * f.size)
+      const atCdn = fx.hub.xet.requests.slice(since)
       expect(atCdn.some((q) => q.authorization !== undefined)).toBe(false)
       // Only an expiry may refuse a request (one sent just as its link ran out).
       expect(atCdn.filter((q) => q.refused && q.refused !== 'Request has expired')).toEqual([])
@@ -93,17 +84,17 @@ describe('resolve once, ranges to the signed link', () => {
     const { f, url, finalPath } = xetFile(8 * MB)
     // 2 s of transfer at least; the link lives at most 1.3 s; a cut every 2 MB
     // makes the engine ask the link again after it has expired.
-    hub.xet.configure({
+    fx.hub.xet.configure({
       linkLifeMs: 300,
       expiresInLink: false,
       cutEvery: 2 * MB,
       throttleBps: 4 * MB
     })
-    const since = hub.xet.requests.length
+    const since = fx.hub.xet.requests.length
     const r = await run(url, finalPath, 1).result
     expect(r.outcome).toBe('completed')
     expect(fileSha(finalPath)).toBe(f.sha256)
-    const atCdn = hub.xet.requests.slice(since)
+    const atCdn = fx.hub.xet.requests.slice(since)
     const expired = atCdn.filter((q) => q.status === 403)
     expect(expired.length).toBeGreaterThan(0)
     // One resolve to start, one per refusal: never one per request.
@@ -113,13 +104,13 @@ describe('resolve once, ranges to the signed link', () => {
 
   it('after a pause longer than the link lives, the resume asks for a new link first', async () => {
     const { f, url, finalPath } = xetFile(6 * MB)
-    hub.xet.configure({
+    fx.hub.xet.configure({
       linkLifeMs: 300,
       expiresInLink: false,
       cutEvery: undefined,
       throttleBps: 2 * MB
     })
-    const since = hub.xet.requests.length
+    const since = fx.hub.xet.requests.length
     const first = run(url, finalPath, 1)
     await waitFor(() => (first.progress.at(-1)?.downloaded ?? 0) >= MB, '1 MB on disk')
     const resolvedAt = Date.now()
@@ -127,15 +118,15 @@ describe('resolve once, ranges to the signed link', () => {
     expect((await first.result).outcome).toBe('paused')
     // The first link lives at most 1.3 s (whole seconds, rounded up).
     await waitFor(() => Date.now() - resolvedAt > 1400, 'the first link to expire')
-    hub.xet.configure({ throttleBps: undefined })
+    fx.hub.xet.configure({ throttleBps: undefined })
     const second = await run(url, finalPath, 1).result
     expect(second.outcome).toBe('completed')
     expect(fileSha(finalPath)).toBe(f.sha256)
     expect(resolvesOf(url).length).toBe(2)
-    expect(hub.xet.requests.slice(since).filter((q) => q.status >= 400)).toEqual([])
+    expect(fx.hub.xet.requests.slice(since).filter((q) => q.status >= 400)).toEqual([])
   })
 
-  it('hub resolve links are recognised; other links are not', () => {
+  it('fx.hub resolve links are recognised; other links are not', () => {
     const env = {
       HF_ENDPOINT: 'http://127.0.0.1:9',
       PODPULL_CIVITAI_ENDPOINT: 'http://127.0.0.1:8'
@@ -159,18 +150,18 @@ describe('resolve once, ranges to the signed link', () => {
 
 describe('rate limits as the Hub sends them', () => {
   beforeEach(() =>
-    hub.xet.configure({ linkLifeMs: 3_600_000, cutEvery: undefined, throttleBps: undefined })
+    fx.hub.xet.configure({ linkLifeMs: 3_600_000, cutEvery: undefined, throttleBps: undefined })
   )
 
   it.each(['ratelimit', 'retry-after'] as const)(
     'a 429 with %s waits what it says, shows it, then goes on',
     async (header) => {
       const { f, url, finalPath } = xetFile(2 * MB)
-      hub.limitResolves({ times: 1, seconds: 1, header })
+      fx.hub.limitResolves({ times: 1, seconds: 1, header })
       const r = run(url, finalPath, 1)
       expect((await r.result).outcome).toBe('completed')
       expect(fileSha(finalPath)).toBe(f.sha256)
-      const host = new URL(hub.hfUrl).host
+      const host = new URL(fx.hub.hfUrl).host
       const notices = r.progress.map((p) => p.notice).filter(Boolean)
       expect(notices).toContain(`rate-limited by ${host}, going on in 1 s`)
       expect(r.progress.at(-1)!.notice).toBeNull()
@@ -186,7 +177,7 @@ describe('rate limits as the Hub sends them', () => {
     '%s: paused with a message, not slept through',
     async (_w, header, secs, cap, msg) => {
       const { url, finalPath } = xetFile(MB)
-      hub.limitResolves({ times: 1, seconds: secs, header })
+      fx.hub.limitResolves({ times: 1, seconds: secs, header })
       const err = await run(url, finalPath, 1, cap).result.then(
         () => undefined,
         (e: unknown) => e

@@ -6,26 +6,16 @@
 // together; these files can: an engine that no longer reads what was written
 // before fetches the whole file again or fails.
 import { createHash } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { serverAndScratch } from '../support/serverScratch'
 import { contentOf } from '../harness/content'
-import { startModelServer, type ModelServer } from '../harness/modelServer'
 import { localHelperDriver, readStatusFile } from '../conformance/helperDriver'
 import { localTargetDriver } from '../conformance/localDriver'
 import { ENGINES, GOLDEN_FILE, STORED, layOutGolden } from '../vectors/golden/files'
 
-let srv: ModelServer
-let root: string
-beforeAll(async () => {
-  srv = await startModelServer()
-  root = mkdtempSync(join(tmpdir(), 'podpull-stored-'))
-})
-afterAll(async () => {
-  await srv?.close()
-  if (root) rmSync(root, { recursive: true, force: true })
-})
+const fx = serverAndScratch('podpull-stored-')
 
 const driverFor = { typescript: localTargetDriver, helper: localHelperDriver }
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex')
@@ -34,11 +24,11 @@ describe.each(ENGINES.flatMap((w) => ENGINES.map((r) => [w, r] as const)))(
   'files the %s engine stored, resumed by the %s engine',
   (writer, reader) => {
     it('finish the file, fetching only the bytes the sidecar says are missing', async () => {
-      const f = srv.addFile(`/${writer}-${reader}${GOLDEN_FILE.urlPath}`, {
+      const f = fx.srv.addFile(`/${writer}-${reader}${GOLDEN_FILE.urlPath}`, {
         size: GOLDEN_FILE.size,
         seed: GOLDEN_FILE.seed
       })
-      const base = join(root, `${writer}-${reader}`)
+      const base = join(fx.root, `${writer}-${reader}`)
       // The stored URL's path is GOLDEN_FILE.urlPath: this case's origin adds the prefix.
       layOutGolden(writer, base, `${new URL(f.url).origin}/${writer}-${reader}`)
       const workspace = join(base, 'workspace')
@@ -68,8 +58,8 @@ describe.each(ENGINES.flatMap((w) => ENGINES.map((r) => [w, r] as const)))(
       expect(sha(readFileSync(path))).toBe(f.sha256)
       // What is missing, plus the one byte the TypeScript engine's resume probe
       // asks for (bytes=0-0) to compare the validators before it goes on.
-      expect(srv.bytesServed(f.path)).toBeGreaterThanOrEqual(GOLDEN_FILE.size - held)
-      expect(srv.bytesServed(f.path)).toBeLessThanOrEqual(GOLDEN_FILE.size - held + 1)
+      expect(fx.srv.bytesServed(f.path)).toBeGreaterThanOrEqual(GOLDEN_FILE.size - held)
+      expect(fx.srv.bytesServed(f.path)).toBeLessThanOrEqual(GOLDEN_FILE.size - held + 1)
       expect(readStatusFile(workspace)[path]).toMatchObject({ id: stored.id, status: 'completed' })
     })
   }

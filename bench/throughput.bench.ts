@@ -40,6 +40,8 @@ const BIG = Number(process.env.BENCH_BIG_GIB ?? 8) * GiB
 const PLAIN = Number(process.env.BENCH_PLAIN_GIB ?? 2) * GiB
 const THROTTLED = Number(process.env.BENCH_THROTTLED_MIB ?? 512) * MiB
 const PER_CONN = Number(process.env.BENCH_PER_CONN_MIB ?? 16) * MiB
+/** Each of the set row's four files. */
+const SET_FILE = Number(process.env.BENCH_SET_MIB ?? 128) * MiB
 
 interface Row {
   case: string
@@ -257,6 +259,67 @@ it('one connection, loopback: engine vs curl', async () => {
   )
   extra['engine / curl (1 conn, budget ≥ 0.95): whole CLI process'] = (em / cm).toFixed(2)
   extra['engine / curl (1 conn): the job alone, without Node start-up'] = (jm / cm).toFixed(2)
+}, 600_000)
+
+it('a set of 4 files on one target vs aria2c -i list -j 4 -x 8 (throttled)', async () => {
+  const files = [0, 1, 2, 3].map((i) =>
+    srv.addFile(`/bench/set-${i}.bin`, { size: SET_FILE, seed: `set${i}`, throttleBps: PER_CONN })
+  )
+  const total = SET_FILE * files.length
+  const label = `set: 4 × ${SET_FILE / MiB} MiB at ${PER_CONN / MiB} MiB/s per connection`
+  const dir = join(work, 'aria-set')
+  rmSync(dir, { recursive: true, force: true })
+  mkdirSync(dir)
+  const list = join(work, 'aria-set.txt')
+  writeFileSync(list, files.map((f, i) => `${f.url}\n  out=set-${i}.bin\n`).join(''))
+  const a = await run(
+    'aria2c',
+    [
+      '-q',
+      '-i',
+      list,
+      '-j',
+      '4',
+      '-x',
+      '8',
+      '-s',
+      '8',
+      '-k1M',
+      '--file-allocation=none',
+      '-d',
+      dir
+    ],
+    { cpu: true }
+  )
+  if (a.code !== 0) throw new Error(a.out)
+  for (const [i, f] of files.entries()) await check(join(dir, `set-${i}.bin`), f.sha256, 'aria2c')
+
+  const { home, comfy, models } = freshComfy('set')
+  const env = { PODPULL_HOME: home }
+  const add = await run(CLI, ['targets', 'add-local', 'bench', '--comfyui', comfy], { env })
+  if (add.code !== 0) throw new Error(add.out)
+  const setFile = join(work, 'bench.podpull.json')
+  writeFileSync(
+    setFile,
+    JSON.stringify({
+      format: 'podpull-model-set',
+      version: 1,
+      name: 'bench',
+      models: files.map((f, i) => ({
+        source: { kind: 'url', url: f.url },
+        folder: 'checkpoints',
+        name: `set-${i}.bin`,
+        sha256: f.sha256
+      }))
+    })
+  )
+  const p = await run(CLI, ['sets', 'apply', setFile, '--target', 'bench'], { env, cpu: true })
+  if (p.code !== 0) throw new Error(`sets apply failed: ${p.out}`)
+  for (const [i, f] of files.entries())
+    await check(join(models, 'checkpoints', `set-${i}.bin`), f.sha256, 'sets apply')
+  const am = record(label, 'aria2c -i list -j 4 -x 8', a.seconds, total)
+  const pm = record(label, 'podpull sets apply (whole process)', p.seconds, total)
+  extra['set of 4: podpull time / aria2c time (goal ≤ 1.0)'] = (am / pm).toFixed(2)
 }, 600_000)
 
 it('eight connections, per-connection throttle: engine vs aria2c vs curl', async () => {

@@ -33,6 +33,15 @@ describe('download row', () => {
     expect(w.attributes('data-testid')).toBe('download-r1')
   })
 
+  it('an upload is marked, says "Uploading", and offers no link actions', () => {
+    const w = row('downloading', { kind: 'upload', url: 'file:///home/me/a.safetensors' })
+    expect(w.get('[data-testid="upload-mark"]').text()).toContain('upload')
+    expect(w.get('.badge').text()).toBe('Uploading')
+    expect(buttons(w)).toEqual(['pause', 'cancel'])
+    expect(buttons(row('paused', { kind: 'upload' }))).toEqual(['resume', 'cancel'])
+    expect(row('downloading').find('[data-testid="upload-mark"]').exists()).toBe(false)
+  })
+
   it('offers Open folder for a finished local download only when allowed', () => {
     expect(buttons(row('completed', {}, true))).toContain('open')
     expect(buttons(row('downloading', {}, true))).not.toContain('open')

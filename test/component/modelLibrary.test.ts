@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { flushPromises, type VueWrapper } from '@vue/test-utils'
 import ModelsPanel from '../../src/renderer/components/ModelsPanel.vue'
 import type { InstalledModels } from '../../src/shared/types'
-import { fakeBridge, record, snapshot } from './fixtures'
+import { fakeBridge, record, snapshot, target } from './fixtures'
 import { mountWith } from './mountApp'
 
 const SHA = 'ab12cd34ef'.padEnd(64, '0')
@@ -64,9 +64,15 @@ afterEach(() => {
   w = null
 })
 
-async function openLibrary(inv: () => InstalledModels = inventory) {
+async function openLibrary(inv: () => InstalledModels = inventory, withPod = false) {
+  const pod = target({
+    id: 'p1',
+    name: 'gpu pod',
+    config: { kind: 'ssh', host: 'h', port: 22, user: 'root', workspace: '/workspace' }
+  })
   const fake = fakeBridge(
     snapshot({
+      targets: [target({ id: 't1', name: 'studio' }), ...(withPod ? [pod] : [])],
       downloads: [
         record({
           id: 'a',
@@ -159,6 +165,30 @@ describe('Model library', () => {
       { targetId: 't1', path: '/m/loras/film.safetensors' }
     ])
     expect(w!.get('[data-testid="selection-bar"]').text()).toContain('Tick files')
+  })
+
+  it('"Send to pod": the ticked files of this computer are pushed to the chosen pod', async () => {
+    const fake = await openLibrary(inventory, true)
+    fake.answer('pushFile', (a) => ({ id: 'u1', outcome: 'started', path: `/pod/${a.filename}` }))
+    const boxes = w!.findAll('[data-testid="installed-row"] input[type="checkbox"]')
+    await boxes[0]!.setValue(true)
+    expect(w!.get('[data-testid="send-to-pod"]').text()).toContain('gpu pod')
+    await w!.get('[data-testid="send-selected"]').trigger('click')
+    await flushPromises()
+    expect(fake.calls.filter((c) => c.m === 'pushFile').map((c) => c.a)).toEqual([
+      {
+        targetId: 'p1',
+        file: '/m/vae/ae.safetensors',
+        folder: 'vae',
+        filename: 'ae.safetensors'
+      }
+    ])
+    expect(w!.get('[data-testid="send-to"]').text()).toContain('Sending 1 file to gpu pod')
+  })
+
+  it('no "Send to pod" without a pod target', async () => {
+    await openLibrary()
+    expect(w!.find('[data-testid="send-to"]').exists()).toBe(false)
   })
 
   it('sha256 on demand for a file not hashed yet', async () => {

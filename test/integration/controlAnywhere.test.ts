@@ -84,6 +84,20 @@ async function detached(t: Awaited<ReturnType<typeof localTarget>>, url: string,
   return { id, pid: e.owner!.pid }
 }
 
+/** A second `download` of the same file, once it follows the worker's download
+ *  and has shown it at least once (a progress line). */
+async function follower(t: Awaited<ReturnType<typeof localTarget>>, url: string) {
+  const p = spawnCli(['download', url, '--target', 'studio', '--folder', 'loras'], t.env)
+  p.on('error', (err) => expect.fail(String(err)))
+  let err = ''
+  p.stderr!.on('data', (d: Buffer) => (err += d))
+  const done = collect(p)
+  await waitFor(() => err, 'the follower to follow', {
+    until: (s) => /following it[\s\S]*%/.test(s)
+  })
+  return { p, done, stderr: () => err }
+}
+
 /** A worker lives as long as its download and anyone can read its argv (`ps`):
  *  the link, which may carry a signed token, must not be there. */
 function expectLinkNotInArgv(pid: number, url: string): void {
@@ -215,18 +229,10 @@ describe('control from any process (local targets)', () => {
     const f = srv.addFile('/ctl/follow.safetensors', { size: 4 * MiB, seed: 'ctl5', holdAt: MiB })
     const path = join(t.models, 'loras', 'follow.safetensors')
     const w = await detached(t, f.url, path)
-    const follower = spawnCli(['download', f.url, '--target', 'studio', '--folder', 'loras'], t.env)
-    follower.on('error', (err) => expect.fail(String(err)))
-    let err = ''
-    follower.stderr!.on('data', (d: Buffer) => (err += d))
-    const done = collect(follower)
-    // Following, and shown the download at least once (a progress line).
-    await waitFor(() => err, 'the follower to follow', {
-      until: (s) => /following it[\s\S]*%/.test(s)
-    })
-    expect(follower.exitCode).toBeNull()
+    const fl = await follower(t, f.url)
+    expect(fl.p.exitCode).toBeNull()
     srv.setFaults(f.path, { holdAt: undefined })
-    const r = await done
+    const r = await fl.done
     expect(r.code, r.stderr).toBe(0)
     expect(r.stdout).toContain(`Saved ${path}`)
     expect(sha(path)).toBe(f.sha256)
@@ -239,18 +245,13 @@ describe('control from any process (local targets)', () => {
     const f = srv.addFile('/ctl/orphan.safetensors', { size: 4 * MiB, seed: 'ctl8', holdAt: MiB })
     const path = join(t.models, 'loras', 'orphan.safetensors')
     const w = await detached(t, f.url, path)
-    const follower = spawnCli(['download', f.url, '--target', 'studio', '--folder', 'loras'], t.env)
-    follower.on('error', (err) => expect.fail(String(err)))
-    let err = ''
-    follower.stderr!.on('data', (d: Buffer) => (err += d))
-    const done = collect(follower)
-    await waitFor(() => err, 'following', { until: (s) => /following it[\s\S]*%/.test(s) })
+    const fl = await follower(t, f.url)
     process.kill(w.pid, 'SIGKILL')
-    await waitFor(() => err, 'the follower taking over', {
+    await waitFor(fl.stderr, 'the follower taking over', {
       until: (s) => /continuing it here/.test(s)
     })
     srv.setFaults(f.path, { holdAt: undefined })
-    const r = await done
+    const r = await fl.done
     expect(r.code, r.stderr).toBe(0)
     expect(sha(path)).toBe(f.sha256)
   })
@@ -260,15 +261,7 @@ describe('control from any process (local targets)', () => {
     const f = srv.addFile('/ctl/ctrlc.safetensors', { size: 4 * MiB, seed: 'ctl6', holdAt: MiB })
     const path = join(t.models, 'loras', 'ctrlc.safetensors')
     const w = await detached(t, f.url, path)
-    const follow = async () => {
-      const p = spawnCli(['download', f.url, '--target', 'studio', '--folder', 'loras'], t.env)
-      p.on('error', (err) => expect.fail(String(err)))
-      let err = ''
-      p.stderr!.on('data', (d: Buffer) => (err += d))
-      const done = collect(p)
-      await waitFor(() => err, 'following', { until: (s) => /following it[\s\S]*%/.test(s) })
-      return { p, done }
-    }
+    const follow = () => follower(t, f.url)
     const a = await follow()
     a.p.kill('SIGINT')
     const ra = await a.done

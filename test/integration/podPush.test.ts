@@ -10,8 +10,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { PodTarget } from '../../src/main/targets/pod/podTarget'
 import type { PushTuning } from '../../src/main/targets/pod/podPush'
-import type { Settings } from '../../src/shared/types'
-import { podTarget, usePodHarness } from '../support/podTarget'
+import { openPodTarget, usePodHarness } from '../support/podTarget'
 import { holdsPrefix, writeLocalFile } from '../support/localFiles'
 import { waitFor } from '../support/wait'
 
@@ -20,15 +19,7 @@ const pod = usePodHarness()
 const local = mkdtempSync(join(tmpdir(), 'podpull-push-local-'))
 afterAll(() => rmSync(local, { recursive: true, force: true }))
 
-async function open(
-  o: { push?: PushTuning; settings?: Partial<Settings> } = {}
-): Promise<{ t: PodTarget; ws: string; comfyui: string }> {
-  const w = pod.workspace()
-  const t = podTarget(pod.sshd, w.store, { ws: w.ws, comfyui: w.comfyui, ...o })
-  pod.targets.push(t)
-  await t.open()
-  return { t, ws: w.ws, comfyui: w.comfyui }
-}
+const open = (o: Parameters<typeof openPodTarget>[1] = {}) => openPodTarget(pod, o)
 
 const sha256File = (p: string): string => createHash('sha256').update(readFileSync(p)).digest('hex')
 const state = (t: PodTarget, id: string): string | undefined =>

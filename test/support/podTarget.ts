@@ -177,3 +177,16 @@ export function usePodHarness(): PodHarness {
   })
   return h
 }
+
+/** A fresh pod workspace and an opened target on it, closed after the test
+ *  (push tests: `push` hooks the upload's byte path). */
+export async function openPodTarget(
+  h: PodHarness,
+  o: { push?: PushTuning; settings?: Partial<Settings> } = {}
+): Promise<{ t: PodTarget; ws: string; comfyui: string }> {
+  const w = h.workspace()
+  const t = podTarget(h.sshd, w.store, { ws: w.ws, comfyui: w.comfyui, ...o })
+  h.targets.push(t)
+  await t.open()
+  return { t, ws: w.ws, comfyui: w.comfyui }
+}

@@ -19,7 +19,19 @@ export const STATE_LABEL: Record<JobState, string> = {
 
 const MOVING: JobState[] = ['queued', 'starting', 'downloading']
 
-export function actionsFor(state: JobState, canOpenFolder: boolean): RowAction[] {
+/** An upload has no link to renew or copy: its source is a file on the sending computer. */
+const NOT_FOR_UPLOADS: RowAction[] = ['relink', 'copy']
+
+export function actionsFor(
+  state: JobState,
+  canOpenFolder: boolean,
+  kind?: DownloadRecord['kind']
+): RowAction[] {
+  const all = downloadActions(state, canOpenFolder)
+  return kind === 'upload' ? all.filter((a) => !NOT_FOR_UPLOADS.includes(a)) : all
+}
+
+function downloadActions(state: JobState, canOpenFolder: boolean): RowAction[] {
   const a: RowAction[] = []
   if (MOVING.includes(state)) a.push('pause')
   if (state === 'paused') a.push('resume', 'relink')
@@ -31,6 +43,11 @@ export function actionsFor(state: JobState, canOpenFolder: boolean): RowAction[]
   a.push('copy')
   if (state === 'completed' || state === 'error' || state === 'cancelled') a.push('remove')
   return a
+}
+
+/** The state badge's word ("Uploading" for a push while bytes flow). */
+export function stateLabel(r: DownloadRecord): string {
+  return r.kind === 'upload' && r.state === 'downloading' ? 'Uploading' : STATE_LABEL[r.state]
 }
 
 export interface RowText {

@@ -3,7 +3,6 @@
 // validation. Exit codes: 0 success (including "already present"), 1 a failed
 // download, 2 bad usage — each failure with one clear line on stderr.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
-import { readFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createApp, type PodPullApp } from '../main/app'
@@ -27,7 +26,7 @@ import {
 } from './runpod'
 import { addSetsCommands, type SetsContext } from './setsCommands'
 import { endQuietlyOnClosedPipe } from './closedPipe'
-import { say, sayJson, sayJsonText, warn } from './terminalOut'
+import { say, sayJson, warn } from './terminalOut'
 
 const here = dirname(fileURLToPath(import.meta.url))
 
@@ -501,15 +500,10 @@ function buildProgram(): Command {
       if (o.json && o.target) {
         const info = infos[0]!
         const t = a.core.target(info.id)
-        if (info.config.kind === 'local') {
-          const file = join(info.config.workspace, '.download_status.json')
-          const text = await readFile(file, 'utf8').catch(() => '{}')
-          sayJsonText(text)
-        } else {
-          await openTarget(o.target)
-          const raw = t.rawStatus ? await t.rawStatus() : t.downloads()
-          sayJson(raw)
-        }
+        // A local file is read as stored, without opening the target (no resumes
+        // start); the reader refuses a FIFO and a file too large to be real.
+        if (info.config.kind !== 'local') await openTarget(o.target)
+        sayJson(t.rawStatus ? await t.rawStatus() : t.downloads())
         return
       }
       const unreachable = new Map<string, string>()

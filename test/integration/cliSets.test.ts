@@ -1,6 +1,6 @@
-// `podpull sets` as a user runs it, with a real sshd: one set applied at once
-// to two pods and a local target lands every file with its sha256 and skips
-// what a target already has; a second apply fetches nothing; a set exported
+// `podpull sets` as a user runs it, with real sshds: one set applied at once
+// to two pods (exec + SFTP, and PTY-only) and a local target lands every
+// file with its sha256 and skips what a target already has; a second apply fetches nothing; a set exported
 // from a target reproduces it on an empty one; a bad set names its bad line.
 import { createHash } from 'node:crypto'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
@@ -17,6 +17,8 @@ import { killWorkers } from '../support/podTarget'
 let cdn: ModelServer
 let hub: HubServers
 let sshd: SshdHarness
+/** A pod reached only through a PTY (RunPod's proxy): no exec, no SFTP. */
+let ptySshd: SshdHarness
 let unet: ServedFile
 let lora: ServedFile
 let vae: ServedFile
@@ -24,7 +26,11 @@ const workspaces: string[] = []
 
 beforeAll(async () => {
   assertBuilt()
-  ;[cdn, sshd] = await Promise.all([startModelServer(), startSshd()])
+  ;[cdn, sshd, ptySshd] = await Promise.all([
+    startModelServer(),
+    startSshd(),
+    startSshd({ ptyOnly: true, maxSessions: 1 })
+  ])
   hub = await startHubServers(cdn)
   unet = cdn.addFile('/cdn/set-unet.safetensors', { size: 300_000, seed: 'set-unet' })
   lora = cdn.addFile('/set/lora.safetensors', { size: 120_000, seed: 'set-lora' })
@@ -34,7 +40,7 @@ beforeAll(async () => {
 afterAll(async () => {
   workspaces.forEach(killWorkers)
   await hub?.close()
-  await Promise.all([cdn?.close(), sshd?.close()])
+  await Promise.all([cdn?.close(), sshd?.close(), ptySshd?.close()])
 })
 
 const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex')
@@ -73,14 +79,14 @@ function theSet() {
   }
 }
 
-async function addPod(env: NodeJS.ProcessEnv, name: string): Promise<string> {
+async function addPod(env: NodeJS.ProcessEnv, name: string, via = sshd): Promise<string> {
   const ws = mkdtempSync(join(tmpdir(), 'podpull-sets-pod-'))
   workspaces.push(ws)
   mkdirSync(join(ws, 'ComfyUI', 'models'), { recursive: true })
   const add = await runCli(
     [
-      ...['targets', 'add-ssh', name, '--host', '127.0.0.1', '--port', String(sshd.port)],
-      ...['--user', sshd.user, '--key', sshd.keyPath, '--workspace', ws, '--accept-new-host-key']
+      ...['targets', 'add-ssh', name, '--host', '127.0.0.1', '--port', String(via.port)],
+      ...['--user', via.user, '--key', via.keyPath, '--workspace', ws, '--accept-new-host-key']
     ],
     env
   )
@@ -100,7 +106,7 @@ describe('podpull sets', () => {
     const env = { PODPULL_HOME: c.home, HF_ENDPOINT: hub.hfUrl }
     expect((await runCli(['targets', 'add-local', 'here', '--comfyui', c.comfy], env)).code).toBe(0)
     const podA = await addPod(env, 'pod-a')
-    const podB = await addPod(env, 'pod-b')
+    const podB = await addPod(env, 'pod-b', ptySshd) // PTY-only: chunks through the shell
     // pod-b already has the LoRA: it must be skipped there, not fetched again.
     mkdirSync(join(podB, 'loras'), { recursive: true })
     writeFileSync(join(podB, 'loras', 'lora.safetensors'), contentOf(lora.size, 'set-lora'))

@@ -1,8 +1,16 @@
 // What someone who can write the pod's status file can make the helper do:
 // entries whose path leads out of the model folders, ids that are paths. The
 // helper acts only inside the model folders, on ids of its own form.
-import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { execFileSync, spawn } from 'node:child_process'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync
+} from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -116,3 +124,48 @@ describe('helper: planted status entries', () => {
     }
   })
 })
+
+describe('helper: a status file too large to be real, or no file at all', () => {
+  const statusFile = (ws: string) => join(ws, '.download_status.json')
+  const setAside = (ws: string) =>
+    readdirSync(ws).filter((f) => f.startsWith('.download_status.json.corrupt-'))
+
+  it('a FIFO where the status file should be is refused at once (a read would hang)', async () => {
+    const { ws, modelsDir } = pod()
+    execFileSync('mkfifo', [statusFile(ws)])
+    const a = await runHelper('status', { workspace: ws })
+    expect(a).toMatchObject({ ok: false, code: 'unsupported' })
+    expect(a.error).toMatch(/is not a regular file/)
+    // A FIFO where a paused download's sidecar should be is no sidecar either.
+    rmSync(statusFile(ws))
+    const path = join(modelsDir, 'checkpoints', 'x.safetensors')
+    writeFileSync(path + '.part', 'x')
+    execFileSync('mkfifo', [path + '.part.json'])
+    // Its owner gone: the helper looks at the sidecar for what is on disk.
+    const gone = childWithErrorListeners(spawn('true', { stdio: 'ignore' }))
+    await new Promise((r) => gone.on('close', r))
+    const owner = { host: hostname(), pid: gone.pid, engine: 'helper' }
+    plant(ws, { [path]: { id: 'dddddddddddddddd', status: 'downloading', owner } })
+    const b = await runHelper('status', { workspace: ws })
+    expect(b.ok, JSON.stringify(b)).toBe(true)
+    expect(readStatusFile(ws)[path]?.status).toBe('paused')
+  })
+
+  it.each([
+    ['more than 100,000 entries', () => JSON.stringify(manyEntries(100_001))],
+    ['more than 64 MiB', () => JSON.stringify({ '/m/x': { pad: 'x'.repeat(65 << 20) } })]
+  ])('%s: set aside on the next write, never kept', async (_, text) => {
+    const { ws } = pod()
+    writeFileSync(statusFile(ws), text())
+    const a = await runHelper('clear-completed', { workspace: ws })
+    expect(a).toEqual({ ok: true, removed: 0 })
+    expect(setAside(ws)).toHaveLength(1)
+    expect(readStatusFile(ws)).toEqual({})
+  })
+})
+
+function manyEntries(n: number): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (let i = 0; i < n; i++) out[`/m/${i}`] = { status: 'completed' }
+  return out
+}

@@ -1,10 +1,13 @@
 // The status file as a user (or the pod helper, or the seed's web tool) sees it
 // on disk: format, retention, staleness, corruption, write rate, watching.
+import { execFileSync } from 'node:child_process'
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { StatusStore, type StatusStoreOptions } from '../../src/main/status/statusStore'
+import { sidecarProgress } from '../../src/main/status/entryAging'
+import { readSidecar } from '../../src/main/engine/sidecar'
 import { entryToRecord, recordToEntry, type StatusEntry } from '../../src/main/status/statusEntry'
 
 const T0 = Date.UTC(2026, 0, 1) // ms
@@ -231,6 +234,49 @@ describe('retention and staleness (injected clock)', () => {
     const disk = await readJson()
     expect(disk['/m/a.bin']).toMatchObject({ status: 'paused', interrupted: true })
     expect(disk['/m/b.bin']!.status).toBe('error')
+  })
+})
+
+describe('a status file too large to be real, or no file at all', () => {
+  async function expectSetAside(why: RegExp): Promise<void> {
+    const s = makeStore()
+    const notices: string[] = []
+    s.on('notice', (n) => notices.push(n))
+    await s.open()
+    s.put('/m/mine.bin', entry('1111111111111111', { status: 'paused', owner: null }), {
+      urgent: true
+    })
+    await s.flush()
+    expect(Object.keys(await readJson())).toEqual(['/m/mine.bin'])
+    const aside = (await readdir(dir)).filter((f) => f.startsWith('.download_status.json.corrupt-'))
+    expect(aside).toHaveLength(1)
+    expect(notices).toHaveLength(1)
+    expect(notices[0]).toMatch(why)
+    expect(notices[0]).toContain(aside[0])
+  }
+
+  it('more than 100,000 entries: set aside, with a message', async () => {
+    const many: Record<string, unknown> = {}
+    for (let i = 0; i <= 100_000; i++) many[`/m/${i}`] = {}
+    await writeFile(file(), JSON.stringify(many))
+    await expectSetAside(/it has 100001 entries/)
+  })
+
+  it('more than 64 MiB: set aside unread, with a message', async () => {
+    await writeFile(file(), JSON.stringify({ '/m/x': { pad: 'x'.repeat(65 * 1024 * 1024) } }))
+    await expectSetAside(/it is 65 MiB/)
+  })
+
+  it('a FIFO where the file should be is refused at once, not read (which would hang)', async () => {
+    execFileSync('mkfifo', [file()])
+    await expect(makeStore().open()).rejects.toThrow(/is not a regular file/)
+  })
+
+  it('a FIFO where a sidecar should be is no sidecar, seen at once', async () => {
+    const path = join(dir, 'x.safetensors')
+    execFileSync('mkfifo', [`${path}.part.json`])
+    expect(sidecarProgress(path)).toBeNull()
+    expect(await readSidecar(path)).toBeUndefined()
   })
 })
 

@@ -2,6 +2,7 @@
 # TypeScript: status/statusFile.ts, engine/sidecar.ts (their atomic writes).
 import json
 import os
+import stat
 
 
 def atomic_write_json(path, obj, sync=True, private=False):
@@ -32,9 +33,23 @@ def write_private_json(path, obj, sync=True):
     atomic_write_json(path, obj, sync, private=True)
 
 
+def open_regular(path):
+    """A text file object for `path`, opened without blocking: None when it is
+    not a regular file (a FIFO put in its place would hang a plain read).
+    Raises FileNotFoundError when it is missing."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None
+    return open(fd, encoding="utf-8")
+
+
 def read_json(path):
     try:
-        with open(path) as f:
+        f = open_regular(path)
+        if f is None:
+            return None
+        with f:
             return json.load(f)
     except (OSError, ValueError):
         return None

@@ -5,7 +5,7 @@ import os
 
 from .clock import now
 from .errors import HelperError
-from .jsonfile import atomic_write_json, read_json
+from .jsonfile import atomic_write_json, open_regular, read_json
 from .lock import StatusLock
 from .owners import owner_alive
 from .plaintext import plain_entry
@@ -15,6 +15,46 @@ STATUS_NAME = ".download_status.json"
 ACTIVE = ("queued", "starting", "downloading", "verifying")
 RUNNING = ("starting", "downloading", "verifying")
 TERMINAL = ("completed", "error", "cancelled")
+# Bounds no status file of real downloads comes near (an entry is under 1 KiB,
+# finished ones age out): a bigger one is planted or broken, and parsing it
+# would take gigabytes and many seconds. The app's statusFile.ts has the same.
+MAX_STATUS_BYTES = 64 * 1024 * 1024
+MAX_STATUS_ENTRIES = 100000
+
+
+class NotAStatus(ValueError):
+    """Too large to be real: set aside unread, like a corrupt file."""
+
+
+def read_status_text(path):
+    """The file's text ('' when missing); refused at once unless it is a regular file."""
+    try:
+        f = open_regular(path)
+    except FileNotFoundError:
+        return ""
+    if f is None:
+        raise HelperError(
+            "unsupported",
+            "%s is not a regular file (a FIFO or device?); PodPull will not read its "
+            "downloads from it. Move it away." % path,
+        )
+    with f:
+        size = os.fstat(f.fileno()).st_size
+        if size > MAX_STATUS_BYTES:
+            raise NotAStatus("it is %d MiB" % round(size / 1048576.0))
+        return f.read()
+
+
+def parse_status_text(text):
+    """The file's object; ValueError when it is none (corrupt, or too many entries)."""
+    if not text.strip():
+        return {}
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError("not an object")
+    if len(data) > MAX_STATUS_ENTRIES:
+        raise NotAStatus("it has %d entries" % len(data))
+    return data
 
 
 def sidecar_progress(path):
@@ -55,17 +95,7 @@ class StatusFile(object):
 
     def _read_unlocked(self):
         try:
-            with open(self.path) as f:
-                text = f.read()
-        except FileNotFoundError:
-            return {}
-        if not text.strip():
-            return {}
-        try:
-            data = json.loads(text)
-            if not isinstance(data, dict):
-                raise ValueError("not an object")
-            return data
+            return parse_status_text(read_status_text(self.path))
         except ValueError:
             try:
                 os.replace(self.path, "%s.corrupt-%d" % (self.path, int(now())))
@@ -76,9 +106,7 @@ class StatusFile(object):
     def read(self):
         """A snapshot without the lock (writers replace atomically)."""
         try:
-            with open(self.path) as f:
-                data = json.load(f)
-            return data if isinstance(data, dict) else {}
+            return parse_status_text(read_status_text(self.path))
         except (OSError, ValueError):
             return {}
 

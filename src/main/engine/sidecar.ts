@@ -2,7 +2,8 @@
 // later run — ours or the pod helper's — needs to resume the `.part` safely.
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { readFile, rm, writeFile } from 'node:fs/promises'
+import { rm, writeFile } from 'node:fs/promises'
+import { readRegularFile } from './regularFile'
 import { renameRetrying } from './renameRetry'
 import { z } from 'zod'
 import type { Segment } from './segmentPlanner'
@@ -70,7 +71,9 @@ export function segmentsCover(segments: readonly Segment[], size: number): boole
 export async function readSidecar(finalPath: string): Promise<Sidecar | undefined> {
   let text: string
   try {
-    text = await readFile(sidecarPath(finalPath), 'utf8')
+    const read = await readRegularFile(sidecarPath(finalPath))
+    if (read === undefined) return undefined
+    text = read
   } catch {
     return undefined
   }

@@ -3,6 +3,7 @@
 // moving marked paused/error), applied to a raw status object on every write
 // (and to what is shown after every read).
 import { readFileSync } from 'node:fs'
+import { readRegularFileSync } from '../engine/regularFile'
 import { currentBootId } from '../engine/sidecar'
 import { parseEntry, percentOf, type StatusEntry, type StatusOwner } from './statusEntry'
 import type { RawStatus } from './statusFile'
@@ -100,7 +101,7 @@ export function staleReason(e: StatusEntry, path: string, r: AgingRules): string
 /** What the sidecar beside `path`'s .part proves is on disk, or null without one. */
 export function sidecarProgress(path: string): { size: number; done: number } | null {
   try {
-    const v = JSON.parse(readFileSync(`${path}.part.json`, 'utf8')) as {
+    const v = JSON.parse(readRegularFileSync(`${path}.part.json`) ?? 'null') as {
       size?: unknown
       segments?: { done?: unknown }[]
     }

@@ -2,9 +2,11 @@
 // exactly as docs/formats.md describes, so the pod helper (mkdir lock) and other
 // PodPull processes can share one workspace.
 import { randomBytes } from 'node:crypto'
-import { readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { open, rm, stat, writeFile } from 'node:fs/promises'
 import { renameRetrying } from '../engine/renameRetry'
 import { join } from 'node:path'
+import { UserError } from '../errors'
 import { acquireStatusLock } from './statusLock'
 
 export const STATUS_FILE_NAME = '.download_status.json'
@@ -14,29 +16,80 @@ export const statusFilePath = (workspace: string): string => join(workspace, STA
 /** The status file's content: entries keyed by absolute final path, as stored. */
 export type RawStatus = Record<string, unknown>
 
-export type ParsedStatus = { ok: true; raw: RawStatus } | { ok: false }
+/** Not read (`why`, for a file too large to be real) or not parsed (corrupt). */
+export type ParsedStatus = { ok: true; raw: RawStatus } | { ok: false; why?: string }
+
+/** Bounds no status file of real downloads comes near (an entry is under 1 KiB,
+ *  finished ones age out): a bigger one is planted or broken, and parsing it
+ *  would take gigabytes and many seconds. */
+export const MAX_STATUS_BYTES = 64 * 1024 * 1024
+export const MAX_STATUS_ENTRIES = 100_000
 
 /** A missing or empty file is an empty status; anything that isn't a JSON object is corrupt. */
 export function parseStatusText(text: string): ParsedStatus {
   if (text.trim() === '') return { ok: true, raw: {} }
   try {
     const v: unknown = JSON.parse(text)
-    if (typeof v === 'object' && v !== null && !Array.isArray(v))
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+      const n = Object.keys(v).length
+      if (n > MAX_STATUS_ENTRIES) return { ok: false, why: `it has ${n} entries` }
       return { ok: true, raw: v as RawStatus }
+    }
   } catch {
     // fall through: truncated or garbage
   }
   return { ok: false }
 }
 
+class StatusTooLarge extends UserError {
+  constructor(
+    file: string,
+    readonly bytes: number
+  ) {
+    super(
+      'too-large',
+      `${file} is ${Math.round(bytes / 1048576)} MiB, more than a status file of real downloads holds; PodPull will not read it.`
+    )
+  }
+}
+
+/** The file's text ('' when missing). Opened without blocking and refused
+ *  unless it is a regular file: reading a FIFO put in its place would hang. */
 export async function readStatusText(file: string): Promise<string> {
+  let fh
   try {
-    return await readFile(file, 'utf8')
+    fh = await open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0))
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return ''
     throw err
   }
+  try {
+    const s = await fh.stat()
+    if (!s.isFile())
+      throw new UserError(
+        'unsupported',
+        `${file} is not a regular file (a FIFO or device?); PodPull will not read its downloads from it. Move it away.`
+      )
+    if (s.size > MAX_STATUS_BYTES) throw new StatusTooLarge(file, s.size)
+    return await fh.readFile('utf8')
+  } finally {
+    await fh.close()
+  }
 }
+
+/** The status file read and parsed; one too large to be real is not read at all. */
+export async function readStatus(file: string): Promise<ParsedStatus> {
+  try {
+    return parseStatusText(await readStatusText(file))
+  } catch (err) {
+    if (!(err instanceof StatusTooLarge)) throw err
+    return { ok: false, why: `it is ${Math.round(err.bytes / 1048576)} MiB` }
+  }
+}
+
+/** What the user is told when a status file too large to be real was set aside. */
+export const setAsideMessage = (file: string, why: string, aside: string): string =>
+  `${file} was set aside as ${aside}: ${why}, more than a status file of real downloads holds.`
 
 /** Identity of the file currently under the name: a rename (atomic replace) changes the inode. */
 export async function statusFileStamp(file: string): Promise<string | null> {

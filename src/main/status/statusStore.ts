@@ -10,8 +10,8 @@ import { ACTIVE_STATES } from '../../shared/types'
 import { parseEntry, type StatusEntry, type StatusOwner } from './statusEntry'
 import {
   moveAsideCorrupt,
-  parseStatusText,
-  readStatusText,
+  readStatus,
+  setAsideMessage,
   statusFilePath,
   withStatusLock,
   writeStatusAtomic,
@@ -55,6 +55,8 @@ interface StoreEvents {
   change: [StatusChange]
   /** Entries found stale (their owner died, or they stopped moving) and marked stopped. */
   stale: [paths: string[]]
+  /** Something the user should read: a status file set aside. */
+  notice: [string]
   error: [Error]
 }
 
@@ -205,13 +207,13 @@ export class StatusStore extends EventEmitter<StoreEvents> {
   /** The file exactly as stored (after settling pending writes). */
   async raw(): Promise<RawStatus> {
     await this.flush()
-    const parsed = parseStatusText(await readStatusText(this.file))
+    const parsed = await readStatus(this.file)
     return parsed.ok ? parsed.raw : {}
   }
 
   /** Re-reads the file (another process may have changed it). */
   async refresh(): Promise<void> {
-    const parsed = parseStatusText(await readStatusText(this.file))
+    const parsed = await readStatus(this.file)
     if (!parsed.ok) {
       // Moving it aside needs the lock; the write does it and puts our entries back.
       this.needsWrite = true
@@ -325,11 +327,12 @@ export class StatusStore extends EventEmitter<StoreEvents> {
 
   /** Under the lock: read the file, let `mutate` change it (false: leave it be), age, write. */
   private async readModifyWrite(mutate: (raw: RawStatus) => boolean): Promise<void> {
-    const parsed = parseStatusText(await readStatusText(this.file))
+    const parsed = await readStatus(this.file)
     let raw: RawStatus
     if (parsed.ok) raw = parsed.raw
     else {
-      await moveAsideCorrupt(this.file, this.now())
+      const aside = await moveAsideCorrupt(this.file, this.now())
+      if (parsed.why) this.emit('notice', setAsideMessage(this.file, parsed.why, aside))
       raw = {}
       for (const p of this.written) if (this.disk[p] !== undefined) raw[p] = this.disk[p]
     }

@@ -126,6 +126,10 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     })
     this.store.on('change', (c) => this.forward(c))
     this.store.on('stale', (paths) => this.onStale(paths))
+    this.store.on('notice', (text) => {
+      this.message = text
+      this.emit('info', this.info())
+    })
     this.store.on('error', (err) => {
       this.message = `${STATUS_WRITE_FAILED}: ${err.message}`
       this.emit('info', this.info())

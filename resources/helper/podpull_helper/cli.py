@@ -2,6 +2,7 @@
 import json
 import sys
 
+from .bandwidth import cmd_set_limits
 from .contenthash import cmd_index_content
 from .control import cmd_clear_completed, cmd_remove, cmd_status, stop_job
 from .errors import HelperError, RestartNeeded
@@ -49,6 +50,8 @@ COMMANDS = {
     # the content index
     "index-content": cmd_index_content,
     "keep-one": cmd_keep_one,
+    # the workspace's bandwidth cap and schedule
+    "set-limits": cmd_set_limits,
     "sources": cmd_sources,
 }
 

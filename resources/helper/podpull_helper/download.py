@@ -3,6 +3,7 @@
 import os
 import threading
 
+from .bandwidth import WorkspaceBandwidth
 from .clock import now
 from .destination import exists_message, same_file
 from .diskspace import disk_errors, free_bytes
@@ -58,6 +59,8 @@ class Download(SidecarMixin, SegmentsMixin):
         self.link = SignedLink(self.http) if signed else None
         self.notice = None  # what the download waits for, shown on the row
         self.stop = threading.Event()
+        ws = req.get("workspace")
+        self.bandwidth = WorkspaceBandwidth(ws, job_id) if ws else None
         # Set when one connection failed for good: the others finish their requests.
         self.winding = threading.Event()
         self.stop_reason = None

@@ -32,12 +32,17 @@ class SegmentsMixin(object):
     def transfer(self, first):
         hasher = FrontierHash(self.part, self.frontier) if self.sha256 and self.size else None
         self.hashed = (None, 0)
+        if self.bandwidth:
+            self.bandwidth.refresh(force=True)
         try:
             self.transfer_segments(first)
         except BaseException:
             if hasher:
                 hasher.finish()  # a stopped or restarted transfer's hash is not kept
             raise
+        finally:
+            if self.bandwidth:
+                self.bandwidth.leave()  # no longer transferring: the others share the cap
         if hasher:
             self.hashed = hasher.finish()
 
@@ -65,6 +70,8 @@ class SegmentsMixin(object):
             # once, not at the next tick.
             if self.ended.acquire(timeout=0.1):
                 running -= 1
+            if self.bandwidth:
+                self.bandwidth.refresh()
             self.on_tick()
             if self.resumable() and self.checkpoint_due(last_save):
                 synced = now() - last_sync >= SYNC_EVERY
@@ -229,6 +236,8 @@ class SegmentsMixin(object):
                 with self.lock:
                     seg["done"] += n
                     self.fetched += n
+                if self.bandwidth:
+                    self.bandwidth.take(n, self.stop)
             if err is not None:
                 if isinstance(err, OSError) and err.errno == errno.ENOSPC:
                     raise disk_full(self.final)
@@ -252,6 +261,8 @@ class SegmentsMixin(object):
                 with self.lock:
                     seg["done"] += len(data)
                     self.fetched += len(data)
+                if self.bandwidth:
+                    self.bandwidth.take(len(data), self.stop)
         except (OSError, http.client.HTTPException) as e:
             raise HelperError("network", "The connection failed: %s." % describe(e), True)
 

@@ -146,6 +146,8 @@ class Worker(object):
             "attempts": dl.attempts,
             "resumable": dl.resumable(),
             "notice": dl.notice,
+            # This worker's share of the workspace's bandwidth cap (None: unlimited).
+            "bandwidth_cap": dl.bandwidth.share if dl.bandwidth else None,
         }
         if done > self.entry.get("downloaded", 0):
             f["progress_time"] = t

@@ -32,6 +32,7 @@ export const HELPER_COMMANDS = [
   // the content index: background hashing
   'index-content',
   'keep-one',
+  'set-limits',
   // where each downloaded file came from (the workspace's source record)
   'sources'
 ] as const

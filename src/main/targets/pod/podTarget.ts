@@ -31,7 +31,9 @@ import { PushJob, type PushTuning } from './podPush'
 import { PodModels } from './podModels'
 import { PodRecords, type PodCacheInfo } from './podRecords'
 import { asUserError, PodSession } from './podSession'
-
+import { BandwidthControl, inForce } from '../bandwidthControl'
+import { limitsFileBody } from '../limitsFile'
+import { UNLIMITED, type BandwidthLimits } from '../../../shared/bandwidth'
 export type { PodCacheInfo } from './podRecords'
 
 type Tokens = { hf?: string; civitai?: string }
@@ -85,6 +87,8 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
   private readonly pushes = new Map<string, PushJob>()
   /** The pod's background hasher, as its watch stream reports it. */
   private hashing: HashingProgress | null = null
+  /** The cap in force, for the header and the card; the helper enforces it. */
+  private readonly bandwidth: BandwidthControl
   /** Finished downloads already handed to the hasher (each once). */
   private readonly indexedIds = new Set<string>()
 
@@ -96,6 +100,9 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
     this.id = def.id
     this.workspace = def.config.workspace
     this.ownJobs = deps.ownJobs ?? memoryOwnJobs()
+    this.bandwidth = new BandwidthControl(def.config.bandwidth, {
+      onCap: () => this.emit('info', this.info())
+    })
     this.session = this.newSession()
     this.records = this.newRecords()
   }
@@ -112,6 +119,8 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
         this.emit('info', this.info())
       },
       online: () => {
+        // Written again at each connection: the helper's absolute windows move on.
+        if (def.config.bandwidth) this.pushLimits().catch(() => undefined)
         if (deps.settings().backgroundHashing)
           this.models()
             .startHashing()
@@ -172,8 +181,25 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
       comfyui: s.comfyui,
       message: s.message,
       hostKeyChange: s.hostKeyChange(),
-      hashing: this.hashing
+      hashing: this.hashing,
+      bandwidth: inForce(this.bandwidth)
     }
+  }
+
+  /** Saved here at once; the helper's workers take it up within a second (now,
+   *  or when the pod is next connected). */
+  async setBandwidth(limits: BandwidthLimits): Promise<void> {
+    this.def.config.bandwidth = limits
+    this.bandwidth.set(limits)
+    if (this.session.helper) await this.pushLimits()
+  }
+
+  private async pushLimits(): Promise<void> {
+    const helper = await this.ready()
+    await helper.call('set-limits', {
+      workspace: this.workspace,
+      limits: limitsFileBody(this.def.config.bandwidth ?? UNLIMITED, Date.now())
+    })
   }
 
   downloads(): DownloadRecord[] {
@@ -188,10 +214,12 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
    */
   async open(): Promise<void> {
     this.records.announce()
+    this.bandwidth.start()
     await this.session.open()
   }
 
   async close(): Promise<void> {
+    this.bandwidth.stop()
     this.session.close()
     this.records.flush()
     this.session.setInfo('offline', this.session.message)

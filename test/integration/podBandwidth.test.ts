@@ -1,0 +1,44 @@
+// A pod target's bandwidth cap, set from the app over a real sshd: the helper's
+// running worker takes it up (its status entry shows the cap it runs at), the
+// card shows the cap in force, and lifting it lets the download finish.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { expect, it } from 'vitest'
+import { podTarget, usePodHarness } from '../support/podTarget'
+import { waitFor } from '../support/wait'
+
+const MiB = 1 << 20
+/** So slow that the rest of the file could not arrive while the test runs. */
+const CRAWL = 20_000
+const pod = usePodHarness()
+
+const capOf = (ws: string, path: string): number | null | undefined => {
+  const status = JSON.parse(readFileSync(join(ws, '.download_status.json'), 'utf8'))
+  return (status[path] as { bandwidth_cap?: number | null } | undefined)?.bandwidth_cap
+}
+
+it('caps the running download through the helper, shows it, and lifts it', async () => {
+  const w = pod.workspace()
+  const t = podTarget(pod.sshd, w.store, { ws: w.ws, comfyui: w.comfyui })
+  pod.targets.push(t)
+  await t.open()
+  const f = pod.server.addFile('/bw/pod.safetensors', { size: 32 * MiB, holdAt: MiB })
+  const { id, path } = await t.start({ url: f.url, folder: 'loras', connections: 4 })
+  await waitFor(() => t.downloads().find((r) => r.id === id)?.downloaded ?? 0, 'at the gate', {
+    until: (n) => n >= MiB
+  })
+
+  await t.setBandwidth({ maxSpeed: CRAWL, schedule: [] })
+  expect(t.info().bandwidth).toEqual({ text: '20.0 KB/s', bytesPerSec: CRAWL })
+  await waitFor(() => capOf(w.ws, path), 'the worker running at the cap', {
+    until: (c) => c === CRAWL
+  })
+
+  pod.server.setFaults(f.path, { holdAt: undefined })
+  await t.setBandwidth({ maxSpeed: null, schedule: [] })
+  expect(t.info().bandwidth).toBeNull()
+  await waitFor(() => t.downloads().find((r) => r.id === id)?.state, 'completed', {
+    until: (s) => s === 'completed',
+    ms: 60_000
+  })
+})

@@ -1,7 +1,8 @@
 // `podpull sets` as a user runs it, with real sshds: one set applied at once
 // to two pods (exec + SFTP, and PTY-only) and a local target lands every
-// file with its sha256 and skips what a target already has; a second apply fetches nothing; a set exported
-// from a target reproduces it on an empty one; a bad set names its bad line.
+// file with its sha256 and skips what a target already has; a second apply
+// fetches nothing; a set exported from a target (local or pod) reproduces it
+// on an empty one; a bad set names its bad line.
 import { createHash } from 'node:crypto'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'

@@ -106,6 +106,34 @@ const sha256File = (p: string): string => createHash('sha256').update(readFileSy
 const createdFor = (volumeId: string) =>
   fake.created.filter((c) => c.body.networkVolumeId === volumeId)
 
+/**
+ * A volume target whose fill pod has a `runpodctl` stand-in on its PATH
+ * (records its arguments and whether it saw the pod-scoped key, never the
+ * account key), and a detached download to it held half-way until `release`.
+ */
+async function detachedFill(name: string, extra: NodeJS.ProcessEnv) {
+  const v = volume(name)
+  await addVolume(v, 'vol')
+  const bin = join(base, name, 'bin')
+  mkdirSync(bin)
+  const calls = join(bin, 'calls.log')
+  writeFileSync(
+    join(bin, 'runpodctl'),
+    `#!/bin/sh\necho "$* key=$([ "$RUNPOD_API_KEY" = "${fake.podKey}" ] && echo pod || echo other)" >> ${calls}\n`
+  )
+  chmodSync(join(bin, 'runpodctl'), 0o755)
+  fake.podBin = bin
+  const path = `/${name}/a.safetensors`
+  const file = server.addFile(path, { size: MiB, seed: name, holdAt: MiB / 2 })
+  const r = await runCli(
+    ['download', file.url, '--target', 'vol', '--folder', 'loras', '--yes', '--detach'],
+    env(v.home, extra)
+  )
+  expect(r.code).toBe(0)
+  const podId = createdFor(v.id)[0]!.podId
+  return { v, podId, calls, release: () => server.setFaults(path, { holdAt: undefined }) }
+}
+
 describe('network volumes', () => {
   it(
     'lists the volumes with datacenter and size, as a table and as JSON',
@@ -307,38 +335,43 @@ describe('network volumes', () => {
   it(
     'the fill pod removes itself with runpodctl when no client is connected',
     async () => {
-      const v = volume('selfremove')
-      await addVolume(v, 'vol')
-      const bin = join(base, 'selfremove', 'bin')
-      mkdirSync(bin)
-      const calls = join(bin, 'calls.log')
-      // A stand-in for the runpodctl every pod has: records its arguments and
-      // whether it saw the pod-scoped key (RunPod's env), never the account key.
-      writeFileSync(
-        join(bin, 'runpodctl'),
-        `#!/bin/sh\necho "$* key=$([ "$RUNPOD_API_KEY" = "${fake.podKey}" ] && echo pod || echo other)" >> ${calls}\n`
-      )
-      chmodSync(join(bin, 'runpodctl'), 0o755)
-      fake.podBin = bin
-      const file = server.addFile('/self/a.safetensors', {
-        size: MiB,
-        seed: 'self',
-        holdAt: MiB / 2
+      const { podId, calls, release } = await detachedFill('selfremove', {
+        PODPULL_FILL_IDLE_SECONDS: '1'
       })
-      const r = await runCli(
-        ['download', file.url, '--target', 'vol', '--folder', 'loras', '--yes', '--detach'],
-        env(v.home, { PODPULL_FILL_IDLE_SECONDS: '1' })
-      )
-      expect(r.code).toBe(0)
-      const podId = createdFor(v.id)[0]!.podId
       expect(existsSync(calls)).toBe(false)
-      server.setFaults('/self/a.safetensors', { holdAt: undefined })
+      release()
       const line = await waitFor(
         () => (existsSync(calls) ? readFileSync(calls, 'utf8') : ''),
         'the watchdog to call runpodctl',
         SLOW
       )
       expect(line.trim()).toBe(`remove pod ${podId} key=pod`)
+    },
+    TEST_MS
+  )
+
+  it(
+    'the fill pod removes itself at its maximum lifetime while a download is still active',
+    async () => {
+      // The idle rule cannot fire (an hour), the download stays held: only
+      // the lifetime (capped to a second) can end the pod.
+      const { v, podId, calls } = await detachedFill('lifetime', {
+        PODPULL_FILL_IDLE_SECONDS: '3600',
+        PODPULL_FILL_MAX_SECONDS: '1'
+      })
+      const line = await waitFor(
+        () => (existsSync(calls) ? readFileSync(calls, 'utf8') : ''),
+        'the watchdog to call runpodctl',
+        SLOW
+      )
+      expect(line.trim()).toBe(`remove pod ${podId} key=pod`)
+      const status = JSON.parse(readFileSync(join(v.ws, '.download_status.json'), 'utf8'))
+      expect(Object.values(status).map((e) => (e as { status: string }).status)).toContain(
+        'downloading'
+      )
+      const log = readFileSync(join(v.ws, '.podpull', `fill-watchdog-${podId}.log`), 'utf8')
+      expect(log).toContain('maximum lifetime reached')
+      expect(log).not.toContain('queue done')
     },
     TEST_MS
   )

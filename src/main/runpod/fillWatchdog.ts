@@ -12,6 +12,18 @@ import { DEFAULT_REST } from './runpodApi'
 /** Nothing active for this long (s) ends the pod; PODPULL_FILL_IDLE_SECONDS overrides. */
 export const WATCHDOG_IDLE_S = 300
 
+/**
+ * The pod's lifetime in seconds: the target's max hours, unless
+ * PODPULL_FILL_MAX_SECONDS sets a shorter one (a hard cap on the pod itself,
+ * e.g. for a trial fill, and how the lifetime rule is exercised without
+ * waiting hours).
+ */
+function lifetimeSeconds(maxHours: number): number {
+  const cap = Number(process.env.PODPULL_FILL_MAX_SECONDS)
+  const hours = maxHours * 3600
+  return cap > 0 ? Math.min(cap, hours) : hours
+}
+
 const SCRIPT = String.raw`
 import json, os, subprocess, sys, time, urllib.request
 ACTIVE = ("queued", "starting", "downloading", "verifying")
@@ -84,7 +96,7 @@ def remove(why):
     except Exception as e:
         say("DELETE failed: %s" % type(e).__name__)
 
-deadline = c["started_at"] + c["max_hours"] * 3600
+deadline = c["started_at"] + c["max_seconds"]
 idle_since = None
 while os.path.isdir(ws):
     now = time.time()
@@ -118,7 +130,7 @@ export function watchdogLaunch(o: {
     workspace: o.workspace,
     pod_id: o.podId,
     started_at: o.startedAt / 1000,
-    max_hours: o.maxHours,
+    max_seconds: lifetimeSeconds(o.maxHours),
     idle,
     poll: Math.min(10, Math.max(0.2, idle / 4)),
     rest: (process.env.PODPULL_RUNPOD_ENDPOINT || DEFAULT_REST).replace(/\/+$/, '')

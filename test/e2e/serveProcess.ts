@@ -55,7 +55,9 @@ export async function startServe(env: NodeJS.ProcessEnv): Promise<ServeProcess> 
       )
       child = p
       let out = ''
-      const timer = setTimeout(() => rej(new Error(`serve did not start: ${out}`)), 20_000)
+      // A bound for a hung start only: a loaded CI machine can take well over 20 s
+      // to load the CLI and open a target that has work to resume.
+      const timer = setTimeout(() => rej(new Error(`serve did not start: ${out}`)), 90_000)
       const onData = (d: Buffer): void => {
         out += d
         if (out.includes('PodPull dashboard:')) {

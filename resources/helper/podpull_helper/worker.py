@@ -146,9 +146,13 @@ class Worker(object):
             "attempts": dl.attempts,
             "resumable": dl.resumable(),
             "notice": dl.notice,
-            # This worker's share of the workspace's bandwidth cap (None: unlimited).
-            "bandwidth_cap": dl.bandwidth.share if dl.bandwidth else None,
         }
+        # This worker's share of the workspace's bandwidth cap. Written only once
+        # a cap has applied (then None when lifted), so an uncapped entry has the
+        # same fields as the app engine's.
+        share = dl.bandwidth.share if dl.bandwidth else None
+        if share is not None or "bandwidth_cap" in self.entry:
+            f["bandwidth_cap"] = share
         if done > self.entry.get("downloaded", 0):
             f["progress_time"] = t
         return f

@@ -261,9 +261,12 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
   }
   /** The user resumes a download: from now on it is one of this PodPull's. */
   async resume(id: string, url?: string): Promise<void> {
+    await this.sendResume(id, url)
+    // Only once the helper took it: a refused entry (one planted outside the
+    // model folders) must not become ours, or the next snapshot that still
+    // shows it interrupted would resume it by itself.
     const path = this.records.get(id)?.path
     if (path) this.ownJobs.add(id, path)
-    await this.sendResume(id, url)
   }
 
   private async sendResume(id: string, url?: string): Promise<void> {

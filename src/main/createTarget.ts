@@ -47,7 +47,12 @@ export function createTarget(stored: StoredTarget, ctx: TargetContext): Target {
         podFor: (podId) => podTarget(config, runpodConnection(podId, null, runpodApi)),
         cached: () => store.get('podCache')[id]?.records ?? [],
         lastSeen: () => store.get('podCache')[id]?.lastSeen ?? null,
-        notice: (message) => ctx.notice?.(id, message)
+        notice: (message) => ctx.notice?.(id, message),
+        saveUsage: (usage) =>
+          store.set('volumeUsage', {
+            ...store.get('volumeUsage'),
+            [config.runpodVolume!.id]: usage
+          })
       }
     )
   }

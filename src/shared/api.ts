@@ -303,11 +303,25 @@ export const apiArgs = {
     workspace: absPath.default('/workspace'),
     comfyui: absPath.optional(),
     maxPrice: z.number().positive().max(100).optional(),
-    maxHours: z.number().positive().max(168).optional()
+    maxHours: z.number().positive().max(168).optional(),
+    /** A Docker image reference with sshd and python3 for the fill pod. */
+    image: z
+      .string()
+      .trim()
+      .regex(
+        /^[a-z0-9][a-z0-9._/:@-]{0,254}$/i,
+        'an image reference such as runpod/base:1.0.2-ubuntu2204'
+      )
+      .optional()
   }),
   /** Without `accept`: the plan and its cost, nothing created (or the pod already
    *  running with the volume). With it: the fill pod is created and SSH answers. */
-  runpodFill: z.object({ targetId: id, accept: z.boolean().default(false) }),
+  /** `bytes`: what the fill is expected to fetch, for the plan's "≈ $X in all". */
+  runpodFill: z.object({
+    targetId: id,
+    accept: z.boolean().default(false),
+    bytes: z.number().nonnegative().max(1e15).optional()
+  }),
   /** Removes the volume target's fill pod if its queue is done; its bill. */
   runpodFillDone: z.object({ targetId: id, force: z.boolean().default(false) }),
   /** Every recorded fill pod against the API: gone ones forgotten, finished or

@@ -125,6 +125,8 @@ export interface RunpodVolumeRef {
   maxPrice?: number
   /** A fill pod is removed after this many hours whatever happens (default 6). */
   maxHours?: number
+  /** The fill pod's image (default: RunPod's CPU base image; PODPULL_FILL_IMAGE). */
+  image?: string
 }
 
 export type TargetConfig = LocalTargetConfig | SshTargetConfig

@@ -81,7 +81,8 @@ export class VolumeTarget extends EventEmitter<TargetEvents> implements Target {
       ours: r !== undefined,
       status: 'RUNNING',
       startedAt: r?.startedAt ?? null,
-      costPerHr: r?.costPerHr ?? this.pod.costPerHr
+      costPerHr: r?.costPerHr ?? this.pod.costPerHr,
+      ...(r?.costEstimated ? { costEstimated: true } : {})
     }
   }
 

@@ -109,8 +109,14 @@ export const useSetsStore = defineStore('sets', () => {
     try {
       part.plan = await api.planSet({ targetId, set: s })
       const t = targets.byId.get(targetId)
-      if (isVolume(t) && !t?.fillPod && part.plan.some((i) => i.action === 'fetch'))
-        part.fill = (await api.runpodFill({ targetId, accept: false })).plan
+      const fetch = part.plan.filter((i) => i.action === 'fetch')
+      if (isVolume(t) && !t?.fillPod && fetch.length) {
+        // Sizes the set names give the plan its "≈ $X in all".
+        const bytes = fetch.reduce((n, i) => n + (s.models[i.index]?.size ?? 0), 0)
+        part.fill = (
+          await api.runpodFill({ targetId, accept: false, ...(bytes ? { bytes } : {}) })
+        ).plan
+      }
     } catch (err) {
       part.error = (err as Error).message
     }

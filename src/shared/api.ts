@@ -19,6 +19,7 @@ import type {
   LinkPreview,
   Resolution,
   SetApplyStart,
+  AppliedSet,
   SetPlanItem,
   Settings,
   Snapshot,
@@ -272,6 +273,8 @@ export const apiArgs = {
   /** Starts what the set still needs on the target (plans it first); the
    *  started downloads are then followed as any other (downloadsChanged). */
   applySet: z.object({ targetId: id, set: modelSetSchema }),
+  /** The sets applied before (newest first), by this or any other PodPull process. */
+  appliedSets: z.object({}).strict(),
   /** A catalog entry as a set. */
   catalogSet: z.object({ id: z.string().min(1).max(200) }),
   /** The models a workflow uses (present and missing) as a set; unresolved ones are listed apart. */
@@ -383,6 +386,7 @@ export interface ApiResults {
   pushFile: StartResult
   planSet: SetPlanItem[]
   applySet: SetApplyStart
+  appliedSets: AppliedSet[]
   catalogSet: ModelSet
   /** `left`: models the workflow names that have no source and no file on the target. */
   workflowSet: { set: ModelSet; left: { folder: string | null; name: string; reason: string }[] }

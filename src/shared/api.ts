@@ -16,8 +16,10 @@ import type {
   InstalledModels,
   KeepOnePending,
   ModelFile,
+  LinkPreview,
   Resolution,
   SetApplyStart,
+  AppliedSet,
   SetPlanItem,
   Settings,
   Snapshot,
@@ -129,6 +131,8 @@ export type StartDownloadArgs = z.output<typeof startDownloadArgs>
 const modelsArgs = {
   /** A link or a Civitai AIR (urn:air:…): not only http(s). */
   resolveSource: z.object({ input: z.string().trim().min(1).max(8192) }),
+  /** A Hugging Face / Civitai link (or AIR) described for the user before downloading. */
+  previewLink: z.object({ input: z.string().trim().min(1).max(8192) }),
   listInstalled: z.object({ targetId: id }),
   /** `path` must be one the inventory lists (a model file or a .part). */
   deleteModel: z.object({ targetId: id, path: absPath }),
@@ -269,6 +273,8 @@ export const apiArgs = {
   /** Starts what the set still needs on the target (plans it first); the
    *  started downloads are then followed as any other (downloadsChanged). */
   applySet: z.object({ targetId: id, set: modelSetSchema }),
+  /** The sets applied before (newest first), by this or any other PodPull process. */
+  appliedSets: z.object({}).strict(),
   /** A catalog entry as a set. */
   catalogSet: z.object({ id: z.string().min(1).max(200) }),
   /** The models a workflow uses (present and missing) as a set; unresolved ones are listed apart. */
@@ -358,6 +364,7 @@ export interface ApiResults {
   trustHostKey: TargetInfo
   // models: resolvers, installed models, workflows, catalog
   resolveSource: Resolution
+  previewLink: LinkPreview
   listInstalled: InstalledModels
   deleteModel: void
   hashModel: { sha256: string }
@@ -379,6 +386,7 @@ export interface ApiResults {
   pushFile: StartResult
   planSet: SetPlanItem[]
   applySet: SetApplyStart
+  appliedSets: AppliedSet[]
   catalogSet: ModelSet
   /** `left`: models the workflow names that have no source and no file on the target. */
   workflowSet: { set: ModelSet; left: { folder: string | null; name: string; reason: string }[] }

@@ -1,6 +1,7 @@
 // Plain data types shared by every process. No node or electron imports here.
 import type { FillPodState } from './runpod'
 import type { BandwidthLimits } from './bandwidth'
+import type { ModelSet } from './modelSet'
 
 /** The seed's four states plus PodPull's additions. Readers that know only the
  *  seed's four still make sense of a status file (see docs/formats.md). */
@@ -168,7 +169,9 @@ export interface Settings {
 }
 
 export const DEFAULT_SETTINGS: Settings = {
-  concurrency: 3,
+  // Four at once: a typical set (a checkpoint, a VAE, text encoders, a LoRA)
+  // fetches in one wave, as aria2c's default -j does.
+  concurrency: 4,
   connections: 8,
   retentionHours: 24,
   staleMinutes: 10,
@@ -289,6 +292,38 @@ export interface Resolution {
   modelType: string | null
   baseModel: string | null
   warning: string | null
+}
+
+/** A picture of a model (Civitai's previews). `src` is a path on the page's
+ *  own origin: main fetches the remote image, so the page never talks to the web. */
+export interface PreviewImage {
+  src: string
+  width: number | null
+  height: number | null
+}
+
+/** What a pasted Hugging Face or Civitai link is, before anything is downloaded. */
+export interface LinkPreview {
+  /** The files (sizes, sha256, suggested folders) and which one is meant. */
+  resolution: Resolution
+  /** The model's name: Civitai's model name, or the Hugging Face repo id. */
+  name: string
+  /** Civitai's version name, or the Hugging Face revision. */
+  version: string | null
+  /** What kind of model: "LoRA", "Checkpoint", "VAE", … */
+  type: string | null
+  baseModel: string | null
+  license: string | null
+  /** Gated on Hugging Face (a licence to accept) or in early access on Civitai. */
+  gated: boolean
+  /** public: anyone may download; granted: restricted, and the token set here has
+   *  access; needs-token: set a token (or accept the licence) first, see accessNote. */
+  access: 'public' | 'granted' | 'needs-token'
+  accessNote: string | null
+  triggerWords: string[]
+  images: PreviewImage[]
+  /** Preview images left out because the hub marks them as mature. */
+  hiddenImages: number
 }
 
 /** A download that never finished: `<name>.part` (resume it from the list, or discard it). */
@@ -447,4 +482,18 @@ export interface SetPlanItem {
   reason: string | null
   /** Where the file is on the target (present, conflict). */
   path?: string
+  /** push: the file with the entry's sha256 on this computer (a local target's),
+   *  sent from there; absent when this computer has none. */
+  from?: string
+}
+
+/** A set this PodPull (app, `podpull serve` or the CLI) applied, and to which
+ *  targets, so the Sets view can show its state everywhere later. */
+export interface AppliedSet {
+  /** Stable per content: the same set applied again updates its record. */
+  key: string
+  set: ModelSet
+  targetIds: string[]
+  /** Epoch ms of the last apply. */
+  at: number
 }

@@ -4,7 +4,7 @@
 // headless server, so both read and write the same file.
 import type { Options } from 'conf'
 import { DEFAULT_SETTINGS } from '../../shared/types'
-import type { DownloadRecord, Settings, TargetConfig } from '../../shared/types'
+import type { AppliedSet, DownloadRecord, Settings, TargetConfig } from '../../shared/types'
 import type { FillPodRecord, VolumeUsage } from '../../shared/runpod'
 
 export interface StoredTarget {
@@ -39,6 +39,8 @@ export type StoreShape = {
   /** Per target id: the downloads this PodPull started or its user resumed
    *  (id → status-file path), the only ones resumed by itself (targets/ownJobs.ts). */
   ownJobs: Record<string, Record<string, string>>
+  /** The sets applied (newest first, a few), so their state can be shown later. */
+  appliedSets: AppliedSet[]
   window: { x?: number; y?: number; width: number; height: number; maximized: boolean }
 }
 
@@ -55,6 +57,7 @@ export const STORE_DEFAULTS: StoreShape = {
   fillPods: {},
   volumeUsage: {},
   ownJobs: {},
+  appliedSets: [],
   window: { width: 1200, height: 800, maximized: false }
 }
 

@@ -14,11 +14,12 @@ from .clock import now
 from .destination import exists_message, resolve_destination, same_file, validate_folder
 from .errors import HelperError
 from .hashing import sha256_file
+from .jobentry import make_entry
 from .jsonfile import read_json, write_private_json
 from .names import sanitize_filename
 from .protocol import need, status_for
-from .sidecar import open_part
 from .owners import my_owner
+from .partfile import open_part
 from .status import ACTIVE, put_entry
 
 # A resume compares the .part with the local file block by block: at most
@@ -72,42 +73,23 @@ def check_push_request(req):
 
 
 def upload_entry(req, job_id, final, folder, size, sha):
-    t = now()
-    return {
-        "progress": 0,
-        # Paused until push-keep takes it: nobody holds it yet.
-        "status": "paused",
-        "kind": "upload",
-        # Where the bytes come from (no secret in it): a resume after an app
-        # restart finds the file again, on the machine that has it.
-        "url": req.get("source_url") or "",
-        "source_host": req.get("source_host"),
-        "start_time": t,
-        "timestamp": t,
-        "file_size": size,
-        "downloaded": 0,
-        "speed": 0,
-        "eta": None,
-        "file_size_mb": round(size / 1048576.0, 1),
-        "downloaded_mb": 0,
-        "speed_mb": 0,
-        "eta_minutes": None,
-        "error": None,
-        "error_code": None,
-        "notice": None,
-        "id": job_id,
-        "folder": folder,
-        "filename": os.path.basename(final),
-        "sha256": sha,
-        "source": "local",
-        "connections": 1,
-        "attempts": 1,
-        "owner": None,
-        "progress_time": t,
-        "resumable": True,
-        "interrupted": False,
-        "rev": 0,
-    }
+    """A download's first entry, as an upload: paused until push-keep takes it
+    (nobody holds it yet), its URL the local file's (no secret in it), so a
+    resume after an app restart finds the file again on the machine that has it."""
+    entry = make_entry(
+        {"url": req.get("source_url") or "", "sha256": sha}, job_id, final, folder, "local"
+    )
+    entry.update(
+        status="paused",
+        kind="upload",
+        source_host=req.get("source_host"),
+        file_size=size,
+        file_size_mb=round(size / 1048576.0, 1),
+        owner=None,
+        resumable=True,
+        interrupted=False,
+    )
+    return entry
 
 
 def upload_sidecar(final):

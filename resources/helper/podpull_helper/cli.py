@@ -4,6 +4,7 @@
 # them) cost more than most commands' work.
 import importlib
 import json
+import os
 import sys
 
 from .errors import HelperError, RestartNeeded
@@ -42,6 +43,21 @@ COMMANDS = {
 }
 
 
+# Commands whose stdin stays open after the request line: they read more
+# lines while they run, so the request is read up to its newline only.
+OPEN_INPUT = ("push-keep",)
+
+
+def read_line(fd):
+    """One line from fd, read unbuffered so nothing after it is taken from the command."""
+    out = bytearray()
+    while True:
+        b = os.read(fd, 1)
+        if not b or b == b"\n":
+            return out.decode("utf-8")
+        out += b
+
+
 def run_command(word, req):
     module, name = COMMANDS[word][:2]
     fn = getattr(importlib.import_module("." + module, __package__), name)
@@ -60,7 +76,8 @@ def main(argv):
         )
         return 0
     try:
-        req = json.loads(sys.stdin.read() or "{}")
+        raw = read_line(0) if argv[1] in OPEN_INPUT else sys.stdin.read()
+        req = json.loads(raw or "{}")
         if not isinstance(req, dict):
             raise ValueError("not an object")
     except ValueError:

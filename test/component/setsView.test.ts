@@ -89,6 +89,8 @@ describe('Apply set… in the Sets view', () => {
             dataCenterId: 'EU-RO-1',
             cpuFlavorId: 'cpu3c',
             costPerHr: 0.06,
+            priceEstimated: true,
+            pricesAsOf: '2026-12',
             summary: 'starts a CPU pod in EU-RO-1, ≈ $0.06/h'
           },
       pod: null

@@ -7,7 +7,10 @@ export default defineConfig({
   timeout: 90_000,
   expect: { timeout: 15_000 },
   workers: 1,
-  reporter: [['list']],
+  // .ci/run names a file for a closing summary of the failures (test/reporters/).
+  reporter: process.env.PODPULL_TEST_SUMMARY
+    ? [['list'], ['./test/reporters/playwrightSummary.ts']]
+    : [['list']],
   use: {
     headless: true,
     viewport: { width: 1280, height: 800 },

@@ -18,6 +18,10 @@ const HELPER_SETUP = 'test/harness/buildHelper.setup.ts'
 
 export default defineConfig({
   test: {
+    // .ci/run names a file for a closing summary of the failures (test/reporters/).
+    reporters: process.env.PODPULL_TEST_SUMMARY
+      ? ['default', './test/reporters/vitestSummary.ts']
+      : ['default'],
     projects: [
       {
         test: {

@@ -4,7 +4,14 @@
 import { InvalidArgumentError, type Command } from 'commander'
 import { resolve } from 'node:path'
 import type { ApiArgs, ApiMethod, ApiResults } from '../shared/api'
-import type { FillBill, FillPodState, RunpodPod, RunpodVolume } from '../shared/runpod'
+import {
+  FILL_IMAGE,
+  PRICES_AS_OF,
+  type FillBill,
+  type FillPodState,
+  type RunpodPod,
+  type RunpodVolume
+} from '../shared/runpod'
 import type { TargetInfo } from '../shared/types'
 import { say, sayJson, warn } from './terminalOut'
 
@@ -70,14 +77,16 @@ const usd = (v: number): string => `$${v.toFixed(2)}`
 export function fillPodLine(p: FillPodState): string {
   const min = p.startedAt ? Math.max(0, Math.round((Date.now() - p.startedAt) / 60_000)) : null
   const cost =
-    min !== null && p.costPerHr !== null ? `, ≈ ${usd((min / 60) * p.costPerHr)} so far` : ''
+    min !== null && p.costPerHr !== null
+      ? `, ≈ ${usd((min / 60) * p.costPerHr)} so far${p.costEstimated ? ' (estimated price)' : ''}`
+      : ''
   const who = p.ours ? 'CPU fill pod' : 'your pod'
   return `${who} ${p.podId}: ${p.status}${min !== null ? ` for ${min} min` : ''}${cost}${p.ours ? ' (removed when the downloads finish)' : ' (PodPull never removes it)'}`
 }
 
 export const billLine = (b: FillBill): string => {
   const min = Math.max(1, Math.round(b.ranMs / 60_000))
-  return `CPU pod ran ${min} min, ≈ ${usd(b.cost)}`
+  return `CPU pod ran ${min} min, ≈ ${usd(b.cost)}${b.estimated ? ' (estimated price)' : ''}`
 }
 
 /**
@@ -123,6 +132,25 @@ function volumeTable(volumes: RunpodVolume[], targets: TargetInfo[]): string {
   ])
 }
 
+/** How a fill works and what tunes it, under `targets add-runpod-volume --help`. */
+const FILL_HELP = `
+A download to a volume target with no pod that has the volume mounted starts a
+CPU fill pod in the volume's datacenter once you accept its cost (--yes), and
+removes it when the downloads finish. Prices before the pod exists come from
+PodPull's ${PRICES_AS_OF} list (RunPod's quote replaces them once it does);
+every figure from the list is marked as an estimate.
+
+Environment:
+  PODPULL_FILL_IMAGE         image for fill pods whose target sets no --image
+  PODPULL_FILL_MAX_SECONDS   the pod's own watchdog removes it after this many
+                             seconds when that is sooner than --max-hours
+                             (it can only shorten the lifetime)
+  PODPULL_FILL_IDLE_SECONDS  the watchdog removes the pod after this long with
+                             nothing active on the volume and no PodPull
+                             connected (300)
+  PODPULL_CPU_PRICES         replace list prices, e.g. "cpu3c=0.07,cpu5c=0.11"
+`
+
 const price = (v: string): number => {
   const n = Number(v)
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number.')
@@ -162,6 +190,8 @@ export function registerRunpodCommands(program: Command, targets: Command, d: Ru
     .option('--comfyui <dir>', 'ComfyUI folder on the volume (default: probed)')
     .option('--max-price <usd>', 'highest $/h a fill pod may cost', price)
     .option('--max-hours <h>', 'a fill pod is removed after this long whatever happens (6)', price)
+    .option('--image <ref>', `the fill pod's image, with sshd and python3 (${FILL_IMAGE})`)
+    .addHelpText('after', FILL_HELP)
     .action(async (name: string, o: Record<string, string | number | undefined>) => {
       const t = await d.call('runpodAddVolume', {
         name,
@@ -170,7 +200,8 @@ export function registerRunpodCommands(program: Command, targets: Command, d: Ru
         workspace: String(o.workspace),
         comfyui: typeof o.comfyui === 'string' ? o.comfyui : undefined,
         maxPrice: typeof o.maxPrice === 'number' ? o.maxPrice : undefined,
-        maxHours: typeof o.maxHours === 'number' ? o.maxHours : undefined
+        maxHours: typeof o.maxHours === 'number' ? o.maxHours : undefined,
+        image: typeof o.image === 'string' ? o.image : undefined
       })
       const v = t.config.kind === 'ssh' ? t.config.runpodVolume : undefined
       say(

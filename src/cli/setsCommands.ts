@@ -182,6 +182,8 @@ async function fillTarget(
   }
   for (const f of r.failed) out.failed.push({ name: f.label, why: f.why })
   if (r.started.length) warn(`[${name}] fetching ${r.started.length} of ${set.models.length}\n`)
+  for (const s of r.started)
+    if (set.models[s.index]?.source.kind === 'local') warn(`[${name}] sending ${s.label}\n`)
   const ends = await Promise.all(r.started.map((s) => settle(jobs, s.id, name)))
   ends.forEach((end, i) => {
     const label = r.started[i]!.label
@@ -191,7 +193,8 @@ async function fillTarget(
   return out
 }
 
-/** Resolves once the job ends; a line of progress every few seconds meanwhile. */
+/** Resolves once the job ends, on the core's change events (a terminal state
+ *  is always announced); a line of progress every few seconds meanwhile. */
 function settle(jobs: JobSource, id: string, target: string): Promise<DownloadRecord> {
   let lastLine = Date.now()
   return new Promise((resolve) => {
@@ -199,7 +202,6 @@ function settle(jobs: JobSource, id: string, target: string): Promise<DownloadRe
       if (!r) return
       if (TERMINAL.has(r.state)) {
         jobs.off('downloadsChanged', onEvent)
-        clearInterval(timer)
         resolve(r)
       } else if (Date.now() - lastLine >= 5000) {
         lastLine = Date.now()
@@ -208,7 +210,6 @@ function settle(jobs: JobSource, id: string, target: string): Promise<DownloadRe
       }
     }
     const onEvent = (ev: DownloadsChangedEvent): void => check(ev.upserts.find((r) => r.id === id))
-    const timer = setInterval(() => check(jobs.downloads().find((r) => r.id === id)), 1000)
     jobs.on('downloadsChanged', onEvent)
     check(jobs.downloads().find((r) => r.id === id))
   })

@@ -18,6 +18,7 @@ import type {
   ModelFile,
   Resolution,
   SetApplyStart,
+  AppliedSet,
   SetPlanItem,
   Settings,
   Snapshot,
@@ -269,6 +270,8 @@ export const apiArgs = {
   /** Starts what the set still needs on the target (plans it first); the
    *  started downloads are then followed as any other (downloadsChanged). */
   applySet: z.object({ targetId: id, set: modelSetSchema }),
+  /** The sets applied before (newest first), by this or any other PodPull process. */
+  appliedSets: z.object({}).strict(),
   /** A catalog entry as a set. */
   catalogSet: z.object({ id: z.string().min(1).max(200) }),
   /** The models a workflow uses (present and missing) as a set; unresolved ones are listed apart. */
@@ -300,11 +303,25 @@ export const apiArgs = {
     workspace: absPath.default('/workspace'),
     comfyui: absPath.optional(),
     maxPrice: z.number().positive().max(100).optional(),
-    maxHours: z.number().positive().max(168).optional()
+    maxHours: z.number().positive().max(168).optional(),
+    /** A Docker image reference with sshd and python3 for the fill pod. */
+    image: z
+      .string()
+      .trim()
+      .regex(
+        /^[a-z0-9][a-z0-9._/:@-]{0,254}$/i,
+        'an image reference such as runpod/base:1.0.2-ubuntu2204'
+      )
+      .optional()
   }),
   /** Without `accept`: the plan and its cost, nothing created (or the pod already
    *  running with the volume). With it: the fill pod is created and SSH answers. */
-  runpodFill: z.object({ targetId: id, accept: z.boolean().default(false) }),
+  /** `bytes`: what the fill is expected to fetch, for the plan's "≈ $X in all". */
+  runpodFill: z.object({
+    targetId: id,
+    accept: z.boolean().default(false),
+    bytes: z.number().nonnegative().max(1e15).optional()
+  }),
   /** Removes the volume target's fill pod if its queue is done; its bill. */
   runpodFillDone: z.object({ targetId: id, force: z.boolean().default(false) }),
   /** Every recorded fill pod against the API: gone ones forgotten, finished or
@@ -365,6 +382,7 @@ export interface ApiResults {
   pushFile: StartResult
   planSet: SetPlanItem[]
   applySet: SetApplyStart
+  appliedSets: AppliedSet[]
   catalogSet: ModelSet
   /** `left`: models the workflow names that have no source and no file on the target. */
   workflowSet: { set: ModelSet; left: { folder: string | null; name: string; reason: string }[] }

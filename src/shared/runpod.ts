@@ -2,6 +2,17 @@
 // the dashboard's RunPod section). No node/electron imports.
 import type { ConnectionTestResult, TargetInfo } from './types'
 
+/**
+ * The image a fill pod runs: RunPod's official CPU-only base image (Ubuntu
+ * 22.04, runpod/containers official-templates/base). Its start script puts
+ * env.PUBLIC_KEY into authorized_keys and starts sshd, and it has python3 (the
+ * system 3.10, plus 3.9–3.13), which is all the helper needs. A target's
+ * `image` setting, then PODPULL_FILL_IMAGE, replace it.
+ */
+export const FILL_IMAGE = 'runpod/base:1.0.2-ubuntu2204'
+/** When PodPull's CPU price list was last checked. */
+export const PRICES_AS_OF = '2026-12'
+
 export type RunpodStatus = 'RUNNING' | 'EXITED' | 'TERMINATED' | string
 
 export interface SshRoute {
@@ -53,8 +64,10 @@ export interface FillPodRecord {
   targetId: string
   /** Epoch ms the pod was created. */
   startedAt: number
-  /** $/h as RunPod quoted it at creation (an estimate until then). */
+  /** $/h as RunPod quoted it at creation, else from PodPull's price list. */
   costPerHr: number
+  /** true: RunPod quoted no price, so costPerHr (and every bill) is PodPull's estimate. */
+  costEstimated?: boolean
 }
 
 /** What filling a volume will do, shown before the user agrees. */
@@ -64,6 +77,12 @@ export interface FillPlan {
   dataCenterId: string
   cpuFlavorId: string
   costPerHr: number
+  /** Always true: no pod exists yet, so the price is PodPull's list price for the flavor. */
+  priceEstimated: boolean
+  /** When that price list was last checked ("2026-12"). */
+  pricesAsOf: string
+  /** With the bytes to fetch: hours at an assumed rate (boot included) and what they cost. */
+  expected?: { hours: number; cost: number }
   /** "starts a CPU pod in EU-RO-1 with this volume, ≈ $0.06/h; removed when the downloads finish" */
   summary: string
 }
@@ -76,6 +95,8 @@ export interface FillPodState {
   status: RunpodStatus
   startedAt: number | null
   costPerHr: number | null
+  /** true: costPerHr is PodPull's estimate (RunPod quoted none). */
+  costEstimated?: boolean
 }
 
 /** `runpodFill`: either the plan to confirm (nothing was created), or the pod in use. */
@@ -89,4 +110,6 @@ export interface FillBill {
   podId: string
   ranMs: number
   cost: number
+  /** true: the cost comes from PodPull's price list, not RunPod's quote. */
+  estimated?: boolean
 }

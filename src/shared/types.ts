@@ -1,6 +1,7 @@
 // Plain data types shared by every process. No node or electron imports here.
 import type { FillPodState } from './runpod'
 import type { BandwidthLimits } from './bandwidth'
+import type { ModelSet } from './modelSet'
 
 /** The seed's four states plus PodPull's additions. Readers that know only the
  *  seed's four still make sense of a status file (see docs/formats.md). */
@@ -124,6 +125,8 @@ export interface RunpodVolumeRef {
   maxPrice?: number
   /** A fill pod is removed after this many hours whatever happens (default 6). */
   maxHours?: number
+  /** The fill pod's image (default: RunPod's CPU base image; PODPULL_FILL_IMAGE). */
+  image?: string
 }
 
 export type TargetConfig = LocalTargetConfig | SshTargetConfig
@@ -166,7 +169,9 @@ export interface Settings {
 }
 
 export const DEFAULT_SETTINGS: Settings = {
-  concurrency: 3,
+  // Four at once: a typical set (a checkpoint, a VAE, text encoders, a LoRA)
+  // fetches in one wave, as aria2c's default -j does.
+  concurrency: 4,
   connections: 8,
   retentionHours: 24,
   staleMinutes: 10,
@@ -445,4 +450,18 @@ export interface SetPlanItem {
   reason: string | null
   /** Where the file is on the target (present, conflict). */
   path?: string
+  /** push: the file with the entry's sha256 on this computer (a local target's),
+   *  sent from there; absent when this computer has none. */
+  from?: string
+}
+
+/** A set this PodPull (app, `podpull serve` or the CLI) applied, and to which
+ *  targets, so the Sets view can show its state everywhere later. */
+export interface AppliedSet {
+  /** Stable per content: the same set applied again updates its record. */
+  key: string
+  set: ModelSet
+  targetIds: string[]
+  /** Epoch ms of the last apply. */
+  at: number
 }

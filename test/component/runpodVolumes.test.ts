@@ -45,6 +45,8 @@ const plan: FillPlan = {
   dataCenterId: 'EU-RO-1',
   cpuFlavorId: 'cpu3c',
   costPerHr: 0.06,
+  priceEstimated: true,
+  pricesAsOf: '2026-12',
   summary:
     'starts a CPU pod in EU-RO-1 with the volume "models", ≈ $0.06/h; removed when the downloads finish'
 }

@@ -89,6 +89,8 @@ describe('Apply set… in the Sets view', () => {
             dataCenterId: 'EU-RO-1',
             cpuFlavorId: 'cpu3c',
             costPerHr: 0.06,
+            priceEstimated: true,
+            pricesAsOf: '2026-12',
             summary: 'starts a CPU pod in EU-RO-1, ≈ $0.06/h'
           },
       pod: null
@@ -174,5 +176,102 @@ describe('Apply set… in the Sets view', () => {
       'incomplete — fetched 1, skipped 0 (present), failed 1'
     )
     expect(summary.text()).toContain('vae/b.safetensors: Disk full on the volume.')
+  })
+})
+
+describe('a set applied before, shown from the targets’ own records', () => {
+  const MINE = 'c'.repeat(64)
+  const applied = {
+    ...SET,
+    models: [
+      ...SET.models,
+      {
+        source: { kind: 'local' as const },
+        folder: 'loras',
+        name: 'mine.safetensors',
+        sha256: MINE
+      }
+    ]
+  }
+  const push = (index: number): SetPlanItem => ({
+    index,
+    folder: 'loras',
+    name: 'mine.safetensors',
+    action: 'push',
+    url: null,
+    sha256: MINE,
+    reason: null,
+    from: '/home/me/ComfyUI/models/loras/mine.safetensors'
+  })
+  // Records as any process writes them (a terminal's `podpull sets apply`, a
+  // run from before a restart): matched by folder and name, not by this window's ids.
+  const onTarget = (targetId: string, folder: string, filename: string, over = {}) =>
+    record({ id: `${targetId}-${filename}`, targetId, folder, filename, rev: 2, ...over })
+
+  it('lists it, and shows each entry’s state on each target as the records change', async () => {
+    const fake = fakeBridge(
+      snapshot({
+        targets,
+        downloads: [
+          onTarget('here', 'vae', 'b.safetensors', { state: 'completed', downloaded: 1000 }),
+          onTarget('pod', 'loras', 'a.safetensors', { downloaded: 500 }),
+          onTarget('pod', 'vae', 'b.safetensors', { state: 'paused', downloaded: 300 }),
+          onTarget('pod', 'loras', 'mine.safetensors', { kind: 'upload', downloaded: 0 })
+        ]
+      })
+    )
+    fake.answer('appliedSets', () => [
+      { key: 'k1', set: applied, targetIds: ['here', 'pod'], at: Date.UTC(2026, 11, 7, 20) }
+    ])
+    fake.answer('planSet', ({ targetId }) =>
+      targetId === 'here'
+        ? [item(0, 'present'), item(1, 'fetch'), push(2)]
+        : [item(0, 'fetch'), item(1, 'fetch'), push(2)]
+    )
+    w = await mountWith(SetsView, fake)
+    await flushPromises()
+    const listed = w.get('[data-testid="set-applied-flux basics"]')
+    expect(listed.text()).toContain('3 models on here, pod-a')
+    await listed.get('button').trigger('click')
+    await flushPromises()
+
+    const part = (n: string) => w!.get(`[data-testid="set-part-${n}"]`)
+    const stateOf = (n: string, i: number) =>
+      part(n).get(`[data-testid="set-entry-${i}"]`).attributes('data-state')
+    expect(part('here').get('[data-testid="set-part-state"]').text()).toContain(
+      'has 2 of 3 · 1 missing'
+    )
+    expect(part('pod-a').get('[data-testid="set-part-state"]').text()).toContain(
+      'has 0 of 3 · 2 running · 1 paused'
+    )
+    expect([0, 1, 2].map((i) => stateOf('pod-a', i))).toEqual(['running', 'paused', 'running'])
+    expect(part('pod-a').get('[data-testid="set-entry-2"]').text()).toContain(
+      'sent from this computer'
+    )
+    // 500 + 300 + 0 of 3000 bytes.
+    const bar = (n: string) => part(n).get('[role="progressbar"]')
+    expect(bar('pod-a').attributes('aria-valuenow')).toBe('26')
+    // Looking is not applying.
+    expect(fake.calls.filter((c) => c.m === 'applySet')).toEqual([])
+
+    fake.emit('downloadsChanged', {
+      targetId: 'pod',
+      upserts: ['a.safetensors', 'b.safetensors', 'mine.safetensors'].map((n) =>
+        onTarget('pod', n === 'b.safetensors' ? 'vae' : 'loras', n, {
+          rev: 3,
+          state: 'completed',
+          downloaded: 1000
+        })
+      ),
+      removed: []
+    })
+    await flushPromises()
+    expect(part('pod-a').get('[data-testid="set-part-state"]').text()).toContain('has 3 of 3')
+    expect(bar('pod-a').attributes('aria-valuenow')).toBe('100')
+    expect([0, 1, 2].map((i) => stateOf('pod-a', i))).toEqual([
+      'completed',
+      'completed',
+      'completed'
+    ])
   })
 })

@@ -26,19 +26,54 @@ export async function freePort(): Promise<number> {
   })
 }
 
+export interface CliRun {
+  /** Resolves once the command has printed `text` (stdout or stderr). */
+  said(text: string): Promise<void>
+  done: Promise<{ code: number; out: string }>
+  /** Ends it if it still runs (a failed test must not leave it waiting). */
+  kill(): void
+}
+
+/** Runs the CLI in the background, like a command typed in another terminal. */
+export function startCli(args: string[], env: NodeJS.ProcessEnv): CliRun {
+  const p = childWithErrorListeners(
+    spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } })
+  )
+  let out = ''
+  const waiting = new Set<() => void>()
+  const onData = (d: Buffer): void => {
+    out += d
+    for (const w of waiting) w()
+  }
+  p.stdout.on('data', onData)
+  p.stderr.on('data', onData)
+  const done = new Promise<{ code: number; out: string }>((res) =>
+    p.on('exit', (code) => res({ code: code ?? -1, out }))
+  )
+  const said = (text: string): Promise<void> =>
+    new Promise((res, rej) => {
+      const check = (): void => {
+        if (!out.includes(text)) return
+        waiting.delete(check)
+        res()
+      }
+      waiting.add(check)
+      check()
+      void done.then(({ code }) => {
+        if (!out.includes(text)) rej(new Error(`exited ${code} without saying "${text}": ${out}`))
+      })
+    })
+  const kill = (): void => {
+    if (p.exitCode === null) p.kill('SIGTERM')
+  }
+  return { said, done, kill }
+}
+
 export function runCli(
   args: string[],
   env: NodeJS.ProcessEnv
 ): Promise<{ code: number; out: string }> {
-  return new Promise((res) => {
-    const p = childWithErrorListeners(
-      spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } })
-    )
-    let out = ''
-    p.stdout.on('data', (d) => (out += d))
-    p.stderr.on('data', (d) => (out += d))
-    p.on('exit', (code) => res({ code: code ?? -1, out }))
-  })
+  return startCli(args, env).done
 }
 
 export async function startServe(env: NodeJS.ProcessEnv): Promise<ServeProcess> {

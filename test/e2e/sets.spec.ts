@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { contentOf } from '../harness/content'
 import { startModelServer } from '../harness/modelServer'
-import { runCli, startServe } from './serveProcess'
+import { runCli, startCli, startServe } from './serveProcess'
 
 const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex')
 
@@ -90,6 +90,96 @@ test('a pasted set is checked on two targets, applied to both at once, and summe
       expect(sha(join(c, 'models', 'vae', 'e2e-vae.safetensors'))).toBe(vae.sha256)
     }
   } finally {
+    await serve.stop()
+    await cdn.close()
+  }
+})
+
+test('a set applied by `podpull sets apply` in a terminal shows on every target, also after a restart', async ({
+  page
+}) => {
+  const cdn = await startModelServer()
+  const lora = cdn.addFile('/set/fleet-lora.safetensors', { size: 2 << 20, seed: 'fleet-lora' })
+  const vae = cdn.addFile('/set/fleet-vae.safetensors', { size: 1 << 20, seed: 'fleet-vae' })
+  test.setTimeout(240_000) // two serve starts and a CLI run on a loaded machine
+  // Both bodies stop half-way until the test opens the gates.
+  for (const f of [lora, vae]) cdn.setFaults(f.path, { holdAt: f.size / 2 })
+  const base = mkdtempSync(join(tmpdir(), 'podpull-e2e-fleet-'))
+  const home = join(base, 'home')
+  mkdirSync(home)
+  const env = { PODPULL_HOME: home }
+  const studio = comfyAt(base, 'studio')
+  const laptop = comfyAt(base, 'laptop')
+  writeFileSync(
+    join(laptop, 'models', 'loras', 'fleet-lora.safetensors'),
+    contentOf(lora.size, 'fleet-lora')
+  )
+  for (const [n, c] of [
+    ['studio', studio],
+    ['laptop', laptop]
+  ] as const) {
+    const add = await runCli(['targets', 'add-local', n, '--comfyui', c], env)
+    expect(add.code, add.out).toBe(0)
+  }
+  const setFile = join(base, 'fleet.podpull.json')
+  writeFileSync(
+    setFile,
+    JSON.stringify({
+      format: 'podpull-model-set',
+      version: 1,
+      name: 'fleet kit',
+      models: [
+        {
+          source: { kind: 'url', url: lora.url },
+          folder: 'loras',
+          name: 'fleet-lora.safetensors',
+          sha256: lora.sha256
+        },
+        { source: { kind: 'url', url: vae.url }, folder: 'vae', name: 'fleet-vae.safetensors' }
+      ]
+    })
+  )
+  const serve = await startServe(env)
+  // Another terminal: the dashboard did not start this run.
+  const cli = startCli(['sets', 'apply', setFile, '--target', 'studio', '--target', 'laptop'], env)
+  try {
+    await cli.said('[studio] fetching 2 of 2')
+    await page.goto(serve.pageUrl)
+    await page.getByTestId('view-tab-sets').click()
+    const listed = page.getByTestId('set-applied-fleet kit')
+    await expect(listed).toContainText('2 models on studio, laptop')
+    await listed.getByRole('button', { name: 'Show' }).click()
+    const studioCard = page.getByTestId('set-part-studio')
+    await expect(studioCard.getByTestId('set-entry-0')).toHaveAttribute('data-state', 'running')
+    await expect(page.getByTestId('set-part-laptop').getByTestId('set-part-state')).toContainText(
+      'has 1 of 2'
+    )
+
+    for (const f of [lora, vae]) cdn.setFaults(f.path, { holdAt: undefined })
+    await expect(studioCard.getByTestId('set-part-state')).toContainText('has 2 of 2', {
+      timeout: 60_000
+    })
+    await expect(page.getByTestId('set-part-laptop').getByTestId('set-part-state')).toContainText(
+      'has 2 of 2',
+      { timeout: 60_000 }
+    )
+    await expect(studioCard.getByRole('progressbar')).toHaveAttribute('aria-valuenow', '100')
+    const end = await cli.done
+    expect(end.code, end.out).toBe(0)
+
+    // After a restart the set is still listed, with its state on both targets.
+    await serve.restart()
+    await page.goto(serve.pageUrl)
+    await page.getByTestId('view-tab-sets').click()
+    await page.getByTestId('set-applied-fleet kit').getByRole('button', { name: 'Show' }).click()
+    for (const n of ['studio', 'laptop'])
+      await expect(page.getByTestId(`set-part-${n}`).getByTestId('set-part-state')).toContainText(
+        'has 2 of 2'
+      )
+    expect(sha(join(studio, 'models', 'loras', 'fleet-lora.safetensors'))).toBe(lora.sha256)
+    expect(sha(join(laptop, 'models', 'vae', 'fleet-vae.safetensors'))).toBe(vae.sha256)
+  } finally {
+    cli.kill()
     await serve.stop()
     await cdn.close()
   }

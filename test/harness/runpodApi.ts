@@ -14,7 +14,8 @@ export interface FakePod {
   id: string
   name: string
   desiredStatus: 'RUNNING' | 'EXITED' | 'TERMINATED'
-  costPerHr: number
+  /** null: RunPod quotes no price for the pod (REST leaves the fields out). */
+  costPerHr: number | null
   gpu: { displayName: string; count: number } | null
   publicIp: string | null
   portMappings: Record<string, number> | null
@@ -62,6 +63,8 @@ export interface FakeRunpod {
   podBin?: string
   /** The key RunPod gives a created pod as RUNPOD_API_KEY (never the account key). */
   podKey: string
+  /** $/h a created pod is quoted at; null: no price in any answer about it. */
+  createdPrice: number | null
   /** Every POST /pods body, parsed, with the pod id it got. */
   created: { podId: string; body: Record<string, unknown> }[]
   deleted: string[]
@@ -75,8 +78,9 @@ function restPod(p: FakePod, withSsh: boolean): Record<string, unknown> {
     id: p.id,
     name: p.name,
     desiredStatus: p.desiredStatus,
-    costPerHr: String(p.costPerHr),
-    adjustedCostPerHr: p.costPerHr,
+    ...(p.costPerHr === null
+      ? {}
+      : { costPerHr: String(p.costPerHr), adjustedCostPerHr: p.costPerHr }),
     ...(p.gpu ? { gpu: { id: p.gpu.displayName, ...p.gpu } } : {}),
     image: 'runpod/pytorch:2.1.0-py3.10-cuda11.8.0-devel-ubuntu22.04',
     lastStartedAt: p.lastStartedAt,
@@ -136,6 +140,7 @@ export async function startFakeRunpod(pods: FakePod[] = []): Promise<FakeRunpod>
     createFault: 'none',
     volumeDirs: {},
     podKey: 'rpa_POD_SCOPED_' + Math.random().toString(36).slice(2),
+    createdPrice: 0.06,
     created: [],
     deleted: [],
     settled: () => Promise.all(booting).then(() => undefined),
@@ -219,7 +224,7 @@ export async function startFakeRunpod(pods: FakePod[] = []): Promise<FakeRunpod>
     if (typeof env.PUBLIC_KEY !== 'string') return 'no PUBLIC_KEY'
     const pod: FakePod = {
       ...fakePod({ id, name: String(asked.name ?? id) }),
-      costPerHr: 0.06,
+      costPerHr: fake.createdPrice,
       gpu: null,
       publicIp: null,
       portMappings: null,

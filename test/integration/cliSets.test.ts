@@ -2,7 +2,8 @@
 // to two pods (exec + SFTP, and PTY-only) and a local target lands every
 // file with its sha256 and skips what a target already has; a second apply
 // fetches nothing; a set exported from a target (local or pod) reproduces it
-// on an empty one; a bad set names its bad line.
+// on an empty one; a "local" entry is sent from this computer to pods; a bad
+// set names its bad line.
 import { createHash } from 'node:crypto'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -204,10 +205,13 @@ describe('podpull sets', () => {
     expectWholeSet(podC)
   }, 240_000)
 
-  it('a file with no recorded source is exported as "local" with its sha256; apply says to push it', async () => {
+  it('a file with no recorded source is exported as "local"; applying the set sends it to pods (exec + SFTP and PTY-only)', async () => {
     const c = freshComfy(['loras'])
     const env = { PODPULL_HOME: c.home }
-    writeFileSync(join(c.models, 'loras', 'mine.safetensors'), 'home-trained')
+    // Larger than one PTY chunk, so the PTY-only pod gets it in several checked pieces.
+    const mine = contentOf(600_000, 'home-trained')
+    const mineSha = createHash('sha256').update(mine).digest('hex')
+    writeFileSync(join(c.models, 'loras', 'mine.safetensors'), mine)
     expect((await runCli(['targets', 'add-local', 'home', '--comfyui', c.comfy], env)).code).toBe(0)
     const ex = await runCli(['sets', 'export', '--target', 'home', '--folder', 'loras'], env)
     expect(ex.code, ex.stderr).toBe(0)
@@ -217,22 +221,49 @@ describe('podpull sets', () => {
         source: { kind: 'local' },
         folder: 'loras',
         name: 'mine.safetensors',
-        size: 12,
-        sha256: createHash('sha256').update('home-trained').digest('hex')
+        size: mine.length,
+        sha256: mineSha
       }
     ])
     const other = freshComfy(['loras'])
     expect(
       (await runCli(['targets', 'add-local', 'other', '--comfyui', other.comfy], env)).code
     ).toBe(0)
+    const podA = await addPod(env, 'pod-a')
+    const podB = await addPod(env, 'pod-b', ptySshd)
     const f = join(c.base, 'mine.podpull.json')
     writeFileSync(f, ex.stdout)
-    const r = await runCli(['sets', 'apply', f, '--target', 'other', '--target', 'home'], env)
-    expect(r.code).toBe(1)
+    const targets = ['other', 'home', 'pod-a', 'pod-b'].flatMap((t) => ['--target', t])
+    const r = await runCli(['sets', 'apply', f, ...targets], env)
+    expect(r.code, r.stderr + r.stdout).toBe(1) // "other" is a folder here: nothing is sent to it
     expect(r.stdout).toContain('other: INCOMPLETE')
-    expect(r.stdout).toContain('failed loras/mine.safetensors: a local file with no source')
+    expect(r.stdout).toContain(
+      `failed loras/mine.safetensors: a local file: files of this computer are sent to pods, and this target is a folder on this computer (it is at ${join(c.models, 'loras', 'mine.safetensors')})`
+    )
     expect(r.stdout).toContain('home: complete — fetched 0, skipped 1 (present), failed 0')
-  })
+    expect(r.stdout).toContain('pod-a: complete — fetched 1, skipped 0 (present), failed 0')
+    expect(r.stdout).toContain('pod-b: complete — fetched 1, skipped 0 (present), failed 0')
+    expect(r.stderr).toContain('[pod-a] sending loras/mine.safetensors')
+    expect(r.stderr).toContain('[pod-b] sending loras/mine.safetensors')
+    for (const pod of [podA, podB])
+      expect(sha(join(pod, 'loras', 'mine.safetensors'))).toBe(mineSha)
+    const status = await runCli(['status', '--target', 'pod-b'], env)
+    expect(status.stdout).toContain('(upload)')
+
+    // Applied again: the pods have it now, nothing is sent.
+    const again = await runCli(['sets', 'apply', f, '--target', 'pod-a', '--target', 'pod-b'], env)
+    expect(again.code, again.stderr).toBe(0)
+    expect(again.stdout).toContain('pod-b: complete — fetched 0, skipped 1 (present), failed 0')
+
+    // A "local" entry this computer has no file for says so, and where to get it from.
+    set.models[0] = { ...set.models[0], name: 'lost.safetensors', sha256: 'ab'.repeat(32) }
+    writeFileSync(f, JSON.stringify(set))
+    const lost = await runCli(['sets', 'apply', f, '--target', 'pod-a'], env)
+    expect(lost.code).toBe(1)
+    expect(lost.stdout).toContain(
+      'failed loras/lost.safetensors: a local file this computer does not have (no local target holds a file with its sha256)'
+    )
+  }, 240_000)
 
   it('a catalog entry and a workflow become sets', async () => {
     const c = freshComfy(['loras'])

@@ -97,6 +97,38 @@ describe('helper: planted status entries', () => {
     for (const f of files) expect(existsSync(f), f).toBe(false)
   })
 
+  it('status lists only the entries inside the model folders (an extra root counts); raw without them', async () => {
+    const { ws, modelsDir, victim } = pod()
+    symlinkSync(victim, join(modelsDir, 'checkpoints', 'linked'))
+    const extra = join(ws, 'extra-loras')
+    mkdirSync(extra)
+    const inside = join(modelsDir, 'checkpoints', 'ours.safetensors')
+    const notYet = join(modelsDir, 'loras', 'sub', 'new.safetensors') // folder not made yet
+    const inExtra = join(extra, 'style.safetensors')
+    const planted = [
+      '/etc/x.safetensors',
+      join(modelsDir, 'checkpoints', '..', '..', '..', 'victim', 'a.safetensors'),
+      join(modelsDir, 'checkpoints', 'linked', 'b.safetensors'),
+      join(modelsDir, 'checkpoints', 'linked', 'deeper', 'c.safetensors'),
+      join(ws, 'beside-models.safetensors'),
+      'relative/x.safetensors'
+    ]
+    const ids = (n: number) => n.toString(16).padStart(16, '0')
+    plant(
+      ws,
+      Object.fromEntries([inside, notYet, inExtra, ...planted].map((p, i) => [p, { id: ids(i) }]))
+    )
+    const roots = [{ folder: 'loras', dir: extra + '/' }]
+    const a = await runHelper('status', { workspace: ws, models_dir: modelsDir, roots })
+    expect(a.ok, JSON.stringify(a)).toBe(true)
+    expect(Object.keys(a.status as object).sort()).toEqual([inExtra, inside, notYet].sort())
+    // Without the model folders named (podpull status --json, diagnostics): the file as it is.
+    const raw = await runHelper('status', { workspace: ws })
+    expect(Object.keys(raw.status as object)).toHaveLength(3 + planted.length)
+    const bad = await runHelper('status', { workspace: ws, models_dir: modelsDir, roots: 'x' })
+    expect(bad).toMatchObject({ ok: false, code: 'bad-request' })
+  })
+
   it('an id that is a path names no control file: refused before anything is written', async () => {
     const { ws, modelsDir } = pod()
     // A live process of this host as the planted owner: the helper would ask it

@@ -47,6 +47,7 @@ beforeAll(async () => {
 })
 afterEach(async () => {
   fake.createFault = 'none'
+  fake.createdPrice = 0.06
   fake.podBin = undefined
   await fake.settled()
   volumeDirs.splice(0).forEach(stopPodProcesses)
@@ -154,6 +155,37 @@ describe('network volumes', () => {
   )
 
   it(
+    "documents the fill's image, lifetime cap, idle rule and price list in the command's help",
+    async () => {
+      const v = volume('help')
+      const h = await runCli(['targets', 'add-runpod-volume', '--help'], env(v.home))
+      expect(h.code).toBe(0)
+      const help = h.stdout.replace(/\s+/g, ' ')
+      expect(help).toContain('--image <ref>')
+      expect(help).toContain('runpod/base:1.0.2-ubuntu2204')
+      expect(help).toContain("PODPULL_FILL_MAX_SECONDS the pod's own watchdog removes it")
+      expect(help).toContain('(it can only shorten the lifetime)')
+      expect(help).toContain('PODPULL_FILL_IDLE_SECONDS')
+      expect(help).toMatch(/PodPull's \d{4}-\d{2} list/)
+      expect(help).toContain('PODPULL_CPU_PRICES')
+      const add = await runCli(
+        ['targets', 'add-runpod-volume', 'vol', '--volume', v.id, '--image', 'team/fill:2'],
+        env(v.home)
+      )
+      expect(add.code, add.stderr).toBe(0)
+      const list = JSON.parse((await runCli(['targets', 'list', '--json'], env(v.home))).stdout)
+      expect(list[0].config.runpodVolume).toMatchObject({ id: v.id, image: 'team/fill:2' })
+      const bad = await runCli(
+        ['targets', 'add-runpod-volume', 'vol2', '--volume', v.id, '--image', 'x; rm -rf /'],
+        env(v.home)
+      )
+      expect(bad.code).toBe(2)
+      expect(bad.stderr).toContain('an image reference such as runpod/base:1.0.2-ubuntu2204')
+    },
+    TEST_MS
+  )
+
+  it(
     'fills a volume through one CPU pod created only with --yes, then removes it',
     async () => {
       const v = volume('fill', 'EU-RO-1')
@@ -186,7 +218,8 @@ describe('network volumes', () => {
         volumeMountPath: v.ws,
         ports: ['22/tcp'],
         supportPublicIp: true,
-        env: { PUBLIC_KEY: keys.publicKey }
+        env: { PUBLIC_KEY: keys.publicKey },
+        imageName: 'runpod/base:1.0.2-ubuntu2204'
       })
       expect(body.cpuFlavorIds).toEqual(expect.arrayContaining(['cpu3c']))
       expect(body).not.toHaveProperty('gpuTypeIds')
@@ -195,6 +228,27 @@ describe('network volumes', () => {
       expect(fake.pods.some((p) => p.id === created[0]!.podId)).toBe(false)
       const settings = JSON.parse(readFileSync(join(v.home, 'config.json'), 'utf8'))
       expect(settings.fillPods).toEqual({})
+    },
+    TEST_MS
+  )
+
+  it(
+    'marks the bill as an estimate when RunPod quotes no price for the fill pod',
+    async () => {
+      const v = volume('unpriced')
+      await addVolume(v, 'vol')
+      fake.createdPrice = null
+      const file = server.addFile('/unpriced/a.safetensors', { size: MiB, seed: 'unpriced' })
+      const ok = await runCli(
+        ['download', file.url, '--target', 'vol', '--folder', 'loras', '--yes'],
+        env(v.home, { PODPULL_CPU_PRICES: 'cpu5g=0.5' })
+      )
+      expect(ok.code, ok.stderr).toBe(0)
+      // The dearest flavor PodPull allowed (here the overridden one) prices the bill.
+      expect(ok.stderr).toMatch(
+        /CPU pod ran \d+ min, ≈ \$\d+\.\d\d \(estimated price\); the pod was removed\./
+      )
+      expect(createdFor(v.id)[0]!.body.cpuFlavorIds).toEqual(['cpu3c', 'cpu3g', 'cpu5c', 'cpu5g'])
     },
     TEST_MS
   )

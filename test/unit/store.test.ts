@@ -18,7 +18,7 @@ describe('the app store', () => {
     store.set('knownHosts', { 'pod:22': 'SHA256:abc' })
     const file = JSON.parse(readFileSync(join(home, 'config.json'), 'utf8'))
     expect(file.knownHosts).toEqual({ 'pod:22': 'SHA256:abc' })
-    expect(store.get('settings').concurrency).toBe(3)
+    expect(store.get('settings').concurrency).toBe(4)
   })
 
   it('two processes see each other’s writes (the app and the CLI share the file)', () => {

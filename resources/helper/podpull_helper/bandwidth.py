@@ -23,6 +23,10 @@ REFRESH_S = 1.0
 BURST_S = 0.05
 # A waiting reader looks again this often, so a new cap reaches it at once.
 SLICE_S = 0.25
+# Under a cap, a read is at most this many seconds of it (and at least
+# MIN_BATCH): what a connection owes then stays small, so the rate is even.
+BATCH_S = 0.01
+MIN_BATCH = 64 * 1024
 
 
 def limits_path(ws):
@@ -172,3 +176,10 @@ class WorkspaceBandwidth(object):
 
     def take(self, n, stop):
         self.budget.take(n, stop)
+
+    def batch(self, default):
+        """The most one read may take now: `default` when uncapped."""
+        rate = self.budget.rate
+        if rate is None:
+            return default
+        return max(MIN_BATCH, min(default, int(rate * BATCH_S)))

@@ -6,7 +6,7 @@ import time
 from .clock import now
 from .errors import HelperError
 from .owners import owner_alive
-from .destination import check_stored_destination
+from .destination import check_stored_destination, listed_for
 from .extrapaths import inventory_roots
 from .protocol import need_job_id, status_for
 from .status import ACTIVE, put_entry, TERMINAL
@@ -109,4 +109,4 @@ def cmd_clear_completed(req):
 
 def cmd_status(req):
     _, status = status_for(req)
-    return {"status": status.mark_stale()}
+    return {"status": listed_for(req, status.mark_stale())}

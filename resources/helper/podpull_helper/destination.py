@@ -4,7 +4,7 @@ import os
 import re
 
 from .errors import HelperError
-from .extrapaths import extra_placement, in_configured_root
+from .extrapaths import extra_placement, in_configured_root, inventory_roots
 from .hashing import sha256_file
 
 
@@ -101,3 +101,45 @@ def check_stored_destination(key, models_dir, roots=()):
     for p in (key, key + ".part", key + ".part.json"):
         if os.path.islink(p):
             raise refuse("has a symbolic link at %s" % os.path.basename(p))
+
+
+def listed_entries(status, models_dir, roots=()):
+    """The entries of this install: those whose key is a plain absolute path
+    under the models folder or an extra root, through no symlinked folder that
+    leads elsewhere. Anything that can write the status file can plant an
+    entry at /etc/x or models/../../x; the app never sees it listed (its
+    `resume` and `cancel` refuse such a path anyway). As the app's local
+    target decides which entries are its own (targets/local/localTarget.ts)."""
+    models = models_dir.rstrip("/")
+    plain = [models] + [d.rstrip("/") for _kind, d in roots]
+    real = [os.path.realpath(d).rstrip("/") for d in plain]
+    prefixes = tuple(d + "/" for d in set(plain + real) if d)
+    real_dirs = {}
+
+    def under_real_root(folder):
+        if folder not in real_dirs:
+            r = os.path.realpath(folder)
+            real_dirs[folder] = any(r == d or r.startswith(d + "/") for d in real if d)
+        return real_dirs[folder]
+
+    out = {}
+    for key, e in status.items():
+        if (
+            isinstance(key, str)
+            and os.path.isabs(key)
+            and os.path.normpath(key) == key
+            and key.startswith(prefixes)
+            and under_real_root(os.path.dirname(key))
+        ):
+            out[key] = e
+    return out
+
+
+def listed_for(req, status):
+    """`status` and `watch`: with the model folders named (the app always names
+    them once it knows ComfyUI's folder), only the entries inside them; without,
+    the file as it is (`podpull status --json`, diagnostics)."""
+    models_dir = req.get("models_dir")
+    if not isinstance(models_dir, str) or not os.path.isabs(models_dir):
+        return status
+    return listed_entries(status, models_dir, inventory_roots(req))

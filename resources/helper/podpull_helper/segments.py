@@ -226,7 +226,8 @@ class SegmentsMixin(object):
             want = min(upto, seg["end"]) - seg["start"] - seg["done"]
             if want <= 0:
                 break
-            n, err, eof = body.fill(mv, min(CHUNK, want), self.stop)
+            most = self.bandwidth.batch(CHUNK) if self.bandwidth else CHUNK
+            n, err, eof = body.fill(mv, min(most, want), self.stop)
             if n:
                 if not checked:
                     checked = True
@@ -250,7 +251,8 @@ class SegmentsMixin(object):
         first = True
         try:
             while not self.stop.is_set():
-                data = resp.read1(CHUNK) if hasattr(resp, "read1") else resp.read(CHUNK)
+                most = self.bandwidth.batch(CHUNK) if self.bandwidth else CHUNK
+                data = resp.read1(most) if hasattr(resp, "read1") else resp.read(most)
                 if not data:
                     return
                 if first:

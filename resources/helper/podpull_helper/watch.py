@@ -7,11 +7,13 @@ import time
 
 from .clock import now
 from .contenthash import running_progress
+from .destination import listed_for
 from .protocol import emit, status_for
 
 
 def cmd_watch(req):
     ws, status = status_for(req)
+    listed_for(req, {})  # a malformed roots list is refused now, not mid-stream
     interval = max(0.05, min(1.0, float(req.get("interval") or 0.15)))
     last_sig, last_text, last_emit, last_beat = None, None, 0.0, now()
     last_hashing = "unset"
@@ -34,7 +36,7 @@ def cmd_watch(req):
                 pending = True
             t = now()
             if pending and t - last_emit >= 0.5:
-                text = json.dumps(status.mark_stale(), sort_keys=True)
+                text = json.dumps(listed_for(req, status.mark_stale()), sort_keys=True)
                 if text != last_text:
                     emit({"type": "status", "status": json.loads(text)})
                     last_text, last_emit = text, t

@@ -189,7 +189,11 @@ export function createHandlers(
     trustHostKey: async ({ id, fingerprint }) => core.trustHostKey(id, fingerprint),
     // Models: resolvers, installed models, workflows, catalog
     ...modelsHandlers(core, sources),
-    ...setHandlers(core, (a) => table.startDownload(a)),
+    ...setHandlers(
+      core,
+      (a) => table.startDownload(a),
+      (a) => table.pushFile(a)
+    ),
     ...pushHandlers(core),
     ...runpodHandlers(core, {
       testConnection: (a) => table.testConnection(a),

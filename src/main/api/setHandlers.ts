@@ -8,7 +8,7 @@ import {
   type ModelSet,
   type ModelSetEntry
 } from '../../shared/modelSet'
-import type { ModelFile, SetApplyStart, SetPlanItem } from '../../shared/types'
+import type { ModelFile, SetApplyStart, SetPlanItem, StartResult } from '../../shared/types'
 import type { PodPullCore } from '../core/podpullCore'
 import { pinRevisions, setEndpoints, setSourceOf } from '../sources/setSource'
 import { authFor, authHint } from '../sources/tokens'
@@ -18,8 +18,10 @@ import { checkWorkflow } from '../models/workflowCheck'
 import { parseWorkflow } from '../../shared/workflow/parseWorkflow'
 import { UserError } from '../errors'
 import type { SourceRecord } from '../models/sourceRecord'
+import { appliedSets, localFileFinder, rememberApplied } from './setLocalFiles'
 
-type SetMethods = 'exportSet' | 'planSet' | 'applySet' | 'catalogSet' | 'workflowSet'
+type SetMethods =
+  'exportSet' | 'planSet' | 'applySet' | 'appliedSets' | 'catalogSet' | 'workflowSet'
 
 /** What PodPull recorded about where a file on the target came from. */
 interface Recorded {
@@ -52,19 +54,28 @@ async function recordedSources(
 export function setHandlers(
   core: PodPullCore,
   /** The ordinary start (links resolved as when pasted). */
-  startDownload: ApiHandlers['startDownload']
+  startDownload: ApiHandlers['startDownload'],
+  /** The ordinary push of a file of this computer to a pod. */
+  pushFile: ApiHandlers['pushFile']
 ): Pick<ApiHandlers, SetMethods> {
   const planSet: ApiHandlers['planSet'] = async ({ targetId, set }) => {
     const models = modelsOf(core, targetId)
     const inv = await models.installed()
     const endpoints = setEndpoints()
+    const findLocal = localFileFinder(core)
     const plan: SetPlanItem[] = []
     for (const [index, e] of set.models.entries()) {
       const have = inv.models.find((m) => m.folder === e.folder && m.name === e.name)
       const url = entryUrl(e.source, endpoints)
       const base = { index, folder: e.folder, name: e.name, url, sha256: e.sha256 ?? null }
       if (!have) {
-        plan.push({ ...base, action: url ? 'fetch' : 'push', reason: null })
+        const from = url ? undefined : await findLocal(e)
+        plan.push({
+          ...base,
+          action: url ? 'fetch' : 'push',
+          reason: null,
+          ...(from ? { from } : {})
+        })
         continue
       }
       const why = await differs(e, have, (p) => models.sha256(p))
@@ -78,8 +89,13 @@ export function setHandlers(
   }
   return {
     planSet,
-    applySet: async ({ targetId, set }) =>
-      startPlan(targetId, await planSet({ targetId, set }), startDownload),
+    applySet: async ({ targetId, set }) => {
+      const plan = await planSet({ targetId, set })
+      rememberApplied(core, set, targetId)
+      const sends = core.target(targetId).push ? pushFile : null
+      return startPlan(targetId, plan, { startDownload, pushFile: sends })
+    },
+    appliedSets: async () => appliedSets(core),
 
     exportSet: async ({ targetId, folders, name }) => {
       const models = modelsOf(core, targetId)
@@ -167,38 +183,68 @@ export function setHandlers(
   }
 }
 
-const LOCAL_ENTRY =
-  'a local file with no source: send it to the target ("podpull push", or "Send to…" on the set\'s entry)'
+const NOT_HERE =
+  'a local file this computer does not have (no local target holds a file with its sha256): push it with "podpull push FILE --target …"'
+const NOT_A_POD =
+  'a local file: files of this computer are sent to pods, and this target is a folder on this computer'
 
-/** Starts a plan's fetches all at once: the target queues beyond its own
- *  limit, and a volume's fill pod is not taken for done while more of the set
- *  is still being started. */
+interface Starters {
+  startDownload: ApiHandlers['startDownload']
+  /** null: the target takes no pushes (a local target). */
+  pushFile: ApiHandlers['pushFile'] | null
+}
+
+/** What starts one fetch or push of a plan; null (with `why`) when it can't. */
+function starterOf(
+  targetId: string,
+  item: SetPlanItem,
+  s: Starters
+): { run: () => Promise<StartResult> } | { why: string } {
+  if (item.action === 'fetch' && item.url) {
+    const url = item.url
+    return {
+      run: () =>
+        s.startDownload({
+          targetId,
+          url,
+          folder: item.folder,
+          filename: item.name,
+          ...(item.sha256 ? { sha256: item.sha256 } : {})
+        })
+    }
+  }
+  if (!item.from) return { why: NOT_HERE }
+  const { pushFile } = s
+  if (!pushFile) return { why: `${NOT_A_POD} (it is at ${item.from})` }
+  const file = item.from
+  return { run: () => pushFile({ targetId, file, folder: item.folder, filename: item.name }) }
+}
+
+/** Starts a plan's fetches and pushes all at once: the target queues beyond
+ *  its own limit, and a volume's fill pod is not taken for done while more of
+ *  the set is still being started. */
 async function startPlan(
   targetId: string,
   plan: SetPlanItem[],
-  startDownload: ApiHandlers['startDownload']
+  starters: Starters
 ): Promise<SetApplyStart> {
   const out: SetApplyStart = { started: [], skipped: [], failed: [] }
-  const fetches: SetPlanItem[] = []
+  const runs: { note: { index: number; label: string }; run: () => Promise<StartResult> }[] = []
   for (const item of plan) {
     const note = { index: item.index, label: `${item.folder}/${item.name}` }
     if (item.action === 'present') out.skipped.push({ ...note, why: 'present' })
     else if (item.action === 'conflict')
       out.failed.push({ ...note, why: item.reason ?? 'a different file is there' })
-    else if (item.action === 'push' || !item.url) out.failed.push({ ...note, why: LOCAL_ENTRY })
-    else fetches.push(item)
+    else {
+      const s = starterOf(targetId, item, starters)
+      if ('why' in s) out.failed.push({ ...note, why: s.why })
+      else runs.push({ note, run: s.run })
+    }
   }
   await Promise.all(
-    fetches.map(async (item) => {
-      const note = { index: item.index, label: `${item.folder}/${item.name}` }
+    runs.map(async ({ note, run }) => {
       try {
-        const r = await startDownload({
-          targetId,
-          url: item.url!,
-          folder: item.folder,
-          filename: item.name,
-          ...(item.sha256 ? { sha256: item.sha256 } : {})
-        })
+        const r = await run()
         if (r.outcome === 'already-present') out.skipped.push({ ...note, why: 'present' })
         else out.started.push({ ...note, id: r.id })
       } catch (err) {

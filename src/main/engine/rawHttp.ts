@@ -301,7 +301,8 @@ class RawRequest {
       if (this.finished) return
       if (this.lost) return this.fail(this.lost)
       if (this.left === 0) return this.finish()
-      this.socket?.resume()
+      // The early bytes may have run past the bandwidth credit: the hold decides.
+      if (!this.held) this.socket?.resume()
     })
   }
 
@@ -310,7 +311,9 @@ class RawRequest {
     this.held = until
     this.socket?.pause()
     void until.then(() => {
-      if (this.held === until && !this.finished) this.socket?.resume()
+      if (this.held !== until) return
+      this.held = undefined
+      if (!this.finished) this.socket?.resume()
     })
   }
 

@@ -324,6 +324,9 @@ async function pumpToFile(
   st: WorkerState,
   stall: StallWatch
 ): Promise<void> {
+  // The last wait for credit: a body that ends within a held batch must not
+  // let the next request start before the credit reaches its bytes.
+  let held: Promise<void> | undefined
   await body.pump((buf, start, end) => {
     stall.kick()
     ctx.onNetworkBytes(end - start)
@@ -340,11 +343,13 @@ async function pumpToFile(
     }
     const wait = ctx.limiter?.take(end - start) ?? ctx.hashLead?.()
     if (wait) {
+      held = wait
       stall.hold(wait)
       body.hold(wait)
     }
     return seg.start + seg.done < requestLimit(seg, st)
   })
+  if (held) await held
   if (seg.start + seg.done < requestLimit(seg, st)) {
     if (ctx.size !== null) throw new RetryableError('the connection closed early')
     seg.end = seg.start + seg.done // unknown size: the end of the stream is the end of the file

@@ -9,7 +9,7 @@ import { loadSsh2 } from '../ssh/sshLogin'
 import { presentedFingerprint } from '../ssh/presentedKey'
 import { runpodTrustKey } from './runpodAddress'
 import type { RunpodApi } from './runpodApi'
-import { createPodRequest } from './fillPodRequest'
+import { affordableFlavors, createPodRequest, fillImage } from './fillPodRequest'
 
 /** The part of the app store fill pods live in (and the pinned host keys). */
 export interface FillStore {
@@ -64,6 +64,7 @@ export class FillPods {
     workspace: string
     keyPath: string | undefined
     maxPrice: number | undefined
+    image: string | undefined
   }): Promise<FillPodRecord> {
     const publicKey = await publicKeyLine(o.keyPath)
     const req = createPodRequest({
@@ -71,19 +72,28 @@ export class FillPods {
       workspace: o.workspace,
       publicKey,
       maxPrice: o.maxPrice,
-      image: process.env.PODPULL_FILL_IMAGE
+      image: fillImage(o.image)
     })
     const created = await this.api().createPod(req)
-    const record: FillPodRecord = {
+    // Without RunPod's quote the bill uses the dearest flavor PodPull allowed:
+    // an estimate should not promise less than the pod may cost.
+    const estimate = affordableFlavors(o.maxPrice).at(-1)!.costPerHr
+    let record: FillPodRecord = {
       podId: created.id,
       volumeId: o.volume.id,
       targetId: o.targetId,
       startedAt: Date.now(),
-      costPerHr: created.costPerHr ?? 0
+      costPerHr: created.costPerHr ?? estimate,
+      ...(created.costPerHr === null ? { costEstimated: true } : {})
     }
     this.put(record)
     try {
-      await this.waitForSsh(created.id)
+      const quoted = await this.waitForSsh(created.id)
+      if (record.costEstimated && quoted !== null) {
+        record = { ...record, costPerHr: quoted }
+        delete record.costEstimated
+        this.put(record)
+      }
     } catch (err) {
       await this.remove(created.id).catch(() => undefined)
       throw err
@@ -91,8 +101,9 @@ export class FillPods {
     return record
   }
 
-  /** Polls the API until the pod has an SSH route that greets, then pins its key. */
-  private async waitForSsh(podId: string): Promise<void> {
+  /** Polls the API until the pod has an SSH route that greets, then pins its key;
+   *  the pod's price as the listing quotes it (null: none). */
+  private async waitForSsh(podId: string): Promise<number | null> {
     const deadline = Date.now() + BOOT_TIMEOUT_MS
     for (;;) {
       const pod = await this.api()
@@ -106,7 +117,7 @@ export class FillPods {
         if (fp) {
           const key = runpodTrustKey(podId)
           this.store.set('knownHosts', { ...this.store.get('knownHosts'), [key]: fp })
-          return
+          return pod.costPerHr
         }
       }
       if (Date.now() > deadline)
@@ -158,14 +169,19 @@ export class FillPods {
 
 export function billOf(podId: string, r: FillPodRecord | undefined): FillBill {
   const ranMs = r ? Math.max(0, Date.now() - r.startedAt) : 0
-  return { podId, ranMs, cost: r ? (ranMs / 3600_000) * r.costPerHr : 0 }
+  return {
+    podId,
+    ranMs,
+    cost: r ? (ranMs / 3600_000) * r.costPerHr : 0,
+    ...(r?.costEstimated ? { estimated: true } : {})
+  }
 }
 
-/** "CPU pod ran 14 min, ≈ $0.02" */
+/** "CPU pod ran 14 min, ≈ $0.02" ("…, ≈ $0.02 (estimated price)" without RunPod's quote) */
 export function billSentence(b: FillBill): string {
   const min = Math.max(1, Math.round(b.ranMs / 60_000))
   const ran = min >= 90 ? `${(min / 60).toFixed(1)} h` : `${min} min`
-  return `CPU pod ran ${ran}, ≈ $${b.cost.toFixed(2)}`
+  return `CPU pod ran ${ran}, ≈ $${b.cost.toFixed(2)}${b.estimated ? ' (estimated price)' : ''}`
 }
 
 /** The OpenSSH public-key line for the key file (its .pub, else derived from the key). */

@@ -51,7 +51,7 @@ export function volumeHandlers(core: PodPullCore, api: () => RunpodApi): VolumeH
   // One creation at a time per target: a double click must not start two pods.
   const filling = new Map<string, Promise<Awaited<ReturnType<ApiHandlers['runpodFill']>>>>()
 
-  const fill: ApiHandlers['runpodFill'] = async ({ targetId, accept }) => {
+  const fill: ApiHandlers['runpodFill'] = async ({ targetId, accept, bytes }) => {
     const target = volumeTarget(targetId)
     const vol = volumeOf(targetId)
     const running = await fills().runningWith(vol.id)
@@ -65,14 +65,15 @@ export function volumeHandlers(core: PodPullCore, api: () => RunpodApi): VolumeH
         'not-found',
         `The network volume "${vol.name}" (${vol.id}) is no longer in this RunPod account.`
       )
-    const plan = fillPlan(volume, vol.maxPrice)
+    const plan = fillPlan(volume, vol.maxPrice, bytes)
     if (!accept) return { plan, pod: null }
     const record = await fills().create({
       volume,
       targetId,
       workspace: vol.config.workspace,
       keyPath: vol.config.keyPath,
-      maxPrice: vol.maxPrice
+      maxPrice: vol.maxPrice,
+      image: vol.image
     })
     try {
       await target.usePod(record.podId, record.costPerHr)
@@ -112,7 +113,8 @@ export function volumeHandlers(core: PodPullCore, api: () => RunpodApi): VolumeH
           name: volume.name,
           dataCenterId: volume.dataCenterId,
           ...(args.maxPrice !== undefined ? { maxPrice: args.maxPrice } : {}),
-          ...(args.maxHours !== undefined ? { maxHours: args.maxHours } : {})
+          ...(args.maxHours !== undefined ? { maxHours: args.maxHours } : {}),
+          ...(args.image ? { image: args.image } : {})
         }
       }
       return core.addTarget(args.name ?? volume.name, config)

@@ -17,7 +17,7 @@ import {
 } from '../../shared/types'
 import type { FillBill, FillPodState } from '../../shared/runpod'
 import { UserError } from '../errors'
-import type { Target, TargetEvents, TargetStartRequest } from '../targets/target'
+import type { Target, TargetEvents, TargetPushRequest, TargetStartRequest } from '../targets/target'
 import type { PodTarget } from '../targets/pod/podTarget'
 import { billSentence, DEFAULT_MAX_HOURS, type FillPods } from './fillPods'
 import { watchdogLaunch } from './fillWatchdog'
@@ -81,7 +81,8 @@ export class VolumeTarget extends EventEmitter<TargetEvents> implements Target {
       ours: r !== undefined,
       status: 'RUNNING',
       startedAt: r?.startedAt ?? null,
-      costPerHr: r?.costPerHr ?? this.pod.costPerHr
+      costPerHr: r?.costPerHr ?? this.pod.costPerHr,
+      ...(r?.costEstimated ? { costEstimated: true } : {})
     }
   }
 
@@ -187,12 +188,20 @@ export class VolumeTarget extends EventEmitter<TargetEvents> implements Target {
     )
   }
 
-  async start(req: TargetStartRequest): Promise<StartResult> {
+  start(req: TargetStartRequest): Promise<StartResult> {
+    return this.handOver((pod) => pod.start(req))
+  }
+  /** A file of this computer, sent to the volume through its pod. */
+  push(req: TargetPushRequest): Promise<StartResult> {
+    return this.handOver((pod) => pod.push(req))
+  }
+  /** Work handed to the pod: the queue is not taken for done while it is being handed over. */
+  private async handOver(work: (pod: PodTarget) => Promise<StartResult>): Promise<StartResult> {
     const pod = this.connected()
     this.starting++
     let r: StartResult
     try {
-      r = await pod.start(req)
+      r = await work(pod)
     } finally {
       this.starting--
     }

@@ -4,7 +4,7 @@
 // headless server, so both read and write the same file.
 import type { Options } from 'conf'
 import { DEFAULT_SETTINGS } from '../../shared/types'
-import type { DownloadRecord, Settings, TargetConfig } from '../../shared/types'
+import type { AppliedSet, DownloadRecord, Settings, TargetConfig } from '../../shared/types'
 import type { FillPodRecord } from '../../shared/runpod'
 
 export interface StoredTarget {
@@ -36,6 +36,8 @@ export type StoreShape = {
   /** Per target id: the downloads this PodPull started or its user resumed
    *  (id → status-file path), the only ones resumed by itself (targets/ownJobs.ts). */
   ownJobs: Record<string, Record<string, string>>
+  /** The sets applied (newest first, a few), so their state can be shown later. */
+  appliedSets: AppliedSet[]
   window: { x?: number; y?: number; width: number; height: number; maximized: boolean }
 }
 
@@ -51,6 +53,7 @@ export const STORE_DEFAULTS: StoreShape = {
   podCache: {},
   fillPods: {},
   ownJobs: {},
+  appliedSets: [],
   window: { width: 1200, height: 800, maximized: false }
 }
 

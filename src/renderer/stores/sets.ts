@@ -1,14 +1,15 @@
 // Applying a model set to several targets from the dashboard: the set read
-// from a file or pasted text, what each chosen target lacks and has (main's
-// planSet), then main's applySet on every target at once. Progress and the
-// end summary follow the started downloads in the downloads store, which is
-// seeded from the snapshot and patched by downloadsChanged events.
+// from a file or pasted text (or one applied before, by any PodPull process),
+// what each chosen target lacks and has (main's planSet), then main's applySet
+// on every target at once. Each target's state of the set is derived from its
+// records in the downloads store (seeded from the snapshot, patched by
+// downloadsChanged events), so a run started elsewhere shows as well.
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
 import { ModelSetError, parseModelSet, type ModelSet } from '../../shared/modelSet'
 import type { FillPlan } from '../../shared/runpod'
 import {
-  ACTIVE_STATES,
+  type AppliedSet,
   type DownloadRecord,
   type SetApplyStart,
   type SetEntryNote,
@@ -18,6 +19,9 @@ import {
 import { useSessionStore } from './session'
 import { useDownloadsStore } from './downloads'
 import { useTargetsStore } from './targets'
+import { entryViews, progressOf, type EntryView, type PartProgress } from './setFleet'
+
+export type { EntryView, PartProgress }
 
 /** One target's part of the set: its plan, then what was started there. */
 export interface TargetPart {
@@ -28,14 +32,6 @@ export interface TargetPart {
   start: SetApplyStart | null
   /** Why this target could not be planned or applied at all. */
   error: string | null
-}
-
-export interface PartProgress {
-  downloaded: number
-  size: number
-  /** 0..100 over the started downloads of known size (100 when nothing to fetch). */
-  percent: number
-  done: boolean
 }
 
 export interface PartSummary {
@@ -63,6 +59,26 @@ export const useSetsStore = defineStore('sets', () => {
   const chosen = ref<string[]>([])
   const parts = ref<TargetPart[]>([])
   const phase = ref<'idle' | 'planning' | 'planned' | 'applying' | 'applied'>('idle')
+  /** Sets applied before, by this or another PodPull process (newest first). */
+  const applied = ref<AppliedSet[]>([])
+  const appliedError = ref<string | null>(null)
+
+  async function loadApplied(): Promise<void> {
+    try {
+      applied.value = await session.requireApi().appliedSets({})
+      appliedError.value = null
+    } catch (err) {
+      appliedError.value = (err as Error).message
+    }
+  }
+
+  /** Shows a set applied before: its state on the targets it was applied to. */
+  async function openApplied(a: AppliedSet): Promise<void> {
+    reset()
+    set.value = a.set
+    chosen.value = a.targetIds.filter((id) => targets.byId.has(id))
+    await plan()
+  }
 
   /** Reads a set's text; its problems (each with its entry and line) when it is not one. */
   function load(text: string): boolean {
@@ -93,8 +109,14 @@ export const useSetsStore = defineStore('sets', () => {
     try {
       part.plan = await api.planSet({ targetId, set: s })
       const t = targets.byId.get(targetId)
-      if (isVolume(t) && !t?.fillPod && part.plan.some((i) => i.action === 'fetch'))
-        part.fill = (await api.runpodFill({ targetId, accept: false })).plan
+      const fetch = part.plan.filter((i) => i.action === 'fetch')
+      if (isVolume(t) && !t?.fillPod && fetch.length) {
+        // Sizes the set names give the plan its "≈ $X in all".
+        const bytes = fetch.reduce((n, i) => n + (s.models[i.index]?.size ?? 0), 0)
+        part.fill = (
+          await api.runpodFill({ targetId, accept: false, ...(bytes ? { bytes } : {}) })
+        ).plan
+      }
     } catch (err) {
       part.error = (err as Error).message
     }
@@ -135,40 +157,31 @@ export const useSetsStore = defineStore('sets', () => {
     phase.value = 'applied'
   }
 
-  const recordsOf = (p: TargetPart): (DownloadRecord | undefined)[] =>
-    (p.start?.started ?? []).map((x) => downloads.records.get(x.id))
+  const recordsOn = (targetId: string): DownloadRecord[] =>
+    [...downloads.records.values()].filter((r) => r.targetId === targetId)
 
-  function progressOf(p: TargetPart): PartProgress {
-    let downloaded = 0
-    let size = 0
-    let done = !!p.start || !!p.error
-    for (const r of recordsOf(p)) {
-      if (!r || ACTIVE_STATES.includes(r.state)) done = false
-      if (r?.fileSize) {
-        size += r.fileSize
-        downloaded += Math.min(r.downloaded, r.fileSize)
-      }
-    }
-    const percent = size ? Math.floor((downloaded * 100) / size) : done ? 100 : 0
-    return { downloaded, size, percent, done }
-  }
-
-  const progress = computed(() => new Map(parts.value.map((p) => [p.targetId, progressOf(p)])))
-
-  const overall = computed<PartProgress>(() => {
-    const all = [...progress.value.values()]
-    const downloaded = all.reduce((n, x) => n + x.downloaded, 0)
-    const size = all.reduce((n, x) => n + x.size, 0)
-    const done = phase.value === 'applied' && all.every((x) => x.done)
-    return {
-      downloaded,
-      size,
-      percent: size ? Math.floor((downloaded * 100) / size) : done ? 100 : 0,
-      done
-    }
+  /** Every entry of the set on each planned target, as the target's records say. */
+  const entries = computed(() => {
+    const s = set.value
+    const out = new Map<string, EntryView[]>()
+    if (s)
+      for (const p of parts.value)
+        out.set(p.targetId, entryViews(s, p.plan, recordsOn(p.targetId), p.start))
+    return out
   })
 
-  /** One line per target once everything ended: fetched, skipped, failed and why. */
+  const progress = computed(
+    () => new Map([...entries.value].map(([id, views]) => [id, progressOf(views)]))
+  )
+
+  const overall = computed<PartProgress>(() => {
+    const all = [...entries.value.values()].flat()
+    const p = progressOf(all)
+    return { ...p, done: phase.value === 'applied' && p.done }
+  })
+
+  /** One line per target once everything this window started has ended:
+   *  fetched, skipped, failed and why. */
   const summary = computed<PartSummary[] | null>(() => {
     if (!overall.value.done) return null
     return parts.value.map((p) => {
@@ -177,11 +190,12 @@ export const useSetsStore = defineStore('sets', () => {
       const notes = (l: SetEntryNote[]) => l.map((n) => ({ label: n.label, why: n.why }))
       out.skipped.push(...(p.start?.skipped ?? []).map((n) => n.label))
       out.failed.push(...notes(p.start?.failed ?? []))
-      ;(p.start?.started ?? []).forEach((x, i) => {
-        const r = recordsOf(p)[i]
-        if (r?.state === 'completed') out.fetched.push(x.label)
-        else out.failed.push({ label: x.label, why: r?.error ?? `ended ${r?.state ?? 'removed'}` })
-      })
+      const views = entries.value.get(p.targetId) ?? []
+      for (const x of p.start?.started ?? []) {
+        const v = views[x.index]
+        if (v?.state === 'completed' || v?.state === 'present') out.fetched.push(x.label)
+        else out.failed.push({ label: x.label, why: v?.why ?? `ended ${v?.state ?? 'removed'}` })
+      }
       return out
     })
   })
@@ -192,10 +206,15 @@ export const useSetsStore = defineStore('sets', () => {
     chosen,
     parts,
     phase,
+    entries,
     progress,
     overall,
     summary,
+    applied,
+    appliedError,
     load,
+    loadApplied,
+    openApplied,
     reset,
     plan,
     apply

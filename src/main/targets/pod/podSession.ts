@@ -50,6 +50,8 @@ export interface PodSessionHooks {
   hashing?(progress: HashingProgress | null): void
   /** The helper is in place and the watch subscribed (after every (re)connection). */
   online?(helper: HelperClient): void
+  /** The model folders the watch lists entries inside (models_dir, roots). */
+  listing?(): Promise<Record<string, unknown>>
 }
 
 interface ProbeAnswer {
@@ -321,6 +323,7 @@ export class PodSession {
 
   private async subscribe(helper: HelperClient, session: number): Promise<void> {
     let first = true
+    const listing = (await this.hooks.listing?.()) ?? {}
     const firstStatus = new Promise<void>((resolve) => {
       const onMessage = (m: WatchMessage): void => {
         if (session !== this.session) return
@@ -334,7 +337,7 @@ export class PodSession {
         }
       }
       helper
-        .watch({ workspace: this.workspace }, onMessage)
+        .watch({ workspace: this.workspace, ...listing }, onMessage)
         .then((stream) => {
           this.watchStream = stream
           void stream.done.then(() => {

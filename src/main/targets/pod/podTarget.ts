@@ -38,6 +38,9 @@ export type { PodCacheInfo } from './podRecords'
 
 type Tokens = { hf?: string; civitai?: string }
 
+/** Where the pod's downloads may live: its models folder and extra_model_paths roots. */
+type PlaceFields = { models_dir: string; roots: { folder: string; dir: string }[] }
+
 export interface PodTargetDeps {
   settings: () => Settings
   tokens: () => Tokens
@@ -91,6 +94,11 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
   private readonly bandwidth: BandwidthControl
   /** Finished downloads already handed to the hasher (each once). */
   private readonly indexedIds = new Set<string>()
+  /** The model folders last known: the helper lists only the status entries
+   *  inside them (anything on the pod can plant one at /etc/x). None known
+   *  yet: the file as it is — such an entry still gets no token and deletes
+   *  nothing. */
+  private listing: PlaceFields | Record<string, never> = {}
 
   constructor(
     private readonly def: PodTargetDef,
@@ -118,6 +126,7 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
         this.hashing = p
         this.emit('info', this.info())
       },
+      listing: () => this.placeFields().catch(() => this.listing),
       online: () => {
         // Written again at each connection: the helper's absolute windows move on.
         if (def.config.bandwidth) this.pushLimits().catch(() => undefined)
@@ -359,12 +368,10 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
       ?.call('push-fail', { workspace: this.workspace, id, error: e.message })
       .catch(() => undefined)
   }
-  private async placeFields(): Promise<{
-    models_dir: string
-    roots: { folder: string; dir: string }[]
-  }> {
+  private async placeFields(): Promise<PlaceFields> {
     const models_dir = await this.modelsDir()
-    return { models_dir, ...(await this.models().resumeFields()) }
+    this.listing = { models_dir, ...(await this.models().resumeFields()) }
+    return this.listing
   }
 
   async retry(id: string): Promise<void> {
@@ -431,7 +438,10 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
     const helper = this.session.helper
     if (!helper) return
     const ans = await helper
-      .call<{ status?: Record<string, unknown> }>('status', { workspace: this.workspace })
+      .call<{ status?: Record<string, unknown> }>('status', {
+        workspace: this.workspace,
+        ...this.listing
+      })
       .catch(() => null)
     if (ans?.status) this.records.apply(ans.status)
   }

@@ -632,6 +632,7 @@ function buildProgram(): Command {
       const server = await startHeadlessServer({
         handlers: a.handlers,
         events: a.core,
+        images: a.images,
         staticDir: join(here, '../renderer'),
         host: o.host,
         port: o.port,

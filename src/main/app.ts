@@ -5,7 +5,8 @@ import { createHandlers } from './api/handlers'
 import type { ApiHandlers } from '../shared/api'
 import { PodPullCore, type CoreOptions, type NativeShell } from './core/podpullCore'
 import { envTokenStore, type SecretBox, type TokenStore } from './core/tokenStore'
-import { createSourceServices } from './api/sourceServices'
+import { createSourceServices, type HubImages } from './api/sourceServices'
+import { join } from 'node:path'
 import { createTarget } from './createTarget'
 import { appHome } from './settings/appHome'
 import { createAppLog, silentLog, type AppLog } from './diagnostics/appLog'
@@ -22,6 +23,8 @@ export interface PodPullApp {
   log: AppLog
   /** PODPULL_HOME or the platform's user-data folder. */
   home: string
+  /** Hub preview images for the page's /hub-image/ route (Electron protocol, serve). */
+  images: HubImages
   /** Writes the diagnostics archive (default under <home>/diagnostics/); returns its path. */
   diagnostics(output?: string): Promise<string>
   dispose(): Promise<void>
@@ -72,8 +75,13 @@ export async function createApp(opts: CreateAppOptions): Promise<PodPullApp> {
       secrets: core.knownSecrets()
     })
   }
+  // Cached beside the app's state; without a home (tests) nothing is kept on disk.
+  const sources = createSourceServices(tokens, {
+    imageCacheDir: home ? join(home, 'cache', 'hub-images') : null
+  })
+  const images = sources.images
   const handlers = loggedHandlers(
-    createHandlers(core, createSourceServices(tokens), () => diagnostics()),
+    createHandlers(core, sources, () => diagnostics()),
     log
   )
   // Fill pods recorded by an earlier run: finished ones removed, the rest go on.
@@ -90,6 +98,7 @@ export async function createApp(opts: CreateAppOptions): Promise<PodPullApp> {
     handlers,
     log,
     home: home ?? process.cwd(),
+    images,
     diagnostics,
     // Once, whoever asks first: a second caller (the CLI's Ctrl-C path and
     // its normal exit) waits for the same work instead of finding the targets

@@ -30,7 +30,7 @@ import {
   APP_SCHEME,
   isOurPage,
   mimeType,
-  resolveRendererFile
+  routeAppRequest
 } from './electron/rendererProtocol'
 import { aboutText, appMenuTemplate } from './electron/appMenu'
 import { hideOnClose, trayLabel, trayStep } from './electron/trayState'
@@ -111,7 +111,7 @@ async function start(): Promise<void> {
       }
     }
   })
-  serveRenderer()
+  serveRenderer(podpull)
   lockDownSessions()
   Menu.setApplicationMenu(Menu.buildFromTemplate(appMenuTemplate(showAbout)))
   registerIpcHandlers(ipcMain, podpull.handlers, (e) => trusted(e.senderFrame?.url ?? ''))
@@ -151,10 +151,19 @@ function rendererUrl(): string {
 
 const trusted = (url: string): boolean => isOurPage(url, process.env.ELECTRON_RENDERER_URL)
 
-/** app://podpull/… serves files inside out/renderer only, with the one CSP. */
-function serveRenderer(): void {
+/** app://podpull/… serves files inside out/renderer only, with the one CSP,
+ *  and the hub preview images main fetched (/hub-image/<id>). */
+function serveRenderer(podpull: PodPullApp): void {
   protocol.handle(APP_SCHEME, async (req) => {
-    const file = resolveRendererFile(rendererDir, req.url)
+    const route = routeAppRequest(rendererDir, req.url)
+    if (route?.kind === 'image') {
+      const img = await podpull.images.get(route.id)
+      if (!img) return new Response('Not found', { status: 404 })
+      return new Response(new Uint8Array(img.body), {
+        headers: { 'Content-Type': img.mime, 'X-Content-Type-Options': 'nosniff' }
+      })
+    }
+    const file = route?.file
     const body = file ? await readFile(file).catch(() => null) : null
     if (!file || !body) return new Response('Not found', { status: 404 })
     return new Response(new Uint8Array(body), {

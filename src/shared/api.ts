@@ -16,6 +16,7 @@ import type {
   InstalledModels,
   KeepOnePending,
   ModelFile,
+  LinkPreview,
   Resolution,
   SetApplyStart,
   AppliedSet,
@@ -130,6 +131,8 @@ export type StartDownloadArgs = z.output<typeof startDownloadArgs>
 const modelsArgs = {
   /** A link or a Civitai AIR (urn:air:…): not only http(s). */
   resolveSource: z.object({ input: z.string().trim().min(1).max(8192) }),
+  /** A Hugging Face / Civitai link (or AIR) described for the user before downloading. */
+  previewLink: z.object({ input: z.string().trim().min(1).max(8192) }),
   listInstalled: z.object({ targetId: id }),
   /** `path` must be one the inventory lists (a model file or a .part). */
   deleteModel: z.object({ targetId: id, path: absPath }),
@@ -361,6 +364,7 @@ export interface ApiResults {
   trustHostKey: TargetInfo
   // models: resolvers, installed models, workflows, catalog
   resolveSource: Resolution
+  previewLink: LinkPreview
   listInstalled: InstalledModels
   deleteModel: void
   hashModel: { sha256: string }

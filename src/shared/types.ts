@@ -294,6 +294,38 @@ export interface Resolution {
   warning: string | null
 }
 
+/** A picture of a model (Civitai's previews). `src` is a path on the page's
+ *  own origin: main fetches the remote image, so the page never talks to the web. */
+export interface PreviewImage {
+  src: string
+  width: number | null
+  height: number | null
+}
+
+/** What a pasted Hugging Face or Civitai link is, before anything is downloaded. */
+export interface LinkPreview {
+  /** The files (sizes, sha256, suggested folders) and which one is meant. */
+  resolution: Resolution
+  /** The model's name: Civitai's model name, or the Hugging Face repo id. */
+  name: string
+  /** Civitai's version name, or the Hugging Face revision. */
+  version: string | null
+  /** What kind of model: "LoRA", "Checkpoint", "VAE", … */
+  type: string | null
+  baseModel: string | null
+  license: string | null
+  /** Gated on Hugging Face (a licence to accept) or in early access on Civitai. */
+  gated: boolean
+  /** public: anyone may download; granted: restricted, and the token set here has
+   *  access; needs-token: set a token (or accept the licence) first, see accessNote. */
+  access: 'public' | 'granted' | 'needs-token'
+  accessNote: string | null
+  triggerWords: string[]
+  images: PreviewImage[]
+  /** Preview images left out because the hub marks them as mature. */
+  hiddenImages: number
+}
+
 /** A download that never finished: `<name>.part` (resume it from the list, or discard it). */
 export interface PartialModel {
   folder: string

@@ -3,7 +3,8 @@
 // X-Repo-Commit on a 302 to the CDN, X-Error-Code GatedRepo / RepoNotFound /
 // EntryNotFound, the tree API; Civitai: /api/v1/model-versions/V,
 // /api/v1/models/ID, /api/v1/model-versions/by-hash/H, /api/download/models/V → 307 to the CDN or to
-// /login?reason=download-auth). The bytes come from the model server (the CDN).
+// /login?reason=download-auth; preview images and trigger words, the images on a
+// host of their own like image.civitai.com). The bytes come from the model server (the CDN).
 // Reached through HF_ENDPOINT and PODPULL_CIVITAI_ENDPOINT.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -29,6 +30,9 @@ export interface HubRepo {
   branches?: Record<string, string>
   /** LFS files go through the Xet bridge CDN on 127.0.0.2 (xetCdn.ts), as the Hub serves them today. */
   xet?: boolean
+  /** The model card's metadata (the model-info API's cardData). */
+  card?: { license?: string; base_model?: string | string[] }
+  pipelineTag?: string
 }
 export interface CivitaiFileSpec {
   cdn: ServedFile
@@ -46,6 +50,9 @@ export interface CivitaiVersionSpec {
    *  (Civitai reads both); else the login redirect. */
   token?: string
   earlyAccessEndsAt?: string
+  trainedWords?: string[]
+  /** Preview pictures: paths on the image host (addImage), with Civitai's rating. */
+  images?: { path: string; nsfwLevel?: number; width?: number; height?: number; type?: string }[]
 }
 export interface CivitaiModelSpec {
   id: number
@@ -66,9 +73,13 @@ export interface HubServers {
   limitResolves(o: { times: number; seconds: number; header: 'ratelimit' | 'retry-after' }): void
   /** Answer GETs of this path (either host) with this JSON instead: a hub gone wrong. */
   answerJson(path: string, body: unknown): void
+  /** The image host (like image.civitai.com): serves what addImage put there. */
+  imagesUrl: string
+  /** An answer of the image host: its bytes and declared type; `redirect` answers 302 there. */
+  addImage(path: string, image: { body?: Buffer; contentType?: string; redirect?: string }): void
   /** Request paths each host saw, with their Authorization header. */
   log: {
-    host: 'hf' | 'civitai'
+    host: 'hf' | 'civitai' | 'images'
     method: string
     path: string
     authorization?: string
@@ -76,6 +87,17 @@ export interface HubServers {
     status?: number
   }[]
   close(): Promise<void>
+}
+
+/** The environment that points PodPull at these hubs, with each hub's host
+ *  allowed its token (as PODPULL_HF_HOSTS / PODPULL_CIVITAI_HOSTS would). */
+export function hubEnv(hub: Pick<HubServers, 'hfUrl' | 'civitaiUrl'>): NodeJS.ProcessEnv {
+  return {
+    HF_ENDPOINT: hub.hfUrl,
+    PODPULL_CIVITAI_ENDPOINT: hub.civitaiUrl,
+    PODPULL_HF_HOSTS: new URL(hub.hfUrl).host,
+    PODPULL_CIVITAI_HOSTS: new URL(hub.civitaiUrl).host
+  }
 }
 
 /** The commit `main` of every fake repo points at unless the repo names its own. */
@@ -121,10 +143,22 @@ export async function startHubServers(_cdn: ModelServer): Promise<HubServers> {
   const versions = new Map<number, { model: CivitaiModelSpec; v: CivitaiVersionSpec }>()
   const models = new Map<number, CivitaiModelSpec>()
   const log: HubServers['log'] = []
-  const urls = { hf: '', civitai: '' }
+  const urls = { hf: '', civitai: '', images: '' }
+  const pictures = new Map<string, { body?: Buffer; contentType?: string; redirect?: string }>()
   const canned = new Map<string, unknown>()
   const xet = await startXetCdn()
   const limit = { times: 0, seconds: 0, header: 'ratelimit' as 'ratelimit' | 'retry-after' }
+  /** Logs a request (path and Authorization) and returns its parsed URL. */
+  const logged = (host: 'civitai' | 'images', req: IncomingMessage): URL => {
+    const u = new URL(req.url ?? '/', 'http://x')
+    log.push({
+      host,
+      method: req.method ?? '',
+      path: u.pathname,
+      authorization: req.headers.authorization
+    })
+    return u
+  }
   /** A canned answer for this path; true when it answered. */
   const cannedAnswer = (path: string, res: ServerResponse): boolean =>
     canned.has(path) ? (json(res, 200, canned.get(path)), true) : false
@@ -190,14 +224,31 @@ export async function startHubServers(_cdn: ModelServer): Promise<HubServers> {
     }
     const rev = /^\/api\/models\/([^/]+\/[^/]+)\/revision\/([^/]+)$/.exec(u.pathname)
     if (rev) {
+      // Model info: public for gated repos (their pages list files), like the tree.
       const repo = repos.get(rev[1]!)
-      if (hfDenied(repo, req, res)) return
+      if (hfDenied(repo?.gated ? { ...repo, gated: false } : repo, req, res)) return
       const sha = commitOf(repo!, decodeURIComponent(rev[2]!))
       if (!sha) return revisionNotFound(res)
+      const blobs = u.searchParams.get('blobs') === 'true'
       return json(res, 200, {
         id: repo!.id,
         sha,
-        siblings: repo!.files.map((f) => ({ rfilename: f.path }))
+        gated: repo!.gated ? 'manual' : false,
+        private: Boolean(repo!.private),
+        ...(repo!.pipelineTag ? { pipeline_tag: repo!.pipelineTag } : {}),
+        ...(repo!.card ? { cardData: repo!.card } : {}),
+        siblings: repo!.files.map((f) =>
+          !blobs
+            ? { rfilename: f.path }
+            : f.cdn
+              ? {
+                  rfilename: f.path,
+                  blobId: '0'.repeat(40),
+                  size: f.cdn.size,
+                  lfs: { sha256: f.cdn.sha256, size: f.cdn.size, pointerSize: 135 }
+                }
+              : { rfilename: f.path, blobId: '1'.repeat(40), size: Buffer.byteLength(f.text ?? '') }
+        )
       })
     }
     const m = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(u.pathname)
@@ -261,6 +312,15 @@ export async function startHubServers(_cdn: ModelServer): Promise<HubServers> {
       earlyAccessEndsAt: v.earlyAccessEndsAt ?? null,
       model: { name: model.name, type: model.type, nsfw: false, poi: false },
       downloadUrl: `https://civitai.com/api/download/models/${v.id}`,
+      trainedWords: v.trainedWords ?? [],
+      images: (v.images ?? []).map((i) => ({
+        url: `${urls.images}${i.path}`,
+        nsfwLevel: i.nsfwLevel ?? 1,
+        width: i.width ?? 832,
+        height: i.height ?? 1216,
+        hash: 'U5F~gc00~q4n',
+        type: i.type ?? 'image'
+      })),
       files: v.files.map((f, i) => ({
         id: v.id * 10 + i,
         sizeKB: f.cdn.size / 1024,
@@ -285,13 +345,7 @@ export async function startHubServers(_cdn: ModelServer): Promise<HubServers> {
   }
 
   const civ = createServer((req, res) => {
-    const u = new URL(req.url ?? '/', 'http://x')
-    log.push({
-      host: 'civitai',
-      method: req.method ?? '',
-      path: u.pathname,
-      authorization: req.headers.authorization
-    })
+    const u = logged('civitai', req)
     if (cannedAnswer(u.pathname, res)) return
     // By a file's SHA256 or AutoV2, any case; Civitai's 404 body when none has it.
     let m = /^\/api\/v1\/model-versions\/by-hash\/([^/]+)$/.exec(u.pathname)
@@ -360,11 +414,27 @@ export async function startHubServers(_cdn: ModelServer): Promise<HubServers> {
     json(res, 404, { error: 'Not found' })
   })
 
+  const img = createServer((req, res) => {
+    const u = logged('images', req)
+    const p = pictures.get(u.pathname)
+    if (!p) return json(res, 404, { error: 'Not found' })
+    if (p.redirect) return send(res, 302, { Location: p.redirect })
+    const body = p.body ?? Buffer.alloc(0)
+    res.writeHead(200, {
+      'Content-Type': p.contentType ?? 'image/png',
+      'Content-Length': String(body.length)
+    })
+    res.end(req.method === 'HEAD' ? undefined : body)
+  })
+
   urls.hf = await listen(hf)
   urls.civitai = await listen(civ)
+  urls.images = await listen(img)
   return {
     hfUrl: urls.hf,
     civitaiUrl: urls.civitai,
+    imagesUrl: urls.images,
+    addImage: (path, image) => void pictures.set(path, image),
     addRepo: (r) => void repos.set(r.id, r),
     answerJson: (path, body) => void canned.set(path, body),
     xet,
@@ -377,9 +447,11 @@ export async function startHubServers(_cdn: ModelServer): Promise<HubServers> {
     close: async () => {
       hf.closeAllConnections()
       civ.closeAllConnections()
+      img.closeAllConnections()
       await Promise.all([
         new Promise((r) => hf.close(r)),
         new Promise((r) => civ.close(r)),
+        new Promise((r) => img.close(r)),
         xet.close()
       ])
     }

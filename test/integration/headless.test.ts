@@ -1,9 +1,6 @@
 // The headless server: the same handlers over a WebSocket, a per-run token,
 // our own Origin only, loopback Host names only, and clear errors for bad calls.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { request } from 'node:http'
 import WebSocket from 'ws'
 import {
@@ -12,14 +9,14 @@ import {
   type HeadlessServer
 } from '../../src/main/headless/server'
 import { makeTestApp } from '../support/testApp'
+import { staticPageDir } from '../support/staticPage'
 
 let server: HeadlessServer
 let app: Awaited<ReturnType<typeof makeTestApp>>
 
 beforeAll(async () => {
   app = await makeTestApp()
-  const dir = mkdtempSync(join(tmpdir(), 'podpull-static-'))
-  writeFileSync(join(dir, 'index.html'), '<!doctype html><title>PodPull</title>')
+  const dir = staticPageDir()
   server = await startHeadlessServer({ handlers: app.handlers, events: app.core, staticDir: dir })
 })
 afterAll(async () => server?.close())
@@ -141,8 +138,7 @@ describe('podpull serve', () => {
 
 describe('podpull serve on other addresses', () => {
   it('counts every 127.0.0.0/8 address as loopback in the Host check', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'podpull-static-'))
-    writeFileSync(join(dir, 'index.html'), '<!doctype html><title>PodPull</title>')
+    const dir = staticPageDir()
     const s = await startHeadlessServer({
       handlers: app.handlers,
       events: app.core,

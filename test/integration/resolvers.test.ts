@@ -3,7 +3,7 @@
 // answer with the Hub's and Civitai's real headers and JSON, reached through
 // HF_ENDPOINT / PODPULL_CIVITAI_ENDPOINT. Each error case gives its message.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startHubServers, type HubServers } from '../harness/hubServer'
+import { hubEnv, startHubServers, type HubServers } from '../harness/hubServer'
 import { startModelServer, type ModelServer, type ServedFile } from '../harness/modelServer'
 import { resolveSource } from '../../src/main/sources/resolve'
 import { authFor, authHint } from '../../src/main/sources/tokens'
@@ -22,12 +22,7 @@ const opts = () => ({
 beforeAll(async () => {
   cdn = await startModelServer()
   hub = await startHubServers(cdn)
-  env = {
-    HF_ENDPOINT: hub.hfUrl,
-    PODPULL_CIVITAI_ENDPOINT: hub.civitaiUrl,
-    PODPULL_HF_HOSTS: new URL(hub.hfUrl).host,
-    PODPULL_CIVITAI_HOSTS: new URL(hub.civitaiUrl).host
-  }
+  env = hubEnv(hub)
   flux = cdn.addFile('/cdn/flux1-dev.safetensors', { size: 300_000, seed: 'flux' })
   vae = cdn.addFile('/cdn/ae.safetensors', { size: 20_000, seed: 'vae' })
   lora = cdn.addFile('/cdn/detail.safetensors', { size: 50_000, seed: 'lora' })

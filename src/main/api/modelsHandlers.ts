@@ -14,6 +14,7 @@ import { findByHash } from './findByHash'
 
 type ModelsMethods =
   | 'resolveSource'
+  | 'previewLink'
   | 'listInstalled'
   | 'deleteModel'
   | 'hashModel'
@@ -41,6 +42,11 @@ export function modelsHandlers(
       if (!sources.resolve)
         throw new UserError('unsupported', 'Resolving links is not available here.')
       return sources.resolve(input)
+    },
+    previewLink: async ({ input }) => {
+      if (!sources.previewLink)
+        throw new UserError('unsupported', 'Link previews are not available here.')
+      return sources.previewLink(input)
     },
     listInstalled: async ({ targetId }) => modelsOf(core, targetId).installed(),
     deleteModel: async ({ targetId, path }) => modelsOf(core, targetId).remove(path),

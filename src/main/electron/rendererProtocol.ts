@@ -5,6 +5,7 @@
 // comparison does not depend on where PodPull is installed. Pure functions:
 // the shell (index.ts) only wires them to Electron.
 import { extname, posix, win32 } from 'node:path'
+import { imageIdFromRequest } from '../../shared/hubImagePath'
 
 export const APP_SCHEME = 'app'
 export const APP_HOST = 'podpull'
@@ -45,6 +46,21 @@ export function resolveRendererFile(
   const inside = path.relative(root, file)
   if (!inside || inside.startsWith('..') || path.isAbsolute(inside)) return null
   return file
+}
+
+/** What an app:// request asks for: a hub preview image main fetched
+ *  (/hub-image/<id>), a file of the renderer, or nothing we serve. */
+export type AppRequest = { kind: 'image'; id: string } | { kind: 'file'; file: string }
+
+export function routeAppRequest(
+  rendererDir: string,
+  requestUrl: string,
+  path: PathApi = process.platform === 'win32' ? win32 : posix
+): AppRequest | null {
+  const id = isOurPage(requestUrl) ? imageIdFromRequest(requestUrl) : null
+  if (id) return { kind: 'image', id }
+  const file = resolveRendererFile(rendererDir, requestUrl, path)
+  return file ? { kind: 'file', file } : null
 }
 
 /** Is `url` a page of ours? Our scheme and host, or the dev server's origin under `electron-vite dev`. */

@@ -12,6 +12,8 @@ import { invokeMethod, toApiError } from '../api/dispatch'
 import { CSP_HEADER } from '../../shared/csp'
 
 import type { EventSource } from '../api/eventSource'
+import type { HubImages } from '../api/sourceServices'
+import { imageIdFromRequest } from '../../shared/hubImagePath'
 
 export interface HeadlessOptions {
   handlers: ApiHandlers
@@ -22,6 +24,8 @@ export interface HeadlessOptions {
   port?: number
   /** Fixed token (tests); a random one otherwise. */
   token?: string
+  /** Hub preview images, answered under /hub-image/ like the app:// scheme does. */
+  images?: Pick<HubImages, 'get'>
 }
 
 export interface HeadlessServer {
@@ -81,6 +85,26 @@ function sameToken(given: string | null, token: string): boolean {
   const a = Buffer.from(given)
   const b = Buffer.from(token)
   return a.length === b.length && timingSafeEqual(a, b)
+}
+
+/** A preview image main fetched for the page (the page never fetches remote hosts). */
+async function serveImage(
+  images: Pick<HubImages, 'get'> | undefined,
+  id: string,
+  req: IncomingMessage,
+  res: ServerResponse
+): Promise<void> {
+  const img = req.method === 'GET' || req.method === 'HEAD' ? await images?.get(id) : null
+  if (!img) {
+    res.writeHead(404, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain' }).end('Not found')
+    return
+  }
+  res.writeHead(200, {
+    ...SECURITY_HEADERS,
+    'Content-Type': img.mime,
+    'Cache-Control': 'private, max-age=86400'
+  })
+  res.end(req.method === 'HEAD' ? undefined : img.body)
 }
 
 async function serveStatic(root: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -155,7 +179,11 @@ export async function startHeadlessServer(opts: HeadlessOptions): Promise<Headle
       res.writeHead(403, { 'Content-Type': 'text/plain' }).end('Forbidden host')
       return
     }
-    serveStatic(root, req, res).catch(() => res.writeHead(500).end())
+    const imageId = imageIdFromRequest(req.url ?? '/')
+    const answer = imageId
+      ? serveImage(opts.images, imageId, req, res)
+      : serveStatic(root, req, res)
+    answer.catch(() => res.writeHead(500).end())
   })
   capConnections(http)
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 })

@@ -48,6 +48,21 @@ export function parseCivitai(input: string, env?: NodeJS.ProcessEnv): CivitaiRef
 }
 
 export async function resolveCivitai(input: string, opts: ResolveOptions): Promise<Resolution> {
+  const { res, version } = await describeCivitai(input, opts)
+  await checkAccess(res, version, opts)
+  return res
+}
+
+export interface CivitaiDescription {
+  res: Resolution
+  version: CivVersion
+}
+
+/** What the API says of a link's version, without asking whether the file may be downloaded. */
+export async function describeCivitai(
+  input: string,
+  opts: ResolveOptions
+): Promise<CivitaiDescription> {
   const ref = parseCivitai(input, opts.env)
   if (!ref)
     throw new UserError('bad-request', `${input.slice(0, 200)} is not a Civitai model link or AIR.`)
@@ -68,8 +83,7 @@ export async function resolveCivitai(input: string, opts: ResolveOptions): Promi
     baseModel: version.baseModel ?? null,
     warning: null
   }
-  await checkAccess(res, version, opts)
-  return res
+  return { res, version }
 }
 
 async function fetchVersion(
@@ -191,13 +205,19 @@ const noSuchFile = (versionId: number, what: string): UserError =>
     `Civitai version ${versionId} has no file matching ${what.slice(0, 200)}: check the link.`
   )
 
+export const inEarlyAccess = (v: CivVersion): boolean =>
+  v.availability === 'EarlyAccess' ||
+  (v.earlyAccessEndsAt ? Date.parse(v.earlyAccessEndsAt) > Date.now() : false)
+
 /** One ranged request on the chosen file: a login wall or an early-access
  *  refusal is said now, with its fix, not after the download has started. */
-async function checkAccess(res: Resolution, v: CivVersion, opts: ResolveOptions): Promise<void> {
+export async function checkAccess(
+  res: Resolution,
+  v: CivVersion,
+  opts: ResolveOptions
+): Promise<void> {
   const file = res.files[res.selected]!
-  const early =
-    v.availability === 'EarlyAccess' ||
-    (v.earlyAccessEndsAt ? Date.parse(v.earlyAccessEndsAt) > Date.now() : false)
+  const early = inEarlyAccess(v)
   try {
     await probeUrl(file.url, {
       auth: opts.auth,

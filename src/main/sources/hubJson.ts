@@ -43,6 +43,17 @@ const civFile = z.object({
   downloadUrl: optionalText
 })
 
+const civImage = z.object({
+  url: z.string().min(1),
+  /** 1 PG, 2 PG-13, 4 R, 8 X, 16 XXX (Civitai's bit flags). */
+  nsfwLevel: z.number().optional().catch(undefined),
+  /** The older form: false/"None", or "Soft"/"Mature"/"X". */
+  nsfw: z.union([z.boolean(), z.string()]).optional().catch(undefined),
+  width: z.number().int().positive().optional().catch(undefined),
+  height: z.number().int().positive().optional().catch(undefined),
+  type: optionalText
+})
+
 const civVersion = z.object({
   id: z.number().int().nonnegative(),
   modelId: optionalId,
@@ -52,7 +63,10 @@ const civVersion = z.object({
   earlyAccessEndsAt: z.string().nullish().catch(null),
   model: z.object({ name: optionalText, type: optionalText }).optional().catch(undefined),
   files: z.array(civFile).optional(),
-  downloadUrl: optionalText
+  downloadUrl: optionalText,
+  trainedWords: z.array(z.string()).optional().catch(undefined),
+  /** Decoration only: a malformed entry drops the list, never the resolution. */
+  images: z.array(civImage).optional().catch(undefined)
 })
 
 const civModel = z.object({
@@ -63,6 +77,7 @@ const civModel = z.object({
 })
 
 export type CivFile = z.infer<typeof civFile>
+export type CivImage = z.infer<typeof civImage>
 export type CivVersion = z.infer<typeof civVersion>
 export type CivModel = z.infer<typeof civModel>
 
@@ -76,6 +91,37 @@ const hfTreeEntry = z.object({
     .catch(null)
 })
 export type HfTreeEntry = z.infer<typeof hfTreeEntry>
+
+const hfInfo = z.object({
+  id: optionalText,
+  /** false, or "auto" / "manual" (how access requests are granted). */
+  gated: z.union([z.boolean(), z.string()]).optional().catch(undefined),
+  pipeline_tag: optionalText,
+  cardData: z
+    .object({
+      license: z.string().optional().catch(undefined),
+      base_model: z
+        .union([z.string(), z.array(z.string())])
+        .optional()
+        .catch(undefined)
+    })
+    .nullish()
+    .catch(null),
+  siblings: z
+    .array(
+      z.object({
+        rfilename: z.string().min(1),
+        size: z.unknown().transform(plausibleSize),
+        lfs: z
+          .object({ sha256: optionalText, size: z.unknown().transform(plausibleSize) })
+          .nullish()
+          .catch(null)
+      })
+    )
+    .optional()
+    .catch(undefined)
+})
+export type HfInfo = z.infer<typeof hfInfo>
 
 function checked<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const r = schema.safeParse(value)
@@ -92,3 +138,4 @@ export const civitaiVersion = (v: unknown, what: string): CivVersion => checked(
 export const civitaiModel = (v: unknown, what: string): CivModel => checked(civModel, v, what)
 export const hfTree = (v: unknown, what: string): HfTreeEntry[] =>
   checked(z.array(hfTreeEntry), v, what)
+export const hfModelInfo = (v: unknown, what: string): HfInfo => checked(hfInfo, v, what)

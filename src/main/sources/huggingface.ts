@@ -7,7 +7,7 @@ import { HF_COMMIT } from '../../shared/modelSet'
 import { endpointUrl, hfEndpoint, isHfUrl } from './endpoints'
 import { folderFromPath, suggestFolder } from '../models/folders'
 import { sanitizeFilename } from '../models/fileNames'
-import { hfTree, plausibleSize, type HfTreeEntry } from './hubJson'
+import { hfModelInfo, hfTree, plausibleSize, type HfInfo, type HfTreeEntry } from './hubJson'
 import {
   fetchOnce,
   parseJson,
@@ -90,7 +90,7 @@ export async function resolveHf(input: string, opts: ResolveOptions): Promise<Re
   return { ...base, files, selected: files.length === 1 ? 0 : -1 }
 }
 
-function fileOf(
+export function fileOf(
   ref: HfRef,
   path: string,
   size: number | null,
@@ -188,6 +188,24 @@ export async function hfCommitOf(
   if (typeof sha !== 'string' || !HF_COMMIT.test(sha))
     throw new UserError('http', `Hugging Face did not say which commit ${repo}@${revision} is.`)
   return sha
+}
+
+/** The repo's card data, gating and file list at the link's revision (the
+ *  model-info API; public for gated repos too, which is how their pages list files). */
+export async function hfRepoInfo(ref: HfRef, opts: ResolveOptions): Promise<HfInfo> {
+  const kind = ref.repo.startsWith('datasets/') ? 'datasets' : 'models'
+  const id = ref.repo.replace(/^datasets\//, '')
+  const url = endpointUrl(
+    hfEndpoint(opts.env),
+    `/api/${kind}/${id}/revision/${encodeURIComponent(ref.revision)}`,
+    '?blobs=true'
+  )
+  const a = await fetchOnce(url, opts)
+  hfError(a.status, a.headers, ref)
+  return hfModelInfo(
+    parseJson<unknown>(a, 'The Hugging Face model info'),
+    `${ref.repo}'s model info`
+  )
 }
 
 /** The Hub's own error codes (X-Error-Code) → what the user should do. */

@@ -11,20 +11,40 @@ import { civitaiEndpoint, hfEndpoint } from './endpoints'
 import { pastedToken } from './pastedUrl'
 import { stripSecrets } from './urlSafety'
 
-export async function resolveSource(input: string, opts: ResolveOptions): Promise<Resolution> {
+export interface HubRequest {
+  hub: 'civitai' | 'huggingface'
+  /** The link without secrets, or the AIR. */
+  link: string
+  opts: ResolveOptions
+}
+
+/** Which hub a link or AIR belongs to (undefined: another link), with the
+ *  options its API calls use. A token pasted in the link (Civitai's
+ *  `?token=`) is used as a header for the hub's own API calls and never
+ *  echoed back. */
+export function hubRequest(input: string, opts: ResolveOptions): HubRequest | undefined {
   const text = input.trim()
   const hub = parseCivitai(text, opts.env)
-    ? resolveCivitai
+    ? 'civitai'
     : parseHfUrl(text, opts.env)
-      ? resolveHf
-      : null
+      ? 'huggingface'
+      : undefined
+  if (!hub) return undefined
+  const isLink = /^https?:\/\//i.test(text) // not an AIR URN
+  const token = isLink ? pastedToken(text) : undefined
+  return {
+    hub,
+    link: isLink ? stripSecrets(text) : text,
+    opts: token ? { ...opts, auth: withToken(text, token, opts) } : opts
+  }
+}
+
+export async function resolveSource(input: string, opts: ResolveOptions): Promise<Resolution> {
+  const text = input.trim()
+  const hub = hubRequest(text, opts)
   if (hub) {
-    // A token pasted in the link (Civitai's `?token=`) is used as a header for
-    // the hub's own API calls and never echoed back in the resolution.
-    const isLink = /^https?:\/\//i.test(text) // not an AIR URN
-    const url = isLink ? stripSecrets(text) : text
-    const token = isLink ? pastedToken(text) : undefined
-    const r = await hub(url, token ? { ...opts, auth: withToken(text, token, opts) } : opts)
+    const resolve = hub.hub === 'civitai' ? resolveCivitai : resolveHf
+    const r = await resolve(hub.link, hub.opts)
     return { ...r, input: stripSecrets(r.input) }
   }
   const u = URL.canParse(text) ? new URL(text) : undefined

@@ -5,7 +5,7 @@
 import type { HashingProgress } from '../../shared/types'
 import { UserError, isErrorCode } from '../errors'
 import { shellQuote } from './remotePath'
-import type { LineStream } from './sshConnection'
+import type { LineStream, LinesOptions } from './sshConnection'
 import type { CommandRunner } from './transport'
 
 export const HELPER_COMMANDS = [
@@ -112,21 +112,29 @@ export class HelperClient {
     })
   }
 
-  /** A command that answers with JSON lines while it runs; other lines are ignored. */
+  /** A command that answers with JSON lines while it runs; other lines are
+   *  ignored. With `keepInput` (where the transport allows it) the stream's
+   *  `send` takes more JSON lines for the command. */
   stream(
     command: StreamCommand,
     request: object,
-    onMessage: (m: Record<string, unknown>) => void
+    onMessage: (m: Record<string, unknown>) => void,
+    o: LinesOptions = {}
   ): Promise<LineStream> {
-    return this.conn.lines(this.commandLine(command), JSON.stringify(request) + '\n', (line) => {
-      let m: unknown
-      try {
-        m = JSON.parse(line)
-      } catch {
-        return // a stray print is not a message
-      }
-      if (m && typeof m === 'object' && !Array.isArray(m)) onMessage(m as Record<string, unknown>)
-    })
+    return this.conn.lines(
+      this.commandLine(command),
+      JSON.stringify(request) + '\n',
+      (line) => {
+        let m: unknown
+        try {
+          m = JSON.parse(line)
+        } catch {
+          return // a stray print is not a message
+        }
+        if (m && typeof m === 'object' && !Array.isArray(m)) onMessage(m as Record<string, unknown>)
+      },
+      o
+    )
   }
 }
 

@@ -363,8 +363,8 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
    *  left the entry paused (the pod's side saw it); anything else is said there. */
   private async pushFailed(id: string, job: PushJob, err: unknown): Promise<void> {
     const e = asUserError(err)
-    if (job.stoppedByPod || this.session.state !== 'online') return
-    if (e.code === 'checksum' || e.code === 'exists' || e.code === 'offline') return
+    if (job.stoppedByPod || job.settledByPod || this.session.state !== 'online') return
+    if (e.code === 'offline') return
     const helper = this.session.helper
     await helper
       ?.call('push-fail', { workspace: this.workspace, id, error: e.message })

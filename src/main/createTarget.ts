@@ -1,7 +1,7 @@
 // Builds the right Target for a stored definition, wiring in settings, tokens,
 // trusted host keys and the pod snapshot cache from the app store.
 import type { TargetContext } from './core/podpullCore'
-import type { StoredTarget } from './settings/storeSchema'
+import type { PodCacheEntry, StoredTarget } from './settings/storeSchema'
 import { authFor, authHint, tokenHostsFromEnv } from './sources/tokens'
 import { LocalTarget } from './targets/local/localTarget'
 import { runpodConnection } from './runpod/runpodAddress'
@@ -38,6 +38,9 @@ export function createTarget(stored: StoredTarget, ctx: TargetContext): Target {
     )
   }
   const store = ctx.store
+  // Only this pod's entry, not a copy of every pod's cached records per call.
+  const cached = (): PodCacheEntry | undefined =>
+    store.get(`podCache.${id}`) as PodCacheEntry | undefined
   // A network volume: worked through whichever pod has it mounted (or a fill pod).
   if (config.runpodVolume) {
     return new VolumeTarget(
@@ -45,8 +48,8 @@ export function createTarget(stored: StoredTarget, ctx: TargetContext): Target {
       {
         fills: new FillPods(store, runpodApi),
         podFor: (podId) => podTarget(config, runpodConnection(podId, null, runpodApi)),
-        cached: () => store.get('podCache')[id]?.records ?? [],
-        lastSeen: () => store.get('podCache')[id]?.lastSeen ?? null,
+        cached: () => cached()?.records ?? [],
+        lastSeen: () => cached()?.lastSeen ?? null,
         notice: (message) => ctx.notice?.(id, message)
       }
     )
@@ -98,9 +101,9 @@ export function createTarget(stored: StoredTarget, ctx: TargetContext): Target {
         acceptHostKey: ctx.acceptHostKey,
         ...(connection ? { connection } : {}),
         cache: {
-          load: () => store.get('podCache')[id]?.records,
-          lastSeen: () => store.get('podCache')[id]?.lastSeen ?? null,
-          info: () => store.get('podCache')[id],
+          load: () => cached()?.records,
+          lastSeen: () => cached()?.lastSeen ?? null,
+          info: () => cached(),
           save: (records, info) => {
             store.set('podCache', {
               ...store.get('podCache'),

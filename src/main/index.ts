@@ -22,6 +22,7 @@ import ElectronStore from 'electron-store'
 import { createApp, type PodPullApp } from './app'
 import { appHome } from './settings/appHome'
 import { storeOptions, type StoreShape } from './settings/storeSchema'
+import { parsedOnce } from './settings/parsedOnce'
 import { memoryTokenStore, sealedTokenStore, type SecretBox } from './core/tokenStore'
 import { forwardEvents, registerIpcHandlers } from './electron/ipc'
 import { desktopTouches } from './electron/desktopTouches'
@@ -83,7 +84,7 @@ function secretBox(): SecretBox | undefined {
 
 async function start(): Promise<void> {
   app.setPath('userData', appHome())
-  const store = new ElectronStore<StoreShape>(storeOptions(appHome()))
+  const store = parsedOnce(new ElectronStore<StoreShape>(storeOptions(appHome())))
   const box = secretBox()
   const tokens = box
     ? sealedTokenStore(

@@ -11,6 +11,7 @@ import { startModelServer, type ModelServer } from '../harness/modelServer'
 import { pathWithout } from '../harness/pathWithout'
 import { killWorkers, newStore, newWorkspace, podTarget } from '../support/podTarget'
 import { waitFor } from '../support/wait'
+import { MAX_POD_RECORDS } from '../../src/main/targets/pod/podRecordCap'
 
 const HF = 'hf_only_for_hf_' + Math.random().toString(36).slice(2)
 const CIVITAI = 'civ_never_sent_' + Math.random().toString(36).slice(2)
@@ -176,6 +177,36 @@ describe('entries planted in the pod status file', () => {
     } finally {
       await t.close()
       killWorkers(w.ws)
+      rmSync(w.root, { recursive: true, force: true })
+    }
+  })
+  it('past the cap, only the running and newest are kept and saved, and the card says so', async () => {
+    const w = newWorkspace()
+    const store = newStore()
+    store.knownHosts[`127.0.0.1:${sshd.port}`] = sshd.hostKeyFingerprint
+    const loras = join(w.comfyui, 'models', 'loras')
+    execFileSync('mkdir', ['-p', loras])
+    const n = MAX_POD_RECORDS + 500
+    const file: Record<string, unknown> = {}
+    for (let i = 0; i < n; i++)
+      file[join(loras, `f${i}.safetensors`)] = {
+        id: i.toString(16).padStart(16, '0'),
+        status: i === 0 ? 'paused' : 'completed',
+        url: `https://example.com/f${i}.safetensors`,
+        timestamp: Date.now() / 1000 - n + i
+      }
+    writeFileSync(join(w.ws, '.download_status.json'), JSON.stringify(file))
+    const t = podTarget(sshd, store, { ws: w.ws, comfyui: w.comfyui })
+    try {
+      await t.open()
+      await waitFor(() => t.info().notice, 'the card says some were left out')
+      expect(t.info().notice).toMatch(/lists 5,500 downloads/)
+      expect(t.downloads()).toHaveLength(MAX_POD_RECORDS)
+      await t.close()
+      expect(store.cache).toHaveLength(MAX_POD_RECORDS)
+      expect(store.cache!.some((r) => r.state === 'paused')).toBe(true)
+    } finally {
+      await t.close()
       rmSync(w.root, { recursive: true, force: true })
     }
   })

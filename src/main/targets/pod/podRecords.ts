@@ -5,6 +5,7 @@
 // are resumed, once each, when auto-resume is on.
 import type { DownloadRecord } from '../../../shared/types'
 import { entryToRecord, parseEntry } from '../../status/statusEntry'
+import { capRecords } from './podRecordCap'
 
 const CACHE_SAVE_MS = 2000
 
@@ -28,6 +29,8 @@ export interface PodRecordsHooks {
   owned(id: string, path: string): boolean
   resume(id: string): Promise<void>
   resumeFailed(err: unknown): void
+  /** Some records were left out (too many, too large), or all fit again. */
+  noticeChanged?(notice: string | null): void
 }
 
 export class PodRecords {
@@ -36,13 +39,18 @@ export class PodRecords {
    *  so the next status line does not resume them twice. */
   private readonly resuming = new Set<string>()
   private saveTimer: NodeJS.Timeout | null = null
+  /** Why not every entry of the pod is kept (podRecordCap.ts), or null. */
+  notice: string | null = null
 
   constructor(
     private readonly targetId: string,
     cached: DownloadRecord[],
     private readonly hooks: PodRecordsHooks
   ) {
-    for (const r of cached) this.records.set(r.id, { ...r, targetId })
+    // The settings file can be edited too: a cache past the cap is cut down as it loads.
+    const { kept, notice } = capRecords(cached)
+    this.notice = notice
+    for (const r of kept) this.records.set(r.id, { ...r, targetId })
   }
 
   list(): DownloadRecord[] {
@@ -68,10 +76,14 @@ export class PodRecords {
   apply(status: Record<string, unknown>): void {
     const upserts: DownloadRecord[] = []
     const seen = new Set<string>()
+    const all: DownloadRecord[] = []
     for (const [path, raw] of Object.entries(status)) {
       const e = parseEntry(path, raw)
-      if (!e) continue
-      const rec = entryToRecord(this.targetId, path, e)
+      if (e) all.push(entryToRecord(this.targetId, path, e))
+    }
+    const { kept, notice } = capRecords(all)
+    this.setNotice(notice)
+    for (const rec of kept) {
       seen.add(rec.id)
       const old = this.records.get(rec.id)
       if (!old || JSON.stringify(old) !== JSON.stringify(rec)) {
@@ -86,6 +98,12 @@ export class PodRecords {
       removed.push({ id, rev: old.rev + 1 })
     }
     if (upserts.length || removed.length) this.emitDownloads(upserts, removed)
+  }
+
+  private setNotice(notice: string | null): void {
+    if (notice === this.notice) return
+    this.notice = notice
+    this.hooks.noticeChanged?.(notice)
   }
 
   /** Saves the cache now (the target is closing). */

@@ -161,7 +161,8 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
       owned: (id, path) => this.ownJobs.has(id, path),
       resume: (id) => this.sendResume(id),
       resumeFailed: (err) =>
-        session.setInfo(session.state, `Could not resume a download: ${asUserError(err).message}`)
+        session.setInfo(session.state, `Could not resume a download: ${asUserError(err).message}`),
+      noticeChanged: () => this.emit('info', this.info())
     })
   }
 
@@ -191,7 +192,8 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
       message: s.message,
       hostKeyChange: s.hostKeyChange(),
       hashing: this.hashing,
-      bandwidth: inForce(this.bandwidth)
+      bandwidth: inForce(this.bandwidth),
+      ...(this.records.notice ? { notice: this.records.notice } : {})
     }
   }
 

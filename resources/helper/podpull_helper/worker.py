@@ -7,13 +7,13 @@ import time
 
 from .clock import now
 from .contentindex import record_hash
+from .detach import detach
 from .download import Download
 from .errors import HelperError, Stopped
 from .owners import my_owner, owner_alive
 from .plaintext import plain_text
 from .sourcerecord import append_source_record
 from .status import ACTIVE, put_entry
-from .urls import strip_secrets
 
 
 KEEPS_PART = ("auth", "html", "network", "http")
@@ -38,39 +38,6 @@ def kept_part_message(e, kept):
     else:
         fix = "The partial download is kept: resume, or paste a fresh link, to continue from %s."
     return "%s %s" % (e.message, fix % format_bytes(kept))
-
-
-def make_entry(req, job_id, final, folder, source):
-    t = now()
-    return {
-        "progress": 0,
-        "status": "starting",
-        "url": strip_secrets(req["url"]),
-        "start_time": t,
-        "timestamp": t,
-        "file_size": None,
-        "downloaded": 0,
-        "speed": 0,
-        "eta": None,
-        "file_size_mb": 0,
-        "downloaded_mb": 0,
-        "speed_mb": 0,
-        "eta_minutes": None,
-        "error": None,
-        "error_code": None,
-        "notice": None,
-        "id": job_id,
-        "folder": folder,
-        "filename": os.path.basename(final),
-        "sha256": (req.get("sha256") or "").lower() or None,
-        "source": source,
-        "connections": max(1, min(32, int(req.get("connections") or 1))),
-        "attempts": 1,
-        "owner": my_owner(),
-        "progress_time": t,
-        "resumable": False,
-        "rev": 0,
-    }
 
 
 class Worker(object):
@@ -296,35 +263,13 @@ def spawn_worker(ws, status, req, job_id, final, entry):
     """Forks a fully detached worker (double fork + setsid, stdio on /dev/null)
     and returns once it has taken the status entry over. The request, tokens
     included, reaches it only through the fork's memory."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.close(r)
-            os.setsid()
-            if os.fork() != 0:
-                os._exit(0)
-            devnull = os.open(os.devnull, os.O_RDWR)
-            for fd in (0, 1, 2):
-                os.dup2(devnull, fd)
-            os.chdir("/")
-            worker = Worker(ws, status, req, job_id, final, entry)
-            worker.catch_signals()
-            worker.write(status="starting")
-            os.write(w, b"ok")
-            os.close(w)
-            worker.run()
-        except BaseException:
-            pass
-        os._exit(0)
-    os.close(w)
-    os.waitpid(pid, 0)
-    got = b""
-    while True:
-        chunk = os.read(r, 16)
-        if not chunk:
-            break
-        got += chunk
-    os.close(r)
+    def run(ready):
+        worker = Worker(ws, status, req, job_id, final, entry)
+        worker.catch_signals()
+        worker.write(status="starting")
+        ready()
+        worker.run()
+
+    got = detach(run)
     if got != b"ok":
         raise HelperError("internal", "The download worker did not start.")

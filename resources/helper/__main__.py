@@ -4,7 +4,16 @@
 # or the archive, is first on sys.path, so the package below is the one imported.
 import sys
 
-from podpull_helper.cli import main
+from podpull_helper.codecache import use_code_cache
+
+
+def run():
+    # Before the rest of the package is imported: from a zip it then loads compiled.
+    use_code_cache()
+    from podpull_helper.cli import main
+
+    return main(sys.argv)
+
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(run())

@@ -6,14 +6,16 @@
 // any user on the machine can read a process's argv (`ps`), while links often
 // carry a signed token.
 import { spawn } from 'node:child_process'
-import { closeSync, readFileSync, writeSync } from 'node:fs'
+import { closeSync, writeSync } from 'node:fs'
 import type { Readable } from 'node:stream'
+import { text } from 'node:stream/consumers'
 import type { StartOutcome } from '../shared/types'
 
-const READY_FD_ENV = 'PODPULL_READY_FD'
-const STDIN_ENV = 'PODPULL_LINK_ON_STDIN'
+/** How a starter tells its worker where to report and that the link comes on stdin. */
+export const READY_FD_ENV = 'PODPULL_READY_FD'
+export const STDIN_ENV = 'PODPULL_LINK_ON_STDIN'
 /** Stands in the worker's argv where the link was. */
-const LINK_PLACEHOLDER = '@podpull-link-on-stdin'
+export const LINK_PLACEHOLDER = '@podpull-link-on-stdin'
 
 export interface ReadyMessage {
   ok: boolean
@@ -103,10 +105,14 @@ export function runDetached(args: string[], link?: string): Promise<ReadyMessage
 
 /** A detached worker's argv with the link it was given on stdin put back in
  *  place (read once, at start-up); any other process's argv as it is. */
-export function argvWithLink(argv: string[]): string[] {
+export async function argvWithLink(argv: string[]): Promise<string[]> {
   if (process.env[STDIN_ENV] === undefined) return argv
   delete process.env[STDIN_ENV]
-  const { link } = JSON.parse(readFileSync(0, 'utf8')) as { link: string }
+  // Read as a stream, to its end, never with readFileSync(0): loading any ES
+  // module that imports node:process makes fd 0 non-blocking, so a synchronous
+  // read fails with EAGAIN whenever the starter's last bytes (or its end) have
+  // not arrived yet — on a busy machine, now and then.
+  const { link } = JSON.parse(await text(process.stdin)) as { link: string }
   return argv.map((a) =>
     a.endsWith(LINK_PLACEHOLDER) ? a.slice(0, -LINK_PLACEHOLDER.length) + link : a
   )

@@ -686,7 +686,7 @@ export async function main(argv = process.argv): Promise<number> {
       .finally(() => process.exit(OK))
   })
   try {
-    await program.parseAsync(argvWithLink(argv))
+    await program.parseAsync(await argvWithLink(argv))
     return typeof process.exitCode === 'number' ? process.exitCode : OK
   } catch (err) {
     if (err instanceof CommanderError) {

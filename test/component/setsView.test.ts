@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { flushPromises, type VueWrapper } from '@vue/test-utils'
 import SetsView from '../../src/renderer/components/SetsView.vue'
 import type { SetPlanItem } from '../../src/shared/types'
+import { parseModelSet, type ModelSet } from '../../src/shared/modelSet'
 import { fakeBridge, record, snapshot, target } from './fixtures'
 import { mountWith } from './mountApp'
 
@@ -181,12 +182,13 @@ describe('Apply set… in the Sets view', () => {
 
 describe('a set applied before, shown from the targets’ own records', () => {
   const MINE = 'c'.repeat(64)
-  const applied = {
-    ...SET,
+  const base = parseModelSet(JSON.stringify(SET))
+  const applied: ModelSet = {
+    ...base,
     models: [
-      ...SET.models,
+      ...base.models,
       {
-        source: { kind: 'local' as const },
+        source: { kind: 'local' },
         folder: 'loras',
         name: 'mine.safetensors',
         sha256: MINE

@@ -20,22 +20,21 @@ function comfyAt(base: string, name: string): string {
   return comfy
 }
 
-test('a pasted set is checked on two targets, applied to both at once, and summed up', async ({
-  page
-}) => {
+/** A model server with a LoRA and a VAE, and two local targets ("studio",
+ *  and "laptop" that already has the LoRA) in their own PODPULL_HOME. */
+async function twoTargets(tag: string) {
   const cdn = await startModelServer()
-  const lora = cdn.addFile('/set/e2e-lora.safetensors', { size: 2 << 20, seed: 'e2e-set-lora' })
-  const vae = cdn.addFile('/set/e2e-vae.safetensors', { size: 1 << 20, seed: 'e2e-set-vae' })
-  const base = mkdtempSync(join(tmpdir(), 'podpull-e2e-sets-'))
+  const lora = cdn.addFile(`/set/${tag}-lora.safetensors`, { size: 2 << 20, seed: `${tag}-lora` })
+  const vae = cdn.addFile(`/set/${tag}-vae.safetensors`, { size: 1 << 20, seed: `${tag}-vae` })
+  const base = mkdtempSync(join(tmpdir(), `podpull-${tag}-`))
   const home = join(base, 'home')
   mkdirSync(home)
   const env = { PODPULL_HOME: home }
   const studio = comfyAt(base, 'studio')
   const laptop = comfyAt(base, 'laptop')
-  // The laptop already has the LoRA: it is skipped there.
   writeFileSync(
-    join(laptop, 'models', 'loras', 'e2e-lora.safetensors'),
-    contentOf(lora.size, 'e2e-set-lora')
+    join(laptop, 'models', 'loras', `${tag}-lora.safetensors`),
+    contentOf(lora.size, `${tag}-lora`)
   )
   for (const [n, c] of [
     ['studio', studio],
@@ -47,17 +46,24 @@ test('a pasted set is checked on two targets, applied to both at once, and summe
   const set = {
     format: 'podpull-model-set',
     version: 1,
-    name: 'e2e kit',
+    name: `${tag} kit`,
     models: [
       {
         source: { kind: 'url', url: lora.url },
         folder: 'loras',
-        name: 'e2e-lora.safetensors',
+        name: `${tag}-lora.safetensors`,
         sha256: lora.sha256
       },
-      { source: { kind: 'url', url: vae.url }, folder: 'vae', name: 'e2e-vae.safetensors' }
+      { source: { kind: 'url', url: vae.url }, folder: 'vae', name: `${tag}-vae.safetensors` }
     ]
   }
+  return { cdn, lora, vae, base, env, studio, laptop, set }
+}
+
+test('a pasted set is checked on two targets, applied to both at once, and summed up', async ({
+  page
+}) => {
+  const { cdn, lora, vae, env, studio, laptop, set } = await twoTargets('e2e')
   const serve = await startServe(env)
   try {
     await page.goto(serve.pageUrl)
@@ -98,47 +104,12 @@ test('a pasted set is checked on two targets, applied to both at once, and summe
 test('a set applied by `podpull sets apply` in a terminal shows on every target, also after a restart', async ({
   page
 }) => {
-  const cdn = await startModelServer()
-  const lora = cdn.addFile('/set/fleet-lora.safetensors', { size: 2 << 20, seed: 'fleet-lora' })
-  const vae = cdn.addFile('/set/fleet-vae.safetensors', { size: 1 << 20, seed: 'fleet-vae' })
   test.setTimeout(240_000) // two serve starts and a CLI run on a loaded machine
+  const { cdn, lora, vae, base, env, studio, laptop, set } = await twoTargets('fleet')
   // Both bodies stop half-way until the test opens the gates.
   for (const f of [lora, vae]) cdn.setFaults(f.path, { holdAt: f.size / 2 })
-  const base = mkdtempSync(join(tmpdir(), 'podpull-e2e-fleet-'))
-  const home = join(base, 'home')
-  mkdirSync(home)
-  const env = { PODPULL_HOME: home }
-  const studio = comfyAt(base, 'studio')
-  const laptop = comfyAt(base, 'laptop')
-  writeFileSync(
-    join(laptop, 'models', 'loras', 'fleet-lora.safetensors'),
-    contentOf(lora.size, 'fleet-lora')
-  )
-  for (const [n, c] of [
-    ['studio', studio],
-    ['laptop', laptop]
-  ] as const) {
-    const add = await runCli(['targets', 'add-local', n, '--comfyui', c], env)
-    expect(add.code, add.out).toBe(0)
-  }
   const setFile = join(base, 'fleet.podpull.json')
-  writeFileSync(
-    setFile,
-    JSON.stringify({
-      format: 'podpull-model-set',
-      version: 1,
-      name: 'fleet kit',
-      models: [
-        {
-          source: { kind: 'url', url: lora.url },
-          folder: 'loras',
-          name: 'fleet-lora.safetensors',
-          sha256: lora.sha256
-        },
-        { source: { kind: 'url', url: vae.url }, folder: 'vae', name: 'fleet-vae.safetensors' }
-      ]
-    })
-  )
+  writeFileSync(setFile, JSON.stringify(set))
   const serve = await startServe(env)
   // Another terminal: the dashboard did not start this run.
   const cli = startCli(['sets', 'apply', setFile, '--target', 'studio', '--target', 'laptop'], env)

@@ -51,3 +51,22 @@ export function descendants(root: number): Proc[] {
   }
   return out
 }
+
+/** Whether `pid`'s event loop waits for `fd` to be readable (an epoll set of
+ *  the process watches it): the gate for "it reads that pipe asynchronously
+ *  now", which no output of the process shows. */
+export function pollsFd(pid: number, fd: number): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/fdinfo`).some((n) => {
+      try {
+        return new RegExp(`^tfd:\\s+${fd}\\s`, 'm').test(
+          readFileSync(`/proc/${pid}/fdinfo/${n}`, 'utf8')
+        )
+      } catch {
+        return false // closed while we looked
+      }
+    })
+  } catch {
+    return false // exited
+  }
+}

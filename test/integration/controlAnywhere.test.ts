@@ -5,6 +5,7 @@
 // worker killed with SIGKILL seen dead at once and resumed by `resume --detach`.
 // Real processes throughout; every download is held at a gate of the model
 // server until the test opens it, so nothing races the transfer.
+import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -12,8 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEFAULT_SETTINGS } from '../../src/shared/types'
 import { LocalTarget } from '../../src/main/targets/local/localTarget'
 import { startModelServer, type ModelServer } from '../harness/modelServer'
+import { pollsFd } from '../harness/procTree'
+import { LINK_PLACEHOLDER, READY_FD_ENV, STDIN_ENV } from '../../src/cli/detach'
 import { startServe } from '../e2e/serveProcess'
-import { apiClient, assertBuilt, collect, freshComfy, runCli, spawnCli } from '../support/cli'
+import { apiClient, assertBuilt, CLI, collect, freshComfy, runCli, spawnCli } from '../support/cli'
+import { childWithErrorListeners } from '../support/listeners'
 import { waitFor } from '../support/wait'
 import { sidecarDone } from '../support/partFiles'
 
@@ -141,6 +145,39 @@ describe('control from any process (local targets)', () => {
     expect(statusOf(t.base)[path]).toMatchObject({ status: 'cancelled', owner: null })
     expect(existsSync(`${path}.part`)).toBe(false)
     expect(existsSync(`${path}.part.json`)).toBe(false)
+  })
+
+  it('a --detach worker waits for the whole link on its stdin, however late it comes', async () => {
+    // Started as `download --detach` starts it, with its link in two halves:
+    // the second (and the pipe's end) only once the worker waits on its stdin.
+    // A worker that read fd 0 synchronously failed here with EAGAIN (its fd 0
+    // is non-blocking once its modules are loaded).
+    const t = await localTarget()
+    const f = srv.addFile('/ctl/late.safetensors', { size: MiB, seed: 'ctl8' })
+    const worker = childWithErrorListeners(
+      spawn(
+        process.execPath,
+        [CLI, 'download', LINK_PLACEHOLDER, '--target', 'studio', '--folder', 'loras'],
+        {
+          detached: true,
+          stdio: ['pipe', 'ignore', 'ignore', 'pipe'],
+          env: { ...process.env, ...t.env, [READY_FD_ENV]: '3', [STDIN_ENV]: '1' }
+        }
+      )
+    )
+    let said = ''
+    worker.stdio[3]!.on('data', (d: Buffer) => (said += d))
+    const link = JSON.stringify({ link: f.url })
+    const half = link.length >> 1
+    worker.stdin!.write(link.slice(0, half))
+    await waitFor(() => said || pollsFd(worker.pid!, 0), 'the worker waiting on its stdin', 60_000)
+    expect(said).toBe('')
+    worker.stdin!.end(link.slice(half))
+    await waitFor(() => said.includes('\n'), 'the worker to say how the start went', 60_000)
+    expect(JSON.parse(said)).toMatchObject({ ok: true, outcome: 'started' })
+    const path = join(t.models, 'loras', 'late.safetensors')
+    await entryWhen(t.base, path, 'completed', (e) => e.status === 'completed')
+    expect(sha(path)).toBe(f.sha256)
   })
 
   it("serve's API pauses and cancels a --detach worker; the CLI cancels what serve runs", async () => {

@@ -53,7 +53,14 @@ describe('push over exec + SFTP', () => {
       t.push!({ file: other.path, folder: 'loras', filename: 'mine.safetensors' })
     ).rejects.toMatchObject({ code: 'exists' })
     expect(statSync(dest).mtimeMs).toBe(before.mtimeMs)
+    // Of the same size: only its sha256 tells it apart, and it is refused too.
+    const twin = writeLocalFile(local, 'twin.safetensors', 3 * MiB + 7, 'twin')
+    await expect(
+      t.push!({ file: twin.path, folder: 'loras', filename: 'mine.safetensors' })
+    ).rejects.toMatchObject({ code: 'exists' })
+    expect(statSync(dest).mtimeMs).toBe(before.mtimeMs)
     expect(sha256File(dest)).toBe(f.sha256)
+    expect(sent).toBe(3 * MiB + 7)
 
     const over = await t.push!({
       file: other.path,

@@ -1,59 +1,67 @@
 # The command table and the entry point: one JSON request in, one JSON line out.
+# Each command's module is imported only when that command runs: a helper
+# process starts per call, and importing every module (the HTTP stack among
+# them) cost more than most commands' work.
+import importlib
 import json
+import os
 import sys
 
-from .bandwidth import cmd_set_limits
-from .contenthash import cmd_index_content
-from .control import cmd_clear_completed, cmd_remove, cmd_status, stop_job
 from .errors import HelperError, RestartNeeded
-from .keepone import cmd_keep_one
-from .inventory import (
-    cmd_extra_paths,
-    cmd_inventory,
-    cmd_model_delete,
-    cmd_model_sha256,
-    cmd_models,
-)
-from .probe import cmd_probe
 from .protocol import emit
-from .resume import cmd_resume
-from .sourcerecord import cmd_sources
-from .start import cmd_start
-from .upload import cmd_push_begin, cmd_push_chunk, cmd_push_commit, cmd_push_fail
-from .uploadkeep import cmd_push_keep
-from .watch import cmd_log_tail, cmd_watch
 
-
+# command word -> (module, function[, first argument])
 COMMANDS = {
-    "probe": cmd_probe,
-    "start": cmd_start,
-    "resume": cmd_resume,
-    "pause": lambda r: stop_job(r, "pause"),
-    "cancel": lambda r: stop_job(r, "cancel"),
-    "remove": cmd_remove,
-    "clear-completed": cmd_clear_completed,
-    "status": cmd_status,
-    "watch": cmd_watch,
-    "models": cmd_models,
-    "log-tail": cmd_log_tail,
+    "probe": ("probe", "cmd_probe"),
+    "start": ("start", "cmd_start"),
+    "resume": ("resume", "cmd_resume"),
+    "pause": ("control", "stop_job", "pause"),
+    "cancel": ("control", "stop_job", "cancel"),
+    "remove": ("control", "cmd_remove"),
+    "clear-completed": ("control", "cmd_clear_completed"),
+    "status": ("control", "cmd_status"),
+    "watch": ("watch", "cmd_watch"),
+    "models": ("inventory", "cmd_models"),
+    "log-tail": ("watch", "cmd_log_tail"),
     # installed models
-    "inventory": cmd_inventory,
-    "model-sha256": cmd_model_sha256,
-    "model-delete": cmd_model_delete,
-    "extra-paths": cmd_extra_paths,
+    "inventory": ("inventory", "cmd_inventory"),
+    "model-sha256": ("inventory", "cmd_model_sha256"),
+    "model-delete": ("inventory", "cmd_model_delete"),
+    "extra-paths": ("inventory", "cmd_extra_paths"),
     # a file pushed from the app
-    "push-begin": cmd_push_begin,
-    "push-keep": cmd_push_keep,
-    "push-chunk": cmd_push_chunk,
-    "push-commit": cmd_push_commit,
-    "push-fail": cmd_push_fail,
+    "push-begin": ("upload", "cmd_push_begin"),
+    "push-keep": ("uploadkeep", "cmd_push_keep"),
+    "push-chunk": ("upload", "cmd_push_chunk"),
+    "push-commit": ("upload", "cmd_push_commit"),
+    "push-fail": ("upload", "cmd_push_fail"),
     # the content index
-    "index-content": cmd_index_content,
-    "keep-one": cmd_keep_one,
+    "index-content": ("contenthash", "cmd_index_content"),
+    "keep-one": ("keepone", "cmd_keep_one"),
     # the workspace's bandwidth cap and schedule
-    "set-limits": cmd_set_limits,
-    "sources": cmd_sources,
+    "set-limits": ("bandwidth", "cmd_set_limits"),
+    "sources": ("sourcerecord", "cmd_sources"),
 }
+
+
+# Commands whose stdin stays open after the request line: they read more
+# lines while they run, so the request is read up to its newline only.
+OPEN_INPUT = ("push-keep",)
+
+
+def read_line(fd):
+    """One line from fd, read unbuffered so nothing after it is taken from the command."""
+    out = bytearray()
+    while True:
+        b = os.read(fd, 1)
+        if not b or b == b"\n":
+            return out.decode("utf-8")
+        out += b
+
+
+def run_command(word, req):
+    module, name = COMMANDS[word][:2]
+    fn = getattr(importlib.import_module("." + module, __package__), name)
+    return fn(req, *COMMANDS[word][2:])
 
 
 def main(argv):
@@ -68,14 +76,15 @@ def main(argv):
         )
         return 0
     try:
-        req = json.loads(sys.stdin.read() or "{}")
+        raw = read_line(0) if argv[1] in OPEN_INPUT else sys.stdin.read()
+        req = json.loads(raw or "{}")
         if not isinstance(req, dict):
             raise ValueError("not an object")
     except ValueError:
         emit({"ok": False, "code": "bad-request", "error": "The request is not a JSON object."})
         return 0
     try:
-        answer = COMMANDS[argv[1]](req)
+        answer = run_command(argv[1], req)
         out = {"ok": True}
         out.update(answer or {})
         emit(out)

@@ -10,7 +10,8 @@ from .protocol import need, need_job_id, status_for
 from .status import ACTIVE, put_entry
 from .tokens import source_of
 from .urls import check_url, strip_secrets
-from .worker import make_entry, spawn_worker
+from .jobentry import make_entry
+from .worker import spawn_worker
 
 
 def cmd_resume(req):

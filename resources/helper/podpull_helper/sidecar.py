@@ -1,13 +1,12 @@
 # The .part file and its sidecar: open, checkpoint, trust or discard.
 # TypeScript: engine/sidecar.ts, engine/partFile.ts.
-import errno
 import os
 
 from .clock import now
-from .errors import HelperError
 from .httpclient import strong_validator
 from .jsonfile import read_json, write_private_json
 from .owners import boot_id
+from .partfile import open_part  # noqa: F401 (download.py imports it from here)
 from .segments import request_span
 from .stricthead import clean_header_value
 
@@ -113,18 +112,6 @@ class SidecarMixin(object):
     def downloaded(self):
         with self.lock:
             return sum(s["done"] for s in self.segments)
-
-
-def open_part(path, flags):
-    """O_NOFOLLOW: a symlink planted at the .part's name is refused, never written through."""
-    try:
-        return os.open(path, flags | os.O_NOFOLLOW, 0o644)
-    except OSError as e:
-        if e.errno == errno.ELOOP:
-            raise HelperError(
-                "unsafe-path", "%s is a symbolic link; PodPull will not write through it." % path
-            )
-        raise
 
 
 def segments_cover(segments, size):

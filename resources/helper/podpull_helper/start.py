@@ -14,7 +14,8 @@ from .protocol import need, status_for
 from .samecontent import link_same_content, linked_notice, shown
 from .tokens import source_of
 from .urls import check_url
-from .worker import make_entry, spawn_worker
+from .jobentry import make_entry
+from .worker import spawn_worker
 
 
 def check_start_request(req):

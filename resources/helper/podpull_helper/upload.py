@@ -14,11 +14,12 @@ from .clock import now
 from .destination import exists_message, resolve_destination, same_file, validate_folder
 from .errors import HelperError
 from .hashing import sha256_file
+from .jobentry import make_entry
 from .jsonfile import read_json, write_private_json
 from .names import sanitize_filename
 from .protocol import need, status_for
-from .sidecar import open_part
 from .owners import my_owner
+from .partfile import open_part
 from .status import ACTIVE, put_entry
 
 # A resume compares the .part with the local file block by block: at most
@@ -59,6 +60,14 @@ def block_hashes(path, upto, block):
     return out
 
 
+def check_sha256(value, required):
+    if value is None and not required:
+        return None
+    if not re.match(r"^[0-9a-f]{64}$", str(value or "")):
+        raise HelperError("bad-request", "The SHA-256 must be 64 lowercase hexadecimal characters.")
+    return value
+
+
 def check_push_request(req):
     need(req, "models_dir")
     if not os.path.isabs(req["models_dir"]):
@@ -66,48 +75,29 @@ def check_push_request(req):
     size = req.get("size")
     if not isinstance(size, int) or isinstance(size, bool) or size < 0:
         raise HelperError("bad-request", "The size must be a whole number of bytes.")
-    if not re.match(r"^[0-9a-f]{64}$", str(req.get("sha256") or "")):
-        raise HelperError("bad-request", "The SHA-256 must be 64 lowercase hexadecimal characters.")
-    return size, req["sha256"]
+    # The app hashes while it sends: the sha256 comes with the commit, except
+    # when a file of this size is already there (then it is asked for first).
+    return size, check_sha256(req.get("sha256"), False)
 
 
 def upload_entry(req, job_id, final, folder, size, sha):
-    t = now()
-    return {
-        "progress": 0,
-        # Paused until push-keep takes it: nobody holds it yet.
-        "status": "paused",
-        "kind": "upload",
-        # Where the bytes come from (no secret in it): a resume after an app
-        # restart finds the file again, on the machine that has it.
-        "url": req.get("source_url") or "",
-        "source_host": req.get("source_host"),
-        "start_time": t,
-        "timestamp": t,
-        "file_size": size,
-        "downloaded": 0,
-        "speed": 0,
-        "eta": None,
-        "file_size_mb": round(size / 1048576.0, 1),
-        "downloaded_mb": 0,
-        "speed_mb": 0,
-        "eta_minutes": None,
-        "error": None,
-        "error_code": None,
-        "notice": None,
-        "id": job_id,
-        "folder": folder,
-        "filename": os.path.basename(final),
-        "sha256": sha,
-        "source": "local",
-        "connections": 1,
-        "attempts": 1,
-        "owner": None,
-        "progress_time": t,
-        "resumable": True,
-        "interrupted": False,
-        "rev": 0,
-    }
+    """A download's first entry, as an upload: paused until push-keep takes it
+    (nobody holds it yet), its URL the local file's (no secret in it), so a
+    resume after an app restart finds the file again on the machine that has it."""
+    entry = make_entry(
+        {"url": req.get("source_url") or "", "sha256": sha}, job_id, final, folder, "local"
+    )
+    entry.update(
+        status="paused",
+        kind="upload",
+        source_host=req.get("source_host"),
+        file_size=size,
+        file_size_mb=round(size / 1048576.0, 1),
+        owner=None,
+        resumable=True,
+        interrupted=False,
+    )
+    return entry
 
 
 def upload_sidecar(final):
@@ -132,16 +122,21 @@ def cmd_push_begin(req):
     name = sanitize_filename(str(need(req, "filename")))
     final = resolve_destination(req["models_dir"], folder, name, req.get("folder_root"))
     sc = upload_sidecar(final)
+    # A .part of another file keeps nothing: the block hashes below prove
+    # which prefix (if any) is this file's.
     same_part = (
         sc is not None
         and sc.get("size") == size
-        and sc.get("sha256") == sha
+        and (sha is None or sc.get("sha256") in (None, sha))
         and os.path.isfile(final + ".part")
     )
     active = active_at(status, final)
     if active:
         return {"id": active, "outcome": "already-active", "path": final}
     if os.path.lexists(final):
+        if sha is None and os.path.isfile(final) and os.path.getsize(final) == size:
+            # Maybe this very file: only its sha256 can say.
+            return {"id": "", "outcome": "compare", "path": final}
         if same_file(final, size, sha):
             return {"id": req.get("id") or new_id(), "outcome": "already-present", "path": final}
         if not req.get("overwrite"):
@@ -168,6 +163,7 @@ def cmd_push_begin(req):
             "boot_id": None,
         }
     sc["overwrite"] = bool(req.get("overwrite"))
+    sc["sha256"] = sha or sc.get("sha256")
     sc = save_upload_sidecar(final, sc, part_size)
     entry = upload_entry(req, job_id, final, folder, size, sha)
     entry["downloaded"] = min(part_size, size)
@@ -226,8 +222,16 @@ def cmd_push_chunk(req):
 def cmd_push_commit(req):
     """Checks the whole .part against the sha256 and installs it by rename."""
     _, status, key, e, sc = find_upload(req)
+    return commit_upload(status, key, e["id"], sc, req.get("sha256"), None)
+
+
+def commit_upload(status, key, job_id, sc, sha, digest):
+    """Installs the .part by rename once its sha256 is `sha` (the app's, else
+    the sidecar's). `digest`: the .part's sha256 as push-keep hashed it while
+    it grew; when missing or different, the .part is hashed again from disk."""
     part = key + ".part"
     size = sc["size"]
+    sha = check_sha256(sha or sc.get("sha256"), True)
     try:
         have = os.path.getsize(part)
     except OSError:
@@ -236,11 +240,11 @@ def cmd_push_commit(req):
         raise HelperError(
             "bad-request", "The pod has %d of %d bytes; send the rest first." % (have, size)
         )
-    job_id = e["id"]
-    settle(status, key, job_id, state="verifying", downloaded=size)
+    settle(status, key, job_id, state="verifying", downloaded=size, sha256=sha)
     if have > size:
         os.truncate(part, size)
-    if sha256_file(part) != sc["sha256"]:
+        digest = None
+    if digest != sha and sha256_file(part) != sha:
         for p in (part, key + ".part.json"):
             try:
                 os.unlink(p)
@@ -251,7 +255,7 @@ def cmd_push_commit(req):
             status, key, job_id, state="error", error=msg, error_code="checksum", resumable=False
         )
         raise HelperError("checksum", msg)
-    if os.path.lexists(key) and not sc.get("overwrite") and not same_file(key, size, sc["sha256"]):
+    if os.path.lexists(key) and not sc.get("overwrite") and not same_file(key, size, sha):
         msg = exists_message(key)
         settle(status, key, job_id, state="error", error=msg, error_code="exists")
         raise HelperError("exists", msg)

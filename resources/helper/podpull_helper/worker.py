@@ -13,7 +13,6 @@ from .owners import my_owner, owner_alive
 from .plaintext import plain_text
 from .sourcerecord import append_source_record
 from .status import ACTIVE, put_entry
-from .urls import strip_secrets
 
 
 KEEPS_PART = ("auth", "html", "network", "http")
@@ -38,39 +37,6 @@ def kept_part_message(e, kept):
     else:
         fix = "The partial download is kept: resume, or paste a fresh link, to continue from %s."
     return "%s %s" % (e.message, fix % format_bytes(kept))
-
-
-def make_entry(req, job_id, final, folder, source):
-    t = now()
-    return {
-        "progress": 0,
-        "status": "starting",
-        "url": strip_secrets(req["url"]),
-        "start_time": t,
-        "timestamp": t,
-        "file_size": None,
-        "downloaded": 0,
-        "speed": 0,
-        "eta": None,
-        "file_size_mb": 0,
-        "downloaded_mb": 0,
-        "speed_mb": 0,
-        "eta_minutes": None,
-        "error": None,
-        "error_code": None,
-        "notice": None,
-        "id": job_id,
-        "folder": folder,
-        "filename": os.path.basename(final),
-        "sha256": (req.get("sha256") or "").lower() or None,
-        "source": source,
-        "connections": max(1, min(32, int(req.get("connections") or 1))),
-        "attempts": 1,
-        "owner": my_owner(),
-        "progress_time": t,
-        "resumable": False,
-        "rev": 0,
-    }
 
 
 class Worker(object):

@@ -5,7 +5,7 @@
 import type { HashingProgress } from '../../shared/types'
 import { UserError, isErrorCode } from '../errors'
 import { shellQuote } from './remotePath'
-import type { LineStream } from './sshConnection'
+import type { LineStream, LinesOptions } from './sshConnection'
 import type { CommandRunner } from './transport'
 
 export const HELPER_COMMANDS = [
@@ -42,10 +42,12 @@ export const NO_PYTHON =
   'python3 was not found on the pod; install it or use an image with Python 3.8+'
 
 export interface WatchMessage {
-  type: 'status' | 'heartbeat' | 'hashing'
+  type: 'status' | 'heartbeat' | 'hashing' | 'limits'
   status?: Record<string, unknown>
   /** The pod's background hasher: progress, or null when none runs. */
   hashing?: HashingProgress | null
+  /** The workspace's bandwidth limits file (null: none, or malformed), at once and on each change. */
+  limits?: Record<string, unknown> | null
   t?: number
 }
 
@@ -108,25 +110,33 @@ export class HelperClient {
   ): Promise<LineStream> {
     return this.stream('watch', request, (m) => {
       const w = m as unknown as WatchMessage
-      if (['status', 'heartbeat', 'hashing'].includes(w.type)) onMessage(w)
+      if (['status', 'heartbeat', 'hashing', 'limits'].includes(w.type)) onMessage(w)
     })
   }
 
-  /** A command that answers with JSON lines while it runs; other lines are ignored. */
+  /** A command that answers with JSON lines while it runs; other lines are
+   *  ignored. With `keepInput` (where the transport allows it) the stream's
+   *  `send` takes more JSON lines for the command. */
   stream(
     command: StreamCommand,
     request: object,
-    onMessage: (m: Record<string, unknown>) => void
+    onMessage: (m: Record<string, unknown>) => void,
+    o: LinesOptions = {}
   ): Promise<LineStream> {
-    return this.conn.lines(this.commandLine(command), JSON.stringify(request) + '\n', (line) => {
-      let m: unknown
-      try {
-        m = JSON.parse(line)
-      } catch {
-        return // a stray print is not a message
-      }
-      if (m && typeof m === 'object' && !Array.isArray(m)) onMessage(m as Record<string, unknown>)
-    })
+    return this.conn.lines(
+      this.commandLine(command),
+      JSON.stringify(request) + '\n',
+      (line) => {
+        let m: unknown
+        try {
+          m = JSON.parse(line)
+        } catch {
+          return // a stray print is not a message
+        }
+        if (m && typeof m === 'object' && !Array.isArray(m)) onMessage(m as Record<string, unknown>)
+      },
+      o
+    )
   }
 }
 

@@ -6,9 +6,9 @@
 // half-written helper never runs.
 import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { strFromU8, unzipSync } from 'fflate'
 import type { SFTPWrapper, Stats } from 'ssh2'
 import { UserError } from '../errors'
 import { checkWorkspace, helperRemotePath, podpullDir } from './remotePath'
@@ -46,7 +46,12 @@ export function loadHelper(path = helperCandidates().find((p) => existsSync(p)))
   return { path, version, content, sha256: sha256(content) }
 }
 
+// Loaded when a helper's version is read: every CLI command (a local
+// download among them) would otherwise pay for evaluating fflate at start-up.
+const fflate = (): typeof import('fflate') => createRequire(import.meta.url)('fflate')
+
 function versionSource(pyz: Buffer): string {
+  const { strFromU8, unzipSync } = fflate()
   try {
     const entry = unzipSync(pyz, { filter: (f) => f.name === VERSION_ENTRY })[VERSION_ENTRY]
     return entry ? strFromU8(entry) : ''

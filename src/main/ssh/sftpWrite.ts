@@ -3,6 +3,10 @@
 // them): one request per round trip would leave a fast link idle. The remote
 // file is opened without truncation, so what it already holds below `from`
 // stays; the caller decides `from` (podPush.ts checks that prefix first).
+// The file is read once, in order, and the writes are issued in offset order:
+// the caller hashes what it reads as it goes (`onData`), and OpenSSH's
+// sftp-server, which runs requests one after another, grows the remote file
+// without holes.
 import { open as openLocal } from 'node:fs/promises'
 import type { SFTPWrapper } from 'ssh2'
 
@@ -15,12 +19,16 @@ export interface SftpWriteOptions {
   onSent?(bytes: number): void
   /** Awaited before each write is issued (tests hold a transfer at an offset). */
   beforeWrite?(offset: number): Promise<void> | void
+  /** Every byte read, once, in file order (before it is written). */
+  onData?(data: Buffer): void
   /** Stops issuing writes; the promise rejects with the signal's reason. */
   signal?: AbortSignal
 }
 
 const DEFAULT_CHUNK = 64 * 1024
 const DEFAULT_CONCURRENCY = 64
+/** The file is read this much at a time (then cut into WRITE requests). */
+const READ_SIZE = 1 << 20
 
 export async function sftpWriteFrom(
   sftp: SFTPWrapper,
@@ -37,36 +45,24 @@ export async function sftpWriteFrom(
   try {
     handle = await sftpCall<Buffer>((cb) => sftp.open(remotePath, 'r+', cb))
     const remote = handle
-    let next = from
-    let failed = false
-    const lane = async (): Promise<void> => {
-      const buf = Buffer.allocUnsafe(chunk)
-      while (next < size && !failed) {
-        o.signal?.throwIfAborted()
-        const at = next
-        const len = Math.min(chunk, size - at)
-        next += len
-        await o.beforeWrite?.(at)
-        o.signal?.throwIfAborted()
-        const { bytesRead } = await local.read(buf, 0, len, at)
-        if (bytesRead !== len) throw new Error(`${localPath} changed while it was being sent.`)
+    const window = new WriteWindow(Math.max(1, o.concurrency ?? DEFAULT_CONCURRENCY))
+    const readSize = Math.max(chunk, Math.floor(READ_SIZE / chunk) * chunk)
+    for (let at = from; at < size;) {
+      // A fresh buffer per read: the writes in flight still hold the last one's slices.
+      const buf = Buffer.allocUnsafe(Math.min(readSize, size - at))
+      const { bytesRead } = await local.read(buf, 0, buf.length, at)
+      if (bytesRead !== buf.length) throw new Error(`${localPath} changed while it was being sent.`)
+      o.onData?.(buf)
+      for (let off = 0; off < buf.length; off += chunk) {
+        const len = Math.min(chunk, buf.length - off)
+        await o.beforeWrite?.(at + off)
+        await window.slot(o.signal)
         o.onSent?.(len)
-        await sftpCall<void>((cb) => sftp.write(remote, buf, 0, len, at, cb))
+        window.add(sftpCall<void>((cb) => sftp.write(remote, buf, off, len, at + off, cb)))
       }
+      at += buf.length
     }
-    const wanted = o.concurrency ?? DEFAULT_CONCURRENCY
-    const lanes = Math.max(1, Math.min(wanted, Math.ceil((size - from) / chunk)))
-    // One failure (the link dropped, the local file changed) stops every lane.
-    const results = await Promise.allSettled(
-      Array.from({ length: lanes }, () =>
-        lane().catch((err: unknown) => {
-          failed = true
-          throw err
-        })
-      )
-    )
-    const first = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
-    if (first) throw first.reason
+    await window.drain(o.signal)
     ok = true
   } finally {
     await local.close()
@@ -74,6 +70,63 @@ export async function sftpWriteFrom(
     // After a failure the channel may be gone, and a request on it is never answered.
     const closing = h ? sftpCall<void>((cb) => sftp.close(h, cb)).catch(() => undefined) : null
     if (ok) await closing
+  }
+}
+
+/** At most `size` requests in flight; the first failure fails every later step. */
+class WriteWindow {
+  private inFlight = 0
+  private failure: { err: unknown } | null = null
+  private wake: (() => void) | null = null
+
+  constructor(private readonly size: number) {}
+
+  add(p: Promise<void>): void {
+    this.inFlight++
+    p.then(
+      () => this.settle(null),
+      (err: unknown) => this.settle({ err })
+    )
+  }
+
+  private settle(failure: { err: unknown } | null): void {
+    this.inFlight--
+    this.failure ??= failure
+    const w = this.wake
+    this.wake = null
+    w?.()
+  }
+
+  /** Resolves when another request may go out. */
+  async slot(signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      if (this.failure) throw this.failure.err
+      signal?.throwIfAborted()
+      if (this.inFlight < this.size) return
+      await this.next(signal)
+    }
+  }
+
+  /** Resolves when every request has been answered. */
+  async drain(signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      if (this.failure) throw this.failure.err
+      // A dropped link may never answer what is in flight: the abort ends the wait.
+      signal?.throwIfAborted()
+      if (this.inFlight === 0) return
+      await this.next(signal)
+    }
+  }
+
+  private next(signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const onAbort = (): void => resolve()
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.wake = () => {
+        signal?.removeEventListener('abort', onAbort)
+        resolve()
+      }
+    })
   }
 }
 

@@ -75,6 +75,13 @@ export interface LineStream {
   /** Set when we ended the stream because the pod broke a limit. */
   error: UserError | null
   close(): void
+  /** More input for the command (only on a stream opened with `keepInput`). */
+  send?(text: string): void
+}
+
+export interface LinesOptions {
+  /** Leave the command's stdin open after the request, for `send`. */
+  keepInput?: boolean
 }
 
 interface ConnectionEvents {
@@ -185,7 +192,12 @@ export class SshConnection extends EventEmitter<ConnectionEvents> {
 
   /** A long-lived command whose stdout is delivered line by line. A line
    *  longer than maxLineBytes ends the stream (done resolves). */
-  async lines(command: string, stdin: string, onLine: (line: string) => void): Promise<LineStream> {
+  async lines(
+    command: string,
+    stdin: string,
+    onLine: (line: string) => void,
+    o: LinesOptions = {}
+  ): Promise<LineStream> {
     const ch = await this.channel(command)
     const close = (): void => {
       // Closing our end makes sshd hang up the command (SIGHUP on its next write).
@@ -202,7 +214,12 @@ export class SshConnection extends EventEmitter<ConnectionEvents> {
       close()
     })
     ch.stderr.resume()
-    ch.end(stdin)
+    if (o.keepInput) {
+      ch.write(stdin)
+      stream.send = (text) => void ch.write(text)
+    } else {
+      ch.end(stdin)
+    }
     return stream
   }
 

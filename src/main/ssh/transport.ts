@@ -5,13 +5,24 @@
 import type { SFTPWrapper } from 'ssh2'
 import { ensureHelper, type HelperFile, type UploadResult } from './helperUpload'
 import { PtyTransport } from './ptyTransport'
-import type { ExecOptions, ExecResult, LineStream, SshConnection } from './sshConnection'
+import type {
+  ExecOptions,
+  ExecResult,
+  LineStream,
+  LinesOptions,
+  SshConnection
+} from './sshConnection'
 
 /** What HelperClient needs: one command at a time, or a stream of lines. */
 export interface CommandRunner {
   readonly where: string
   exec(command: string, stdin?: string, o?: ExecOptions): Promise<ExecResult>
-  lines(command: string, stdin: string, onLine: (line: string) => void): Promise<LineStream>
+  lines(
+    command: string,
+    stdin: string,
+    onLine: (line: string) => void,
+    o?: LinesOptions
+  ): Promise<LineStream>
 }
 
 export type TransportKind = 'exec' | 'pty'
@@ -36,8 +47,13 @@ export class ExecTransport implements PodTransport {
   exec(command: string, stdin?: string, o?: ExecOptions): Promise<ExecResult> {
     return this.conn.exec(command, stdin, o)
   }
-  lines(command: string, stdin: string, onLine: (line: string) => void): Promise<LineStream> {
-    return this.conn.lines(command, stdin, onLine)
+  lines(
+    command: string,
+    stdin: string,
+    onLine: (line: string) => void,
+    o?: LinesOptions
+  ): Promise<LineStream> {
+    return this.conn.lines(command, stdin, onLine, o)
   }
   ensureHelper(workspace: string, helper: HelperFile): Promise<UploadResult> {
     return ensureHelper(this.conn, workspace, helper)

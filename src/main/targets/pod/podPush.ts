@@ -1,11 +1,12 @@
 // A local file pushed to a pod, resumable like a download. The pod side
 // (helper push-begin/keep/chunk/commit) keeps <final>.part + sidecar and the
-// status entry; this side hashes the file, asks the pod what its .part holds
-// (block hashes, so a resume continues only after a prefix proven equal),
-// sends the rest — SFTP writes in flight at once where the pod has SFTP, else
-// checked base64 chunks through the helper over the terminal — and has the pod
-// install it by rename once the whole file's sha256 matches there.
-import { createHash } from 'node:crypto'
+// status entry; this side asks the pod what its .part holds (block hashes, so
+// a resume continues only after a prefix proven equal), sends the rest — SFTP
+// writes in flight at once where the pod has SFTP, else checked base64 chunks
+// through the helper over the terminal — hashing the file as it reads it (one
+// read, and the bytes start at once), and has the pod install it by rename
+// once the whole file's sha256 matches there.
+import { createHash, type Hash } from 'node:crypto'
 import { open as openLocal, stat } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { pathToFileURL } from 'node:url'
@@ -13,9 +14,9 @@ import type { StartResult } from '../../../shared/types'
 import { UserError } from '../../errors'
 import type { HelperClient } from '../../ssh/helperClient'
 import { sftpWriteFrom, type SftpWriteOptions } from '../../ssh/sftpWrite'
-import type { LineStream } from '../../ssh/sshConnection'
 import type { PodTransport } from '../../ssh/transport'
 import type { SFTPWrapper } from 'ssh2'
+import { PushKeeper } from './pushKeeper'
 
 export interface PushRequest {
   /** Absolute path of the local file. */
@@ -38,10 +39,11 @@ export interface PushContext {
   tuning?: PushTuning
 }
 
-/** What the pod answered to push-begin. */
+/** What the pod answered to push-begin ("compare": a file of this size is
+ *  already there, and only the sha256 can say whether it is this one). */
 interface Begin {
   id: string
-  outcome: StartResult['outcome']
+  outcome: StartResult['outcome'] | 'compare'
   path: string
   block?: number
   blocks?: string[]
@@ -57,46 +59,63 @@ export function blockSize(size: number): number {
   return Math.max(256 * 1024, Math.ceil(per / 65536) * 65536)
 }
 
-/** sha256 of the whole file and the first 16 hex of each whole block's. */
-export async function hashLocal(
-  path: string,
-  size: number,
-  block: number
-): Promise<{ sha256: string; blocks: string[] }> {
+/** Bytes hashed per read. */
+const READ_SIZE = 4 << 20
+
+/** The sha256 of a whole file (asked for only when the pod has a file of its size). */
+export async function sha256File(path: string, size: number): Promise<string> {
   const whole = createHash('sha256')
-  const blocks: string[] = []
+  await readInOrder(path, 0, size, READ_SIZE, (part) => whole.update(part))
+  return whole.digest('hex')
+}
+
+/** Reads [from, to) in order, `step` bytes at a time, and hands each piece on. */
+async function readInOrder(
+  path: string,
+  from: number,
+  to: number,
+  step: number,
+  use: (part: Buffer) => void
+): Promise<void> {
   const fh = await openLocal(path, 'r')
   try {
-    const buf = Buffer.allocUnsafe(Math.min(block, 4 << 20) || 1)
-    let blockHash = createHash('sha256')
-    let inBlock = 0
-    for (let pos = 0; pos < size;) {
-      const want = Math.min(buf.length, size - pos, block - inBlock)
-      const { bytesRead } = await fh.read(buf, 0, want, pos)
+    const buf = Buffer.allocUnsafe(Math.max(1, Math.min(step, to - from)))
+    for (let pos = from; pos < to;) {
+      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, to - pos), pos)
       if (bytesRead === 0)
         throw new UserError('not-found', `${path} got shorter while it was read.`)
-      const part = buf.subarray(0, bytesRead)
-      whole.update(part)
-      blockHash.update(part)
+      use(buf.subarray(0, bytesRead))
       pos += bytesRead
-      inBlock += bytesRead
-      if (inBlock === block) {
-        blocks.push(blockHash.digest('hex').slice(0, 16))
-        blockHash = createHash('sha256')
-        inBlock = 0
-      }
     }
   } finally {
     await fh.close()
   }
-  return { sha256: whole.digest('hex'), blocks }
 }
 
-/** Where a resume starts: after the leading blocks the pod and this file share. */
-export function provenOffset(local: string[], remote: string[], block: number): number {
-  let n = 0
-  while (n < local.length && n < remote.length && local[n] === remote[n]) n++
-  return n * block
+/** Where a resume starts: after the leading blocks the pod's .part shares with
+ *  this file (their first 16 hex of sha256), with the running sha256 of the
+ *  file up to there. Only that prefix is read. */
+export async function provePrefix(
+  path: string,
+  remote: string[],
+  block: number
+): Promise<{ from: number; whole: Hash }> {
+  let whole = createHash('sha256')
+  let from = 0
+  for (const want of remote) {
+    const before = whole.copy()
+    const h = createHash('sha256')
+    await readInOrder(path, from, from + block, Math.min(block, READ_SIZE), (part) => {
+      h.update(part)
+      whole.update(part)
+    })
+    if (h.digest('hex').slice(0, 16) !== want) {
+      whole = before
+      break
+    }
+    from += block
+  }
+  return { from, whole }
 }
 
 /** One push: begun, held on the pod, its bytes on the way. */
@@ -106,6 +125,8 @@ export class PushJob {
   readonly done: Promise<void>
   /** The pod ended the upload (a pause, a cancel, the keeper gone). */
   stoppedByPod = false
+  /** The pod's commit decides the entry's end (a mismatch or a file in the way is said there). */
+  settledByPod = false
   private readonly abort = new AbortController()
 
   private constructor(
@@ -114,58 +135,50 @@ export class PushJob {
     readonly size: number,
     readonly begin: Begin,
     readonly from: number,
-    private readonly keeper: LineStream
+    private readonly keeper: PushKeeper,
+    /** The sha256 of the file up to where the bytes sent so far reach. */
+    private readonly whole: Hash,
+    /** The file's sha256 when it was hashed before (a file of its size was there). */
+    private readonly expected: string | undefined
   ) {
     this.done = this.run()
   }
 
-  /** Hashes the file, begins on the pod and waits until the pod holds the
-   *  upload; the bytes then flow in the background (`done`). */
+  /** Begins on the pod and waits until the pod holds the upload; the bytes then
+   *  flow in the background (`done`), hashed as they are read. */
   static async start(ctx: PushContext, req: PushRequest): Promise<PushJob | StartResult> {
     const st = await stat(req.file).catch(() => null)
     if (!st?.isFile())
       throw new UserError('not-found', `${req.file} is not a file on this computer.`)
     const size = st.size
-    const local = await hashLocal(req.file, size, blockSize(size))
-    const begin = await ctx.helper.call<Begin & { ok: true }>('push-begin', {
+    const request = {
       workspace: ctx.workspace,
       ...ctx.placement,
       folder: req.folder,
       filename: req.filename,
       size,
-      sha256: local.sha256,
       source_url: pathToFileURL(req.file).href,
       source_host: hostname(),
       ...(req.overwrite ? { overwrite: true } : {})
-    })
+    }
+    let begin = await ctx.helper.call<Begin & { ok: true }>('push-begin', request)
+    let expected: string | undefined
+    if (begin.outcome === 'compare') {
+      expected = await sha256File(req.file, size)
+      begin = await ctx.helper.call<Begin & { ok: true }>('push-begin', {
+        ...request,
+        sha256: expected
+      })
+    }
+    if (begin.outcome === 'compare')
+      throw new UserError('internal', 'The pod asked for the sha256 it was given.')
     if (begin.outcome !== 'started')
       return { id: begin.id, outcome: begin.outcome, path: begin.path }
-    const from = provenOffset(local.blocks, begin.blocks ?? [], begin.block ?? blockSize(size))
-    const keeper = await PushJob.hold(ctx, begin.id)
-    return new PushJob(ctx, req, size, begin, from, keeper)
-  }
-
-  /** Starts push-keep and resolves once it holds the entry ({"type": "held"}). */
-  private static hold(ctx: PushContext, id: string): Promise<LineStream> {
-    return new Promise((resolve, reject) => {
-      let stream: LineStream | null = null
-      let held = false
-      const onMessage = (m: Record<string, unknown>): void => {
-        if (m.type === 'held' && !held) {
-          held = true
-          if (stream) resolve(stream)
-        } else if (m.ok === false && !held) {
-          reject(new UserError('internal', String(m.error ?? 'The pod refused the upload.')))
-        }
-      }
-      void ctx.helper.stream('push-keep', { workspace: ctx.workspace, id }, onMessage).then((s) => {
-        stream = s
-        if (held) resolve(s)
-        void s.done.then(() => {
-          if (!held) reject(new UserError('offline', `The pod ended the upload before it began.`))
-        })
-      }, reject)
-    })
+    const block = begin.block ?? blockSize(size)
+    const { from, whole } = await provePrefix(req.file, begin.blocks ?? [], block)
+    // Over SFTP the keeper hashes the .part as it grows and installs it.
+    const keeper = await PushKeeper.open(ctx, begin.id, from, !!ctx.transport.sftp)
+    return new PushJob(ctx, req, size, begin, from, keeper, whole, expected)
   }
 
   /** Whether it is winding down (stopped here or by the pod). */
@@ -190,12 +203,13 @@ export class PushJob {
     try {
       await this.send()
       sending = false
-      // Committed while the keeper still holds the entry: push-commit takes it
-      // over (verifying, then completed), so the entry never reads "paused" between.
-      await this.ctx.helper.call('push-commit', {
-        workspace: this.ctx.workspace,
-        id: this.begin.id
-      })
+      const sha256 = this.whole.digest('hex')
+      if (this.expected && sha256 !== this.expected)
+        throw new UserError('checksum', `${this.req.file} changed while it was being sent.`)
+      // Committed while the keeper still holds the entry (it installs, or
+      // push-commit takes it over), so the entry never reads "paused" between.
+      this.settledByPod = true
+      await keeper.commit(sha256)
     } finally {
       sending = false
       keeper.close()
@@ -214,6 +228,7 @@ export class PushJob {
       await sftpWriteFrom(sftp, this.req.file, `${this.begin.path}.part`, this.from, this.size, {
         ...this.ctx.tuning,
         signal: this.abort.signal,
+        onData: (data) => this.whole.update(data),
         onSent: (n) => {
           this.sent += n
           this.ctx.tuning?.onSent?.(n)
@@ -235,6 +250,7 @@ export class PushJob {
         const { bytesRead } = await fh.read(buf, 0, Math.min(PTY_CHUNK, this.size - at), at)
         if (bytesRead === 0)
           throw new UserError('not-found', `${this.req.file} got shorter while it was sent.`)
+        this.whole.update(buf.subarray(0, bytesRead))
         await this.sendChunk(buf.subarray(0, bytesRead), at)
         at += bytesRead
       }

@@ -50,7 +50,12 @@ export function createTarget(stored: StoredTarget, ctx: TargetContext): Target {
         podFor: (podId) => podTarget(config, runpodConnection(podId, null, runpodApi)),
         cached: () => cached()?.records ?? [],
         lastSeen: () => cached()?.lastSeen ?? null,
-        notice: (message) => ctx.notice?.(id, message)
+        notice: (message) => ctx.notice?.(id, message),
+        saveUsage: (usage) =>
+          store.set('volumeUsage', {
+            ...store.get('volumeUsage'),
+            [config.runpodVolume!.id]: usage
+          })
       }
     )
   }

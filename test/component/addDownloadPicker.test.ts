@@ -4,8 +4,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { flushPromises, type VueWrapper } from '@vue/test-utils'
 import AddDownloadPanel from '../../src/renderer/components/AddDownloadPanel.vue'
-import type { Resolution, StartResult } from '../../src/shared/types'
-import { fakeBridge } from './fixtures'
+import type { LinkPreview, Resolution, StartResult } from '../../src/shared/types'
+import { fakeBridge, previewOf } from './fixtures'
 import { mountWith } from './mountApp'
 
 const REPO = 'https://huggingface.co/Comfy-Org/flux1'
@@ -49,7 +49,7 @@ afterEach(() => {
 describe('file picker for repo and Civitai links', () => {
   it('lists the files, asks for a choice, then starts the chosen file in its folder', async () => {
     const fake = fakeBridge()
-    fake.answer('resolveSource', () => resolution)
+    fake.answer('previewLink', (): LinkPreview => previewOf(resolution))
     fake.answer('startDownload', (): StartResult => ({ id: 'j1', outcome: 'started', path: '/p' }))
     w = await mountWith(AddDownloadPanel, fake, { debounceMs: 5 })
     await w.get('[data-testid="url-input"]').setValue(REPO)

@@ -3,7 +3,13 @@
 // recorded and answers settable per method.
 import type { ApiArgs, ApiMethod, ApiResults, PodPullBridge } from '../../src/shared/api'
 import type { ErrorCode } from '../../src/shared/errorCodes'
-import type { DownloadRecord, Snapshot, TargetInfo } from '../../src/shared/types'
+import type {
+  DownloadRecord,
+  LinkPreview,
+  Resolution,
+  Snapshot,
+  TargetInfo
+} from '../../src/shared/types'
 import { DEFAULT_SETTINGS } from '../../src/shared/types'
 
 export function record(over: Partial<DownloadRecord> & { id: string }): DownloadRecord {
@@ -102,3 +108,22 @@ export function fakeBridge(snap: Snapshot = snapshot()): FakeBridge {
 
 export const apiError = (code: ErrorCode, message: string): Error & { code: ErrorCode } =>
   Object.assign(new Error(message), { code })
+
+/** A link preview around a resolution: the fields a hub adds, empty. */
+export function previewOf(r: Resolution, more: Partial<LinkPreview> = {}): LinkPreview {
+  return {
+    resolution: r,
+    name: r.title,
+    version: null,
+    type: null,
+    baseModel: null,
+    license: null,
+    gated: false,
+    access: 'public',
+    accessNote: null,
+    triggerWords: [],
+    images: [],
+    hiddenImages: 0,
+    ...more
+  }
+}

@@ -156,6 +156,8 @@ it('a cap another process writes into the workspace reaches this target within a
     until: (r) => r === CRAWL
   })
   expect(t.info().bandwidth?.text).toBe('20.0 KB/s')
+  // The dialog edits what is in force, not what this process last set.
+  expect(t.info().config.bandwidth).toEqual({ maxSpeed: CRAWL, schedule: [] })
   await writeLocalLimits(join(root, 'shared'), { maxSpeed: null, schedule: [] })
   await waitFor(() => limiter.rate, 'the cap lifted', { until: (r) => r === null })
 })

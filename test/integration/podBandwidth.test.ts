@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect, it } from 'vitest'
-import { podTarget, usePodHarness } from '../support/podTarget'
+import { newStore, podTarget, usePodHarness } from '../support/podTarget'
 import { waitFor } from '../support/wait'
 
 const MiB = 1 << 20
@@ -41,4 +41,39 @@ it('caps the running download through the helper, shows it, and lifts it', async
     until: (s) => s === 'completed',
     ms: 60_000
   })
+})
+
+it('takes up limits another process set on the pod, and writes its own later ones there', async () => {
+  const w = pod.workspace()
+  const app = podTarget(pod.sshd, w.store, { ws: w.ws, comfyui: w.comfyui })
+  // Another process (a CLI in a terminal, another machine) with its own view of the target.
+  const own = { ...newStore(), knownHosts: { ...w.store.knownHosts } }
+  const cli = podTarget(pod.sshd, own, { ws: w.ws, comfyui: w.comfyui })
+  pod.targets.push(app, cli)
+  await app.open()
+  await cli.open()
+  expect(app.info().bandwidth).toBeNull()
+
+  const night = { from: '01:00', to: '07:00', maxSpeed: null }
+  await cli.setBandwidth({ maxSpeed: 5e6, schedule: [night], timeZone: 'Asia/Tokyo' })
+  // The app's card and dialog follow the pod's file, without a restart.
+  await waitFor(() => app.info().config.bandwidth, "the CLI's limits on the app's card", {
+    until: (b) => b?.maxSpeed === 5e6
+  })
+  expect(app.info().config.bandwidth).toEqual({
+    maxSpeed: 5e6,
+    schedule: [night],
+    timeZone: 'Asia/Tokyo'
+  })
+  // Tokyo's night is unlimited, its day 5 MB/s: either is right, by the clock.
+  expect(app.info().bandwidth?.text).toMatch(/^(5\.0 MB\/s until 01:00|unlimited until 07:00)$/)
+
+  // Set later in the app: the pod's file and the other process follow.
+  await app.setBandwidth({ maxSpeed: 2e6, schedule: [] })
+  const onPod = () => JSON.parse(readFileSync(join(w.ws, '.podpull', 'limits.json'), 'utf8'))
+  expect(onPod()).toMatchObject({ max_speed: 2e6, schedule: [] })
+  await waitFor(() => cli.info().bandwidth?.text, "the app's cap in the other process", {
+    until: (t) => t === '2.0 MB/s'
+  })
+  expect(app.info().bandwidth?.text).toBe('2.0 MB/s')
 })

@@ -5,8 +5,10 @@ import select
 import sys
 import time
 
+from .bandwidth import limits_path, valid_limits
 from .clock import now
 from .contenthash import running_progress
+from .jsonfile import read_json
 from .destination import listed_for
 from .protocol import emit, status_for
 
@@ -17,6 +19,9 @@ def cmd_watch(req):
     interval = max(0.05, min(1.0, float(req.get("interval") or 0.15)))
     last_sig, last_text, last_emit, last_beat = None, None, 0.0, now()
     last_hashing = "unset"
+    # The workspace's bandwidth limits as set by any client (another machine's
+    # CLI too): every watcher hears of a change.
+    limits_file, last_limits_sig = limits_path(ws), "unset"
     pending = True
     # A pipe whose reader went away (the SSH channel closed) polls as POLLERR:
     # notice it within one interval instead of at the next write.
@@ -45,6 +50,15 @@ def cmd_watch(req):
             if hashing != last_hashing:
                 emit({"type": "hashing", "hashing": json.loads(hashing)})
                 last_hashing = hashing
+            try:
+                st = os.stat(limits_file)
+                limits_sig = (st.st_mtime_ns, st.st_size, st.st_ino)
+            except OSError:
+                limits_sig = None
+            if limits_sig != last_limits_sig:
+                last_limits_sig = limits_sig
+                limits = valid_limits(read_json(limits_file)) if limits_sig else None
+                emit({"type": "limits", "limits": limits})
             if t - last_beat >= 5:
                 pending = True  # also settles entries whose worker died quietly
                 emit({"type": "heartbeat", "t": t})

@@ -5,7 +5,7 @@
 import type { Options } from 'conf'
 import { DEFAULT_SETTINGS } from '../../shared/types'
 import type { AppliedSet, DownloadRecord, Settings, TargetConfig } from '../../shared/types'
-import type { FillPodRecord } from '../../shared/runpod'
+import type { FillPodRecord, VolumeUsage } from '../../shared/runpod'
 
 export interface StoredTarget {
   id: string
@@ -33,6 +33,9 @@ export type StoreShape = {
   /** Pods PodPull created to fill volumes, by pod id, until they are removed
    *  (a new key with a default: older files need no migration). */
   fillPods: Record<string, FillPodRecord>
+  /** Per network volume id: its model files as last listed through a pod
+   *  (RunPod's API gives only the size). */
+  volumeUsage: Record<string, VolumeUsage>
   /** Per target id: the downloads this PodPull started or its user resumed
    *  (id → status-file path), the only ones resumed by itself (targets/ownJobs.ts). */
   ownJobs: Record<string, Record<string, string>>
@@ -52,6 +55,7 @@ export const STORE_DEFAULTS: StoreShape = {
   secrets: {},
   podCache: {},
   fillPods: {},
+  volumeUsage: {},
   ownJobs: {},
   appliedSets: [],
   window: { width: 1200, height: 800, maximized: false }

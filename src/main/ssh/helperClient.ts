@@ -42,10 +42,12 @@ export const NO_PYTHON =
   'python3 was not found on the pod; install it or use an image with Python 3.8+'
 
 export interface WatchMessage {
-  type: 'status' | 'heartbeat' | 'hashing'
+  type: 'status' | 'heartbeat' | 'hashing' | 'limits'
   status?: Record<string, unknown>
   /** The pod's background hasher: progress, or null when none runs. */
   hashing?: HashingProgress | null
+  /** The workspace's bandwidth limits file (null: none, or malformed), at once and on each change. */
+  limits?: Record<string, unknown> | null
   t?: number
 }
 
@@ -108,7 +110,7 @@ export class HelperClient {
   ): Promise<LineStream> {
     return this.stream('watch', request, (m) => {
       const w = m as unknown as WatchMessage
-      if (['status', 'heartbeat', 'hashing'].includes(w.type)) onMessage(w)
+      if (['status', 'heartbeat', 'hashing', 'limits'].includes(w.type)) onMessage(w)
     })
   }
 

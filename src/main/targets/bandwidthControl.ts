@@ -31,17 +31,34 @@ export function inForce(c: BandwidthControl): BandwidthInForce | null {
   return text === null ? null : { text, bytesPerSec: c.current.bytesPerSec }
 }
 
+/** The target's config with the limits in force, which may have been set by
+ *  another process since the config was read (the dialog edits these). */
+export function configWithLimits<C extends { bandwidth?: BandwidthLimits }>(
+  config: C,
+  c: BandwidthControl
+): C {
+  return c.known ? { ...config, bandwidth: c.settings } : config
+}
+
+/** Whether two sets of limits say the same (the zone left out is no zone). */
+export const sameLimits = (a: BandwidthLimits | null, b: BandwidthLimits | null): boolean =>
+  JSON.stringify(a && [a.maxSpeed, a.schedule, a.timeZone ?? null]) ===
+  JSON.stringify(b && [b.maxSpeed, b.schedule, b.timeZone ?? null])
+
 export class BandwidthControl {
   private limits: BandwidthLimits
   private cap: CapInForce
   private timer: NodeJS.Timeout | undefined
   private reloading = false
+  /** Limits were given or set (else none were ever: the config says nothing). */
+  known: boolean
 
   constructor(
     limits: BandwidthLimits | undefined,
     private readonly opts: BandwidthControlOptions
   ) {
     this.limits = limits ?? UNLIMITED
+    this.known = limits !== undefined
     this.cap = this.evaluate()
   }
 
@@ -75,6 +92,7 @@ export class BandwidthControl {
 
   set(limits: BandwidthLimits): void {
     this.limits = limits
+    this.known = true
     this.cap = this.evaluate()
     this.opts.onCap(this.cap, this.limits)
   }

@@ -38,7 +38,7 @@ import { isActive, LocalJobQueue, type EngineTuning } from './localJobQueue'
 import { askOwner } from './askOwner'
 import { checkSameFile, chooseFilename, setupProblem } from './localStartChecks'
 import { BandwidthLimiter } from '../../engine/bandwidthLimiter'
-import { BandwidthControl, inForce } from '../bandwidthControl'
+import { BandwidthControl, configWithLimits, inForce } from '../bandwidthControl'
 import { LimitsFileWatch, writeLocalLimits } from '../limitsFile'
 import type { BandwidthLimits } from '../../../shared/bandwidth'
 
@@ -169,7 +169,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     return {
       id: this.id,
       name: this.name,
-      config: this.config,
+      config: configWithLimits(this.config, this.bandwidth),
       connection: this.message ? 'error' : 'online',
       lastSeen: Date.now(),
       freeBytes: this.freeBytes,

@@ -48,6 +48,8 @@ export interface PodSessionHooks {
   status(status: Record<string, unknown>): void
   /** The background hasher's progress changed (null: none runs). */
   hashing?(progress: HashingProgress | null): void
+  /** The pod's bandwidth limits file, at subscription and on each change (null: none). */
+  limits?(file: Record<string, unknown> | null): void
   /** The helper is in place and the watch subscribed (after every (re)connection). */
   online?(helper: HelperClient): void
   /** The model folders the watch lists entries inside (models_dir, roots). */
@@ -329,6 +331,7 @@ export class PodSession {
         if (session !== this.session) return
         this.facts.lastSeen = Date.now()
         if (m.type === 'hashing') return this.hooks.hashing?.(m.hashing ?? null)
+        if (m.type === 'limits') return this.hooks.limits?.(m.limits ?? null)
         if (m.type !== 'status' || !m.status) return
         this.hooks.status(m.status)
         if (first) {

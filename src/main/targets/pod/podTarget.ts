@@ -31,12 +31,15 @@ import { PushJob, type PushTuning } from './podPush'
 import { PodModels } from './podModels'
 import { PodRecords, type PodCacheInfo } from './podRecords'
 import { asUserError, PodSession } from './podSession'
-import { BandwidthControl, inForce } from '../bandwidthControl'
-import { limitsFileBody } from '../limitsFile'
+import { BandwidthControl, configWithLimits, inForce, sameLimits } from '../bandwidthControl'
+import { limitsFileBody, limitsFromFile } from '../limitsFile'
 import { UNLIMITED, type BandwidthLimits } from '../../../shared/bandwidth'
 export type { PodCacheInfo } from './podRecords'
 
 type Tokens = { hf?: string; civitai?: string }
+
+/** The pod's limits file is written again when older than this (its windows reach a week ahead). */
+const LIMITS_REFRESH_MS = 24 * 3600_000
 
 /** Where the pod's downloads may live: its models folder and extra_model_paths roots. */
 type PlaceFields = { models_dir: string; roots: { folder: string; dir: string }[] }
@@ -92,6 +95,8 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
   private hashing: HashingProgress | null = null
   /** The cap in force, for the header and the card; the helper enforces it. */
   private readonly bandwidth: BandwidthControl
+  /** When this process last set the limits (epoch ms; 0: not since it started). */
+  private limitsSetAt = 0
   /** Finished downloads already handed to the hasher (each once). */
   private readonly indexedIds = new Set<string>()
   /** The model folders last known: the helper lists only the status entries
@@ -127,9 +132,8 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
         this.emit('info', this.info())
       },
       listing: () => this.placeFields().catch(() => this.listing),
+      limits: (file: Record<string, unknown> | null) => this.podLimits(file),
       online: () => {
-        // Written again at each connection: the helper's absolute windows move on.
-        if (def.config.bandwidth) this.pushLimits().catch(() => undefined)
         if (deps.settings().backgroundHashing)
           this.models()
             .startHashing()
@@ -184,7 +188,7 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
     return {
       id: this.id,
       name: this.def.name,
-      config: this.def.config,
+      config: configWithLimits(this.def.config, this.bandwidth),
       connection: s.state,
       lastSeen: s.lastSeen,
       freeBytes: s.freeBytes,
@@ -201,8 +205,30 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
    *  or when the pod is next connected). */
   async setBandwidth(limits: BandwidthLimits): Promise<void> {
     this.def.config.bandwidth = limits
+    this.limitsSetAt = Date.now()
     this.bandwidth.set(limits)
     if (this.session.helper) await this.pushLimits()
+  }
+
+  /**
+   * The pod's limits file, as the watch reports it at each connection and on
+   * each change. Limits set since by another process (a CLI, another machine)
+   * are taken up, so the card shows what the helper enforces; limits this
+   * process set later (while the pod was away) are written there. The same
+   * limits are written again once a day: the helper's absolute windows reach
+   * only a week ahead.
+   */
+  private podLimits(file: Record<string, unknown> | null): void {
+    const onPod = file === null ? null : (limitsFromFile(file) ?? null)
+    const written = typeof file?.updated === 'number' ? file.updated * 1000 : 0
+    const ours = this.def.config.bandwidth ?? null
+    if (onPod && !sameLimits(onPod, ours) && written > this.limitsSetAt) {
+      this.def.config.bandwidth = onPod
+      this.bandwidth.set(onPod)
+      return
+    }
+    const stale = !sameLimits(onPod, ours) || Date.now() - written > LIMITS_REFRESH_MS
+    if (ours && stale) this.pushLimits().catch(() => undefined)
   }
 
   private async pushLimits(): Promise<void> {

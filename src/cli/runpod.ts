@@ -12,6 +12,7 @@ import {
   type RunpodPod,
   type RunpodVolume
 } from '../shared/runpod'
+import { formatAgo, formatBytes } from '../shared/format'
 import type { TargetInfo } from '../shared/types'
 import { say, sayJson, warn } from './terminalOut'
 
@@ -126,9 +127,19 @@ export async function settleVolumePod(
 function volumeTable(volumes: RunpodVolume[], targets: TargetInfo[]): string {
   const targetOf = (v: RunpodVolume): string =>
     targets.find((t) => t.config.kind === 'ssh' && t.config.runpodVolume?.id === v.id)?.name ?? '-'
+  // RunPod reports only the size: the used space is PodPull's last listing.
+  const used = (v: RunpodVolume): string =>
+    v.usage ? `${formatBytes(v.usage.usedBytes)}, as of ${formatAgo(v.usage.at)}` : 'unknown'
   return columns([
-    ['NAME', 'ID', 'DATACENTER', 'SIZE', 'TARGET'],
-    ...volumes.map((v) => [v.name, v.id, v.dataCenterId || '-', `${v.sizeGb} GB`, targetOf(v)])
+    ['NAME', 'ID', 'DATACENTER', 'SIZE', 'MODELS USE', 'TARGET'],
+    ...volumes.map((v) => [
+      v.name,
+      v.id,
+      v.dataCenterId || '-',
+      `${v.sizeGb} GB`,
+      used(v),
+      targetOf(v)
+    ])
   ])
 }
 
@@ -173,13 +184,21 @@ export function registerRunpodCommands(program: Command, targets: Command, d: Ru
     })
   runpod
     .command('volumes')
-    .description('list the network volumes with their datacenter and size')
+    .description(
+      'list the network volumes with their datacenter, size and the space their models use (as PodPull last listed them)'
+    )
     .option('--json', 'machine-readable')
     .action(async (o: { json?: boolean }) => {
       const volumes = await d.call('runpodVolumes', {})
       if (o.json) sayJson(volumes)
       else if (!volumes.length) say('No network volumes in this RunPod account.\n')
-      else say(volumeTable(volumes, (await d.call('getSnapshot', {})).targets))
+      else {
+        say(volumeTable(volumes, (await d.call('getSnapshot', {})).targets))
+        if (volumes.some((v) => !v.usage))
+          say(
+            '"unknown": no pod with that volume has been listed yet (RunPod gives only the size); a fill, or any PodPull command through a pod that has it mounted, lists it.\n'
+          )
+      }
     })
   targets
     .command('add-runpod-volume <name>')

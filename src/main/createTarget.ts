@@ -2,6 +2,7 @@
 // trusted host keys and the pod snapshot cache from the app store.
 import type { TargetContext } from './core/podpullCore'
 import type { PodCacheEntry, StoredTarget } from './settings/storeSchema'
+import { PodCacheFiles } from './settings/podCacheFiles'
 import { authFor, authHint, tokenHostsFromEnv } from './sources/tokens'
 import { LocalTarget } from './targets/local/localTarget'
 import { runpodConnection } from './runpod/runpodAddress'
@@ -38,9 +39,8 @@ export function createTarget(stored: StoredTarget, ctx: TargetContext): Target {
     )
   }
   const store = ctx.store
-  // Only this pod's entry, not a copy of every pod's cached records per call.
-  const cached = (): PodCacheEntry | undefined =>
-    store.get(`podCache.${id}`) as PodCacheEntry | undefined
+  const podCache = PodCacheFiles.beside(store.path)
+  const cached = (): PodCacheEntry | undefined => podCache.get(id)
   // A network volume: worked through whichever pod has it mounted (or a fill pod).
   if (config.runpodVolume) {
     return new VolumeTarget(
@@ -50,7 +50,12 @@ export function createTarget(stored: StoredTarget, ctx: TargetContext): Target {
         podFor: (podId) => podTarget(config, runpodConnection(podId, null, runpodApi)),
         cached: () => cached()?.records ?? [],
         lastSeen: () => cached()?.lastSeen ?? null,
-        notice: (message) => ctx.notice?.(id, message)
+        notice: (message) => ctx.notice?.(id, message),
+        saveUsage: (usage) =>
+          store.set('volumeUsage', {
+            ...store.get('volumeUsage'),
+            [config.runpodVolume!.id]: usage
+          })
       }
     )
   }
@@ -105,14 +110,11 @@ export function createTarget(stored: StoredTarget, ctx: TargetContext): Target {
           lastSeen: () => cached()?.lastSeen ?? null,
           info: () => cached(),
           save: (records, info) => {
-            store.set('podCache', {
-              ...store.get('podCache'),
-              [id]: {
-                records,
-                lastSeen: info.lastSeen,
-                freeBytes: info.freeBytes,
-                comfyui: info.comfyui
-              }
+            podCache.set(id, {
+              records,
+              lastSeen: info.lastSeen,
+              freeBytes: info.freeBytes,
+              comfyui: info.comfyui
             })
           }
         }

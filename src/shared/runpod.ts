@@ -1,5 +1,6 @@
 // RunPod pods as every process sees them (the account client in main, the CLI,
 // the dashboard's RunPod section). No node/electron imports.
+import { formatAgo, formatBytes } from './format'
 import type { ConnectionTestResult, TargetInfo } from './types'
 
 /**
@@ -53,6 +54,30 @@ export interface RunpodVolume {
   /** Size in GB, as RunPod bills it. */
   sizeGb: number
   dataCenterId: string
+  /** What PodPull last saw on it (RunPod's API gives only the size); null: never seen. */
+  usage?: VolumeUsage | null
+}
+
+/**
+ * The volume's model files as listed through the last pod that had it mounted
+ * (taken when PodPull connects to such a pod, and again just before it removes
+ * its own fill pod). Other files on the volume are not counted.
+ */
+export interface VolumeUsage {
+  /** Sum of the model files' sizes. */
+  usedBytes: number
+  files: number
+  /** Epoch ms the listing was taken. */
+  at: number
+  /** The pod it was taken through. */
+  podId: string
+}
+
+/** "models use 12.3 GB of 50 GB, as of 5 min ago" / "used space unknown: …" */
+export function volumeUsageWords(v: RunpodVolume, now = Date.now()): string {
+  if (!v.usage) return 'used space unknown: no pod with this volume has been listed yet'
+  const of = v.sizeGb > 0 ? ` of ${v.sizeGb} GB` : ''
+  return `models use ${formatBytes(v.usage.usedBytes)}${of}, as of ${formatAgo(v.usage.at, now)}`
 }
 
 /** A CPU pod PodPull created to fill a volume: kept in settings until it is removed,

@@ -1,5 +1,5 @@
 // Network volumes in the dashboard: the RunPod section lists them with
-// datacenter and size and adds one as a target; a volume target's card says
+// datacenter, size and used space (or says it is unknown) and adds one as a target; a volume target's card says
 // which pod it works through, and "Fill…" starts a CPU pod only after the
 // user confirmed what it costs; the fill pod's time and cost show on the card.
 import { afterEach, describe, expect, it } from 'vitest'
@@ -54,9 +54,10 @@ const plan: FillPlan = {
 describe('network volumes in the RunPod section', () => {
   it('lists the volumes with datacenter and size, and adds one as a target with a key file', async () => {
     const fake = fakeBridge(snapshot({ targets: [] }))
+    const listed = Date.now() - 5 * 60_000
     fake.answer('runpodVolumes', () => [
-      vol(),
-      vol({ id: 'vol2', name: 'us', dataCenterId: 'US-KS-2', sizeGb: 20 })
+      vol({ usage: { usedBytes: 12_300_000_000, files: 3, at: listed, podId: 'cpu7' } }),
+      vol({ id: 'vol2', name: 'us', dataCenterId: 'US-KS-2', sizeGb: 20, usage: null })
     ])
     fake.answer('runpodAddVolume', () => volumeTarget())
     w = await mountWith(App, fake)
@@ -67,6 +68,13 @@ describe('network volumes in the RunPod section', () => {
       'EU-RO-1 · 100 GB'
     )
     expect(w.get('[data-testid="volume-vol2"]').text()).toContain('US-KS-2 · 20 GB')
+    // RunPod gives only the size: the used space is PodPull's last listing, with its time.
+    const used = w.get('[data-testid="volume-vol1"] [data-testid="volume-used"]')
+    expect(used.text()).toBe('models use 12.3 GB of 100 GB, as of 5 min ago')
+    expect(used.attributes('title')).toBe('Listed through pod cpu7: 3 model files')
+    expect(w.get('[data-testid="volume-vol2"] [data-testid="volume-used"]').text()).toBe(
+      'used space unknown: no pod with this volume has been listed yet'
+    )
 
     const row = w.get('[data-testid="volume-vol1"]')
     await row.get('[data-testid="volume-add"]').trigger('click')

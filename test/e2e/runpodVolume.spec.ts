@@ -1,10 +1,12 @@
 // A RunPod network volume in real Chromium against `podpull serve` and the
 // loopback fake of RunPod's API: the volume is listed with its datacenter and
-// size, its card offers "Fill…", the cost is confirmed in a dialog, the CPU
-// pod the fake brings up (a real sshd) shows on the card with its time and
-// cost, and "Remove pod" removes it.
+// size (used space unknown until a pod with it was listed), its card offers
+// "Fill…", the cost is confirmed in a dialog that says the price is an
+// estimate, the CPU pod the fake brings up (a real sshd) shows on the card with
+// its time and cost, "Remove pod" removes it, and the volume then shows the
+// space its models use as listed through that pod.
 import { expect, test } from '@playwright/test'
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startFakeRunpod } from '../harness/runpodApi'
@@ -19,6 +21,8 @@ test('a volume: listed, filled after the cost is confirmed, its pod on the card,
   const base = mkdtempSync(join(tmpdir(), 'podpull-e2e-volume-'))
   const ws = join(base, 'volume')
   mkdirSync(join(ws, 'ComfyUI', 'models', 'loras'), { recursive: true })
+  // Already on the volume: what the listing through the fill pod must count.
+  writeFileSync(join(ws, 'ComfyUI', 'models', 'loras', 'old.safetensors'), Buffer.alloc(2_000_000))
   fake.volumes.push({ id: 'vole2e', name: 'models', size: 75, dataCenterId: 'EU-RO-1' })
   const env = {
     PODPULL_HOME: join(base, 'home'),
@@ -47,12 +51,16 @@ test('a volume: listed, filled after the cost is confirmed, its pod on the card,
     const row = page.getByTestId('volume-vole2e')
     await expect(row.getByTestId('volume-meta')).toHaveText('EU-RO-1 · 75 GB')
     await expect(row.getByTestId('volume-target')).toHaveText('target "vol"')
+    await expect(row.getByTestId('volume-used')).toHaveText(
+      'used space unknown: no pod with this volume has been listed yet'
+    )
 
     const card = page.locator('[data-testid^="target-"]').filter({ hasText: 'vol' }).first()
     await expect(card.getByTestId('fill-none')).toBeVisible()
     await card.getByTestId('fill-ask').click()
     const dialog = page.getByTestId('confirm-dialog')
     await expect(dialog).toContainText('≈ $0.06/h; removed when the downloads finish')
+    await expect(dialog).toContainText("estimated from PodPull's")
     expect(fake.created).toHaveLength(0)
     await dialog.getByTestId('confirm').click()
     await expect(card.getByTestId('fill-pod')).toContainText('CPU fill pod', { timeout: 180_000 })
@@ -64,6 +72,12 @@ test('a volume: listed, filled after the cost is confirmed, its pod on the card,
     await expect(card.getByTestId('fill-info')).toContainText('CPU pod ran')
     await expect(card.getByTestId('fill-none')).toBeVisible()
     expect(fake.deleted).toEqual([fake.created[0]!.podId])
+
+    // The pod is gone; the listing taken through it stays, with its time.
+    await page.getByTestId('volumes-refresh').click()
+    await expect(row.getByTestId('volume-used')).toHaveText(
+      /^models use 2\.0 MB of 75 GB, as of (just now|\d+ min ago)$/
+    )
     expect(await page.content()).not.toContain(fake.key)
   } finally {
     await serve.stop()

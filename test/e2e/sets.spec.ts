@@ -155,3 +155,67 @@ test('a set applied by `podpull sets apply` in a terminal shows on every target,
     await cdn.close()
   }
 })
+
+test('a set’s own file ("local" entry) is sent from this computer to a pod when the set is applied', async ({
+  page
+}) => {
+  test.setTimeout(180_000) // a real sshd and the helper's first upload on a loaded machine
+  const { startSshd } = await import('../harness/sshd')
+  const sshd = await startSshd()
+  const base = mkdtempSync(join(tmpdir(), 'podpull-e2e-send-'))
+  const home = join(base, 'home')
+  mkdirSync(home)
+  const env = { PODPULL_HOME: home }
+  const studio = comfyAt(base, 'studio')
+  const mine = contentOf(700_000, 'e2e-home-trained')
+  writeFileSync(join(studio, 'models', 'loras', 'mine.safetensors'), mine)
+  const ws = join(base, 'pod-ws')
+  mkdirSync(join(ws, 'ComfyUI', 'models', 'loras'), { recursive: true })
+  for (const args of [
+    ['targets', 'add-local', 'studio', '--comfyui', studio],
+    [
+      ...['targets', 'add-ssh', 'pod1', '--host', '127.0.0.1', '--port', String(sshd.port)],
+      ...['--user', sshd.user, '--key', sshd.keyPath, '--workspace', ws, '--accept-new-host-key']
+    ]
+  ]) {
+    const r = await runCli(args, env)
+    expect(r.code, r.out).toBe(0)
+  }
+  const mineSha = createHash('sha256').update(mine).digest('hex')
+  const set = {
+    format: 'podpull-model-set',
+    version: 1,
+    name: 'home loras',
+    models: [
+      { source: { kind: 'local' }, folder: 'loras', name: 'mine.safetensors', sha256: mineSha }
+    ]
+  }
+  const serve = await startServe(env)
+  try {
+    await page.goto(serve.pageUrl)
+    await page.getByTestId('view-tab-sets').click()
+    await page.getByText('…or paste its JSON').click()
+    await page.getByTestId('set-paste').fill(JSON.stringify(set))
+    await page.getByTestId('set-paste-load').click()
+    await page.getByTestId('set-target-pod1').check()
+    await page.getByTestId('set-plan').click()
+    const card = page.getByTestId('set-part-pod1')
+    await expect(card).toContainText('lacks 1, has 0, 1 of them your own file(s) to send', {
+      timeout: 60_000
+    })
+    await page.getByTestId('set-apply').click()
+    await expect(page.getByTestId('set-summary-pod1')).toContainText(
+      'complete — fetched 1, skipped 0 (present), failed 0',
+      { timeout: 90_000 }
+    )
+    await expect(card.getByTestId('set-entry-0')).toHaveAttribute('data-state', 'completed')
+    await expect(card.getByTestId('set-entry-0')).toContainText('sent from this computer')
+    expect(sha(join(ws, 'ComfyUI', 'models', 'loras', 'mine.safetensors'))).toBe(mineSha)
+    // The downloads list has it as the pod's upload row (finished rows sit folded away).
+    await page.getByTestId('view-tab-downloads').click()
+    await expect(page.getByTestId('upload-mark')).toHaveCount(1)
+  } finally {
+    await serve.stop()
+    await sshd.stop()
+  }
+})

@@ -4,7 +4,9 @@
 // overrides, whichever command prints it.
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startHubServers, type HubServers } from '../harness/hubServer'
+import { startModelServer, type ModelServer } from '../harness/modelServer'
 import { assertBuilt, freshComfy, runCli } from '../support/cli'
 
 /** What must never reach a terminal: C0 but tab/LF, DEL, C1, bidi controls. */
@@ -63,5 +65,57 @@ describe('the CLI prints no control sequences from text others wrote', () => {
     const r = await runCli(['status', '--json', '--target', 'studio'], env)
     const entry = Object.values(JSON.parse(r.stdout) as Record<string, { error: string }>)[0]!
     expect(entry.error).toBe(`HTTP 404 Not${TITLE} Found${OSC52}`)
+  })
+})
+
+describe('the CLI prints no control sequences from what a hub sends', () => {
+  let cdn: ModelServer
+  let hub: HubServers
+  let env: NodeJS.ProcessEnv
+  beforeAll(async () => {
+    cdn = await startModelServer()
+    hub = await startHubServers(cdn)
+    const file = cdn.addFile('/cdn/hostile.safetensors', { size: 20_000, seed: 'hostile' })
+    hub.addCivitaiModel({
+      id: 900,
+      name: `Film${TITLE} Look\u202e`,
+      type: `LORA${OSC52}`,
+      versions: [
+        {
+          id: 901,
+          name: `v1\u009b31m`,
+          baseModel: `SDXL${TITLE}`,
+          trainedWords: [`word${OSC52}`],
+          files: [{ cdn: file, name: `evil${TITLE}\u202egpj.safetensors` }]
+        }
+      ]
+    })
+    env = { HF_ENDPOINT: hub.hfUrl, PODPULL_CIVITAI_ENDPOINT: hub.civitaiUrl }
+  })
+  afterAll(async () => {
+    await hub?.close()
+    await cdn?.close()
+  })
+
+  it.each([
+    ['resolve', ['resolve', 'https://civitai.com/models/900']],
+    ['resolve --json', ['resolve', 'https://civitai.com/models/900', '--json']],
+    [
+      'download (its follow line)',
+      ['download', 'https://civitai.com/models/900', '--folder', 'loras']
+    ]
+  ])('%s', async (_, args) => {
+    const c = freshComfy()
+    const e = { ...env, PODPULL_HOME: c.home }
+    if (args[0] === 'download') {
+      const add = await runCli(['targets', 'add-local', 'studio', '--comfyui', c.comfy], e)
+      expect(add.code, add.stderr).toBe(0)
+      args = [...args, '--target', 'studio']
+    }
+    const r = await runCli(args, e)
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout + r.stderr).toContain('evil')
+    expect(r.stdout).not.toMatch(CONTROL)
+    expect(r.stderr).not.toMatch(CONTROL)
   })
 })

@@ -24,7 +24,6 @@ afterAll(async () => {
 type Store = {
   targets: { id: string; name: string }[]
   knownHosts: Record<string, string>
-  podCache: Record<string, { lastSeen: number | null }>
 }
 
 describe('a rebuilt pod from the CLI', () => {
@@ -57,10 +56,11 @@ describe('a rebuilt pod from the CLI', () => {
 
     // The pod was last reached three hours ago; then it was rebuilt.
     const threeHoursAgo = Date.now() - 3 * 3600_000
-    const s = store()
-    const id = s.targets[0]!.id
-    s.podCache[id]!.lastSeen = threeHoursAgo
-    writeFileSync(storeFile, JSON.stringify(s))
+    const id = store().targets[0]!.id
+    // The pod's snapshot, in its own file beside the settings.
+    const cacheFile = join(home, 'pod-cache', `${id}.json`)
+    const cached = () => JSON.parse(readFileSync(cacheFile, 'utf8')) as { lastSeen: number }
+    writeFileSync(cacheFile, JSON.stringify({ ...cached(), lastSeen: threeHoursAgo }))
     const oldKey = sshd.hostKeyFingerprint
     await sshd.regenerateHostKey()
     const newKey = sshd.hostKeyFingerprint
@@ -103,7 +103,7 @@ describe('a rebuilt pod from the CLI', () => {
     expect(back.code, back.stderr).toBe(0)
     expect(back.stdout).toContain('loras/lora-a.safetensors')
     expect(back.stdout).not.toContain('cached')
-    expect(store().podCache[id]!.lastSeen).toBeGreaterThan(threeHoursAgo + 3600_000)
+    expect(cached().lastSeen).toBeGreaterThan(threeHoursAgo + 3600_000)
 
     // Merely down (nothing listening): same rule, the reason on stderr, exit 1.
     await sshd.stop()

@@ -202,16 +202,17 @@ describe('pod helper commands', () => {
     const ws = workspace()
     const models = join(ws, 'models')
     mkdirSync(models)
+    const spawnedAt = Date.now()
     const w = childWithErrorListeners(
       spawn('python3', [HELPER_PATH, 'watch'], { stdio: ['pipe', 'pipe', 'ignore'] })
     )
-    const lines: { at: number; msg: { type: string; status?: Record<string, unknown> } }[] = []
+    const lines: { msg: { type: string; status?: Record<string, unknown> } }[] = []
     let buf = ''
     w.stdout.on('data', (b: Buffer) => {
       buf += b.toString()
       const parts = buf.split('\n')
       buf = parts.pop()!
-      for (const p of parts) lines.push({ at: Date.now(), msg: JSON.parse(p) })
+      for (const p of parts) lines.push({ msg: JSON.parse(p) })
     })
     w.stdin.end(JSON.stringify({ workspace: ws }))
     try {
@@ -235,15 +236,18 @@ describe('pod helper commands', () => {
         'three job statuses and a heartbeat'
       )
       expect(withJob().length).toBeGreaterThanOrEqual(3)
-      const seen = statuses()
-      for (let i = 1; i < seen.length; i++)
-        expect(seen[i]!.at - seen[i - 1]!.at).toBeGreaterThanOrEqual(400)
+      // At most one status per 0.5 s: every line seen so far was written
+      // between the spawn and now. (Not the gaps between arrivals: a busy
+      // machine hands the test two lines at once.)
+      const seconds = (Date.now() - spawnedAt) / 1000
+      expect(statuses().length).toBeLessThanOrEqual(Math.floor(seconds * 2) + 1)
       expect(lines.some((l) => l.msg.type === 'heartbeat')).toBe(true)
       await runHelper('cancel', { workspace: ws, id: a.id })
-      // The SSH channel closing (stdout gone) ends the watcher by itself.
+      // The SSH channel closing (stdout gone) ends the watcher by itself: no
+      // kill before it exits (the test's time bound stops a watcher that never does).
       const exited = new Promise((r) => w.on('exit', r))
       w.stdout.destroy()
-      await Promise.race([exited, sleep(2000).then(() => expect.fail('watch kept running'))])
+      await exited
     } finally {
       w.kill()
     }

@@ -142,13 +142,17 @@ describe('network volumes', () => {
       const v = volume('models', 'EU-RO-1')
       const t = await runCli(['runpod', 'volumes'], env(v.home))
       expect(t.stderr).toBe('')
-      expect(t.stdout).toMatch(/models\s+volmodels\s+EU-RO-1\s+50 GB\s+-/)
+      expect(t.stdout).toMatch(/NAME\s+ID\s+DATACENTER\s+SIZE\s+MODELS USE\s+TARGET/)
+      // Never listed through a pod: the used space is unknown, and the table says why.
+      expect(t.stdout).toMatch(/models\s+volmodels\s+EU-RO-1\s+50 GB\s+unknown\s+-/)
+      expect(t.stdout).toContain('"unknown": no pod with that volume has been listed yet')
       const j = await runCli(['runpod', 'volumes', '--json'], env(v.home))
       expect(JSON.parse(j.stdout)).toContainEqual({
         id: 'volmodels',
         name: 'models',
         sizeGb: 50,
-        dataCenterId: 'EU-RO-1'
+        dataCenterId: 'EU-RO-1',
+        usage: null
       })
     },
     TEST_MS
@@ -228,6 +232,17 @@ describe('network volumes', () => {
       expect(fake.pods.some((p) => p.id === created[0]!.podId)).toBe(false)
       const settings = JSON.parse(readFileSync(join(v.home, 'config.json'), 'utf8'))
       expect(settings.fillPods).toEqual({})
+
+      // The pod is gone, but the listing taken before its removal stays, with its time.
+      const seen = await runCli(['runpod', 'volumes'], env(v.home))
+      expect(seen.stdout).toMatch(
+        /fill\s+volfill\s+EU-RO-1\s+50 GB\s+3\.1 MB, as of just now\s+vol/
+      )
+      const usage = JSON.parse(
+        (await runCli(['runpod', 'volumes', '--json'], env(v.home))).stdout
+      ).find((x: { id: string }) => x.id === v.id).usage
+      expect(usage).toMatchObject({ usedBytes: 3 * MiB, files: 1, podId: created[0]!.podId })
+      expect(usage.at).toBeGreaterThan(Date.now() - 10 * 60_000)
     },
     TEST_MS
   )

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { createNodeStore } from '../../src/main/settings/createStore'
 import { appHome } from '../../src/main/settings/appHome'
 import { STORE_VERSION } from '../../src/main/settings/storeSchema'
+import { PodCacheFiles } from '../../src/main/settings/podCacheFiles'
 
 describe('the app store', () => {
   it('PODPULL_HOME moves all state', () => {
@@ -47,5 +48,31 @@ describe('the app store', () => {
     expect(store.has('maxConcurrent' as never)).toBe(false)
     const raw = JSON.parse(readFileSync(join(home, 'config.json'), 'utf8'))
     expect(raw.__internal__.migrations.version).toBe(STORE_VERSION)
+  })
+
+  it("moves the pods' snapshots of a 2.0 store into their own files (config.json stays small)", () => {
+    const home = mkdtempSync(join(tmpdir(), 'pp-store-'))
+    const entry = {
+      records: [{ id: 'a1', path: '/workspace/ComfyUI/models/loras/x.safetensors' }],
+      lastSeen: 5,
+      freeBytes: null,
+      comfyui: '/workspace/ComfyUI'
+    }
+    writeFileSync(
+      join(home, 'config.json'),
+      JSON.stringify({
+        podCache: { p1: entry, '../escape': entry },
+        __internal__: { migrations: { version: '2.0.0' } }
+      })
+    )
+    createNodeStore(home)
+    const raw = JSON.parse(readFileSync(join(home, 'config.json'), 'utf8'))
+    expect(raw.podCache).toBeUndefined()
+    const files = PodCacheFiles.beside(join(home, 'config.json'))
+    expect(files.get('p1')).toEqual(entry)
+    // An id that is a path names no file anywhere.
+    expect(files.get('../escape')).toBeUndefined()
+    files.remove('p1')
+    expect(files.get('p1')).toBeUndefined()
   })
 })

@@ -13,6 +13,7 @@ import subprocess
 import time
 
 from .contentindex import ContentIndex
+from .detach import detach
 from .errors import HelperError
 from .extrapaths import inventory_roots
 from .inventory import walk_inventory
@@ -58,33 +59,8 @@ def cmd_index_content(req):
     rate = req.get("bytes_per_sec") or DEFAULT_BYTES_PER_SEC
     if not isinstance(rate, int) or isinstance(rate, bool) or rate < 1:
         raise HelperError("bad-request", "bytes_per_sec must be a positive whole number.")
-    spawn(Hasher(ws, req["models_dir"], inventory_roots(req), rate).run)
+    detach(Hasher(ws, req["models_dir"], inventory_roots(req), rate).run)
     return {"hashing": running_progress(ws)}
-
-
-def spawn(fn):
-    """Runs fn in a detached process (double fork, new session, stdio on /dev/null)."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.close(r)
-            os.setsid()
-            if os.fork() != 0:
-                os._exit(0)
-            devnull = os.open(os.devnull, os.O_RDWR)
-            for fd in (0, 1, 2):
-                os.dup2(devnull, fd)
-            os.chdir("/")
-            fn(lambda: (os.write(w, b"ok"), os.close(w)))
-        except BaseException:
-            pass
-        os._exit(0)
-    os.close(w)
-    os.waitpid(pid, 0)
-    while os.read(r, 16):
-        pass
-    os.close(r)
 
 
 def lowest_priority():

@@ -3,6 +3,7 @@
 import errno
 import http.client
 import os
+import queue
 import socket
 import threading
 
@@ -128,8 +129,8 @@ class SegmentsMixin(object):
         # starts the count of failures afresh (kept here, not in the segment,
         # which is what the sidecar records).
         done_at_failure = seg["done"]
-        buf = bytearray(CHUNK)
-        mv = memoryview(buf)
+        # Two: one is read into while the other is written (BatchWriter).
+        buffers = (bytearray(CHUNK), bytearray(CHUNK))
         while not self.stop.is_set():
             remaining = None if self.size is None else seg["end"] - seg["start"] - seg["done"]
             if (remaining is not None and remaining <= 0) or self.winding.is_set():
@@ -149,7 +150,7 @@ class SegmentsMixin(object):
                 if self.size is None:
                     self.read_unsized(resp, seg)
                     return
-                self.read_into(resp, seg, mv, buf, upto)
+                self.read_into(resp, seg, buffers, upto)
                 at = seg["start"] + seg["done"]
                 if upto <= at < seg["end"]:
                     failures = 0  # this request's span is in: the next one, at once
@@ -215,36 +216,41 @@ class SegmentsMixin(object):
             raise RestartNeeded()
         return conn, resp, b + 1
 
-    def read_into(self, resp, seg, mv, buf, upto):
-        """Reads a known-length body straight into our buffer, a batch per
-        pwrite: over TLS each read returns one 16 KiB record, so the reads fill
-        the buffer back to back and the batch goes to disk (and progress) in one
-        write. Bytes read before a failure are written before it is raised."""
+    def read_into(self, resp, seg, buffers, upto):
+        """Reads a known-length body straight into our buffers, a batch per
+        write: over TLS each read returns one 16 KiB record, so the reads fill
+        a buffer back to back and the batch goes to disk (and progress) in one
+        go, written by a thread of its own while the next batch is read. Bytes
+        read before a failure are written before it is raised."""
         body = SocketBody(resp, self.http.timeout)
         checked = seg["done"] > 0 or seg["start"] > 0
-        while not self.stop.is_set():
-            want = min(upto, seg["end"]) - seg["start"] - seg["done"]
-            if want <= 0:
-                break
-            most = self.bandwidth.batch(CHUNK) if self.bandwidth else CHUNK
-            n, err, eof = body.fill(mv, min(most, want), self.stop)
-            if n:
-                if not checked:
-                    checked = True
-                    if looks_like_html(buf[:n]):
-                        raise self.http.html_error()
-                self.write_at(mv[:n], seg["start"] + seg["done"])
-                with self.lock:
-                    seg["done"] += n
-                    self.fetched += n
-                if self.bandwidth:
-                    self.bandwidth.take(n, self.stop)
-            if err is not None:
-                if isinstance(err, OSError) and err.errno == errno.ENOSPC:
-                    raise disk_full(self.final)
-                raise HelperError("network", "The connection failed: %s." % describe(err), True)
-            if eof:
-                break
+        at = seg["start"] + seg["done"]  # where the next batch goes
+        end = min(upto, seg["end"])
+        writer = BatchWriter(self, seg, buffers)
+        try:
+            while not self.stop.is_set() and at < end:
+                buf = writer.free_buffer()
+                most = self.bandwidth.batch(CHUNK) if self.bandwidth else CHUNK
+                n, err, eof = body.fill(memoryview(buf), min(most, end - at), self.stop)
+                if n:
+                    if not checked:
+                        checked = True
+                        if looks_like_html(buf[:n]):
+                            raise self.http.html_error()
+                    writer.write(buf, n, at)
+                    at += n
+                    if self.bandwidth:
+                        self.bandwidth.take(n, self.stop)
+                if err is not None:
+                    if isinstance(err, OSError) and err.errno == errno.ENOSPC:
+                        raise disk_full(self.final)
+                    raise HelperError(
+                        "network", "The connection failed: %s." % describe(err), True
+                    )
+                if eof:
+                    break
+        finally:
+            writer.close()
 
     def read_unsized(self, resp, seg):
         """No Content-Length (chunked): one stream, not resumable."""
@@ -282,6 +288,76 @@ class SegmentsMixin(object):
                 raise HelperError("unwritable", "Cannot write %s: %s." % (self.part, e.strerror))
             view = view[n:]
             offset += n
+
+
+class BatchWriter(object):
+    """Writes one request's batches, in order, in a thread of its own while the
+    segment thread reads the next batch into the other buffer: on two cores the
+    copy into the page cache (a quarter of the helper's CPU per byte) runs
+    beside the TLS reads and decryption instead of between them. A segment's
+    `done` moves only once its batch is written (the sidecar never claims an
+    unwritten byte), and after a failed write no later batch is written."""
+
+    def __init__(self, dl, seg, buffers):
+        self.dl = dl
+        self.seg = seg
+        self.buffers = buffers
+        self.next = 0
+        self.queued = 0  # batches handed over whose outcome is not collected yet
+        self.failed = False
+        self.jobs = queue.Queue()
+        self.outcomes = queue.Queue()
+        threading.Thread(target=self.run, daemon=True).start()
+
+    def run(self):
+        while True:
+            job = self.jobs.get()
+            if job is None:
+                return
+            if self.failed:
+                self.outcomes.put(None)  # never a batch after a gap
+                continue
+            view, offset = job
+            try:
+                self.dl.write_at(view, offset)
+                with self.dl.lock:
+                    self.seg["done"] += len(view)
+                    self.dl.fetched += len(view)
+                self.outcomes.put(None)
+            except BaseException as e:
+                self.failed = True
+                self.outcomes.put(e)
+
+    def free_buffer(self):
+        """The buffer to read the next batch into: the oldest, once written."""
+        if self.queued == len(self.buffers):
+            self.collect()
+        buf = self.buffers[self.next]
+        self.next = (self.next + 1) % len(self.buffers)
+        return buf
+
+    def write(self, buf, n, offset):
+        self.jobs.put((memoryview(buf)[:n], offset))
+        self.queued += 1
+
+    def collect(self):
+        err = self.outcomes.get()
+        self.queued -= 1
+        if err is not None:
+            raise err
+
+    def close(self):
+        """Waits for every batch handed over, ends the thread, and raises the
+        first write error."""
+        first = None
+        while self.queued:
+            try:
+                self.collect()
+            except BaseException as e:
+                first = first or e
+        self.jobs.put(None)
+        if first is not None:
+            raise first
 
 
 # How long the other connections may finish their requests after one failed for good.

@@ -7,6 +7,7 @@ import time
 
 from .clock import now
 from .contentindex import record_hash
+from .detach import detach
 from .download import Download
 from .errors import HelperError, Stopped
 from .owners import my_owner, owner_alive
@@ -262,35 +263,13 @@ def spawn_worker(ws, status, req, job_id, final, entry):
     """Forks a fully detached worker (double fork + setsid, stdio on /dev/null)
     and returns once it has taken the status entry over. The request, tokens
     included, reaches it only through the fork's memory."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.close(r)
-            os.setsid()
-            if os.fork() != 0:
-                os._exit(0)
-            devnull = os.open(os.devnull, os.O_RDWR)
-            for fd in (0, 1, 2):
-                os.dup2(devnull, fd)
-            os.chdir("/")
-            worker = Worker(ws, status, req, job_id, final, entry)
-            worker.catch_signals()
-            worker.write(status="starting")
-            os.write(w, b"ok")
-            os.close(w)
-            worker.run()
-        except BaseException:
-            pass
-        os._exit(0)
-    os.close(w)
-    os.waitpid(pid, 0)
-    got = b""
-    while True:
-        chunk = os.read(r, 16)
-        if not chunk:
-            break
-        got += chunk
-    os.close(r)
+    def run(ready):
+        worker = Worker(ws, status, req, job_id, final, entry)
+        worker.catch_signals()
+        worker.write(status="starting")
+        ready()
+        worker.run()
+
+    got = detach(run)
     if got != b"ok":
         raise HelperError("internal", "The download worker did not start.")

@@ -13,6 +13,7 @@ import {
   type TargetInfo,
   type TokenStatus
 } from '../../shared/types'
+import { PodCacheFiles } from '../settings/podCacheFiles'
 import type { AppStore } from '../settings/createStore'
 import type { StoredTarget } from '../settings/storeSchema'
 import { UserError } from '../errors'
@@ -288,9 +289,7 @@ export class PodPullCore extends EventEmitter<{ [E in keyof ApiEvents]: [ApiEven
       'targets',
       this.store.get('targets').filter((t) => t.id !== id)
     )
-    const cache = { ...this.store.get('podCache') }
-    delete cache[id]
-    this.store.set('podCache', cache)
+    PodCacheFiles.beside(this.store.path).remove(id)
     const own = { ...this.store.get('ownJobs') }
     delete own[id]
     this.store.set('ownJobs', own)

@@ -89,7 +89,10 @@ export function volumeHandlers(core: PodPullCore, api: () => RunpodApi): VolumeH
   }
 
   return {
-    runpodVolumes: async () => api().listNetworkVolumes(),
+    runpodVolumes: async () => {
+      const seen = core.store.get('volumeUsage') ?? {}
+      return (await api().listNetworkVolumes()).map((v) => ({ ...v, usage: seen[v.id] ?? null }))
+    },
     runpodAddVolume: async (args) => {
       const volume = pickVolume(await api().listNetworkVolumes(), args.volume)
       const already = core

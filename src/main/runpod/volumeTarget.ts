@@ -15,7 +15,7 @@ import {
   type StartResult,
   type TargetInfo
 } from '../../shared/types'
-import type { FillBill, FillPodState } from '../../shared/runpod'
+import type { FillBill, FillPodState, VolumeUsage } from '../../shared/runpod'
 import { UserError } from '../errors'
 import type { Target, TargetEvents, TargetPushRequest, TargetStartRequest } from '../targets/target'
 import type { PodTarget } from '../targets/pod/podTarget'
@@ -31,6 +31,16 @@ export interface VolumeTargetDeps {
   lastSeen: () => number | null
   /** Tells the user what PodPull did by itself (the bill of a removed pod). */
   notice: (message: string) => void
+  /** Keeps what a listing through a pod found on the volume. */
+  saveUsage: (usage: VolumeUsage) => void
+}
+
+/** The model files' total (each path once: extra roots may list a file twice). */
+export function usageOf(files: ModelFile[], podId: string, at = Date.now()): VolumeUsage {
+  const seen = new Map(files.map((f) => [f.path ?? `${f.folder}/${f.name}`, f.size]))
+  let usedBytes = 0
+  for (const size of seen.values()) usedBytes += size
+  return { usedBytes, files: seen.size, at, podId }
 }
 
 const active = (records: DownloadRecord[]): number =>
@@ -124,6 +134,15 @@ export class VolumeTarget extends EventEmitter<TargetEvents> implements Target {
     }
     await this.inner!.open()
     this.emit('info', this.info())
+    // In the background: a connection should not wait on a listing.
+    void this.takeInventory()
+  }
+
+  /** Lists the volume's models through the pod in use and keeps the total. */
+  private async takeInventory(): Promise<void> {
+    const pod = this.pod
+    const files = await this.inner?.listModels().catch(() => null)
+    if (pod && files) this.deps.saveUsage(usageOf(files, pod.id))
   }
 
   private async detach(): Promise<void> {
@@ -168,6 +187,8 @@ export class VolumeTarget extends EventEmitter<TargetEvents> implements Target {
     if (!pod || !this.deps.fills.get(pod.id)) return this.removing ?? Promise.resolve(null)
     if (!force && active(this.downloads()) > 0) return Promise.resolve(null)
     this.removing ??= (async () => {
+      // The last look at the volume before the pod that mounts it goes away.
+      await this.takeInventory()
       const bill = await this.deps.fills.remove(pod.id)
       await this.detach()
       this.idle(`${billSentence(bill)}; the pod was removed.`)
@@ -227,8 +248,10 @@ export class VolumeTarget extends EventEmitter<TargetEvents> implements Target {
   clearCompleted(): Promise<number> {
     return this.connected().clearCompleted()
   }
-  listModels(): Promise<ModelFile[]> {
-    return this.connected().listModels()
+  async listModels(): Promise<ModelFile[]> {
+    const files = await this.connected().listModels()
+    if (this.pod) this.deps.saveUsage(usageOf(files, this.pod.id))
+    return files
   }
   test(): Promise<ConnectionTestResult> {
     return this.connected().test()

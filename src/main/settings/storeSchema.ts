@@ -1,11 +1,12 @@
 // The persisted state of the app (settings, targets, trusted host keys, encrypted
-// secrets, the last snapshot of every pod) and its versioned migrations. Used
+// secrets; pods' snapshots are in podCacheFiles.ts) and its versioned migrations. Used
 // by electron-store in the app and by `conf` (its base) in the CLI and the
 // headless server, so both read and write the same file.
 import type { Options } from 'conf'
 import { DEFAULT_SETTINGS } from '../../shared/types'
 import type { AppliedSet, DownloadRecord, Settings, TargetConfig } from '../../shared/types'
-import type { FillPodRecord } from '../../shared/runpod'
+import type { FillPodRecord, VolumeUsage } from '../../shared/runpod'
+import { PodCacheFiles } from './podCacheFiles'
 
 export interface StoredTarget {
   id: string
@@ -29,10 +30,12 @@ export type StoreShape = {
   tokens: Partial<Record<'hf' | 'civitai' | 'runpod', string>>
   /** Encrypted passphrases / passwords per target id, base64. */
   secrets: Record<string, string>
-  podCache: Record<string, PodCacheEntry>
   /** Pods PodPull created to fill volumes, by pod id, until they are removed
    *  (a new key with a default: older files need no migration). */
   fillPods: Record<string, FillPodRecord>
+  /** Per network volume id: its model files as last listed through a pod
+   *  (RunPod's API gives only the size). */
+  volumeUsage: Record<string, VolumeUsage>
   /** Per target id: the downloads this PodPull started or its user resumed
    *  (id → status-file path), the only ones resumed by itself (targets/ownJobs.ts). */
   ownJobs: Record<string, Record<string, string>>
@@ -42,7 +45,7 @@ export type StoreShape = {
 }
 
 /** Bump with a migration below whenever StoreShape changes incompatibly. */
-export const STORE_VERSION = '2.0.0'
+export const STORE_VERSION = '2.1.0'
 
 export const STORE_DEFAULTS: StoreShape = {
   settings: DEFAULT_SETTINGS,
@@ -50,14 +53,15 @@ export const STORE_DEFAULTS: StoreShape = {
   knownHosts: {},
   tokens: {},
   secrets: {},
-  podCache: {},
   fillPods: {},
+  volumeUsage: {},
   ownJobs: {},
   appliedSets: [],
   window: { width: 1200, height: 800, maximized: false }
 }
 
 type Store = {
+  readonly path: string
   get(key: string): unknown
   set(key: string, value: unknown): void
   has(key: string): boolean
@@ -77,6 +81,16 @@ export const STORE_MIGRATIONS: Record<string, (store: Store) => void> = {
       store.set('knownHosts', store.get('hostKeys'))
       store.delete('hostKeys')
     }
+  },
+  // Pods' snapshots lived in this file under "podCache"; each is its own file now.
+  '2.1.0': (store) => {
+    const cache = store.get('podCache')
+    if (cache && typeof cache === 'object') {
+      const files = PodCacheFiles.beside(store.path)
+      for (const [id, entry] of Object.entries(cache as Record<string, PodCacheEntry>))
+        files.set(id, entry)
+    }
+    store.delete('podCache')
   }
 }
 

@@ -5,13 +5,17 @@
 // is killed at 50 % and the push resumed (budget ≤ 1.02×). The result goes to
 // bench/results-upload.md (its own file: the throughput table is rewritten by
 // the other bench file). BENCH_UPLOAD_MIB sets the size (default 512).
+// Beside the times it reports CPU seconds (user + system) on each side: this
+// process (or the sftp client) and the sshd tree with everything it runs; on a
+// busy machine they move far less than the times do.
 import { execFile } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { expect, it } from 'vitest'
-import { startSshd } from '../test/harness/sshd'
+import { reapedChildrenCpuSeconds, treeCpuSeconds } from '../test/harness/procTree'
+import { startSshd, type SshdHarness } from '../test/harness/sshd'
 import { writeLocalFile, holdsPrefix } from '../test/support/localFiles'
 import { newStore, podTarget, killWorkers } from '../test/support/podTarget'
 import { waitFor } from '../test/support/wait'
@@ -20,11 +24,34 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const MiB = 1 << 20
 const SIZE = Number(process.env.BENCH_UPLOAD_MIB ?? 512) * MiB
 
+interface Run {
+  seconds: number
+  /** CPU seconds on this side (PodPull's process, or the sftp client). */
+  here: number
+  /** CPU seconds of the sshd side (sftp-server, or the helper processes). */
+  pod: number
+}
+
+/** Times `fn` and counts the CPU both sides spent on it. */
+async function measured(sshd: SshdHarness, fn: () => Promise<void>): Promise<Run> {
+  const own = process.cpuUsage()
+  const children = reapedChildrenCpuSeconds()
+  const pod = treeCpuSeconds(sshd.pid!)
+  const t0 = performance.now()
+  await fn()
+  const seconds = (performance.now() - t0) / 1000
+  const used = process.cpuUsage(own)
+  return {
+    seconds,
+    here: (used.user + used.system) / 1e6 + reapedChildrenCpuSeconds() - children,
+    pod: treeCpuSeconds(sshd.pid!) - pod
+  }
+}
+
 function sftpPut(port: number, user: string, key: string, local: string, remote: string) {
   const batch = join(tmpdir(), `podpull-sftp-${process.pid}.batch`)
   writeFileSync(batch, `put ${local} ${remote}\n`)
-  const t0 = performance.now()
-  return new Promise<number>((resolve, reject) => {
+  return new Promise<void>((resolve, reject) => {
     const child = execFile(
       'sftp',
       [
@@ -32,8 +59,7 @@ function sftpPut(port: number, user: string, key: string, local: string, remote:
         ...['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null'],
         `${user}@127.0.0.1`
       ],
-      (err, _out, stderr) =>
-        err ? reject(new Error(stderr || String(err))) : resolve((performance.now() - t0) / 1000)
+      (err, _out, stderr) => (err ? reject(new Error(stderr || String(err))) : resolve())
     )
     child.on('error', reject)
   })
@@ -48,12 +74,8 @@ it('upload to a pod over SFTP: PodPull push vs OpenSSH sftp put; bytes after a k
     mkdirSync(join(models, 'loras'), { recursive: true })
     const f = writeLocalFile(work, 'bench.safetensors', SIZE, 'upload-bench')
 
-    const sftpSeconds = await sftpPut(
-      sshd.port,
-      sshd.user,
-      sshd.keyPath,
-      f.path,
-      join(work, 'sftp-copy.bin')
+    const sftpRun = await measured(sshd, () =>
+      sftpPut(sshd.port, sshd.user, sshd.keyPath, f.path, join(work, 'sftp-copy.bin'))
     )
     rmSync(join(work, 'sftp-copy.bin'), { force: true })
 
@@ -79,11 +101,11 @@ it('upload to a pod over SFTP: PodPull push vs OpenSSH sftp put; bytes after a k
     })
     try {
       await t.open()
-      const t0 = performance.now()
-      const r = await t.push!({ file: f.path, folder: 'loras', filename: 'bench.safetensors' })
-      // Timed to the job's end (commit answered), not to the next status snapshot.
-      await t.pushJob(r.id)?.done
-      const pushSeconds = (performance.now() - t0) / 1000
+      const pushRun = await measured(sshd, async () => {
+        const r = await t.push!({ file: f.path, folder: 'loras', filename: 'bench.safetensors' })
+        // Timed to the job's end (installed on the pod), not to the next status snapshot.
+        await t.pushJob(r.id)?.done
+      })
 
       // Kill at 50 %: the writes past half wait at a gate; the link is cut once the pod holds half.
       rmSync(join(models, 'loras', 'bench.safetensors'))
@@ -113,18 +135,21 @@ it('upload to a pod over SFTP: PodPull push vs OpenSSH sftp put; bytes after a k
       )
 
       const mb = (s: number): string => (SIZE / s / 1e6).toFixed(1)
-      const ratio = sftpSeconds / pushSeconds
+      const ratio = sftpRun.seconds / pushRun.seconds
+      const row = (tool: string, r: Run): string =>
+        `| put ${SIZE / MiB} MiB | ${tool} | ${r.seconds.toFixed(2)} | ${mb(r.seconds)} | ${r.here.toFixed(2)} | ${r.pod.toFixed(2)} |`
       const lines = [
         '# Upload to a pod (exec + SFTP, loopback sshd)',
         '',
         `File: ${SIZE / MiB} MiB. Goal: PodPull ≥ 0.8× sftp's throughput; bytes sent after a kill at 50 % ≤ 1.02×.`,
         '',
-        '| case | tool | seconds | MB/s |',
-        '|---|---|---|---|',
-        `| put ${SIZE / MiB} MiB | OpenSSH sftp | ${sftpSeconds.toFixed(2)} | ${mb(sftpSeconds)} |`,
-        `| put ${SIZE / MiB} MiB | podpull push (hash, send, sha256 on the pod, install) | ${pushSeconds.toFixed(2)} | ${mb(pushSeconds)} |`,
+        '| case | tool | seconds | MB/s | CPU s, this side | CPU s, sshd side |',
+        '|---|---|---|---|---|---|',
+        row('OpenSSH sftp', sftpRun),
+        row('podpull push (hash, send, sha256 on the pod, install)', pushRun),
         '',
         `PodPull / sftp throughput: **${ratio.toFixed(2)}×**`,
+        `(load average at the end: ${loadavg()[0]!.toFixed(1)}; the CPU seconds are less disturbed by load than the times)`,
         '',
         `Bytes sent, killed at 50 % and resumed: **${(sent / SIZE).toFixed(4)}×** the file`,
         ''

@@ -70,3 +70,36 @@ export function pollsFd(pid: number, fd: number): boolean {
     return false // exited
   }
 }
+
+/** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ: 100 on Linux). */
+const TICKS = 100
+
+/** utime, stime, cutime, cstime (stat(5) fields 14-17) in seconds; zeros when gone. */
+function cpuTimes(pid: number | 'self'): number[] {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .slice(11, 15)
+      .map((t) => Number(t) / TICKS)
+  } catch {
+    return [0, 0, 0, 0]
+  }
+}
+
+/** CPU seconds (user + system) a process used, with those of the children it has reaped. */
+export function cpuSeconds(pid: number): number {
+  return cpuTimes(pid).reduce((a, b) => a + b, 0)
+}
+
+/** CPU seconds of the children this process has reaped (a finished execFile). */
+export function reapedChildrenCpuSeconds(): number {
+  const [, , cutime = 0, cstime = 0] = cpuTimes('self')
+  return cutime + cstime
+}
+
+/** CPU seconds of `root` and every process below it (each counts its reaped children). */
+export function treeCpuSeconds(root: number): number {
+  return [root, ...descendants(root).map((p) => p.pid)].reduce((s, p) => s + cpuSeconds(p), 0)
+}

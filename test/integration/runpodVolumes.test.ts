@@ -190,6 +190,61 @@ describe('network volumes', () => {
   )
 
   it(
+    'a set applied to a volume asks first; with --yes one CPU pod fetches it and receives its own file, then is removed',
+    async () => {
+      const v = volume('setfill', 'EU-RO-1')
+      await addVolume(v, 'vol')
+      // The user's own LoRA, in a ComfyUI of this computer.
+      const comfy = join(base, 'setfill', 'home-comfy', 'ComfyUI')
+      mkdirSync(join(comfy, 'models', 'loras'), { recursive: true })
+      const mine = Buffer.from('home-trained LoRA '.repeat(4000))
+      const mineSha = createHash('sha256').update(mine).digest('hex')
+      writeFileSync(join(comfy, 'models', 'loras', 'mine.safetensors'), mine)
+      const home = await runCli(['targets', 'add-local', 'home', '--comfyui', comfy], env(v.home))
+      expect(home.code, home.stderr).toBe(0)
+      const vae = server.addFile('/setfill/vae.safetensors', { size: 2 * MiB, seed: 'setfill' })
+      const setFile = join(base, 'setfill', 'kit.podpull.json')
+      writeFileSync(
+        setFile,
+        JSON.stringify({
+          format: 'podpull-model-set',
+          version: 1,
+          name: 'kit',
+          models: [
+            { source: { kind: 'url', url: vae.url }, folder: 'vae', name: 'vae.safetensors' },
+            {
+              source: { kind: 'local' },
+              folder: 'loras',
+              name: 'mine.safetensors',
+              sha256: mineSha
+            }
+          ]
+        })
+      )
+      const args = ['sets', 'apply', setFile, '--target', 'vol']
+
+      const asked = await runCli(args, env(v.home))
+      expect(asked.code).toBe(1)
+      expect(asked.stdout).toContain('vol: INCOMPLETE')
+      expect(asked.stdout).toContain('starts a CPU pod in EU-RO-1 with the volume "setfill"')
+      expect(asked.stdout).toContain('Add --yes to accept.')
+      expect(createdFor(v.id)).toHaveLength(0)
+
+      const ok = await runCli([...args, '--yes'], env(v.home))
+      expect(ok.code, ok.stderr + ok.stdout).toBe(0)
+      expect(ok.stdout).toContain('vol: complete — fetched 2, skipped 0 (present), failed 0')
+      expect(ok.stderr).toContain('[vol] sending loras/mine.safetensors')
+      const models = join(v.ws, 'ComfyUI', 'models')
+      expect(sha256File(join(models, 'vae', 'vae.safetensors'))).toBe(vae.sha256)
+      expect(sha256File(join(models, 'loras', 'mine.safetensors'))).toBe(mineSha)
+      const created = createdFor(v.id)
+      expect(created).toHaveLength(1)
+      expect(fake.deleted).toContain(created[0]!.podId)
+    },
+    TEST_MS
+  )
+
+  it(
     'fills a volume through one CPU pod created only with --yes, then removes it',
     async () => {
       const v = volume('fill', 'EU-RO-1')

@@ -52,6 +52,8 @@ export interface StatusEntry {
   kind?: 'upload'
   /** An upload's computer (its host name): only it can continue the upload. */
   source_host?: string | null
+  /** The share of the target's bandwidth cap the download runs at (bytes/s; null: lifted). */
+  bandwidth_cap?: number | null
 }
 
 const MIB = 1024 * 1024

@@ -66,6 +66,8 @@ export interface JobQueueHost {
   onWritten: () => void
   /** The target's bandwidth budget, shared by its downloads. */
   limiter: BandwidthLimiter
+  /** A download starts running (this process now takes part in the target's cap). */
+  onRunning?: () => void
   /** A job completed (free space changed; its hash, taken while streaming, goes to the
    *  content index; its link and size to the workspace's source record). */
   onCompleted: (
@@ -74,6 +76,11 @@ export interface JobQueueHost {
     source: { url: string; size: number | null }
   ) => Promise<void>
 }
+
+/** The share of the target's cap the download runs at, as the helper's entries show it
+ *  (the field appears once a cap has applied, and is null after it is lifted). */
+const withCap = (e: StatusEntry, cap: number | null): StatusEntry =>
+  cap !== null || e.bandwidth_cap !== undefined ? { ...e, bandwidth_cap: cap } : e
 
 export const isActive = (e: StatusEntry): boolean => ACTIVE_STATES.includes(e.status)
 
@@ -89,6 +96,11 @@ export class LocalJobQueue {
   private running = 0
 
   constructor(private readonly host: JobQueueHost) {}
+
+  /** Downloads running in this process now. */
+  get active(): number {
+    return this.running
+  }
 
   private get store(): StatusStore {
     return this.host.store
@@ -158,6 +170,7 @@ export class LocalJobQueue {
     if (!e0 || e0.status !== 'queued') return
     const controller = new AbortController()
     job.controller = controller
+    this.host.onRunning?.()
     let last = this.store.put(job.path, { ...e0, status: 'starting' }, this.runningWrite(true))
     try {
       const link = job.link ?? (await linkFromSidecar(job.path, e0.url))
@@ -180,7 +193,10 @@ export class LocalJobQueue {
           freeSpace: this.host.freeSpace,
           limiter: this.host.limiter,
           onProgress: (p) => {
-            const next = progressed(last, p, job.attemptsBefore, this.store.now())
+            const next = withCap(
+              progressed(last, p, job.attemptsBefore, this.store.now()),
+              this.host.limiter.rate
+            )
             last = this.store.put(job.path, next, this.runningWrite(next.status !== last.status))
           }
         }

@@ -38,6 +38,7 @@ import { isActive, LocalJobQueue, type EngineTuning } from './localJobQueue'
 import { askOwner } from './askOwner'
 import { checkSameFile, chooseFilename, setupProblem } from './localStartChecks'
 import { BandwidthLimiter } from '../../engine/bandwidthLimiter'
+import { BandwidthShare, SharedCap } from './bandwidthShare'
 import { BandwidthControl, configWithLimits, inForce } from '../bandwidthControl'
 import { LimitsFileWatch, writeLocalLimits } from '../limitsFile'
 import type { BandwidthLimits } from '../../../shared/bandwidth'
@@ -93,6 +94,8 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   private readonly ownJobs: OwnJobs
   private readonly limiter: BandwidthLimiter
   private readonly bandwidth: BandwidthControl
+  /** This process's part of the cap, shared with the other processes downloading here. */
+  private readonly sharedCap: SharedCap
 
   constructor(
     def: { id: string; name: string; config: LocalTargetConfig },
@@ -104,12 +107,17 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     this.config = def.config
     this.ownJobs = deps.ownJobs ?? memoryOwnJobs()
     const limiter = (this.limiter = deps.limiter ?? new BandwidthLimiter())
+    this.sharedCap = new SharedCap(
+      limiter,
+      new BandwidthShare(def.config.workspace),
+      () => this.jobs.active > 0
+    )
     const limitsFile = new LimitsFileWatch(def.config.workspace)
     this.bandwidth = new BandwidthControl(def.config.bandwidth, {
       clock: deps.clock,
       reload: () => limitsFile.changed(),
       onCap: (cap) => {
-        limiter.setRate(cap.bytesPerSec)
+        this.sharedCap.setCap(cap.bytesPerSec)
         if (this.opened) this.emit('info', this.info())
       }
     })
@@ -142,6 +150,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
       auth: deps.auth,
       authHint: deps.authHint,
       limiter: this.limiter,
+      onRunning: () => void this.sharedCap.apply(),
       checkStored: (path) => this.places.checkStored(path),
       closing: () => this.closing,
       entry: (id) => this.entry(id),
@@ -204,6 +213,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     await this.inbox.start()
     await this.adoptLimits()
     this.bandwidth.start()
+    this.sharedCap.start()
     this.opened = true
     await this.refreshFreeSpace()
     this.emit('info', this.info())
@@ -273,6 +283,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
       await this.hashRun?.done
       this.hashRun = null
       await this.jobs.stopAll()
+      await this.sharedCap.stop()
       await this.store.close()
     } finally {
       this.closing = false

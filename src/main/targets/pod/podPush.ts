@@ -3,10 +3,11 @@
 // status entry; this side asks the pod what its .part holds (block hashes, so
 // a resume continues only after a prefix proven equal), sends the rest — SFTP
 // writes in flight at once where the pod has SFTP, else checked base64 chunks
-// through the helper over the terminal — hashing the file as it reads it (one
-// read, and the bytes start at once), and has the pod install it by rename
-// once the whole file's sha256 matches there.
-import { createHash, type Hash } from 'node:crypto'
+// through the helper over the terminal — hashing what it sends as it goes, on
+// a worker thread (streamHash.ts; the bytes start at once, and the file is
+// read once), and has the pod install it by rename once the whole file's
+// sha256 matches there.
+import { createHash } from 'node:crypto'
 import { open as openLocal, stat } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { pathToFileURL } from 'node:url'
@@ -17,6 +18,7 @@ import { sftpWriteFrom, type SftpWriteOptions } from '../../ssh/sftpWrite'
 import type { PodTransport } from '../../ssh/transport'
 import type { SFTPWrapper } from 'ssh2'
 import { PushKeeper } from './pushKeeper'
+import { StreamHash } from './streamHash'
 
 export interface PushRequest {
   /** Absolute path of the local file. */
@@ -93,29 +95,18 @@ async function readInOrder(
 }
 
 /** Where a resume starts: after the leading blocks the pod's .part shares with
- *  this file (their first 16 hex of sha256), with the running sha256 of the
- *  file up to there. Only that prefix is read. */
-export async function provePrefix(
-  path: string,
-  remote: string[],
-  block: number
-): Promise<{ from: number; whole: Hash }> {
-  let whole = createHash('sha256')
+ *  this file (their first 16 hex of sha256). Only that prefix is read. */
+export async function provePrefix(path: string, remote: string[], block: number): Promise<number> {
   let from = 0
   for (const want of remote) {
-    const before = whole.copy()
     const h = createHash('sha256')
-    await readInOrder(path, from, from + block, Math.min(block, READ_SIZE), (part) => {
+    await readInOrder(path, from, from + block, Math.min(block, READ_SIZE), (part) =>
       h.update(part)
-      whole.update(part)
-    })
-    if (h.digest('hex').slice(0, 16) !== want) {
-      whole = before
-      break
-    }
+    )
+    if (h.digest('hex').slice(0, 16) !== want) break
     from += block
   }
-  return { from, whole }
+  return from
 }
 
 /** One push: begun, held on the pod, its bytes on the way. */
@@ -137,7 +128,7 @@ export class PushJob {
     readonly from: number,
     private readonly keeper: PushKeeper,
     /** The sha256 of the file up to where the bytes sent so far reach. */
-    private readonly whole: Hash,
+    private readonly whole: StreamHash,
     /** The file's sha256 when it was hashed before (a file of its size was there). */
     private readonly expected: string | undefined
   ) {
@@ -175,10 +166,19 @@ export class PushJob {
     if (begin.outcome !== 'started')
       return { id: begin.id, outcome: begin.outcome, path: begin.path }
     const block = begin.block ?? blockSize(size)
-    const { from, whole } = await provePrefix(req.file, begin.blocks ?? [], block)
+    const from = await provePrefix(req.file, begin.blocks ?? [], block)
     // Over SFTP the keeper hashes the .part as it grows and installs it.
     const keeper = await PushKeeper.open(ctx, begin.id, from, !!ctx.transport.sftp)
-    return new PushJob(ctx, req, size, begin, from, keeper, whole, expected)
+    return new PushJob(
+      ctx,
+      req,
+      size,
+      begin,
+      from,
+      keeper,
+      new StreamHash(req.file, from),
+      expected
+    )
   }
 
   /** Whether it is winding down (stopped here or by the pod). */
@@ -203,7 +203,7 @@ export class PushJob {
     try {
       await this.send()
       sending = false
-      const sha256 = this.whole.digest('hex')
+      const sha256 = await this.whole.digest()
       if (this.expected && sha256 !== this.expected)
         throw new UserError('checksum', `${this.req.file} changed while it was being sent.`)
       // Committed while the keeper still holds the entry (it installs, or
@@ -212,6 +212,7 @@ export class PushJob {
       await keeper.commit(sha256)
     } finally {
       sending = false
+      this.whole.close()
       keeper.close()
       await keeper.done
     }

@@ -262,10 +262,12 @@ export const apiArgs = {
     stopWhenDone: z.boolean().optional()
   }),
   // ── model sets ──
-  /** The target's installed models as a set (only `folders` when given). */
+  /** The target's installed models as a set (only `folders`, or only the files at
+   *  `paths`, when given): source links where PodPull knows them, else local files by sha256. */
   exportSet: z.object({
     targetId: id,
     folders: z.array(folderName).max(100).optional(),
+    paths: z.array(absPath).min(1).max(10_000).optional(),
     name: name.optional()
   }),
   /** What applying `set` to the target would do, entry by entry (nothing is started). */

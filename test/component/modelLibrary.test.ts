@@ -6,6 +6,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { flushPromises, type VueWrapper } from '@vue/test-utils'
 import ModelsPanel from '../../src/renderer/components/ModelsPanel.vue'
 import type { InstalledModels } from '../../src/shared/types'
+import type { ModelSet } from '../../src/shared/modelSet'
+import { useSetsStore } from '../../src/renderer/stores/sets'
 import { fakeBridge, record, snapshot, target } from './fixtures'
 import { mountWith } from './mountApp'
 
@@ -253,5 +255,89 @@ describe('Model library', () => {
     await boxes()[1]!.trigger('keydown', { key: 'Enter' })
     expect((boxes()[1]!.element as HTMLInputElement).checked).toBe(true)
     expect(w!.get('[data-testid="selection-bar"]').text()).toContain('1 selected')
+  })
+})
+
+describe('"Add to set…" from the selection', () => {
+  const exported = (name: string, paths: string[]): ModelSet => ({
+    format: 'podpull-model-set',
+    version: 1,
+    name,
+    models: paths.map((p) =>
+      p.includes('anime')
+        ? {
+            source: { kind: 'civitai', versionId: 7 },
+            folder: 'loras/flux',
+            name: 'anime.safetensors',
+            size: 3000,
+            sha256: SHA
+          }
+        : {
+            source: { kind: 'local' },
+            folder: p.split('/')[2]!,
+            name: p.split('/').pop()!,
+            size: 1000,
+            sha256: 'cd'.repeat(32)
+          }
+    )
+  })
+  const before: ModelSet = {
+    format: 'podpull-model-set',
+    version: 1,
+    name: 'flux kit',
+    models: [exported('x', ['/m/loras/flux/anime.safetensors']).models[0]!]
+  }
+
+  it('puts the ticked files into a new set, or into one applied before, and opens it in Sets', async () => {
+    const fake = await openLibrary()
+    fake.answer('appliedSets', () => [{ key: 'k', set: before, targetIds: ['t1'], at: 0 }])
+    fake.answer('exportSet', (a) => exported(a.name ?? 'studio models', a.paths ?? []))
+    const sets = useSetsStore()
+    const boxes = w!.findAll('[data-testid="installed-row"] input[type="checkbox"]')
+    expect(w!.get('[data-testid="add-to-set"]').attributes('disabled')).toBeDefined()
+    await boxes[0]!.setValue(true) // ae
+    await boxes[1]!.setValue(true) // anime
+    await w!.get('[data-testid="add-to-set"]').trigger('click')
+    await flushPromises()
+    const dialog = () => w!.get('[data-testid="add-to-set-dialog"]')
+    expect(dialog().text()).toContain('Add 2 files to a set')
+    expect(dialog().text()).toContain('flux kit (applied before)')
+
+    // A new set, named by the user.
+    await dialog().get('[data-testid="add-to-set-new"]').setValue(true)
+    await dialog().get('[data-testid="add-to-set-name"]').setValue('my picks')
+    await dialog().get('form').trigger('submit')
+    await flushPromises()
+    expect(fake.calls.find((c) => c.m === 'exportSet')?.a).toEqual({
+      targetId: 't1',
+      paths: ['/m/vae/ae.safetensors', '/m/loras/flux/anime.safetensors'],
+      name: 'my picks'
+    })
+    expect(dialog().get('[data-testid="add-to-set-result"]').text()).toBe(
+      'Added 2 files to “my picks”; it has 2 in all.'
+    )
+    expect(sets.set?.name).toBe('my picks')
+    expect(sets.set?.models.map((m) => m.name)).toEqual(['ae.safetensors', 'anime.safetensors'])
+    expect(dialog().get('[data-testid="add-to-set-save"]').attributes('download')).toBe(
+      'my-picks.podpull.json'
+    )
+    const shown = sets.revealed
+    await dialog().get('[data-testid="add-to-set-show"]').trigger('click')
+    expect(sets.revealed).toBe(shown + 1)
+    expect(w!.find('[data-testid="add-to-set-dialog"]').exists()).toBe(false)
+
+    // Into the set applied before: what it has already is not added twice.
+    await w!.get('[data-testid="add-to-set"]').trigger('click')
+    await flushPromises()
+    await dialog()
+      .findAll('input[type="radio"]')
+      .find((r) => r.element.parentElement?.textContent?.includes('flux kit'))!
+      .setValue(true)
+    await dialog().get('form').trigger('submit')
+    await flushPromises()
+    expect(dialog().get('[data-testid="add-to-set-result"]').text()).toBe(
+      'Added 1 file to “flux kit” (1 was in it already); it has 2 in all.'
+    )
+    expect(sets.set?.models.map((m) => m.name)).toEqual(['anime.safetensors', 'ae.safetensors'])
   })
 })

@@ -60,6 +60,38 @@ it('a cap set during a download holds its running connections, and lifting it le
   expect(limiter.waiting).toBe(0)
 })
 
+it('a capped connection waits for its credit before it reads on or asks again: never two waits at once', async () => {
+  const f = srv.addFile('/bw/steps.safetensors', { size: 16 * MiB, seed: 'steps' })
+  // The test is the clock: it moves on only while a reader waits, so credit
+  // comes only as the test gives it, however fast the machine.
+  let now = 0
+  const limiter = new BandwidthLimiter(() => now)
+  limiter.setRate(1e6)
+  let most = 0
+  const take = limiter.take.bind(limiter)
+  limiter.take = (n) => {
+    const wait = take(n)
+    most = Math.max(most, limiter.waiting)
+    return wait
+  }
+  const step = setInterval(() => {
+    if (limiter.waiting > 0) now += 100
+  }, 1)
+  try {
+    const dest = join(root, 'steps.safetensors')
+    const run = startEngine(f, dest, { connections: 4 }, { limiter, segmentThreshold: MiB })
+    const result = await run.result
+    expect(result.outcome).toBe('completed')
+    expect(fileSha(dest)).toBe(f.sha256)
+    // Each connection owes at most its last read: a request that ended inside
+    // a held read must not start the next one before that credit came.
+    expect(most).toBeGreaterThan(0)
+    expect(most).toBeLessThanOrEqual(4)
+  } finally {
+    clearInterval(step)
+  }
+})
+
 async function target(
   name: string,
   limits: BandwidthLimits,

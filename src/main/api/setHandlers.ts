@@ -97,10 +97,18 @@ export function setHandlers(
     },
     appliedSets: async () => appliedSets(core),
 
-    exportSet: async ({ targetId, folders, name }) => {
+    exportSet: async ({ targetId, folders, paths, name }) => {
       const models = modelsOf(core, targetId)
       const inv = await models.installed()
-      const wanted = (m: ModelFile) => !folders?.length || folders.includes(m.folder)
+      const picked = paths && new Set(paths)
+      const unknown = paths?.filter((p) => !inv.models.some((m) => m.path === p)) ?? []
+      if (unknown.length)
+        throw new UserError(
+          'not-found',
+          `${unknown[0]}${unknown.length > 1 ? ` and ${unknown.length - 1} more` : ''} ${unknown.length > 1 ? 'are' : 'is'} not a model file of this target (any more): refresh the list.`
+        )
+      const wanted = (m: ModelFile) =>
+        (!folders?.length || folders.includes(m.folder)) && (!picked || picked.has(m.path ?? ''))
       const recorded = await recordedSources(core, targetId, inv.models)
       const entries: ModelSetEntry[] = []
       for (const m of inv.models.filter(wanted)) {

@@ -97,6 +97,18 @@ export const useSetsStore = defineStore('sets', () => {
     }
   }
 
+  /** Asks the dashboard to show the Sets view (App watches it). */
+  const revealed = ref(0)
+
+  const reveal = (): void => void revealed.value++
+
+  /** Opens a set built in the dashboard (e.g. from the model library), and shows it unless told not to. */
+  function open(s: ModelSet, show = true): void {
+    reset()
+    set.value = s
+    if (show) reveal()
+  }
+
   function reset(): void {
     problems.value = []
     parts.value = []
@@ -213,6 +225,9 @@ export const useSetsStore = defineStore('sets', () => {
     applied,
     appliedError,
     load,
+    open,
+    reveal,
+    revealed,
     loadApplied,
     openApplied,
     reset,

@@ -441,6 +441,13 @@ describe('network volumes', () => {
       )
       expect(detached.code).toBe(0)
       const podId = createdFor(v.id)[0]!.podId
+      // While it works, `status` names the pod, whose it is and what it costs.
+      const st = await runCli(['status', '--target', 'vol'], env(v.home))
+      expect(st.stdout + st.stderr).toMatch(
+        new RegExp(
+          `CPU fill pod ${podId}: RUNNING for \\d+ min, ≈ \\$\\d+\\.\\d\\d so far \\(removed when the downloads finish\\)`
+        )
+      )
       server.setFaults('/leftover/a.safetensors', { holdAt: undefined })
       await waitFor(
         () => existsSync(join(v.ws, 'ComfyUI', 'models', 'loras', 'a.safetensors')),

@@ -64,7 +64,9 @@ describe('one error vocabulary', () => {
 
   it('main throws no code literal that is not listed', () => {
     const thrown = new Set<string>()
-    for (const f of sourceFiles(join(root, 'src'))) {
+    // The renderer's form errors name a field ('schedule', 'zone'), not a code.
+    const rendererDir = join(root, 'src', 'renderer')
+    for (const f of sourceFiles(join(root, 'src')).filter((p) => !p.startsWith(rendererDir))) {
       const text = readFileSync(f, 'utf8')
       const re = /new (?:\w*Error)\(\s*'([a-z-]+)'/g
       for (const m of text.matchAll(re)) thrown.add(m[1]!)

@@ -6,7 +6,7 @@ import vue from '@vitejs/plugin-vue'
  *  target or the pod conformance table): they form the `ssh` project, which
  *  .ci/run runs in its own vitest process beside the rest. Found by what the
  *  file imports, so a new file lands in the right project by itself. */
-const SSHD_USERS = /\bstartSshd\b|support\/podTarget'|conformance\/podConformance'/
+const SSHD_USERS = /\bstartSshd\b|support\/(podTarget|volumeFill)'|conformance\/podConformance'/
 const integrationDir = new URL('test/integration/', import.meta.url)
 const sshFiles = readdirSync(integrationDir)
   .filter((f) => f.endsWith('.test.ts'))

@@ -636,6 +636,28 @@ export const SCENARIOS: Scenario[] = [
     }
   },
   {
+    name: 'a server name of 251, 253 or 255 bytes is shortened so its .part.json (and its temp) fits, extension kept',
+    kind: 'engine',
+    async run(ctx) {
+      for (const bytes of [251, 253, 255]) {
+        // Multi-byte characters too: a shortened name never splits one.
+        const stem = 'é'.repeat(20) + 'n'.repeat(bytes - '.safetensors'.length - 40)
+        const f = ctx.srv.addFile(unique(`long${bytes}.bin`), {
+          size: 64 * 1024,
+          contentDisposition: `attachment; filename*=UTF-8''${encodeURIComponent(stem)}.safetensors`
+        })
+        const r = await ctx.driver.run(ctx.req(f.url))
+        const path = expectCompleted(r, f.sha256)
+        const saved = path.split('/').pop()!
+        expect(saved.endsWith('.safetensors'), saved).toBe(true)
+        expect(saved.startsWith('éé')).toBe(true)
+        expect(Buffer.byteLength(`${saved}.part.json.tmp-4194304-ffffffff`)).toBeLessThanOrEqual(
+          255
+        )
+      }
+    }
+  },
+  {
     name: 'shell metacharacters in the URL and the file name: saved or refused cleanly, nothing runs',
     kind: 'transport',
     async run(ctx) {

@@ -6,8 +6,13 @@
 // comes up as a REAL sshd whose authorized_keys is the PUBLIC_KEY it was sent,
 // serving the volume's folder (the test mounts it as the workspace), with the
 // pod's env (RUNPOD_POD_ID, a pod-scoped RUNPOD_API_KEY) in every session.
+// With `createVia: 'proxy'` a created pod gets no public port: its sshd is
+// configured like RunPod's PTY-only proxy and is reached only through the
+// fake's own relay (`proxyAddress`, for PODPULL_RUNPOD_SSH_PROXY), as
+// `<podHostId>@ssh.runpod.io` is.
 import { createServer, type IncomingMessage, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { connect, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net'
+import { withErrorListener } from '../support/listeners'
 import { startSshd, type SshdHarness } from './sshd'
 
 export interface FakePod {
@@ -63,6 +68,12 @@ export interface FakeRunpod {
   podBin?: string
   /** The key RunPod gives a created pod as RUNPOD_API_KEY (never the account key). */
   podKey: string
+  /** How a created pod is reached: a public port mapped to 22, or only RunPod's PTY proxy. */
+  createVia: 'direct' | 'proxy'
+  /** host:port of the fake's PTY proxy (PODPULL_RUNPOD_SSH_PROXY). */
+  proxyAddress: string
+  /** Connections the proxy relayed to a pod. */
+  proxyConnections: number
   /** $/h a created pod is quoted at; null: no price in any answer about it. */
   createdPrice: number | null
   /** Every POST /pods body, parsed, with the pod id it got. */
@@ -141,15 +152,41 @@ export async function startFakeRunpod(pods: FakePod[] = []): Promise<FakeRunpod>
     volumeDirs: {},
     podKey: 'rpa_POD_SCOPED_' + Math.random().toString(36).slice(2),
     createdPrice: 0.06,
+    createVia: 'direct',
+    proxyAddress: '',
+    proxyConnections: 0,
     created: [],
     deleted: [],
     settled: () => Promise.all(booting).then(() => undefined),
     close: async () => {
       await Promise.all(booting)
       await Promise.all(fake.pods.map((p) => p.sshd?.close()))
-      await new Promise<void>((r) => server.close(() => r()))
+      relayed.forEach((c) => c.destroy())
+      await Promise.all([
+        new Promise<void>((r) => server.close(() => r())),
+        new Promise<void>((r) => proxy.close(() => r()))
+      ])
     }
   }
+  // RunPod's SSH proxy: relays each connection to the newest proxy-only pod
+  // that is up (tests run one at a time), refusing it when there is none.
+  const relayed = new Set<Socket>()
+  const proxy = createTcpServer((client) => {
+    withErrorListener(client)
+    relayed.add(client)
+    client.on('close', () => relayed.delete(client))
+    const pod = [...fake.pods].reverse().find((p) => p.sshd && p.publicIp === null)
+    if (!pod?.sshd) return void client.destroy()
+    fake.proxyConnections++
+    const upstream = withErrorListener(connect(pod.sshd.port, '127.0.0.1'))
+    relayed.add(upstream)
+    upstream.on('close', () => {
+      relayed.delete(upstream)
+      client.destroy()
+    })
+    client.on('close', () => upstream.destroy())
+    client.pipe(upstream).pipe(client)
+  })
   const booting: Promise<void>[] = []
   let serial = 0
   const server: Server = createServer((req, res) => {
@@ -236,17 +273,25 @@ export async function startFakeRunpod(pods: FakePod[] = []): Promise<FakeRunpod>
     fake.created.push({ podId: id, body: asked })
     fake.pods.push(pod)
     const path = [fake.podBin, process.env.PATH].filter(Boolean).join(':')
+    const viaProxy = fake.createVia === 'proxy'
     booting.push(
       startSshd({
         authorizedKey: env.PUBLIC_KEY,
-        sessionEnv: { PATH: path, RUNPOD_POD_ID: id, RUNPOD_API_KEY: fake.podKey }
+        sessionEnv: { PATH: path, RUNPOD_POD_ID: id, RUNPOD_API_KEY: fake.podKey },
+        ...(viaProxy ? { ptyOnly: true, maxSessions: 1 } : {})
       }).then(
         (sshd) => {
           if (!fake.pods.includes(pod)) return void sshd.close()
           pod.sshd = sshd
-          pod.publicIp = '127.0.0.1'
-          pod.portMappings = { '22': sshd.port }
-          pod.podHostId = `${id}-64410f3a`
+          if (viaProxy) {
+            // No public port: only the proxy, as `<podHostId>@…` (here the local user).
+            pod.portMappings = {}
+            pod.podHostId = sshd.user
+          } else {
+            pod.publicIp = '127.0.0.1'
+            pod.portMappings = { '22': sshd.port }
+            pod.podHostId = `${id}-64410f3a`
+          }
         },
         () => undefined
       )
@@ -258,6 +303,11 @@ export async function startFakeRunpod(pods: FakePod[] = []): Promise<FakeRunpod>
     server.on('error', fail) // kept for the server's life
     server.listen(0, '127.0.0.1', () => r())
   })
+  await new Promise<void>((r, fail) => {
+    proxy.on('error', fail) // kept for the relay's life
+    proxy.listen(0, '127.0.0.1', () => r())
+  })
+  fake.proxyAddress = `127.0.0.1:${(proxy.address() as AddressInfo).port}`
   const { port } = server.address() as AddressInfo
   fake.rest = `http://127.0.0.1:${port}/v1`
   fake.graphql = `http://127.0.0.1:${port}/graphql`

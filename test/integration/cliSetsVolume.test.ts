@@ -3,57 +3,18 @@
 // --yes it asks and creates nothing; with --yes the files land through one CPU
 // fill pod, which is removed when the set is done.
 import { createHash } from 'node:crypto'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startFakeRunpod, type FakeRunpod } from '../harness/runpodApi'
-import { startModelServer, type ModelServer } from '../harness/modelServer'
-import { startSshd, type SshdHarness } from '../harness/sshd'
-import { assertBuilt, runCli } from '../support/cli'
-import { stopPodProcesses } from '../support/podTarget'
+import { describe, expect, it } from 'vitest'
+import { runCli } from '../support/cli'
+import { volumeBench, volumeTarget } from '../support/volumeFill'
 
-let fake: FakeRunpod
-let server: ModelServer
-let keys: SshdHarness // a client key pair only
-let base: string
-let ws: string
-
-beforeAll(async () => {
-  assertBuilt()
-  ;[fake, server, keys] = await Promise.all([startFakeRunpod(), startModelServer(), startSshd()])
-  base = mkdtempSync(join(tmpdir(), 'podpull-setvol-'))
-})
-afterAll(async () => {
-  await fake?.settled()
-  if (ws) stopPodProcesses(ws)
-  await Promise.all([fake?.close(), server?.close(), keys?.close()])
-  rmSync(base, { recursive: true, force: true })
-})
+const bench = volumeBench('setvol')
 
 describe('a set applied to a volume target', () => {
   it('asks before creating the fill pod, then fills the volume through it and removes it', async () => {
-    ws = join(base, 'volume')
-    mkdirSync(join(ws, 'ComfyUI', 'models', 'loras'), { recursive: true })
-    const home = join(base, 'home')
-    mkdirSync(home)
-    fake.volumes.push({ id: 'volset', name: 'set', size: 50, dataCenterId: 'EU-RO-1' })
-    fake.volumeDirs.volset = ws
-    const env = {
-      PODPULL_HOME: home,
-      RUNPOD_API_KEY: fake.key,
-      PODPULL_RUNPOD_ENDPOINT: fake.rest,
-      PODPULL_RUNPOD_GRAPHQL: fake.graphql,
-      SSH_AUTH_SOCK: ''
-    }
-    const add = await runCli(
-      [
-        ...['targets', 'add-runpod-volume', 'vol', '--volume', 'volset', '--key', keys.keyPath],
-        ...['--workspace', ws, '--comfyui', join(ws, 'ComfyUI')]
-      ],
-      env
-    )
-    expect(add.code, add.stderr).toBe(0)
+    const { fake, server, base } = bench
+    const { ws, env } = await volumeTarget(bench, 'volset')
     const a = server.addFile('/setvol/a.safetensors', { size: 200_000, seed: 'setvol-a' })
     const b = server.addFile('/setvol/b.safetensors', { size: 90_000, seed: 'setvol-b' })
     const set = {

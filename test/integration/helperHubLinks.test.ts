@@ -108,6 +108,43 @@ describe('helper: resolve once, ranges to the signed link', () => {
   })
 })
 
+describe('helper: a pause longer than the link lives', () => {
+  it('the resume asks for a new link first; no request meets an expired one', async () => {
+    const j = job(6 * MB)
+    fx.hub.xet.configure({
+      linkLifeMs: 300,
+      expiresInLink: false,
+      cutEvery: undefined,
+      throttleBps: 2 * MB
+    })
+    const since = fx.hub.xet.requests.length
+    const id = await start(j)
+    await waitFor(() => entryOf(j.workspace, id)?.downloaded ?? 0, '1 MB on disk', {
+      until: (d) => d >= MB
+    })
+    const resolvedAt = Date.now()
+    expect(await runHelper('pause', { workspace: j.workspace, id })).toEqual({ ok: true })
+    expect(entryOf(j.workspace, id)?.status).toBe('paused')
+    // The link lived 300 ms: well gone by now.
+    await waitFor(() => Date.now() - resolvedAt > 1400, 'the first link to expire')
+    fx.hub.xet.configure({ throttleBps: undefined })
+    const a = await runHelper('resume', {
+      workspace: j.workspace,
+      models_dir: j.modelsDir,
+      id,
+      tokens: { hf: 'hf_token' },
+      token_hosts: { hf: [new URL(fx.hub.hfUrl).host] },
+      ...FAST
+    })
+    expect(a.ok, String(a.error)).toBe(true)
+    const e = await waitForState(j.workspace, id, ['completed', 'error', 'paused'])
+    expect(e.status).toBe('completed')
+    expect(sha(j.path)).toBe(j.f.sha256)
+    expect(resolvesOf(j.url).length).toBe(2)
+    expect(fx.hub.xet.requests.slice(since).filter((q) => q.status >= 400)).toEqual([])
+  })
+})
+
 describe('helper: start without a file name', () => {
   it('the name comes from the Hub link, the byte from the signed link, no Range on the resolve', async () => {
     fx.hub.xet.configure({ linkLifeMs: 3_600_000, cutEvery: undefined, throttleBps: undefined })

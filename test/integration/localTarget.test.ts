@@ -147,7 +147,7 @@ describe('LocalTarget', () => {
       const { id, path } = await s.target.start({ url: f.url, folder: 'loras' })
       await waitState(s.target, id, 'completed')
       const saved = path.split('/').pop()!
-      expect(Buffer.byteLength(`${saved}.part.json`)).toBeLessThanOrEqual(255)
+      expect(Buffer.byteLength(`${saved}.part.json.tmp-4194304-ffffffff`)).toBeLessThanOrEqual(255)
       expect(saved.endsWith('.safetensors')).toBe(true)
       expect(sha(path)).toBe(f.sha256)
     }

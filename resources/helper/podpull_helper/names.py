@@ -6,8 +6,9 @@ import urllib.parse
 from .errors import HelperError
 
 
-# <name>.part.json (the sidecar) must fit the file system's 255 bytes too.
-MAX_NAME_BYTES = 255 - len(".part.json")
+# The longest name beside a file is its sidecar's temp file while it is replaced:
+# <name>.part.json.tmp-<pid>-<8 hex> (pids run to 7 digits), within 255 bytes.
+MAX_NAME_BYTES = 255 - len(".part.json.tmp-4194304-ffffffff")
 MAX_EXT = 16
 # Controls (C0, DEL, C1), what Windows refuses, and bidi controls (U+202E
 # shows "x\u202egpj.exe" as "xexe.jpg"): the same set as plainText.ts.

@@ -4,9 +4,10 @@ import contentDisposition from 'content-disposition'
 import { plainText } from '../../shared/plainText'
 import { UserError } from '../errors'
 
-/** What a name on disk gets beside it: `<name>.part.json` (the sidecar) is the
- *  longest, and it must fit the file system's 255 bytes too. */
-const LONGEST_SUFFIX = '.part.json'
+/** What a name on disk gets beside it: the longest is the sidecar's temp file
+ *  while it is replaced, `<name>.part.json.tmp-<pid>-<8 hex>` (pids run to 7
+ *  digits), and it must fit the file system's 255 bytes too. */
+const LONGEST_SUFFIX = '.part.json.tmp-4194304-ffffffff'
 const MAX_BYTES = 255 - LONGEST_SUFFIX.length
 /** An extension this long or shorter is kept when a name is shortened. */
 const MAX_EXT = 16

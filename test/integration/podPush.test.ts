@@ -3,7 +3,6 @@
 // already there is not sent again, a different one is never replaced unasked,
 // and a push cut at half shows as a paused upload and continues from what the
 // pod holds, sending at most 1.02× the file in all.
-import { createHash } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import type { PodTarget } from '../../src/main/targets/pod/podTarget'
 import type { PushTuning } from '../../src/main/targets/pod/podPush'
 import { openPodTarget, usePodHarness } from '../support/podTarget'
-import { holdsPrefix, writeLocalFile } from '../support/localFiles'
+import { holdsPrefix, writeLocalFile, sha256File } from '../support/localFiles'
 import { waitFor } from '../support/wait'
 
 const MiB = 1 << 20
@@ -21,7 +20,6 @@ afterAll(() => rmSync(local, { recursive: true, force: true }))
 
 const open = (o: Parameters<typeof openPodTarget>[1] = {}) => openPodTarget(pod, o)
 
-const sha256File = (p: string): string => createHash('sha256').update(readFileSync(p)).digest('hex')
 const state = (t: PodTarget, id: string): string | undefined =>
   t.downloads().find((r) => r.id === id)?.state
 

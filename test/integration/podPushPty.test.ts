@@ -4,7 +4,7 @@
 // and the file lands with the right bytes; a push cut half-way continues from
 // what the pod holds. A damaged chunk is refused by the helper itself.
 import { createHash } from 'node:crypto'
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it, vi } from 'vitest'
@@ -12,7 +12,7 @@ import type { PodTarget } from '../../src/main/targets/pod/podTarget'
 import type { PushTuning } from '../../src/main/targets/pod/podPush'
 import { runHelper } from '../conformance/helperDriver'
 import { openPodTarget, usePodHarness } from '../support/podTarget'
-import { holdsPrefix, writeLocalFile } from '../support/localFiles'
+import { holdsPrefix, writeLocalFile, sha256File } from '../support/localFiles'
 import { waitFor } from '../support/wait'
 
 vi.mock('../harness/sshd', async (importOriginal) => {
@@ -31,7 +31,6 @@ afterAll(() => rmSync(local, { recursive: true, force: true }))
 
 const open = (o: Parameters<typeof openPodTarget>[1] = {}) => openPodTarget(pod, o)
 
-const sha256File = (p: string): string => createHash('sha256').update(readFileSync(p)).digest('hex')
 const state = (t: PodTarget, id: string): string | undefined =>
   t.downloads().find((r) => r.id === id)?.state
 

@@ -1,7 +1,6 @@
 // Pod downloads through the real helper over the real sshd, from the real
 // loopback model server: they land with the right bytes, go on when the app
 // closes or the link drops, and a killed worker resumes with a Range request.
-import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -10,6 +9,7 @@ import type { PodTarget } from '../../src/main/targets/pod/podTarget'
 import { podTarget, usePodHarness, type FakeStore } from '../support/podTarget'
 import { waitFor } from '../support/wait'
 import { sidecarDone } from '../support/partFiles'
+import { sha256File } from '../support/localFiles'
 
 const MiB = 1 << 20
 const pod = usePodHarness()
@@ -35,8 +35,6 @@ function setup(): {
 
 const record = (t: PodTarget, id: string): DownloadRecord | undefined =>
   t.downloads().find((r) => r.id === id)
-
-const sha256File = (p: string): string => createHash('sha256').update(readFileSync(p)).digest('hex')
 
 function statusFile(ws: string): Record<string, Record<string, unknown>> {
   return JSON.parse(readFileSync(join(ws, '.download_status.json'), 'utf8'))

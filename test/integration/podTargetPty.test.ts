@@ -4,7 +4,6 @@
 // that only a terminal is there; what a user sees is the same as over exec +
 // SFTP: downloads land, go on through a cut link and a closed app, a killed
 // worker resumes with a Range request, tokens never reach argv, files or logs.
-import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
@@ -15,6 +14,7 @@ import { SshConnection } from '../../src/main/ssh/sshConnection'
 import { podTarget, usePodHarness } from '../support/podTarget'
 import { waitFor } from '../support/wait'
 import { sidecarDone } from '../support/partFiles'
+import { sha256File } from '../support/localFiles'
 
 vi.mock('../harness/sshd', async (importOriginal) => {
   const real = await importOriginal<typeof import('../harness/sshd')>()
@@ -30,7 +30,6 @@ const pod = usePodHarness()
 
 const record = (t: PodTarget, id: string): DownloadRecord | undefined =>
   t.downloads().find((r) => r.id === id)
-const sha256File = (p: string): string => createHash('sha256').update(readFileSync(p)).digest('hex')
 const statusFile = (ws: string): Record<string, Record<string, unknown>> =>
   JSON.parse(readFileSync(join(ws, '.download_status.json'), 'utf8'))
 

@@ -3,7 +3,6 @@
 // address, so a restart that moves SSH to a new port is followed by itself,
 // the trusted host key (kept under the pod id) still holds, and downloads the
 // restart interrupted are resumed once SSH answers again.
-import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -18,6 +17,7 @@ import { startModelServer, type ModelServer } from '../harness/modelServer'
 import { fakePod, startFakeRunpod, type FakeRunpod } from '../harness/runpodApi'
 import { killWorkers, newWorkspace, removeWorkspace } from '../support/podTarget'
 import { waitFor } from '../support/wait'
+import { sha256File } from '../support/localFiles'
 
 const MiB = 1 << 20
 let sshd: SshdHarness
@@ -42,7 +42,6 @@ afterAll(async () => {
 
 const record = (t: PodTarget, id: string): DownloadRecord | undefined =>
   t.downloads().find((r) => r.id === id)
-const sha256File = (p: string): string => createHash('sha256').update(readFileSync(p)).digest('hex')
 
 function linkedTarget(): {
   t: PodTarget

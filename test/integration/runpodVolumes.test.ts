@@ -29,6 +29,7 @@ import { startSshd, type SshdHarness } from '../harness/sshd'
 import { assertBuilt, collect, runCli, spawnCli } from '../support/cli'
 import { stopPodProcesses } from '../support/podTarget'
 import { waitFor } from '../support/wait'
+import { sha256File } from '../support/localFiles'
 
 const MiB = 1 << 20
 /** Bounds for a test already failing: creating a pod starts an sshd and puts the helper in place. */
@@ -103,7 +104,6 @@ function filesContaining(dir: string, needle: string): string[] {
     .filter((f) => statSync(f).isFile() && readFileSync(f).includes(needle))
 }
 
-const sha256File = (p: string): string => createHash('sha256').update(readFileSync(p)).digest('hex')
 const createdFor = (volumeId: string) =>
   fake.created.filter((c) => c.body.networkVolumeId === volumeId)
 

@@ -27,3 +27,8 @@ export function holdsPrefix(part: string, local: string, upto: number): boolean 
   const a = readFileSync(part).subarray(0, upto)
   return a.equals(readFileSync(local).subarray(0, upto))
 }
+
+/** The sha256 of a file, as hex. */
+export function sha256File(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex')
+}

@@ -173,8 +173,8 @@ export class StatusStore extends EventEmitter<StoreEvents> {
   /** Takes `path` for this process at once, under the lock, unless another live
    *  process is running or queueing it (then `holder` is its entry). Use it to
    *  start or take over a job, so two processes never run one file. Claims made
-   *  while one is being written are decided together in the next write (a set's
-   *  files start at once, not one lock round after another). */
+   *  until the lock is held and the file read are decided together in one write
+   *  (a set's files start at once, not one lock round after another). */
   claim(path: string, entry: StatusEntry, o: PutOptions = {}): Promise<ClaimResult> {
     return new Promise((resolve, reject) => {
       this.claims.push({ path, entry, o, resolve, reject })
@@ -188,11 +188,10 @@ export class StatusStore extends EventEmitter<StoreEvents> {
    *  wait (it stops in the same turn it sees none, so a later claim starts anew). */
   private async writeClaims(): Promise<void> {
     while (this.claims.length) {
-      let batch: PendingClaim[] = []
+      const batch: PendingClaim[] = []
       try {
         await this.flush()
         while (this.writing) await this.writing
-        batch = this.claims.splice(0) // every claim that came meanwhile
         const results = await this.claimBatch(batch)
         batch.forEach((c, i) => c.resolve(results[i]!))
       } catch (err) {
@@ -202,10 +201,13 @@ export class StatusStore extends EventEmitter<StoreEvents> {
     this.claiming = false
   }
 
-  private async claimBatch(batch: readonly PendingClaim[]): Promise<ClaimResult[]> {
+  /** One locked write deciding every claim made by the time the file is read
+   *  (moved into `batch`); the results in the same order. */
+  private async claimBatch(batch: PendingClaim[]): Promise<ClaimResult[]> {
     const results: ClaimResult[] = []
     this.writing = withStatusLock(this.file, () =>
       this.readModifyWrite((raw) => {
+        batch.push(...this.claims.splice(0))
         for (const { path, entry, o } of batch) {
           const cur = parseEntry(path, raw[path])
           if (cur && this.heldByOther(path, cur)) {

@@ -90,7 +90,11 @@ describe('taking work from the front', () => {
 
   it('keeps what a range already has, and does not leave a tail under the minimum', () => {
     const resumed: Segment[] = [{ start: 0, end: 16 * MiB, done: 3 * MiB }]
-    expect(takeFront(resumed, resumed[0]!, 2 * MiB)).toEqual({ start: 0, end: 5 * MiB, done: 3 * MiB })
+    expect(takeFront(resumed, resumed[0]!, 2 * MiB)).toEqual({
+      start: 0,
+      end: 5 * MiB,
+      done: 3 * MiB
+    })
     expect(resumed[1]).toEqual({ start: 5 * MiB, end: 16 * MiB, done: 0 })
     const short: Segment[] = [{ start: 0, end: 2.5 * MiB, done: 0 }]
     expect(takeFront(short, short[0]!, 2 * MiB)).toBe(short[0])

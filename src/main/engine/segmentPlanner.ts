@@ -98,7 +98,7 @@ export function takeFront(
 /** Folds each finished range into the range right after it (neither held by
  *  a connection), so a map of many small ranges stays short. */
 export function foldFinished(segments: Segment[], busy: { has(s: Segment): boolean }): void {
-  for (let i = 0; i + 1 < segments.length; ) {
+  for (let i = 0; i + 1 < segments.length;) {
     const a = segments[i]!
     const b = segments[i + 1]!
     if (remaining(a) > 0 || a.end !== b.start || busy.has(a) || busy.has(b)) {

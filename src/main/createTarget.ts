@@ -3,6 +3,7 @@
 import type { TargetContext } from './core/podpullCore'
 import type { PodCacheEntry, StoredTarget } from './settings/storeSchema'
 import { PodCacheFiles } from './settings/podCacheFiles'
+import { VolumeUsageFiles } from './settings/volumeUsageFiles'
 import { authFor, authHint, tokenHostsFromEnv } from './sources/tokens'
 import { LocalTarget } from './targets/local/localTarget'
 import { runpodConnection } from './runpod/runpodAddress'
@@ -52,10 +53,7 @@ export function createTarget(stored: StoredTarget, ctx: TargetContext): Target {
         lastSeen: () => cached()?.lastSeen ?? null,
         notice: (message) => ctx.notice?.(id, message),
         saveUsage: (usage) =>
-          store.set('volumeUsage', {
-            ...store.get('volumeUsage'),
-            [config.runpodVolume!.id]: usage
-          })
+          VolumeUsageFiles.beside(store.path).set(config.runpodVolume!.id, usage)
       }
     )
   }

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createNodeStore } from '../../src/main/settings/createStore'
 import { appHome } from '../../src/main/settings/appHome'
 import { STORE_VERSION } from '../../src/main/settings/storeSchema'
 import { PodCacheFiles } from '../../src/main/settings/podCacheFiles'
+import { VolumeUsageFiles } from '../../src/main/settings/volumeUsageFiles'
 
 describe('the app store', () => {
   it('PODPULL_HOME moves all state', () => {
@@ -74,5 +75,30 @@ describe('the app store', () => {
     expect(files.get('../escape')).toBeUndefined()
     files.remove('p1')
     expect(files.get('p1')).toBeUndefined()
+  })
+
+  it("moves network volumes' usage of a 2.1 store into files of their own, readable by this user only", () => {
+    const home = mkdtempSync(join(tmpdir(), 'pp-store-'))
+    const usage = { usedBytes: 3 << 20, files: 1, at: 7, podId: 'pod9' }
+    writeFileSync(
+      join(home, 'config.json'),
+      JSON.stringify({
+        volumeUsage: { vol1: usage, '../escape': usage },
+        __internal__: { migrations: { version: '2.1.0' } }
+      })
+    )
+    createNodeStore(home)
+    const raw = JSON.parse(readFileSync(join(home, 'config.json'), 'utf8'))
+    expect(raw.volumeUsage).toBeUndefined()
+    const files = VolumeUsageFiles.beside(join(home, 'config.json'))
+    expect(files.get('vol1')).toEqual(usage)
+    expect(files.get('../escape')).toBeUndefined()
+    const file = join(home, 'volume-usage', 'vol1.json')
+    if (process.platform !== 'win32') expect(statSync(file).mode & 0o777).toBe(0o600)
+    // A newer listing replaces the file whole; one that is not usage reads as none.
+    files.set('vol1', { ...usage, files: 2 })
+    expect(files.get('vol1')?.files).toBe(2)
+    writeFileSync(file, '{"records": []}')
+    expect(files.get('vol1')).toBeUndefined()
   })
 })

@@ -14,6 +14,7 @@ import {
   type TokenStatus
 } from '../../shared/types'
 import { PodCacheFiles } from '../settings/podCacheFiles'
+import { VolumeUsageFiles } from '../settings/volumeUsageFiles'
 import type { AppStore } from '../settings/createStore'
 import type { StoredTarget } from '../settings/storeSchema'
 import { UserError } from '../errors'
@@ -62,6 +63,8 @@ export class PodPullCore extends EventEmitter<{ [E in keyof ApiEvents]: [ApiEven
   readonly host: Snapshot['host']
   readonly tokens: TokenStore
   readonly native: NativeShell | undefined
+  /** What was last seen of each network volume's model files, kept beside the settings. */
+  readonly volumeUsage: VolumeUsageFiles
   private readonly createTarget: TargetFactory
   private readonly secretBox: SecretBox | undefined
   private readonly memorySecrets = new Map<string, string>()
@@ -77,6 +80,7 @@ export class PodPullCore extends EventEmitter<{ [E in keyof ApiEvents]: [ApiEven
     this.host = opts.host
     this.tokens = opts.tokens
     this.native = opts.native
+    this.volumeUsage = VolumeUsageFiles.beside(opts.store.path)
     this.createTarget = opts.createTarget
     this.secretBox = opts.secretBox
     this.settingsOverride = opts.settingsOverride ?? {}

@@ -90,8 +90,11 @@ export function volumeHandlers(core: PodPullCore, api: () => RunpodApi): VolumeH
 
   return {
     runpodVolumes: async () => {
-      const seen = core.store.get('volumeUsage') ?? {}
-      return (await api().listNetworkVolumes()).map((v) => ({ ...v, usage: seen[v.id] ?? null }))
+      const seen = core.volumeUsage
+      return (await api().listNetworkVolumes()).map((v) => ({
+        ...v,
+        usage: seen.get(v.id) ?? null
+      }))
     },
     runpodAddVolume: async (args) => {
       const volume = pickVolume(await api().listNetworkVolumes(), args.volume)

@@ -1,12 +1,15 @@
 // The persisted state of the app (settings, targets, trusted host keys, encrypted
-// secrets; pods' snapshots are in podCacheFiles.ts) and its versioned migrations. Used
+// secrets; pods' snapshots and volumes' usage have files of their own:
+// podCacheFiles.ts, volumeUsageFiles.ts) and its versioned migrations. Used
 // by electron-store in the app and by `conf` (its base) in the CLI and the
 // headless server, so both read and write the same file.
 import type { Options } from 'conf'
 import { DEFAULT_SETTINGS } from '../../shared/types'
 import type { AppliedSet, DownloadRecord, Settings, TargetConfig } from '../../shared/types'
-import type { FillPodRecord, VolumeUsage } from '../../shared/runpod'
+import type { FillPodRecord } from '../../shared/runpod'
 import { PodCacheFiles } from './podCacheFiles'
+import { VolumeUsageFiles } from './volumeUsageFiles'
+import type { JsonFileDir } from './jsonFileDir'
 
 export interface StoredTarget {
   id: string
@@ -33,9 +36,6 @@ export type StoreShape = {
   /** Pods PodPull created to fill volumes, by pod id, until they are removed
    *  (a new key with a default: older files need no migration). */
   fillPods: Record<string, FillPodRecord>
-  /** Per network volume id: its model files as last listed through a pod
-   *  (RunPod's API gives only the size). */
-  volumeUsage: Record<string, VolumeUsage>
   /** Per target id: the downloads this PodPull started or its user resumed
    *  (id → status-file path), the only ones resumed by itself (targets/ownJobs.ts). */
   ownJobs: Record<string, Record<string, string>>
@@ -45,7 +45,7 @@ export type StoreShape = {
 }
 
 /** Bump with a migration below whenever StoreShape changes incompatibly. */
-export const STORE_VERSION = '2.1.0'
+export const STORE_VERSION = '2.2.0'
 
 export const STORE_DEFAULTS: StoreShape = {
   settings: DEFAULT_SETTINGS,
@@ -54,7 +54,6 @@ export const STORE_DEFAULTS: StoreShape = {
   tokens: {},
   secrets: {},
   fillPods: {},
-  volumeUsage: {},
   ownJobs: {},
   appliedSets: [],
   window: { width: 1200, height: 800, maximized: false }
@@ -83,15 +82,17 @@ export const STORE_MIGRATIONS: Record<string, (store: Store) => void> = {
     }
   },
   // Pods' snapshots lived in this file under "podCache"; each is its own file now.
-  '2.1.0': (store) => {
-    const cache = store.get('podCache')
-    if (cache && typeof cache === 'object') {
-      const files = PodCacheFiles.beside(store.path)
-      for (const [id, entry] of Object.entries(cache as Record<string, PodCacheEntry>))
-        files.set(id, entry)
-    }
-    store.delete('podCache')
-  }
+  '2.1.0': (store) => moveToFiles(store, 'podCache', PodCacheFiles.beside(store.path)),
+  // Network volumes' usage lived here under "volumeUsage"; each is its own file now.
+  '2.2.0': (store) => moveToFiles(store, 'volumeUsage', VolumeUsageFiles.beside(store.path))
+}
+
+/** Moves the map kept under `key` into one file per entry, and drops the key. */
+function moveToFiles<T>(store: Store, key: string, files: JsonFileDir<T>): void {
+  const map = store.get(key)
+  if (map && typeof map === 'object')
+    for (const [id, entry] of Object.entries(map as Record<string, T>)) files.set(id, entry)
+  store.delete(key)
 }
 
 export function storeOptions(cwd: string): Options<StoreShape> {

@@ -42,21 +42,6 @@ export function createTarget(stored: StoredTarget, ctx: TargetContext): Target {
   const store = ctx.store
   const podCache = PodCacheFiles.beside(store.path)
   const cached = (): PodCacheEntry | undefined => podCache.get(id)
-  // A network volume: worked through whichever pod has it mounted (or a fill pod).
-  if (config.runpodVolume) {
-    return new VolumeTarget(
-      { id, name, config },
-      {
-        fills: new FillPods(store, runpodApi),
-        podFor: (podId) => podTarget(config, runpodConnection(podId, null, runpodApi)),
-        cached: () => cached()?.records ?? [],
-        lastSeen: () => cached()?.lastSeen ?? null,
-        notice: (message) => ctx.notice?.(id, message),
-        saveUsage: (usage) =>
-          VolumeUsageFiles.beside(store.path).set(config.runpodVolume!.id, usage)
-      }
-    )
-  }
   /** Changes this pod's saved definition (as it is now: another process may have changed it). */
   const saveConfig = (patch: Partial<SshTargetConfig>): void =>
     store.set(
@@ -75,6 +60,21 @@ export function createTarget(stored: StoredTarget, ctx: TargetContext): Target {
         : undefined
     },
     save: ({ limits, setAt }) => saveConfig({ bandwidth: limits, bandwidthSetAt: setAt })
+  }
+  // A network volume: worked through whichever pod has it mounted (or a fill pod).
+  if (config.runpodVolume) {
+    return new VolumeTarget(
+      { id, name, config },
+      {
+        fills: new FillPods(store, runpodApi),
+        podFor: (podId) => podTarget(config, runpodConnection(podId, null, runpodApi)),
+        cached: () => cached()?.records ?? [],
+        lastSeen: () => cached()?.lastSeen ?? null,
+        notice: (message) => ctx.notice?.(id, message),
+        saveUsage: (usage) =>
+          VolumeUsageFiles.beside(store.path).set(config.runpodVolume!.id, usage)
+      }
+    )
   }
   // A pod imported from RunPod: its address is asked of the API before every connection.
   const runpod = config.runpodPodId

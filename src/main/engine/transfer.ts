@@ -60,6 +60,8 @@ export interface TransferSetup {
   limiter?: FetchContext['limiter']
   /** The probe's final `http:`/`https:` URL, for the raw body path (undefined: undici only). */
   fastUrl?: URL
+  /** The server frames this file's body without a length: undici only, on every attempt. */
+  rawOff?: boolean
   http: FetchContext['http']
   /** The job URL is a hub's resolve URL: ranges go to its signed link. */
   link?: SignedLink
@@ -108,7 +110,7 @@ export async function transfer(
     size: s.size,
     rangesOk: s.rangesOk,
     validator: s.validator,
-    fast: { url: s.fastUrl },
+    fast: { url: s.fastUrl, off: s.rawOff },
     link: s.link,
     http: s.http,
     signal: stop.signal,

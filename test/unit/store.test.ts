@@ -8,6 +8,14 @@ import { STORE_VERSION } from '../../src/main/settings/storeSchema'
 import { PodCacheFiles } from '../../src/main/settings/podCacheFiles'
 import { VolumeUsageFiles } from '../../src/main/settings/volumeUsageFiles'
 
+/** Opens a store of an older `version` holding `data`; config.json as it is after. */
+function openedFrom(home: string, version: string, data: object): Record<string, unknown> {
+  const file = join(home, 'config.json')
+  writeFileSync(file, JSON.stringify({ ...data, __internal__: { migrations: { version } } }))
+  createNodeStore(home)
+  return JSON.parse(readFileSync(file, 'utf8'))
+}
+
 describe('the app store', () => {
   it('PODPULL_HOME moves all state', () => {
     expect(appHome({ PODPULL_HOME: '/tmp/pp-x' })).toBe('/tmp/pp-x')
@@ -59,15 +67,7 @@ describe('the app store', () => {
       freeBytes: null,
       comfyui: '/workspace/ComfyUI'
     }
-    writeFileSync(
-      join(home, 'config.json'),
-      JSON.stringify({
-        podCache: { p1: entry, '../escape': entry },
-        __internal__: { migrations: { version: '2.0.0' } }
-      })
-    )
-    createNodeStore(home)
-    const raw = JSON.parse(readFileSync(join(home, 'config.json'), 'utf8'))
+    const raw = openedFrom(home, '2.0.0', { podCache: { p1: entry, '../escape': entry } })
     expect(raw.podCache).toBeUndefined()
     const files = PodCacheFiles.beside(join(home, 'config.json'))
     expect(files.get('p1')).toEqual(entry)
@@ -80,15 +80,7 @@ describe('the app store', () => {
   it("moves network volumes' usage of a 2.1 store into files of their own, readable by this user only", () => {
     const home = mkdtempSync(join(tmpdir(), 'pp-store-'))
     const usage = { usedBytes: 3 << 20, files: 1, at: 7, podId: 'pod9' }
-    writeFileSync(
-      join(home, 'config.json'),
-      JSON.stringify({
-        volumeUsage: { vol1: usage, '../escape': usage },
-        __internal__: { migrations: { version: '2.1.0' } }
-      })
-    )
-    createNodeStore(home)
-    const raw = JSON.parse(readFileSync(join(home, 'config.json'), 'utf8'))
+    const raw = openedFrom(home, '2.1.0', { volumeUsage: { vol1: usage, '../escape': usage } })
     expect(raw.volumeUsage).toBeUndefined()
     const files = VolumeUsageFiles.beside(join(home, 'config.json'))
     expect(files.get('vol1')).toEqual(usage)

@@ -7,7 +7,14 @@ import type { InitialBody } from './bodyReader'
 import { FrontierHash, frontierOf, HashLeadGate } from './frontierHash'
 import { fetchSegment, RestartNeeded, type FetchContext, type WorkerState } from './segmentFetcher'
 import type { PartFile } from './partFile'
-import { doneBytes, remaining, splitLargest, type Segment } from './segmentPlanner'
+import {
+  doneBytes,
+  foldFinished,
+  remaining,
+  splitLargest,
+  takeFront,
+  type Segment
+} from './segmentPlanner'
 import { currentBootId, writeSidecar, type Sidecar } from './sidecar'
 import type { SignedLink } from './signedLink'
 
@@ -146,7 +153,11 @@ export async function transfer(
   }, CHECKPOINT_TICK_MS)
 
   const nextSegment = (): Segment | undefined => {
+    if (Number.isFinite(ctx.requestSpan)) foldFinished(s.segments, busy)
     const idle = s.segments.find((seg) => remaining(seg) > 0 && !busy.has(seg))
+    // Several connections take one request's span at a time from the front.
+    if (idle && Number.isFinite(ctx.requestSpan))
+      return takeFront(s.segments, idle, ctx.requestSpan, s.minSplit)
     if (idle || !s.rangesOk) return idle
     return splitLargest(
       s.segments,

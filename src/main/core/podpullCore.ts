@@ -302,7 +302,9 @@ export class PodPullCore extends EventEmitter<{ [E in keyof ApiEvents]: [ApiEven
   /** Trusts the host key a pod presents now (checked against `fingerprint`),
    *  then connects again with it. */
   async trustHostKey(id: string, fingerprint: string): Promise<TargetInfo> {
-    await trustPresentedKey(this.store, this.storedTarget(id), fingerprint)
+    const target = this.target(id)
+    if (target.trustHostKey) await target.trustHostKey(fingerprint)
+    else await trustPresentedKey(this.store, this.storedTarget(id), fingerprint)
     return this.updateTarget(id, {})
   }
 

@@ -129,6 +129,25 @@ export class FillPods {
     }
   }
 
+  /**
+   * Pins the host key of a pod PodPull did not create (the user's own, with
+   * the volume mounted), under the pod id as an imported pod's key is, once
+   * the user checked the fingerprint against the pod's console.
+   */
+  async trustPod(pod: RunpodPod, fingerprint: string): Promise<void> {
+    if (!pod.ssh)
+      throw new UserError('offline', `The pod "${pod.name}" (${pod.id}) has no SSH access yet.`)
+    const presented = await presentedFingerprint(pod.ssh)
+    const wanted = fingerprint.trim()
+    if (presented !== wanted)
+      throw new UserError(
+        'host-key-mismatch',
+        `The pod "${pod.name}" (${pod.id}) presents ${presented} now, not ${wanted}: nothing was trusted. Compare with the fingerprint the pod's console prints.`
+      )
+    const key = runpodTrustKey(pod.id)
+    this.store.set('knownHosts', { ...this.store.get('knownHosts'), [key]: presented })
+  }
+
   /** Removes a pod PodPull created and forgets it; what it cost. */
   async remove(podId: string): Promise<FillBill> {
     const r = this.get(podId)

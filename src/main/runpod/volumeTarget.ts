@@ -17,6 +17,7 @@ import {
 } from '../../shared/types'
 import type { FillBill, FillPodState, VolumeUsage } from '../../shared/runpod'
 import { UserError } from '../errors'
+import { HostKeyError } from '../ssh/hostKeyTrust'
 import type { Target, TargetEvents, TargetPushRequest, TargetStartRequest } from '../targets/target'
 import type { PodTarget } from '../targets/pod/podTarget'
 import { billSentence, DEFAULT_MAX_HOURS, type FillPods } from './fillPods'
@@ -132,10 +133,40 @@ export class VolumeTarget extends EventEmitter<TargetEvents> implements Target {
       this.pod = { id: podId, costPerHr }
       this.sawActive = false
     }
-    await this.inner!.open()
+    await this.inner!.open().catch((err: unknown) => {
+      throw this.untrusted(err, podId) ?? err
+    })
     this.emit('info', this.info())
     // In the background: a connection should not wait on a listing.
     void this.takeInventory()
+  }
+
+  /**
+   * The user's own pod has the volume but its host key was never confirmed
+   * (PodPull trusts on its own only the pods it created): say which pod and
+   * how to trust it, as for any pod on first contact.
+   */
+  private untrusted(err: unknown, podId: string): HostKeyError | null {
+    if (!(err instanceof HostKeyError) || err.code !== 'host-key-unknown') return null
+    const fp = err.fingerprint
+    const name = /^[A-Za-z0-9._-]+$/.test(this.def.name) ? this.def.name : `"${this.def.name}"`
+    return new HostKeyError(
+      'host-key-unknown',
+      `The pod ${podId} has the volume "${this.volume.name}" mounted, but its host key is not trusted yet (${fp}). ` +
+        `Check it against the pod's console, then trust it: podpull targets trust ${name} --fingerprint ${fp}`,
+      fp
+    )
+  }
+
+  /** Trusts the host key of the pod that has the volume mounted now. */
+  async trustHostKey(fingerprint: string): Promise<void> {
+    const pod = await this.deps.fills.runningWith(this.volume.id)
+    if (!pod)
+      throw new UserError(
+        'offline',
+        `No pod has the volume "${this.volume.name}" mounted: there is no host key to trust.`
+      )
+    await this.deps.fills.trustPod(pod, fingerprint)
   }
 
   /** Lists the volume's models through the pod in use and keeps the total. */

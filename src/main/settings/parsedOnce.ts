@@ -14,10 +14,20 @@ const SAME_TICK_MS = 100
 
 type Plain = Record<string, unknown>
 
+/** What identifies one version of the file: where it lives, its size and
+ *  change times (ns), as stat gives them. */
+interface Stamp {
+  dev: bigint
+  ino: bigint
+  size: bigint
+  mtimeNs: bigint
+  ctimeNs: bigint
+}
+
 /** The file's parsed contents, parsed again only when the file changed. */
 export class ParsedFile {
   private parsed: Plain | null = null
-  private stamp: string | null = null
+  private stamp: Stamp | null = null
   /** Kept only while the stamp alone can't be trusted. */
   private text: string | null | undefined
   private settled = false
@@ -29,7 +39,7 @@ export class ParsedFile {
 
   current(): Plain {
     const stamp = stampOf(this.path)
-    if (this.parsed && this.settled && stamp === this.stamp) return this.parsed
+    if (this.parsed && this.settled && sameStamp(stamp, this.stamp)) return this.parsed
     const readAt = this.now()
     const text = readText(this.path)
     if (!this.parsed || text !== this.text) {
@@ -92,19 +102,29 @@ function storeAccessor(store: object): PropertyDescriptor {
   throw new Error('The settings store has no "store" accessor to wrap.')
 }
 
-function stampOf(path: string): string | null {
+function stampOf(path: string): Stamp | null {
   try {
-    const s = statSync(path, { bigint: true })
-    return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`
+    const { dev, ino, size, mtimeNs, ctimeNs } = statSync(path, { bigint: true })
+    return { dev, ino, size, mtimeNs, ctimeNs }
   } catch {
     return null
   }
 }
 
+function sameStamp(a: Stamp | null, b: Stamp | null): boolean {
+  if (!a || !b) return a === b
+  return (
+    a.dev === b.dev &&
+    a.ino === b.ino &&
+    a.size === b.size &&
+    a.mtimeNs === b.mtimeNs &&
+    a.ctimeNs === b.ctimeNs
+  )
+}
+
 /** The later of the stamp's change times, in epoch ms. */
-function changedAt(stamp: string): number {
-  const [, , , m, c] = stamp.split(':')
-  return Number((BigInt(m!) > BigInt(c!) ? BigInt(m!) : BigInt(c!)) / 1_000_000n)
+function changedAt(s: Stamp): number {
+  return Number((s.mtimeNs > s.ctimeNs ? s.mtimeNs : s.ctimeNs) / 1_000_000n)
 }
 
 /** The file's text, or null when there is none. */

@@ -13,6 +13,7 @@ import {
   MAX_CACHE_BYTES,
   MAX_IMAGE_BYTES,
   cacheFileFor,
+  cacheFilesOf,
   cachedEntryOf,
   evictionPlan,
   imageIdOf,
@@ -56,17 +57,18 @@ export function createHubImages(opts: HubImagesOptions): HubImages {
       .filter((u) => u.protocol === 'http:')
       .map((u) => u.hostname.toLowerCase())
 
+  /** The cached picture of an id: its few possible names are tried directly,
+   *  so a request costs a handful of opens, not a listing of the whole cache. */
   async function fromCache(id: string): Promise<HubImage | null> {
     if (!opts.cacheDir) return null
-    const names = await readdir(opts.cacheDir).catch(() => [] as string[])
-    const hit = names.map(cachedEntryOf).find((e) => e?.id === id)
-    if (!hit) return null
-    const file = cacheFileFor(opts.cacheDir, id, hit.mime)
-    const body = await readFile(file).catch(() => null)
-    if (!body) return null
-    const now = new Date()
-    await utimes(file, now, now).catch(() => undefined) // last use, for eviction
-    return { mime: hit.mime, body: new Uint8Array(body) }
+    for (const { file, mime } of cacheFilesOf(opts.cacheDir, id)) {
+      const body = await readFile(file).catch(() => null)
+      if (!body) continue
+      const now = new Date()
+      await utimes(file, now, now).catch(() => undefined) // last use, for eviction
+      return { mime, body: new Uint8Array(body) }
+    }
+    return null
   }
 
   async function remember(id: string, img: HubImage): Promise<void> {

@@ -76,6 +76,8 @@ export function imageMime(contentType: string | undefined, head: Uint8Array): st
 }
 
 export const extensionOf = (mime: string): string => mime.slice('image/'.length)
+/** Every type the cache keeps, each under its own suffix. */
+export const IMAGE_MIMES: readonly string[] = SIGNATURES.map((s) => s.mime)
 const MIME_OF_EXT: Record<string, string> = Object.fromEntries(
   SIGNATURES.map((s) => [extensionOf(s.mime), s.mime])
 )
@@ -92,6 +94,17 @@ export function cacheFileFor(
 ): string {
   if (!ID.test(id) || !MIME_OF_EXT[extensionOf(mime)]) throw new Error('not a hub image')
   return path.join(cacheDir, `${id}.${extensionOf(mime)}`)
+}
+
+/** The cache files an id may have, one per image type; none for an id that is
+ *  not one of ours (so a request can name no other file). */
+export function cacheFilesOf(
+  cacheDir: string,
+  id: string,
+  path?: PathApi
+): { file: string; mime: string }[] {
+  if (!ID.test(id)) return []
+  return IMAGE_MIMES.map((mime) => ({ file: cacheFileFor(cacheDir, id, mime, path), mime }))
 }
 
 /** The id and type of a file name in the cache folder, or null for anything else. */

@@ -54,6 +54,9 @@ export interface Target extends EventEmitter<TargetEvents> {
   models?(): TargetModels
   /** Pods: push a file of this computer; resolves once the pod holds the upload. */
   push?(req: TargetPushRequest): Promise<StartResult>
+  /** Trusts the host key the target's pod presents now, once the user checked
+   *  `fingerprint` (for targets whose pod is found through an API, not an address). */
+  trustHostKey?(fingerprint: string): Promise<void>
 }
 
 export interface TargetPushRequest {

@@ -4,7 +4,7 @@
 // hash it produces is the file's, with several connections, work stealing,
 // drops, and a resume whose earlier bytes were written by another run.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startModelServer, type ModelServer } from '../harness/modelServer'
@@ -134,6 +134,27 @@ describe('hashing along the written frontier', () => {
       expect(res).toMatchObject({ outcome: 'completed', sha256: null })
       expect(fileSha(finalPath)).toBe(f.sha256)
     }
+  })
+
+  it('files hashed at once share one hashing thread, and one file failing leaves the others', async () => {
+    const files = [1, 2, 3].map((i) => newFile(3 * MiB + i, { size: 0, seed: `shared${i}` }))
+    for (const { f, finalPath } of files) await startEngine(f, finalPath).result
+    const threads = (): number => readdirSync('/proc/self/task').length
+    const hashes = [new FrontierHash(files[0]!.finalPath)]
+    // With one file's thread running, more files start no thread of their own
+    // (an earlier test's thread may still be exiting: the count can only drop).
+    const withOne = threads()
+    hashes.push(...files.slice(1).map(({ finalPath }) => new FrontierHash(finalPath)))
+    const missing = new FrontierHash(join(files[0]!.finalPath, '..', 'gone.safetensors'))
+    expect(threads()).toBeLessThanOrEqual(withOne)
+    for (let end = 0; end < 3 * MiB; end += 512 * 1024) for (const h of hashes) h.advance(end)
+    await expect(missing.digest(MiB)).rejects.toThrow()
+    expect(missing.dead).toBe(true)
+    const got = await Promise.all(hashes.map((h, i) => h.digest(files[i]!.f.size)))
+    expect(got).toEqual(files.map(({ f }) => f.sha256))
+    // Ended with the last file; the next file starts a thread of its own again.
+    const again = new FrontierHash(files[1]!.finalPath)
+    expect(await again.digest(files[1]!.f.size)).toBe(files[1]!.f.sha256)
   })
 
   it('FrontierHash alone: advancing in steps gives the hash of the whole file', async () => {

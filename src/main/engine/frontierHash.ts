@@ -4,15 +4,22 @@
 // segment's progress, then the next segment once it joins). The reading and
 // hashing run on a worker thread: the main thread keeps decrypting and
 // writing while another core hashes what the page cache still holds.
+import { closeSync, openSync } from 'node:fs'
 import { Worker } from 'node:worker_threads'
 import type { Segment } from './segmentPlanner'
 
 /** Runs in the worker (eval'd CommonJS: no separate bundle entry needed). */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads')
-const { openSync, readSync, closeSync } = require('node:fs')
+const { readSync, readlinkSync } = require('node:fs')
 const { createHash } = require('node:crypto')
-const fd = openSync(workerData.path, 'r')
+if (workerData.idle) {
+  // Linux schedules each thread as a task of its own: nice 19 on this one
+  // alone leaves the download's threads their whole share of the CPU.
+  const tid = Number(readlinkSync('/proc/thread-self').split('/').pop())
+  require('node:os').setPriority(tid, 19)
+}
+const fd = workerData.fd
 const hash = createHash('sha256')
 const buf = Buffer.allocUnsafe(4 << 20)
 const hashed = new BigInt64Array(workerData.hashed)
@@ -26,7 +33,6 @@ parentPort.on('message', ({ end, final }) => {
     Atomics.store(hashed, 0, BigInt(pos))
   }
   if (final) {
-    closeSync(fd)
     parentPort.postMessage(hash.digest('hex'))
   }
 })
@@ -43,6 +49,14 @@ export function frontierOf(segments: readonly Segment[]): number {
   return pos
 }
 
+/**
+ * Whether a download without a sha256 to check can be hashed as it streams,
+ * for free: only where one thread's priority can be lowered on its own
+ * (Linux). SHA-256 costs about as much CPU as the TLS of an HTTPS download;
+ * at normal priority that CPU is taken from the download on a fast link.
+ */
+export const IDLE_HASHING = process.platform === 'linux'
+
 export class FrontierHash {
   private readonly worker: Worker
   private sent = 0
@@ -52,9 +66,16 @@ export class FrontierHash {
   /** The worker failed or exited: nothing is worth waiting for. */
   dead = false
 
-  constructor(path: string) {
-    const workerData = { path, hashed: this.hashed.buffer }
+  /** `idle`: the thread runs at the lowest priority (IDLE_HASHING), so it
+   *  hashes only with CPU the download leaves unused and may lag behind. */
+  constructor(path: string, opts: { idle?: boolean } = {}) {
+    // Opened here, now: the thread may start after a short download is already
+    // installed under its final name (the descriptor follows the rename). The
+    // descriptor is the process's; this side closes it once the thread is gone.
+    const fd = openSync(path, 'r')
+    const workerData = { fd, hashed: this.hashed.buffer, idle: !!opts.idle }
     this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData })
+    this.worker.once('exit', () => closeSync(fd))
     this.worker.unref()
     this.failed = new Promise((_, reject) => {
       this.worker.once('error', reject)
@@ -85,6 +106,16 @@ export class FrontierHash {
   /** Paused, failed or restarted: the hash is of no use. */
   stop(): void {
     void this.worker.terminate()
+  }
+}
+
+/** A FrontierHash of the `.part`, or undefined when it cannot be opened (the
+ *  download goes on; a checked download hashes the file at the end instead). */
+export function startFrontierHash(path: string, opts: { idle?: boolean } = {}) {
+  try {
+    return new FrontierHash(path, opts)
+  } catch {
+    return undefined
   }
 }
 

@@ -74,8 +74,7 @@ it('a day of Retry-After pauses the row with the reason, resumable', async () =>
   })
   const { id } = await t.start({ url: f.url, folder: 'loras', filename: 'm.safetensors' })
   const r = await waitFor(() => recordOf(t, id), 'paused', {
-    until: (x) => x?.state === 'paused' || x?.state === 'error',
-    ms: 5000
+    until: (x) => x?.state === 'paused' || x?.state === 'error'
   })
   expect(r.state).toBe('paused')
   expect(r.error).toMatch(/asks to wait 24 h before going on/)

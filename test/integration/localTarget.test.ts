@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -14,9 +14,10 @@ import {
   type Settings,
   type TargetInfo
 } from '../../src/shared/types'
-import { LocalTarget } from '../../src/main/targets/local/localTarget'
+import { LocalTarget, type LocalTargetDeps } from '../../src/main/targets/local/localTarget'
 import { memoryOwnJobs, type OwnJobs } from '../../src/main/targets/ownJobs'
 import { startModelServer, type ModelServer } from '../harness/modelServer'
+import { heldRead } from '../support/heldRead'
 import { waitFor } from '../support/wait'
 
 const MiB = 1 << 20
@@ -48,7 +49,10 @@ interface Setup {
   ownJobs: OwnJobs
 }
 
-async function setup(over: Partial<Settings> = {}): Promise<Setup> {
+async function setup(
+  over: Partial<Settings> = {},
+  deps: Partial<LocalTargetDeps> = {}
+): Promise<Setup> {
   const workspace = join(root, `ws${n++}`)
   const comfyui = join(workspace, 'ComfyUI')
   const models = join(comfyui, 'models')
@@ -63,7 +67,8 @@ async function setup(over: Partial<Settings> = {}): Promise<Setup> {
       auth: () => undefined,
       authHint: () => undefined,
       engine: { retryBaseMs: 50, maxAttempts: 2 },
-      statusPollMs: 300
+      statusPollMs: 300,
+      ...deps
     }
   )
   const events: DownloadsChangedEvent[] = []
@@ -402,6 +407,55 @@ describe('LocalTarget', () => {
     await expect(s.target.start({ url: 'ftp://x.test/a.bin', folder: 'loras' })).rejects.toThrow(
       /http\(s\) URL/
     )
+  })
+
+  it("a resume whose read of the status file predates the run's last write resumes, never 'busy'", async () => {
+    const gate = heldRead()
+    const s = await setup({}, { statusRead: gate.reader })
+    const f = srv.addFile('/o/overtaken.safetensors', { size: 3 * MiB, seed: 'o', holdAt: MiB })
+    const { id, path } = await s.target.start({ url: f.url, folder: 'loras' })
+    await waitState(s.target, id, 'downloading')
+    // The resume reads the file while the run is active; the read is held until
+    // the run has been paused and its last state written, then lands.
+    gate.armOnce()
+    const resumed = s.target.resume(id)
+    const seen = await gate.seen()
+    expect(seen.ok && (seen.raw[path] as { status: string }).status).toMatch(
+      /^(queued|starting|downloading)$/
+    )
+    await s.target.pause(id)
+    expect(stateOf(s.target, id)).toBe('paused')
+    srv.setFaults(f.path, { holdAt: undefined })
+    gate.release()
+    await resumed
+    await waitState(s.target, id, 'completed')
+    expect(sha(path)).toBe(f.sha256)
+  })
+
+  it('an entry this very process left active without a run is resumed, not refused as busy', async () => {
+    const s = await setup()
+    const f = srv.addFile('/o/leftover.safetensors', { size: MiB, seed: 'l' })
+    const key = join(s.models, 'loras', 'leftover.safetensors')
+    const now = Date.now() / 1000
+    await writeFile(
+      join(s.workspace, '.download_status.json'),
+      JSON.stringify({
+        [key]: {
+          status: 'downloading',
+          id: 'd0d0d0d0d0d0d0d0',
+          url: f.url,
+          folder: 'loras',
+          filename: 'leftover.safetensors',
+          start_time: now,
+          timestamp: now,
+          progress_time: now,
+          owner: { host: hostname(), pid: process.pid, engine: 'ts' }
+        }
+      })
+    )
+    await s.target.resume('d0d0d0d0d0d0d0d0')
+    await waitState(s.target, 'd0d0d0d0d0d0d0d0', 'completed')
+    expect(sha(key)).toBe(f.sha256)
   })
 
   it("shows another target's downloads on the same workspace through the watch", async () => {

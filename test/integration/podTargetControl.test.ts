@@ -6,9 +6,16 @@ import { describe, expect, it } from 'vitest'
 import type { DownloadRecord, Settings } from '../../src/shared/types'
 import type { PodTarget } from '../../src/main/targets/pod/podTarget'
 import { UserError } from '../../src/main/errors'
-import { killWorkers, podTarget, usePodHarness, type FakeStore } from '../support/podTarget'
+import {
+  killWorkers,
+  newStore,
+  podTarget,
+  usePodHarness,
+  type FakeStore
+} from '../support/podTarget'
 import { waitFor } from '../support/wait'
 import { isGone } from '../harness/procTree'
+import { statusGateHelper } from '../harness/statusGateHelper'
 
 const MiB = 1 << 20
 const pod = usePodHarness()
@@ -21,7 +28,9 @@ function statusOf(ws: string): Record<string, unknown> {
 }
 
 function setup(settings: Partial<Settings> = {}): {
+  root: string
   ws: string
+  comfyui: string
   store: FakeStore
   target: () => PodTarget
 } {
@@ -197,5 +206,39 @@ describe('a known pod that is down', () => {
     await second.resume(id)
     await waitFor(() => rec(second, id)?.state === 'completed', 'completed', 30_000)
     expect(existsSync(path)).toBe(true)
+  })
+})
+
+describe('a resume the pod took, then a status read that failed', () => {
+  it('is ours all the same (the one kind a PodPull resumes by itself)', async () => {
+    const { root, ws, comfyui, store, target } = setup()
+    const f = pod.server.addFile('/ctl/taken.gguf', { size: 4 * MiB, seed: 't', holdAt: MiB })
+    const first = target()
+    await first.open()
+    const { id, path } = await first.start({ url: f.url, folder: 'llm', connections: 1 })
+    await waitFor(() => (rec(first, id)?.downloaded ?? 0) > 0, 'first bytes')
+    await first.pause(id)
+    await first.close()
+
+    // Another PodPull (a CLI with settings of its own) resumes it while the
+    // pod's status can't be read: the helper takes the resume, the refresh
+    // after it fails, so this process never gets a record of the job.
+    const gate = statusGateHelper(root)
+    gate.close()
+    const own: FakeStore = { ...newStore(), knownHosts: { ...store.knownHosts } }
+    const cli = podTarget(pod.sshd, own, { ws, comfyui, helper: gate.helper })
+    pod.targets.push(cli)
+    try {
+      await cli.open()
+      expect(cli.downloads()).toEqual([])
+      await cli.resume(id)
+      expect(own.ownJobs.has(id, path)).toBe(true)
+
+      // Once status reads again, the job the helper took is listed, running.
+      gate.open()
+      await waitFor(() => rec(cli, id)?.state === 'downloading', 'the resumed job listed')
+    } finally {
+      gate.open()
+    }
   })
 })

@@ -10,6 +10,7 @@ import { startModelServer, type ModelServer } from '../harness/modelServer'
 import { PodTarget, type PodTargetDeps } from '../../src/main/targets/pod/podTarget'
 import { memoryOwnJobs, type OwnJobs } from '../../src/main/targets/ownJobs'
 import type { PushTuning } from '../../src/main/targets/pod/podPush'
+import type { HelperFile } from '../../src/main/ssh/helperUpload'
 
 export interface FakeStore {
   knownHosts: Record<string, string>
@@ -45,6 +46,8 @@ export function podTarget(
     tokenHosts?: { hf: string[]; civitai: string[] }
     /** The upload byte path's hooks (a gate, a byte count). */
     push?: PushTuning
+    /** A helper build of the test's own (one with injected faults). */
+    helper?: HelperFile
   }
 ): PodTarget {
   const deps: PodTargetDeps = {
@@ -67,7 +70,8 @@ export function podTarget(
       lastSeen: () => store.lastSeen
     },
     connection: { agent: '', backoffInitialMs: 200, backoffMaxMs: 1000 },
-    ...(o.push ? { push: o.push } : {})
+    ...(o.push ? { push: o.push } : {}),
+    ...(o.helper ? { helper: o.helper } : {})
   }
   return new PodTarget(
     {

@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { StatusStore, type StatusStoreOptions } from '../../src/main/status/statusStore'
 import { sidecarProgress } from '../../src/main/status/entryAging'
 import { readSidecar } from '../../src/main/engine/sidecar'
+import { heldRead } from '../support/heldRead'
 import { entryToRecord, recordToEntry, type StatusEntry } from '../../src/main/status/statusEntry'
 
 const T0 = Date.UTC(2026, 0, 1) // ms
@@ -108,6 +109,24 @@ describe('status file format', () => {
       'file_size_mb'
     ])
       expect(got).toHaveProperty(k)
+  })
+
+  it('a read of the file that one of our writes overtook never shows over that write', async () => {
+    const gate = heldRead()
+    const s = makeStore({ readForRefresh: gate.reader })
+    await s.open()
+    const p = join(dir, 'ComfyUI/models/loras/o.safetensors')
+    s.put(p, entry('oooooooooooooooo'), { urgent: true, running: true })
+    await s.flush()
+    gate.armOnce()
+    const refreshed = s.refresh()
+    expect((await gate.seen()).ok).toBe(true) // it read the file with the entry downloading
+    s.put(p, entry('oooooooooooooooo', { status: 'paused' }), { urgent: true })
+    await s.flush()
+    gate.release()
+    await refreshed
+    expect(s.get(p)?.status).toBe('paused')
+    expect(s.ownedHere(s.get(p)!)).toBe(true)
   })
 
   it('increases rev on every write of an entry', async () => {

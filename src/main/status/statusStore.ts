@@ -12,6 +12,7 @@ import {
   moveAsideCorrupt,
   readStatus,
   setAsideMessage,
+  type ParsedStatus,
   statusFilePath,
   withStatusLock,
   writeStatusAtomic,
@@ -34,6 +35,8 @@ export interface StatusStoreOptions {
   flushIntervalMs?: number
   /** Fallback poll for other processes' changes (default 2000 ms). */
   pollMs?: number
+  /** How refresh() reads the file (tests hold a read to land it after a write). */
+  readForRefresh?: (file: string) => Promise<ParsedStatus>
 }
 
 export interface StatusChange {
@@ -76,6 +79,8 @@ export class StatusStore extends EventEmitter<StoreEvents> {
   /** Every path this process has written: restored if the file turns out corrupt. */
   private readonly written = new Set<string>()
   private disk: RawStatus = {}
+  /** Counts our writes: a read that one of them overtook may show the file before it. */
+  private writes = 0
   private view = new Map<string, StatusEntry>()
   private needsWrite = false
   private timer: NodeJS.Timeout | null = null
@@ -213,7 +218,15 @@ export class StatusStore extends EventEmitter<StoreEvents> {
 
   /** Re-reads the file (another process may have changed it). */
   async refresh(): Promise<void> {
-    const parsed = await readStatus(this.file)
+    const read = this.opts.readForRefresh ?? readStatus
+    let parsed: ParsedStatus
+    for (;;) {
+      const before = this.writes
+      parsed = await read(this.file)
+      // A write of ours landed while this read was under way: what it read may
+      // predate that write (our run's own last state, still shown active), so read again.
+      if (this.writes === before) break
+    }
     if (!parsed.ok) {
       // Moving it aside needs the lock; the write does it and puts our entries back.
       this.needsWrite = true
@@ -250,9 +263,14 @@ export class StatusStore extends EventEmitter<StoreEvents> {
     return next
   }
 
+  /** Whether this process wrote the entry as its owner. */
+  ownedHere(e: StatusEntry): boolean {
+    return e.owner !== null && e.owner.host === this.host && e.owner.pid === this.pid
+  }
+
   private heldByOther(path: string, e: StatusEntry): boolean {
     if (!ACTIVE_STATES.includes(e.status) || !e.owner) return false
-    if (e.owner.host === this.host && e.owner.pid === this.pid) return false
+    if (this.ownedHere(e)) return false
     return staleReason(e, path, this.rules()) === undefined
   }
 
@@ -345,6 +363,7 @@ export class StatusStore extends EventEmitter<StoreEvents> {
     const aged = ageEntries(raw, this.rules())
     if (mutated || aged.changed || !parsed.ok) await writeStatusAtomic(this.file, raw)
     this.disk = raw
+    this.writes++
     if (aged.stale.length) this.emit('stale', aged.stale)
   }
 

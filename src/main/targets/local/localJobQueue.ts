@@ -273,8 +273,9 @@ export class LocalJobQueue {
       if (isActive(this.host.entry(id)[1])) return // running here
       await job.done // its run is writing its final state: let it finish first
     }
-    const [path, e] = this.host.entry(id)
-    if (isActive(e)) throw busyError(e)
+    const found = await this.entryToRequeue(id)
+    if (!found) return // queued here meanwhile
+    const [path, e] = found
     if (e.status === 'completed') throw new UserError('bad-state', 'This download has finished.')
     const j: Job = job ?? { id, path, overwrite: false, attemptsBefore: 0, queued: false }
     this.jobs.set(id, j)
@@ -293,6 +294,23 @@ export class LocalJobQueue {
     if (!claimed.ok) throw busyError(claimed.holder)
     await clearControlRequest(this.store.workspace, id).catch(() => undefined) // a leftover
     this.enqueue(j)
+  }
+
+  /** The entry a requeue starts from; refused while another process runs it. An
+   *  active entry of this very process that no run here holds is its own run's
+   *  last write seen out of order, never another process: the file is read again,
+   *  and one still left active by this process is stopped in all but name. */
+  private async entryToRequeue(id: string): Promise<[string, StatusEntry] | null> {
+    let found = this.host.entry(id)
+    if (!isActive(found[1])) return found
+    if (this.store.ownedHere(found[1]) && !this.runs(id)) {
+      await this.store.flush()
+      await this.store.refresh()
+      if (this.runs(id)) return null
+      found = this.host.entry(id)
+    }
+    if (isActive(found[1]) && !this.store.ownedHere(found[1])) throw busyError(found[1])
+    return found
   }
 
   /** A path read back from the status file is a claim, not a fact: an entry

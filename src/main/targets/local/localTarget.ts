@@ -29,7 +29,7 @@ import { appendSourceRecord } from '../../models/sourceRecord'
 import { ContentIndex, stampOf, type FileStamp } from '../../models/contentIndex'
 import { linkSameContent } from './linkSameContent'
 import { entryToRecord, type StatusEntry } from '../../status/statusEntry'
-import { StatusStore, type StatusChange } from '../../status/statusStore'
+import { StatusStore, type StatusChange, type StatusStoreOptions } from '../../status/statusStore'
 import { clearControlRequest, ControlInbox, type ControlWord } from '../../status/controlRequests'
 import { UserError } from '../../errors'
 import type { Target, TargetEvents, TargetStartRequest } from '../target'
@@ -62,6 +62,8 @@ export interface LocalTargetDeps {
   controlAnswerMs?: number
   /** The budget all this target's downloads share (tests hold one to watch it). */
   limiter?: BandwidthLimiter
+  /** How the status file is re-read (tests hold a read to order it against a write). */
+  statusRead?: StatusStoreOptions['readForRefresh']
 }
 
 const STATUS_WRITE_FAILED = 'The status file could not be updated'
@@ -130,7 +132,8 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
       clock: deps.clock,
       host: deps.hostname,
       pollMs: deps.statusPollMs,
-      flushIntervalMs: deps.statusFlushMs
+      flushIntervalMs: deps.statusFlushMs,
+      readForRefresh: deps.statusRead
     })
     this.store.on('change', (c) => this.forward(c))
     this.store.on('stale', (paths) => this.onStale(paths))
@@ -470,8 +473,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
 
   /** An active entry some other process holds (a dead one's is aged to stopped already). */
   private heldElsewhere(e: StatusEntry): boolean {
-    const me = this.store.owner()
-    return e.owner !== null && !(e.owner.host === me.host && e.owner.pid === me.pid)
+    return e.owner !== null && !this.store.ownedHere(e)
   }
 
   async remove(id: string): Promise<void> {

@@ -77,6 +77,13 @@ interface StartAnswer {
   linked_by?: 'hardlink' | 'copy'
 }
 
+/** The helper's answer to `resume`: the job now at the entry's path (another
+ *  one's id when that job already runs there). */
+interface ResumeAnswer {
+  id: string
+  path: string
+}
+
 export interface PodTargetDef {
   id: string
   name: string
@@ -163,7 +170,7 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
       }),
       autoResume: () => deps.settings().autoResume,
       owned: (id, path) => this.ownJobs.has(id, path),
-      resume: (id) => this.sendResume(id),
+      resume: (id) => this.sendResume(id).then(() => undefined),
       resumeFailed: (err) =>
         session.setInfo(session.state, `Could not resume a download: ${asUserError(err).message}`),
       noticeChanged: () => this.emit('info', this.info())
@@ -298,19 +305,25 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
   }
   /** The user resumes a download: from now on it is one of this PodPull's. */
   async resume(id: string, url?: string): Promise<void> {
-    await this.sendResume(id, url)
+    const taken = await this.sendResume(id, url)
     // Only once the helper took it: a refused entry (one planted outside the
     // model folders) must not become ours, or the next snapshot that still
-    // shows it interrupted would resume it by itself.
-    const path = this.records.get(id)?.path
-    if (path) this.ownJobs.add(id, path)
+    // shows it interrupted would resume it by itself. The job and path are the
+    // helper's answer, not the records: a status read that fails right after
+    // (a dropped link) must not leave a job the user resumed as not ours.
+    if (taken) this.ownJobs.add(taken.id, taken.path)
   }
 
-  private async sendResume(id: string, url?: string): Promise<void> {
+  /** The job the helper now runs at the entry's path; null for an upload
+   *  (its push makes it ours). */
+  private async sendResume(id: string, url?: string): Promise<ResumeAnswer | null> {
     // A command-line resume may come before the first status snapshot.
     if (!this.records.get(id)) await this.refresh()
     const upload = this.records.get(id)
-    if (upload?.kind === 'upload') return this.resumePush(upload)
+    if (upload?.kind === 'upload') {
+      await this.resumePush(upload)
+      return null
+    }
     const helper = await this.ready()
     // models_dir: the helper re-checks that the entry's path still leads inside it.
     const fresh = url === undefined ? {} : { url }
@@ -320,7 +333,7 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
     // helper refuses it (and marks the entry) without one.
     const inside = !!rec && plainlyInside(rec.path, [modelsDir, ...extra.roots.map((r) => r.dir)])
     const creds = this.credentials(inside ? (url ?? rec.url) : undefined)
-    await helper.call('resume', {
+    const ans = await helper.call<ResumeAnswer>('resume', {
       workspace: this.workspace,
       id,
       models_dir: modelsDir,
@@ -331,6 +344,7 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
       ...(rec && redirectsToSignedLink(url ?? rec.url) ? { signed_redirect: true } : {})
     })
     await this.refresh()
+    return ans
   }
   async cancel(id: string): Promise<void> {
     // The helper deletes a cancelled job's partial files only where its stored

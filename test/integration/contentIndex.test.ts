@@ -153,11 +153,13 @@ describe("don't download what you have", () => {
     expect(srv.requestsFor('/fresh.safetensors')).toHaveLength(before)
   })
 
-  it('a download without a sha256 is indexed by the idle hash taken as it streamed, without the background hasher', async () => {
-    const { target, workspace } = await setup({ backgroundHashing: false })
+  it('a download without a sha256 is indexed by the idle hash taken as it streamed, not by the background hasher', async () => {
+    const { target, workspace } = await setup({ backgroundHashing: true })
     const served = srv.addFile('/streamed.safetensors', { size: 6 << 20, seed: 'streamed' })
+    const read: string[] = [] // files the background hasher read
     const indexed = new Promise<void>((resolve) =>
-      target.on('info', () => {
+      target.on('info', (i) => {
+        if (i.hashing?.current) read.push(i.hashing.current)
         void ContentIndex.forWorkspace(workspace)
           .load()
           .then(async (index) => (await index.pathsWith(served.sha256)).length > 0 && resolve())
@@ -171,6 +173,7 @@ describe("don't download what you have", () => {
     ).pathsWith(served.sha256)
     expect(path).toBe(join(workspace, 'ComfyUI', 'models', 'loras', 'streamed.safetensors'))
     expect(sha(await readFile(path!))).toBe(served.sha256)
+    expect(read).toEqual([])
   })
 })
 

@@ -130,6 +130,13 @@ describe('hashing along the written frontier', () => {
     }
   })
 
+  it('with idleHash off (a one-shot process) a download without a sha256 is not hashed at all', async () => {
+    const { f, finalPath } = newFile(2 * MiB, { size: 0, seed: 'no-idle' })
+    const res = await startEngine(f, finalPath, {}, { idleHash: false }).result
+    expect(res).toMatchObject({ outcome: 'completed', sha256: null })
+    expect(res.sha256Later).toBeUndefined()
+  })
+
   it('an idle FrontierHash runs on a thread of the lowest priority; a checked one does not', async () => {
     const { f, finalPath } = newFile(3 * MiB, { size: 0, seed: 'idle-nice' })
     // The download's own idle hash: settled, so its thread is at nice 19 already.

@@ -163,7 +163,7 @@ async function attemptRun(
     // The others are hashed by a thread that gets only CPU the download leaves
     // unused: on a real link (network-bound) it keeps up; on a link faster than
     // the CPU it falls behind and finishes after the install (sha256Later).
-    hashIdle: expectedSha === null && IDLE_HASHING,
+    hashIdle: expectedSha === null && IDLE_HASHING && cfg.idleHash !== false,
     stallTimeoutMs: cfg.stallTimeoutMs,
     maxAttempts: cfg.maxAttempts,
     wait,

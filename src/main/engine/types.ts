@@ -96,4 +96,7 @@ export interface EngineOptions {
   segmentThreshold?: number
   /** The target's bandwidth budget, shared by all its downloads (bandwidthLimiter.ts). */
   limiter?: BandwidthLimiter
+  /** Hash a download without a sha256 as it streams, on an idle-priority thread
+   *  (default true). Off in a process that would end before the hash does. */
+  idleHash?: boolean
 }

@@ -193,6 +193,9 @@ export class LocalJobQueue {
           authHint: this.host.authHint,
           freeSpace: this.host.freeSpace,
           limiter: this.host.limiter,
+          // The one-shot CLI hashes nothing in the background: it would exit
+          // before an idle hash caught up, and the CPU spent would be lost.
+          idleHash: this.host.settings().backgroundHashing,
           onProgress: (p) => {
             const next = withCap(
               progressed(last, p, job.attemptsBefore, this.store.now()),

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import select
+import shutil
 import subprocess
 import sys
 
@@ -28,8 +29,12 @@ class IdleHash(object):
         fd = os.open(part, os.O_RDONLY)
         r, self.w = os.pipe()
         try:
+            # Started at nice 19 (coreutils' nice, where present), not only
+            # lowered once Python is up: its start-up competes with nothing either.
+            nice = shutil.which("nice")
             self.proc = subprocess.Popen(
-                [sys.executable, "-I", "-S", sys.argv[0], "idle-hash"],
+                ([nice, "-n", "19"] if nice else [])
+                + [sys.executable, "-I", "-S", sys.argv[0], "idle-hash"],
                 stdin=r,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,

@@ -333,6 +333,9 @@ function buildProgram(): Command {
             'Say what to set: --max-speed 5MB and/or --schedule "01:00-07:00=unlimited".'
           )
         const t = await targetByName(name)
+        // A pod is reached first, so its helper takes the limits up now; one
+        // that can't be reached gets them at the next connection of any PodPull.
+        if (t.config.kind === 'ssh') await openTarget(name).catch(() => undefined)
         const now = t.config.bandwidth
         const info = await call('setBandwidth', {
           id: t.id,
@@ -346,6 +349,8 @@ function buildProgram(): Command {
           timeZone: o.timeZone ?? (o.schedule === undefined ? now?.timeZone : undefined)
         })
         say(describeLimits(info))
+        if (info.config.kind === 'ssh' && info.connection !== 'online')
+          say(`"${info.name}" is not connected: they reach it when PodPull next connects to it.\n`)
       }
     )
 

@@ -59,24 +59,32 @@ export function createTarget(stored: StoredTarget, ctx: TargetContext): Target {
       }
     )
   }
+  /** Changes this pod's saved definition (as it is now: another process may have changed it). */
+  const saveConfig = (patch: Partial<SshTargetConfig>): void =>
+    store.set(
+      'targets',
+      store
+        .get('targets')
+        .map((t) =>
+          t.id === id && t.config.kind === 'ssh' ? { ...t, config: { ...t.config, ...patch } } : t
+        )
+    )
+  const savedLimits: PodTargetDeps['savedLimits'] = {
+    load: () => {
+      const c = store.get('targets').find((t) => t.id === id)?.config
+      return c?.kind === 'ssh' && c.bandwidth && c.bandwidthSetAt
+        ? { limits: c.bandwidth, setAt: c.bandwidthSetAt }
+        : undefined
+    },
+    save: ({ limits, setAt }) => saveConfig({ bandwidth: limits, bandwidthSetAt: setAt })
+  }
   // A pod imported from RunPod: its address is asked of the API before every connection.
   const runpod = config.runpodPodId
     ? runpodConnection(
         config.runpodPodId,
         { via: 'direct', host: config.host, port: config.port, user: config.user },
         runpodApi,
-        (route) =>
-          store.set(
-            'targets',
-            store.get('targets').map((t) =>
-              t.id === id && t.config.kind === 'ssh'
-                ? {
-                    ...t,
-                    config: { ...t.config, host: route.host, port: route.port, user: route.user }
-                  }
-                : t
-            )
-          )
+        (route) => saveConfig({ host: route.host, port: route.port, user: route.user })
       )
     : undefined
   const pod = podTarget(config, runpod)
@@ -103,6 +111,7 @@ export function createTarget(stored: StoredTarget, ctx: TargetContext): Target {
         },
         secret: () => ctx.secret(id),
         ownJobs,
+        savedLimits,
         acceptHostKey: ctx.acceptHostKey,
         ...(connection ? { connection } : {}),
         cache: {

@@ -100,6 +100,10 @@ export interface SshTargetConfig {
   kind: 'ssh'
   /** The cap for all the target's downloads together (the helper enforces it), and its schedule. */
   bandwidth?: BandwidthLimits
+  /** When `bandwidth` was set (epoch ms): here, or on the pod by another
+   *  process and taken up. The newer of it and the pod's limits file wins at
+   *  each connection, so limits set while the pod was away reach it later. */
+  bandwidthSetAt?: number
   host: string
   port: number
   user: string

@@ -66,6 +66,8 @@ export interface FakeRunpod {
   volumeDirs: Record<string, string>
   /** A folder put first on a created pod's PATH (a `runpodctl` stand-in). */
   podBin?: string
+  /** The whole PATH of a created pod's sessions instead (e.g. one without runpodctl). */
+  podPath?: string
   /** The key RunPod gives a created pod as RUNPOD_API_KEY (never the account key). */
   podKey: string
   /** How a created pod is reached: a public port mapped to 22, or only RunPod's PTY proxy. */
@@ -205,7 +207,7 @@ export async function startFakeRunpod(pods: FakePod[] = []): Promise<FakeRunpod>
       }
       if (fake.fault === 'down') return send(503, { error: 'Service Unavailable' })
       if (fake.fault === 'rate') return send(429, { error: 'Too Many Requests' })
-      if (req.headers.authorization !== `Bearer ${fake.key}`)
+      if (req.headers.authorization !== `Bearer ${fake.key}` && !podScoped(req, url))
         return send(401, { error: 'Unauthorized' })
       if (url.pathname === '/graphql' && req.method === 'POST') {
         const q = (JSON.parse(text || '{}') as { query?: string }).query ?? ''
@@ -253,6 +255,17 @@ export async function startFakeRunpod(pods: FakePod[] = []): Promise<FakeRunpod>
       send(404, { error: 'not found' })
     })()
   })
+  /** The key RunPod gives a pod is good for that pod alone: here, removing a created pod. */
+  function podScoped(req: IncomingMessage, url: URL): boolean {
+    const own = /^\/v1\/pods\/([^/]+)$/.exec(url.pathname)
+    return (
+      req.headers.authorization === `Bearer ${fake.podKey}` &&
+      req.method === 'DELETE' &&
+      own !== null &&
+      fake.created.some((c) => c.podId === decodeURIComponent(own[1] ?? ''))
+    )
+  }
+
   /** A CPU pod with the volume: RUNNING at once, SSH once its sshd answers. */
   function createPod(asked: Record<string, unknown>, id: string): FakePod | string {
     const volume = fake.volumes.find((v) => v.id === asked.networkVolumeId)
@@ -272,7 +285,7 @@ export async function startFakeRunpod(pods: FakePod[] = []): Promise<FakeRunpod>
     }
     fake.created.push({ podId: id, body: asked })
     fake.pods.push(pod)
-    const path = [fake.podBin, process.env.PATH].filter(Boolean).join(':')
+    const path = fake.podPath ?? [fake.podBin, process.env.PATH].filter(Boolean).join(':')
     const viaProxy = fake.createVia === 'proxy'
     booting.push(
       startSshd({

@@ -84,6 +84,30 @@ describe('hashing along the written frontier', () => {
     expect(fileSha(finalPath)).toBe(f.sha256)
   })
 
+  it('8 connections take the file front to back, so the hashed prefix grows with the download', async () => {
+    const size = 32 * MiB
+    const span = MiB // a quarter of each connection's share
+    const { f, finalPath } = newFile(size, { size: 0, seed: 'frontToBack' })
+    const res = await startEngine(
+      f,
+      finalPath,
+      { sha256: f.sha256, connections: 8 },
+      { segmentThreshold: MiB }
+    ).result
+    expect(res).toMatchObject({ outcome: 'completed', sha256: f.sha256 })
+    const starts = srv
+      .requestsFor(f.path)
+      .map((r) => /^bytes=(\d+)-(\d+)$/.exec(String(r.headers.range)))
+      .filter((m) => m && Number(m[2]) > Number(m[1])) // not the one-byte probe
+      .map((m) => Number(m![1]))
+    expect(starts).toHaveLength(size / span)
+    // Concurrent requests may reach the server in any order, but none asks for
+    // bytes more than one span per connection past its turn (contiguous shares
+    // per connection would ask for the file's last eighth among the first eight).
+    starts.forEach((start, i) => expect(start).toBeLessThan((i + 8) * span))
+    expect(new Set(starts).size).toBe(size / span)
+  })
+
   it('a wrong expected hash still fails with 8 connections, and the download is removed', async () => {
     const { f, finalPath } = newFile(12 * MiB, { size: 0, seed: 'wrong8' })
     const err = await startEngine(

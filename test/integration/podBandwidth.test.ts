@@ -1,9 +1,14 @@
 // A pod target's bandwidth cap, set from the app over a real sshd: the helper's
 // running worker takes it up (its status entry shows the cap it runs at), the
 // card shows the cap in force, and lifting it lets the download finish.
-import { readFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect, it } from 'vitest'
+import { createApp } from '../../src/main/app'
+import { memoryTokenStore } from '../../src/main/core/tokenStore'
+import { createNodeStore } from '../../src/main/settings/createStore'
+import { limitsFileBody, limitsFilePath } from '../../src/main/targets/limitsFile'
+import { assertBuilt, runCli } from '../support/cli'
 import { newStore, podTarget, usePodHarness } from '../support/podTarget'
 import { waitFor } from '../support/wait'
 
@@ -76,4 +81,73 @@ it('takes up limits another process set on the pod, and writes its own later one
     until: (t) => t === '2.0 MB/s'
   })
   expect(app.info().bandwidth?.text).toBe('2.0 MB/s')
+})
+
+it('limits set while the pod was away, then a restart: the newer ones reach the pod; from a terminal, at once', async () => {
+  assertBuilt()
+  const w = pod.workspace()
+  const home = join(w.root, 'home')
+  const limits = limitsFilePath(w.ws)
+  const onPod = (): { max_speed?: number | null } => {
+    try {
+      return JSON.parse(readFileSync(limits, 'utf8'))
+    } catch {
+      return {} // not there yet
+    }
+  }
+  // The pod holds limits written there an hour ago; the app knows the target.
+  mkdirSync(join(w.ws, '.podpull'), { recursive: true })
+  const hourAgo = Date.now() - 3600_000
+  writeFileSync(limits, JSON.stringify(limitsFileBody({ maxSpeed: 5e6, schedule: [] }, hourAgo)))
+  const store = createNodeStore(home)
+  store.set('knownHosts', w.store.knownHosts)
+  const { host, port, user, keyPath } = pod.sshd
+  store.set('targets', [
+    {
+      id: 'pod1',
+      name: 'pod',
+      config: { kind: 'ssh', host, port, user, keyPath, workspace: w.ws, comfyui: w.comfyui }
+    }
+  ])
+
+  // Set from a terminal while the pod is down; that process ends.
+  await pod.sshd.stop()
+  const set = await runCli(['targets', 'set', 'pod', '--max-speed', '2MB'], { PODPULL_HOME: home })
+  expect(set.code, set.stderr).toBe(0)
+  expect(set.stdout).toContain('"pod" is not connected: they reach it when PodPull next connects')
+  expect(onPod().max_speed).toBe(5e6)
+
+  // The pod is back and the app starts: its saved limits are newer than the
+  // pod's file, so they are written there, and the card keeps them.
+  await pod.sshd.start()
+  const app = await createApp({
+    store: createNodeStore(home),
+    host: 'headless',
+    tokens: memoryTokenStore({}),
+    home: null
+  })
+  try {
+    const card = () => app.core.targetInfos()[0]
+    await waitFor(
+      () => ({ file: onPod().max_speed, card: card()?.config.bandwidth?.maxSpeed }),
+      'the newer limits on the pod, or the older ones taken up',
+      { until: (v) => v.file === 2e6 || v.card === 5e6 }
+    )
+    expect(onPod().max_speed).toBe(2e6)
+    expect(card()?.bandwidth?.text).toBe('2.0 MB/s')
+    expect(createNodeStore(home).get('targets')[0]?.config.bandwidth?.maxSpeed).toBe(2e6)
+
+    // Set from a terminal while the pod is up: written there, and the app follows.
+    const again = await runCli(['targets', 'set', 'pod', '--max-speed', '3MB'], {
+      PODPULL_HOME: home
+    })
+    expect(again.code, again.stderr).toBe(0)
+    expect(again.stdout).not.toContain('not connected')
+    expect(onPod().max_speed).toBe(3e6)
+    await waitFor(() => card()?.bandwidth?.text, "the terminal's cap on the app's card", {
+      until: (t) => t === '3.0 MB/s'
+    })
+  } finally {
+    await app.dispose()
+  }
 })

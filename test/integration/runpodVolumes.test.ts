@@ -4,13 +4,12 @@
 // PodPull sent, the volume's folder as its workspace). The pod is created only
 // with consent, exactly once, removed when the queue is done, reused by a
 // client run again after a kill, removed at the next start when a run left it
-// behind, and removes itself with `runpodctl` when no client is connected.
+// behind (its own watchdog is tested in runpodVolumeWatchdog.test.ts).
 // The account key reaches none of: the pod's processes, the status file, the
 // logs, the diagnostics archive.
 import { createHash } from 'node:crypto'
 import { execFileSync } from 'node:child_process'
 import {
-  chmodSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -49,7 +48,6 @@ beforeAll(async () => {
 afterEach(async () => {
   fake.createFault = 'none'
   fake.createdPrice = 0.06
-  fake.podBin = undefined
   await fake.settled()
   volumeDirs.splice(0).forEach(stopPodProcesses)
 })
@@ -106,34 +104,6 @@ function filesContaining(dir: string, needle: string): string[] {
 
 const createdFor = (volumeId: string) =>
   fake.created.filter((c) => c.body.networkVolumeId === volumeId)
-
-/**
- * A volume target whose fill pod has a `runpodctl` stand-in on its PATH
- * (records its arguments and whether it saw the pod-scoped key, never the
- * account key), and a detached download to it held half-way until `release`.
- */
-async function detachedFill(name: string, extra: NodeJS.ProcessEnv) {
-  const v = volume(name)
-  await addVolume(v, 'vol')
-  const bin = join(base, name, 'bin')
-  mkdirSync(bin)
-  const calls = join(bin, 'calls.log')
-  writeFileSync(
-    join(bin, 'runpodctl'),
-    `#!/bin/sh\necho "$* key=$([ "$RUNPOD_API_KEY" = "${fake.podKey}" ] && echo pod || echo other)" >> ${calls}\n`
-  )
-  chmodSync(join(bin, 'runpodctl'), 0o755)
-  fake.podBin = bin
-  const path = `/${name}/a.safetensors`
-  const file = server.addFile(path, { size: MiB, seed: name, holdAt: MiB / 2 })
-  const r = await runCli(
-    ['download', file.url, '--target', 'vol', '--folder', 'loras', '--yes', '--detach'],
-    env(v.home, extra)
-  )
-  expect(r.code).toBe(0)
-  const podId = createdFor(v.id)[0]!.podId
-  return { v, podId, calls, release: () => server.setFaults(path, { holdAt: undefined }) }
-}
 
 describe('network volumes', () => {
   it(
@@ -459,52 +429,6 @@ describe('network volumes', () => {
       expect(next.code).toBe(0)
       expect(next.stderr).toContain(`Removed a leftover CPU fill pod ${podId}.`)
       expect(fake.deleted).toContain(podId)
-    },
-    TEST_MS
-  )
-
-  it(
-    'the fill pod removes itself with runpodctl when no client is connected',
-    async () => {
-      const { podId, calls, release } = await detachedFill('selfremove', {
-        PODPULL_FILL_IDLE_SECONDS: '1'
-      })
-      expect(existsSync(calls)).toBe(false)
-      release()
-      const line = await waitFor(
-        () => (existsSync(calls) ? readFileSync(calls, 'utf8') : ''),
-        'the watchdog to call runpodctl',
-        SLOW
-      )
-      expect(line.trim()).toBe(`remove pod ${podId} key=pod`)
-    },
-    TEST_MS
-  )
-
-  it(
-    'the fill pod removes itself at its maximum lifetime while a download is still active',
-    async () => {
-      // The idle rule cannot fire (an hour), the download stays held: only
-      // the lifetime (capped to a second) can end the pod.
-      const { v, podId, calls } = await detachedFill('lifetime', {
-        PODPULL_FILL_IDLE_SECONDS: '3600',
-        PODPULL_FILL_MAX_SECONDS: '1'
-      })
-      const line = await waitFor(
-        () => (existsSync(calls) ? readFileSync(calls, 'utf8') : ''),
-        'the watchdog to call runpodctl',
-        SLOW
-      )
-      expect(line.trim()).toBe(`remove pod ${podId} key=pod`)
-      // With a one-second lifetime the watchdog may act before the entry has
-      // moved on from 'starting': any unfinished state proves the point.
-      const status = JSON.parse(readFileSync(join(v.ws, '.download_status.json'), 'utf8'))
-      const states = Object.values(status).map((e) => (e as { status: string }).status)
-      expect(states).toHaveLength(1)
-      expect(['queued', 'starting', 'downloading']).toContain(states[0])
-      const log = readFileSync(join(v.ws, '.podpull', `fill-watchdog-${podId}.log`), 'utf8')
-      expect(log).toContain('maximum lifetime reached')
-      expect(log).not.toContain('queue done')
     },
     TEST_MS
   )

@@ -3,7 +3,7 @@
 // volume's folder), a model server, a client key pair, a scratch folder, and
 // a volume added as the target "vol". Pods' detached processes are stopped
 // and everything closed after the file's tests.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect } from 'vitest'
@@ -12,6 +12,7 @@ import { startModelServer, type ModelServer } from '../harness/modelServer'
 import { startSshd, type SshdHarness } from '../harness/sshd'
 import { assertBuilt, runCli } from './cli'
 import { stopPodProcesses } from './podTarget'
+import { pathWithout } from '../harness/pathWithout'
 
 export interface VolumeBench {
   fake: FakeRunpod
@@ -51,7 +52,8 @@ export function volumeBench(prefix: string): VolumeBench {
 export async function volumeTarget(
   b: VolumeBench,
   id: string,
-  extraEnv: NodeJS.ProcessEnv = {}
+  extraEnv: NodeJS.ProcessEnv = {},
+  addArgs: readonly string[] = []
 ): Promise<{ ws: string; home: string; env: NodeJS.ProcessEnv }> {
   const ws = join(b.base, id, 'volume')
   mkdirSync(join(ws, 'ComfyUI', 'models', 'loras'), { recursive: true })
@@ -71,10 +73,54 @@ export async function volumeTarget(
   const add = await runCli(
     [
       ...['targets', 'add-runpod-volume', 'vol', '--volume', id, '--key', b.keys.keyPath],
-      ...['--workspace', ws, '--comfyui', join(ws, 'ComfyUI')]
+      ...['--workspace', ws, '--comfyui', join(ws, 'ComfyUI')],
+      ...addArgs
     ],
     env
   )
   expect(add.code, add.stderr).toBe(0)
   return { ws, home, env }
+}
+
+/** What the fill pod's PATH offers as `runpodctl`. */
+export type Runpodctl = 'works' | 'fails' | 'missing'
+
+/**
+ * A volume target, its fill pod's `runpodctl` (a stand-in that records its
+ * arguments and whether it saw the pod-scoped key, then exits 0 or 1; or
+ * none on the PATH at all), and a detached download to it held half-way
+ * until `release`.
+ */
+export async function heldFill(
+  b: VolumeBench,
+  id: string,
+  o: { env?: NodeJS.ProcessEnv; addArgs?: readonly string[]; runpodctl?: Runpodctl }
+) {
+  const { ws, env } = await volumeTarget(b, id, o.env, o.addArgs)
+  const bin = join(b.base, id, 'bin')
+  mkdirSync(bin)
+  const calls = join(bin, 'calls.log')
+  const runpodctl = o.runpodctl ?? 'works'
+  b.fake.podBin = undefined
+  b.fake.podPath = undefined
+  if (runpodctl === 'missing') b.fake.podPath = pathWithout(['runpodctl'], bin)
+  else {
+    const key = `$([ "$RUNPOD_API_KEY" = "${b.fake.podKey}" ] && echo pod || echo other)`
+    const exit = runpodctl === 'works' ? 0 : 1
+    writeFileSync(
+      join(bin, 'runpodctl'),
+      `#!/bin/sh\necho "$* key=${key}" >> ${calls}\nexit ${exit}\n`
+    )
+    chmodSync(join(bin, 'runpodctl'), 0o755)
+    b.fake.podBin = bin
+  }
+  const path = `/${id}/a.safetensors`
+  const file = b.server.addFile(path, { size: 1 << 20, seed: id, holdAt: 1 << 19 })
+  const r = await runCli(
+    ['download', file.url, '--target', 'vol', '--folder', 'loras', '--yes', '--detach'],
+    env
+  )
+  expect(r.code, r.stderr).toBe(0)
+  const podId = b.fake.created.find((c) => c.body.networkVolumeId === id)!.podId
+  return { ws, podId, calls, release: () => b.server.setFaults(path, { holdAt: undefined }) }
 }

@@ -6,8 +6,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
+  foldFinished,
   planSegments,
   splitLargest,
+  takeFront,
   SEGMENT_ALIGN,
   type Segment
 } from '../../src/main/engine/segmentPlanner'
@@ -71,6 +73,51 @@ describe('splitLargest', () => {
     expect(splitLargest(segs, new Set(), () => 0)).toBeUndefined()
     const small: Segment[] = [{ start: 0, end: MiB, done: 0 }]
     expect(splitLargest(small, new Set(small), () => 0)).toBeUndefined()
+  })
+})
+
+describe('taking work from the front', () => {
+  it('cuts one span off the front of an idle range and leaves the rest idle behind it', () => {
+    const segs: Segment[] = [
+      { start: 0, end: 4 * MiB, done: 4 * MiB },
+      { start: 4 * MiB, end: 64 * MiB, done: 0 }
+    ]
+    const piece = takeFront(segs, segs[1]!, 2 * MiB)
+    expect(piece).toEqual({ start: 4 * MiB, end: 6 * MiB, done: 0 })
+    expect(segs[2]).toEqual({ start: 6 * MiB, end: 64 * MiB, done: 0 })
+    expect(segmentsCover(segs, 64 * MiB)).toBe(true)
+  })
+
+  it('keeps what a range already has, and does not leave a tail under the minimum', () => {
+    const resumed: Segment[] = [{ start: 0, end: 16 * MiB, done: 3 * MiB }]
+    expect(takeFront(resumed, resumed[0]!, 2 * MiB)).toEqual({
+      start: 0,
+      end: 5 * MiB,
+      done: 3 * MiB
+    })
+    expect(resumed[1]).toEqual({ start: 5 * MiB, end: 16 * MiB, done: 0 })
+    const short: Segment[] = [{ start: 0, end: 2.5 * MiB, done: 0 }]
+    expect(takeFront(short, short[0]!, 2 * MiB)).toBe(short[0])
+    expect(short).toEqual([{ start: 0, end: 2.5 * MiB, done: 0 }])
+  })
+
+  it('folds finished ranges into the next one, never one a connection holds', () => {
+    const segs: Segment[] = [
+      { start: 0, end: 2 * MiB, done: 2 * MiB },
+      { start: 2 * MiB, end: 4 * MiB, done: 2 * MiB },
+      { start: 4 * MiB, end: 6 * MiB, done: MiB },
+      { start: 6 * MiB, end: 8 * MiB, done: 2 * MiB },
+      { start: 8 * MiB, end: 10 * MiB, done: 0 }
+    ]
+    const held = segs[2]!
+    foldFinished(segs, new Set([held]))
+    expect(segs).toEqual([
+      { start: 0, end: 4 * MiB, done: 4 * MiB },
+      { start: 4 * MiB, end: 6 * MiB, done: MiB },
+      { start: 6 * MiB, end: 10 * MiB, done: 2 * MiB }
+    ])
+    expect(segs[1]).toBe(held)
+    expect(segmentsCover(segs, 10 * MiB)).toBe(true)
   })
 })
 

@@ -4,12 +4,20 @@ import { execFileSync } from 'node:child_process'
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { StatusStore, type StatusStoreOptions } from '../../src/main/status/statusStore'
+import { writeStatusAtomic } from '../../src/main/status/statusFile'
+import { acquireStatusLock } from '../../src/main/status/statusLock'
 import { sidecarProgress } from '../../src/main/status/entryAging'
 import { readSidecar } from '../../src/main/engine/sidecar'
 import { heldRead } from '../support/heldRead'
 import { entryToRecord, recordToEntry, type StatusEntry } from '../../src/main/status/statusEntry'
+
+// The real writer, counted: claims made together must share one write.
+vi.mock('../../src/main/status/statusFile', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../src/main/status/statusFile')>()
+  return { ...real, writeStatusAtomic: vi.fn(real.writeStatusAtomic) }
+})
 
 const T0 = Date.UTC(2026, 0, 1) // ms
 let dir: string
@@ -414,5 +422,36 @@ describe('write rate and watching', () => {
     })
     expect(third.ok).toBe(true)
     expect((await readJson())[p]!.owner).toMatchObject({ pid: 1002 })
+  })
+
+  it('claims made while the lock is awaited are decided together, in one write', async () => {
+    const alive = new Set([1001, 1002])
+    const a = makeStore({ pid: 1001, isPidAlive: (p) => alive.has(p) })
+    const b = makeStore({ pid: 1002, isPidAlive: (p) => alive.has(p) })
+    await a.open()
+    await b.open()
+    const held = '/m/held-by-b.bin'
+    expect((await b.claim(held, entry('9999999999999999', { owner: b.owner() }))).ok).toBe(true)
+    const writes = vi.mocked(writeStatusAtomic)
+    writes.mockClear()
+    // The lock is taken here, so the first claim waits for it.
+    const lock = await acquireStatusLock(file())
+    const first = a.claim('/m/first.bin', entry('1111111111111111', { owner: a.owner() }))
+    await new Promise((r) => setImmediate(r)) // the first claim is on its way to the lock
+    const more = ['/m/x.bin', held, '/m/y.bin'].map((p, i) =>
+      a.claim(p, entry(`${i + 2}`.repeat(16), { owner: a.owner() }), { running: true })
+    )
+    await lock.release()
+    expect((await first).ok).toBe(true)
+    const [x, refused, y] = await Promise.all(more)
+    expect(x!.ok && y!.ok).toBe(true)
+    expect(refused).toMatchObject({ ok: false, holder: { id: '9999999999999999' } })
+    expect(writes).toHaveBeenCalledTimes(1) // the four claims, decided under one lock
+    const disk = await readJson()
+    expect(disk['/m/first.bin']!.owner).toMatchObject({ pid: 1001 })
+    expect(disk['/m/x.bin']!.id).toBe('2222222222222222')
+    expect(disk['/m/y.bin']!.id).toBe('4444444444444444')
+    expect(disk[held]!.owner).toMatchObject({ pid: 1002 })
+    expect(a.get('/m/y.bin')?.id).toBe('4444444444444444')
   })
 })

@@ -266,10 +266,9 @@ export class PodPullCore extends EventEmitter<{ [E in keyof ApiEvents]: [ApiEven
     if (!target.setBandwidth)
       throw new UserError('bad-request', `"${stored.name}" cannot take a bandwidth cap.`)
     await target.setBandwidth(limits)
-    const next: StoredTarget = {
-      ...stored,
-      config: { ...stored.config, bandwidth: limits }
-    }
+    // Read again: a pod target saves the time it set them beside them.
+    const now = this.storedTarget(id)
+    const next: StoredTarget = { ...now, config: { ...now.config, bandwidth: limits } }
     this.store.set(
       'targets',
       this.store.get('targets').map((t) => (t.id === id ? next : t))

@@ -154,6 +154,7 @@ async function attemptRun(
     initialBody: info.body,
     limiter: cfg.limiter,
     fastUrl: rawSpeaks(info.url) ? info.url : undefined,
+    rawOff: info.unsized,
     link,
     http,
     // Only when the bytes must be checked: SHA-256 costs about as much CPU as

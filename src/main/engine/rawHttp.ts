@@ -39,6 +39,12 @@ export interface RawResponse extends BodyReader {
   length: number | null
 }
 
+/** Read buffers of finished requests, for the next ones: a download asks one
+ *  request per span, and a fresh 2 MiB buffer each time costs page faults and
+ *  garbage collection for every span. A few are kept, the rest left to the GC. */
+const spareBuffers: Buffer[] = []
+const MAX_SPARE_BUFFERS = 16
+
 /** TLS sessions per host:port, so the next request's handshake is a resumption. */
 const sessions = new Map<string, Buffer>()
 const MAX_SESSIONS = 64
@@ -122,10 +128,15 @@ const contentLength = (h: Record<string, string | undefined>): number | null =>
 export function rawGet(
   url: URL,
   opts: Omit<HttpOptions, 'headersTimeoutMs'>,
-  buffer: Buffer = Buffer.allocUnsafe(RAW_READ_BUFFER)
+  buffer?: Buffer
 ): Promise<RawResponse> {
+  const buf = buffer ?? spareBuffers.pop() ?? Buffer.allocUnsafe(RAW_READ_BUFFER)
+  // Given back once its socket is closed: no read can land in it after that.
+  const giveBack = buffer
+    ? undefined
+    : (): void => void (spareBuffers.length < MAX_SPARE_BUFFERS && spareBuffers.push(buf))
   return new Promise((resolve, reject) =>
-    new RawRequest(url, opts, buffer, resolve, reject).start()
+    new RawRequest(url, opts, buf, resolve, reject, giveBack).start()
   )
 }
 
@@ -155,21 +166,24 @@ class RawRequest {
     private readonly opts: Omit<HttpOptions, 'headersTimeoutMs'>,
     private readonly buffer: Buffer,
     private readonly resolveHead: (r: RawResponse) => void,
-    private readonly rejectHead: (err: Error) => void
+    private readonly rejectHead: (err: Error) => void,
+    /** The buffer is free again (called once, after the socket closed). */
+    private readonly release?: () => void
   ) {}
 
   start(): void {
     const { signal } = this.opts
-    if (signal.aborted) return this.rejectHead(signal.reason as Error)
+    if (signal.aborted) return this.rejectBeforeConnect(signal.reason as Error)
     let head: string
     try {
       head = requestHead(this.url, this.opts)
     } catch (err) {
-      return this.rejectHead(err as Error)
+      return this.rejectBeforeConnect(err as Error)
     }
     signal.addEventListener('abort', this.onAbort, { once: true })
     const socket = this.connect()
     this.socket = socket
+    if (this.release) socket.once('close', this.release)
     socket.setNoDelay(true)
     socket.write(head)
     socket.on('error', (err) => this.fail(err))
@@ -207,6 +221,11 @@ class RawRequest {
   }
 
   private readonly onAbort = (): void => this.fail(this.opts.signal.reason as Error)
+
+  private rejectBeforeConnect(err: Error): void {
+    this.release?.()
+    this.rejectHead(err)
+  }
 
   /** Returns false to pause the socket (head done, nobody pumping yet). */
   private onRead(n: number, buf: Buffer): boolean {

@@ -31,6 +31,9 @@ export interface RemoteInfo {
   body?: InitialBody
   /** Where the file is served from, after redirects (the raw HTTP path asks there directly). */
   url: URL
+  /** The body came without a Content-Length (chunked): the raw path, which reads
+   *  only sized bodies, would be asked in vain on every retry. */
+  unsized?: boolean
 }
 
 /** The validator resume may rely on: a strong ETag, else Last-Modified. */
@@ -89,7 +92,8 @@ async function probe(url: string, opts: ProbeOptions): Promise<RemoteInfo> {
       : lengthOf(res.headers['content-length']),
     acceptsRanges: sized,
     body,
-    url: res.url
+    url: res.url,
+    unsized: res.status >= 200 && res.status < 300 && res.headers['content-length'] === undefined
   }
 }
 

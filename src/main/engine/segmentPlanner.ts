@@ -72,3 +72,41 @@ export function splitLargest(
   segments.splice(segments.indexOf(best) + 1, 0, piece)
   return piece
 }
+
+/**
+ * The first `span` bytes still missing from an idle range, cut off as a range
+ * of their own (the rest stays idle behind it): connections that take their
+ * work this way fetch the file front to back, so the gapless written prefix,
+ * which is what can be hashed while downloading, grows with the download
+ * instead of waiting for the first range to end. Returns `seg` itself when
+ * what would be left is not worth a range.
+ */
+export function takeFront(
+  segments: Segment[],
+  seg: Segment,
+  span: number,
+  minSegment = MIN_SEGMENT
+): Segment {
+  const from = seg.start + seg.done
+  const cut = alignDown(from + span)
+  if (cut <= from || seg.end - cut < minSegment) return seg
+  segments.splice(segments.indexOf(seg) + 1, 0, { start: cut, end: seg.end, done: 0 })
+  seg.end = cut
+  return seg
+}
+
+/** Folds each finished range into the range right after it (neither held by
+ *  a connection), so a map of many small ranges stays short. */
+export function foldFinished(segments: Segment[], busy: { has(s: Segment): boolean }): void {
+  for (let i = 0; i + 1 < segments.length;) {
+    const a = segments[i]!
+    const b = segments[i + 1]!
+    if (remaining(a) > 0 || a.end !== b.start || busy.has(a) || busy.has(b)) {
+      i++
+      continue
+    }
+    a.done = a.end - a.start + b.done
+    a.end = b.end
+    segments.splice(i + 1, 1)
+  }
+}

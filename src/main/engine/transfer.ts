@@ -7,7 +7,14 @@ import type { InitialBody } from './bodyReader'
 import { frontierOf, HashLeadGate, startFrontierHash } from './frontierHash'
 import { fetchSegment, RestartNeeded, type FetchContext, type WorkerState } from './segmentFetcher'
 import type { PartFile } from './partFile'
-import { doneBytes, remaining, splitLargest, type Segment } from './segmentPlanner'
+import {
+  doneBytes,
+  foldFinished,
+  remaining,
+  splitLargest,
+  takeFront,
+  type Segment
+} from './segmentPlanner'
 import { currentBootId, writeSidecar, type Sidecar } from './sidecar'
 import type { SignedLink } from './signedLink'
 
@@ -63,6 +70,8 @@ export interface TransferSetup {
   limiter?: FetchContext['limiter']
   /** The probe's final `http:`/`https:` URL, for the raw body path (undefined: undici only). */
   fastUrl?: URL
+  /** The server frames this file's body without a length: undici only, on every attempt. */
+  rawOff?: boolean
   http: FetchContext['http']
   /** The job URL is a hub's resolve URL: ranges go to its signed link. */
   link?: SignedLink
@@ -114,7 +123,7 @@ export async function transfer(
     size: s.size,
     rangesOk: s.rangesOk,
     validator: s.validator,
-    fast: { url: s.fastUrl },
+    fast: { url: s.fastUrl, off: s.rawOff },
     link: s.link,
     http: s.http,
     signal: stop.signal,
@@ -150,7 +159,11 @@ export async function transfer(
   }, CHECKPOINT_TICK_MS)
 
   const nextSegment = (): Segment | undefined => {
+    if (Number.isFinite(ctx.requestSpan)) foldFinished(s.segments, busy)
     const idle = s.segments.find((seg) => remaining(seg) > 0 && !busy.has(seg))
+    // Several connections take one request's span at a time from the front.
+    if (idle && Number.isFinite(ctx.requestSpan))
+      return takeFront(s.segments, idle, ctx.requestSpan, s.minSplit)
     if (idle || !s.rangesOk) return idle
     return splitLargest(
       s.segments,

@@ -71,6 +71,9 @@ with open(pidfile, "w") as f:
 def say(msg):
     print(time.strftime("%Y-%m-%dT%H:%M:%S"), msg, flush=True)
 
+say("watching pod %s: removed after %gs with nothing active, or at its maximum lifetime of %g h"
+    % (pod, c["idle"], c["max_seconds"] / 3600.0))
+
 def busy():
     try:
         with open(os.path.join(ws, ".download_status.json")) as f:

@@ -54,6 +54,14 @@ export interface PutOptions {
 
 export type ClaimResult = { ok: true; entry: StatusEntry } | { ok: false; holder: StatusEntry }
 
+interface PendingClaim {
+  path: string
+  entry: StatusEntry
+  o: PutOptions
+  resolve: (r: ClaimResult) => void
+  reject: (err: unknown) => void
+}
+
 interface StoreEvents {
   change: [StatusChange]
   /** Entries found stale (their owner died, or they stopped moving) and marked stopped. */
@@ -85,6 +93,9 @@ export class StatusStore extends EventEmitter<StoreEvents> {
   private needsWrite = false
   private timer: NodeJS.Timeout | null = null
   private writing: Promise<void> | null = null
+  /** Claims waiting for the next claim write, and whether that writer runs. */
+  private readonly claims: PendingClaim[] = []
+  private claiming = false
   private lastWriteAt = 0
   private readonly watch: StatusWatch
   /** Ages what we show again: an owner can die without the file changing. */
@@ -166,35 +177,72 @@ export class StatusStore extends EventEmitter<StoreEvents> {
 
   /** Takes `path` for this process at once, under the lock, unless another live
    *  process is running or queueing it (then `holder` is its entry). Use it to
-   *  start or take over a job, so two processes never run one file. */
-  async claim(path: string, entry: StatusEntry, o: PutOptions = {}): Promise<ClaimResult> {
-    await this.flush()
-    while (this.writing) await this.writing
-    let result: ClaimResult | undefined
+   *  start or take over a job, so two processes never run one file. Claims made
+   *  until the lock is held and the file read are decided together in one write
+   *  (a set's files start at once, not one lock round after another). */
+  claim(path: string, entry: StatusEntry, o: PutOptions = {}): Promise<ClaimResult> {
+    return new Promise((resolve, reject) => {
+      this.claims.push({ path, entry, o, resolve, reject })
+      if (this.claiming) return
+      this.claiming = true
+      void this.writeClaims()
+    })
+  }
+
+  /** Writes the waiting claims, a batch per locked read-modify-write, until none
+   *  wait (it stops in the same turn it sees none, so a later claim starts anew). */
+  private async writeClaims(): Promise<void> {
+    while (this.claims.length) {
+      const batch: PendingClaim[] = []
+      try {
+        await this.flush()
+        while (this.writing) await this.writing
+        const results = await this.claimBatch(batch)
+        batch.forEach((c, i) => c.resolve(results[i]!))
+      } catch (err) {
+        for (const c of [...batch, ...this.claims.splice(0)]) c.reject(err)
+      }
+    }
+    this.claiming = false
+  }
+
+  /** One locked write deciding every claim made by the time the file is read
+   *  (moved into `batch`); the results in the same order. */
+  private async claimBatch(batch: PendingClaim[]): Promise<ClaimResult[]> {
+    const results: ClaimResult[] = []
     this.writing = withStatusLock(this.file, () =>
       this.readModifyWrite((raw) => {
-        const cur = parseEntry(path, raw[path])
-        if (cur && this.heldByOther(path, cur)) {
-          result = { ok: false, holder: cur }
-          return false
+        batch.push(...this.claims.splice(0))
+        for (const { path, entry, o } of batch) {
+          const cur = parseEntry(path, raw[path])
+          if (cur && this.heldByOther(path, cur)) {
+            results.push({ ok: false, holder: cur })
+            continue
+          }
+          const next = this.hold(path, entry, o, cur?.rev ?? 0)
+          raw[path] = next
+          results.push({ ok: true, entry: next })
         }
-        const next = this.hold(path, entry, o, cur?.rev ?? 0)
-        raw[path] = next
-        result = { ok: true, entry: next }
-        return true
+        return results.some((r) => r.ok)
       })
     ).finally(() => {
       this.writing = null
       this.lastWriteAt = Date.now()
     })
     await this.writing
-    this.written.add(path)
-    this.dirty.delete(path)
+    for (const { path } of batch) {
+      this.written.add(path)
+      this.dirty.delete(path)
+    }
     await this.watch.acknowledge()
     this.rebuildView()
-    // hold() put it in the view already, so the diff above doesn't report it.
-    if (result?.ok) this.emit('change', { upserts: [[path, result.entry]], removed: [] })
-    return result!
+    // hold() put them in the view already, so the diff above doesn't report them.
+    const upserts = batch.flatMap(({ path }, i) => {
+      const r = results[i]!
+      return r.ok ? [[path, r.entry] as [string, StatusEntry]] : []
+    })
+    if (upserts.length) this.emit('change', { upserts, removed: [] })
+    return results
   }
 
   /** Drops the entry for `path` from the file (a finished, failed or cancelled job). */

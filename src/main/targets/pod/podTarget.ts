@@ -67,6 +67,18 @@ export interface PodTargetDeps {
   helper?: HelperFile
   /** Tests and the bench: the upload's byte path (chunk sizes, a gate, a byte count). */
   push?: PushTuning
+  /** The target's saved limits, which any PodPull process of this computer may
+   *  have set since this one read them (a CLI, while the pod was away). */
+  savedLimits?: {
+    load(): SavedLimits | undefined
+    save(saved: SavedLimits): void
+  }
+}
+
+/** Bandwidth limits and when they were set (epoch ms). */
+export interface SavedLimits {
+  limits: BandwidthLimits
+  setAt: number
 }
 
 interface StartAnswer {
@@ -102,8 +114,10 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
   private hashing: HashingProgress | null = null
   /** The cap in force, for the header and the card; the helper enforces it. */
   private readonly bandwidth: BandwidthControl
-  /** When this process last set the limits (epoch ms; 0: not since it started). */
-  private limitsSetAt = 0
+  /** When the limits this target holds were set (epoch ms; 0: never). */
+  private limitsSetAt: number
+  /** The last write of the limits to the pod (see pushLimits). */
+  private limitsWrite: Promise<void> = Promise.resolve()
   /** Finished downloads already handed to the hasher (each once). */
   private readonly indexedIds = new Set<string>()
   /** The model folders last known: the helper lists only the status entries
@@ -120,6 +134,7 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
     this.id = def.id
     this.workspace = def.config.workspace
     this.ownJobs = deps.ownJobs ?? memoryOwnJobs()
+    this.limitsSetAt = def.config.bandwidthSetAt ?? 0
     this.bandwidth = new BandwidthControl(def.config.bandwidth, {
       onCap: () => this.emit('info', this.info())
     })
@@ -208,42 +223,61 @@ export class PodTarget extends EventEmitter<TargetEvents> implements Target {
     }
   }
 
-  /** Saved here at once; the helper's workers take it up within a second (now,
-   *  or when the pod is next connected). */
+  /** Saved here at once (with the time, so they win over an older file on
+   *  the pod at the next connection, whichever process connects); the
+   *  helper's workers take them up within a second (now, or then). */
   async setBandwidth(limits: BandwidthLimits): Promise<void> {
-    this.def.config.bandwidth = limits
-    this.limitsSetAt = Date.now()
-    this.bandwidth.set(limits)
+    this.holdLimits({ limits, setAt: Date.now() })
+    this.deps.savedLimits?.save({ limits, setAt: this.limitsSetAt })
     if (this.session.helper) await this.pushLimits()
+  }
+
+  private holdLimits({ limits, setAt }: SavedLimits): void {
+    this.def.config.bandwidth = limits
+    this.def.config.bandwidthSetAt = setAt
+    this.limitsSetAt = setAt
+    this.bandwidth.set(limits)
   }
 
   /**
    * The pod's limits file, as the watch reports it at each connection and on
-   * each change. Limits set since by another process (a CLI, another machine)
-   * are taken up, so the card shows what the helper enforces; limits this
-   * process set later (while the pod was away) are written there. The same
+   * each change. The newest limits win: ones set since by another process (a
+   * CLI, another machine) are taken up, so the card shows what the helper
+   * enforces; ones set here later — or saved by another process of this
+   * computer, e.g. while the pod was away — are written there. The same
    * limits are written again once a day: the helper's absolute windows reach
    * only a week ahead.
    */
   private podLimits(file: Record<string, unknown> | null): void {
+    const saved = this.deps.savedLimits?.load()
+    if (saved && saved.setAt > this.limitsSetAt) this.holdLimits(saved)
     const onPod = file === null ? null : (limitsFromFile(file) ?? null)
     const written = typeof file?.updated === 'number' ? file.updated * 1000 : 0
     const ours = this.def.config.bandwidth ?? null
     if (onPod && !sameLimits(onPod, ours) && written > this.limitsSetAt) {
-      this.def.config.bandwidth = onPod
-      this.bandwidth.set(onPod)
+      this.holdLimits({ limits: onPod, setAt: written })
+      // Saved too, so a restart while the pod is away shows what it enforces.
+      this.deps.savedLimits?.save({ limits: onPod, setAt: written })
       return
     }
     const stale = !sameLimits(onPod, ours) || Date.now() - written > LIMITS_REFRESH_MS
     if (ours && stale) this.pushLimits().catch(() => undefined)
   }
 
-  private async pushLimits(): Promise<void> {
-    const helper = await this.ready()
-    await helper.call('set-limits', {
-      workspace: this.workspace,
-      limits: limitsFileBody(this.def.config.bandwidth ?? UNLIMITED, Date.now())
-    })
+  /** One write at a time, each of the limits held when it starts: two in
+   *  flight at once (a connection's catch-up and a user's change) could land
+   *  in either order and leave the older ones on the pod. */
+  private pushLimits(): Promise<void> {
+    const send = async (): Promise<void> => {
+      const helper = await this.ready()
+      await helper.call('set-limits', {
+        workspace: this.workspace,
+        limits: limitsFileBody(this.def.config.bandwidth ?? UNLIMITED, Date.now())
+      })
+    }
+    const next = this.limitsWrite.then(send)
+    this.limitsWrite = next.catch(() => undefined)
+    return next
   }
 
   downloads(): DownloadRecord[] {

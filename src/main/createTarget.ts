@@ -41,6 +41,26 @@ export function createTarget(stored: StoredTarget, ctx: TargetContext): Target {
   const store = ctx.store
   const podCache = PodCacheFiles.beside(store.path)
   const cached = (): PodCacheEntry | undefined => podCache.get(id)
+  /** Changes this pod's saved definition (as it is now: another process may have changed it). */
+  const saveConfig = (patch: Partial<SshTargetConfig>): void =>
+    store.set(
+      'targets',
+      store
+        .get('targets')
+        .map((t) =>
+          t.id === id && t.config.kind === 'ssh' ? { ...t, config: { ...t.config, ...patch } } : t
+        )
+    )
+  // Before the volume's branch: the pod targets it makes use them too.
+  const savedLimits: PodTargetDeps['savedLimits'] = {
+    load: () => {
+      const c = store.get('targets').find((t) => t.id === id)?.config
+      return c?.kind === 'ssh' && c.bandwidth && c.bandwidthSetAt
+        ? { limits: c.bandwidth, setAt: c.bandwidthSetAt }
+        : undefined
+    },
+    save: ({ limits, setAt }) => saveConfig({ bandwidth: limits, bandwidthSetAt: setAt })
+  }
   // A network volume: worked through whichever pod has it mounted (or a fill pod).
   if (config.runpodVolume) {
     return new VolumeTarget(
@@ -58,25 +78,6 @@ export function createTarget(stored: StoredTarget, ctx: TargetContext): Target {
           })
       }
     )
-  }
-  /** Changes this pod's saved definition (as it is now: another process may have changed it). */
-  const saveConfig = (patch: Partial<SshTargetConfig>): void =>
-    store.set(
-      'targets',
-      store
-        .get('targets')
-        .map((t) =>
-          t.id === id && t.config.kind === 'ssh' ? { ...t, config: { ...t.config, ...patch } } : t
-        )
-    )
-  const savedLimits: PodTargetDeps['savedLimits'] = {
-    load: () => {
-      const c = store.get('targets').find((t) => t.id === id)?.config
-      return c?.kind === 'ssh' && c.bandwidth && c.bandwidthSetAt
-        ? { limits: c.bandwidth, setAt: c.bandwidthSetAt }
-        : undefined
-    },
-    save: ({ limits, setAt }) => saveConfig({ bandwidth: limits, bandwidthSetAt: setAt })
   }
   // A pod imported from RunPod: its address is asked of the API before every connection.
   const runpod = config.runpodPodId

@@ -162,22 +162,43 @@ describe('hashing along the written frontier', () => {
   })
 
   it('an idle FrontierHash runs on a thread of the lowest priority; a checked one does not', async () => {
-    const { f, finalPath } = newFile(3 * MiB, { size: 0, seed: 'idle-nice' })
+    const { f, finalPath } = newFile(6 * MiB, { size: 0, seed: 'idle-nice' })
     // The download's own idle hash: settled, so its thread is at nice 19 already.
     expect(await (await startEngine(f, finalPath).result).sha256Later).toBe(f.sha256)
     // Threads of earlier hashes may still be ending: only new ones count.
     const before = nicestThreads()
     const checked = new FrontierHash(finalPath)
     const idle = new FrontierHash(finalPath, { idle: true })
-    checked.advance(MiB)
-    idle.advance(MiB)
+    checked.advance(4 * MiB) // a whole message's worth (smaller steps wait for more)
+    idle.advance(4 * MiB)
     // Both lower (or keep) their priority before the first byte they hash.
-    await vi.waitFor(() => expect([checked.done(), idle.done()]).toEqual([MiB, MiB]), {
+    await vi.waitFor(() => expect([checked.done(), idle.done()]).toEqual([4 * MiB, 4 * MiB]), {
       timeout: 60_000
     })
     expect([...nicestThreads()].filter((tid) => !before.has(tid))).toHaveLength(1)
     expect(await idle.digest(f.size)).toBe(f.sha256)
     expect(await checked.digest(f.size)).toBe(f.sha256)
+  })
+
+  it('files hashed at once share one hashing thread, and one file failing leaves the others', async () => {
+    const files = [1, 2, 3].map((i) => newFile(3 * MiB + i, { size: 0, seed: `shared${i}` }))
+    for (const { f, finalPath } of files) await startEngine(f, finalPath).result
+    const threads = (): number => readdirSync('/proc/self/task').length
+    const hashes = [new FrontierHash(files[0]!.finalPath)]
+    // With one file's thread running, more files start no thread of their own
+    // (an earlier test's thread may still be exiting: the count can only drop).
+    const withOne = threads()
+    hashes.push(...files.slice(1).map(({ finalPath }) => new FrontierHash(finalPath)))
+    const missing = new FrontierHash(join(files[0]!.finalPath, '..', 'gone.safetensors'))
+    expect(threads()).toBeLessThanOrEqual(withOne)
+    for (let end = 0; end < 3 * MiB; end += 512 * 1024) for (const h of hashes) h.advance(end)
+    await expect(missing.digest(MiB)).rejects.toThrow()
+    expect(missing.dead).toBe(true)
+    const got = await Promise.all(hashes.map((h, i) => h.digest(files[i]!.f.size)))
+    expect(got).toEqual(files.map(({ f }) => f.sha256))
+    // Ended with the last file; the next file starts a thread of its own again.
+    const again = new FrontierHash(files[1]!.finalPath)
+    expect(await again.digest(files[1]!.f.size)).toBe(files[1]!.f.sha256)
   })
 
   it('FrontierHash alone: advancing in steps gives the hash of the whole file', async () => {

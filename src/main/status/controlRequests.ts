@@ -6,7 +6,8 @@
 // takes the file away; its job's final state in the status file is the answer
 // the requester waits for.
 import { watch, type FSWatcher } from 'node:fs'
-import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
 export type ControlWord = 'pause' | 'cancel'
@@ -19,20 +20,40 @@ const JOB_ID = /^[0-9a-f]{16}$/
 
 export const controlDir = (workspace: string): string => join(workspace, '.podpull', 'control')
 
-/** Leaves the word for the job's owner (replacing an earlier request). */
+/** Which request file a requester wrote: each is a file of its own (a rename). */
+export type RequestStamp = { ino: number; mtimeMs: number } | null
+
+/** Leaves the word for the job's owner (replacing an earlier request); returns
+ *  the request's stamp, null when the owner already took it. */
 export async function writeControlRequest(
   workspace: string,
   id: string,
   word: ControlWord
-): Promise<void> {
+): Promise<RequestStamp> {
   const dir = controlDir(workspace)
   await mkdir(dir, { recursive: true })
-  await writeFile(join(dir, id), word, { mode: 0o644 })
+  const file = join(dir, id)
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`
+  await writeFile(tmp, word, { mode: 0o644 })
+  await rename(tmp, file)
+  const s = await stat(file).catch(() => null)
+  return s && { ino: s.ino, mtimeMs: s.mtimeMs }
 }
 
-/** Removes a request: acted on, given up on, or left over from before a restart. */
-export async function clearControlRequest(workspace: string, id: string): Promise<void> {
-  await rm(join(controlDir(workspace), id), { force: true })
+/** Removes a request: acted on, given up on, or left over from before a restart.
+ *  With `only`, just that request: a newer one (a cancel after a pause, from
+ *  another process) is left for the owner. */
+export async function clearControlRequest(
+  workspace: string,
+  id: string,
+  only?: RequestStamp
+): Promise<void> {
+  const file = join(controlDir(workspace), id)
+  if (only !== undefined) {
+    const s = await stat(file).catch(() => null)
+    if (!s || !only || s.ino !== only.ino || s.mtimeMs !== only.mtimeMs) return
+  }
+  await rm(file, { force: true })
 }
 
 async function readRequest(file: string, now: number): Promise<ControlWord | 'expired' | null> {

@@ -43,7 +43,7 @@ export interface AskOwner {
 export async function askOwner(a: AskOwner): Promise<StatusEntry | undefined> {
   const owner = a.entry.owner
   if (!owner) return a.store.get(a.path)
-  await writeControlRequest(a.workspace, a.entry.id, a.word)
+  const request = await writeControlRequest(a.workspace, a.entry.id, a.word)
   try {
     const answered = await waitForLetGo(a, owner)
     if (!answered) {
@@ -56,7 +56,9 @@ export async function askOwner(a: AskOwner): Promise<StatusEntry | undefined> {
     return a.store.get(a.path)
   } finally {
     // Acted on (the owner took it) or given up on: never left to act on later.
-    await clearControlRequest(a.workspace, a.entry.id).catch(() => undefined)
+    // Only our own request: one another process wrote since (a cancel while this
+    // pause was being carried out) is the owner's next word, not ours to drop.
+    await clearControlRequest(a.workspace, a.entry.id, request).catch(() => undefined)
   }
 }
 

@@ -139,7 +139,7 @@ describe("don't download what you have", () => {
 
   it('a download without a sha256 is indexed by the idle hash taken as it streamed, not by the background hasher', async () => {
     const { target, workspace } = await setup({ backgroundHashing: true })
-    const served = srv.addFile('/streamed.safetensors', { size: 6 << 20, seed: 'streamed' })
+    const served = h.srv.addFile('/streamed.safetensors', { size: 6 << 20, seed: 'streamed' })
     const read: string[] = [] // files the background hasher read
     const indexed = new Promise<void>((resolve) =>
       target.on('info', (i) => {

@@ -111,7 +111,7 @@ describe("don't download what you have", () => {
   })
 
   it('records the hash of a finished download, so the next one is linked', async () => {
-    // No sha256 to check: the engine does not hash it on the way, the background hasher does.
+    // No sha256 to check: the engine's idle thread hashes it (or else the background hasher).
     const { target, workspace } = await setup({ backgroundHashing: true })
     const served = h.srv.addFile('/fresh.safetensors', { size: 200_000, seed: 'fresh' })
     const indexed = new Promise<void>((resolve) =>
@@ -135,6 +135,29 @@ describe("don't download what you have", () => {
     })
     expect(second.outcome).toBe('linked')
     expect(h.srv.requestsFor('/fresh.safetensors')).toHaveLength(before)
+  })
+
+  it('a download without a sha256 is indexed by the idle hash taken as it streamed, not by the background hasher', async () => {
+    const { target, workspace } = await setup({ backgroundHashing: true })
+    const served = h.srv.addFile('/streamed.safetensors', { size: 6 << 20, seed: 'streamed' })
+    const read: string[] = [] // files the background hasher read
+    const indexed = new Promise<void>((resolve) =>
+      target.on('info', (i) => {
+        if (i.hashing?.current) read.push(i.hashing.current)
+        void ContentIndex.forWorkspace(workspace)
+          .load()
+          .then(async (index) => (await index.pathsWith(served.sha256)).length > 0 && resolve())
+      })
+    )
+    await target.open()
+    expect((await target.start({ url: served.url, folder: 'loras' })).outcome).toBe('started')
+    await indexed
+    const [path] = await (
+      await ContentIndex.forWorkspace(workspace).load()
+    ).pathsWith(served.sha256)
+    expect(path).toBe(join(workspace, 'ComfyUI', 'models', 'loras', 'streamed.safetensors'))
+    expect(sha(await readFile(path!))).toBe(served.sha256)
+    expect(read).toEqual([])
   })
 })
 

@@ -6,15 +6,24 @@
 // writing while another core hashes what the page cache still holds. One
 // thread serves every download of the process (each file its own hash, in
 // turns as their bytes come), so a set of files starts one thread, not one each.
+// Hashes nothing checks (a download without a sha256, for the content index)
+// run on a second such thread at the lowest priority: see IDLE_HASHING.
+import { openSync } from 'node:fs'
 import { Worker } from 'node:worker_threads'
 import type { Segment } from './segmentPlanner'
 
 /** Runs in the worker (eval'd CommonJS: no separate bundle entry needed). A
  *  file's failure ends that file's hash only. */
 const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads')
-const { openSync, readSync, closeSync } = require('node:fs')
+const { parentPort, workerData } = require('node:worker_threads')
+const { readSync, closeSync, readlinkSync } = require('node:fs')
 const { createHash } = require('node:crypto')
+if (workerData.idle) {
+  // Linux schedules each thread as a task of its own: nice 19 on this one
+  // alone leaves the download's threads their whole share of the CPU.
+  const tid = Number(readlinkSync('/proc/thread-self').split('/').pop())
+  require('node:os').setPriority(tid, 19)
+}
 const buf = Buffer.allocUnsafe(4 << 20)
 const files = new Map()
 const drop = (id) => {
@@ -24,9 +33,9 @@ const drop = (id) => {
 }
 parentPort.on('message', (m) => {
   try {
-    if (m.path !== undefined) {
+    if (m.fd !== undefined) {
       const hashed = new BigInt64Array(m.hashed)
-      files.set(m.id, { fd: openSync(m.path, 'r'), hash: createHash('sha256'), pos: 0, hashed })
+      files.set(m.id, { fd: m.fd, hash: createHash('sha256'), pos: 0, hashed })
       return
     }
     const f = files.get(m.id)
@@ -63,14 +72,17 @@ export function frontierOf(segments: readonly Segment[]): number {
 
 type Settle = { digest: (hex: string) => void; fail: (err: Error) => void }
 
-/** The process's hashing thread: started by the first file, ended with the last. */
+type Kind = 'checked' | 'idle'
+
+/** One of the process's hashing threads: started by the first file, ended with the last. */
 class HashThread {
-  readonly worker = new Worker(WORKER_SOURCE, { eval: true })
+  readonly worker: Worker
   private readonly files = new Map<number, Settle>()
   private nextId = 0
   private ended = false
 
-  constructor() {
+  constructor(private readonly kind: Kind) {
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { idle: kind === 'idle' } })
     this.worker.unref()
     this.worker.on('message', (m: { id: number; digest?: string; error?: string }) => {
       const f = this.files.get(m.id)
@@ -81,7 +93,7 @@ class HashThread {
     })
     const fail = (err: Error): void => {
       this.ended = true
-      if (thread === this) thread = undefined
+      if (threads[this.kind] === this) threads[this.kind] = undefined
       for (const f of this.files.values()) f.fail(err)
       this.files.clear()
     }
@@ -89,10 +101,11 @@ class HashThread {
     this.worker.once('exit', (code) => fail(new Error(`the hashing thread exited (${code})`)))
   }
 
-  open(path: string, hashed: SharedArrayBuffer, settle: Settle): number {
+  /** The thread reads `fd` and closes it when done with the file. */
+  open(fd: number, hashed: SharedArrayBuffer, settle: Settle): number {
     const id = this.nextId++
     this.files.set(id, settle)
-    this.worker.postMessage({ id, path, hashed })
+    this.worker.postMessage({ id, fd, hashed })
     return id
   }
 
@@ -104,18 +117,26 @@ class HashThread {
   release(id: number): void {
     if (!this.files.delete(id) || this.files.size > 0 || this.ended) return
     this.ended = true
-    if (thread === this) thread = undefined
+    if (threads[this.kind] === this) threads[this.kind] = undefined
     void this.worker.terminate()
   }
 }
 
-let thread: HashThread | undefined
+const threads: Partial<Record<Kind, HashThread>> = {}
+
+/**
+ * Whether a download without a sha256 to check can be hashed as it streams,
+ * for free: only where one thread's priority can be lowered on its own
+ * (Linux). SHA-256 costs about as much CPU as the TLS of an HTTPS download;
+ * at normal priority that CPU is taken from the download on a fast link.
+ */
+export const IDLE_HASHING = process.platform === 'linux'
 
 /** Frontier messages smaller than this wait for more (each one costs a message). */
 const ADVANCE_STEP = 4 << 20
 
 export class FrontierHash {
-  private readonly thread: HashThread
+  private readonly thread: HashThread | undefined
   private readonly id: number
   private sent = 0
   private readonly digested: Promise<string>
@@ -124,12 +145,23 @@ export class FrontierHash {
   /** The hash failed or was stopped: nothing is worth waiting for. */
   dead = false
 
-  constructor(path: string) {
+  /** `idle`: on the lowest-priority thread (IDLE_HASHING), which hashes only
+   *  with CPU the downloads leave unused and may lag behind. */
+  constructor(path: string, opts: { idle?: boolean } = {}) {
     let settle!: Settle
     this.digested = new Promise<string>((digest, fail) => (settle = { digest, fail }))
     this.digested.catch(() => void (this.dead = true)) // observed in digest()
-    this.thread = thread ??= new HashThread()
-    this.id = this.thread.open(path, this.hashed.buffer as SharedArrayBuffer, settle)
+    // Opened here, now: the thread may get to it after a short download is
+    // already installed under its final name (the descriptor follows the rename).
+    const fd = openFile(path)
+    if (typeof fd !== 'number') {
+      this.id = -1 // no thread has anything of this file
+      settle.fail(fd)
+      return
+    }
+    const kind: Kind = opts.idle ? 'idle' : 'checked'
+    this.thread = threads[kind] ??= new HashThread(kind)
+    this.id = this.thread.open(fd, this.hashed.buffer as SharedArrayBuffer, settle)
   }
 
   /** How far the worker has hashed. */
@@ -141,20 +173,38 @@ export class FrontierHash {
   advance(end: number): void {
     if (end - this.sent < ADVANCE_STEP) return
     this.sent = end
-    this.thread.send(this.id, { end })
+    this.thread?.send(this.id, { end })
   }
 
   /** All of [0, size) is written: the hex digest, once the worker has caught up. */
   digest(size: number): Promise<string> {
-    this.thread.send(this.id, { end: size, final: true })
+    this.thread?.send(this.id, { end: size, final: true })
     return this.digested
   }
 
   /** Paused, failed or restarted: the hash is of no use. */
   stop(): void {
     this.dead = true
-    this.thread.send(this.id, { stop: true })
-    this.thread.release(this.id)
+    this.thread?.send(this.id, { stop: true })
+    this.thread?.release(this.id)
+  }
+}
+
+function openFile(path: string): number | Error {
+  try {
+    return openSync(path, 'r')
+  } catch (err) {
+    return err as Error
+  }
+}
+
+/** A FrontierHash of the `.part`, or undefined when it cannot be opened (the
+ *  download goes on; a checked download hashes the file at the end instead). */
+export function startFrontierHash(path: string, opts: { idle?: boolean } = {}) {
+  try {
+    return new FrontierHash(path, opts)
+  } catch {
+    return undefined
   }
 }
 

@@ -26,7 +26,7 @@ import { sourceOf } from '../../sources/sourceUrls'
 import { parsePastedUrl } from '../../sources/pastedUrl'
 import { finished, queuedEntry } from '../../status/jobEntries'
 import { appendSourceRecord } from '../../models/sourceRecord'
-import { ContentIndex, stampOf } from '../../models/contentIndex'
+import { ContentIndex, stampOf, type FileStamp } from '../../models/contentIndex'
 import { linkSameContent } from './linkSameContent'
 import { entryToRecord, type StatusEntry } from '../../status/statusEntry'
 import { StatusStore, type StatusChange, type StatusStoreOptions } from '../../status/statusStore'
@@ -158,13 +158,14 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
       closing: () => this.closing,
       entry: (id) => this.entry(id),
       onWritten: () => this.statusWritten(),
-      onCompleted: async (path, sha, source) => {
+      onCompleted: async (path, sha, source, later) => {
         void this.refreshFreeSpace()
-        // The engine hashes only what it checks against a sha256 (hashing every
-        // byte on the way costs as much CPU as HTTPS itself): a download without
-        // one goes to the background hasher, mostly from the page cache.
+        // A download without a sha256 to check was hashed by an idle-priority
+        // thread, which may still be at it: its hash is recorded when it comes.
+        // Without one (or when it failed) the background hasher takes the file.
         if (sha) await this.recordHash(path, sha)
-        else if (this.deps.settings().backgroundHashing) this.startHashing()
+        else if (later) void this.recordLater(path, later)
+        else this.hashInBackground()
         // Only what export names the source by: a lost line exports the file as "local".
         await appendSourceRecord(this.config.workspace, { path, sha256: sha, ...source }).catch(
           () => undefined
@@ -259,12 +260,29 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     this.hashRun = run
   }
 
-  private async recordHash(path: string, sha256: string): Promise<void> {
+  private hashInBackground(): void {
+    if (this.deps.settings().backgroundHashing) this.startHashing()
+  }
+
+  private async recordHash(path: string, sha256: string, stamp?: FileStamp): Promise<void> {
     const s = await stat(path).catch(() => undefined)
     if (!s) return
+    const now = stampOf(s)
+    // Changed since the hash was taken (replaced, rewritten): its own hash comes later.
+    if (stamp && (stamp.size !== now.size || stamp.mtimeMs !== now.mtimeMs)) return
     const index = await ContentIndex.forWorkspace(this.config.workspace).load()
-    index.put(path, stampOf(s), sha256)
+    index.put(path, now, sha256)
     await index.save().catch(() => undefined) // only a cache: the file is hashed again later
+  }
+
+  /** The idle hash of a just-installed file, for the index once it settles. */
+  private async recordLater(path: string, later: Promise<string | null>): Promise<void> {
+    const s = await stat(path).catch(() => undefined)
+    const sha = await later
+    if (!sha || !s) return this.hashInBackground()
+    await this.recordHash(path, sha, stampOf(s))
+    // The file's hash and "same as" are known now: a view listing it may ask again.
+    if (this.opened) this.emit('info', this.info())
   }
 
   /** Jobs an app quit or a crash stopped (not the user): picked up again at open. */

@@ -87,6 +87,11 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   private opened = false
   /** close() is stopping jobs: their pauses are interruptions, not the user's. */
   private closing = false
+  /** Idle-hash recordings under way: close() drops those still waiting for
+   *  their hash and waits for any already writing the index. */
+  private readonly recordings = new Set<Promise<void>>()
+  private dropRecordings: () => void = () => undefined
+  private recordingsDropped: Promise<null> = Promise.resolve(null)
   private readonly staleSeen: string[] = []
   /** Background hashing into the content index: its progress, and how to stop it. */
   private hashing: HashingProgress | null = null
@@ -164,7 +169,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
         // thread, which may still be at it: its hash is recorded when it comes.
         // Without one (or when it failed) the background hasher takes the file.
         if (sha) await this.recordHash(path, sha)
-        else if (later) void this.recordLater(path, later)
+        else if (later) this.trackRecording(this.recordLater(path, later))
         else this.hashInBackground()
         // Only what export names the source by: a lost line exports the file as "local".
         await appendSourceRecord(this.config.workspace, { path, sha256: sha, ...source }).catch(
@@ -210,6 +215,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
 
   async open(): Promise<void> {
     if (this.opened) return
+    this.recordingsDropped = new Promise((r) => (this.dropRecordings = () => r(null)))
     this.realModels = await realpath(this.modelsDir).catch(() => this.modelsDir)
     await this.places.roots() // before the store's first change: owns() needs them
     this.message = (await setupProblem(this.config, this.modelsDir)) ?? null
@@ -278,11 +284,19 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   /** The idle hash of a just-installed file, for the index once it settles. */
   private async recordLater(path: string, later: Promise<string | null>): Promise<void> {
     const s = await stat(path).catch(() => undefined)
-    const sha = await later
+    const sha = await Promise.race([later, this.recordingsDropped])
+    // Closed meanwhile: nothing is written after close (the file is hashed at the next open).
+    if (!this.opened) return
     if (!sha || !s) return this.hashInBackground()
     await this.recordHash(path, sha, stampOf(s))
     // The file's hash and "same as" are known now: a view listing it may ask again.
     if (this.opened) this.emit('info', this.info())
+  }
+
+  private trackRecording(p: Promise<void>): void {
+    const done = p.catch(() => undefined) // only a cache: a failed recording is hashed again later
+    this.recordings.add(done)
+    void done.finally(() => this.recordings.delete(done))
   }
 
   /** Jobs an app quit or a crash stopped (not the user): picked up again at open. */
@@ -304,6 +318,8 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
       await this.hashRun?.done
       this.hashRun = null
       await this.jobs.stopAll()
+      this.dropRecordings()
+      await Promise.all(this.recordings)
       await this.sharedCap.stop()
       await this.store.close()
     } finally {

@@ -52,6 +52,7 @@ export function createTarget(stored: StoredTarget, ctx: TargetContext): Target {
           t.id === id && t.config.kind === 'ssh' ? { ...t, config: { ...t.config, ...patch } } : t
         )
     )
+  // Before the volume's branch: the pod targets it makes use them too.
   const savedLimits: PodTargetDeps['savedLimits'] = {
     load: () => {
       const c = store.get('targets').find((t) => t.id === id)?.config

@@ -45,6 +45,18 @@ const submit = async (v: VueWrapper): Promise<void> => {
 }
 
 const editor = (v: VueWrapper) => v.get('[data-testid="bandwidth-editor"]')
+type Scope = ReturnType<typeof editor>
+const field = (scope: Scope, id: string) => scope.get(`[data-testid="${id}"]`)
+/** What an input (or select) of the section holds now. */
+const valueOf = (scope: Scope, id: string): string =>
+  (field(scope, id).element as HTMLInputElement).value
+/** Sets fields in order, as a user would: test id → value. */
+async function fill(scope: Scope, values: Record<string, string | boolean>): Promise<void> {
+  for (const [id, value] of Object.entries(values)) await field(scope, id).setValue(value)
+}
+/** The limits the dialog sent main (undefined: none were sent). */
+const sentLimits = (fake: FakeBridge): unknown => fake.calls.find((c) => c.m === 'setBandwidth')?.a
+const errorLine = (v: VueWrapper): string => field(editor(v), 'bw-error').text()
 
 describe('bandwidth in the target dialog', () => {
   it('shows the limits the target has, and saves a changed cap and a new window', async () => {
@@ -54,28 +66,25 @@ describe('bandwidth in the target dialog', () => {
     )
     const v = await openEdit(fake)
     const e = editor(v)
-    expect((e.get('[data-testid="bw-max"]').element as HTMLInputElement).value).toBe('5')
-    expect((e.get('[data-testid="bw-max-unit"]').element as HTMLSelectElement).value).toBe('MB/s')
-    const rule0 = e.get('[data-testid="bw-rule-0"]')
-    expect((rule0.get('[data-testid="bw-from"]').element as HTMLInputElement).value).toBe('23:00')
-    expect((rule0.get('[data-testid="bw-to"]').element as HTMLInputElement).value).toBe('07:00')
-    expect((rule0.get('[data-testid="bw-unlimited"]').element as HTMLInputElement).checked).toBe(
-      true
-    )
-    expect((e.get('[data-testid="bw-zone"]').element as HTMLInputElement).value).toBe(
-      'Europe/Berlin'
-    )
+    expect(valueOf(e, 'bw-max')).toBe('5')
+    expect(valueOf(e, 'bw-max-unit')).toBe('MB/s')
+    const rule0 = field(e, 'bw-rule-0')
+    expect(valueOf(rule0, 'bw-from')).toBe('23:00')
+    expect(valueOf(rule0, 'bw-to')).toBe('07:00')
+    expect((field(rule0, 'bw-unlimited').element as HTMLInputElement).checked).toBe(true)
+    expect(valueOf(e, 'bw-zone')).toBe('Europe/Berlin')
 
-    await e.get('[data-testid="bw-max"]').setValue('2.5')
-    await e.get('[data-testid="bw-add"]').trigger('click')
-    const rule1 = e.get('[data-testid="bw-rule-1"]')
-    await rule1.get('[data-testid="bw-from"]').setValue('12:00')
-    await rule1.get('[data-testid="bw-to"]').setValue('13:00')
-    await rule1.get('[data-testid="bw-unlimited"]').setValue(false)
-    await rule1.get('[data-testid="bw-speed"]').setValue('750')
-    await rule1.get('[data-testid="bw-speed-unit"]').setValue('KB/s')
+    await fill(e, { 'bw-max': '2.5' })
+    await field(e, 'bw-add').trigger('click')
+    await fill(field(e, 'bw-rule-1'), {
+      'bw-from': '12:00',
+      'bw-to': '13:00',
+      'bw-unlimited': false,
+      'bw-speed': '750',
+      'bw-speed-unit': 'KB/s'
+    })
     await submit(v)
-    expect(fake.calls.find((c) => c.m === 'setBandwidth')?.a).toEqual({
+    expect(sentLimits(fake)).toEqual({
       id: 't1',
       maxSpeed: '2.5MB',
       schedule: '23:00-07:00=unlimited, 12:00-13:00=750KB',
@@ -93,11 +102,11 @@ describe('bandwidth in the target dialog', () => {
 
     v.unmount()
     v = await openEdit(fake)
-    await editor(v).get('[data-testid="bw-max"]').setValue('')
+    await fill(editor(v), { 'bw-max': '' })
     await editor(v).get('[aria-label="Remove window 1"]').trigger('click')
     expect(editor(v).text()).toContain('No windows: the max speed holds all day.')
     await submit(v)
-    expect(fake.calls.find((c) => c.m === 'setBandwidth')?.a).toEqual({
+    expect(sentLimits(fake)).toEqual({
       id: 't1',
       maxSpeed: 'unlimited',
       schedule: '',
@@ -113,44 +122,39 @@ describe('bandwidth in the target dialog', () => {
       'Mars/Olympus',
       '"Mars/Olympus" is not a time zone: write it like Europe/Berlin or UTC.'
     ]
-  ])('%s = %j is refused with one clear line and nothing is sent', async (field, value, text) => {
+  ])('%s = %j is refused with one clear line and nothing is sent', async (id, value, text) => {
     const fake = fakeBridge(snapshot({ targets: [studio()] }))
     const v = await openEdit(fake)
-    const input = editor(v).get(`[data-testid="${field}"]`)
+    const input = field(editor(v), id)
     await input.setValue(value)
     await submit(v)
-    expect(editor(v).get('[data-testid="bw-error"]').text()).toBe(text)
+    expect(errorLine(v)).toBe(text)
     expect(input.attributes('aria-invalid')).toBe('true')
-    expect(input.attributes('aria-describedby')).toBe(
-      editor(v).get('[data-testid="bw-error"]').attributes('id')
-    )
+    expect(input.attributes('aria-describedby')).toBe(field(editor(v), 'bw-error').attributes('id'))
     expect(fake.calls.some((c) => c.m === 'updateTarget' || c.m === 'setBandwidth')).toBe(false)
     // Editing the form takes the message away.
-    await input.setValue(field === 'bw-zone' ? 'UTC' : '5')
+    await input.setValue(id === 'bw-zone' ? 'UTC' : '5')
     expect(editor(v).find('[data-testid="bw-error"]').exists()).toBe(false)
   })
 
   it('names the window that is wrong: no speed, the same start and end, an overlap', async () => {
     const fake = fakeBridge(snapshot({ targets: [studio()] }))
     const v = await openEdit(fake)
-    await editor(v).get('[data-testid="bw-add"]').trigger('click')
-    const rule1 = editor(v).get('[data-testid="bw-rule-1"]')
-    await rule1.get('[data-testid="bw-unlimited"]').setValue(false)
+    await field(editor(v), 'bw-add').trigger('click')
+    const rule1 = field(editor(v), 'bw-rule-1')
+    await fill(rule1, { 'bw-unlimited': false })
     await submit(v)
-    expect(editor(v).get('[data-testid="bw-error"]').text()).toBe(
-      'Window 2: enter a speed, or tick "unlimited".'
-    )
-    expect(rule1.get('[data-testid="bw-speed"]').attributes('aria-invalid')).toBe('true')
-    await rule1.get('[data-testid="bw-speed"]').setValue('2')
-    await rule1.get('[data-testid="bw-from"]').setValue('07:00')
+    expect(errorLine(v)).toBe('Window 2: enter a speed, or tick "unlimited".')
+    expect(field(rule1, 'bw-speed').attributes('aria-invalid')).toBe('true')
+    await fill(rule1, { 'bw-speed': '2', 'bw-from': '07:00' })
     await submit(v)
-    expect(editor(v).get('[data-testid="bw-error"]').text()).toBe(
+    expect(errorLine(v)).toBe(
       'Window 2: starts and ends at 07:00; remove it to use the max speed all day.'
     )
     // 01:00-07:00 lies inside 23:00-07:00 (past midnight).
-    await rule1.get('[data-testid="bw-from"]').setValue('01:00')
+    await fill(rule1, { 'bw-from': '01:00' })
     await submit(v)
-    expect(editor(v).get('[data-testid="bw-error"]').text()).toBe(
+    expect(errorLine(v)).toBe(
       'The windows 23:00-07:00 and 01:00-07:00 overlap: each minute of the day may have one cap only.'
     )
     expect(fake.calls.some((c) => c.m === 'setBandwidth')).toBe(false)
@@ -162,7 +166,7 @@ describe('bandwidth in the target dialog', () => {
       throw apiError('bad-request', '"studio" cannot take a bandwidth cap.')
     })
     const v = await openEdit(fake)
-    await editor(v).get('[data-testid="bw-max"]').setValue('8')
+    await fill(editor(v), { 'bw-max': '8' })
     await submit(v)
     expect(v.get('[data-testid="target-error"]').text()).toBe(
       '"studio" cannot take a bandwidth cap.'
@@ -180,14 +184,13 @@ describe('bandwidth in the target dialog', () => {
     await flushPromises()
     await v.get('[data-testid="target-name"]').setValue('home')
     await v.get('[data-testid="target-comfyui"]').setValue('/home/me/ComfyUI')
-    await editor(v).get('[data-testid="bw-max"]').setValue('5')
-    await editor(v).get('[data-testid="bw-zone"]').setValue('Asia/Tokyo')
+    await fill(editor(v), { 'bw-max': '5', 'bw-zone': 'Asia/Tokyo' })
     await submit(v)
     const order = fake.calls
       .map((c) => c.m)
       .filter((m) => m === 'addTarget' || m === 'setBandwidth')
     expect(order).toEqual(['addTarget', 'setBandwidth'])
-    expect(fake.calls.find((c) => c.m === 'setBandwidth')?.a).toEqual({
+    expect(sentLimits(fake)).toEqual({
       id: 'n1',
       maxSpeed: '5MB',
       schedule: '',

@@ -19,6 +19,7 @@ export interface SshdHarness {
   publicKey: string
   hostKeyFingerprint: string // 'SHA256:…' (as `ssh-keygen -lf` prints) of the server's host key
   dir: string // temp dir with config, keys, logs
+  home: string // the sessions' HOME: an empty dir of its own unless sessionEnv names one
   pid: number | null
   stop(): Promise<void> // cut sessions, kill the listener by PID, wait until the port is closed
   start(): Promise<void> // start again on the SAME port with the same keys (pod coming back)
@@ -30,8 +31,8 @@ export interface SshdHarness {
 }
 
 export interface SshdOptions {
-  // SetEnv for sessions, e.g. PATH without python3. With PATH set and no HOME,
-  // HOME is <dir>/home so the user's ~/.bashrc can't rewrite PATH.
+  // SetEnv for sessions, e.g. PATH without python3. HOME is <dir>/home unless
+  // given here, so the user's own ~/.bashrc never runs in a session.
   sessionEnv?: Record<string, string>
   password?: string // also allow password login (root only: sets the account password while up)
   /** Configured like RunPod's SSH proxy: a ForceCommand wrapper that refuses
@@ -170,16 +171,15 @@ function configText(o: {
   return lines.join('\n') + '\n'
 }
 
-/** A session PATH only sticks if the user's shell rc files don't rewrite it
- *  (a pyenv or cargo line in ~/.bashrc would bring python3 back), so with
- *  PATH set, sessions also get an empty HOME of their own (unless given). */
+/** Sessions get an empty HOME of their own (unless given), like a fresh pod:
+ *  the test machine user's ~/.bashrc would otherwise run in every session.
+ *  Such an rc can rewrite a session PATH (a pyenv or cargo line brings python3
+ *  back), and a version manager's init forks a hundred processes each time
+ *  (pyenv init and rehash: about a second per exec on a loaded machine). */
 function sessionEnvWithHome(dir: string, opts: SshdOptions): Record<string, string> {
-  const env = { ...opts.sessionEnv }
-  if (env.PATH !== undefined && env.HOME === undefined) {
-    env.HOME = join(dir, 'home')
-    mkdirSync(env.HOME, { recursive: true })
-  }
-  return env
+  const home = opts.sessionEnv?.HOME ?? join(dir, 'home')
+  if (opts.sessionEnv?.HOME === undefined) mkdirSync(home, { recursive: true })
+  return { ...opts.sessionEnv, HOME: home }
 }
 
 // Harnesses not yet closed, killed if the test process exits without closing them.
@@ -191,6 +191,7 @@ class Sshd implements SshdHarness {
   readonly user = userInfo().username
   readonly keyPath: string
   readonly publicKey: string
+  readonly home: string
   hostKeyFingerprint = ''
   pid: number | null = null
   private child: ChildProcess | null = null
@@ -229,7 +230,9 @@ class Sshd implements SshdHarness {
       ptyOnlyWrapper,
       maxSessions: opts.maxSessions
     }
-    this.config = { ...cfg, env: sessionEnvWithHome(dir, opts) }
+    const env = sessionEnvWithHome(dir, opts)
+    this.home = env.HOME ?? ''
+    this.config = { ...cfg, env }
     writeFileSync(this.configFile, configText(this.config))
   }
 

@@ -4,10 +4,9 @@
 // overrides, whichever command prints it.
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startHubServers, type HubServers } from '../harness/hubServer'
-import { startModelServer, type ModelServer } from '../harness/modelServer'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { assertBuilt, freshComfy, runCli } from '../support/cli'
+import { hubAndCdn } from '../support/serverScratch'
 
 /** What must never reach a terminal: C0 but tab/LF, DEL, C1, bidi controls. */
 // eslint-disable-next-line no-control-regex -- exactly what the test looks for
@@ -69,12 +68,10 @@ describe('the CLI prints no control sequences from text others wrote', () => {
 })
 
 describe('the CLI prints no control sequences from what a hub sends', () => {
-  let cdn: ModelServer
-  let hub: HubServers
+  const servers = hubAndCdn()
   let env: NodeJS.ProcessEnv
-  beforeAll(async () => {
-    cdn = await startModelServer()
-    hub = await startHubServers(cdn)
+  beforeAll(() => {
+    const { cdn, hub } = servers
     const file = cdn.addFile('/cdn/hostile.safetensors', { size: 20_000, seed: 'hostile' })
     hub.addCivitaiModel({
       id: 900,
@@ -91,10 +88,6 @@ describe('the CLI prints no control sequences from what a hub sends', () => {
       ]
     })
     env = { HF_ENDPOINT: hub.hfUrl, PODPULL_CIVITAI_ENDPOINT: hub.civitaiUrl }
-  })
-  afterAll(async () => {
-    await hub?.close()
-    await cdn?.close()
   })
 
   it.each([

@@ -13,7 +13,8 @@ import { HUB_COMMIT, startHubServers, type HubServers } from '../harness/hubServ
 import { contentOf } from '../harness/content'
 import { startModelServer, type ModelServer, type ServedFile } from '../harness/modelServer'
 import { startSshd, type SshdHarness } from '../harness/sshd'
-import { assertBuilt, freshComfy, runCli } from '../support/cli'
+import { addLocalTarget, assertBuilt, freshComfy, runCli } from '../support/cli'
+import { sha256File } from '../support/localFiles'
 import { killWorkers } from '../support/podTarget'
 
 let cdn: ModelServer
@@ -44,8 +45,6 @@ afterAll(async () => {
   await hub?.close()
   await Promise.all([cdn?.close(), sshd?.close(), ptySshd?.close()])
 })
-
-const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex')
 
 function theSet() {
   return {
@@ -97,16 +96,16 @@ async function addPod(env: NodeJS.ProcessEnv, name: string, via = sshd): Promise
 }
 
 function expectWholeSet(models: string): void {
-  expect(sha(join(models, 'diffusion_models', 'unet.safetensors'))).toBe(unet.sha256)
-  expect(sha(join(models, 'loras', 'lora.safetensors'))).toBe(lora.sha256)
-  expect(sha(join(models, 'vae', 'vae.safetensors'))).toBe(vae.sha256)
+  expect(sha256File(join(models, 'diffusion_models', 'unet.safetensors'))).toBe(unet.sha256)
+  expect(sha256File(join(models, 'loras', 'lora.safetensors'))).toBe(lora.sha256)
+  expect(sha256File(join(models, 'vae', 'vae.safetensors'))).toBe(vae.sha256)
 }
 
 describe('podpull sets', () => {
   it('applies one set to two pods and a local target, skipping what is there; export reproduces it', async () => {
     const c = freshComfy(['checkpoints'])
     const env = { PODPULL_HOME: c.home, HF_ENDPOINT: hub.hfUrl }
-    expect((await runCli(['targets', 'add-local', 'here', '--comfyui', c.comfy], env)).code).toBe(0)
+    await addLocalTarget(env, 'here', c.comfy)
     const podA = await addPod(env, 'pod-a')
     const podB = await addPod(env, 'pod-b', ptySshd) // PTY-only: chunks through the shell
     // pod-b already has the LoRA: it must be skipped there, not fetched again.
@@ -178,9 +177,7 @@ describe('podpull sets', () => {
     const exportedFile = join(c.base, 'exported.podpull.json')
     writeFileSync(exportedFile, ex.stdout)
     const empty = freshComfy(['checkpoints'])
-    expect(
-      (await runCli(['targets', 'add-local', 'empty', '--comfyui', empty.comfy], env)).code
-    ).toBe(0)
+    await addLocalTarget(env, 'empty', empty.comfy)
     const re = await runCli(['sets', 'apply', exportedFile, '--target', 'empty'], env)
     expect(re.code, re.stderr + re.stdout).toBe(0)
     expectWholeSet(empty.models)
@@ -212,7 +209,7 @@ describe('podpull sets', () => {
     const mine = contentOf(600_000, 'home-trained')
     const mineSha = createHash('sha256').update(mine).digest('hex')
     writeFileSync(join(c.models, 'loras', 'mine.safetensors'), mine)
-    expect((await runCli(['targets', 'add-local', 'home', '--comfyui', c.comfy], env)).code).toBe(0)
+    await addLocalTarget(env, 'home', c.comfy)
     const ex = await runCli(['sets', 'export', '--target', 'home', '--folder', 'loras'], env)
     expect(ex.code, ex.stderr).toBe(0)
     const set = JSON.parse(ex.stdout)
@@ -226,9 +223,7 @@ describe('podpull sets', () => {
       }
     ])
     const other = freshComfy(['loras'])
-    expect(
-      (await runCli(['targets', 'add-local', 'other', '--comfyui', other.comfy], env)).code
-    ).toBe(0)
+    await addLocalTarget(env, 'other', other.comfy)
     const podA = await addPod(env, 'pod-a')
     const podB = await addPod(env, 'pod-b', ptySshd)
     const f = join(c.base, 'mine.podpull.json')
@@ -246,7 +241,7 @@ describe('podpull sets', () => {
     expect(r.stderr).toContain('[pod-a] sending loras/mine.safetensors')
     expect(r.stderr).toContain('[pod-b] sending loras/mine.safetensors')
     for (const pod of [podA, podB])
-      expect(sha(join(pod, 'loras', 'mine.safetensors'))).toBe(mineSha)
+      expect(sha256File(join(pod, 'loras', 'mine.safetensors'))).toBe(mineSha)
     const status = await runCli(['status', '--target', 'pod-b'], env)
     expect(status.stdout).toContain('(upload)')
 
@@ -286,7 +281,7 @@ describe('podpull sets', () => {
     expect((await runCli(['sets', 'from-catalog', 'nope'], env)).code).not.toBe(0)
 
     writeFileSync(join(c.models, 'loras', 'mine.safetensors'), 'home-trained')
-    expect((await runCli(['targets', 'add-local', 'wf', '--comfyui', c.comfy], env)).code).toBe(0)
+    await addLocalTarget(env, 'wf', c.comfy)
     const workflow = {
       nodes: [
         {
@@ -339,7 +334,7 @@ describe('podpull sets', () => {
   it('a bad set file names its bad entry and line, exit 2, nothing started', async () => {
     const c = freshComfy(['loras'])
     const env = { PODPULL_HOME: c.home }
-    expect((await runCli(['targets', 'add-local', 't', '--comfyui', c.comfy], env)).code).toBe(0)
+    await addLocalTarget(env, 't', c.comfy)
     const set = theSet()
     set.models[2]!.folder = '../../etc'
     const f = join(c.base, 'bad.podpull.json')

@@ -3,38 +3,22 @@
 // download whose content the target already has becomes a hard link with
 // nothing fetched, and duplicates are reported and linked into one inode.
 import { createHash } from 'node:crypto'
-import { copyFile, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { copyFile, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { DEFAULT_SETTINGS, type Settings } from '../../src/shared/types'
 import { LocalTarget } from '../../src/main/targets/local/localTarget'
 import { ContentIndex } from '../../src/main/models/contentIndex'
 import { hashPending } from '../../src/main/models/contentHasher'
-import { startModelServer, type ModelServer } from '../harness/modelServer'
 import { contentOf } from '../harness/content'
+import { useLocalHarness } from '../support/localHarness'
 
-let srv: ModelServer
-let root: string
-let n = 0
-const targets: LocalTarget[] = []
-
-beforeAll(async () => {
-  srv = await startModelServer()
-  root = await mkdtemp(join(tmpdir(), 'podpull-index-'))
-})
-afterEach(async () => {
-  for (const t of targets.splice(0)) await t.close()
-})
-afterAll(async () => {
-  await srv.close()
-  await rm(root, { recursive: true, force: true })
-})
+const h = useLocalHarness('podpull-index-')
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')
 
 async function setup(over: Partial<Settings> = {}) {
-  const workspace = join(root, `ws${n++}`)
+  const workspace = h.fresh('ws')
   const comfyui = join(workspace, 'ComfyUI')
   const models = join(comfyui, 'models')
   await mkdir(join(models, 'loras'), { recursive: true })
@@ -44,7 +28,7 @@ async function setup(over: Partial<Settings> = {}) {
     { id: 't1', name: 'studio', config: { kind: 'local', comfyui, workspace } },
     { settings: () => settings, auth: () => undefined, authHint: () => undefined }
   )
-  targets.push(target)
+  h.targets.push(target)
   return { target, workspace, models }
 }
 
@@ -106,7 +90,7 @@ describe('background hashing', () => {
 describe("don't download what you have", () => {
   it('links a download whose sha256 the target already has, fetching 0 bytes', async () => {
     const { target, models } = await setup()
-    const served = srv.addFile('/same.safetensors', { size: 300_000, seed: 'same' })
+    const served = h.srv.addFile('/same.safetensors', { size: 300_000, seed: 'same' })
     const old = join(models, 'loras', 'old_name.safetensors')
     await writeFile(old, contentOf(300_000, 'same'))
     await target.open()
@@ -118,7 +102,7 @@ describe("don't download what you have", () => {
       sha256: served.sha256
     })
     expect(res).toMatchObject({ outcome: 'linked', linkedFrom: 'loras/old_name.safetensors' })
-    expect(srv.requestsFor('/same.safetensors')).toHaveLength(0)
+    expect(h.srv.requestsFor('/same.safetensors')).toHaveLength(0)
     const [a, b] = [await stat(old), await stat(res.path)]
     expect(b.ino).toBe(a.ino)
     const rec = target.downloads().find((r) => r.id === res.id)
@@ -127,9 +111,9 @@ describe("don't download what you have", () => {
   })
 
   it('records the hash of a finished download, so the next one is linked', async () => {
-    // No sha256 to check: the engine does not hash it on the way, the background hasher does.
+    // No sha256 to check: the engine's idle thread hashes it (or else the background hasher).
     const { target, workspace } = await setup({ backgroundHashing: true })
-    const served = srv.addFile('/fresh.safetensors', { size: 200_000, seed: 'fresh' })
+    const served = h.srv.addFile('/fresh.safetensors', { size: 200_000, seed: 'fresh' })
     const indexed = new Promise<void>((resolve) =>
       target.on('info', (i) => {
         if (i.hashing !== null) return
@@ -142,7 +126,7 @@ describe("don't download what you have", () => {
     const first = await target.start({ url: served.url, folder: 'loras' })
     expect(first.outcome).toBe('started')
     await indexed
-    const before = srv.requestsFor('/fresh.safetensors').length
+    const before = h.srv.requestsFor('/fresh.safetensors').length
     const second = await target.start({
       url: served.url,
       folder: 'checkpoints',
@@ -150,7 +134,30 @@ describe("don't download what you have", () => {
       sha256: served.sha256
     })
     expect(second.outcome).toBe('linked')
-    expect(srv.requestsFor('/fresh.safetensors')).toHaveLength(before)
+    expect(h.srv.requestsFor('/fresh.safetensors')).toHaveLength(before)
+  })
+
+  it('a download without a sha256 is indexed by the idle hash taken as it streamed, not by the background hasher', async () => {
+    const { target, workspace } = await setup({ backgroundHashing: true })
+    const served = h.srv.addFile('/streamed.safetensors', { size: 6 << 20, seed: 'streamed' })
+    const read: string[] = [] // files the background hasher read
+    const indexed = new Promise<void>((resolve) =>
+      target.on('info', (i) => {
+        if (i.hashing?.current) read.push(i.hashing.current)
+        void ContentIndex.forWorkspace(workspace)
+          .load()
+          .then(async (index) => (await index.pathsWith(served.sha256)).length > 0 && resolve())
+      })
+    )
+    await target.open()
+    expect((await target.start({ url: served.url, folder: 'loras' })).outcome).toBe('started')
+    await indexed
+    const [path] = await (
+      await ContentIndex.forWorkspace(workspace).load()
+    ).pathsWith(served.sha256)
+    expect(path).toBe(join(workspace, 'ComfyUI', 'models', 'loras', 'streamed.safetensors'))
+    expect(sha(await readFile(path!))).toBe(served.sha256)
+    expect(read).toEqual([])
   })
 })
 

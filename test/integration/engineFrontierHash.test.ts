@@ -3,8 +3,8 @@
 // the check after the download needs no second read. These check that the
 // hash it produces is the file's, with several connections, work stealing,
 // drops, and a resume whose earlier bytes were written by another run.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startModelServer, type ModelServer } from '../harness/modelServer'
@@ -24,6 +24,22 @@ afterAll(() => srv.close())
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
 })
+
+/** Threads of this process at nice 19 (Linux: /proc/self/task/<tid>/stat, field 19). */
+function nicestThreads(): Set<string> {
+  const out = new Set<string>()
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')
+      // The name (field 2) may hold spaces: count the fields after its closing paren.
+      const nice = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]
+      if (nice === '19') out.add(tid)
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return out
+}
 
 function newFile(size: number, faults: Parameters<ModelServer['addFile']>[1] = { size }) {
   const f = srv.addFile(`/frontier/${++n}/model.safetensors`, { ...faults, size })
@@ -126,14 +142,63 @@ describe('hashing along the written frontier', () => {
     expect(fileSha(finalPath)).toBe(f.sha256)
   })
 
-  it('without an expected sha256 nothing is hashed on the way, on 1 or 8 connections', async () => {
-    // Hashing costs about as much CPU as HTTPS itself: only a check pays for it.
+  it('without an expected sha256 an idle thread hashes it: never checked, known after the install, on 1 or 8 connections', async () => {
+    // Hashing costs about as much CPU as HTTPS itself: only a check may hold the
+    // download; the content index's hash comes from CPU the download leaves unused.
     for (const connections of [1, 8]) {
       const { f, finalPath } = newFile(4 * MiB, { size: 0, seed: `unhashed${connections}` })
       const res = await startEngine(f, finalPath, { connections }, { segmentThreshold: MiB }).result
       expect(res).toMatchObject({ outcome: 'completed', sha256: null })
+      expect(await res.sha256Later).toBe(f.sha256)
       expect(fileSha(finalPath)).toBe(f.sha256)
     }
+  })
+
+  it('with idleHash off (a one-shot process) a download without a sha256 is not hashed at all', async () => {
+    const { f, finalPath } = newFile(2 * MiB, { size: 0, seed: 'no-idle' })
+    const res = await startEngine(f, finalPath, {}, { idleHash: false }).result
+    expect(res).toMatchObject({ outcome: 'completed', sha256: null })
+    expect(res.sha256Later).toBeUndefined()
+  })
+
+  it('an idle FrontierHash runs on a thread of the lowest priority; a checked one does not', async () => {
+    const { f, finalPath } = newFile(6 * MiB, { size: 0, seed: 'idle-nice' })
+    // The download's own idle hash: settled, so its thread is at nice 19 already.
+    expect(await (await startEngine(f, finalPath).result).sha256Later).toBe(f.sha256)
+    // Threads of earlier hashes may still be ending: only new ones count.
+    const before = nicestThreads()
+    const checked = new FrontierHash(finalPath)
+    const idle = new FrontierHash(finalPath, { idle: true })
+    checked.advance(4 * MiB) // a whole message's worth (smaller steps wait for more)
+    idle.advance(4 * MiB)
+    // Both lower (or keep) their priority before the first byte they hash.
+    await vi.waitFor(() => expect([checked.done(), idle.done()]).toEqual([4 * MiB, 4 * MiB]), {
+      timeout: 60_000
+    })
+    expect([...nicestThreads()].filter((tid) => !before.has(tid))).toHaveLength(1)
+    expect(await idle.digest(f.size)).toBe(f.sha256)
+    expect(await checked.digest(f.size)).toBe(f.sha256)
+  })
+
+  it('files hashed at once share one hashing thread, and one file failing leaves the others', async () => {
+    const files = [1, 2, 3].map((i) => newFile(3 * MiB + i, { size: 0, seed: `shared${i}` }))
+    for (const { f, finalPath } of files) await startEngine(f, finalPath).result
+    const threads = (): number => readdirSync('/proc/self/task').length
+    const hashes = [new FrontierHash(files[0]!.finalPath)]
+    // With one file's thread running, more files start no thread of their own
+    // (an earlier test's thread may still be exiting: the count can only drop).
+    const withOne = threads()
+    hashes.push(...files.slice(1).map(({ finalPath }) => new FrontierHash(finalPath)))
+    const missing = new FrontierHash(join(files[0]!.finalPath, '..', 'gone.safetensors'))
+    expect(threads()).toBeLessThanOrEqual(withOne)
+    for (let end = 0; end < 3 * MiB; end += 512 * 1024) for (const h of hashes) h.advance(end)
+    await expect(missing.digest(MiB)).rejects.toThrow()
+    expect(missing.dead).toBe(true)
+    const got = await Promise.all(hashes.map((h, i) => h.digest(files[i]!.f.size)))
+    expect(got).toEqual(files.map(({ f }) => f.sha256))
+    // Ended with the last file; the next file starts a thread of its own again.
+    const again = new FrontierHash(files[1]!.finalPath)
+    expect(await again.digest(files[1]!.f.size)).toBe(files[1]!.f.sha256)
   })
 
   it('FrontierHash alone: advancing in steps gives the hash of the whole file', async () => {

@@ -4,11 +4,12 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { readFileSync, rmSync } from 'node:fs'
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { get as httpGet, type IncomingMessage } from 'node:http'
 import { connect } from 'node:net'
 import { promisify } from 'node:util'
 import { userInfo } from 'node:os'
+import { join } from 'node:path'
 import { Client } from 'ssh2'
 import { contentOf, sha256Of, startModelServer, type ModelServer } from '../harness/modelServer'
 import { startSshd, type SshdHarness } from '../harness/sshd'
@@ -488,6 +489,7 @@ describe('sshd', () => {
 
   it('applies sessionEnv to sessions, out of reach of ~/.bashrc', async () => {
     const home = `${sshd.dir}/home`
+    expect(sshd.home).toBe(home)
     expect(await ssh(sshd, 'echo "$PATH|$PODPULL_MARK|$HOME"')).toBe(
       `${noPython}|set by test|${home}\n`
     )
@@ -548,6 +550,21 @@ describe('sshd', () => {
     })
     client.end()
     expect(fingerprint).toBe(sshd.hostKeyFingerprint)
+  })
+})
+
+describe('sshd without a session environment', () => {
+  it("gives sessions an empty HOME of their own: the test user's ~/.bashrc never runs", async () => {
+    const s = await startSshd()
+    try {
+      expect(s.home).toBe(`${s.dir}/home`)
+      expect(readdirSync(s.home)).toEqual([])
+      // A login shell of this user would read $HOME/.bashrc: one placed there runs.
+      writeFileSync(join(s.home, '.bashrc'), 'export PODPULL_RC=ran\n')
+      expect(await ssh(s, 'echo "$HOME|${PODPULL_RC:-none}"')).toBe(`${s.home}|ran\n`)
+    } finally {
+      await s.close()
+    }
   })
 })
 

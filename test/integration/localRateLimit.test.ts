@@ -1,35 +1,22 @@
 // A server's rate limit as a local download shows it: the row's notice while
 // the engine waits what the server asked, and past the cap a paused row that
 // says why (resumable), never a timer left running for a day.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { DEFAULT_SETTINGS, type DownloadRecord } from '../../src/shared/types'
 import { LocalTarget } from '../../src/main/targets/local/localTarget'
 import { memoryOwnJobs } from '../../src/main/targets/ownJobs'
-import { startModelServer, type ModelServer } from '../harness/modelServer'
+import { useLocalHarness } from '../support/localHarness'
 import { waitFor } from '../support/wait'
 
-let srv: ModelServer
-let root: string
-const targets: LocalTarget[] = []
-
-beforeAll(async () => {
-  srv = await startModelServer()
-  root = await mkdtemp(join(tmpdir(), 'podpull-ratelimit-'))
-})
-afterAll(async () => {
-  for (const t of targets) await t.close()
-  await srv.close()
-  await rm(root, { recursive: true, force: true })
-})
+const h = useLocalHarness('podpull-ratelimit-')
 
 async function target(name: string): Promise<LocalTarget> {
-  const comfyui = join(root, name, 'ComfyUI')
+  const comfyui = join(h.root, name, 'ComfyUI')
   await mkdir(join(comfyui, 'models', 'loras'), { recursive: true })
   const t = new LocalTarget(
-    { id: name, name, config: { kind: 'local', comfyui, workspace: join(root, name) } },
+    { id: name, name, config: { kind: 'local', comfyui, workspace: join(h.root, name) } },
     {
       settings: () => ({ ...DEFAULT_SETTINGS, connections: 1 }),
       ownJobs: memoryOwnJobs(),
@@ -39,7 +26,7 @@ async function target(name: string): Promise<LocalTarget> {
       statusPollMs: 300
     }
   )
-  targets.push(t)
+  h.targets.push(t)
   await t.open()
   return t
 }
@@ -49,13 +36,13 @@ const recordOf = (t: LocalTarget, id: string): DownloadRecord | undefined =>
 
 it('a 429 with Retry-After: 1 shows on the row while it waits, then the download goes on', async () => {
   const t = await target('wait')
-  const f = srv.addFile('/rl/wait.safetensors', {
+  const f = h.srv.addFile('/rl/wait.safetensors', {
     size: 100_000,
     failStatus: 429,
     retryAfter: 1
   })
   const { id } = await t.start({ url: f.url, folder: 'loras', filename: 'm.safetensors' })
-  const host = new URL(srv.url).host
+  const host = new URL(h.srv.url).host
   await waitFor(() => recordOf(t, id)?.notice, 'the notice on the row', {
     until: (n) => n === `rate-limited by ${host}, going on in 1 s`
   })
@@ -67,7 +54,7 @@ it('a 429 with Retry-After: 1 shows on the row while it waits, then the download
 
 it('a day of Retry-After pauses the row with the reason, resumable', async () => {
   const t = await target('day')
-  const f = srv.addFile('/rl/day.safetensors', {
+  const f = h.srv.addFile('/rl/day.safetensors', {
     size: 100_000,
     failStatus: 429,
     retryAfter: 86_400
@@ -79,7 +66,7 @@ it('a day of Retry-After pauses the row with the reason, resumable', async () =>
   expect(r.state).toBe('paused')
   expect(r.error).toMatch(/asks to wait 24 h before going on/)
   // Resumed once the server lets go: the download finishes.
-  srv.setFaults(f.path, { failStatus: undefined })
+  h.srv.setFaults(f.path, { failStatus: undefined })
   await t.resume(id)
   await waitFor(() => recordOf(t, id)?.state, 'completed', { until: (s) => s === 'completed' })
 })

@@ -3,10 +3,10 @@
 // close(), the models inventory and the events the dashboard lives on.
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
-import { hostname, tmpdir } from 'node:os'
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   DEFAULT_SETTINGS,
   type DownloadRecord,
@@ -16,27 +16,12 @@ import {
 } from '../../src/shared/types'
 import { LocalTarget, type LocalTargetDeps } from '../../src/main/targets/local/localTarget'
 import { memoryOwnJobs, type OwnJobs } from '../../src/main/targets/ownJobs'
-import { startModelServer, type ModelServer } from '../harness/modelServer'
 import { heldRead } from '../support/heldRead'
+import { useLocalHarness } from '../support/localHarness'
 import { waitFor } from '../support/wait'
 
 const MiB = 1 << 20
-let srv: ModelServer
-let root: string
-let n = 0
-const targets: LocalTarget[] = []
-
-beforeAll(async () => {
-  srv = await startModelServer()
-  root = await mkdtemp(join(tmpdir(), 'podpull-local-'))
-})
-afterEach(async () => {
-  for (const t of targets.splice(0)) await t.close()
-})
-afterAll(async () => {
-  await srv.close()
-  await rm(root, { recursive: true, force: true })
-})
+const h = useLocalHarness('podpull-local-')
 
 interface Setup {
   target: LocalTarget
@@ -53,7 +38,7 @@ async function setup(
   over: Partial<Settings> = {},
   deps: Partial<LocalTargetDeps> = {}
 ): Promise<Setup> {
-  const workspace = join(root, `ws${n++}`)
+  const workspace = h.fresh('ws')
   const comfyui = join(workspace, 'ComfyUI')
   const models = join(comfyui, 'models')
   await mkdir(join(models, 'loras'), { recursive: true })
@@ -75,7 +60,7 @@ async function setup(
   const infos: TargetInfo[] = []
   target.on('downloads', (e) => events.push(e))
   target.on('info', (i) => infos.push(i))
-  targets.push(target)
+  h.targets.push(target)
   await target.open()
   return { target, workspace, models, events, infos, settings, ownJobs }
 }
@@ -96,7 +81,7 @@ describe('LocalTarget', () => {
   it('runs three downloads two at a time, the third queued until a slot frees', async () => {
     const s = await setup({ concurrency: 2 })
     const files = [0, 1, 2].map((i) =>
-      srv.addFile(`/q/m${i}.safetensors`, { size: MiB, seed: `q${i}`, holdAt: MiB / 2 })
+      h.srv.addFile(`/q/m${i}.safetensors`, { size: MiB, seed: `q${i}`, holdAt: MiB / 2 })
     )
     const started = await Promise.all(
       files.map((f) => s.target.start({ url: f.url, folder: 'loras' }))
@@ -107,7 +92,7 @@ describe('LocalTarget', () => {
       until: (st) => st.filter((x) => x === 'downloading').length === 2
     })
     await waitFor(
-      () => files.filter((f) => srv.bytesServed(f.path) >= MiB / 2).length,
+      () => files.filter((f) => h.srv.bytesServed(f.path) >= MiB / 2).length,
       'two held',
       {
         until: (n) => n === 2
@@ -116,11 +101,11 @@ describe('LocalTarget', () => {
     const third = started.findIndex((r) => stateOf(s.target, r.id) === 'queued')
     expect(third).toBeGreaterThanOrEqual(0)
     // Nothing but its 1-byte name probe has been fetched for the queued one.
-    expect(srv.requestsFor(files[third]!.path).every((r) => r.bytesSent <= 1)).toBe(true)
+    expect(h.srv.requestsFor(files[third]!.path).every((r) => r.bytesSent <= 1)).toBe(true)
     const firstDone = (third + 1) % 3
-    srv.setFaults(files[firstDone]!.path, { holdAt: undefined })
+    h.srv.setFaults(files[firstDone]!.path, { holdAt: undefined })
     await waitState(s.target, started[firstDone]!.id, 'completed')
-    for (const f of files) srv.setFaults(f.path, { holdAt: undefined })
+    for (const f of files) h.srv.setFaults(f.path, { holdAt: undefined })
     for (const r of started) await waitState(s.target, r.id, 'completed')
     files.forEach((f, i) => expect(sha(started[i]!.path)).toBe(f.sha256))
     // Events: every state the queued job went through, revisions only going up.
@@ -144,7 +129,7 @@ describe('LocalTarget', () => {
     async (bytes) => {
       const s = await setup()
       const name = `${'n'.repeat(bytes - '.safetensors'.length)}.safetensors`
-      const f = srv.addFile(`/long/${bytes}.bin`, {
+      const f = h.srv.addFile(`/long/${bytes}.bin`, {
         size: 64 * 1024,
         seed: `long${bytes}`,
         contentDisposition: `attachment; filename="${name}"`
@@ -160,7 +145,7 @@ describe('LocalTarget', () => {
 
   it('pause keeps the .part; resume finishes it with a Range request', async () => {
     const s = await setup()
-    const f = srv.addFile('/p/pause.safetensors', { size: 4 * MiB, seed: 'p', holdAt: 2 * MiB })
+    const f = h.srv.addFile('/p/pause.safetensors', { size: 4 * MiB, seed: 'p', holdAt: 2 * MiB })
     const { id, path } = await s.target.start({ url: f.url, folder: 'loras' })
     await waitFor(() => (record(s.target, id)?.downloaded ?? 0) > MiB, 'bytes')
     await s.target.pause(id)
@@ -170,19 +155,19 @@ describe('LocalTarget', () => {
       status: 'paused',
       resumable: true
     })
-    srv.setFaults(f.path, { holdAt: undefined })
+    h.srv.setFaults(f.path, { holdAt: undefined })
     await s.target.resume(id)
     await waitState(s.target, id, 'completed')
     expect(sha(path)).toBe(f.sha256)
-    const ranges = srv.requestsFor(f.path).map((r) => String(r.headers.range ?? ''))
+    const ranges = h.srv.requestsFor(f.path).map((r) => String(r.headers.range ?? ''))
     expect(ranges.some((r) => /^bytes=[1-9]\d*-/.test(r))).toBe(true)
     // Only what was in flight when paused is fetched twice (a restart would add > 1 MiB).
-    expect(srv.bytesServed(f.path)).toBeLessThanOrEqual(f.size + MiB / 2)
+    expect(h.srv.bytesServed(f.path)).toBeLessThanOrEqual(f.size + MiB / 2)
   })
 
   it('cancel removes the .part and sidecar; retry downloads it again; remove drops it', async () => {
     const s = await setup()
-    const f = srv.addFile('/c/cancel.safetensors', { size: 4 * MiB, seed: 'c', holdAt: MiB })
+    const f = h.srv.addFile('/c/cancel.safetensors', { size: 4 * MiB, seed: 'c', holdAt: MiB })
     const { id, path } = await s.target.start({ url: f.url, folder: 'loras' })
     await waitFor(() => (record(s.target, id)?.downloaded ?? 0) > 0, 'bytes')
     await expect(s.target.remove(id)).rejects.toThrow(/pause or cancel it first/)
@@ -190,7 +175,7 @@ describe('LocalTarget', () => {
     expect(stateOf(s.target, id)).toBe('cancelled')
     expect(existsSync(`${path}.part`)).toBe(false)
     expect(existsSync(`${path}.part.json`)).toBe(false)
-    srv.setFaults(f.path, { holdAt: undefined })
+    h.srv.setFaults(f.path, { holdAt: undefined })
     await s.target.retry(id)
     await waitState(s.target, id, 'completed')
     expect(record(s.target, id)!.attempts).toBe(2)
@@ -204,7 +189,7 @@ describe('LocalTarget', () => {
 
   it('a failure shows one clear sentence; retry after the fix completes', async () => {
     const s = await setup()
-    const f = srv.addFile('/e/forbidden.safetensors', { size: MiB, seed: 'e', forbidden: true })
+    const f = h.srv.addFile('/e/forbidden.safetensors', { size: MiB, seed: 'e', forbidden: true })
     const { id, path } = await s.target.start({
       url: f.url,
       folder: 'loras',
@@ -213,7 +198,7 @@ describe('LocalTarget', () => {
     const r = await waitState(s.target, id, 'error')
     expect(r!.error).toMatch(/403|forbidden|denied/i)
     expect(existsSync(path)).toBe(false)
-    srv.setFaults(f.path, { forbidden: undefined })
+    h.srv.setFaults(f.path, { forbidden: undefined })
     await s.target.retry(id)
     await waitState(s.target, id, 'completed')
     expect(sha(path)).toBe(f.sha256)
@@ -221,17 +206,17 @@ describe('LocalTarget', () => {
 
   it('already-active while running, already-present afterwards without fetching', async () => {
     const s = await setup()
-    const f = srv.addFile('/a/active.safetensors', { size: 2 * MiB, seed: 'a', holdAt: MiB })
+    const f = h.srv.addFile('/a/active.safetensors', { size: 2 * MiB, seed: 'a', holdAt: MiB })
     const first = await s.target.start({ url: f.url, folder: 'loras' })
     const again = await s.target.start({ url: f.url, folder: 'loras' })
     expect(again).toEqual({ id: first.id, outcome: 'already-active', path: first.path })
-    srv.setFaults(f.path, { holdAt: undefined })
+    h.srv.setFaults(f.path, { holdAt: undefined })
     await waitState(s.target, first.id, 'completed')
-    const served = srv.bytesServed(f.path)
+    const served = h.srv.bytesServed(f.path)
     const present = await s.target.start({ url: f.url, folder: 'loras' })
     expect(present.outcome).toBe('already-present')
     expect(present.path).toBe(first.path)
-    expect(srv.bytesServed(f.path)).toBe(served)
+    expect(h.srv.bytesServed(f.path)).toBe(served)
     const withHash = await s.target.start({
       url: f.url,
       folder: 'loras',
@@ -243,7 +228,7 @@ describe('LocalTarget', () => {
 
   it('a different file in place is an error unless overwrite is asked for', async () => {
     const s = await setup()
-    const f = srv.addFile('/x/exists.safetensors', { size: MiB, seed: 'x' })
+    const f = h.srv.addFile('/x/exists.safetensors', { size: MiB, seed: 'x' })
     const path = join(s.models, 'loras', 'exists.safetensors')
     await writeFile(path, 'my own precious file')
     await expect(s.target.start({ url: f.url, folder: 'loras' })).rejects.toMatchObject({
@@ -259,8 +244,8 @@ describe('LocalTarget', () => {
 
   it('pausing a queued job, clearCompleted, listModels and close()', async () => {
     const s = await setup({ concurrency: 1 })
-    const a = srv.addFile('/l/a.safetensors', { size: 4 * MiB, seed: 'la', holdAt: MiB })
-    const b = srv.addFile('/l/b.safetensors', { size: MiB, seed: 'lb' })
+    const a = h.srv.addFile('/l/a.safetensors', { size: 4 * MiB, seed: 'la', holdAt: MiB })
+    const b = h.srv.addFile('/l/b.safetensors', { size: MiB, seed: 'lb' })
     const ra = await s.target.start({ url: a.url, folder: 'loras' })
     const rb = await s.target.start({ url: b.url, folder: 'checkpoints' })
     expect(stateOf(s.target, rb.id)).toBe('queued')
@@ -281,11 +266,11 @@ describe('LocalTarget', () => {
     expect(existsSync(`${ra.path}.part`)).toBe(true)
     // A fresh target on the same workspace resumes the interrupted job by itself
     // (with a Range request); the one the user paused waits for the user.
-    srv.setFaults(a.path, { holdAt: undefined })
+    h.srv.setFaults(a.path, { holdAt: undefined })
     const s2 = await reopen(s)
     await waitState(s2, ra.id, 'completed')
     expect(
-      srv.requestsFor(a.path).some((q) => /^bytes=[1-9]/.test(String(q.headers.range ?? '')))
+      h.srv.requestsFor(a.path).some((q) => /^bytes=[1-9]/.test(String(q.headers.range ?? '')))
     ).toBe(true)
     expect(stateOf(s2, rb.id)).toBe('paused')
     await s2.resume(rb.id)
@@ -303,7 +288,7 @@ describe('LocalTarget', () => {
   it('an interrupted entry it did not start is never resumed by itself (no token for it)', async () => {
     const s = await setup()
     await s.target.close()
-    const bait = srv.addFile('/planted/local-bait.safetensors', { size: MiB, seed: 'bait' })
+    const bait = h.srv.addFile('/planted/local-bait.safetensors', { size: MiB, seed: 'bait' })
     const key = join(s.models, 'loras', 'planted.safetensors')
     await writeFile(
       join(s.workspace, '.download_status.json'),
@@ -322,10 +307,10 @@ describe('LocalTarget', () => {
     )
     const t = await reopen(s)
     // A download of ours runs to the end: the planted one had every chance meanwhile.
-    const f = srv.addFile('/planted/local-ours.safetensors', { size: MiB, seed: 'ours' })
+    const f = h.srv.addFile('/planted/local-ours.safetensors', { size: MiB, seed: 'ours' })
     const { id } = await t.start({ url: f.url, folder: 'loras' })
     await waitState(t, id, 'completed')
-    expect(srv.requestsFor(bait.path)).toEqual([])
+    expect(h.srv.requestsFor(bait.path)).toEqual([])
     expect(stateOf(t, 'c0c0c0c0c0c0c0c0')).toBe('paused')
   })
 
@@ -373,7 +358,7 @@ describe('LocalTarget', () => {
 
   it('a token pasted in the URL is requested where it was pasted and never reaches the status file', async () => {
     const s = await setup()
-    const f = srv.addFile('/t/gated.safetensors', {
+    const f = h.srv.addFile('/t/gated.safetensors', {
       size: MiB,
       seed: 't',
       requireQuery: { token: 's3cr3t' }
@@ -381,7 +366,7 @@ describe('LocalTarget', () => {
     const { id, path } = await s.target.start({ url: `${f.url}?token=s3cr3t`, folder: 'loras' })
     await waitState(s.target, id, 'completed')
     expect(sha(path)).toBe(f.sha256)
-    const gets = srv.requestsFor(f.path).filter((r) => r.method === 'GET')
+    const gets = h.srv.requestsFor(f.path).filter((r) => r.method === 'GET')
     expect(gets.every((r) => r.headers.authorization === undefined)).toBe(true)
     const onDisk = await readFile(join(s.workspace, '.download_status.json'), 'utf8')
     expect(onDisk).not.toContain('s3cr3t')
@@ -394,10 +379,10 @@ describe('LocalTarget', () => {
     const ok = await s.target.test()
     expect(ok).toMatchObject({ ok: true, comfyui: join(s.workspace, 'ComfyUI') })
     expect(ok.freeBytes).toBeGreaterThan(0)
-    const empty = join(root, `not-comfy${n++}`)
+    const empty = h.fresh('not-comfy')
     await mkdir(empty, { recursive: true })
     const bad = new LocalTarget(
-      { id: 't2', name: 'bad', config: { kind: 'local', comfyui: empty, workspace: root } },
+      { id: 't2', name: 'bad', config: { kind: 'local', comfyui: empty, workspace: h.root } },
       { settings: () => s.settings, auth: () => undefined, authHint: () => undefined }
     )
     expect(await bad.test()).toMatchObject({
@@ -412,7 +397,7 @@ describe('LocalTarget', () => {
   it("a resume whose read of the status file predates the run's last write resumes, never 'busy'", async () => {
     const gate = heldRead()
     const s = await setup({}, { statusRead: gate.reader })
-    const f = srv.addFile('/o/overtaken.safetensors', { size: 3 * MiB, seed: 'o', holdAt: MiB })
+    const f = h.srv.addFile('/o/overtaken.safetensors', { size: 3 * MiB, seed: 'o', holdAt: MiB })
     const { id, path } = await s.target.start({ url: f.url, folder: 'loras' })
     await waitState(s.target, id, 'downloading')
     // The resume reads the file while the run is active; the read is held until
@@ -425,7 +410,7 @@ describe('LocalTarget', () => {
     )
     await s.target.pause(id)
     expect(stateOf(s.target, id)).toBe('paused')
-    srv.setFaults(f.path, { holdAt: undefined })
+    h.srv.setFaults(f.path, { holdAt: undefined })
     gate.release()
     await resumed
     await waitState(s.target, id, 'completed')
@@ -434,7 +419,7 @@ describe('LocalTarget', () => {
 
   it('an entry this very process left active without a run is resumed, not refused as busy', async () => {
     const s = await setup()
-    const f = srv.addFile('/o/leftover.safetensors', { size: MiB, seed: 'l' })
+    const f = h.srv.addFile('/o/leftover.safetensors', { size: MiB, seed: 'l' })
     const key = join(s.models, 'loras', 'leftover.safetensors')
     const now = Date.now() / 1000
     await writeFile(
@@ -461,7 +446,7 @@ describe('LocalTarget', () => {
   it("shows another target's downloads on the same workspace through the watch", async () => {
     const s = await setup()
     const other = await reopen(s)
-    const f = srv.addFile('/w/watch.safetensors', { size: MiB, seed: 'w', throttleBps: 2 * MiB })
+    const f = h.srv.addFile('/w/watch.safetensors', { size: MiB, seed: 'w', throttleBps: 2 * MiB })
     const { id } = await s.target.start({ url: f.url, folder: 'loras' })
     await waitState(other, id, 'completed', 10_000)
     await expect(other.cancel(id)).rejects.toThrow(/finished/)
@@ -483,7 +468,7 @@ async function reopen(s: Setup): Promise<LocalTarget> {
       statusPollMs: 300
     }
   )
-  targets.push(t)
+  h.targets.push(t)
   await t.open()
   return t
 }

@@ -41,17 +41,23 @@ function hasherState(ws: string): { state?: string; hashed?: number; total?: num
   }
 }
 
+/** A pod target that starts no background hasher: what gets indexed, the download did. */
+async function openWithoutHasher(w: ReturnType<typeof pod.workspace>): Promise<PodTarget> {
+  const t = podTarget(pod.sshd, w.store, {
+    ws: w.ws,
+    comfyui: w.comfyui,
+    settings: { backgroundHashing: false }
+  })
+  pod.targets.push(t)
+  await t.open()
+  return t
+}
+
 describe('content index on a pod', () => {
   it('links a download whose sha256 the pod already has, fetching 0 bytes', async () => {
     const w = pod.workspace()
     const f = pod.server.addFile('/idx/a.safetensors', { size: 2 * MiB, seed: 'idx-a' })
-    const t = podTarget(pod.sshd, w.store, {
-      ws: w.ws,
-      comfyui: w.comfyui,
-      settings: { backgroundHashing: false }
-    })
-    pod.targets.push(t)
-    await t.open()
+    const t = await openWithoutHasher(w)
     const first = await t.start({ url: f.url, folder: 'loras', sha256: f.sha256 })
     await waitFor(() => record(t, first.id)?.state === 'completed', 'first download completed')
     const old = join(w.comfyui, 'models', 'loras', 'a.safetensors')
@@ -118,6 +124,18 @@ describe('content index on a pod', () => {
     expect(indexed(w.ws)[res.path]!.sha256).toBe(f.sha256)
     const inv = await t.models().installed()
     expect(inv.models.find((m) => m.path === res.path)?.sha256).toBe(f.sha256)
+  })
+
+  it('a download without a sha256 is indexed by the idle hash taken as it streamed, without the background hasher', async () => {
+    const w = pod.workspace()
+    const f = pod.server.addFile('/idx/streamed.safetensors', { size: 3 * MiB, seed: 'idx-idle' })
+    const t = await openWithoutHasher(w)
+    const res = await t.start({ url: f.url, folder: 'loras' })
+    await waitFor(() => record(t, res.id)?.state === 'completed', 'download completed')
+    await waitFor(() => indexed(w.ws)[res.path]?.sha256, 'indexed by the idle hash')
+    expect(indexed(w.ws)[res.path]!.sha256).toBe(f.sha256)
+    // No background hasher ran: its progress file was never written.
+    expect(existsSync(join(w.ws, '.podpull', 'hashing.json'))).toBe(false)
   })
 
   it('hashes existing files in the background and resumes without rehashing', async () => {

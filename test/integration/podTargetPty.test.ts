@@ -5,7 +5,6 @@
 // SFTP: downloads land, go on through a cut link and a closed app, a killed
 // worker resumes with a Range request, tokens never reach argv, files or logs.
 import { existsSync, readFileSync } from 'node:fs'
-import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it, vi } from 'vitest'
 import type { DownloadRecord } from '../../src/shared/types'
@@ -168,7 +167,7 @@ describe('pod downloads over the terminal', () => {
     expect(log).not.toContain(token)
     await t.close()
     expect(JSON.stringify(w.store.cache)).not.toContain(token)
-    const history = join(homedir(), '.bash_history')
+    const history = join(pod.sshd.home, '.bash_history')
     if (existsSync(history)) expect(readFileSync(history, 'utf8')).not.toContain(token)
   })
 })

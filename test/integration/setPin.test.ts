@@ -1,22 +1,22 @@
 // A set is written with its Hugging Face revisions pinned to the commit each
 // branch or tag points at (the Hub's revision API), asked once per repo and
 // revision; what the Hub cannot answer keeps its revision.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { HUB_COMMIT, startHubServers, type HubServers } from '../harness/hubServer'
-import { startModelServer, type ModelServer } from '../harness/modelServer'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { HUB_COMMIT, type HubServers } from '../harness/hubServer'
+import { hubAndCdn } from '../support/serverScratch'
 import { pinRevisions } from '../../src/main/sources/setSource'
 import { authFor, authHint } from '../../src/main/sources/tokens'
 import type { ModelSetEntry } from '../../src/shared/modelSet'
 
 const V2 = 'f'.repeat(8) + '0123456789abcdef0123456789abcdef'
 const PINNED = '0'.repeat(39) + '7'
-let cdn: ModelServer
+const servers = hubAndCdn()
 let hub: HubServers
 let env: NodeJS.ProcessEnv
 
-beforeAll(async () => {
-  cdn = await startModelServer()
-  hub = await startHubServers(cdn)
+beforeAll(() => {
+  hub = servers.hub
+  const cdn = servers.cdn
   env = { HF_ENDPOINT: hub.hfUrl, PODPULL_HF_HOSTS: new URL(hub.hfUrl).host }
   const file = cdn.addFile('/cdn/pin.safetensors', { size: 1000, seed: 'pin' })
   hub.addRepo({
@@ -31,10 +31,6 @@ beforeAll(async () => {
     token: 'hf_pin_token',
     commit: PINNED
   })
-})
-afterAll(async () => {
-  await hub?.close()
-  await cdn?.close()
 })
 
 const hf = (repo: string, file: string, revision: string): ModelSetEntry => ({

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { expect } from 'vitest'
 import WebSocket from 'ws'
 import { fileURLToPath } from 'node:url'
 import { childWithErrorListeners } from './listeners'
@@ -46,6 +47,16 @@ export function collect(p: ChildProcess): Promise<CliRun> {
   return new Promise((res) =>
     p.on('exit', (code, signal) => res({ code: code ?? (signal ? 128 : -1), stdout, stderr }))
   )
+}
+
+/** `podpull targets add-local NAME --comfyui DIR`, which must succeed. */
+export async function addLocalTarget(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  comfy: string
+): Promise<void> {
+  const r = await runCli(['targets', 'add-local', name, '--comfyui', comfy], env)
+  expect(r.code, r.stderr).toBe(0)
 }
 
 /** A fresh ComfyUI folder and PODPULL_HOME. */

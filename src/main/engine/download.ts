@@ -20,6 +20,7 @@ import { transfer, type TransferCounters, type TransferSetup } from './transfer'
 import { EngineError, type EngineJob, type EngineOptions, type EngineResult } from './types'
 import { formatBytes } from '../../shared/format'
 import { sha256File } from './verify'
+import { IDLE_HASHING } from './frontierHash'
 
 const DEFAULTS = {
   stallTimeoutMs: 60_000,
@@ -158,9 +159,12 @@ async function attemptRun(
     http,
     // Only when the bytes must be checked: SHA-256 costs about as much CPU as
     // the TLS of an HTTPS download, and at loopback speed it made downloads up to
-    // 3x slower. A download hashed here gives the content index its hash for free;
-    // the others are indexed afterwards by the target's low-priority hasher.
+    // 3x slower. A download hashed here gives the content index its hash for free.
     hashAlong: expectedSha !== null,
+    // The others are hashed by a thread that gets only CPU the download leaves
+    // unused: on a real link (network-bound) it keeps up; on a link faster than
+    // the CPU it falls behind and finishes after the install (sha256Later).
+    hashIdle: expectedSha === null && IDLE_HASHING && cfg.idleHash !== false,
     stallTimeoutMs: cfg.stallTimeoutMs,
     maxAttempts: cfg.maxAttempts,
     wait,
@@ -190,12 +194,15 @@ async function attemptRun(
   // No fsync before install, like curl and aria2c: a sync here would wait for
   // the disk to catch up with gigabytes the page cache took at network speed.
   await file.close()
+  // An idle hash is never waited for: its thread goes on reading the file it
+  // opened (the same inode after the rename) and settles sha256Later.
+  const later = setup.hashIdle ? outcome.sha256.catch(() => null) : undefined
   const sha = await checkFinished(
     job.finalPath,
     outcome.size,
     info.size,
     expectedSha,
-    await outcome.sha256.catch(() => null), // a failed hashing thread: hash the file instead
+    later ? null : await outcome.sha256.catch(() => null), // a failed hashing thread: hash the file instead
     cfg.signal
   )
   await renameRetrying(partPath(job.finalPath), job.finalPath)
@@ -205,7 +212,8 @@ async function attemptRun(
     fileSize: outcome.size,
     bytesFetched: counters.bytesFetched,
     sha256: sha,
-    resumable: false
+    resumable: false,
+    ...(later ? { sha256Later: later } : {})
   }
 }
 

@@ -41,9 +41,22 @@ export interface RawResponse extends BodyReader {
 
 /** Read buffers of finished requests, for the next ones: a download asks one
  *  request per span, and a fresh 2 MiB buffer each time costs page faults and
- *  garbage collection for every span. A few are kept, the rest left to the GC. */
+ *  garbage collection for every span. Enough are kept for a few downloads of
+ *  8 connections, and only while requests keep coming (an idle app holds none). */
 const spareBuffers: Buffer[] = []
-const MAX_SPARE_BUFFERS = 16
+const MAX_SPARE_BUFFERS = 32
+const SPARE_KEEP_MS = 10_000
+let spareTimer: NodeJS.Timeout | undefined
+
+function keepSpare(buf: Buffer): void {
+  if (spareBuffers.length >= MAX_SPARE_BUFFERS) return
+  spareBuffers.push(buf)
+  if (spareTimer) return void spareTimer.refresh()
+  spareTimer = setTimeout(() => {
+    spareBuffers.length = 0
+    spareTimer = undefined
+  }, SPARE_KEEP_MS).unref()
+}
 
 /** TLS sessions per host:port, so the next request's handshake is a resumption. */
 const sessions = new Map<string, Buffer>()
@@ -132,9 +145,7 @@ export function rawGet(
 ): Promise<RawResponse> {
   const buf = buffer ?? spareBuffers.pop() ?? Buffer.allocUnsafe(RAW_READ_BUFFER)
   // Given back once its socket is closed: no read can land in it after that.
-  const giveBack = buffer
-    ? undefined
-    : (): void => void (spareBuffers.length < MAX_SPARE_BUFFERS && spareBuffers.push(buf))
+  const giveBack = buffer ? undefined : (): void => keepSpare(buf)
   return new Promise((resolve, reject) =>
     new RawRequest(url, opts, buf, resolve, reject, giveBack).start()
   )

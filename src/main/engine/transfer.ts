@@ -4,7 +4,7 @@
 // claiming bytes not written, tagged with the boot when not fdatasynced).
 import { createHash } from 'node:crypto'
 import type { InitialBody } from './bodyReader'
-import { FrontierHash, frontierOf, HashLeadGate } from './frontierHash'
+import { frontierOf, HashLeadGate, startFrontierHash } from './frontierHash'
 import { fetchSegment, RestartNeeded, type FetchContext, type WorkerState } from './segmentFetcher'
 import type { PartFile } from './partFile'
 import {
@@ -63,6 +63,9 @@ export interface TransferSetup {
   hashWhileWriting: boolean
   /** Hash the file: with ranges and a known size along the frontier (frontierHash.ts). */
   hashAlong?: boolean
+  /** Hash it the same way on an idle-priority thread that may lag (nothing to check:
+   *  the hash is for the content index; the download never waits for it). */
+  hashIdle?: boolean
   initialBody?: InitialBody
   limiter?: FetchContext['limiter']
   /** The probe's final `http:`/`https:` URL, for the raw body path (undefined: undici only). */
@@ -104,13 +107,16 @@ export async function transfer(
   // hash the written prefix from the file; otherwise the single stream is
   // hashed as it is written (and restarted with it).
   const frontier =
-    s.hashAlong && s.rangesOk && s.size !== null ? new FrontierHash(s.file.path) : undefined
+    (s.hashAlong || s.hashIdle) && s.rangesOk && s.size !== null
+      ? startFrontierHash(s.file.path, { idle: !s.hashAlong })
+      : undefined
   const inline = s.hashWhileWriting && !frontier
   let hash = createHash('sha256')
   let initialBody = s.initialBody
   const busy = new Map<Segment, WorkerState>()
   const n = s.rangesOk ? Math.max(1, Math.min(s.connections, MAX_CONNECTIONS)) : 1 // planned in partPlan
-  const lead = frontier && n === 1 ? new HashLeadGate(frontier) : undefined
+  // Only a hash that is checked may hold the download; an idle one is left behind.
+  const lead = frontier && s.hashAlong && n === 1 ? new HashLeadGate(frontier) : undefined
   const ctx: FetchContext = {
     url: s.url,
     file: s.file,

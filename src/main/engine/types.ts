@@ -52,6 +52,9 @@ export interface EngineResult {
   bytesFetched: number
   sha256: string | null
   resumable: boolean
+  /** Completed without a sha256 to check: the hash an idle-priority thread took
+   *  as it streamed, settled after the install (null when it could not finish). */
+  sha256Later?: Promise<string | null>
 }
 
 /** Why a download failed, as one sentence the user can act on. */
@@ -93,4 +96,7 @@ export interface EngineOptions {
   segmentThreshold?: number
   /** The target's bandwidth budget, shared by all its downloads (bandwidthLimiter.ts). */
   limiter?: BandwidthLimiter
+  /** Hash a download without a sha256 as it streams, on an idle-priority thread
+   *  (default true). Off in a process that would end before the hash does. */
+  idleHash?: boolean
 }

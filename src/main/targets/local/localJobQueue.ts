@@ -73,7 +73,8 @@ export interface JobQueueHost {
   onCompleted: (
     path: string,
     sha256: string | null,
-    source: { url: string; size: number | null }
+    source: { url: string; size: number | null },
+    sha256Later?: Promise<string | null>
   ) => Promise<void>
 }
 
@@ -192,6 +193,9 @@ export class LocalJobQueue {
           authHint: this.host.authHint,
           freeSpace: this.host.freeSpace,
           limiter: this.host.limiter,
+          // The one-shot CLI hashes nothing in the background: it would exit
+          // before an idle hash caught up, and the CPU spent would be lost.
+          idleHash: this.host.settings().backgroundHashing,
           onProgress: (p) => {
             const next = withCap(
               progressed(last, p, job.attemptsBefore, this.store.now()),
@@ -203,10 +207,12 @@ export class LocalJobQueue {
       )
       // Indexed before it shows completed: a next start of this content finds it.
       if (result.outcome === 'completed')
-        await this.host.onCompleted(job.path, result.sha256 ?? last.sha256, {
-          url: last.url,
-          size: result.fileSize ?? last.file_size
-        })
+        await this.host.onCompleted(
+          job.path,
+          result.sha256 ?? last.sha256,
+          { url: last.url, size: result.fileSize ?? last.file_size },
+          result.sha256Later
+        )
       await this.recordFinalState(job, finished(last, result, this.store.now()))
     } catch (err) {
       await this.recordFinalState(job, await this.failure(job, last, err, controller.signal))

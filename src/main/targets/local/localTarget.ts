@@ -26,7 +26,7 @@ import { sourceOf } from '../../sources/sourceUrls'
 import { parsePastedUrl } from '../../sources/pastedUrl'
 import { finished, queuedEntry } from '../../status/jobEntries'
 import { appendSourceRecord } from '../../models/sourceRecord'
-import { ContentIndex, stampOf } from '../../models/contentIndex'
+import { ContentIndex, stampOf, type FileStamp } from '../../models/contentIndex'
 import { linkSameContent } from './linkSameContent'
 import { entryToRecord, type StatusEntry } from '../../status/statusEntry'
 import { StatusStore, type StatusChange, type StatusStoreOptions } from '../../status/statusStore'
@@ -87,6 +87,11 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
   private opened = false
   /** close() is stopping jobs: their pauses are interruptions, not the user's. */
   private closing = false
+  /** Idle-hash recordings under way: close() drops those still waiting for
+   *  their hash and waits for any already writing the index. */
+  private readonly recordings = new Set<Promise<void>>()
+  private dropRecordings: () => void = () => undefined
+  private recordingsDropped: Promise<null> = Promise.resolve(null)
   private readonly staleSeen: string[] = []
   /** Background hashing into the content index: its progress, and how to stop it. */
   private hashing: HashingProgress | null = null
@@ -158,13 +163,14 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
       closing: () => this.closing,
       entry: (id) => this.entry(id),
       onWritten: () => this.statusWritten(),
-      onCompleted: async (path, sha, source) => {
+      onCompleted: async (path, sha, source, later) => {
         void this.refreshFreeSpace()
-        // The engine hashes only what it checks against a sha256 (hashing every
-        // byte on the way costs as much CPU as HTTPS itself): a download without
-        // one goes to the background hasher, mostly from the page cache.
+        // A download without a sha256 to check was hashed by an idle-priority
+        // thread, which may still be at it: its hash is recorded when it comes.
+        // Without one (or when it failed) the background hasher takes the file.
         if (sha) await this.recordHash(path, sha)
-        else if (this.deps.settings().backgroundHashing) this.startHashing()
+        else if (later) this.trackRecording(this.recordLater(path, later))
+        else this.hashInBackground()
         // Only what export names the source by: a lost line exports the file as "local".
         await appendSourceRecord(this.config.workspace, { path, sha256: sha, ...source }).catch(
           () => undefined
@@ -209,6 +215,7 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
 
   async open(): Promise<void> {
     if (this.opened) return
+    this.recordingsDropped = new Promise((r) => (this.dropRecordings = () => r(null)))
     this.realModels = await realpath(this.modelsDir).catch(() => this.modelsDir)
     await this.places.roots() // before the store's first change: owns() needs them
     this.message = (await setupProblem(this.config, this.modelsDir)) ?? null
@@ -259,12 +266,37 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
     this.hashRun = run
   }
 
-  private async recordHash(path: string, sha256: string): Promise<void> {
+  private hashInBackground(): void {
+    if (this.deps.settings().backgroundHashing) this.startHashing()
+  }
+
+  private async recordHash(path: string, sha256: string, stamp?: FileStamp): Promise<void> {
     const s = await stat(path).catch(() => undefined)
     if (!s) return
+    const now = stampOf(s)
+    // Changed since the hash was taken (replaced, rewritten): its own hash comes later.
+    if (stamp && (stamp.size !== now.size || stamp.mtimeMs !== now.mtimeMs)) return
     const index = await ContentIndex.forWorkspace(this.config.workspace).load()
-    index.put(path, stampOf(s), sha256)
+    index.put(path, now, sha256)
     await index.save().catch(() => undefined) // only a cache: the file is hashed again later
+  }
+
+  /** The idle hash of a just-installed file, for the index once it settles. */
+  private async recordLater(path: string, later: Promise<string | null>): Promise<void> {
+    const s = await stat(path).catch(() => undefined)
+    const sha = await Promise.race([later, this.recordingsDropped])
+    // Closed meanwhile: nothing is written after close (the file is hashed at the next open).
+    if (!this.opened) return
+    if (!sha || !s) return this.hashInBackground()
+    await this.recordHash(path, sha, stampOf(s))
+    // The file's hash and "same as" are known now: a view listing it may ask again.
+    if (this.opened) this.emit('info', this.info())
+  }
+
+  private trackRecording(p: Promise<void>): void {
+    const done = p.catch(() => undefined) // only a cache: a failed recording is hashed again later
+    this.recordings.add(done)
+    void done.finally(() => this.recordings.delete(done))
   }
 
   /** Jobs an app quit or a crash stopped (not the user): picked up again at open. */
@@ -286,6 +318,8 @@ export class LocalTarget extends EventEmitter<TargetEvents> implements Target {
       await this.hashRun?.done
       this.hashRun = null
       await this.jobs.stopAll()
+      this.dropRecordings()
+      await Promise.all(this.recordings)
       await this.sharedCap.stop()
       await this.store.close()
     } finally {

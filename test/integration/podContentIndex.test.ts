@@ -126,18 +126,6 @@ describe('content index on a pod', () => {
     expect(inv.models.find((m) => m.path === res.path)?.sha256).toBe(f.sha256)
   })
 
-  it('a download without a sha256 is indexed by the idle hash taken as it streamed, without the background hasher', async () => {
-    const w = pod.workspace()
-    const f = pod.server.addFile('/idx/streamed.safetensors', { size: 3 * MiB, seed: 'idx-idle' })
-    const t = await openWithoutHasher(w)
-    const res = await t.start({ url: f.url, folder: 'loras' })
-    await waitFor(() => record(t, res.id)?.state === 'completed', 'download completed')
-    await waitFor(() => indexed(w.ws)[res.path]?.sha256, 'indexed by the idle hash')
-    expect(indexed(w.ws)[res.path]!.sha256).toBe(f.sha256)
-    // No background hasher ran: its progress file was never written.
-    expect(existsSync(join(w.ws, '.podpull', 'hashing.json'))).toBe(false)
-  })
-
   it('hashes existing files in the background and resumes without rehashing', async () => {
     const w = pod.workspace()
     const loras = join(w.comfyui, 'models', 'loras')

@@ -36,8 +36,6 @@ COMMANDS = {
     "push-fail": ("upload", "cmd_push_fail"),
     # the content index
     "index-content": ("contenthash", "cmd_index_content"),
-    # started by a download worker only (its request names the .part's descriptor)
-    "idle-hash": ("idlehash", "cmd_idle_hash"),
     "keep-one": ("keepone", "cmd_keep_one"),
     # the workspace's bandwidth cap and schedule
     "set-limits": ("bandwidth", "cmd_set_limits"),
@@ -47,7 +45,7 @@ COMMANDS = {
 
 # Commands whose stdin stays open after the request line: they read more
 # lines while they run, so the request is read up to its newline only.
-OPEN_INPUT = ("push-keep", "idle-hash")
+OPEN_INPUT = ("push-keep",)
 
 
 def read_line(fd):

@@ -79,8 +79,6 @@ class Download(SidecarMixin, SegmentsMixin):
         self.created = now()
         self.recorded = 0  # bytes the sidecar on disk claims
         self.hashed = (None, 0)  # (hash, bytes) of the .part's start, from FrontierHash
-        self.idle_hash = None  # without a sha256: the IdleHash of this transfer
-        self.ws = None  # the workspace whose content index it records into (set by the worker)
 
     # -- planning
 

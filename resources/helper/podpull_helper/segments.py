@@ -11,7 +11,6 @@ from .clock import now
 from .diskspace import disk_errors, disk_full
 from .errors import HelperError, RestartNeeded, Stopped
 from .hashing import FrontierHash
-from .idlehash import IdleHash
 from .httpclient import content_range_total, describe, looks_like_html, SocketBody
 from .tuning import CHUNK, SYNC_EVERY, WRITE_SLICE
 
@@ -33,10 +32,6 @@ class SegmentsMixin(object):
 
     def transfer(self, first):
         hasher = FrontierHash(self.part, self.frontier) if self.sha256 and self.size else None
-        # Nothing to check: hashed for the content index by a process that gets
-        # only the CPU this download leaves unused (idlehash.py).
-        if not self.sha256 and self.size and self.ws:
-            self.idle_hash = IdleHash.start(self.part, self.size, self.ws, self.final)
         self.hashed = (None, 0)
         if self.bandwidth:
             self.bandwidth.refresh(force=True)
@@ -45,21 +40,12 @@ class SegmentsMixin(object):
         except BaseException:
             if hasher:
                 hasher.finish()  # a stopped or restarted transfer's hash is not kept
-            self.drop_idle_hash()
             raise
         finally:
             if self.bandwidth:
                 self.bandwidth.leave()  # no longer transferring: the others share the cap
         if hasher:
             self.hashed = hasher.finish()
-        if self.idle_hash:
-            self.idle_hash.advance(self.size)
-
-    def drop_idle_hash(self):
-        """Stopped, failed or restarted: the idle hash ends without a word."""
-        if self.idle_hash:
-            self.idle_hash.close()
-            self.idle_hash = None
 
     def transfer_segments(self, first):
         threads = []
@@ -87,8 +73,6 @@ class SegmentsMixin(object):
                 running -= 1
             if self.bandwidth:
                 self.bandwidth.refresh()
-            if self.idle_hash:
-                self.idle_hash.advance(self.frontier())
             self.on_tick()
             if self.resumable() and self.checkpoint_due(last_save):
                 synced = now() - last_sync >= SYNC_EVERY

@@ -54,7 +54,6 @@ class Worker(object):
         os.makedirs(log_dir, exist_ok=True)
         self.log_file = open(os.path.join(log_dir, job_id + ".log"), "a")
         self.dl = Download(req, job_id, final, status, self.log)
-        self.dl.ws = ws
         self.dl.on_tick = self.tick
         self.dl.on_notice = self.notice_changed
         self.last_write = 0.0
@@ -185,9 +184,6 @@ class Worker(object):
             self.log("completed (%d bytes fetched)" % dl.fetched)
             if dl.sha256:  # checked against the file just now: the next start may link it
                 record_hash(self.ws, self.final, dl.sha256)
-            elif dl.idle_hash:  # taken as it streamed: recorded once it has caught up
-                dl.idle_hash.installed()
-                dl.idle_hash = None
             self.record_source()
         except Stopped:
             self.stopped()
@@ -231,7 +227,6 @@ class Worker(object):
                 resumable=os.path.exists(dl.sidecar_path),
             )
         finally:
-            dl.drop_idle_hash()  # not installed: nothing of it is recorded
             try:
                 os.unlink(self.control)
             except OSError:

@@ -21,13 +21,6 @@ export const PTY_WINDOW: PseudoTtyOptions = {
 
 /** A terminal line holds at most 4095 bytes in canonical mode: stay well below. */
 const CHUNK = 900
-/** Lines appended to one shell variable. A shell copies the whole variable at
- *  each append, so one variable for a 256 KiB upload chunk (~390 lines) cost
- *  seconds of the pod's CPU per chunk, growing with the square of its size;
- *  short variables keep it linear. */
-const LINES_PER_VAR = 16
-/** At most this many variables, so the line that prints them stays short. */
-const MAX_VARS = 128
 const SETUP_TIMEOUT_MS = 20_000
 
 // CSI and OSC sequences, other two-byte escapes, and stray control characters.
@@ -130,17 +123,17 @@ export class PtyShell {
     const lines: string[] = []
     let feed = ''
     let input = ' </dev/null'
-    let unset = ''
     if (stdin !== undefined) {
-      const { lines: fill, vars } = stdinVariables(stdin)
-      lines.push(...fill)
-      feed = `printf '%s' ${vars.map((v) => `"$${v}"`).join(' ')} | base64 -d | `
+      const b64 = Buffer.from(stdin, 'utf8').toString('base64')
+      lines.push(' __pp=')
+      for (let i = 0; i < b64.length; i += CHUNK)
+        lines.push(` __pp="$__pp"${b64.slice(i, i + CHUNK)}`)
+      feed = `printf '%s' "$__pp" | base64 -d | `
       input = ''
-      unset = ` unset ${vars.join(' ')};`
     }
     // The command on lines of its own inside a group, so a here-document in it
     // ends where it should and the group's exit code is the command's.
-    lines.push(` ${marker('B', id)}; ${feed}{`, command, `}${input}; __pprc=$?;${unset}`)
+    lines.push(` ${marker('B', id)}; ${feed}{`, command, `}${input}; __pprc=$?; unset __pp;`)
     lines[lines.length - 1] += ` printf '\\n__PP%s_%s_%s\\n' E ${id} "$__pprc"`
     return lines.join('\n') + '\n'
   }
@@ -193,30 +186,4 @@ export class PtyShell {
     const cur = this.current
     this.finish({ stdout: cur?.begun ? cur.lines.join('\n') : '', stderr: '', code: null })
   }
-}
-
-/** A command's stdin as shell lines that fill `__pp0`, `__pp1`, … with its
- *  base64 (builtins only: it reaches no process's argv), and those names in order. */
-export function stdinVariables(stdin: string): { lines: string[]; vars: string[] } {
-  const b64 = Buffer.from(stdin, 'utf8').toString('base64')
-  const pieces = Math.ceil(b64.length / CHUNK)
-  const per = Math.max(LINES_PER_VAR, Math.ceil(pieces / MAX_VARS))
-  const lines: string[] = []
-  const vars: string[] = []
-  for (let i = 0; i < pieces; i++) {
-    const piece = b64.slice(i * CHUNK, (i + 1) * CHUNK)
-    if (i % per === 0) {
-      const v = `__pp${vars.length}`
-      vars.push(v)
-      lines.push(` ${v}=${piece}`)
-    } else {
-      const v = vars[vars.length - 1]
-      lines.push(` ${v}="$${v}"${piece}`)
-    }
-  }
-  if (!vars.length) {
-    vars.push('__pp0')
-    lines.push(' __pp0=')
-  }
-  return { lines, vars }
 }
